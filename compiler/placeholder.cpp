@@ -1,0 +1,1 @@
+int infcCompilerPlaceholder = 0;

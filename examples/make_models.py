@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Generate the small example models in examples/ (deterministic, no network, no torch).
+
+    python3 examples/make_models.py            # writes examples/*.onnx
+    python3 examples/make_models.py --data     # also writes <model>.input.npy / .output.npy
+                                               # (expected output from onnx.reference)
+
+Weights come from a seeded numpy Generator, so re-running produces byte-identical files.
+Models use opset 17 and IR version 8 so that libonnx 1.12 (Debian 12) accepts them.
+"""
+import argparse
+import pathlib
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+IR_VERSION = 8
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def init(name, arr):
+    return numpy_helper.from_array(np.ascontiguousarray(arr), name)
+
+
+def finish(graph, doc):
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="infc-examples",
+        producer_version="1",
+        doc_string=doc,
+    )
+    model.ir_version = IR_VERSION
+    model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def tiny_cnn(batch):
+    """Conv-BN-Relu-MaxPool-Conv-Relu-GAP-Flatten-Gemm-Softmax; input Nx3x32x32 -> Nx10."""
+    rng = np.random.default_rng(17)
+    f32 = np.float32
+
+    def he(shape, fan_in):
+        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(f32)
+
+    inits = [
+        init("conv1.weight", he((16, 3, 3, 3), 3 * 9)),
+        init("conv1.bias", (rng.standard_normal(16) * 0.1).astype(f32)),
+        init("bn1.scale", (1.0 + 0.1 * rng.standard_normal(16)).astype(f32)),
+        init("bn1.bias", (0.1 * rng.standard_normal(16)).astype(f32)),
+        init("bn1.mean", (0.1 * rng.standard_normal(16)).astype(f32)),
+        init("bn1.var", rng.uniform(0.5, 1.5, 16).astype(f32)),
+        init("conv2.weight", he((32, 16, 3, 3), 16 * 9)),
+        init("conv2.bias", (rng.standard_normal(32) * 0.1).astype(f32)),
+        init("fc.weight", he((10, 32), 32)),
+        init("fc.bias", (rng.standard_normal(10) * 0.1).astype(f32)),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["input", "conv1.weight", "conv1.bias"], ["conv1"], name="conv1",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
+        helper.make_node("BatchNormalization",
+                         ["conv1", "bn1.scale", "bn1.bias", "bn1.mean", "bn1.var"], ["bn1"],
+                         name="bn1", epsilon=1e-5),
+        helper.make_node("Relu", ["bn1"], ["relu1"], name="relu1"),
+        helper.make_node("MaxPool", ["relu1"], ["pool1"], name="pool1",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["pool1", "conv2.weight", "conv2.bias"], ["conv2"], name="conv2",
+                         kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["conv2"], ["relu2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["relu2"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "fc.weight", "fc.bias"], ["logits"], name="fc",
+                         transB=1),
+        helper.make_node("Softmax", ["logits"], ["output"], name="softmax", axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_cnn",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, 32, 32])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 10])],
+        initializer=inits,
+    )
+    return finish(graph, "Tiny CNN classifier (random weights), input NCHW 3x32x32, 10 classes.")
+
+
+def tiny_mlp():
+    """MatMul-Add-GELU(erf) -> MatMul-Add -> LayerNormalization; input 1x64 -> 1x64."""
+    rng = np.random.default_rng(64)
+    f32 = np.float32
+    inits = [
+        init("fc1.weight", (rng.standard_normal((64, 128)) / 8.0).astype(f32)),
+        init("fc1.bias", (0.1 * rng.standard_normal(128)).astype(f32)),
+        init("fc2.weight", (rng.standard_normal((128, 64)) / np.sqrt(128)).astype(f32)),
+        init("fc2.bias", (0.1 * rng.standard_normal(64)).astype(f32)),
+        init("ln.scale", (1.0 + 0.1 * rng.standard_normal(64)).astype(f32)),
+        init("ln.bias", (0.1 * rng.standard_normal(64)).astype(f32)),
+        init("gelu.inv_sqrt2", np.array(1.0 / np.sqrt(2.0), dtype=f32)),
+        init("gelu.one", np.array(1.0, dtype=f32)),
+        init("gelu.half", np.array(0.5, dtype=f32)),
+    ]
+    nodes = [
+        helper.make_node("MatMul", ["input", "fc1.weight"], ["fc1.mm"], name="fc1.matmul"),
+        helper.make_node("Add", ["fc1.mm", "fc1.bias"], ["fc1"], name="fc1.add"),
+        # GELU(x) = 0.5 * x * (1 + erf(x / sqrt(2)))  -- the pattern exporters emit before opset 20
+        helper.make_node("Mul", ["fc1", "gelu.inv_sqrt2"], ["gelu.scaled"], name="gelu.mul0"),
+        helper.make_node("Erf", ["gelu.scaled"], ["gelu.erf"], name="gelu.erf"),
+        helper.make_node("Add", ["gelu.erf", "gelu.one"], ["gelu.erf1"], name="gelu.add"),
+        helper.make_node("Mul", ["fc1", "gelu.erf1"], ["gelu.prod"], name="gelu.mul1"),
+        helper.make_node("Mul", ["gelu.prod", "gelu.half"], ["gelu"], name="gelu.mul2"),
+        helper.make_node("MatMul", ["gelu", "fc2.weight"], ["fc2.mm"], name="fc2.matmul"),
+        helper.make_node("Add", ["fc2.mm", "fc2.bias"], ["fc2"], name="fc2.add"),
+        helper.make_node("LayerNormalization", ["fc2", "ln.scale", "ln.bias"], ["output"],
+                         name="ln", axis=-1, epsilon=1e-5),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_mlp",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 64])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 64])],
+        initializer=inits,
+    )
+    return finish(graph, "Tiny MLP block (random weights): Linear-GELU(erf)-Linear-LayerNorm, 1x64.")
+
+
+def write_data(model, path, batch):
+    from onnx.reference import ReferenceEvaluator
+
+    rng = np.random.default_rng(1234)
+    inp = model.graph.input[0]
+    shape = [d.dim_value if d.HasField("dim_value") else batch for d in inp.type.tensor_type.shape.dim]
+    x = rng.standard_normal(shape).astype(np.float32)
+    (y,) = ReferenceEvaluator(model).run(None, {inp.name: x})
+    stem = path.with_suffix("")
+    np.save(f"{stem}.input.npy", x)
+    np.save(f"{stem}.output.npy", y)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--out", type=pathlib.Path, default=HERE, help="output folder (default: examples/)")
+    ap.add_argument("--data", action="store_true", help="also write sample input/expected output .npy")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    models = {
+        "tiny_cnn.onnx": (tiny_cnn("batch"), 2),
+        "tiny_cnn_static.onnx": (tiny_cnn(1), 1),
+        "tiny_mlp.onnx": (tiny_mlp(), 1),
+    }
+    for name, (model, batch) in models.items():
+        path = args.out / name
+        data = model.SerializeToString(deterministic=True)
+        assert len(data) < 1 << 20, f"{name} is {len(data)} bytes (limit 1 MiB)"
+        path.write_bytes(data)
+        print(f"wrote {path} ({len(data)} bytes)")
+        if args.data:
+            write_data(model, path, batch)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+int infcOnnxPlaceholder = 0;

@@ -1,0 +1,31 @@
+// Helpers shared by shape-inference hooks.
+#pragma once
+
+#include "ir/OpHooks.h"
+
+#include <optional>
+#include <vector>
+
+namespace infc::ops {
+
+/// Numpy-style multidirectional broadcast of two ranked shapes. Unknown dims broadcast against a
+/// static dim > 1 to that dim; equal symbols stay symbols. Static mismatch is an error.
+Expected<std::vector<Dim>> broadcastDims(const std::vector<Dim> &a, const std::vector<Dim> &b);
+
+/// Maps axis in [-rank, rank) to [0, rank); error otherwise.
+Expected<int64_t> normalizeAxis(const InferContext &ctx, int64_t axis, int64_t rank);
+
+/// Reads an integer tensor (any integer dtype) as int64 values.
+std::vector<int64_t> tensorToInts(const Tensor &t);
+
+/// Sets result `i` to the same type as operand `j` (optionally with another dtype).
+void setSameAs(InferContext &ctx, size_t result, size_t operand, std::optional<DType> dtype = std::nullopt);
+
+/// A ranked type with `rank` unknown dims.
+TensorType unknownDims(DType elem, int64_t rank);
+
+/// Requires operand i to be ranked; error names the op otherwise. Unranked operands make most
+/// hooks fall back to an unranked result rather than fail: use this only where rank is essential.
+Status requireRank(const InferContext &ctx, size_t operand, int64_t rank);
+
+} // namespace infc::ops

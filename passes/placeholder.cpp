@@ -1,0 +1,1 @@
+int infcPassesPlaceholder = 0;
