@@ -92,6 +92,9 @@ void Operation::erase() {
     assert(r->users().empty() && !r->isGraphOutput() && "erasing an op whose results are used");
   }
   Block *b = block_;
+  if (Graph *g = b->graph())
+    for (const auto &r : results_)
+      g->releaseName(r->name());
   b->ops_.erase(self_); // destroys *this
 }
 
@@ -172,6 +175,13 @@ std::string Graph::uniqueName(const std::string &hint) {
     if (names_.insert(candidate).second)
       return candidate;
   }
+}
+
+void Graph::renameValue(Value *v, const std::string &name) {
+  assert(!nameInUse(name) && "renaming onto a name in use");
+  names_.erase(v->name_);
+  names_.insert(name);
+  v->name_ = name;
 }
 
 static size_t countOps(const Block &b) {

@@ -178,11 +178,15 @@ public:
   /// Returns `hint` if unused in this graph, else hint_1, hint_2, ...; reserves the result.
   std::string uniqueName(const std::string &hint);
   bool nameInUse(const std::string &name) const { return names_.count(name) != 0; }
+  /// Gives `v` the name `name` (which must be free); the old name becomes free.
+  void renameValue(Value *v, const std::string &name);
 
   /// Number of ops, recursively through regions.
   size_t numOps() const;
 
 private:
+  friend class Operation;
+  void releaseName(const std::string &name) { names_.erase(name); }
   std::string name_;
   Block body_;
   std::vector<GraphOutput> outputs_;

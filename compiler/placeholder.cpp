@@ -1,1 +1,0 @@
-int infcCompilerPlaceholder = 0;

@@ -1,0 +1,56 @@
+// Pass interface, pass context and statistics.
+#pragma once
+
+#include "ir/IR.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace infc {
+
+/// Named counters a pass increments ("ops-folded"); printed by `--stats`.
+class Statistics {
+public:
+  int64_t &operator[](const std::string &key) { return counters_[key]; }
+  const std::map<std::string, int64_t> &counters() const { return counters_; }
+  void merge(const Statistics &o) {
+    for (const auto &[k, v] : o.counters_)
+      counters_[k] += v;
+  }
+
+private:
+  std::map<std::string, int64_t> counters_;
+};
+
+/// Per-run state shared by passes in a pipeline.
+struct PassContext {
+  Statistics stats;
+  /// Largest constant (in bytes) const-fold may create; bigger results stay computed at run time.
+  int64_t maxFoldBytes = int64_t(64) << 20;
+  /// Counter key prefixed with the current pass name: "const-fold.ops-folded".
+  int64_t &stat(std::string_view pass, const std::string &key) {
+    return stats[std::string(pass) + "." + key];
+  }
+};
+
+/// A transformation over one graph. `run` returns whether it changed anything.
+class Pass {
+public:
+  virtual ~Pass() = default;
+  virtual std::string_view name() const = 0;
+  virtual Expected<bool> run(Graph &graph, PassContext &ctx) = 0;
+};
+
+/// A local rewrite used by pattern-driven passes (canonicalize): `match` is cheap and pure;
+/// `rewrite` mutates the IR and returns true if it changed it.
+struct RewritePattern {
+  virtual ~RewritePattern() = default;
+  /// One line: `transpose(transpose(x)) -> transpose(x)`.
+  virtual std::string_view description() const = 0;
+  virtual bool match(const Operation &op) const = 0;
+  virtual Expected<bool> rewrite(Operation &op, PassContext &ctx) const = 0;
+};
+
+} // namespace infc

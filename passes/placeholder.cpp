@@ -1,1 +1,0 @@
-int infcPassesPlaceholder = 0;
