@@ -2,8 +2,8 @@
 """Generate the small example models in examples/ (deterministic, no network, no torch).
 
     python3 examples/make_models.py            # writes examples/*.onnx
-    python3 examples/make_models.py --data     # also writes <model>.input.npy / .output.npy
-                                               # (expected output from onnx.reference)
+    python3 examples/make_models.py --data     # also writes examples/data/<model>/ with an
+                                               # input and its expected output (onnx.reference)
 
 Weights come from a seeded numpy Generator, so re-running produces byte-identical files.
 Models use opset 17 and IR version 8 so that libonnx 1.12 (Debian 12) accepts them.
@@ -124,6 +124,9 @@ def tiny_mlp():
 
 
 def write_data(model, path, batch):
+    """Writes <out>/data/<model>/ in the ONNX backend-test layout (model.onnx plus
+    test_data_set_0/input_0.pb and output_0.pb, expected output from onnx.reference), so that
+    `infc-conformance examples/data` runs the examples on the reference interpreter."""
     from onnx.reference import ReferenceEvaluator
 
     rng = np.random.default_rng(1234)
@@ -131,15 +134,19 @@ def write_data(model, path, batch):
     shape = [d.dim_value if d.HasField("dim_value") else batch for d in inp.type.tensor_type.shape.dim]
     x = rng.standard_normal(shape).astype(np.float32)
     (y,) = ReferenceEvaluator(model).run(None, {inp.name: x})
-    stem = path.with_suffix("")
-    np.save(f"{stem}.input.npy", x)
-    np.save(f"{stem}.output.npy", y)
+    folder = path.parent / "data" / path.stem
+    (folder / "test_data_set_0").mkdir(parents=True, exist_ok=True)
+    (folder / "model.onnx").write_bytes(model.SerializeToString(deterministic=True))
+    x_pb = numpy_helper.from_array(x, inp.name)
+    y_pb = numpy_helper.from_array(np.asarray(y), model.graph.output[0].name)
+    (folder / "test_data_set_0" / "input_0.pb").write_bytes(x_pb.SerializeToString())
+    (folder / "test_data_set_0" / "output_0.pb").write_bytes(y_pb.SerializeToString())
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", type=pathlib.Path, default=HERE, help="output folder (default: examples/)")
-    ap.add_argument("--data", action="store_true", help="also write sample input/expected output .npy")
+    ap.add_argument("--data", action="store_true", help="also write examples/data/<model>/ (backend-test layout with expected outputs)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
