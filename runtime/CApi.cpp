@@ -1,0 +1,163 @@
+// The C API over DeviceEngine / ExecutionContext.
+#include "runtime/RuntimeImpl.h"
+
+#include <cstring>
+
+using namespace infc::rt;
+
+namespace {
+thread_local std::string lastError;
+
+infc_status fail(infc_status code, std::string msg) {
+  lastError = std::move(msg);
+  return code;
+}
+infc_status ok() {
+  lastError.clear();
+  return INFC_OK;
+}
+
+infc_status loadView(std::unique_ptr<EngineView> view, const std::string &err, const std::string &prefix,
+                     infc_engine **engine) {
+  if (!view)
+    return fail(err.find("cannot open") != std::string::npos ? INFC_ERROR_IO : INFC_ERROR_INVALID_ENGINE, err);
+  std::unique_ptr<DeviceEngine> dev;
+  infc_status code = INFC_OK;
+  if (std::string e = DeviceEngine::load(std::move(view), dev, code); !e.empty())
+    return fail(code, prefix + e);
+  *engine = new infc_engine{std::move(dev)};
+  return ok();
+}
+
+const fb::Tensor *ioTensor(const infc_engine *e, int i, bool input) {
+  if (!e)
+    return nullptr;
+  const fb::Engine &eng = e->impl->engine();
+  const auto *list = input ? eng.inputs() : eng.outputs();
+  if (i < 0 || static_cast<uint32_t>(i) >= list->size())
+    return nullptr;
+  return eng.tensors()->Get(static_cast<uint32_t>(list->Get(static_cast<uint32_t>(i))));
+}
+} // namespace
+
+extern "C" {
+
+const char *infc_last_error(void) { return lastError.c_str(); }
+
+const char *infc_status_name(infc_status s) {
+  switch (s) {
+  case INFC_OK: return "ok";
+  case INFC_ERROR_INVALID_ARGUMENT: return "invalid argument";
+  case INFC_ERROR_INVALID_ENGINE: return "invalid engine";
+  case INFC_ERROR_WRONG_DEVICE: return "wrong device";
+  case INFC_ERROR_NO_DEVICE: return "no device";
+  case INFC_ERROR_CUDA: return "CUDA error";
+  case INFC_ERROR_IO: return "I/O error";
+  case INFC_ERROR_UNSUPPORTED: return "unsupported";
+  }
+  return "unknown status";
+}
+
+infc_status infc_engine_load(const char *path, infc_engine **engine) {
+  if (!path || !engine)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_engine_load: null argument");
+  std::string err;
+  auto view = EngineView::fromFile(path, err);
+  return loadView(std::move(view), err, std::string(path) + ": ", engine);
+}
+
+infc_status infc_engine_load_bytes(const void *data, size_t size, infc_engine **engine) {
+  if (!data || !engine)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_engine_load_bytes: null argument");
+  std::string err;
+  auto view = EngineView::fromBytes(std::string(static_cast<const char *>(data), size), err);
+  return loadView(std::move(view), err, "", engine);
+}
+
+void infc_engine_free(infc_engine *engine) { delete engine; }
+
+int infc_engine_num_inputs(const infc_engine *e) { return e ? static_cast<int>(e->impl->engine().inputs()->size()) : 0; }
+int infc_engine_num_outputs(const infc_engine *e) { return e ? static_cast<int>(e->impl->engine().outputs()->size()) : 0; }
+
+const char *infc_engine_input_name(const infc_engine *e, int i) {
+  const fb::Tensor *t = ioTensor(e, i, true);
+  return t && t->name() ? t->name()->c_str() : nullptr;
+}
+const char *infc_engine_output_name(const infc_engine *e, int i) {
+  const fb::Tensor *t = ioTensor(e, i, false);
+  return t && t->name() ? t->name()->c_str() : nullptr;
+}
+
+infc_status infc_engine_tensor_info(const infc_engine *e, const char *name, int32_t *dtype, int *rank,
+                                    int64_t dims[8], size_t *bytes) {
+  if (!e || !name)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_engine_tensor_info: null argument");
+  for (bool input : {true, false})
+    for (int i = 0;; ++i) {
+      const fb::Tensor *t = ioTensor(e, i, input);
+      if (!t)
+        break;
+      if (!t->name() || std::strcmp(t->name()->c_str(), name) != 0)
+        continue;
+      if (t->shape() && t->shape()->size() > 8)
+        return fail(INFC_ERROR_UNSUPPORTED, "tensor '" + std::string(name) + "' has rank above 8");
+      if (dtype)
+        *dtype = t->dtype();
+      if (rank)
+        *rank = t->shape() ? static_cast<int>(t->shape()->size()) : 0;
+      if (dims && t->shape())
+        for (uint32_t d = 0; d < t->shape()->size(); ++d)
+          dims[d] = t->shape()->Get(d);
+      if (bytes)
+        *bytes = t->bytes();
+      return ok();
+    }
+  return fail(INFC_ERROR_INVALID_ARGUMENT, "no input or output named '" + std::string(name) + "'");
+}
+
+infc_status infc_context_create(infc_engine *engine, infc_context **context) {
+  if (!engine || !context)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_create: null argument");
+  std::unique_ptr<ExecutionContext> c;
+  if (std::string e = ExecutionContext::create(*engine->impl, c); !e.empty())
+    return fail(INFC_ERROR_CUDA, e);
+  *context = new infc_context{std::move(c), engine};
+  return ok();
+}
+
+void infc_context_free(infc_context *context) { delete context; }
+
+static infc_status bindIO(infc_context *c, const char *name, void *ptr, bool input) {
+  if (!c || !name || !ptr)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "null argument");
+  int idx = c->impl->findIO(name, input);
+  if (idx < 0)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, std::string("no ") + (input ? "input" : "output") + " named '" + name + "'");
+  c->impl->bind(idx, reinterpret_cast<CUdeviceptr>(ptr));
+  return ok();
+}
+
+infc_status infc_context_set_input(infc_context *c, const char *name, void *ptr) { return bindIO(c, name, ptr, true); }
+infc_status infc_context_set_output(infc_context *c, const char *name, void *ptr) { return bindIO(c, name, ptr, false); }
+
+infc_status infc_context_tensor_address(infc_context *c, const char *name, void **ptr) {
+  if (!c || !name || !ptr)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "null argument");
+  int idx = c->impl->findIO(name, true);
+  if (idx < 0)
+    idx = c->impl->findIO(name, false);
+  if (idx < 0)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "no input or output named '" + std::string(name) + "'");
+  *ptr = reinterpret_cast<void *>(c->impl->address(idx));
+  return ok();
+}
+
+infc_status infc_context_enqueue(infc_context *c, void *stream) {
+  if (!c)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_enqueue: null context");
+  if (std::string e = c->impl->enqueue(static_cast<CUstream>(stream)); !e.empty())
+    return fail(INFC_ERROR_CUDA, e);
+  return ok();
+}
+
+} // extern "C"

@@ -1,0 +1,217 @@
+// Engine residency on the GPU (weights, modules) and execution contexts (arena, layers).
+#include "runtime/RuntimeImpl.h"
+
+namespace infc::rt {
+
+std::string cuCheck(CUresult r, const std::string &what) {
+  if (r == CUDA_SUCCESS)
+    return "";
+  const char *name = nullptr, *desc = nullptr;
+  cuGetErrorName(r, &name);
+  cuGetErrorString(r, &desc);
+  return what + ": " + (name ? name : "CUDA error") + ": " + (desc ? desc : "");
+}
+
+std::string queryDevice(DeviceInfo &info) {
+  if (CUresult r = cuInit(0); r != CUDA_SUCCESS)
+    return cuCheck(r, "no usable GPU (cuInit)");
+  CUdevice dev;
+  int count = 0;
+  if (cuDeviceGetCount(&count) != CUDA_SUCCESS || count == 0)
+    return "no usable GPU (no CUDA device found)";
+  if (std::string e = cuCheck(cuDeviceGet(&dev, 0), "cuDeviceGet"); !e.empty())
+    return e;
+  char name[256] = {0};
+  cuDeviceGetName(name, sizeof name, dev);
+  info.name = name;
+  cuDeviceGetAttribute(&info.smMajor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
+  cuDeviceGetAttribute(&info.smMinor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
+  cuDeviceGetAttribute(&info.multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
+  return "";
+}
+
+DeviceEngine::~DeviceEngine() {
+  for (CUmodule m : modules_)
+    cuModuleUnload(m);
+  if (weights_)
+    cuMemFree(weights_);
+  if (cuContext_) {
+    CUdevice dev;
+    if (cuCtxGetDevice(&dev) == CUDA_SUCCESS)
+      cuDevicePrimaryCtxRelease(dev);
+  }
+}
+
+std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr<DeviceEngine> &out,
+                               infc_status &code) {
+  auto e = std::unique_ptr<DeviceEngine>(new DeviceEngine());
+  e->view_ = std::move(view);
+  code = INFC_ERROR_NO_DEVICE;
+  if (std::string err = queryDevice(e->device_); !err.empty())
+    return err;
+  const fb::BuildInfo *info = e->view_->engine().info();
+  if (info->sm_major() != e->device_.smMajor || info->sm_minor() != e->device_.smMinor) {
+    code = INFC_ERROR_WRONG_DEVICE;
+    return "engine built for sm_" + std::to_string(info->sm_major()) + std::to_string(info->sm_minor()) + " (" +
+           info->gpu_name()->str() + "), this GPU is sm_" + std::to_string(e->device_.smMajor) +
+           std::to_string(e->device_.smMinor) + " (" + e->device_.name + "): rebuild it";
+  }
+  code = INFC_ERROR_CUDA;
+  CUdevice dev;
+  if (std::string err = cuCheck(cuDeviceGet(&dev, 0), "cuDeviceGet"); !err.empty())
+    return err;
+  // The primary context is the one cuDNN, cuBLASLt and the CUDA runtime use: share it.
+  if (std::string err = cuCheck(cuDevicePrimaryCtxRetain(&e->cuContext_, dev), "cuDevicePrimaryCtxRetain"); !err.empty())
+    return err;
+  if (std::string err = cuCheck(cuCtxSetCurrent(e->cuContext_), "cuCtxSetCurrent"); !err.empty())
+    return err;
+  uint64_t wbytes = e->view_->weightsSize();
+  if (wbytes) {
+    if (std::string err = cuCheck(cuMemAlloc(&e->weights_, wbytes), "allocating " + std::to_string(wbytes) + " bytes of weights");
+        !err.empty())
+      return err;
+    if (std::string err = cuCheck(cuMemcpyHtoD(e->weights_, e->view_->weights(), wbytes), "uploading weights"); !err.empty())
+      return err;
+  }
+  const fb::Engine &eng = e->view_->engine();
+  if (eng.modules())
+    for (const fb::Module *m : *eng.modules()) {
+      CUmodule mod;
+      std::string what = "loading kernel module '" + (m->name() ? m->name()->str() : std::string("?")) + "'";
+      if (std::string err = cuCheck(cuModuleLoadData(&mod, m->cubin()->data()), what); !err.empty())
+        return err;
+      e->modules_.push_back(mod);
+    }
+  code = INFC_OK;
+  out = std::move(e);
+  return "";
+}
+
+CUfunction DeviceEngine::function(uint32_t module, const std::string &name, std::string &error) const {
+  CUfunction f = nullptr;
+  error = cuCheck(cuModuleGetFunction(&f, modules_[module], name.c_str()), "kernel '" + name + "'");
+  return f;
+}
+
+// ---------------------------------------------------------------- ExecutionContext
+
+ExecutionContext::~ExecutionContext() {
+  layers_.clear();
+  if (arena_)
+    cuMemFree(arena_);
+  if (workspace_)
+    cuMemFree(workspace_);
+}
+
+std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr<ExecutionContext> &out) {
+  auto c = std::unique_ptr<ExecutionContext>(new ExecutionContext());
+  c->engine_ = &engine;
+  const fb::Engine &e = engine.engine();
+  if (e.arena_bytes())
+    if (std::string err = cuCheck(cuMemAlloc(&c->arena_, e.arena_bytes()), "allocating the activation arena"); !err.empty())
+      return err;
+  if (e.workspace_bytes())
+    if (std::string err = cuCheck(cuMemAlloc(&c->workspace_, e.workspace_bytes()), "allocating the workspace"); !err.empty())
+      return err;
+  c->addr_.resize(e.tensors()->size());
+  for (uint32_t i = 0; i < e.tensors()->size(); ++i) {
+    const fb::Tensor *t = e.tensors()->Get(i);
+    c->addr_[i] = (t->kind() == fb::TensorKind::Weight ? engine.weights() : c->arena_) + t->offset();
+  }
+  for (const fb::Layer *layer : *e.layers()) {
+    std::unique_ptr<LayerExec> exec;
+    std::string err;
+    switch (layer->impl_type()) {
+    case fb::LayerImpl::KernelLaunch: err = prepareKernelLaunch(engine, *layer, exec); break;
+    case fb::LayerImpl::CudnnConv: err = prepareCudnnConv(engine, *layer, exec); break;
+    case fb::LayerImpl::CublasLtMatmul: err = prepareCublasLtMatmul(engine, *layer, exec); break;
+    default: err = "layer has no implementation"; break;
+    }
+    if (!err.empty())
+      return "layer '" + (layer->name() ? layer->name()->str() : std::string("?")) + "': " + err;
+    c->layers_.push_back(std::move(exec));
+  }
+  out = std::move(c);
+  return "";
+}
+
+int ExecutionContext::findIO(const std::string &name, bool input) const {
+  const fb::Engine &e = engine_->engine();
+  for (int32_t idx : input ? *e.inputs() : *e.outputs()) {
+    const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(idx));
+    if (t->name() && t->name()->str() == name)
+      return idx;
+  }
+  return -1;
+}
+
+std::string ExecutionContext::enqueue(CUstream stream) {
+  const fb::Engine &e = engine_->engine();
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (std::string err = layers_[i]->enqueue(addr_, stream, workspace_); !err.empty()) {
+      const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
+      return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
+    }
+  return "";
+}
+
+// ---------------------------------------------------------------- generated kernels
+
+namespace {
+class KernelLaunchExec final : public LayerExec {
+public:
+  CUfunction fn = nullptr;
+  unsigned grid[3], block[3], shared = 0;
+  struct Arg {
+    fb::ArgKind kind;
+    int tensor;
+    int32_t i32;
+    int64_t i64;
+    float f32;
+    CUdeviceptr ptr;
+  };
+  std::vector<Arg> args;
+
+  std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr) override {
+    std::vector<void *> params(args.size());
+    for (size_t i = 0; i < args.size(); ++i) {
+      Arg &a = args[i];
+      switch (a.kind) {
+      case fb::ArgKind::TensorPtr: a.ptr = addr[static_cast<size_t>(a.tensor)]; params[i] = &a.ptr; break;
+      case fb::ArgKind::I32: params[i] = &a.i32; break;
+      case fb::ArgKind::I64: params[i] = &a.i64; break;
+      case fb::ArgKind::F32: params[i] = &a.f32; break;
+      }
+    }
+    return cuCheck(cuLaunchKernel(fn, grid[0], grid[1], grid[2], block[0], block[1], block[2], shared, stream,
+                                  params.data(), nullptr),
+                   "cuLaunchKernel");
+  }
+};
+} // namespace
+
+std::string prepareKernelLaunch(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out) {
+  const fb::KernelLaunch *k = layer.impl_as_KernelLaunch();
+  auto exec = std::make_unique<KernelLaunchExec>();
+  std::string err;
+  exec->fn = engine.function(k->module_index(), k->function()->str(), err);
+  if (!err.empty())
+    return err;
+  for (int i = 0; i < 3; ++i) {
+    exec->grid[i] = k->grid()->Get(static_cast<uint32_t>(i));
+    exec->block[i] = k->block()->Get(static_cast<uint32_t>(i));
+  }
+  exec->shared = k->shared_bytes();
+  if (exec->shared > 48 * 1024)
+    if (std::string e = cuCheck(cuFuncSetAttribute(exec->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                                   static_cast<int>(exec->shared)), "cuFuncSetAttribute");
+        !e.empty())
+      return e;
+  if (k->args())
+    for (const fb::KernelArg *a : *k->args())
+      exec->args.push_back({a->kind(), a->tensor(), static_cast<int32_t>(a->i()), a->i(), a->f(), 0});
+  out = std::move(exec);
+  return "";
+}
+
+} // namespace infc::rt

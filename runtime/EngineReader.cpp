@@ -1,0 +1,183 @@
+#include "runtime/EngineReader.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace infc::rt {
+
+size_t dtypeBytes(int32_t dtype) {
+  switch (dtype) {
+  case 1: case 6: case 12: return 4;  // f32, i32, u32
+  case 2: case 3: case 9: case 17: case 19: return 1; // u8, i8, bool, f8
+  case 4: case 5: case 10: case 16: return 2; // u16, i16, f16, bf16
+  case 7: case 11: case 13: return 8; // i64, f64, u64
+  default: return 0;
+  }
+}
+
+static bool inRange(uint64_t off, uint64_t size, uint64_t limit) { return off <= limit && size <= limit - off; }
+
+static std::string checkTensorRef(int32_t idx, const fb::Engine &e, const std::string &what) {
+  uint32_t n = e.tensors() ? e.tensors()->size() : 0;
+  if (idx < 0 || static_cast<uint32_t>(idx) >= n)
+    return what + " refers to tensor " + std::to_string(idx) + ", but the engine has " + std::to_string(n);
+  return "";
+}
+
+static std::string checkIndexList(const flatbuffers::Vector<int32_t> *v, const fb::Engine &e, const std::string &what) {
+  if (!v)
+    return "";
+  for (int32_t idx : *v)
+    if (std::string err = checkTensorRef(idx, e, what); !err.empty())
+      return err;
+  return "";
+}
+
+std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
+  if (!e.info() || !e.info()->gpu_name())
+    return "missing build information";
+  if (!e.tensors() || !e.layers() || !e.inputs() || !e.outputs())
+    return "missing tensor, layer, input or output tables";
+  for (uint32_t i = 0; i < e.tensors()->size(); ++i) {
+    const fb::Tensor *t = e.tensors()->Get(i);
+    std::string what = "tensor " + std::to_string(i) + (t->name() ? " '" + t->name()->str() + "'" : "");
+    size_t esize = dtypeBytes(t->dtype());
+    if (esize == 0)
+      return what + " has unknown dtype " + std::to_string(t->dtype());
+    uint64_t n = 1;
+    if (t->shape())
+      for (int64_t d : *t->shape()) {
+        if (d < 0)
+          return what + " has a negative dimension";
+        if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
+          return what + " has an element count that overflows";
+      }
+    uint64_t bytes;
+    if (__builtin_mul_overflow(n, static_cast<uint64_t>(esize), &bytes) || bytes != t->bytes())
+      return what + " says " + std::to_string(t->bytes()) + " bytes, its shape needs " + std::to_string(n * esize);
+    uint64_t limit = t->kind() == fb::TensorKind::Weight ? weightsSize : e.arena_bytes();
+    if (!inRange(t->offset(), t->bytes(), limit))
+      return what + " lies outside the " + std::string(t->kind() == fb::TensorKind::Weight ? "weight blob" : "arena");
+  }
+  if (std::string err = checkIndexList(e.inputs(), e, "an engine input"); !err.empty())
+    return err;
+  if (std::string err = checkIndexList(e.outputs(), e, "an engine output"); !err.empty())
+    return err;
+  uint32_t numModules = e.modules() ? e.modules()->size() : 0;
+  for (uint32_t m = 0; m < numModules; ++m)
+    if (!e.modules()->Get(m)->cubin() || e.modules()->Get(m)->cubin()->size() == 0)
+      return "module " + std::to_string(m) + " has no code";
+  for (uint32_t l = 0; l < e.layers()->size(); ++l) {
+    const fb::Layer *layer = e.layers()->Get(l);
+    std::string what = "layer " + std::to_string(l) + (layer->name() ? " '" + layer->name()->str() + "'" : "");
+    if (std::string err = checkIndexList(layer->inputs(), e, what); !err.empty())
+      return err;
+    if (std::string err = checkIndexList(layer->outputs(), e, what); !err.empty())
+      return err;
+    switch (layer->impl_type()) {
+    case fb::LayerImpl::KernelLaunch: {
+      const fb::KernelLaunch *k = layer->impl_as_KernelLaunch();
+      if (k->module_index() >= numModules)
+        return what + " refers to module " + std::to_string(k->module_index()) + " of " + std::to_string(numModules);
+      if (!k->function() || !k->grid() || !k->block() || k->grid()->size() != 3 || k->block()->size() != 3)
+        return what + " has an incomplete kernel launch";
+      uint64_t threads = 1;
+      for (uint32_t d : *k->block())
+        threads *= d;
+      for (uint32_t d : *k->grid())
+        if (d == 0)
+          return what + " has an empty grid";
+      if (threads == 0 || threads > 1024)
+        return what + " has an invalid block size";
+      if (k->args())
+        for (const fb::KernelArg *a : *k->args())
+          if (a->kind() == fb::ArgKind::TensorPtr)
+            if (std::string err = checkTensorRef(a->tensor(), e, what); !err.empty())
+              return err;
+      break;
+    }
+    case fb::LayerImpl::CudnnConv: {
+      const fb::CudnnConv *c = layer->impl_as_CudnnConv();
+      for (int32_t idx : {c->x(), c->w(), c->y()})
+        if (std::string err = checkTensorRef(idx, e, what); !err.empty())
+          return err;
+      for (int32_t idx : {c->b(), c->z()})
+        if (idx != -1)
+          if (std::string err = checkTensorRef(idx, e, what); !err.empty())
+            return err;
+      size_t sd = static_cast<size_t>(c->spatial_dims());
+      if (sd < 1 || sd > 3 || !c->pads_begin() || !c->pads_end() || !c->strides() || !c->dilations() ||
+          c->pads_begin()->size() != sd || c->pads_end()->size() != sd || c->strides()->size() != sd ||
+          c->dilations()->size() != sd)
+        return what + " has inconsistent convolution parameters";
+      break;
+    }
+    case fb::LayerImpl::CublasLtMatmul: {
+      const fb::CublasLtMatmul *m = layer->impl_as_CublasLtMatmul();
+      for (int32_t idx : {m->a(), m->b(), m->d()})
+        if (std::string err = checkTensorRef(idx, e, what); !err.empty())
+          return err;
+      for (int32_t idx : {m->c(), m->bias()})
+        if (idx != -1)
+          if (std::string err = checkTensorRef(idx, e, what); !err.empty())
+            return err;
+      if (m->m() <= 0 || m->n() <= 0 || m->k() <= 0 || m->batch() <= 0)
+        return what + " has non-positive matrix sizes";
+      break;
+    }
+    default:
+      return what + " has no implementation";
+    }
+  }
+  return "";
+}
+
+std::unique_ptr<EngineView> EngineView::fromBytes(std::string bytes, std::string &error) {
+  auto view = std::unique_ptr<EngineView>(new EngineView());
+  view->bytes_ = std::move(bytes);
+  const std::string &b = view->bytes_;
+  error = checkHeader(b.data(), b.size(), &view->header_);
+  if (!error.empty())
+    return nullptr;
+  const EngineHeader &h = view->header_;
+  if (crc32c(b.data() + h.fbOffset, h.fbSize) != h.fbCrc) {
+    error = "checksum mismatch in the engine description (corrupted file)";
+    return nullptr;
+  }
+  if (crc32c(b.data() + h.weightsOffset, h.weightsSize) != h.weightsCrc) {
+    error = "checksum mismatch in the weight blob (corrupted file)";
+    return nullptr;
+  }
+  const auto *fbData = reinterpret_cast<const uint8_t *>(b.data() + h.fbOffset);
+  flatbuffers::Verifier verifier(fbData, h.fbSize);
+  if (!fb::VerifyEngineBuffer(verifier)) {
+    error = "the engine description fails FlatBuffers verification (corrupted or foreign file)";
+    return nullptr;
+  }
+  view->engine_ = fb::GetEngine(fbData);
+  error = checkEngineSemantics(*view->engine_, h.weightsSize);
+  if (!error.empty())
+    return nullptr;
+  return view;
+}
+
+std::unique_ptr<EngineView> EngineView::fromFile(const std::string &path, std::string &error) {
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return nullptr;
+  }
+  std::string data;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    data.append(buf, n);
+  std::fclose(f);
+  auto view = fromBytes(std::move(data), error);
+  if (!view)
+    error = path + ": " + error;
+  return view;
+}
+
+} // namespace infc::rt

@@ -1,0 +1,42 @@
+// Loading and verifying engine files. Everything is checked before use: header, checksums, the
+// FlatBuffers verifier, then semantic checks (offsets and sizes in range, references valid).
+// No CUDA here, so `infc inspect` and the tests run on any host.
+#pragma once
+
+#include "runtime/EngineFormat.h"
+#include "runtime/engine_generated.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace infc::rt {
+
+/// Bytes per element for an infc dtype number; 0 for unknown.
+size_t dtypeBytes(int32_t dtype);
+
+/// A verified engine held in memory.
+class EngineView {
+public:
+  /// Verifies `bytes` (takes ownership). On failure returns nullptr and sets `error` to one
+  /// sentence, e.g. "checksum mismatch in the weight blob (corrupted file)".
+  static std::unique_ptr<EngineView> fromBytes(std::string bytes, std::string &error);
+  /// Reads and verifies a file; errors are prefixed with the path.
+  static std::unique_ptr<EngineView> fromFile(const std::string &path, std::string &error);
+
+  const fb::Engine &engine() const { return *engine_; }
+  const EngineHeader &header() const { return header_; }
+  const uint8_t *weights() const { return reinterpret_cast<const uint8_t *>(bytes_.data()) + header_.weightsOffset; }
+  uint64_t weightsSize() const { return header_.weightsSize; }
+  const std::string &bytes() const { return bytes_; }
+
+private:
+  std::string bytes_;
+  EngineHeader header_{};
+  const fb::Engine *engine_ = nullptr;
+};
+
+/// Semantic checks of a FlatBuffers-verified engine. Returns "" or the first problem.
+std::string checkEngineSemantics(const fb::Engine &engine, uint64_t weightsSize);
+
+} // namespace infc::rt

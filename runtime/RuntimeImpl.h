@@ -1,0 +1,91 @@
+// Internal runtime classes behind the C API: an engine resident on the GPU and execution
+// contexts. Errors are one-sentence strings ("" = success), turned into status codes by the API.
+#pragma once
+
+#include "runtime/EngineReader.h"
+#include "runtime/infc_runtime.h"
+
+#include <cuda.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace infc::rt {
+
+/// "" on success, else "<what>: <CUDA error name>: <description>".
+std::string cuCheck(CUresult r, const std::string &what);
+
+struct DeviceInfo {
+  std::string name;
+  int smMajor = 0, smMinor = 0;
+  int multiprocessors = 0;
+};
+
+/// Initializes the driver and describes the current device; error when there is no usable GPU.
+std::string queryDevice(DeviceInfo &info);
+
+/// Device addresses of every engine tensor, indexed like Engine.tensors.
+using TensorAddresses = std::vector<CUdeviceptr>;
+
+/// One prepared layer of one execution context.
+class LayerExec {
+public:
+  virtual ~LayerExec() = default;
+  virtual std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) = 0;
+};
+
+class DeviceEngine;
+
+/// Builds the executor of one layer for a context ("" on success).
+std::string prepareKernelLaunch(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out);
+std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out);
+std::string prepareCublasLtMatmul(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out);
+
+/// An engine whose weights and kernels are resident on the current GPU.
+class DeviceEngine {
+public:
+  ~DeviceEngine();
+  static std::string load(std::unique_ptr<EngineView> view, std::unique_ptr<DeviceEngine> &out,
+                          infc_status &code);
+  const fb::Engine &engine() const { return view_->engine(); }
+  CUdeviceptr weights() const { return weights_; }
+  CUfunction function(uint32_t module, const std::string &name, std::string &error) const;
+  const DeviceInfo &device() const { return device_; }
+
+private:
+  std::unique_ptr<EngineView> view_;
+  DeviceInfo device_;
+  CUcontext cuContext_ = nullptr;
+  CUdeviceptr weights_ = 0;
+  std::vector<CUmodule> modules_;
+};
+
+/// One device arena plus prepared layers; enqueue runs the network on a stream.
+class ExecutionContext {
+public:
+  ~ExecutionContext();
+  static std::string create(const DeviceEngine &engine, std::unique_ptr<ExecutionContext> &out);
+  /// Tensor index of an input/output by name, or -1.
+  int findIO(const std::string &name, bool input) const;
+  void bind(int tensor, CUdeviceptr ptr) { addr_[static_cast<size_t>(tensor)] = ptr; }
+  CUdeviceptr address(int tensor) const { return addr_[static_cast<size_t>(tensor)]; }
+  std::string enqueue(CUstream stream);
+
+private:
+  const DeviceEngine *engine_ = nullptr;
+  CUdeviceptr arena_ = 0;
+  CUdeviceptr workspace_ = 0;
+  TensorAddresses addr_;
+  std::vector<std::unique_ptr<LayerExec>> layers_;
+};
+
+} // namespace infc::rt
+
+struct infc_engine {
+  std::unique_ptr<infc::rt::DeviceEngine> impl;
+};
+struct infc_context {
+  std::unique_ptr<infc::rt::ExecutionContext> impl;
+  infc_engine *engine = nullptr;
+};

@@ -1,0 +1,62 @@
+/* infc runtime C API: load an engine, create execution contexts, bind tensors, enqueue.
+ * The runtime depends on the CUDA driver, cuDNN and cuBLASLt only. Every call returns a status
+ * code; infc_last_error() gives the message of the last failure on this thread. */
+#ifndef INFC_RUNTIME_H
+#define INFC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum infc_status {
+  INFC_OK = 0,
+  INFC_ERROR_INVALID_ARGUMENT = 1, /* bad handle, name or size */
+  INFC_ERROR_INVALID_ENGINE = 2,   /* corrupted, truncated or foreign engine file */
+  INFC_ERROR_WRONG_DEVICE = 3,     /* engine built for another compute capability */
+  INFC_ERROR_NO_DEVICE = 4,        /* no usable GPU / driver */
+  INFC_ERROR_CUDA = 5,             /* a CUDA, cuDNN or cuBLASLt call failed */
+  INFC_ERROR_IO = 6,
+  INFC_ERROR_UNSUPPORTED = 7,
+} infc_status;
+
+typedef struct infc_engine infc_engine;
+typedef struct infc_context infc_context;
+
+/** Message of the last failing call on this thread ("" if none). */
+const char *infc_last_error(void);
+const char *infc_status_name(infc_status status);
+
+/** Loads and verifies an engine file, uploads its weights and kernels to the current GPU. */
+infc_status infc_engine_load(const char *path, infc_engine **engine);
+/** Same from memory (the bytes are copied). */
+infc_status infc_engine_load_bytes(const void *data, size_t size, infc_engine **engine);
+void infc_engine_free(infc_engine *engine);
+
+int infc_engine_num_inputs(const infc_engine *engine);
+int infc_engine_num_outputs(const infc_engine *engine);
+/** Name, dtype (ONNX numbering), rank and dims of input/output i. */
+const char *infc_engine_input_name(const infc_engine *engine, int i);
+const char *infc_engine_output_name(const infc_engine *engine, int i);
+infc_status infc_engine_tensor_info(const infc_engine *engine, const char *name, int32_t *dtype, int *rank,
+                                    int64_t dims[8], size_t *bytes);
+
+/** An execution context owns one device arena (activations, workspace). */
+infc_status infc_context_create(infc_engine *engine, infc_context **context);
+void infc_context_free(infc_context *context);
+/** Binds an input to caller-owned device memory (default: a buffer in the context's arena). */
+infc_status infc_context_set_input(infc_context *context, const char *name, void *device_ptr);
+/** Binds an output to caller-owned device memory (default: a buffer in the context's arena). */
+infc_status infc_context_set_output(infc_context *context, const char *name, void *device_ptr);
+/** Device address currently bound to an input or output. */
+infc_status infc_context_tensor_address(infc_context *context, const char *name, void **device_ptr);
+/** Enqueues the whole network on `stream` (a CUstream / cudaStream_t; NULL = default stream). */
+infc_status infc_context_enqueue(infc_context *context, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* INFC_RUNTIME_H */
