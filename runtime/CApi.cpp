@@ -4,6 +4,7 @@
 #include <cstring>
 
 using namespace infc::rt;
+namespace fb = infc::fb;
 
 namespace {
 thread_local std::string lastError;

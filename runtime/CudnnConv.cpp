@@ -1,0 +1,415 @@
+#include "runtime/CudnnConv.h"
+
+#include "runtime/RuntimeImpl.h"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+namespace infc::rt {
+
+std::string cudnnCheck(cudnnStatus_t s, const std::string &what) {
+  if (s == CUDNN_STATUS_SUCCESS)
+    return "";
+  return what + ": " + cudnnGetErrorString(s);
+}
+
+namespace {
+
+constexpr int64_t kUidX = 1, kUidW = 2, kUidY = 3, kUidB = 4, kUidZ = 5;
+
+bool cudnnTypeOf(int32_t dtype, cudnnDataType_t &out) {
+  switch (dtype) {
+  case 1: out = CUDNN_DATA_FLOAT; return true;
+  case 10: out = CUDNN_DATA_HALF; return true;
+  case 16: out = CUDNN_DATA_BFLOAT16; return true;
+  default: return false;
+  }
+}
+
+/// Owns descriptors for one build() call and frees them with the plan.
+struct Builder {
+  std::vector<cudnnBackendDescriptor_t> &owned;
+  std::string error;
+
+  cudnnBackendDescriptor_t make(cudnnBackendDescriptorType_t type) {
+    cudnnBackendDescriptor_t d = nullptr;
+    if (error.empty())
+      error = cudnnCheck(cudnnBackendCreateDescriptor(type, &d), "cudnnBackendCreateDescriptor");
+    if (d)
+      owned.push_back(d);
+    return d;
+  }
+  void set(cudnnBackendDescriptor_t d, cudnnBackendAttributeName_t name, cudnnBackendAttributeType_t type, int64_t n,
+           const void *value) {
+    if (error.empty())
+      error = cudnnCheck(cudnnBackendSetAttribute(d, name, type, n, value),
+                         "cudnnBackendSetAttribute(" + std::to_string(static_cast<int>(name)) + ")");
+  }
+  void finalize(cudnnBackendDescriptor_t d, const char *what) {
+    if (error.empty())
+      error = cudnnCheck(cudnnBackendFinalize(d), std::string("finalizing the ") + what);
+  }
+
+  cudnnBackendDescriptor_t tensor(int64_t uid, cudnnDataType_t type, const std::vector<int64_t> &dims, bool nhwc,
+                                  bool isVirtual) {
+    std::vector<int64_t> strides(dims.size());
+    // Packed strides: NCHW, or channels-last (N, then spatial, then C innermost).
+    std::vector<size_t> order(dims.size());
+    for (size_t i = 0; i < dims.size(); ++i)
+      order[i] = i;
+    if (nhwc && dims.size() > 2) {
+      order.clear();
+      order.push_back(0);
+      for (size_t i = 2; i < dims.size(); ++i)
+        order.push_back(i);
+      order.push_back(1);
+    }
+    int64_t s = 1;
+    for (size_t k = order.size(); k-- > 0;) {
+      strides[order[k]] = s;
+      s *= dims[order[k]];
+    }
+    cudnnBackendDescriptor_t t = make(CUDNN_BACKEND_TENSOR_DESCRIPTOR);
+    int64_t alignment = 16;
+    set(t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &type);
+    set(t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, static_cast<int64_t>(dims.size()), dims.data());
+    set(t, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, static_cast<int64_t>(strides.size()), strides.data());
+    set(t, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid);
+    set(t, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &alignment);
+    set(t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &isVirtual);
+    finalize(t, "tensor descriptor");
+    return t;
+  }
+
+  cudnnBackendDescriptor_t pointwise(cudnnPointwiseMode_t mode, cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t b,
+                                     cudnnBackendDescriptor_t y) {
+    cudnnBackendDescriptor_t pw = make(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
+    cudnnDataType_t prec = CUDNN_DATA_FLOAT;
+    set(pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
+    set(pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec);
+    finalize(pw, "pointwise descriptor");
+    cudnnBackendDescriptor_t op = make(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR);
+    set(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &pw);
+    set(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
+    if (b)
+      set(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b);
+    set(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
+    finalize(op, "pointwise operation");
+    return op;
+  }
+};
+
+bool activationMode(const std::string &act, cudnnPointwiseMode_t &mode) {
+  if (act == "relu") mode = CUDNN_POINTWISE_RELU_FWD;
+  else if (act == "sigmoid") mode = CUDNN_POINTWISE_SIGMOID_FWD;
+  else if (act == "tanh") mode = CUDNN_POINTWISE_TANH_FWD;
+  else if (act == "gelu") mode = CUDNN_POINTWISE_GELU_FWD;
+  else return false;
+  return true;
+}
+
+} // namespace
+
+ConvPlan::~ConvPlan() {
+  for (auto it = owned_.rbegin(); it != owned_.rend(); ++it)
+    cudnnBackendDestroyDescriptor(*it);
+}
+
+std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t engineId, const std::vector<int64_t> &knobs,
+                            uint64_t maxWorkspace) {
+  Builder b{owned_, ""};
+  cudnnDataType_t io;
+  if (!cudnnTypeOf(spec.dtype, io))
+    return "cuDNN convolution: unsupported dtype " + std::to_string(spec.dtype);
+  size_t sd = spec.xDims.size() - 2;
+  hasBias_ = spec.hasBias;
+  hasResidual_ = spec.hasResidual;
+  bool fused = spec.hasBias || spec.hasResidual || !spec.activation.empty();
+  if (spec.transpose && fused)
+    return "cuDNN convolution: epilogue fusion is not supported for ConvTranspose";
+
+  int64_t nextVirtual = 100;
+  cudnnBackendDescriptor_t x = b.tensor(kUidX, io, spec.xDims, spec.nhwc, false);
+  cudnnBackendDescriptor_t w = b.tensor(kUidW, io, spec.wDims, spec.nhwc, false);
+  // The convolution result is virtual when an epilogue follows; cuDNN keeps it in registers.
+  cudnnBackendDescriptor_t convOut = fused ? b.tensor(nextVirtual++, CUDNN_DATA_FLOAT, spec.yDims, spec.nhwc, true)
+                                           : b.tensor(kUidY, io, spec.yDims, spec.nhwc, false);
+
+  cudnnBackendDescriptor_t conv = b.make(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
+  cudnnDataType_t comp = CUDNN_DATA_FLOAT;
+  cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
+  int64_t nsd = static_cast<int64_t>(sd);
+  b.set(conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &comp);
+  b.set(conv, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
+  b.set(conv, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &nsd);
+  b.set(conv, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, nsd, spec.dilations.data());
+  b.set(conv, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, nsd, spec.strides.data());
+  b.set(conv, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, nsd, spec.padsBegin.data());
+  b.set(conv, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, nsd, spec.padsEnd.data());
+  b.finalize(conv, "convolution descriptor");
+
+  float alpha = 1.0f, beta = 0.0f;
+  std::vector<cudnnBackendDescriptor_t> ops;
+  if (!spec.transpose) {
+    cudnnBackendDescriptor_t op = b.make(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &w);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &convOut);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &conv);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
+    b.finalize(op, "convolution operation");
+    ops.push_back(op);
+  } else {
+    // ConvTranspose is the data gradient of a convolution: dx = conv_bwd_data(dy = x, w).
+    cudnnBackendDescriptor_t op = b.make(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &w);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &convOut);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &conv);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha);
+    b.set(op, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
+    b.finalize(op, "convolution backward-data operation");
+    ops.push_back(op);
+  }
+
+  if (fused) {
+    cudnnBackendDescriptor_t cur = convOut;
+    std::vector<int64_t> biasDims(spec.yDims.size(), 1);
+    biasDims[1] = spec.yDims[1];
+    cudnnPointwiseMode_t actMode{};
+    bool hasAct = !spec.activation.empty();
+    if (hasAct && !activationMode(spec.activation, actMode))
+      return "cuDNN convolution: unsupported activation '" + spec.activation + "'";
+    int remaining = (spec.hasResidual ? 1 : 0) + (spec.hasBias ? 1 : 0) + (hasAct ? 1 : 0);
+    auto nextOut = [&]() {
+      --remaining;
+      return remaining == 0 ? b.tensor(kUidY, io, spec.yDims, spec.nhwc, false)
+                            : b.tensor(nextVirtual++, CUDNN_DATA_FLOAT, spec.yDims, spec.nhwc, true);
+    };
+    if (spec.hasResidual) {
+      cudnnBackendDescriptor_t z = b.tensor(kUidZ, io, spec.yDims, spec.nhwc, false);
+      cudnnBackendDescriptor_t out = nextOut();
+      ops.push_back(b.pointwise(CUDNN_POINTWISE_ADD, cur, z, out));
+      cur = out;
+    }
+    if (spec.hasBias) {
+      cudnnBackendDescriptor_t bias = b.tensor(kUidB, io, biasDims, spec.nhwc, false);
+      cudnnBackendDescriptor_t out = nextOut();
+      ops.push_back(b.pointwise(CUDNN_POINTWISE_ADD, cur, bias, out));
+      cur = out;
+    }
+    if (hasAct) {
+      cudnnBackendDescriptor_t out = nextOut();
+      ops.push_back(b.pointwise(actMode, cur, nullptr, out));
+    }
+  }
+
+  cudnnBackendDescriptor_t graph = b.make(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
+  b.set(graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, static_cast<int64_t>(ops.size()), ops.data());
+  b.set(graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+  b.finalize(graph, "operation graph");
+  if (!b.error.empty())
+    return b.error;
+
+  // Candidate engine configs: the recorded one, or heuristic mode A's list in order.
+  std::vector<cudnnBackendDescriptor_t> configs;
+  if (engineId >= 0) {
+    cudnnBackendDescriptor_t engine = b.make(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
+    b.set(engine, CUDNN_ATTR_ENGINE_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
+    b.set(engine, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &engineId);
+    b.finalize(engine, "recorded cuDNN engine");
+    std::vector<cudnnBackendDescriptor_t> choices;
+    for (size_t i = 0; i + 1 < knobs.size(); i += 2) {
+      cudnnBackendDescriptor_t kc = b.make(CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR);
+      auto type = static_cast<cudnnBackendKnobType_t>(knobs[i]);
+      b.set(kc, CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE, CUDNN_TYPE_KNOB_TYPE, 1, &type);
+      b.set(kc, CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE, CUDNN_TYPE_INT64, 1, &knobs[i + 1]);
+      b.finalize(kc, "knob choice");
+      choices.push_back(kc);
+    }
+    cudnnBackendDescriptor_t cfg = b.make(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
+    b.set(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &engine);
+    if (!choices.empty())
+      b.set(cfg, CUDNN_ATTR_ENGINECFG_KNOB_CHOICES, CUDNN_TYPE_BACKEND_DESCRIPTOR, static_cast<int64_t>(choices.size()),
+            choices.data());
+    b.finalize(cfg, "recorded engine config");
+    if (!b.error.empty())
+      return "recorded cuDNN tactic (engine " + std::to_string(engineId) + ") is not available: " + b.error +
+             ": rebuild the engine";
+    configs.push_back(cfg);
+  } else {
+    cudnnBackendDescriptor_t heur = b.make(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
+    cudnnBackendHeurMode_t hm = CUDNN_HEUR_MODE_A;
+    b.set(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
+    b.set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
+    b.finalize(heur, "heuristics");
+    if (!b.error.empty())
+      return b.error;
+    int64_t count = 0;
+    if (std::string e = cudnnCheck(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS,
+                                                            CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr),
+                                   "heuristic results");
+        !e.empty())
+      return e;
+    configs.resize(static_cast<size_t>(count));
+    for (auto &c : configs)
+      c = b.make(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
+    if (!b.error.empty())
+      return b.error;
+    int64_t got = 0;
+    if (std::string e = cudnnCheck(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                                                            count, &got, configs.data()),
+                                   "heuristic results");
+        !e.empty())
+      return e;
+    configs.resize(static_cast<size_t>(got));
+  }
+
+  for (cudnnBackendDescriptor_t cfg : configs) {
+    cudnnBackendDescriptor_t plan = nullptr;
+    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan) != CUDNN_STATUS_SUCCESS)
+      continue;
+    bool ok = cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle) ==
+                  CUDNN_STATUS_SUCCESS &&
+              cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1,
+                                       &cfg) == CUDNN_STATUS_SUCCESS &&
+              cudnnBackendFinalize(plan) == CUDNN_STATUS_SUCCESS;
+    int64_t ws = 0, n = 0;
+    if (ok)
+      ok = cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &ws) ==
+               CUDNN_STATUS_SUCCESS &&
+           static_cast<uint64_t>(ws) <= maxWorkspace;
+    if (!ok) {
+      cudnnBackendDestroyDescriptor(plan);
+      continue;
+    }
+    owned_.push_back(plan);
+    plan_ = plan;
+    workspace_ = static_cast<uint64_t>(ws);
+    // Record the tactic: engine global index and knob choices.
+    cudnnBackendDescriptor_t engine = nullptr;
+    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINE_DESCRIPTOR, &engine) == CUDNN_STATUS_SUCCESS) {
+      owned_.push_back(engine);
+      int64_t got = 0;
+      if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &got, &engine) ==
+          CUDNN_STATUS_SUCCESS)
+        cudnnBackendGetAttribute(engine, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &got, &engineId_);
+    }
+    std::vector<cudnnBackendDescriptor_t> kcs(CUDNN_KNOB_TYPE_COUNTS);
+    for (auto &kc : kcs)
+      if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR, &kc) == CUDNN_STATUS_SUCCESS)
+        owned_.push_back(kc);
+    int64_t nk = 0;
+    knobs_.clear();
+    if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_KNOB_CHOICES, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                                 static_cast<int64_t>(kcs.size()), &nk, kcs.data()) == CUDNN_STATUS_SUCCESS)
+      for (int64_t i = 0; i < nk; ++i) {
+        cudnnBackendKnobType_t type{};
+        int64_t value = 0, got = 0;
+        cudnnBackendGetAttribute(kcs[static_cast<size_t>(i)], CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE, CUDNN_TYPE_KNOB_TYPE, 1,
+                                 &got, &type);
+        cudnnBackendGetAttribute(kcs[static_cast<size_t>(i)], CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE, CUDNN_TYPE_INT64, 1,
+                                 &got, &value);
+        knobs_.push_back(static_cast<int64_t>(type));
+        knobs_.push_back(value);
+      }
+    return "";
+  }
+  return engineId >= 0 ? "recorded cuDNN tactic (engine " + std::to_string(engineId) +
+                             ") does not finalize on this GPU/cuDNN: rebuild the engine"
+                       : "cuDNN has no engine for this convolution";
+}
+
+std::string ConvPlan::execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace) const {
+  int64_t uids[5] = {kUidX, kUidW, kUidY, 0, 0};
+  void *ptrs[5] = {x, w, y, nullptr, nullptr};
+  int64_t n = 3;
+  if (hasBias_) {
+    uids[n] = kUidB;
+    ptrs[n++] = b;
+  }
+  if (hasResidual_) {
+    uids[n] = kUidZ;
+    ptrs[n++] = z;
+  }
+  cudnnBackendDescriptor_t pack = nullptr;
+  if (std::string e = cudnnCheck(cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &pack), "variant pack");
+      !e.empty())
+    return e;
+  std::string err = cudnnCheck(cudnnBackendSetAttribute(pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, n, uids),
+                               "variant pack ids");
+  if (err.empty())
+    err = cudnnCheck(cudnnBackendSetAttribute(pack, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, n, ptrs),
+                     "variant pack pointers");
+  if (err.empty())
+    err = cudnnCheck(cudnnBackendSetAttribute(pack, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &workspace),
+                     "variant pack workspace");
+  if (err.empty())
+    err = cudnnCheck(cudnnBackendFinalize(pack), "variant pack");
+  if (err.empty())
+    err = cudnnCheck(cudnnBackendExecute(handle, plan_, pack), "cudnnBackendExecute");
+  cudnnBackendDestroyDescriptor(pack);
+  return err;
+}
+
+// ---------------------------------------------------------------- runtime layer
+
+namespace {
+class ConvExec final : public LayerExec {
+public:
+  ~ConvExec() override {
+    plan.reset();
+    if (handle)
+      cudnnDestroy(handle);
+  }
+  cudnnHandle_t handle = nullptr;
+  std::unique_ptr<ConvPlan> plan;
+  int x = -1, w = -1, y = -1, b = -1, z = -1;
+
+  std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) override {
+    if (std::string e = cudnnCheck(cudnnSetStream(handle, reinterpret_cast<cudaStream_t>(stream)), "cudnnSetStream");
+        !e.empty())
+      return e;
+    auto ptr = [&](int idx) { return idx < 0 ? nullptr : reinterpret_cast<void *>(addr[static_cast<size_t>(idx)]); };
+    return plan->execute(handle, ptr(x), ptr(w), ptr(y), ptr(b), ptr(z), reinterpret_cast<void *>(workspace));
+  }
+};
+
+std::vector<int64_t> toVec(const flatbuffers::Vector<int64_t> *v) {
+  return v ? std::vector<int64_t>(v->begin(), v->end()) : std::vector<int64_t>{};
+}
+} // namespace
+
+std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out) {
+  const fb::CudnnConv *c = layer.impl_as_CudnnConv();
+  const fb::Engine &e = engine.engine();
+  auto dims = [&](int idx) { return toVec(e.tensors()->Get(static_cast<uint32_t>(idx))->shape()); };
+  ConvSpec spec;
+  spec.xDims = dims(c->x());
+  spec.wDims = dims(c->w());
+  spec.yDims = dims(c->y());
+  spec.padsBegin = toVec(c->pads_begin());
+  spec.padsEnd = toVec(c->pads_end());
+  spec.strides = toVec(c->strides());
+  spec.dilations = toVec(c->dilations());
+  spec.transpose = c->transpose();
+  spec.hasBias = c->b() >= 0;
+  spec.hasResidual = c->z() >= 0;
+  spec.activation = c->activation() ? c->activation()->str() : "";
+  spec.dtype = c->io_dtype();
+  spec.nhwc = c->layout_nhwc();
+  if (spec.xDims.size() < 3 || spec.xDims.size() != spec.wDims.size() || spec.xDims.size() != spec.yDims.size())
+    return "convolution tensors have inconsistent ranks";
+  auto exec = std::make_unique<ConvExec>();
+  exec->x = c->x(); exec->w = c->w(); exec->y = c->y(); exec->b = c->b(); exec->z = c->z();
+  if (std::string err = cudnnCheck(cudnnCreate(&exec->handle), "cudnnCreate"); !err.empty())
+    return err;
+  exec->plan = std::make_unique<ConvPlan>();
+  std::vector<int64_t> knobs = toVec(c->knobs());
+  if (std::string err = exec->plan->build(exec->handle, spec, c->engine_id(), knobs, e.workspace_bytes()); !err.empty())
+    return err;
+  out = std::move(exec);
+  return "";
+}
+
+} // namespace infc::rt

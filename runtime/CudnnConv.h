@@ -1,0 +1,57 @@
+// Convolutions through the cuDNN graph (backend) API. Shared by the runtime (which executes the
+// recorded plan) and the compiler (which asks cuDNN whether a fused graph is supported and which
+// engine its heuristics pick, to record it as the layer's tactic).
+#pragma once
+
+#include <cudnn.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace infc::rt {
+
+struct ConvSpec {
+  std::vector<int64_t> xDims, wDims, yDims; ///< NCHW-style logical dims (x/y: N, C, spatial...)
+  std::vector<int64_t> padsBegin, padsEnd, strides, dilations;
+  bool transpose = false;   ///< ConvTranspose: x is the data-gradient input (dy), y is dx
+  bool hasBias = false;     ///< bias of shape [C_out], added after the convolution
+  bool hasResidual = false; ///< z with y's dims, added after the convolution (before the bias)
+  std::string activation;   ///< "", "relu", "sigmoid", "tanh", "gelu"
+  int32_t dtype = 1;        ///< infc dtype of x, w, y, bias, z (1 = f32, 10 = f16, 16 = bf16)
+  bool nhwc = false;        ///< memory layout of x/y/z is channels-last
+};
+
+/// A finalized cuDNN execution plan for one ConvSpec.
+class ConvPlan {
+public:
+  ConvPlan() = default;
+  ConvPlan(const ConvPlan &) = delete;
+  ConvPlan &operator=(const ConvPlan &) = delete;
+  ~ConvPlan();
+
+  /// Builds the op graph and finalizes a plan: engine `engineId` with `knobs` when engineId >= 0
+  /// (a recorded tactic), else the first heuristic (mode A) config that finalizes within
+  /// `maxWorkspace`. Returns "" or one sentence.
+  std::string build(cudnnHandle_t handle, const ConvSpec &spec, int64_t engineId, const std::vector<int64_t> &knobs,
+                    uint64_t maxWorkspace);
+  /// The chosen tactic, to record in the engine.
+  int64_t engineId() const { return engineId_; }
+  const std::vector<int64_t> &knobs() const { return knobs_; }
+  uint64_t workspaceBytes() const { return workspace_; }
+  /// Runs y = act(conv(x, w) [+ z] [+ b]) on the handle's stream.
+  std::string execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace) const;
+
+private:
+  std::vector<cudnnBackendDescriptor_t> owned_;
+  cudnnBackendDescriptor_t plan_ = nullptr;
+  int64_t engineId_ = -1;
+  std::vector<int64_t> knobs_;
+  uint64_t workspace_ = 0;
+  bool hasBias_ = false, hasResidual_ = false;
+};
+
+/// "" or "<what>: <cudnn error string>".
+std::string cudnnCheck(cudnnStatus_t s, const std::string &what);
+
+} // namespace infc::rt
