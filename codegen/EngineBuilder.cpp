@@ -1,0 +1,237 @@
+#include "codegen/EngineBuilder.h"
+
+#include "codegen/Nvrtc.h"
+#include "passes/MemoryPlanner.h"
+#include "runtime/EngineWriter.h"
+
+#include <cublasLt.h>
+#include <cuda.h>
+#include <cudnn.h>
+
+#include <map>
+#include <unordered_map>
+
+namespace infc::codegen {
+
+namespace {
+
+struct TensorSlot {
+  const Value *value = nullptr;
+  std::string name;
+  fb::TensorKind kind = fb::TensorKind::Activation;
+  uint64_t offset = 0, bytes = 0;
+};
+
+Status requireStatic(const Value &v, const std::string &modelPath) {
+  if (v.type().isStatic())
+    return Status::ok();
+  return invalidArgument(modelPath + ": tensor '" + v.name() + "' has type " + v.type().str() +
+                         ": engines need static shapes for now; fix the inputs' dims with --shapes");
+}
+
+} // namespace
+
+Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath) {
+  const Graph *graph = module.mainGraph();
+  if (!graph)
+    return invalidArgument(modelPath + ": no graph");
+  for (const auto &a : graph->body().arguments())
+    INFC_RETURN_IF_ERROR(requireStatic(*a, modelPath));
+
+  // 1. Lower every op. Constants become weights, not layers.
+  LoweringContext ctx(options.lowering);
+  size_t index = 0;
+  for (const auto &op : graph->body().ops()) {
+    for (Value *r : op->results())
+      INFC_RETURN_IF_ERROR(requireStatic(*r, modelPath));
+    if (op->is(OpKind::OnnxConstant))
+      continue;
+    LowerFn fn = findLowering(op->kind());
+    if (!fn)
+      return unsupported(modelPath + ": " + op->describe() + ": " + std::string(op->name()) +
+                         " has no GPU kernel yet (see docs/operators.md)");
+    ctx.setCurrent(op.get(), index++);
+    Status s = fn(*op, ctx);
+    if (!s.isOk())
+      return s.withPrefix(modelPath);
+  }
+
+  // 2. Engine tensors: every value a layer touches, plus graph inputs and outputs.
+  std::vector<TensorSlot> slots;
+  std::unordered_map<const Value *, int> slotOf;
+  auto slotFor = [&](const Value *v) -> int {
+    auto it = slotOf.find(v);
+    if (it != slotOf.end())
+      return it->second;
+    TensorSlot s;
+    s.value = v;
+    s.name = v->name();
+    s.bytes = static_cast<uint64_t>(*v->type().numElements()) * dtypeSize(v->type().elem());
+    if (getConstantValue(v))
+      s.kind = fb::TensorKind::Weight;
+    else if (!v->definingOp())
+      s.kind = fb::TensorKind::Input;
+    slots.push_back(s);
+    slotOf[v] = static_cast<int>(slots.size() - 1);
+    return static_cast<int>(slots.size() - 1);
+  };
+  std::vector<int> inputs, outputs;
+  for (const auto &a : graph->body().arguments())
+    inputs.push_back(slotFor(a.get()));
+  for (const GraphOutput &o : graph->outputs()) {
+    if (!o.value->definingOp() || getConstantValue(o.value))
+      return unsupported(modelPath + ": graph output '" + o.name +
+                         "' is a graph input or a constant; engines do not copy those yet");
+    int s = slotFor(o.value);
+    if (slots[s].kind == fb::TensorKind::Output)
+      return unsupported(modelPath + ": graph output '" + o.name + "' repeats another output's value");
+    slots[s].kind = fb::TensorKind::Output;
+    slots[s].name = o.name; // engines expose the ONNX output names
+    outputs.push_back(s);
+  }
+  for (Layer &l : ctx.layers()) {
+    for (const Value *v : l.inputs)
+      slotFor(v);
+    for (const Value *v : l.outputs)
+      slotFor(v);
+  }
+
+  // 3. Memory plan for arena tensors: lifetimes in layer steps.
+  int64_t numSteps = static_cast<int64_t>(ctx.layers().size());
+  std::vector<int64_t> first(slots.size(), INT64_MAX), last(slots.size(), -1);
+  for (int64_t step = 0; step < numSteps; ++step) {
+    const Layer &l = ctx.layers()[static_cast<size_t>(step)];
+    for (const Value *v : l.outputs) {
+      int s = slotOf[v];
+      first[s] = std::min(first[s], step);
+      last[s] = std::max(last[s], step);
+    }
+    for (const Value *v : l.inputs) {
+      int s = slotOf[v];
+      first[s] = std::min(first[s], step);
+      last[s] = std::max(last[s], step);
+    }
+  }
+  std::vector<BufferRequest> requests;
+  std::vector<int> requestSlot;
+  for (size_t s = 0; s < slots.size(); ++s) {
+    if (slots[s].kind == fb::TensorKind::Weight)
+      continue;
+    int64_t f = first[s] == INT64_MAX ? 0 : first[s], la = std::max<int64_t>(last[s], f);
+    if (slots[s].kind == fb::TensorKind::Input)
+      f = -1; // written by the user before the first layer
+    if (slots[s].kind == fb::TensorKind::Output)
+      la = numSteps; // read by the user after the last layer
+    requests.push_back({slots[s].bytes, f, la});
+    requestSlot.push_back(static_cast<int>(s));
+  }
+  MemoryPlan plan = planMemory(requests, rt::kEngineAlignment);
+  for (size_t r = 0; r < requests.size(); ++r)
+    slots[static_cast<size_t>(requestSlot[r])].offset = plan.offsets[r];
+
+  // 4. Weights into the blob (in tensor order: deterministic).
+  rt::EngineWriter writer;
+  for (TensorSlot &s : slots)
+    if (s.kind == fb::TensorKind::Weight) {
+      const Tensor *t = getConstantValue(s.value);
+      s.offset = writer.addWeight(t->bytes(), t->byteSize());
+    }
+
+  // 5. One NVRTC module with every generated kernel.
+  std::string source = kernelPrelude();
+  bool anyKernel = false;
+  for (const Layer &l : ctx.layers())
+    if (const auto *k = std::get_if<KernelLayer>(&l.impl)) {
+      source += "\n" + k->source;
+      anyKernel = true;
+    }
+  EngineBuildResult result;
+  std::string cubin;
+  if (anyKernel) {
+    INFC_ASSIGN_OR_RETURN(CubinResult compiled,
+                          compileToCubin(source, "infc_kernels.cu", options.lowering.smMajor, options.lowering.smMinor));
+    cubin = std::move(compiled.cubin);
+    result.nvrtcLog = std::move(compiled.log);
+  }
+
+  // 6. Serialize.
+  flatbuffers::FlatBufferBuilder &fbb = writer.builder();
+  std::vector<flatbuffers::Offset<fb::Tensor>> fbTensors;
+  for (const TensorSlot &s : slots) {
+    std::vector<int64_t> shape = s.value->type().staticShape();
+    fbTensors.push_back(fb::CreateTensorDirect(fbb, s.name.c_str(), static_cast<int32_t>(s.value->type().elem()), &shape,
+                                               s.kind, s.offset, s.bytes));
+  }
+  std::vector<flatbuffers::Offset<fb::Layer>> fbLayers;
+  bool usesLibraries = false;
+  for (const Layer &l : ctx.layers()) {
+    std::vector<int32_t> in, out;
+    for (const Value *v : l.inputs)
+      in.push_back(slotOf[v]);
+    for (const Value *v : l.outputs)
+      out.push_back(slotOf[v]);
+    std::vector<flatbuffers::Offset<flatbuffers::String>> nodes;
+    for (const NodeRef &n : l.loc.nodes())
+      nodes.push_back(fbb.CreateString(n.name.empty() ? "#" + std::to_string(n.index) + " (" + n.opType + ")" : n.name));
+    fb::LayerImpl implType = fb::LayerImpl::NONE;
+    flatbuffers::Offset<void> impl;
+    if (const auto *k = std::get_if<KernelLayer>(&l.impl)) {
+      std::vector<flatbuffers::Offset<fb::KernelArg>> args;
+      for (const KernelArg &a : k->args) {
+        switch (a.kind) {
+        case KernelArg::Kind::Tensor: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::TensorPtr, slotFor(a.value))); break;
+        case KernelArg::Kind::I32: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::I32, -1, a.i)); break;
+        case KernelArg::Kind::I64: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::I64, -1, a.i)); break;
+        case KernelArg::Kind::F32: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::F32, -1, 0, a.f)); break;
+        }
+      }
+      std::vector<uint32_t> grid(k->grid.begin(), k->grid.end()), block(k->block.begin(), k->block.end());
+      impl = fb::CreateKernelLaunchDirect(fbb, 0, k->function.c_str(), &grid, &block, k->sharedBytes, &args).Union();
+      implType = fb::LayerImpl::KernelLaunch;
+    } else if (const auto *c = std::get_if<ConvLayer>(&l.impl)) {
+      usesLibraries = true;
+      std::vector<int64_t> knobs;
+      impl = fb::CreateCudnnConvDirect(fbb, slotOf[c->x], slotOf[c->w], c->b ? slotOf[c->b] : -1, c->z ? slotOf[c->z] : -1,
+                                       slotOf[c->y], static_cast<int32_t>(c->strides.size()), &c->padsBegin, &c->padsEnd,
+                                       &c->strides, &c->dilations, 1, c->transpose, c->activation.c_str(),
+                                       static_cast<int32_t>(c->y->type().elem()), static_cast<int32_t>(DType::F32), -1,
+                                       &knobs, options.workspaceBytes, false)
+                 .Union();
+      implType = fb::LayerImpl::CudnnConv;
+    } else if (const auto *m = std::get_if<MatmulLayer>(&l.impl)) {
+      usesLibraries = true;
+      std::vector<uint8_t> algo;
+      impl = fb::CreateCublasLtMatmulDirect(fbb, slotOf[m->a], slotOf[m->b], m->c ? slotOf[m->c] : -1, slotOf[m->d],
+                                            m->bias ? slotOf[m->bias] : -1, m->m, m->n, m->k, m->batch, m->lda, m->ldb,
+                                            m->ldc, m->strideA, m->strideB, m->strideC, m->transA, m->transB, m->alpha,
+                                            m->beta, m->epilogue.c_str(), static_cast<int32_t>(m->d->type().elem()),
+                                            static_cast<int32_t>(DType::F32), &algo, options.workspaceBytes)
+                 .Union();
+      implType = fb::LayerImpl::CublasLtMatmul;
+    }
+    fbLayers.push_back(fb::CreateLayer(fbb, fbb.CreateString(l.name), implType, impl, fbb.CreateVector(in),
+                                       fbb.CreateVector(out), fbb.CreateVector(nodes), fbb.CreateString(l.tactic),
+                                       fbb.CreateString(l.precision)));
+  }
+  std::vector<flatbuffers::Offset<fb::Module>> modules;
+  if (anyKernel) {
+    auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(cubin.data()), cubin.size());
+    modules.push_back(fb::CreateModule(fbb, fbb.CreateString("infc_kernels"), bytes));
+  }
+  std::string gpuName = options.gpuName.empty() ? "sm_" + std::to_string(options.lowering.smMajor) +
+                                                      std::to_string(options.lowering.smMinor) + " target (no GPU at build time)"
+                                                : options.gpuName;
+  auto info = fb::CreateBuildInfoDirect(fbb, INFC_VERSION, gpuName.c_str(), options.lowering.smMajor,
+                                        options.lowering.smMinor, CUDA_VERSION, static_cast<int64_t>(cudnnGetVersion()),
+                                        static_cast<int64_t>(cublasLtGetVersion()), options.optionsJson.c_str());
+  auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &inputs, &outputs, &fbLayers, &modules, plan.totalBytes,
+                                     usesLibraries ? options.workspaceBytes : 0, writer.weightBytes(),
+                                     options.referenceIr.c_str());
+  result.numLayers = ctx.layers().size();
+  result.arenaBytes = plan.totalBytes;
+  result.weightBytes = writer.weightBytes();
+  result.bytes = writer.finish(root);
+  return result;
+}
+
+} // namespace infc::codegen

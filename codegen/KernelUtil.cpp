@@ -1,0 +1,107 @@
+#include "codegen/Lowering.h"
+
+#include <algorithm>
+
+namespace infc::codegen {
+
+std::string LoweringContext::kernelName(const Operation &op, const std::string &suffix) {
+  std::string n = "k" + std::to_string(counter_++) + "_" + std::string(op.info().name);
+  if (!suffix.empty())
+    n += "_" + suffix;
+  return n;
+}
+
+void LoweringContext::addKernel(const Operation &op, KernelLayer kernel, std::vector<const Value *> inputs,
+                                std::vector<const Value *> outputs) {
+  Layer l;
+  if (inputs.empty())
+    for (Value *v : op.operands())
+      if (v)
+        inputs.push_back(v);
+  if (outputs.empty())
+    for (Value *v : op.results())
+      outputs.push_back(v);
+  l.name = kernel.function;
+  l.tactic = "generated kernel " + kernel.function + " grid(" + std::to_string(kernel.grid[0]) + "," +
+             std::to_string(kernel.grid[1]) + "," + std::to_string(kernel.grid[2]) + ") block(" +
+             std::to_string(kernel.block[0]) + "," + std::to_string(kernel.block[1]) + "," +
+             std::to_string(kernel.block[2]) + ")";
+  l.impl = std::move(kernel);
+  l.inputs = std::move(inputs);
+  l.outputs = std::move(outputs);
+  l.loc = op.loc();
+  DType t = op.numResults() ? op.result()->type().elem() : DType::F32;
+  l.precision = std::string(dtypeName(t));
+  layers_.push_back(std::move(l));
+}
+
+std::string cudaStorageType(DType t) {
+  switch (t) {
+  case DType::F32: return "float";
+  case DType::F64: return "double";
+  case DType::F16: case DType::BF16: return "unsigned short";
+  case DType::I8: return "signed char";
+  case DType::U8: case DType::Bool: case DType::F8E4M3: case DType::F8E5M2: return "unsigned char";
+  case DType::I16: return "short";
+  case DType::U16: return "unsigned short";
+  case DType::I32: return "int";
+  case DType::U32: return "unsigned int";
+  case DType::I64: return "long long";
+  case DType::U64: return "unsigned long long";
+  default: return "void";
+  }
+}
+
+std::string computeType(DType t) {
+  switch (t) {
+  case DType::F64: return "double";
+  case DType::F32: case DType::F16: case DType::BF16: case DType::F8E4M3: case DType::F8E5M2: return "float";
+  case DType::Bool: return "bool";
+  case DType::U8: case DType::U16: case DType::U32: case DType::U64: return "unsigned long long";
+  default: return "long long";
+  }
+}
+
+std::string loadAs(DType t, const std::string &expr) {
+  switch (t) {
+  case DType::F16: return "infc_h2f(" + expr + ")";
+  case DType::BF16: return "infc_bf2f(" + expr + ")";
+  case DType::Bool: return "((" + expr + ") != 0)";
+  default: return "((" + computeType(t) + ")(" + expr + "))";
+  }
+}
+
+std::string storeAs(DType t, const std::string &expr) {
+  switch (t) {
+  case DType::F16: return "infc_f2h((float)(" + expr + "))";
+  case DType::BF16: return "infc_f2bf((float)(" + expr + "))";
+  case DType::Bool: return "((unsigned char)((" + expr + ") ? 1 : 0))";
+  default: return "((" + cudaStorageType(t) + ")(" + expr + "))";
+  }
+}
+
+const std::string &kernelPrelude() {
+  static const std::string prelude = R"(// infc generated kernels (NVRTC). Do not edit: regenerated on every engine build.
+__device__ __forceinline__ float infc_h2f(unsigned short h) { float f; asm("{cvt.f32.f16 %0, %1;}" : "=f"(f) : "h"(h)); return f; }
+__device__ __forceinline__ unsigned short infc_f2h(float f) { unsigned short h; asm("{cvt.rn.f16.f32 %0, %1;}" : "=h"(h) : "f"(f)); return h; }
+__device__ __forceinline__ float infc_bf2f(unsigned short b) { return __uint_as_float(((unsigned int)b) << 16); }
+__device__ __forceinline__ unsigned short infc_f2bf(float f) {
+  unsigned int x = __float_as_uint(f);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((x >> 16) | 0x40u);
+  x += 0x7fffu + ((x >> 16) & 1u);
+  return (unsigned short)(x >> 16);
+}
+#define INFC_GRID_STRIDE(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
+)";
+  return prelude;
+}
+
+void launch1D(KernelLayer &k, int64_t n, uint32_t threadsPerBlock) {
+  int64_t blocks = (std::max<int64_t>(n, 1) + threadsPerBlock - 1) / threadsPerBlock;
+  // Grid-stride loops cover the rest; 132 SMs x 32 blocks keeps every SM busy.
+  blocks = std::min<int64_t>(blocks, 65535LL * 8);
+  k.grid = {static_cast<uint32_t>(blocks), 1, 1};
+  k.block = {threadsPerBlock, 1, 1};
+}
+
+} // namespace infc::codegen

@@ -1,0 +1,117 @@
+// Lowering of an optimized, statically shaped graph to engine layers: generated NVRTC kernels,
+// cuDNN convolutions and cuBLASLt matmuls. Each op kind has one lowering function, registered in
+// codegen/LoweringRegistry.cpp; ops without one are reported as unsupported on the GPU (no CPU
+// fallback inside an engine).
+#pragma once
+
+#include "ir/IR.h"
+
+#include <array>
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace infc::codegen {
+
+/// One kernel parameter: a tensor's device pointer (by IR value) or a scalar.
+struct KernelArg {
+  enum class Kind { Tensor, I32, I64, F32 } kind = Kind::Tensor;
+  const Value *value = nullptr;
+  int64_t i = 0;
+  float f = 0;
+  static KernelArg tensor(const Value *v) { return {Kind::Tensor, v, 0, 0}; }
+  static KernelArg i32(int64_t v) { return {Kind::I32, nullptr, v, 0}; }
+  static KernelArg i64(int64_t v) { return {Kind::I64, nullptr, v, 0}; }
+  static KernelArg f32(float v) { return {Kind::F32, nullptr, 0, v}; }
+};
+
+/// A generated kernel: its CUDA C source (one or more `extern "C" __global__` definitions plus
+/// helpers, all with names unique in the engine) and one launch of `function`.
+struct KernelLayer {
+  std::string function;
+  std::string source;
+  std::array<uint32_t, 3> grid{1, 1, 1};
+  std::array<uint32_t, 3> block{1, 1, 1};
+  uint32_t sharedBytes = 0;
+  std::vector<KernelArg> args;
+};
+
+struct ConvLayer {
+  const Value *x = nullptr, *w = nullptr, *b = nullptr, *z = nullptr, *y = nullptr;
+  std::vector<int64_t> padsBegin, padsEnd, strides, dilations;
+  bool transpose = false;
+  std::string activation;
+};
+
+/// Row-major D[batch][m][n] = alpha * op(A)[m][k] op(B)[k][n] + beta * C (+ bias over n).
+struct MatmulLayer {
+  const Value *a = nullptr, *b = nullptr, *c = nullptr, *bias = nullptr, *d = nullptr;
+  int64_t m = 0, n = 0, k = 0, batch = 1;
+  int64_t lda = 0, ldb = 0, ldc = 0;
+  int64_t strideA = 0, strideB = 0, strideC = 0;
+  bool transA = false, transB = false;
+  float alpha = 1, beta = 0;
+  std::string epilogue;
+};
+
+struct Layer {
+  std::string name;
+  std::variant<KernelLayer, ConvLayer, MatmulLayer> impl;
+  std::vector<const Value *> inputs, outputs;
+  Location loc;
+  std::string tactic;
+  std::string precision;
+};
+
+struct LoweringOptions {
+  int smMajor = 9, smMinor = 0;
+  bool fp16 = false;
+};
+
+/// Collects layers while lowering one graph.
+class LoweringContext {
+public:
+  explicit LoweringContext(LoweringOptions options) : options_(options) {}
+  const LoweringOptions &options() const { return options_; }
+  /// A function name unique in this engine, derived from the op: "k12_Relu".
+  std::string kernelName(const Operation &op, const std::string &suffix = "");
+  /// Adds a generated-kernel layer for `op` (inputs = op operands, outputs = op results unless given).
+  void addKernel(const Operation &op, KernelLayer kernel, std::vector<const Value *> inputs = {},
+                 std::vector<const Value *> outputs = {});
+  void addLayer(Layer layer) { layers_.push_back(std::move(layer)); }
+  std::vector<Layer> &layers() { return layers_; }
+  /// The op currently being lowered (set by the driver), for names and locations.
+  void setCurrent(const Operation *op, size_t index) { current_ = op; index_ = index; }
+
+private:
+  LoweringOptions options_;
+  std::vector<Layer> layers_;
+  const Operation *current_ = nullptr;
+  size_t index_ = 0;
+  size_t counter_ = 0;
+};
+
+using LowerFn = Status (*)(const Operation &, LoweringContext &);
+
+/// The lowering function of an op kind, or nullptr if the op cannot run on the GPU yet.
+LowerFn findLowering(OpKind kind);
+
+// ---- Helpers for kernel generators (codegen/KernelUtil.cpp). ----
+
+/// CUDA C storage type of a dtype ("float", "double", "unsigned short" for f16/bf16, ...).
+std::string cudaStorageType(DType t);
+/// Expression converting storage `expr` of dtype t to the compute type (float/double/int64).
+std::string loadAs(DType t, const std::string &expr);
+/// Expression converting compute value `expr` to storage of dtype t.
+std::string storeAs(DType t, const std::string &expr);
+/// Compute type used for dtype t in kernels: "double" for f64, "float" for other floats,
+/// "long long" for signed ints, "unsigned long long" for unsigned ints, "bool" for bool.
+std::string computeType(DType t);
+/// Device helpers every kernel source may use (f16/bf16 conversions, index math). Prepended once
+/// per module by the engine builder.
+const std::string &kernelPrelude();
+/// 1-D launch covering `n` threads with `threadsPerBlock`.
+void launch1D(KernelLayer &k, int64_t n, uint32_t threadsPerBlock = 256);
+
+} // namespace infc::codegen

@@ -1,0 +1,14 @@
+#include "codegen/kernels/Families.h"
+
+namespace infc::codegen {
+
+LowerFn findLowering(OpKind kind) {
+  static const LoweringTable table = [] {
+    LoweringTable t{};
+    registerElementwiseLowerings(t);
+    return t;
+  }();
+  return table[static_cast<size_t>(kind)];
+}
+
+} // namespace infc::codegen

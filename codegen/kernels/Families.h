@@ -1,0 +1,14 @@
+// Registration hooks of the kernel families (one file each under codegen/kernels/).
+#pragma once
+
+#include "codegen/Lowering.h"
+
+#include <array>
+
+namespace infc::codegen {
+
+using LoweringTable = std::array<LowerFn, static_cast<size_t>(OpKind::NumOpKinds)>;
+
+void registerElementwiseLowerings(LoweringTable &table);
+
+} // namespace infc::codegen
