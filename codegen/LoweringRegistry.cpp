@@ -6,6 +6,8 @@ LowerFn findLowering(OpKind kind) {
   static const LoweringTable table = [] {
     LoweringTable t{};
     registerElementwiseLowerings(t);
+    registerMatmulLowerings(t);
+    registerConvLowerings(t);
     return t;
   }();
   return table[static_cast<size_t>(kind)];

@@ -1,44 +1,52 @@
 // Engine residency on the GPU (weights, modules) and execution contexts (arena, layers).
 #include "runtime/RuntimeImpl.h"
 
+#include "runtime/CudaDriver.h"
+
 namespace infc::rt {
+
+static const CudaDriver &drv() { return cudaDriver(); }
 
 std::string cuCheck(CUresult r, const std::string &what) {
   if (r == CUDA_SUCCESS)
     return "";
   const char *name = nullptr, *desc = nullptr;
-  cuGetErrorName(r, &name);
-  cuGetErrorString(r, &desc);
+  if (!drv().loaded)
+    return what + ": " + drv().error;
+  drv().cuGetErrorName(r, &name);
+  drv().cuGetErrorString(r, &desc);
   return what + ": " + (name ? name : "CUDA error") + ": " + (desc ? desc : "");
 }
 
 std::string queryDevice(DeviceInfo &info) {
-  if (CUresult r = cuInit(0); r != CUDA_SUCCESS)
+  if (!drv().loaded)
+    return "no usable GPU: " + drv().error;
+  if (CUresult r = drv().cuInit(0); r != CUDA_SUCCESS)
     return cuCheck(r, "no usable GPU (cuInit)");
   CUdevice dev;
   int count = 0;
-  if (cuDeviceGetCount(&count) != CUDA_SUCCESS || count == 0)
+  if (drv().cuDeviceGetCount(&count) != CUDA_SUCCESS || count == 0)
     return "no usable GPU (no CUDA device found)";
-  if (std::string e = cuCheck(cuDeviceGet(&dev, 0), "cuDeviceGet"); !e.empty())
+  if (std::string e = cuCheck(drv().cuDeviceGet(&dev, 0), "cuDeviceGet"); !e.empty())
     return e;
   char name[256] = {0};
-  cuDeviceGetName(name, sizeof name, dev);
+  drv().cuDeviceGetName(name, sizeof name, dev);
   info.name = name;
-  cuDeviceGetAttribute(&info.smMajor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
-  cuDeviceGetAttribute(&info.smMinor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
-  cuDeviceGetAttribute(&info.multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
+  drv().cuDeviceGetAttribute(&info.smMajor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
+  drv().cuDeviceGetAttribute(&info.smMinor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
+  drv().cuDeviceGetAttribute(&info.multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
   return "";
 }
 
 DeviceEngine::~DeviceEngine() {
   for (CUmodule m : modules_)
-    cuModuleUnload(m);
+    drv().cuModuleUnload(m);
   if (weights_)
-    cuMemFree(weights_);
+    drv().cuMemFree(weights_);
   if (cuContext_) {
     CUdevice dev;
-    if (cuCtxGetDevice(&dev) == CUDA_SUCCESS)
-      cuDevicePrimaryCtxRelease(dev);
+    if (drv().cuCtxGetDevice(&dev) == CUDA_SUCCESS)
+      drv().cuDevicePrimaryCtxRelease(dev);
   }
 }
 
@@ -58,19 +66,19 @@ std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr
   }
   code = INFC_ERROR_CUDA;
   CUdevice dev;
-  if (std::string err = cuCheck(cuDeviceGet(&dev, 0), "cuDeviceGet"); !err.empty())
+  if (std::string err = cuCheck(drv().cuDeviceGet(&dev, 0), "cuDeviceGet"); !err.empty())
     return err;
   // The primary context is the one cuDNN, cuBLASLt and the CUDA runtime use: share it.
-  if (std::string err = cuCheck(cuDevicePrimaryCtxRetain(&e->cuContext_, dev), "cuDevicePrimaryCtxRetain"); !err.empty())
+  if (std::string err = cuCheck(drv().cuDevicePrimaryCtxRetain(&e->cuContext_, dev), "cuDevicePrimaryCtxRetain"); !err.empty())
     return err;
-  if (std::string err = cuCheck(cuCtxSetCurrent(e->cuContext_), "cuCtxSetCurrent"); !err.empty())
+  if (std::string err = cuCheck(drv().cuCtxSetCurrent(e->cuContext_), "cuCtxSetCurrent"); !err.empty())
     return err;
   uint64_t wbytes = e->view_->weightsSize();
   if (wbytes) {
-    if (std::string err = cuCheck(cuMemAlloc(&e->weights_, wbytes), "allocating " + std::to_string(wbytes) + " bytes of weights");
+    if (std::string err = cuCheck(drv().cuMemAlloc(&e->weights_, wbytes), "allocating " + std::to_string(wbytes) + " bytes of weights");
         !err.empty())
       return err;
-    if (std::string err = cuCheck(cuMemcpyHtoD(e->weights_, e->view_->weights(), wbytes), "uploading weights"); !err.empty())
+    if (std::string err = cuCheck(drv().cuMemcpyHtoD(e->weights_, e->view_->weights(), wbytes), "uploading weights"); !err.empty())
       return err;
   }
   const fb::Engine &eng = e->view_->engine();
@@ -78,7 +86,7 @@ std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr
     for (const fb::Module *m : *eng.modules()) {
       CUmodule mod;
       std::string what = "loading kernel module '" + (m->name() ? m->name()->str() : std::string("?")) + "'";
-      if (std::string err = cuCheck(cuModuleLoadData(&mod, m->cubin()->data()), what); !err.empty())
+      if (std::string err = cuCheck(drv().cuModuleLoadData(&mod, m->cubin()->data()), what); !err.empty())
         return err;
       e->modules_.push_back(mod);
     }
@@ -89,7 +97,7 @@ std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr
 
 CUfunction DeviceEngine::function(uint32_t module, const std::string &name, std::string &error) const {
   CUfunction f = nullptr;
-  error = cuCheck(cuModuleGetFunction(&f, modules_[module], name.c_str()), "kernel '" + name + "'");
+  error = cuCheck(drv().cuModuleGetFunction(&f, modules_[module], name.c_str()), "kernel '" + name + "'");
   return f;
 }
 
@@ -98,9 +106,9 @@ CUfunction DeviceEngine::function(uint32_t module, const std::string &name, std:
 ExecutionContext::~ExecutionContext() {
   layers_.clear();
   if (arena_)
-    cuMemFree(arena_);
+    drv().cuMemFree(arena_);
   if (workspace_)
-    cuMemFree(workspace_);
+    drv().cuMemFree(workspace_);
 }
 
 std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr<ExecutionContext> &out) {
@@ -108,10 +116,10 @@ std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr
   c->engine_ = &engine;
   const fb::Engine &e = engine.engine();
   if (e.arena_bytes())
-    if (std::string err = cuCheck(cuMemAlloc(&c->arena_, e.arena_bytes()), "allocating the activation arena"); !err.empty())
+    if (std::string err = cuCheck(drv().cuMemAlloc(&c->arena_, e.arena_bytes()), "allocating the activation arena"); !err.empty())
       return err;
   if (e.workspace_bytes())
-    if (std::string err = cuCheck(cuMemAlloc(&c->workspace_, e.workspace_bytes()), "allocating the workspace"); !err.empty())
+    if (std::string err = cuCheck(drv().cuMemAlloc(&c->workspace_, e.workspace_bytes()), "allocating the workspace"); !err.empty())
       return err;
   c->addr_.resize(e.tensors()->size());
   for (uint32_t i = 0; i < e.tensors()->size(); ++i) {
@@ -183,7 +191,7 @@ public:
       case fb::ArgKind::F32: params[i] = &a.f32; break;
       }
     }
-    return cuCheck(cuLaunchKernel(fn, grid[0], grid[1], grid[2], block[0], block[1], block[2], shared, stream,
+    return cuCheck(drv().cuLaunchKernel(fn, grid[0], grid[1], grid[2], block[0], block[1], block[2], shared, stream,
                                   params.data(), nullptr),
                    "cuLaunchKernel");
   }
@@ -203,7 +211,7 @@ std::string prepareKernelLaunch(const DeviceEngine &engine, const fb::Layer &lay
   }
   exec->shared = k->shared_bytes();
   if (exec->shared > 48 * 1024)
-    if (std::string e = cuCheck(cuFuncSetAttribute(exec->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+    if (std::string e = cuCheck(drv().cuFuncSetAttribute(exec->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                                    static_cast<int>(exec->shared)), "cuFuncSetAttribute");
         !e.empty())
       return e;

@@ -10,5 +10,7 @@ namespace infc::codegen {
 using LoweringTable = std::array<LowerFn, static_cast<size_t>(OpKind::NumOpKinds)>;
 
 void registerElementwiseLowerings(LoweringTable &table);
+void registerMatmulLowerings(LoweringTable &table);
+void registerConvLowerings(LoweringTable &table);
 
 } // namespace infc::codegen

@@ -1,0 +1,126 @@
+// MatMul and Gemm through cuBLASLt (one strided-batched call; bias through the epilogue).
+#include "codegen/kernels/Families.h"
+
+#include "ir/ops/ShapeUtil.h"
+
+namespace infc::codegen {
+
+namespace {
+
+bool gpuFloat(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+
+int64_t product(const std::vector<int64_t> &v, size_t from, size_t to) {
+  int64_t p = 1;
+  for (size_t i = from; i < to; ++i)
+    p *= v[i];
+  return p;
+}
+
+Status lowerMatMul(const Operation &op, LoweringContext &ctx) {
+  const Value *a = op.operand(0), *b = op.operand(1), *d = op.result();
+  DType t = d->type().elem();
+  if (!gpuFloat(t))
+    return unsupported(op.describe() + ": MatMul on " + std::string(dtypeName(t)) + " has no GPU kernel yet");
+  std::vector<int64_t> sa = a->type().staticShape(), sb = b->type().staticShape(), sd = d->type().staticShape();
+  MatmulLayer m;
+  m.a = a;
+  m.b = b;
+  m.d = d;
+  int64_t M = sa.size() == 1 ? 1 : sa[sa.size() - 2];
+  int64_t K = sa.back();
+  int64_t N = sb.size() == 1 ? 1 : sb.back();
+  size_t batchRankA = sa.size() > 2 ? sa.size() - 2 : 0, batchRankB = sb.size() > 2 ? sb.size() - 2 : 0;
+  int64_t batchA = product(sa, 0, batchRankA), batchB = product(sb, 0, batchRankB);
+  int64_t batch = std::max(batchA, batchB);
+  if (batchB == 1) {
+    // [..., M, K] x [K, N]: fold the batch into M, one plain GEMM.
+    m.m = M * batchA;
+    m.batch = 1;
+  } else {
+    if (batchA != 1 && batchA != batchB)
+      return unsupported(op.describe() + ": MatMul with partially broadcast batch dims has no GPU kernel yet");
+    std::vector<int64_t> ba(sa.begin(), sa.begin() + static_cast<long>(batchRankA)),
+        bb(sb.begin(), sb.begin() + static_cast<long>(batchRankB));
+    if (batchA != 1 && ba != std::vector<int64_t>(bb.end() - static_cast<long>(ba.size()), bb.end()))
+      return unsupported(op.describe() + ": MatMul with mismatched batch dims has no GPU kernel yet");
+    m.m = M;
+    m.batch = batch;
+    m.strideA = batchA == 1 ? 0 : M * K;
+    m.strideB = K * N;
+    m.strideC = M * N;
+  }
+  m.n = N;
+  m.k = K;
+  m.lda = K;
+  m.ldb = N;
+  m.ldc = N;
+  Layer l;
+  l.name = ctx.kernelName(op, "cublaslt");
+  l.impl = m;
+  l.inputs = {a, b};
+  l.outputs = {d};
+  l.loc = op.loc();
+  l.tactic = "cuBLASLt heuristic";
+  l.precision = std::string(dtypeName(t));
+  ctx.addLayer(std::move(l));
+  return Status::ok();
+}
+
+Status lowerGemm(const Operation &op, LoweringContext &ctx) {
+  const Value *a = op.operand(0), *b = op.operand(1), *c = op.hasOperand(2) ? op.operand(2) : nullptr, *d = op.result();
+  DType t = d->type().elem();
+  if (!gpuFloat(t))
+    return unsupported(op.describe() + ": Gemm on " + std::string(dtypeName(t)) + " has no GPU kernel yet");
+  INFC_ASSIGN_OR_RETURN(int64_t transA, op.attrs().getInt("transA", 0));
+  INFC_ASSIGN_OR_RETURN(int64_t transB, op.attrs().getInt("transB", 0));
+  INFC_ASSIGN_OR_RETURN(float alpha, op.attrs().getFloat("alpha", 1.0f));
+  INFC_ASSIGN_OR_RETURN(float beta, op.attrs().getFloat("beta", 1.0f));
+  std::vector<int64_t> sa = a->type().staticShape(), sd = d->type().staticShape();
+  MatmulLayer m;
+  m.a = a;
+  m.b = b;
+  m.d = d;
+  m.m = sd[0];
+  m.n = sd[1];
+  m.k = transA ? sa[0] : sa[1];
+  m.transA = transA != 0;
+  m.transB = transB != 0;
+  m.lda = transA ? m.m : m.k;
+  m.ldb = transB ? m.k : m.n;
+  m.ldc = m.n;
+  m.alpha = alpha;
+  std::vector<const Value *> inputs = {a, b};
+  if (c && beta != 0.0f) {
+    std::vector<int64_t> sc = c->type().staticShape();
+    int64_t numel = *c->type().numElements();
+    if (sc == sd) {
+      m.c = c;
+      m.beta = beta;
+    } else if (numel == m.n && (sc.size() == 1 || (sc.size() == 2 && sc[0] == 1)) && beta == 1.0f) {
+      m.bias = c;
+      m.epilogue = "bias";
+    } else {
+      return unsupported(op.describe() + ": Gemm with C of shape broadcast other than [N] has no GPU kernel yet");
+    }
+    inputs.push_back(c);
+  }
+  Layer l;
+  l.name = ctx.kernelName(op, "cublaslt");
+  l.impl = m;
+  l.inputs = inputs;
+  l.outputs = {d};
+  l.loc = op.loc();
+  l.tactic = "cuBLASLt heuristic";
+  l.precision = std::string(dtypeName(t));
+  ctx.addLayer(std::move(l));
+  return Status::ok();
+}
+
+} // namespace
+
+void registerMatmulLowerings(LoweringTable &t) {
+  t[static_cast<size_t>(OpKind::OnnxMatMul)] = &lowerMatMul;
+  t[static_cast<size_t>(OpKind::OnnxGemm)] = &lowerGemm;
+}
+
+} // namespace infc::codegen

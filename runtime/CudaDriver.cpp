@@ -1,0 +1,41 @@
+#include "runtime/CudaDriver.h"
+
+#include <dlfcn.h>
+
+namespace infc::rt {
+
+const CudaDriver &cudaDriver() {
+  static const CudaDriver driver = [] {
+    CudaDriver d;
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      d.error = "no CUDA driver (libcuda.so.1 not found)";
+      return d;
+    }
+    using GetProc = CUresult (*)(const char *, void **, int, cuuint64_t, CUdriverProcAddressQueryResult *);
+    auto getProc = reinterpret_cast<GetProc>(dlsym(lib, "cuGetProcAddress_v2"));
+    if (!getProc) {
+      d.error = "the CUDA driver is too old (no cuGetProcAddress_v2)";
+      return d;
+    }
+    // cuGetProcAddress maps API names to the versions this header was written against.
+#define INFC_LOAD_CU(name)                                                                                             \
+  {                                                                                                                    \
+    void *p = nullptr;                                                                                                 \
+    CUdriverProcAddressQueryResult q;                                                                                  \
+    if (getProc(#name, &p, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &q) != CUDA_SUCCESS || !p) {                     \
+      d.error = std::string("the CUDA driver lacks ") + #name + " (driver older than CUDA " +                         \
+                std::to_string(CUDA_VERSION / 1000) + "." + std::to_string(CUDA_VERSION % 1000 / 10) + "?)";          \
+      return d;                                                                                                        \
+    }                                                                                                                  \
+    d.name = reinterpret_cast<decltype(d.name)>(p);                                                                    \
+  }
+    INFC_CUDA_DRIVER_FUNCS(INFC_LOAD_CU)
+#undef INFC_LOAD_CU
+    d.loaded = true;
+    return d;
+  }();
+  return driver;
+}
+
+} // namespace infc::rt

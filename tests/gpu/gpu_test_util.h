@@ -1,0 +1,26 @@
+// Helpers for GPU tests: build an engine from a graph, run it through the C API, compare.
+#pragma once
+
+#include "codegen/EngineBuilder.h"
+#include "ir/IR.h"
+#include "runtime/infc_runtime.h"
+
+#include <cuda.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace infc::gputest {
+
+/// True when a GPU and driver are usable (tests skip otherwise).
+bool haveGpu();
+
+/// Builds an engine for the current GPU from `module` and runs it once on `inputs` (by graph
+/// argument order). Returns outputs in graph output order, or an error.
+Expected<std::vector<Tensor>> buildAndRun(const Module &module, const std::vector<Tensor> &inputs, bool fp16 = false);
+
+/// Max |a-b| / (atol + rtol*|b|) over elements (<= 1 means within tolerance); shapes must match.
+double toleranceRatio(const Tensor &got, const Tensor &want, double rtol, double atol);
+
+} // namespace infc::gputest
