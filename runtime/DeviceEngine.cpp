@@ -43,11 +43,8 @@ DeviceEngine::~DeviceEngine() {
     drv().cuModuleUnload(m);
   if (weights_)
     drv().cuMemFree(weights_);
-  if (cuContext_) {
-    CUdevice dev;
-    if (drv().cuCtxGetDevice(&dev) == CUDA_SUCCESS)
-      drv().cuDevicePrimaryCtxRelease(dev);
-  }
+  if (cuContext_)
+    drv().cuDevicePrimaryCtxRelease(cuDevice_);
 }
 
 std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr<DeviceEngine> &out,
@@ -68,6 +65,7 @@ std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr
   CUdevice dev;
   if (std::string err = cuCheck(drv().cuDeviceGet(&dev, 0), "cuDeviceGet"); !err.empty())
     return err;
+  e->cuDevice_ = dev;
   // The primary context is the one cuDNN, cuBLASLt and the CUDA runtime use: share it.
   if (std::string err = cuCheck(drv().cuDevicePrimaryCtxRetain(&e->cuContext_, dev), "cuDevicePrimaryCtxRetain"); !err.empty())
     return err;

@@ -57,6 +57,7 @@ private:
   std::unique_ptr<EngineView> view_;
   DeviceInfo device_;
   CUcontext cuContext_ = nullptr;
+  CUdevice cuDevice_ = 0;
   CUdeviceptr weights_ = 0;
   std::vector<CUmodule> modules_;
 };
