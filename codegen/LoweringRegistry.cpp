@@ -8,6 +8,7 @@ LowerFn findLowering(OpKind kind) {
     registerElementwiseLowerings(t);
     registerMatmulLowerings(t);
     registerConvLowerings(t);
+    registerDataMovementLowerings(t);
     return t;
   }();
   return table[static_cast<size_t>(kind)];

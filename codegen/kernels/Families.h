@@ -12,5 +12,6 @@ using LoweringTable = std::array<LowerFn, static_cast<size_t>(OpKind::NumOpKinds
 void registerElementwiseLowerings(LoweringTable &table);
 void registerMatmulLowerings(LoweringTable &table);
 void registerConvLowerings(LoweringTable &table);
+void registerDataMovementLowerings(LoweringTable &table);
 
 } // namespace infc::codegen

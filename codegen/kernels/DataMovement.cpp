@@ -1,0 +1,316 @@
+// Data movement: every output element reads one input element at an offset computed from its
+// index (copies, transposes, slices, broadcasts, tiles, pads, gathers, concat/split pieces).
+// Shapes are static, so index math is specialized into each kernel.
+#include "codegen/kernels/Families.h"
+#include "codegen/kernels/KernelWriter.h"
+
+#include <functional>
+
+namespace infc::codegen {
+
+namespace {
+
+using OffsetFn = std::function<std::string(const std::vector<std::string> &)>;
+
+std::vector<int64_t> shapeOf(const Value *v) { return v->type().staticShape(); }
+
+std::optional<std::vector<int64_t>> constInts(const Operation &op, size_t i) {
+  if (!op.hasOperand(i))
+    return std::nullopt;
+  const Tensor *t = getConstantValue(op.operand(i));
+  if (!t)
+    return std::nullopt;
+  std::vector<int64_t> v;
+  for (int64_t k = 0; k < t->numElements(); ++k)
+    v.push_back(t->getInt(k));
+  return v;
+}
+
+Status needConstant(const Operation &op, const char *what) {
+  return unsupported(op.describe() + ": " + std::string(op.name()) + " with a run-time " + what +
+                     " has no GPU kernel yet (it must be a constant)");
+}
+
+/// One kernel: for every element of `out` (shape `outShape`), read `in[offset(index)]`, or
+/// `fill` when `valid(index)` is false (pads).
+void emitIndexMap(const Operation &op, LoweringContext &ctx, const std::vector<const Value *> &ins, const Value *out,
+                  const std::vector<int64_t> &outShape, const OffsetFn &offset, const std::string &suffix = "",
+                  const OffsetFn &valid = nullptr, const std::string &fill = "0",
+                  const std::string &outOffsetExpr = "") {
+  KernelLayer k;
+  k.function = ctx.kernelName(op, suffix);
+  std::ostringstream src;
+  beginKernel(src, k, ins, {out});
+  int64_t n = 1;
+  for (int64_t d : outShape)
+    n *= d;
+  src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
+  std::vector<std::string> idx;
+  for (size_t d = 0; d < outShape.size(); ++d)
+    idx.push_back("o" + std::to_string(d));
+  emitUnravel(src, "i", outShape, "o");
+  std::string dst = outOffsetExpr.empty() ? "i" : outOffsetExpr;
+  if (valid) {
+    src << "    if (!(" << valid(idx) << ")) { out0[" << dst << "] = (" << cudaStorageType(out->type().elem()) << ")(" << fill
+        << "); continue; }\n";
+  }
+  src << "    out0[" << dst << "] = in0[" << offset(idx) << "];\n  }\n}\n";
+  k.source = src.str();
+  launch1D(k, n);
+  ctx.addKernel(op, std::move(k), ins, {out});
+}
+
+/// Same bytes, new shape: a flat copy (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout).
+Status lowerCopy(const Operation &op, LoweringContext &ctx) {
+  const Value *out = op.result(0);
+  int64_t n = *out->type().numElements();
+  emitIndexMap(op, ctx, {op.operand(0)}, out, {n}, [](const std::vector<std::string> &i) { return i[0]; });
+  return Status::ok();
+}
+
+Status lowerTranspose(const Operation &op, LoweringContext &ctx) {
+  std::vector<int64_t> in = shapeOf(op.operand(0)), out = shapeOf(op.result());
+  INFC_ASSIGN_OR_RETURN(std::vector<int64_t> perm, op.attrs().getInts("perm", std::vector<int64_t>{}));
+  if (perm.empty())
+    for (size_t i = in.size(); i-- > 0;)
+      perm.push_back(static_cast<int64_t>(i));
+  std::vector<int64_t> st = rowMajorStrides(in);
+  emitIndexMap(op, ctx, {op.operand(0)}, op.result(), out, [&](const std::vector<std::string> &i) {
+    std::string e = "0";
+    for (size_t d = 0; d < out.size(); ++d)
+      e += " + " + i[d] + " * " + std::to_string(st[static_cast<size_t>(perm[d])]) + "LL";
+    return e;
+  });
+  return Status::ok();
+}
+
+Status lowerExpand(const Operation &op, LoweringContext &ctx) {
+  std::vector<int64_t> in = shapeOf(op.operand(0)), out = shapeOf(op.result());
+  std::vector<int64_t> st = rowMajorStrides(in);
+  emitIndexMap(op, ctx, {op.operand(0)}, op.result(), out, [&](const std::vector<std::string> &i) {
+    std::string e = "0";
+    for (size_t k = 0; k < in.size(); ++k) {
+      size_t d = out.size() - in.size() + k;
+      if (in[k] != 1)
+        e += " + " + i[d] + " * " + std::to_string(st[k]) + "LL";
+    }
+    return e;
+  });
+  return Status::ok();
+}
+
+Status lowerTile(const Operation &op, LoweringContext &ctx) {
+  std::vector<int64_t> in = shapeOf(op.operand(0)), out = shapeOf(op.result());
+  std::vector<int64_t> st = rowMajorStrides(in);
+  emitIndexMap(op, ctx, {op.operand(0)}, op.result(), out, [&](const std::vector<std::string> &i) {
+    std::string e = "0";
+    for (size_t d = 0; d < in.size(); ++d)
+      e += " + (" + i[d] + " % " + std::to_string(in[d]) + "LL) * " + std::to_string(st[d]) + "LL";
+    return e;
+  });
+  return Status::ok();
+}
+
+/// ONNX Slice: effective start and step per input dim.
+Status lowerSlice(const Operation &op, LoweringContext &ctx) {
+  std::vector<int64_t> in = shapeOf(op.operand(0)), out = shapeOf(op.result());
+  auto starts = constInts(op, 1), ends = constInts(op, 2);
+  if (!starts || !ends)
+    return needConstant(op, "starts/ends");
+  std::vector<int64_t> axes, steps;
+  if (op.hasOperand(3)) {
+    auto a = constInts(op, 3);
+    if (!a)
+      return needConstant(op, "axes");
+    axes = *a;
+  } else {
+    for (size_t i = 0; i < starts->size(); ++i)
+      axes.push_back(static_cast<int64_t>(i));
+  }
+  if (op.hasOperand(4)) {
+    auto s = constInts(op, 4);
+    if (!s)
+      return needConstant(op, "steps");
+    steps = *s;
+  } else {
+    steps.assign(starts->size(), 1);
+  }
+  int64_t rank = static_cast<int64_t>(in.size());
+  std::vector<int64_t> start(in.size(), 0), step(in.size(), 1);
+  for (size_t j = 0; j < axes.size(); ++j) {
+    int64_t ax = axes[j] < 0 ? axes[j] + rank : axes[j];
+    int64_t dim = in[static_cast<size_t>(ax)], s = (*starts)[j], st = steps[j];
+    if (s < 0)
+      s += dim;
+    s = st > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, 0, dim - 1);
+    start[static_cast<size_t>(ax)] = s;
+    step[static_cast<size_t>(ax)] = st;
+  }
+  std::vector<int64_t> str = rowMajorStrides(in);
+  emitIndexMap(op, ctx, {op.operand(0)}, op.result(), out, [&](const std::vector<std::string> &i) {
+    std::string e = "0";
+    for (size_t d = 0; d < in.size(); ++d)
+      e += " + (" + std::to_string(start[d]) + "LL + " + i[d] + " * " + std::to_string(step[d]) + "LL) * " +
+           std::to_string(str[d]) + "LL";
+    return e;
+  });
+  return Status::ok();
+}
+
+Status lowerConcat(const Operation &op, LoweringContext &ctx) {
+  std::vector<int64_t> out = shapeOf(op.result());
+  INFC_ASSIGN_OR_RETURN(int64_t axis, op.attrs().getInt("axis"));
+  if (axis < 0)
+    axis += static_cast<int64_t>(out.size());
+  std::vector<int64_t> ost = rowMajorStrides(out);
+  int64_t offsetAlong = 0;
+  for (size_t j = 0; j < op.numOperands(); ++j) {
+    std::vector<int64_t> in = shapeOf(op.operand(j));
+    if (*op.operand(j)->type().numElements() != 0) {
+      int64_t off = offsetAlong;
+      std::string dst = "0";
+      for (size_t d = 0; d < in.size(); ++d)
+        dst += " + " + (static_cast<int64_t>(d) == axis ? "(o" + std::to_string(d) + " + " + std::to_string(off) + "LL)"
+                                                        : "o" + std::to_string(d)) +
+               " * " + std::to_string(ost[d]) + "LL";
+      emitIndexMap(op, ctx, {op.operand(j)}, op.result(), in, [](const std::vector<std::string> &) { return std::string("i"); },
+                   "part" + std::to_string(j), nullptr, "0", dst);
+    }
+    offsetAlong += in[static_cast<size_t>(axis)];
+  }
+  return Status::ok();
+}
+
+Status lowerSplit(const Operation &op, LoweringContext &ctx) {
+  std::vector<int64_t> in = shapeOf(op.operand(0));
+  INFC_ASSIGN_OR_RETURN(int64_t axis, op.attrs().getInt("axis", 0));
+  if (axis < 0)
+    axis += static_cast<int64_t>(in.size());
+  std::vector<int64_t> ist = rowMajorStrides(in);
+  int64_t offsetAlong = 0;
+  for (size_t j = 0; j < op.numResults(); ++j) {
+    std::vector<int64_t> out = shapeOf(op.result(j));
+    int64_t off = offsetAlong;
+    emitIndexMap(op, ctx, {op.operand(0)}, op.result(j), out, [&](const std::vector<std::string> &i) {
+      std::string e = "0";
+      for (size_t d = 0; d < out.size(); ++d)
+        e += " + " + (static_cast<int64_t>(d) == axis ? "(" + i[d] + " + " + std::to_string(off) + "LL)" : i[d]) + " * " +
+             std::to_string(ist[d]) + "LL";
+      return e;
+    }, "part" + std::to_string(j));
+    offsetAlong += out[static_cast<size_t>(axis)];
+  }
+  return Status::ok();
+}
+
+Status lowerGather(const Operation &op, LoweringContext &ctx) {
+  std::vector<int64_t> data = shapeOf(op.operand(0)), idx = shapeOf(op.operand(1)), out = shapeOf(op.result());
+  INFC_ASSIGN_OR_RETURN(int64_t axis, op.attrs().getInt("axis", 0));
+  if (axis < 0)
+    axis += static_cast<int64_t>(data.size());
+  std::vector<int64_t> dst = rowMajorStrides(data), ist = rowMajorStrides(idx);
+  const Value *out0 = op.result();
+  KernelLayer k;
+  k.function = ctx.kernelName(op);
+  std::ostringstream src;
+  beginKernel(src, k, {op.operand(0), op.operand(1)}, {out0});
+  int64_t n = *out0->type().numElements();
+  src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
+  emitUnravel(src, "i", out, "o");
+  // Output dims: data[:axis], indices dims, data[axis+1:].
+  size_t q = idx.size();
+  src << "    long long iflat = 0";
+  for (size_t d = 0; d < q; ++d)
+    src << " + o" << (static_cast<size_t>(axis) + d) << " * " << ist[d] << "LL";
+  src << ";\n    long long ix = (long long)in1[iflat]; if (ix < 0) ix += " << data[static_cast<size_t>(axis)] << "LL;\n";
+  src << "    if (ix < 0 || ix >= " << data[static_cast<size_t>(axis)] << "LL) { out0[i] = 0; continue; }\n";
+  src << "    long long src = ix * " << dst[static_cast<size_t>(axis)] << "LL";
+  for (size_t d = 0; d < static_cast<size_t>(axis); ++d)
+    src << " + o" << d << " * " << dst[d] << "LL";
+  for (size_t d = static_cast<size_t>(axis) + 1; d < data.size(); ++d)
+    src << " + o" << (d - 1 + q) << " * " << dst[d] << "LL";
+  src << ";\n    out0[i] = in0[src];\n  }\n}\n";
+  k.source = src.str();
+  launch1D(k, n);
+  ctx.addKernel(op, std::move(k), {op.operand(0), op.operand(1)}, {out0});
+  return Status::ok();
+}
+
+Status lowerPad(const Operation &op, LoweringContext &ctx) {
+  std::vector<int64_t> in = shapeOf(op.operand(0)), out = shapeOf(op.result());
+  auto pads = constInts(op, 1);
+  if (!pads)
+    return needConstant(op, "pads");
+  int64_t rank = static_cast<int64_t>(in.size());
+  std::vector<int64_t> begin(in.size(), 0);
+  std::vector<int64_t> axes;
+  if (op.hasOperand(3)) {
+    auto a = constInts(op, 3);
+    if (!a)
+      return needConstant(op, "axes");
+    axes = *a;
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  for (size_t j = 0; j < axes.size(); ++j)
+    begin[static_cast<size_t>(axes[j] < 0 ? axes[j] + rank : axes[j])] = (*pads)[j];
+  INFC_ASSIGN_OR_RETURN(std::string mode, op.attrs().getString("mode", "constant"));
+  std::string fill = "0";
+  if (op.hasOperand(2)) {
+    const Tensor *cv = getConstantValue(op.operand(2));
+    if (!cv)
+      return needConstant(op, "constant_value");
+    if (cv->numElements() == 1)
+      fill = isFloat(cv->dtype()) ? floatLiteral(cv->getDouble(0), cv->dtype() == DType::F64) : std::to_string(cv->getInt(0)) + "LL";
+  }
+  fill = storeAs(op.operand(0)->type().elem(), fill);
+  std::vector<int64_t> st = rowMajorStrides(in);
+  auto coord = [&](const std::vector<std::string> &i, size_t d) {
+    std::string c = "(" + i[d] + " - " + std::to_string(begin[d]) + "LL)";
+    std::string D = std::to_string(in[d]) + "LL";
+    if (mode == "edge")
+      return "(" + c + " < 0 ? 0LL : (" + c + " >= " + D + " ? " + D + " - 1 : " + c + "))";
+    if (mode == "reflect")
+      return "(" + c + " < 0 ? -" + c + " : (" + c + " >= " + D + " ? 2 * " + D + " - 2 - " + c + " : " + c + "))";
+    if (mode == "wrap")
+      return "(((" + c + " % " + D + ") + " + D + ") % " + D + ")";
+    return c;
+  };
+  OffsetFn offset = [&](const std::vector<std::string> &i) {
+    std::string e = "0";
+    for (size_t d = 0; d < in.size(); ++d)
+      e += " + " + coord(i, d) + " * " + std::to_string(st[d]) + "LL";
+    return e;
+  };
+  OffsetFn valid = nullptr;
+  if (mode == "constant")
+    valid = [&](const std::vector<std::string> &i) {
+      std::string e = "true";
+      for (size_t d = 0; d < in.size(); ++d)
+        e += " && " + coord(i, d) + " >= 0 && " + coord(i, d) + " < " + std::to_string(in[d]) + "LL";
+      return e;
+    };
+  else if (mode != "edge" && mode != "reflect" && mode != "wrap")
+    return unsupported(op.describe() + ": Pad mode '" + mode + "' has no GPU kernel");
+  emitIndexMap(op, ctx, {op.operand(0)}, op.result(), out, offset, "", valid, fill);
+  return Status::ok();
+}
+
+} // namespace
+
+void registerDataMovementLowerings(LoweringTable &t) {
+  for (OpKind k : {OpKind::OnnxIdentity, OpKind::OnnxReshape, OpKind::OnnxFlatten, OpKind::OnnxSqueeze,
+                   OpKind::OnnxUnsqueeze})
+    t[static_cast<size_t>(k)] = &lowerCopy;
+  t[static_cast<size_t>(OpKind::OnnxTranspose)] = &lowerTranspose;
+  t[static_cast<size_t>(OpKind::OnnxExpand)] = &lowerExpand;
+  t[static_cast<size_t>(OpKind::OnnxTile)] = &lowerTile;
+  t[static_cast<size_t>(OpKind::OnnxSlice)] = &lowerSlice;
+  t[static_cast<size_t>(OpKind::OnnxConcat)] = &lowerConcat;
+  t[static_cast<size_t>(OpKind::OnnxSplit)] = &lowerSplit;
+  t[static_cast<size_t>(OpKind::OnnxGather)] = &lowerGather;
+  t[static_cast<size_t>(OpKind::OnnxPad)] = &lowerPad;
+}
+
+} // namespace infc::codegen

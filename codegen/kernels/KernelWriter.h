@@ -1,0 +1,27 @@
+// Small helpers to write generated kernels: signatures, index decomposition, loads/stores.
+#pragma once
+
+#include "codegen/Lowering.h"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace infc::codegen {
+
+/// Row-major strides (in elements) of a static shape.
+std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape);
+
+/// Starts `extern "C" __global__ void NAME(const T0* __restrict__ in0, ..., TO* __restrict__ out0, ...) {`
+/// and records the tensor arguments in `k`.
+void beginKernel(std::ostringstream &src, KernelLayer &k, const std::vector<const Value *> &ins,
+                 const std::vector<const Value *> &outs);
+
+/// Emits code that decomposes flat index `flat` of `shape` into variables `<prefix>0..N-1`.
+void emitUnravel(std::ostringstream &src, const std::string &flat, const std::vector<int64_t> &shape,
+                 const std::string &prefix, const std::string &indent = "    ");
+
+/// C++ literal for a double in the compute type (keeps NaN/inf representable).
+std::string floatLiteral(double v, bool isDouble);
+
+} // namespace infc::codegen
