@@ -91,6 +91,17 @@ __device__ __forceinline__ unsigned short infc_f2bf(float f) {
   x += 0x7fffu + ((x >> 16) & 1u);
   return (unsigned short)(x >> 16);
 }
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+__device__ __forceinline__ float infc_exp(float x) { return expf(x); }
+__device__ __forceinline__ double infc_exp(double x) { return exp(x); }
+__device__ __forceinline__ float infc_log(float x) { return logf(x); }
+__device__ __forceinline__ double infc_log(double x) { return log(x); }
+__device__ __forceinline__ float infc_sqrt(float x) { return sqrtf(x); }
+__device__ __forceinline__ double infc_sqrt(double x) { return sqrt(x); }
+__device__ __forceinline__ float infc_fabs(float x) { return fabsf(x); }
+__device__ __forceinline__ double infc_fabs(double x) { return fabs(x); }
 #define INFC_GRID_STRIDE(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
 )";
   return prelude;

@@ -9,6 +9,7 @@ LowerFn findLowering(OpKind kind) {
     registerMatmulLowerings(t);
     registerConvLowerings(t);
     registerDataMovementLowerings(t);
+    registerReduceLowerings(t);
     return t;
   }();
   return table[static_cast<size_t>(kind)];

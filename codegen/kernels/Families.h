@@ -13,5 +13,6 @@ void registerElementwiseLowerings(LoweringTable &table);
 void registerMatmulLowerings(LoweringTable &table);
 void registerConvLowerings(LoweringTable &table);
 void registerDataMovementLowerings(LoweringTable &table);
+void registerReduceLowerings(LoweringTable &table);
 
 } // namespace infc::codegen

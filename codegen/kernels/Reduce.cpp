@@ -1,0 +1,231 @@
+// Reductions: one warp per output element (lanes stride over the reduced elements, then a
+// shuffle tree), and one warp per row for softmax-like and layer-norm ops. Accumulation is in
+// float (double for f64 tensors); float sums are pairwise through the shuffle tree.
+#include "codegen/kernels/Families.h"
+#include "codegen/kernels/KernelWriter.h"
+
+namespace infc::codegen {
+
+namespace {
+
+constexpr uint32_t kWarpsPerBlock = 8;
+
+std::vector<int64_t> shapeOf(const Value *v) { return v->type().staticShape(); }
+
+void launchWarps(KernelLayer &k, int64_t warps) {
+  int64_t blocks = (std::max<int64_t>(warps, 1) + kWarpsPerBlock - 1) / kWarpsPerBlock;
+  k.grid = {static_cast<uint32_t>(std::min<int64_t>(blocks, 1 << 30)), 1, 1};
+  k.block = {32 * kWarpsPerBlock, 1, 1};
+}
+
+const char *kWarpHelpers = R"(
+#define INFC_WARP_LOOP(w, n) for (long long w = ((long long)blockIdx.x * blockDim.x + threadIdx.x) / 32; w < (n); w += ((long long)gridDim.x * blockDim.x) / 32)
+)";
+
+std::string shuffleReduce(const std::string &var, const std::string &combine) {
+  // combine uses `a` and `b`.
+  std::string c = combine;
+  return "    for (int s = 16; s > 0; s >>= 1) { T b = __shfl_xor_sync(0xffffffffu, " + var + ", s); T a = " + var + "; " +
+         var + " = " + c + "; }\n";
+}
+
+/// Reduced axes of a reduce op (sorted, non-negative); empty axes -> all or none per noop flag.
+Expected<std::vector<int64_t>> reduceAxes(const Operation &op, int64_t rank) {
+  std::vector<int64_t> axes;
+  if (op.hasOperand(1)) {
+    const Tensor *t = getConstantValue(op.operand(1));
+    if (!t)
+      return unsupported(op.describe() + ": run-time reduction axes have no GPU kernel yet");
+    for (int64_t i = 0; i < t->numElements(); ++i)
+      axes.push_back(t->getInt(i));
+  }
+  if (axes.empty()) {
+    INFC_ASSIGN_OR_RETURN(int64_t noop, op.attrs().getInt("noop_with_empty_axes", 0));
+    if (!noop)
+      for (int64_t i = 0; i < rank; ++i)
+        axes.push_back(i);
+  }
+  for (int64_t &a : axes)
+    if (a < 0)
+      a += rank;
+  std::sort(axes.begin(), axes.end());
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  return axes;
+}
+
+struct ReduceKind {
+  std::string init, accumulate, combine, finish; // in terms of acc, v (element), n (count)
+};
+
+Expected<ReduceKind> reduceKind(const Operation &op) {
+  switch (op.kind()) {
+  case OpKind::OnnxReduceSum: return ReduceKind{"0", "acc + v", "a + b", "acc"};
+  case OpKind::OnnxReduceMean: case OpKind::OnnxGlobalAveragePool: return ReduceKind{"0", "acc + v", "a + b", "acc / (T)n"};
+  case OpKind::OnnxReduceMax: case OpKind::OnnxGlobalMaxPool:
+    return ReduceKind{"-INFINITY", "(v > acc || v != v) ? v : acc", "(b > a || b != b) ? b : a", "acc"};
+  case OpKind::OnnxReduceMin: return ReduceKind{"INFINITY", "(v < acc || v != v) ? v : acc", "(b < a || b != b) ? b : a", "acc"};
+  case OpKind::OnnxReduceProd: return ReduceKind{"1", "acc * v", "a * b", "acc"};
+  case OpKind::OnnxReduceL1: return ReduceKind{"0", "acc + infc_fabs(v)", "a + b", "acc"};
+  case OpKind::OnnxReduceL2: return ReduceKind{"0", "acc + v * v", "a + b", "infc_sqrt(acc)"};
+  case OpKind::OnnxReduceSumSquare: return ReduceKind{"0", "acc + v * v", "a + b", "acc"};
+  case OpKind::OnnxReduceLogSum: return ReduceKind{"0", "acc + v", "a + b", "infc_log(acc)"};
+  default: return unsupported(op.describe() + ": " + std::string(op.name()) + " has no GPU kernel yet");
+  }
+}
+
+Status lowerReduce(const Operation &op, LoweringContext &ctx) {
+  const Value *in = op.operand(0), *out = op.result();
+  DType dt = in->type().elem();
+  if (!isFloat(dt))
+    return unsupported(op.describe() + ": " + std::string(op.name()) + " on " + std::string(dtypeName(dt)) +
+                       " has no GPU kernel yet");
+  std::vector<int64_t> shape = shapeOf(in);
+  int64_t rank = static_cast<int64_t>(shape.size());
+  std::vector<int64_t> axes;
+  if (op.is(OpKind::OnnxGlobalAveragePool) || op.is(OpKind::OnnxGlobalMaxPool)) {
+    for (int64_t i = 2; i < rank; ++i)
+      axes.push_back(i);
+  } else {
+    INFC_ASSIGN_OR_RETURN(axes, reduceAxes(op, rank));
+  }
+  INFC_ASSIGN_OR_RETURN(ReduceKind rk, reduceKind(op));
+  std::vector<int64_t> kept, keptIdx, red, redIdx;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool r = std::find(axes.begin(), axes.end(), d) != axes.end();
+    (r ? red : kept).push_back(shape[static_cast<size_t>(d)]);
+    (r ? redIdx : keptIdx).push_back(d);
+  }
+  std::vector<int64_t> st = rowMajorStrides(shape);
+  int64_t outputs = 1, count = 1;
+  for (int64_t d : kept)
+    outputs *= d;
+  for (int64_t d : red)
+    count *= d;
+  std::string T = dt == DType::F64 ? "double" : "float";
+  KernelLayer k;
+  k.function = ctx.kernelName(op);
+  std::ostringstream src;
+  src << kWarpHelpers;
+  beginKernel(src, k, {in}, {out});
+  src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n  const long long n = " << count << "LL;\n";
+  src << "  INFC_WARP_LOOP(w, " << outputs << "LL) {\n";
+  emitUnravel(src, "w", kept, "k");
+  src << "    long long base = 0";
+  for (size_t j = 0; j < kept.size(); ++j)
+    src << " + k" << j << " * " << st[static_cast<size_t>(keptIdx[j])] << "LL";
+  src << ";\n    T acc = " << rk.init << ";\n";
+  src << "    for (long long r = lane; r < n; r += 32) {\n";
+  emitUnravel(src, "r", red, "q", "      ");
+  src << "      long long off = base";
+  for (size_t j = 0; j < red.size(); ++j)
+    src << " + q" << j << " * " << st[static_cast<size_t>(redIdx[j])] << "LL";
+  src << ";\n      T v = (T)" << loadAs(dt, "in0[off]") << ";\n      acc = " << rk.accumulate << ";\n    }\n";
+  src << shuffleReduce("acc", rk.combine);
+  src << "    if (lane == 0) out0[w] = " << storeAs(out->type().elem(), rk.finish) << ";\n  }\n}\n";
+  k.source = src.str();
+  launchWarps(k, outputs);
+  ctx.addKernel(op, std::move(k), {in}, {out});
+  return Status::ok();
+}
+
+/// Softmax / LogSoftmax along `axis` (opset-13 semantics): one warp per (outer, inner) row.
+Status lowerSoftmax(const Operation &op, LoweringContext &ctx) {
+  const Value *in = op.operand(0), *out = op.result();
+  DType dt = in->type().elem();
+  if (!isFloat(dt))
+    return unsupported(op.describe() + ": Softmax on non-float types has no GPU kernel");
+  std::vector<int64_t> shape = shapeOf(in);
+  int64_t rank = static_cast<int64_t>(shape.size());
+  INFC_ASSIGN_OR_RETURN(int64_t axis, op.attrs().getInt("axis", -1));
+  if (axis < 0)
+    axis += rank;
+  int64_t outer = 1, inner = 1, L = shape[static_cast<size_t>(axis)];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[static_cast<size_t>(d)];
+  for (int64_t d = axis + 1; d < rank; ++d)
+    inner *= shape[static_cast<size_t>(d)];
+  bool isLog = op.is(OpKind::OnnxLogSoftmax);
+  std::string T = dt == DType::F64 ? "double" : "float";
+  KernelLayer k;
+  k.function = ctx.kernelName(op);
+  std::ostringstream src;
+  src << kWarpHelpers;
+  beginKernel(src, k, {in}, {out});
+  src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
+  src << "  INFC_WARP_LOOP(w, " << outer * inner << "LL) {\n";
+  src << "    const long long base = (w / " << inner << "LL) * " << L * inner << "LL + (w % " << inner << "LL);\n";
+  src << "    T m = -INFINITY;\n    for (long long j = lane; j < " << L << "LL; j += 32) { T v = (T)"
+      << loadAs(dt, "in0[base + j * " + std::to_string(inner) + "LL]") << "; m = v > m ? v : m; }\n";
+  src << shuffleReduce("m", "b > a ? b : a");
+  src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += infc_exp((T)"
+      << loadAs(dt, "in0[base + j * " + std::to_string(inner) + "LL]") << " - m);\n";
+  src << shuffleReduce("s", "a + b");
+  src << "    for (long long j = lane; j < " << L << "LL; j += 32) {\n      T v = (T)"
+      << loadAs(dt, "in0[base + j * " + std::to_string(inner) + "LL]") << ";\n";
+  src << "      out0[base + j * " << inner << "LL] = " << storeAs(out->type().elem(), isLog ? "v - m - infc_log(s)" : "infc_exp(v - m) / s")
+      << ";\n    }\n  }\n}\n";
+  k.source = src.str();
+  launchWarps(k, outer * inner);
+  ctx.addKernel(op, std::move(k), {in}, {out});
+  return Status::ok();
+}
+
+/// LayerNormalization over dims [axis, rank): one warp per row, two-pass mean/variance.
+Status lowerLayerNorm(const Operation &op, LoweringContext &ctx) {
+  const Value *x = op.operand(0), *scale = op.operand(1), *bias = op.hasOperand(2) ? op.operand(2) : nullptr;
+  const Value *y = op.result(0);
+  if (op.numResults() > 1 && (op.result(1)->hasUses() || (op.numResults() > 2 && op.result(2)->hasUses())))
+    return unsupported(op.describe() + ": LayerNormalization's Mean/InvStdDev outputs have no GPU kernel yet");
+  DType dt = x->type().elem();
+  std::vector<int64_t> shape = shapeOf(x);
+  int64_t rank = static_cast<int64_t>(shape.size());
+  INFC_ASSIGN_OR_RETURN(int64_t axis, op.attrs().getInt("axis", -1));
+  INFC_ASSIGN_OR_RETURN(float eps, op.attrs().getFloat("epsilon", 1e-5f));
+  if (axis < 0)
+    axis += rank;
+  int64_t rows = 1, L = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < axis ? rows : L) *= shape[static_cast<size_t>(d)];
+  if (*scale->type().numElements() != L || (bias && *bias->type().numElements() != L))
+    return unsupported(op.describe() + ": LayerNormalization with broadcast scale/bias has no GPU kernel yet");
+  std::string T = dt == DType::F64 ? "double" : "float";
+  std::vector<const Value *> ins = {x, scale};
+  if (bias)
+    ins.push_back(bias);
+  KernelLayer k;
+  k.function = ctx.kernelName(op);
+  std::ostringstream src;
+  src << kWarpHelpers;
+  beginKernel(src, k, ins, {y});
+  src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
+  src << "  INFC_WARP_LOOP(w, " << rows << "LL) {\n    const long long base = w * " << L << "LL;\n";
+  src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += (T)" << loadAs(dt, "in0[base + j]") << ";\n";
+  src << shuffleReduce("s", "a + b");
+  src << "    const T mean = s / (T)" << L << ";\n    T q = 0;\n    for (long long j = lane; j < " << L
+      << "LL; j += 32) { T d = (T)" << loadAs(dt, "in0[base + j]") << " - mean; q += d * d; }\n";
+  src << shuffleReduce("q", "a + b");
+  src << "    const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(eps, false) << ");\n";
+  src << "    for (long long j = lane; j < " << L << "LL; j += 32) {\n      T v = ((T)" << loadAs(dt, "in0[base + j]")
+      << " - mean) * inv * (T)" << loadAs(scale->type().elem(), "in1[j]");
+  if (bias)
+    src << " + (T)" << loadAs(bias->type().elem(), "in2[j]");
+  src << ";\n      out0[base + j] = " << storeAs(y->type().elem(), "v") << ";\n    }\n  }\n}\n";
+  k.source = src.str();
+  launchWarps(k, rows);
+  ctx.addKernel(op, std::move(k), ins, {y});
+  return Status::ok();
+}
+
+} // namespace
+
+void registerReduceLowerings(LoweringTable &t) {
+  for (OpKind k : {OpKind::OnnxReduceSum, OpKind::OnnxReduceMean, OpKind::OnnxReduceMax, OpKind::OnnxReduceMin,
+                   OpKind::OnnxReduceProd, OpKind::OnnxReduceL1, OpKind::OnnxReduceL2, OpKind::OnnxReduceSumSquare,
+                   OpKind::OnnxReduceLogSum, OpKind::OnnxGlobalAveragePool, OpKind::OnnxGlobalMaxPool})
+    t[static_cast<size_t>(k)] = &lowerReduce;
+  t[static_cast<size_t>(OpKind::OnnxSoftmax)] = &lowerSoftmax;
+  t[static_cast<size_t>(OpKind::OnnxLogSoftmax)] = &lowerSoftmax;
+  t[static_cast<size_t>(OpKind::OnnxLayerNormalization)] = &lowerLayerNorm;
+}
+
+} // namespace infc::codegen
