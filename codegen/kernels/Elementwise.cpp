@@ -1,35 +1,164 @@
 // Elementwise ops with numpy broadcasting: one thread per output element, broadcast strides
-// baked into the kernel as constants (shapes are static in an engine).
+// baked into the kernel as constants (shapes are static in an engine). Operands are loaded as
+// v0, v1, ... in the compute type T; each op is one scalar expression over them.
 #include "codegen/kernels/Families.h"
-
-#include <sstream>
+#include "codegen/kernels/KernelWriter.h"
 
 namespace infc::codegen {
 
 namespace {
 
-/// Per-op scalar expression over operands a, b, c (already in the compute type `T`).
-Expected<std::string> scalarExpr(const Operation &op, const std::string &T) {
-  bool isDouble = T == "double";
-  auto fn = [&](const char *f) { return std::string(f) + (isDouble ? "" : "f"); };
+struct ExprContext {
+  const Operation &op;
+  std::string T;    ///< compute type
+  bool isDouble;
+  bool isFloatT;
+  std::string fn(const char *f) const { return std::string(f) + (isDouble ? "" : "f"); }
+  std::string lit(double v) const { return "(T)" + floatLiteral(v, isDouble); }
+  Expected<float> attrF(const char *name, float dflt) const { return op.attrs().getFloat(name, dflt); }
+};
+
+/// The scalar expression of `op` over v0..vN-1 (already of type T; bool operands stay bool).
+Expected<std::string> scalarExpr(const ExprContext &c, size_t numOperands) {
+  const Operation &op = c.op;
+  auto F = [&](const char *f) { return c.fn(f) + "(v0)"; };
   switch (op.kind()) {
-  case OpKind::OnnxRelu: return std::string("(a < (T)0 ? (T)0 : a)");
-  case OpKind::OnnxNeg: return std::string("(-a)");
-  case OpKind::OnnxAbs: return std::string("(a < (T)0 ? -a : a)");
-  case OpKind::OnnxExp: return fn("exp") + "(a)";
-  case OpKind::OnnxLog: return fn("log") + "(a)";
-  case OpKind::OnnxSqrt: return fn("sqrt") + "(a)";
-  case OpKind::OnnxErf: return fn("erf") + "(a)";
-  case OpKind::OnnxTanh: return fn("tanh") + "(a)";
-  case OpKind::OnnxSigmoid: return "((T)1 / ((T)1 + " + fn("exp") + "(-a)))";
-  case OpKind::OnnxReciprocal: return std::string("((T)1 / a)");
-  case OpKind::OnnxAdd: return std::string("(a + b)");
-  case OpKind::OnnxSub: return std::string("(a - b)");
-  case OpKind::OnnxMul: return std::string("(a * b)");
-  case OpKind::OnnxDiv: return std::string("(a / b)");
-  case OpKind::OnnxPow: return fn("pow") + "(a, b)";
-  case OpKind::OnnxWhere: return std::string("(a ? b : c)");
-  case OpKind::OnnxCast: return std::string("a");
+  case OpKind::OnnxAbs: return std::string("(v0 < (T)0 ? -v0 : v0)");
+  case OpKind::OnnxAcos: return F("acos");
+  case OpKind::OnnxAcosh: return F("acosh");
+  case OpKind::OnnxAsin: return F("asin");
+  case OpKind::OnnxAsinh: return F("asinh");
+  case OpKind::OnnxAtan: return F("atan");
+  case OpKind::OnnxAtanh: return F("atanh");
+  case OpKind::OnnxCeil: return F("ceil");
+  case OpKind::OnnxCos: return F("cos");
+  case OpKind::OnnxCosh: return F("cosh");
+  case OpKind::OnnxErf: return F("erf");
+  case OpKind::OnnxExp: return F("exp");
+  case OpKind::OnnxFloor: return F("floor");
+  case OpKind::OnnxLog: return F("log");
+  case OpKind::OnnxRound: return F("rint");
+  case OpKind::OnnxSin: return F("sin");
+  case OpKind::OnnxSinh: return F("sinh");
+  case OpKind::OnnxSqrt: return F("sqrt");
+  case OpKind::OnnxTan: return F("tan");
+  case OpKind::OnnxTanh: return F("tanh");
+  case OpKind::OnnxNeg: return std::string("(-v0)");
+  case OpKind::OnnxReciprocal: return std::string("((T)1 / v0)");
+  case OpKind::OnnxRelu: return std::string("(v0 < (T)0 ? (T)0 : v0)");
+  case OpKind::OnnxSigmoid: return "((T)1 / ((T)1 + " + c.fn("exp") + "(-v0)))";
+  case OpKind::OnnxSign: return std::string("(T)((v0 > (T)0) - (v0 < (T)0))");
+  case OpKind::OnnxSoftplus: return c.fn("log") + "(" + c.fn("exp") + "(v0) + (T)1)";
+  case OpKind::OnnxSoftsign: return "(v0 / ((T)1 + " + c.fn("fabs") + "(v0)))";
+  case OpKind::OnnxMish: return "(v0 * " + c.fn("tanh") + "(" + c.fn("log") + "((T)1 + " + c.fn("exp") + "(v0))))";
+  case OpKind::OnnxIsNaN: return std::string("(v0 != v0)");
+  case OpKind::OnnxNot: return std::string("(!v0)");
+  case OpKind::OnnxIsInf: {
+    INFC_ASSIGN_OR_RETURN(int64_t neg, op.attrs().getInt("detect_negative", 1));
+    INFC_ASSIGN_OR_RETURN(int64_t pos, op.attrs().getInt("detect_positive", 1));
+    return "((" + std::string(pos ? "v0 == (T)INFINITY" : "false") + ") || (" + (neg ? "v0 == -(T)INFINITY" : "false") + "))";
+  }
+  case OpKind::OnnxCelu: {
+    INFC_ASSIGN_OR_RETURN(float a, c.attrF("alpha", 1.0f));
+    std::string A = c.lit(a);
+    return "((v0 > (T)0 ? v0 : (T)0) + ((" + A + " * (" + c.fn("exp") + "(v0 / " + A + ") - (T)1)) < (T)0 ? (" + A + " * (" +
+           c.fn("exp") + "(v0 / " + A + ") - (T)1)) : (T)0))";
+  }
+  case OpKind::OnnxElu: {
+    INFC_ASSIGN_OR_RETURN(float a, c.attrF("alpha", 1.0f));
+    return "(v0 < (T)0 ? " + c.lit(a) + " * (" + c.fn("exp") + "(v0) - (T)1) : v0)";
+  }
+  case OpKind::OnnxGelu: {
+    INFC_ASSIGN_OR_RETURN(std::string approx, op.attrs().getString("approximate", "none"));
+    if (approx == "tanh")
+      return "((T)0.5 * v0 * ((T)1 + " + c.fn("tanh") + "(" + c.lit(0.7978845608028654) + " * (v0 + " + c.lit(0.044715) +
+             " * v0 * v0 * v0))))";
+    return "((T)0.5 * v0 * ((T)1 + " + c.fn("erf") + "(v0 * " + c.lit(0.7071067811865476) + ")))";
+  }
+  case OpKind::OnnxHardSigmoid: {
+    INFC_ASSIGN_OR_RETURN(float a, c.attrF("alpha", 0.2f));
+    INFC_ASSIGN_OR_RETURN(float b, c.attrF("beta", 0.5f));
+    std::string e = "(" + c.lit(a) + " * v0 + " + c.lit(b) + ")";
+    return "(" + e + " < (T)0 ? (T)0 : (" + e + " > (T)1 ? (T)1 : " + e + "))";
+  }
+  case OpKind::OnnxHardSwish: {
+    std::string e = "(v0 / (T)6 + (T)0.5)";
+    return "(v0 * (" + e + " < (T)0 ? (T)0 : (" + e + " > (T)1 ? (T)1 : " + e + ")))";
+  }
+  case OpKind::OnnxLeakyRelu: {
+    INFC_ASSIGN_OR_RETURN(float a, c.attrF("alpha", 0.01f));
+    return "(v0 < (T)0 ? " + c.lit(a) + " * v0 : v0)";
+  }
+  case OpKind::OnnxSelu: {
+    INFC_ASSIGN_OR_RETURN(float a, c.attrF("alpha", 1.67326319217681884765625f));
+    INFC_ASSIGN_OR_RETURN(float g, c.attrF("gamma", 1.05070102214813232421875f));
+    return "(v0 > (T)0 ? " + c.lit(g) + " * v0 : " + c.lit(g) + " * (" + c.lit(a) + " * " + c.fn("exp") + "(v0) - " + c.lit(a) + "))";
+  }
+  case OpKind::OnnxShrink: {
+    INFC_ASSIGN_OR_RETURN(float bias, c.attrF("bias", 0.0f));
+    INFC_ASSIGN_OR_RETURN(float lambd, c.attrF("lambd", 0.5f));
+    return "(v0 < -" + c.lit(lambd) + " ? v0 + " + c.lit(bias) + " : (v0 > " + c.lit(lambd) + " ? v0 - " + c.lit(bias) + " : (T)0))";
+  }
+  case OpKind::OnnxThresholdedRelu: {
+    INFC_ASSIGN_OR_RETURN(float a, c.attrF("alpha", 1.0f));
+    return "(v0 > " + c.lit(a) + " ? v0 : (T)0)";
+  }
+  case OpKind::OnnxAdd: return std::string("(v0 + v1)");
+  case OpKind::OnnxSub: return std::string("(v0 - v1)");
+  case OpKind::OnnxMul: return std::string("(v0 * v1)");
+  case OpKind::OnnxDiv: return std::string("(v0 / v1)");
+  case OpKind::OnnxPow:
+    return c.isFloatT ? c.fn("pow") + "(v0, v1)" : std::string("(T)pow((double)v0, (double)v1)");
+  case OpKind::OnnxPRelu: return std::string("(v0 < (T)0 ? v1 * v0 : v0)");
+  case OpKind::OnnxMod: {
+    INFC_ASSIGN_OR_RETURN(int64_t fmodAttr, op.attrs().getInt("fmod", 0));
+    if (fmodAttr || c.isFloatT)
+      return c.fn("fmod") + "(v0, v1)";
+    return std::string("(v1 == 0 ? (T)0 : ((v0 % v1 != 0 && ((v0 % v1 < 0) != (v1 < 0))) ? v0 % v1 + v1 : v0 % v1))");
+  }
+  case OpKind::OnnxAnd: return std::string("(v0 && v1)");
+  case OpKind::OnnxOr: return std::string("(v0 || v1)");
+  case OpKind::OnnxXor: return std::string("(v0 != v1)");
+  case OpKind::OnnxEqual: return std::string("(v0 == v1)");
+  case OpKind::OnnxGreater: return std::string("(v0 > v1)");
+  case OpKind::OnnxGreaterOrEqual: return std::string("(v0 >= v1)");
+  case OpKind::OnnxLess: return std::string("(v0 < v1)");
+  case OpKind::OnnxLessOrEqual: return std::string("(v0 <= v1)");
+  case OpKind::OnnxBitShift: {
+    INFC_ASSIGN_OR_RETURN(std::string dir, op.attrs().getString("direction"));
+    return std::string(dir == "LEFT" ? "(v0 << v1)" : "(v0 >> v1)");
+  }
+  case OpKind::OnnxWhere: return std::string("(v0 ? v1 : v2)");
+  case OpKind::OnnxCast: case OpKind::OnnxCastLike: return std::string("v0");
+  case OpKind::OnnxSum: case OpKind::OnnxMean: case OpKind::OnnxMax: case OpKind::OnnxMin: {
+    std::string e = "v0";
+    for (size_t i = 1; i < numOperands; ++i) {
+      std::string v = "v" + std::to_string(i);
+      if (op.is(OpKind::OnnxSum) || op.is(OpKind::OnnxMean))
+        e = "(" + e + " + " + v + ")";
+      else if (op.is(OpKind::OnnxMax))
+        e = "(" + e + " != " + e + " || " + e + " > " + v + " ? " + e + " : " + v + ")";
+      else
+        e = "(" + e + " != " + e + " || " + e + " < " + v + " ? " + e + " : " + v + ")";
+    }
+    if (op.is(OpKind::OnnxMean))
+      e = "(" + e + " / (T)" + std::to_string(numOperands) + ")";
+    return e;
+  }
+  case OpKind::OnnxClip: {
+    // Operands: x, min, max (either may be absent); v1/v2 are bound to the present ones.
+    std::string e = "v0";
+    size_t next = 1;
+    if (op.hasOperand(1)) {
+      std::string m = "v" + std::to_string(next++);
+      e = "(" + e + " < " + m + " ? " + m + " : " + e + ")";
+    }
+    if (op.hasOperand(2)) {
+      std::string m = "v" + std::to_string(next++);
+      e = "(" + e + " > " + m + " ? " + m + " : " + e + ")";
+    }
+    return e;
+  }
   default: return unsupported(op.describe() + ": " + std::string(op.name()) + " has no GPU kernel yet");
   }
 }
@@ -46,33 +175,41 @@ std::vector<int64_t> bcastStrides(const std::vector<int64_t> &in, const std::vec
   return s;
 }
 
+bool isComparisonOrLogic(OpKind k) {
+  switch (k) {
+  case OpKind::OnnxEqual: case OpKind::OnnxGreater: case OpKind::OnnxGreaterOrEqual: case OpKind::OnnxLess:
+  case OpKind::OnnxLessOrEqual: case OpKind::OnnxIsNaN: case OpKind::OnnxIsInf: case OpKind::OnnxCast:
+  case OpKind::OnnxCastLike:
+    return true;
+  default:
+    return false;
+  }
+}
+
 Status lowerElementwise(const Operation &op, LoweringContext &ctx) {
   const Value *outV = op.result();
   std::vector<int64_t> out = outV->type().staticShape();
   int64_t n = *outV->type().numElements();
   DType outT = outV->type().elem();
-  // Compute in the widest operand type (comparisons and Where compute in their operands' type).
-  DType computeD = outT;
-  if (op.is(OpKind::OnnxCast))
-    computeD = op.operand(0)->type().elem();
+  // Comparisons and casts compute in their input's type; Where in its values' type.
+  DType computeD = isComparisonOrLogic(op.kind()) ? op.operand(0)->type().elem() : outT;
+  if (computeD == DType::Bool && !(op.is(OpKind::OnnxCast) || op.is(OpKind::OnnxCastLike)))
+    computeD = DType::Bool;
   std::string T = computeType(computeD);
-  INFC_ASSIGN_OR_RETURN(std::string expr, scalarExpr(op, T));
-
-  KernelLayer k;
-  k.function = ctx.kernelName(op);
-  std::ostringstream src;
-  src << "extern \"C\" __global__ void " << k.function << "(";
-  const char *names[] = {"a", "b", "c"};
+  ExprContext ec{op, T, T == "double", T == "double" || T == "float"};
   std::vector<const Value *> ins;
   for (Value *v : op.operands())
     if (v)
       ins.push_back(v);
-  for (size_t i = 0; i < ins.size(); ++i) {
-    src << "const " << cudaStorageType(ins[i]->type().elem()) << "* __restrict__ in" << i << ", ";
-    k.args.push_back(KernelArg::tensor(ins[i]));
-  }
-  src << cudaStorageType(outT) << "* __restrict__ out) {\n  typedef " << T << " T;\n";
-  k.args.push_back(KernelArg::tensor(outV));
+  INFC_ASSIGN_OR_RETURN(std::string expr, scalarExpr(ec, ins.size()));
+  // Float -> integer casts saturate-free truncation like the reference (C conversion of the value).
+  KernelLayer k;
+  k.function = ctx.kernelName(op);
+  std::ostringstream src;
+  if (op.is(OpKind::OnnxCastLike))
+    ins.resize(1);
+  beginKernel(src, k, ins, {outV});
+  src << "  typedef " << T << " T;\n";
   src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
   std::vector<std::vector<int64_t>> strides;
   bool needIndex = false;
@@ -89,31 +226,41 @@ Status lowerElementwise(const Operation &op, LoweringContext &ctx) {
       for (size_t i = 0; i < ins.size(); ++i)
         if (strides[i][d])
           src << " o" << i << " += c * " << strides[i][d] << "LL;";
-      src << " }\n";
+      src << " (void)c; }\n";
     }
   }
   for (size_t i = 0; i < ins.size(); ++i) {
     DType t = ins[i]->type().elem();
-    // Where's condition stays bool; everything else is converted to the compute type.
     std::string load = loadAs(t, "in" + std::to_string(i) + "[" + (needIndex ? "o" + std::to_string(i) : "i") + "]");
-    if (op.is(OpKind::OnnxWhere) && i == 0)
-      src << "    bool " << names[i] << " = " << load << ";\n";
+    bool keepBool = t == DType::Bool && (op.is(OpKind::OnnxWhere) ? i == 0 : T == "bool");
+    if (keepBool || (op.is(OpKind::OnnxWhere) && i == 0))
+      src << "    const bool v" << i << " = " << load << ";\n";
     else
-      src << "    T " << names[i] << " = (T)" << load << ";\n";
+      src << "    const T v" << i << " = (T)" << load << ";\n";
   }
-  src << "    out[i] = " << storeAs(outT, expr) << ";\n  }\n}\n";
+  src << "    out0[i] = " << storeAs(outT, expr) << ";\n  }\n}\n";
   k.source = src.str();
   launch1D(k, n);
-  ctx.addKernel(op, std::move(k));
+  ctx.addKernel(op, std::move(k), ins, {outV});
   return Status::ok();
 }
 
 } // namespace
 
 void registerElementwiseLowerings(LoweringTable &t) {
-  for (OpKind k : {OpKind::OnnxRelu, OpKind::OnnxNeg, OpKind::OnnxAbs, OpKind::OnnxExp, OpKind::OnnxLog, OpKind::OnnxSqrt,
-                   OpKind::OnnxErf, OpKind::OnnxTanh, OpKind::OnnxSigmoid, OpKind::OnnxReciprocal, OpKind::OnnxAdd,
-                   OpKind::OnnxSub, OpKind::OnnxMul, OpKind::OnnxDiv, OpKind::OnnxPow, OpKind::OnnxWhere, OpKind::OnnxCast})
+  for (OpKind k : {OpKind::OnnxAbs, OpKind::OnnxAcos, OpKind::OnnxAcosh, OpKind::OnnxAsin, OpKind::OnnxAsinh, OpKind::OnnxAtan,
+                   OpKind::OnnxAtanh, OpKind::OnnxCeil, OpKind::OnnxCelu, OpKind::OnnxCos, OpKind::OnnxCosh, OpKind::OnnxElu,
+                   OpKind::OnnxErf, OpKind::OnnxExp, OpKind::OnnxFloor, OpKind::OnnxGelu, OpKind::OnnxHardSigmoid,
+                   OpKind::OnnxHardSwish, OpKind::OnnxIsInf, OpKind::OnnxIsNaN, OpKind::OnnxLeakyRelu, OpKind::OnnxLog,
+                   OpKind::OnnxMish, OpKind::OnnxNeg, OpKind::OnnxNot, OpKind::OnnxReciprocal, OpKind::OnnxRelu,
+                   OpKind::OnnxRound, OpKind::OnnxSelu, OpKind::OnnxShrink, OpKind::OnnxSigmoid, OpKind::OnnxSign,
+                   OpKind::OnnxSin, OpKind::OnnxSinh, OpKind::OnnxSoftplus, OpKind::OnnxSoftsign, OpKind::OnnxSqrt,
+                   OpKind::OnnxTan, OpKind::OnnxTanh, OpKind::OnnxThresholdedRelu, OpKind::OnnxAdd, OpKind::OnnxAnd,
+                   OpKind::OnnxBitShift, OpKind::OnnxDiv, OpKind::OnnxEqual, OpKind::OnnxGreater,
+                   OpKind::OnnxGreaterOrEqual, OpKind::OnnxLess, OpKind::OnnxLessOrEqual, OpKind::OnnxMod, OpKind::OnnxMul,
+                   OpKind::OnnxOr, OpKind::OnnxPow, OpKind::OnnxPRelu, OpKind::OnnxSub, OpKind::OnnxXor, OpKind::OnnxMax,
+                   OpKind::OnnxMean, OpKind::OnnxMin, OpKind::OnnxSum, OpKind::OnnxClip, OpKind::OnnxWhere,
+                   OpKind::OnnxCast, OpKind::OnnxCastLike})
     t[static_cast<size_t>(k)] = &lowerElementwise;
 }
 
