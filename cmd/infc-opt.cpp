@@ -1,3 +1,122 @@
-// TEMPORARY scaffold while the CLI is written.
+// infc-opt: textual IR in -> passes -> textual IR out (the pass-testing tool, like mlir-opt).
+#include "compiler/FileUtil.h"
+#include "compiler/Pipeline.h"
+#include "ir/Interpreter.h"
+#include "ir/Parser.h"
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+#include "passes/Registry.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cmath>
 #include <cstdio>
-int main() { std::fprintf(stderr, "error: not built yet\n"); return 1; }
+#include <random>
+
+using namespace infc;
+
+namespace {
+
+int fail(const Status &s) {
+  std::fprintf(stderr, "error: %s\n", s.message().c_str());
+  return 1;
+}
+
+/// Deterministic random input for a static type: floats in [-2, 2], integers in [0, 4), bools.
+Expected<Tensor> randomTensor(const Value &arg, std::mt19937_64 &rng) {
+  const TensorType &t = arg.type();
+  if (!t.isStatic())
+    return invalidArgument("--check-numerics needs static input shapes; '" + arg.name() + "' is " + t.str());
+  INFC_ASSIGN_OR_RETURN(Tensor out, Tensor::create(t.elem(), t.staticShape(), "input '" + arg.name() + "'"));
+  std::uniform_real_distribution<double> real(-2.0, 2.0);
+  std::uniform_int_distribution<int64_t> small(0, 3);
+  for (int64_t i = 0; i < out.numElements(); ++i) {
+    if (isFloat(t.elem()))
+      out.setDouble(i, real(rng));
+    else
+      out.setInt(i, t.elem() == DType::Bool ? small(rng) & 1 : small(rng));
+  }
+  return out;
+}
+
+/// Runs both graphs on the same random inputs and compares outputs.
+Status checkNumerics(const Graph &before, const Graph &after) {
+  std::mt19937_64 rng(1234);
+  std::vector<Tensor> inputs;
+  for (const auto &a : before.body().arguments()) {
+    INFC_ASSIGN_OR_RETURN(Tensor t, randomTensor(*a, rng));
+    inputs.push_back(std::move(t));
+  }
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> ref, interpret(before, inputs));
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> got, interpret(after, inputs));
+  if (ref.size() != got.size())
+    return internalError("--check-numerics: output count changed");
+  for (size_t o = 0; o < ref.size(); ++o) {
+    const std::string &name = before.outputs()[o].name;
+    if (ref[o].dtype() != got[o].dtype() || ref[o].shape() != got[o].shape())
+      return internalError("--check-numerics: output '" + name + "' changed dtype or shape");
+    for (int64_t i = 0; i < ref[o].numElements(); ++i) {
+      double r = ref[o].getDouble(i), g = got[o].getDouble(i);
+      bool ok = (std::isnan(r) && std::isnan(g)) || r == g || std::fabs(r - g) <= 1e-5 + 1e-4 * std::fabs(r);
+      if (!ok)
+        return internalError("--check-numerics: output '" + name + "' element " + std::to_string(i) + ": " +
+                             std::to_string(g) + " after the passes, " + std::to_string(r) + " before");
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"infc-opt: parse textual IR, run passes, print textual IR"};
+  std::string input = "-", output = "-", passes;
+  bool checkNum = false, stats = false, listPasses = false, noVerify = false;
+  app.add_option("input", input, "Input .ir file ('-' for stdin)");
+  app.add_option("-o,--output", output, "Output file (default: stdout)");
+  app.add_option("--passes", passes, "Pipeline, e.g. shape-infer,fixpoint(const-fold,canonicalize),dce");
+  app.add_flag("--check-numerics", checkNum,
+               "Run the graph before and after the passes on the reference interpreter with random inputs "
+               "and fail if the outputs differ");
+  app.add_flag("--stats", stats, "Print pass statistics to stderr");
+  app.add_flag("--list-passes", listPasses, "List the registered passes");
+  app.add_flag("--no-verify", noVerify, "Don't run the verifier after each pass");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e);
+  }
+  if (listPasses) {
+    for (const PassInfo &p : registeredPasses())
+      std::printf("%-14s %s\n", std::string(p.name).c_str(), std::string(p.summary).c_str());
+    return 0;
+  }
+  Expected<std::string> text = readFile(input);
+  if (!text.isOk())
+    return fail(text.status());
+  std::string displayName = input == "-" ? "<stdin>" : input;
+  Expected<std::unique_ptr<Module>> module = parseModule(*text, displayName);
+  if (!module.isOk())
+    return fail(module.status());
+  if (Status v = verifyModule(**module); !v.isOk())
+    return fail(v.withPrefix(displayName));
+  std::unique_ptr<Module> original;
+  if (checkNum) {
+    Expected<std::unique_ptr<Module>> again = parseModule(*text, displayName);
+    if (!again.isOk())
+      return fail(again.status());
+    original = std::move(*again);
+  }
+  PipelineOptions po;
+  po.verifyEach = !noVerify;
+  po.printStats = stats;
+  if (Status s = runPassPipeline(**module, passes, po); !s.isOk())
+    return fail(s.withPrefix(displayName));
+  if (checkNum)
+    for (size_t g = 0; g < original->graphs().size(); ++g)
+      if (Status s = checkNumerics(*original->graphs()[g], *(*module)->graphs()[g]); !s.isOk())
+        return fail(s.withPrefix(displayName));
+  if (Status w = writeFileAtomically(output, printModule(**module)); !w.isOk())
+    return fail(w);
+  return 0;
+}

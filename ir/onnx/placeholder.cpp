@@ -1,1 +1,0 @@
-int infcOnnxPlaceholder = 0;
