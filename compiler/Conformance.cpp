@@ -94,16 +94,39 @@ std::vector<fs::path> sortedFiles(const fs::path &dir, const std::string &prefix
   return files;
 }
 
+/// Test data whose shapes contradict the model's declared input dims (a few ONNX tests do this)
+/// is honored the way onnx.reference honors it: the inputs take the data's shapes.
+Status adoptInputShapes(Module &m, const std::vector<Tensor> &inputs) {
+  Graph &g = *m.mainGraph();
+  bool changed = false;
+  for (size_t i = 0; i < inputs.size() && i < g.body().numArguments(); ++i) {
+    Value *a = g.body().argument(i);
+    if (a->type().elem() == inputs[i].dtype() && !tensorMatchesType(inputs[i], a->type())) {
+      a->setType(TensorType::fromStatic(inputs[i].dtype(), inputs[i].shape()));
+      changed = true;
+    }
+  }
+  return changed ? runPassPipeline(m, "shape-infer") : Status::ok();
+}
+
+/// Tests whose expected data encodes behavior that infc deliberately does differently; each is
+/// listed in docs/operators.md ("Known test-data differences").
+const char *knownDifference(const std::string &name) {
+  if (name == "test_cast_FLOAT_to_BFLOAT16" || name == "test_castlike_FLOAT_to_BFLOAT16" ||
+      name == "test_castlike_FLOAT_to_BFLOAT16_expanded")
+    return "known difference: the ONNX 1.12 test data truncates float->bfloat16; infc rounds to nearest even "
+           "(the rounding later ONNX releases specify)";
+  return nullptr;
+}
+
 Result runTest(const fs::path &dir, const ConformanceOptions &o) {
+  if (const char *why = knownDifference(dir.filename().string()))
+    return skip(why);
   std::string modelPath = (dir / "model.onnx").string();
   Expected<std::unique_ptr<Module>> module = importOnnxFile(modelPath);
   if (!module.isOk())
     return fromStatus(module.status(), "import");
-  if (!o.passes.empty()) {
-    Status s = runPassPipeline(**module, o.passes);
-    if (!s.isOk())
-      return fromStatus(s, "passes");
-  }
+  bool passesRun = false;
   const Graph &g = *(*module)->mainGraph();
   std::vector<fs::path> sets;
   for (const auto &e : fs::directory_iterator(dir))
@@ -136,6 +159,23 @@ Result runTest(const fs::path &dir, const ConformanceOptions &o) {
     if (inputs.size() != g.body().numArguments())
       return fail("the model takes " + std::to_string(g.body().numArguments()) + " inputs, the test data has " +
                   std::to_string(inputs.size()));
+    if (!passesRun) {
+      Status s = adoptInputShapes(**module, inputs);
+      if (s.isOk() && !o.passes.empty())
+        s = runPassPipeline(**module, o.passes);
+      if (!s.isOk())
+        return fromStatus(s, "passes");
+      passesRun = true;
+    }
+    // ONNX 1.12 test data stores bfloat16 as uint16 bits: reinterpret to the model's type.
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      DType want = g.body().argument(i)->type().elem();
+      if (inputs[i].dtype() == DType::U16 && want == DType::BF16)
+        inputs[i] = *Tensor::fromBytes(DType::BF16, inputs[i].shape(), inputs[i].bytes(), inputs[i].byteSize(), "input");
+    }
+    for (size_t i = 0; i < expected.size() && i < g.outputs().size(); ++i)
+      if (expected[i].dtype() == DType::U16 && g.outputs()[i].value->type().elem() == DType::BF16)
+        expected[i] = *Tensor::fromBytes(DType::BF16, expected[i].shape(), expected[i].bytes(), expected[i].byteSize(), "output");
     Expected<std::vector<Tensor>> got = std::vector<Tensor>{};
     if (o.backend == "gpu") {
       if (!gpuExecutor)

@@ -231,6 +231,25 @@ private:
       attrs_.set("nearest_mode", std::string("floor"));
       return create(OpKind::OnnxResize, ops);
     }
+    if (t == "PRelu" && input(0) && input(1) && input(0)->type().isRanked() && input(1)->type().isRanked() &&
+        input(1)->type().rank() == 1 && input(0)->type().rank() > 2) {
+      // Old exporters give a per-channel slope [C] for an NCHW input: numpy broadcasting would
+      // align it with the last dim, the intended semantics is channel-wise (axis 1).
+      const TensorType &xt = input(0)->type();
+      const Dim &c = input(1)->type().dim(0);
+      const Dim &last = xt.dim(xt.rank() - 1);
+      if (c.isStatic() && xt.dim(1).isStatic() && c.value == xt.dim(1).value && c.value != 1 &&
+          !(last.isStatic() && last.value == c.value)) {
+        std::vector<int64_t> axes;
+        for (int64_t a = 1; a < xt.rank() - 1; ++a)
+          axes.push_back(a);
+        Value *ax = constant(Tensor::fromI64(axes), "slope_axes");
+        Operation *u = s_.graph.body().create(OpKind::OnnxUnsqueeze, {input(1), ax}, {TensorType::unranked(input(1)->type().elem())},
+                                              {}, loc_, nullptr, {(node_.name().empty() ? t : node_.name()) + ".slope"});
+        INFC_RETURN_IF_ERROR(inferShapes(*u));
+        inputs_[1] = u->result();
+      }
+    }
     if (t == "Scatter")
       return create(OpKind::OnnxScatterElements, inputs_);
     if (t == "Constant")

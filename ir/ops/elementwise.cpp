@@ -1,73 +1,172 @@
-// TEMPORARY scaffold: replaced by the real implementation of this op family.
-#include "ir/OpHooks.h"
+// Shape inference for elementwise ops: unary (same type), broadcasting binary/variadic ops,
+// comparisons (bool results), Clip, Where, Cast/CastLike, Quantize/DequantizeLinear.
+#include "ir/ops/ShapeUtil.h"
 
 namespace infc::ops {
 
-Status inferShapesAbs(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Abs not implemented yet"); }
-Status inferShapesAcos(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Acos not implemented yet"); }
-Status inferShapesAcosh(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Acosh not implemented yet"); }
-Status inferShapesAsin(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Asin not implemented yet"); }
-Status inferShapesAsinh(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Asinh not implemented yet"); }
-Status inferShapesAtan(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Atan not implemented yet"); }
-Status inferShapesAtanh(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Atanh not implemented yet"); }
-Status inferShapesCeil(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Ceil not implemented yet"); }
-Status inferShapesCelu(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Celu not implemented yet"); }
-Status inferShapesCos(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Cos not implemented yet"); }
-Status inferShapesCosh(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Cosh not implemented yet"); }
-Status inferShapesElu(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Elu not implemented yet"); }
-Status inferShapesErf(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Erf not implemented yet"); }
-Status inferShapesExp(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Exp not implemented yet"); }
-Status inferShapesFloor(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Floor not implemented yet"); }
-Status inferShapesGelu(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Gelu not implemented yet"); }
-Status inferShapesHardSigmoid(InferContext &ctx) { return unsupported(ctx.op().describe() + ": HardSigmoid not implemented yet"); }
-Status inferShapesHardSwish(InferContext &ctx) { return unsupported(ctx.op().describe() + ": HardSwish not implemented yet"); }
-Status inferShapesIsInf(InferContext &ctx) { return unsupported(ctx.op().describe() + ": IsInf not implemented yet"); }
-Status inferShapesIsNaN(InferContext &ctx) { return unsupported(ctx.op().describe() + ": IsNaN not implemented yet"); }
-Status inferShapesLeakyRelu(InferContext &ctx) { return unsupported(ctx.op().describe() + ": LeakyRelu not implemented yet"); }
-Status inferShapesLog(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Log not implemented yet"); }
-Status inferShapesMish(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Mish not implemented yet"); }
-Status inferShapesNeg(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Neg not implemented yet"); }
-Status inferShapesNot(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Not not implemented yet"); }
-Status inferShapesReciprocal(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Reciprocal not implemented yet"); }
-Status inferShapesRelu(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Relu not implemented yet"); }
-Status inferShapesRound(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Round not implemented yet"); }
-Status inferShapesSelu(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Selu not implemented yet"); }
-Status inferShapesShrink(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Shrink not implemented yet"); }
-Status inferShapesSigmoid(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Sigmoid not implemented yet"); }
-Status inferShapesSign(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Sign not implemented yet"); }
-Status inferShapesSin(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Sin not implemented yet"); }
-Status inferShapesSinh(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Sinh not implemented yet"); }
-Status inferShapesSoftplus(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Softplus not implemented yet"); }
-Status inferShapesSoftsign(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Softsign not implemented yet"); }
-Status inferShapesSqrt(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Sqrt not implemented yet"); }
-Status inferShapesTan(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Tan not implemented yet"); }
-Status inferShapesTanh(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Tanh not implemented yet"); }
-Status inferShapesThresholdedRelu(InferContext &ctx) { return unsupported(ctx.op().describe() + ": ThresholdedRelu not implemented yet"); }
-Status inferShapesAdd(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Add not implemented yet"); }
-Status inferShapesAnd(InferContext &ctx) { return unsupported(ctx.op().describe() + ": And not implemented yet"); }
-Status inferShapesBitShift(InferContext &ctx) { return unsupported(ctx.op().describe() + ": BitShift not implemented yet"); }
-Status inferShapesDiv(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Div not implemented yet"); }
-Status inferShapesEqual(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Equal not implemented yet"); }
-Status inferShapesGreater(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Greater not implemented yet"); }
-Status inferShapesGreaterOrEqual(InferContext &ctx) { return unsupported(ctx.op().describe() + ": GreaterOrEqual not implemented yet"); }
-Status inferShapesLess(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Less not implemented yet"); }
-Status inferShapesLessOrEqual(InferContext &ctx) { return unsupported(ctx.op().describe() + ": LessOrEqual not implemented yet"); }
-Status inferShapesMod(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Mod not implemented yet"); }
-Status inferShapesMul(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Mul not implemented yet"); }
-Status inferShapesOr(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Or not implemented yet"); }
-Status inferShapesPow(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Pow not implemented yet"); }
-Status inferShapesPRelu(InferContext &ctx) { return unsupported(ctx.op().describe() + ": PRelu not implemented yet"); }
-Status inferShapesSub(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Sub not implemented yet"); }
-Status inferShapesXor(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Xor not implemented yet"); }
-Status inferShapesMax(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Max not implemented yet"); }
-Status inferShapesMean(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Mean not implemented yet"); }
-Status inferShapesMin(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Min not implemented yet"); }
-Status inferShapesSum(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Sum not implemented yet"); }
-Status inferShapesClip(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Clip not implemented yet"); }
-Status inferShapesWhere(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Where not implemented yet"); }
-Status inferShapesCast(InferContext &ctx) { return unsupported(ctx.op().describe() + ": Cast not implemented yet"); }
-Status inferShapesCastLike(InferContext &ctx) { return unsupported(ctx.op().describe() + ": CastLike not implemented yet"); }
-Status inferShapesQuantizeLinear(InferContext &ctx) { return unsupported(ctx.op().describe() + ": QuantizeLinear not implemented yet"); }
-Status inferShapesDequantizeLinear(InferContext &ctx) { return unsupported(ctx.op().describe() + ": DequantizeLinear not implemented yet"); }
+namespace {
+
+Status unary(InferContext &ctx, std::optional<DType> out = std::nullopt) {
+  setSameAs(ctx, 0, 0, out);
+  return Status::ok();
+}
+
+/// Broadcast of all present operands in [first, last); result dtype `dt`.
+Status broadcastOperands(InferContext &ctx, size_t first, size_t last, DType dt) {
+  std::vector<Dim> dims;
+  bool ranked = true;
+  bool any = false;
+  for (size_t i = first; i < last && i < ctx.numOperands(); ++i) {
+    if (!ctx.hasOperand(i))
+      continue;
+    const TensorType &t = ctx.operandType(i);
+    if (!t.isRanked()) {
+      ranked = false;
+      continue;
+    }
+    if (!any) {
+      dims = t.shape();
+      any = true;
+      continue;
+    }
+    Expected<std::vector<Dim>> b = broadcastDims(dims, t.shape());
+    if (!b.isOk())
+      return ctx.error(b.status().message());
+    dims = *b;
+  }
+  ctx.setResultType(0, ranked ? TensorType(dt, dims) : TensorType::unranked(dt));
+  return Status::ok();
+}
+
+Status sameElemTypes(InferContext &ctx, size_t first, size_t last) {
+  DType dt = DType::Undefined;
+  for (size_t i = first; i < last && i < ctx.numOperands(); ++i) {
+    if (!ctx.hasOperand(i))
+      continue;
+    DType t = ctx.operandType(i).elem();
+    if (dt == DType::Undefined)
+      dt = t;
+    else if (t != dt)
+      return ctx.error("operands have different element types (" + std::string(dtypeName(dt)) + " and " +
+                       std::string(dtypeName(t)) + ")");
+  }
+  return Status::ok();
+}
+
+Status binary(InferContext &ctx) {
+  INFC_RETURN_IF_ERROR(sameElemTypes(ctx, 0, 2));
+  return broadcastOperands(ctx, 0, 2, ctx.operandType(0).elem());
+}
+
+Status compare(InferContext &ctx) {
+  INFC_RETURN_IF_ERROR(sameElemTypes(ctx, 0, 2));
+  return broadcastOperands(ctx, 0, 2, DType::Bool);
+}
+
+Status variadic(InferContext &ctx) {
+  INFC_RETURN_IF_ERROR(sameElemTypes(ctx, 0, ctx.numOperands()));
+  return broadcastOperands(ctx, 0, ctx.numOperands(), ctx.operandType(0).elem());
+}
+
+Status requireBool(InferContext &ctx) {
+  for (size_t i = 0; i < ctx.numOperands(); ++i)
+    if (ctx.hasOperand(i) && ctx.operandType(i).elem() != DType::Bool)
+      return ctx.error("operand " + std::to_string(i) + " must be bool, got " +
+                       std::string(dtypeName(ctx.operandType(i).elem())));
+  return Status::ok();
+}
+
+} // namespace
+
+#define INFC_UNARY(Name)                                                                                               \
+  Status inferShapes##Name(InferContext &ctx) { return unary(ctx); }
+INFC_UNARY(Abs) INFC_UNARY(Acos) INFC_UNARY(Acosh) INFC_UNARY(Asin) INFC_UNARY(Asinh) INFC_UNARY(Atan)
+INFC_UNARY(Atanh) INFC_UNARY(Ceil) INFC_UNARY(Celu) INFC_UNARY(Cos) INFC_UNARY(Cosh) INFC_UNARY(Elu)
+INFC_UNARY(Erf) INFC_UNARY(Exp) INFC_UNARY(Floor) INFC_UNARY(Gelu) INFC_UNARY(HardSigmoid) INFC_UNARY(HardSwish)
+INFC_UNARY(LeakyRelu) INFC_UNARY(Log) INFC_UNARY(Mish) INFC_UNARY(Neg) INFC_UNARY(Reciprocal) INFC_UNARY(Relu)
+INFC_UNARY(Round) INFC_UNARY(Selu) INFC_UNARY(Shrink) INFC_UNARY(Sigmoid) INFC_UNARY(Sign) INFC_UNARY(Sin)
+INFC_UNARY(Sinh) INFC_UNARY(Softplus) INFC_UNARY(Softsign) INFC_UNARY(Sqrt) INFC_UNARY(Tan) INFC_UNARY(Tanh)
+INFC_UNARY(ThresholdedRelu)
+#undef INFC_UNARY
+
+Status inferShapesIsInf(InferContext &ctx) { return unary(ctx, DType::Bool); }
+Status inferShapesIsNaN(InferContext &ctx) { return unary(ctx, DType::Bool); }
+Status inferShapesNot(InferContext &ctx) {
+  INFC_RETURN_IF_ERROR(requireBool(ctx));
+  return unary(ctx);
+}
+
+Status inferShapesAdd(InferContext &ctx) { return binary(ctx); }
+Status inferShapesSub(InferContext &ctx) { return binary(ctx); }
+Status inferShapesMul(InferContext &ctx) { return binary(ctx); }
+Status inferShapesDiv(InferContext &ctx) { return binary(ctx); }
+Status inferShapesMod(InferContext &ctx) { return binary(ctx); }
+Status inferShapesBitShift(InferContext &ctx) { return binary(ctx); }
+Status inferShapesPRelu(InferContext &ctx) { return binary(ctx); }
+Status inferShapesPow(InferContext &ctx) { return broadcastOperands(ctx, 0, 2, ctx.operandType(0).elem()); }
+Status inferShapesAnd(InferContext &ctx) {
+  INFC_RETURN_IF_ERROR(requireBool(ctx));
+  return binary(ctx);
+}
+Status inferShapesOr(InferContext &ctx) {
+  INFC_RETURN_IF_ERROR(requireBool(ctx));
+  return binary(ctx);
+}
+Status inferShapesXor(InferContext &ctx) {
+  INFC_RETURN_IF_ERROR(requireBool(ctx));
+  return binary(ctx);
+}
+Status inferShapesEqual(InferContext &ctx) { return compare(ctx); }
+Status inferShapesGreater(InferContext &ctx) { return compare(ctx); }
+Status inferShapesGreaterOrEqual(InferContext &ctx) { return compare(ctx); }
+Status inferShapesLess(InferContext &ctx) { return compare(ctx); }
+Status inferShapesLessOrEqual(InferContext &ctx) { return compare(ctx); }
+Status inferShapesMax(InferContext &ctx) { return variadic(ctx); }
+Status inferShapesMin(InferContext &ctx) { return variadic(ctx); }
+Status inferShapesMean(InferContext &ctx) { return variadic(ctx); }
+Status inferShapesSum(InferContext &ctx) { return variadic(ctx); }
+
+Status inferShapesClip(InferContext &ctx) {
+  for (size_t i = 1; i < 3; ++i)
+    if (ctx.hasOperand(i) && ctx.operandType(i).isRanked() && ctx.operandType(i).rank() != 0 &&
+        ctx.operandType(i).numElements() != std::optional<int64_t>(1))
+      return ctx.error(std::string(i == 1 ? "min" : "max") + " must be a scalar");
+  return unary(ctx);
+}
+
+Status inferShapesWhere(InferContext &ctx) {
+  if (ctx.operandType(0).elem() != DType::Bool)
+    return ctx.error("condition must be bool, got " + std::string(dtypeName(ctx.operandType(0).elem())));
+  if (ctx.operandType(1).elem() != ctx.operandType(2).elem())
+    return ctx.error("X and Y have different element types");
+  return broadcastOperands(ctx, 0, 3, ctx.operandType(1).elem());
+}
+
+Status inferShapesCast(InferContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(int64_t to, ctx.attrs().getInt("to"));
+  std::optional<DType> dt = dtypeFromOnnx(static_cast<int32_t>(to));
+  if (!dt)
+    return Status(StatusCode::Unsupported, ctx.op().describe() + ": Cast to element type " + std::to_string(to) +
+                                               " is not supported");
+  return unary(ctx, *dt);
+}
+
+Status inferShapesCastLike(InferContext &ctx) { return unary(ctx, ctx.operandType(1).elem()); }
+
+Status inferShapesQuantizeLinear(InferContext &ctx) {
+  DType out = DType::U8;
+  if (ctx.hasOperand(2))
+    out = ctx.operandType(2).elem();
+  INFC_ASSIGN_OR_RETURN(int64_t outputDtype, ctx.attrs().getInt("output_dtype", 0));
+  if (outputDtype) {
+    std::optional<DType> d = dtypeFromOnnx(static_cast<int32_t>(outputDtype));
+    if (!d)
+      return ctx.error("unsupported output_dtype " + std::to_string(outputDtype));
+    out = *d;
+  }
+  return unary(ctx, out);
+}
+
+Status inferShapesDequantizeLinear(InferContext &ctx) { return unary(ctx, ctx.operandType(1).elem()); }
 
 } // namespace infc::ops
