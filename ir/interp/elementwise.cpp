@@ -417,7 +417,9 @@ Status evalQuantizeLinear(EvalContext &c) {
   for (int64_t i = 0; i < x.numElements(); ++i) {
     int64_t k = q.index(i);
     double zp = c.hasInput(2) ? c.input(2).getDouble(k) : 0.0;
-    double v = x.getDouble(i) / scale.getDouble(k);
+    // Divide in the input precision, as the ONNX reference does (x / y_scale in float32).
+    double v = x.dtype() == DType::F32 ? static_cast<double>(static_cast<float>(x.getDouble(i)) / static_cast<float>(scale.getDouble(k)))
+                                       : x.getDouble(i) / scale.getDouble(k);
     if (f8) {
       out.setDouble(i, v + zp);
       continue;
