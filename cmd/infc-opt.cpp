@@ -22,12 +22,16 @@ int fail(const Status &s) {
   return 1;
 }
 
-/// Deterministic random input for a static type: floats in [-2, 2], integers in [0, 4), bools.
+/// Deterministic random input: floats in [-2, 2], integers in [0, 4), bools. Dynamic dims
+/// (`?` or symbols) take the size 2, so graphs with symbolic batch dims are checked too.
 Expected<Tensor> randomTensor(const Value &arg, std::mt19937_64 &rng) {
   const TensorType &t = arg.type();
-  if (!t.isStatic())
-    return invalidArgument("--check-numerics needs static input shapes; '" + arg.name() + "' is " + t.str());
-  INFC_ASSIGN_OR_RETURN(Tensor out, Tensor::create(t.elem(), t.staticShape(), "input '" + arg.name() + "'"));
+  if (!t.isRanked())
+    return invalidArgument("--check-numerics needs ranked inputs; '" + arg.name() + "' is " + t.str());
+  std::vector<int64_t> shape;
+  for (const Dim &d : t.shape())
+    shape.push_back(d.isStatic() ? d.value : 2);
+  INFC_ASSIGN_OR_RETURN(Tensor out, Tensor::create(t.elem(), shape, "input '" + arg.name() + "'"));
   std::uniform_real_distribution<double> real(-2.0, 2.0);
   std::uniform_int_distribution<int64_t> small(0, 3);
   for (int64_t i = 0; i < out.numElements(); ++i) {
