@@ -159,7 +159,10 @@ private:
         continue;
       if (values_.count(in.name()))
         return err("duplicate graph input '" + in.name() + "'");
-      INFC_ASSIGN_OR_RETURN(TensorType t, typeFromValueInfo(in, "input"));
+      Expected<TensorType> te = typeFromValueInfo(in, "input");
+      if (!te.isOk())
+        return te.status().withPrefix(display_);
+      TensorType t = *te;
       if (t.elem() == DType::Undefined)
         return err("graph input '" + in.name() + "' has no type");
       if (t.isRanked() && !t.isStatic()) {

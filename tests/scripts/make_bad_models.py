@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Writes malformed and unsupported ONNX models for the importer's error tests.
+
+    make_bad_models.py OUT_DIR
+
+Every file is built with onnx.helper (no network). Checked-in binaries would hide what is wrong
+with each model; this script says it in code.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def model(nodes, inputs, outputs, inits=(), opset=17, ir=8):
+    g = helper.make_graph(nodes, "g", inputs, outputs, initializer=list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = ir
+    return m
+
+
+def vi(name, shape, t=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, t, shape)
+
+
+def save(out, name, m):
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(m.SerializeToString() if hasattr(m, "SerializeToString") else m)
+
+
+def relu_model(**kw):
+    return model([helper.make_node("Relu", ["x"], ["y"], name="relu1")], [vi("x", [2, 3])], [vi("y", [2, 3])], **kw)
+
+
+def external_model(location, offset=0, length=None, dims=(4,)):
+    t = TensorProto()
+    t.name = "w"
+    t.data_type = TensorProto.FLOAT
+    t.dims.extend(dims)
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in [("location", location), ("offset", str(offset))] + ([("length", str(length))] if length is not None else []):
+        e = t.external_data.add()
+        e.key, e.value = k, v
+    return model([helper.make_node("Add", ["x", "w"], ["y"], name="add1")], [vi("x", [4])], [vi("y", [4])], inits=[t])
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    good = relu_model().SerializeToString()
+    save(out, "empty.onnx", b"")
+    save(out, "garbage.onnx", b"this is not a protobuf \xff\xfe\x00\x01 at all" * 3)
+    save(out, "truncated.onnx", good[: len(good) // 2])
+    save(out, "new_opset.onnx", relu_model(opset=99))
+    save(out, "new_ir.onnx", relu_model(ir=99))
+    save(out, "unsupported_op.onnx",
+         model([helper.make_node("FooBar", ["x"], ["y"], name="foo1")], [vi("x", [2])], [vi("y", [2])]))
+    custom = model([helper.make_node("Baz", ["x"], ["y"], name="baz1", domain="com.example")], [vi("x", [2])], [vi("y", [2])])
+    custom.opset_import.append(helper.make_opsetid("com.example", 1))
+    save(out, "custom_domain.onnx", custom)
+    save(out, "missing_input.onnx",
+         model([helper.make_node("Add", ["x", "nowhere"], ["y"], name="add1")], [vi("x", [2])], [vi("y", [2])]))
+    save(out, "cycle.onnx",
+         model([helper.make_node("Add", ["x", "b"], ["a"], name="n1"), helper.make_node("Relu", ["a"], ["b"], name="n2")],
+               [vi("x", [2])], [vi("a", [2])]))
+    save(out, "duplicate.onnx",
+         model([helper.make_node("Relu", ["x"], ["y"], name="n1"), helper.make_node("Neg", ["x"], ["y"], name="n2")],
+               [vi("x", [2])], [vi("y", [2])]))
+    save(out, "negative_dim.onnx", model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2, -3])], [vi("y", [2])]))
+    save(out, "absurd_dims.onnx",
+         model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [1 << 40, 1 << 40])], [vi("y", [2])]))
+    huge = TensorProto()
+    huge.name, huge.data_type = "w", TensorProto.FLOAT
+    huge.dims.extend([1 << 40, 1 << 40])
+    huge.raw_data = b"\0" * 16
+    save(out, "absurd_initializer.onnx",
+         model([helper.make_node("Add", ["x", "w"], ["y"], name="add1")], [vi("x", [4])], [vi("y", [4])], inits=[huge]))
+    short = numpy_helper.from_array(np.ones(4, np.float32), "w")
+    short.raw_data = short.raw_data[:10]
+    save(out, "raw_data_short.onnx",
+         model([helper.make_node("Add", ["x", "w"], ["y"], name="add1")], [vi("x", [4])], [vi("y", [4])], inits=[short]))
+    with open(os.path.join(out, "weights.bin"), "wb") as f:
+        f.write(np.arange(4, dtype=np.float32).tobytes())
+    os.makedirs(os.path.join(out, "sub"), exist_ok=True)
+    save(out, "external_ok.onnx", external_model("weights.bin"))
+    save(out, "external_dotdot.onnx", external_model("../weights.bin"))
+    save(out, "external_absolute.onnx", external_model("/etc/passwd"))
+    link = os.path.join(out, "link.bin")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink("weights.bin", link)
+    save(out, "external_symlink.onnx", external_model("link.bin"))
+    save(out, "external_past_end.onnx", external_model("weights.bin", offset=8, length=16))
+    save(out, "conv_rank.onnx",
+         model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")], [vi("x", [1, 3, 8, 8])], [vi("y", None)],
+               inits=[numpy_helper.from_array(np.ones((4, 3, 3), np.float32), "w")]))
+
+
+if __name__ == "__main__":
+    main()
