@@ -2,6 +2,7 @@
 // output_N.pb) through import -> passes -> reference interpreter (or a GPU engine) and compares
 // with the expected outputs. Last line: "N passed, N failed, N skipped".
 #include "compiler/Conformance.h"
+#include "compiler/Run.h"
 
 #include <CLI/CLI.hpp>
 
@@ -27,6 +28,7 @@ int main(int argc, char **argv) {
   } catch (const CLI::ParseError &e) {
     return app.exit(e);
   }
+  setConformanceGpuExecutor([](const Module &m, const std::vector<Tensor> &in) { return runModuleOnGpu(m, in); });
   Expected<ConformanceSummary> s = runConformance(o);
   if (!s.isOk()) {
     std::fprintf(stderr, "error: %s\n", s.status().message().c_str());

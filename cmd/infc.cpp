@@ -1,7 +1,11 @@
 // infc: the compiler CLI. Thin: parses arguments, calls the driver, prints one line per error.
+#include "compiler/Compare.h"
+#include "compiler/Compile.h"
 #include "compiler/Driver.h"
 #include "compiler/FileUtil.h"
+#include "compiler/Inspect.h"
 #include "compiler/Pipeline.h"
+#include "compiler/Run.h"
 #include "ir/Printer.h"
 
 #include <CLI/CLI.hpp>
@@ -18,18 +22,11 @@ int fail(const Status &s) {
 }
 
 struct BuildArgs {
-  std::string model;
-  std::string output;
-  std::string emit;
-  std::string shapes;
-  std::string passes = kDefaultOnnxPipeline;
-  bool stats = false;
-  bool elide = false;
+  std::string model, output, emit, shapes, target, passes = kDefaultOnnxPipeline;
+  bool stats = false, elide = false, fp16 = false;
 };
 
-int runBuild(const BuildArgs &a) {
-  if (a.emit.empty())
-    return fail(unsupported(a.model + ": engine generation (.plan) is not implemented yet; use --emit=ir or --emit=ir-opt"));
+int emitIr(const BuildArgs &a) {
   Expected<std::unique_ptr<Module>> module = loadModel(a.model);
   if (!module.isOk())
     return fail(module.status());
@@ -37,26 +34,60 @@ int runBuild(const BuildArgs &a) {
     Expected<std::vector<InputShape>> shapes = parseInputShapes(a.shapes);
     if (!shapes.isOk())
       return fail(shapes.status());
-    Status s = applyInputShapes(**module, *shapes, a.model);
-    if (!s.isOk())
+    if (Status s = applyInputShapes(**module, *shapes, a.model); !s.isOk())
       return fail(s);
   }
   if (a.emit == "ir-opt" || !a.shapes.empty()) {
     // With --emit=ir and --shapes, re-infer so the printed IR reflects the fixed shapes.
-    std::string pipeline = a.emit == "ir-opt" ? a.passes : "shape-infer";
     PipelineOptions po;
     po.printStats = a.stats;
-    Status s = runPassPipeline(**module, pipeline, po);
-    if (!s.isOk())
+    if (Status s = runPassPipeline(**module, a.emit == "ir-opt" ? a.passes : "shape-infer", po); !s.isOk())
       return fail(s.withPrefix(a.model));
   }
   PrintOptions popts;
   popts.elideLargeConstants = a.elide;
-  std::string text = printModule(**module, popts);
-  Status w = writeFileAtomically(a.output.empty() ? "-" : a.output, text);
-  if (!w.isOk())
+  if (Status w = writeFileAtomically(a.output.empty() ? "-" : a.output, printModule(**module, popts)); !w.isOk())
     return fail(w);
   return 0;
+}
+
+int buildEngine(const BuildArgs &a) {
+  CompileOptions o;
+  o.modelPath = a.model;
+  o.outputPath = a.output;
+  if (o.outputPath.empty()) {
+    std::string base = a.model;
+    size_t dot = base.rfind('.');
+    if (dot != std::string::npos && base.find('/', dot) == std::string::npos)
+      base = base.substr(0, dot);
+    o.outputPath = base + ".plan";
+  }
+  o.shapes = a.shapes;
+  o.target = a.target;
+  o.fp16 = a.fp16;
+  if (a.passes != kDefaultOnnxPipeline)
+    o.passes = a.passes;
+  Expected<CompileReport> r = compileToEngine(o);
+  if (!r.isOk())
+    return fail(r.status());
+  for (const std::string &w : r->warnings)
+    std::fprintf(stderr, "warning: %s\n", w.c_str());
+  std::fprintf(stderr, "built %s for %s: %zu layers, %llu weight bytes, %llu activation bytes, %.2f s\n",
+               o.outputPath.c_str(), r->target.c_str(), r->layers, static_cast<unsigned long long>(r->weightBytes),
+               static_cast<unsigned long long>(r->arenaBytes), r->seconds);
+  return 0;
+}
+
+/// NAME=FILE.npy pairs.
+Expected<std::map<std::string, std::string>> parseInputs(const std::vector<std::string> &items) {
+  std::map<std::string, std::string> m;
+  for (const std::string &s : items) {
+    size_t eq = s.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+      return invalidArgument("--input '" + s + "' is not NAME=FILE.npy");
+    m[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  return m;
 }
 
 } // namespace
@@ -67,23 +98,85 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
 
   BuildArgs build;
-  CLI::App *b = app.add_subcommand("build", "Compile an ONNX model (or textual IR) and emit IR");
+  CLI::App *b = app.add_subcommand("build", "Compile an ONNX model into an engine (.plan), or emit its IR");
   b->add_option("model", build.model, "Model file (.onnx, or .ir textual IR)")->required();
-  b->add_option("-o,--output", build.output, "Output file (default: stdout)");
-  b->add_option("--emit", build.emit,
-                "What to emit: 'ir' (the imported onnx.* IR) or 'ir-opt' (after the optimization passes)")
+  b->add_option("-o,--output", build.output, "Output file (engine: default MODEL.plan; IR: default stdout)");
+  b->add_option("--emit", build.emit, "Emit IR instead of an engine: 'ir' (imported) or 'ir-opt' (after the passes)")
       ->check(CLI::IsMember({"ir", "ir-opt"}));
   b->add_option("--shapes", build.shapes, "Fix input shapes: NAME:1x3x224x224[,NAME:...]");
-  b->add_option("--passes", build.passes, "Pass pipeline for --emit=ir-opt")->capture_default_str();
+  b->add_option("--target", build.target, "GPU compute capability to build for, e.g. sm_90 (default: the GPU present)");
+  b->add_flag("--fp16", build.fp16, "Allow FP16 storage and tensor-core math (not implemented yet: rejected)");
+  b->add_option("--passes", build.passes, "Pass pipeline")->capture_default_str();
   b->add_flag("--stats", build.stats, "Print pass statistics to stderr");
-  b->add_flag("--elide-constants", build.elide, "Print large constants as 'elided' (for reading; not parseable)");
+  b->add_flag("--elide-constants", build.elide, "With --emit: print large constants as 'elided' (for reading; not parseable)");
+
+  RunOptions run;
+  std::vector<std::string> runInputs;
+  CLI::App *r = app.add_subcommand("run", "Run an engine and report its speed (trtexec-style)");
+  r->add_option("engine", run.enginePath, "Engine file (.plan)")->required();
+  r->add_option("--input", runInputs, "Input NAME=FILE.npy (random inputs when omitted)");
+  r->add_option("--output-dir", run.outputDir, "Write each output as DIR/NAME.npy");
+  r->add_option("--iterations", run.iterations, "Timed iterations")->capture_default_str();
+  r->add_option("--warmup", run.warmup, "Warm-up iterations")->capture_default_str();
+  r->add_option("--streams", run.streams, "Execution contexts on separate streams for the throughput run")->capture_default_str();
+  r->add_option("--json", run.jsonPath, "Write the report as JSON");
+  r->add_flag("--reference", run.reference, "Run the engine's graph on the CPU reference interpreter (no GPU needed)");
+
+  std::string inspectPath;
+  bool inspectJson = false;
+  CLI::App *ins = app.add_subcommand("inspect", "Describe an engine: target, layers, tactics, memory");
+  ins->add_option("engine", inspectPath, "Engine file (.plan)")->required();
+  ins->add_flag("--json", inspectJson, "JSON output");
+
+  CompareOptions cmp;
+  std::vector<std::string> cmpInputs;
+  CLI::App *c = app.add_subcommand("compare", "Compare an engine on the GPU with the ONNX model on the reference interpreter");
+  c->add_option("model", cmp.modelPath, "ONNX model")->required();
+  c->add_option("engine", cmp.enginePath, "Engine built from it")->required();
+  c->add_option("--input", cmpInputs, "Input NAME=FILE.npy (random inputs when omitted)");
+  c->add_option("--rtol", cmp.rtol, "Relative tolerance")->capture_default_str();
+  c->add_option("--atol", cmp.atol, "Absolute tolerance")->capture_default_str();
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
     return app.exit(e);
   }
-  if (b->parsed())
-    return runBuild(build);
+  if (b->parsed()) {
+    if (!build.emit.empty())
+      return emitIr(build);
+    if (build.fp16)
+      return fail(unsupported(build.model + ": --fp16 engines are not implemented yet"));
+    return buildEngine(build);
+  }
+  if (r->parsed()) {
+    Expected<std::map<std::string, std::string>> in = parseInputs(runInputs);
+    if (!in.isOk())
+      return fail(in.status());
+    run.inputFiles = *in;
+    Expected<RunReport> rep = runEngine(run);
+    if (!rep.isOk())
+      return fail(rep.status());
+    std::fputs(rep->text.c_str(), stdout);
+    return 0;
+  }
+  if (ins->parsed()) {
+    Expected<std::string> text = inspectEngine(inspectPath, inspectJson);
+    if (!text.isOk())
+      return fail(text.status());
+    std::fputs(text->c_str(), stdout);
+    return 0;
+  }
+  if (c->parsed()) {
+    Expected<std::map<std::string, std::string>> in = parseInputs(cmpInputs);
+    if (!in.isOk())
+      return fail(in.status());
+    cmp.inputFiles = *in;
+    Expected<CompareReport> rep = compareModelAndEngine(cmp);
+    if (!rep.isOk())
+      return fail(rep.status());
+    std::fputs(rep->text.c_str(), stdout);
+    return rep->ok ? 0 : 1;
+  }
   return 1;
 }

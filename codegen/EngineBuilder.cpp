@@ -95,6 +95,11 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
     for (const Value *v : l.outputs)
       slotFor(v);
   }
+  // Large constants are weights even when no layer reads them directly (shapes baked into
+  // kernels): the engine's reference IR refers to them by name.
+  for (const auto &op : graph->body().ops())
+    if (op->is(OpKind::OnnxConstant) && *op->result()->type().numElements() > options.inlineConstantElements)
+      slotFor(op->result());
 
   // 3. Memory plan for arena tensors: lifetimes in layer steps.
   int64_t numSteps = static_cast<int64_t>(ctx.layers().size());

@@ -14,6 +14,7 @@ struct EngineBuildOptions {
   std::string optionsJson;    ///< build options, recorded in the engine
   uint64_t workspaceBytes = uint64_t(64) << 20; ///< cuDNN / cuBLASLt workspace per context
   std::string referenceIr;    ///< textual IR for `infc run --reference`
+  int64_t inlineConstantElements = 16; ///< larger constants are stored as weights
 };
 
 struct EngineBuildResult {

@@ -10,6 +10,7 @@ LowerFn findLowering(OpKind kind) {
     registerConvLowerings(t);
     registerDataMovementLowerings(t);
     registerReduceLowerings(t);
+    registerPoolLowerings(t);
     return t;
   }();
   return table[static_cast<size_t>(kind)];

@@ -1,7 +1,7 @@
 // The ONNX backend-test runner behind `infc-conformance`.
 #pragma once
 
-#include "ir/Status.h"
+#include "ir/IR.h"
 #include "passes/PassManager.h"
 
 #include <string>

@@ -14,5 +14,6 @@ void registerMatmulLowerings(LoweringTable &table);
 void registerConvLowerings(LoweringTable &table);
 void registerDataMovementLowerings(LoweringTable &table);
 void registerReduceLowerings(LoweringTable &table);
+void registerPoolLowerings(LoweringTable &table);
 
 } // namespace infc::codegen

@@ -1,0 +1,87 @@
+#include "compiler/Compile.h"
+
+#include "codegen/EngineBuilder.h"
+#include "compiler/EngineReference.h"
+#include "compiler/FileUtil.h"
+#include "compiler/Pipeline.h"
+#include "runtime/RuntimeImpl.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+namespace infc {
+
+Expected<std::pair<int, int>> parseTarget(const std::string &target) {
+  std::string t = target;
+  if (t.rfind("sm_", 0) == 0)
+    t = t.substr(3);
+  t.erase(std::remove(t.begin(), t.end(), '.'), t.end());
+  if (t.size() < 2 || t.size() > 3 || !std::all_of(t.begin(), t.end(), ::isdigit))
+    return invalidArgument("--target '" + target + "' is not a compute capability like sm_90");
+  int major = std::stoi(t.substr(0, t.size() - 1)), minor = t.back() - '0';
+  if (major < 7)
+    return unsupported("--target " + target + ": infc needs compute capability 7.0 or newer");
+  return std::make_pair(major, minor);
+}
+
+Expected<CompileReport> compileToEngine(const CompileOptions &o) {
+  auto start = std::chrono::steady_clock::now();
+  CompileReport report;
+  codegen::EngineBuildOptions eb;
+  rt::DeviceInfo dev;
+  std::string noGpu = rt::queryDevice(dev);
+  if (o.target.empty()) {
+    if (!noGpu.empty())
+      return invalidArgument(o.modelPath + ": " + noGpu + "; pass --target (e.g. --target sm_90) to build for a GPU that is not here");
+    eb.lowering.smMajor = dev.smMajor;
+    eb.lowering.smMinor = dev.smMinor;
+    eb.gpuName = dev.name;
+  } else {
+    INFC_ASSIGN_OR_RETURN(auto sm, parseTarget(o.target));
+    eb.lowering.smMajor = sm.first;
+    eb.lowering.smMinor = sm.second;
+    if (noGpu.empty() && dev.smMajor == sm.first && dev.smMinor == sm.second)
+      eb.gpuName = dev.name;
+  }
+  if (eb.gpuName.empty())
+    report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
+                              " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
+  eb.lowering.fp16 = o.fp16;
+  report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
+                  (eb.gpuName.empty() ? "" : " (" + eb.gpuName + ")");
+
+  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
+  if (!o.shapes.empty()) {
+    INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(o.shapes));
+    INFC_RETURN_IF_ERROR(applyInputShapes(*module, shapes, o.modelPath));
+  }
+  // Every dynamic input dim must be fixed (optimization profiles come later).
+  for (const auto &a : module->mainGraph()->body().arguments())
+    if (!a->type().isStatic()) {
+      std::string dims;
+      for (const Dim &d : a->type().shape())
+        if (!d.isStatic())
+          dims += (dims.empty() ? "" : ", ") + (d.symbol.empty() ? std::string("?") : "'" + d.symbol + "'");
+      return invalidArgument(o.modelPath + ": input '" + a->name() + "' has dynamic dims (" + dims +
+                             "): fix them with --shapes " + a->name() + ":DIMxDIMx...");
+    }
+  INFC_RETURN_IF_ERROR(runPassPipeline(*module, o.passes.empty() ? kDefaultOnnxPipeline : o.passes).withPrefix(o.modelPath));
+
+  nlohmann::json opts;
+  opts["fp16"] = o.fp16;
+  opts["shapes"] = o.shapes;
+  opts["target"] = report.target;
+  opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
+  eb.optionsJson = opts.dump();
+  eb.referenceIr = referenceIrText(*module);
+  INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(*module, eb, o.modelPath));
+  INFC_RETURN_IF_ERROR(writeFileAtomically(o.outputPath, built.bytes));
+  report.layers = built.numLayers;
+  report.weightBytes = built.weightBytes;
+  report.arenaBytes = built.arenaBytes;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+} // namespace infc

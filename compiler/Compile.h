@@ -1,0 +1,32 @@
+// `infc build` to an engine: import, fix shapes, optimize, lower, write the .plan atomically.
+#pragma once
+
+#include "compiler/Driver.h"
+
+#include <string>
+
+namespace infc {
+
+struct CompileOptions {
+  std::string modelPath;
+  std::string outputPath;  ///< .plan
+  std::string shapes;      ///< --shapes
+  std::string target;      ///< "sm_90"; empty = the GPU present
+  bool fp16 = false;
+  std::string passes;      ///< empty = the default pipeline
+};
+
+struct CompileReport {
+  std::string target;      ///< "sm_90 (NVIDIA H100 80GB HBM3)"
+  std::vector<std::string> warnings;
+  size_t layers = 0;
+  uint64_t weightBytes = 0, arenaBytes = 0;
+  double seconds = 0;
+};
+
+Expected<CompileReport> compileToEngine(const CompileOptions &options);
+
+/// Parses "sm_90" / "90" / "9.0" into (major, minor).
+Expected<std::pair<int, int>> parseTarget(const std::string &target);
+
+} // namespace infc

@@ -1,0 +1,26 @@
+// The engine's own IR (stored in the .plan, weights by reference) for `infc run --reference`:
+// users without a GPU, and tests, can execute exactly the graph an engine was built from.
+#pragma once
+
+#include "ir/IR.h"
+
+#include <memory>
+#include <string>
+
+namespace infc {
+
+/// Constants above this many elements print as `dense_ref<"name">` and are stored once, as
+/// engine weights.
+constexpr int64_t kInlineConstantElements = 16;
+
+/// Prints `module` with large constants as references to engine weights (by value name).
+std::string referenceIrText(const Module &module);
+
+struct ReferenceModel {
+  std::unique_ptr<Module> module;
+};
+
+/// Reads an engine (verified, no GPU needed) and rebuilds its graph with weights from the blob.
+Expected<ReferenceModel> loadReferenceModel(const std::string &enginePath);
+
+} // namespace infc

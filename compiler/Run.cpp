@@ -1,0 +1,391 @@
+#include "compiler/Run.h"
+
+#include "compiler/EngineReference.h"
+#include "compiler/FileUtil.h"
+#include "compiler/Npy.h"
+#include "ir/Interpreter.h"
+#include "runtime/EngineReader.h"
+#include "runtime/CudaDriver.h"
+#include "runtime/infc_runtime.h"
+
+#include <cuda.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+namespace infc {
+
+namespace {
+
+Status cuStatus(CUresult r, const std::string &what) {
+  if (r == CUDA_SUCCESS)
+    return Status::ok();
+  if (!rt::cudaDriver().loaded)
+    return Status(StatusCode::DeviceError, what + ": " + rt::cudaDriver().error);
+  const char *name = nullptr;
+  rt::cudaDriver().cuGetErrorName(r, &name);
+  return Status(StatusCode::DeviceError, what + ": " + (name ? name : "CUDA error"));
+}
+
+Status apiStatus(infc_status s, const std::string &prefix = "") {
+  if (s == INFC_OK)
+    return Status::ok();
+  return Status(s == INFC_ERROR_NO_DEVICE || s == INFC_ERROR_CUDA ? StatusCode::DeviceError : StatusCode::InvalidArgument,
+                prefix + infc_last_error());
+}
+
+struct IoInfo {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  size_t bytes;
+};
+
+Expected<IoInfo> ioInfo(infc_engine *e, const char *name) {
+  IoInfo info;
+  info.name = name;
+  int32_t dt = 0;
+  int rank = 0;
+  int64_t dims[8];
+  size_t bytes = 0;
+  INFC_RETURN_IF_ERROR(apiStatus(infc_engine_tensor_info(e, name, &dt, &rank, dims, &bytes)));
+  info.dtype = static_cast<DType>(dt);
+  info.shape.assign(dims, dims + rank);
+  info.bytes = bytes;
+  return info;
+}
+
+Tensor randomInput(const IoInfo &io, std::mt19937_64 &rng) {
+  Tensor t(io.dtype, io.shape);
+  std::uniform_real_distribution<double> real(-1.0, 1.0);
+  std::uniform_int_distribution<int64_t> small(0, 3);
+  for (int64_t i = 0; i < t.numElements(); ++i) {
+    if (isFloat(io.dtype))
+      t.setDouble(i, real(rng));
+    else
+      t.setInt(i, io.dtype == DType::Bool ? (small(rng) & 1) : small(rng));
+  }
+  return t;
+}
+
+Expected<std::map<std::string, Tensor>> gatherInputs(infc_engine *engine, const std::string &enginePath,
+                                                     const std::map<std::string, Tensor> &given,
+                                                     std::vector<IoInfo> &infos) {
+  std::mt19937_64 rng(42);
+  std::map<std::string, Tensor> inputs;
+  for (int i = 0; i < infc_engine_num_inputs(engine); ++i) {
+    INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(engine, infc_engine_input_name(engine, i)));
+    auto it = given.find(io.name);
+    if (it == given.end()) {
+      inputs[io.name] = randomInput(io, rng);
+    } else {
+      const Tensor &t = it->second;
+      if (t.dtype() != io.dtype || t.shape() != io.shape)
+        return invalidArgument(enginePath + ": input '" + io.name + "' must be " + std::string(dtypeName(io.dtype)) +
+                               " with the engine's shape");
+      inputs[io.name] = t;
+    }
+    infos.push_back(io);
+  }
+  for (const auto &[name, t] : given)
+    if (!inputs.count(name))
+      return invalidArgument(enginePath + ": the engine has no input named '" + name + "'");
+  return inputs;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  double idx = p * static_cast<double>(v.size() - 1);
+  size_t lo = static_cast<size_t>(std::floor(idx)), hi = static_cast<size_t>(std::ceil(idx));
+  return v[lo] + (v[hi] - v[lo]) * (idx - static_cast<double>(lo));
+}
+
+struct Stats {
+  double min, mean, median, p90, p99, max;
+};
+Stats stats(const std::vector<double> &v) {
+  Stats s{};
+  if (v.empty())
+    return s;
+  s.min = *std::min_element(v.begin(), v.end());
+  s.max = *std::max_element(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v)
+    sum += x;
+  s.mean = sum / static_cast<double>(v.size());
+  s.median = percentile(v, 0.5);
+  s.p90 = percentile(v, 0.9);
+  s.p99 = percentile(v, 0.99);
+  return s;
+}
+
+/// RAII for the C API handles.
+struct EngineHandles {
+  infc_engine *engine = nullptr;
+  std::vector<infc_context *> contexts;
+  std::vector<CUstream> streams;
+  ~EngineHandles() {
+    for (CUstream s : streams)
+      rt::cudaDriver().cuStreamDestroy(s);
+    for (infc_context *c : contexts)
+      infc_context_free(c);
+    infc_engine_free(engine);
+  }
+};
+
+} // namespace
+
+Expected<RunReport> runEngine(const RunOptions &options) {
+  std::map<std::string, Tensor> given;
+  for (const auto &[name, path] : options.inputFiles) {
+    INFC_ASSIGN_OR_RETURN(Tensor t, readNpy(path));
+    given[name] = std::move(t);
+  }
+  RunReport report;
+  if (options.reference) {
+    INFC_ASSIGN_OR_RETURN(ReferenceModel ref, loadReferenceModel(options.enginePath));
+    std::vector<Tensor> inputs;
+    std::mt19937_64 rng(42);
+    const Graph &g = *ref.module->mainGraph();
+    for (const auto &a : g.body().arguments()) {
+      auto it = given.find(a->name());
+      if (it != given.end()) {
+        inputs.push_back(it->second);
+      } else {
+        IoInfo io{a->name(), a->type().elem(), a->type().staticShape(), 0};
+        inputs.push_back(randomInput(io, rng));
+      }
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    INFC_ASSIGN_OR_RETURN(std::vector<Tensor> outs, interpret(g, inputs));
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    for (size_t i = 0; i < outs.size(); ++i)
+      report.outputs[g.outputs()[i].name] = outs[i];
+    std::ostringstream os;
+    os << "[reference] ran " << options.enginePath << " on the CPU reference interpreter in " << ms << " ms\n";
+    report.text = os.str();
+  } else {
+    EngineHandles h;
+    INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load(options.enginePath.c_str(), &h.engine)));
+    std::vector<IoInfo> inInfo;
+    INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, options.enginePath, given, inInfo));
+    int numStreams = std::max(1, options.streams);
+    for (int s = 0; s < numStreams; ++s) {
+      infc_context *c = nullptr;
+      INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(h.engine, &c), options.enginePath + ": "));
+      h.contexts.push_back(c);
+      CUstream st;
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuStreamCreate(&st, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
+      h.streams.push_back(st);
+    }
+    std::vector<IoInfo> outInfo;
+    for (int i = 0; i < infc_engine_num_outputs(h.engine); ++i) {
+      INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_output_name(h.engine, i)));
+      outInfo.push_back(io);
+    }
+    std::map<std::string, Tensor> outputs;
+    for (const IoInfo &io : outInfo)
+      outputs[io.name] = Tensor(io.dtype, io.shape);
+
+    auto copyIn = [&](int c) -> Status {
+      for (const IoInfo &io : inInfo) {
+        void *dptr = nullptr;
+        INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(h.contexts[c], io.name.c_str(), &dptr)));
+        INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dptr), inputs[io.name].bytes(),
+                                                        io.bytes, h.streams[c]),
+                                      "copying input '" + io.name + "'"));
+      }
+      return Status::ok();
+    };
+    auto copyOut = [&](int c) -> Status {
+      for (const IoInfo &io : outInfo) {
+        void *dptr = nullptr;
+        INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(h.contexts[c], io.name.c_str(), &dptr)));
+        INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuMemcpyDtoHAsync(outputs[io.name].mutableBytes(), reinterpret_cast<CUdeviceptr>(dptr),
+                                                        io.bytes, h.streams[c]),
+                                      "copying output '" + io.name + "'"));
+      }
+      return Status::ok();
+    };
+
+    CUevent ev[4];
+    for (CUevent &e : ev)
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventCreate(&e, CU_EVENT_DEFAULT), "cuEventCreate"));
+    std::vector<double> latency, compute, h2d, d2h;
+    for (int it = 0; it < options.warmup + options.iterations; ++it) {
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventRecord(ev[0], h.streams[0]), "cuEventRecord"));
+      INFC_RETURN_IF_ERROR(copyIn(0));
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventRecord(ev[1], h.streams[0]), "cuEventRecord"));
+      INFC_RETURN_IF_ERROR(apiStatus(infc_context_enqueue(h.contexts[0], h.streams[0]), options.enginePath + ": "));
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventRecord(ev[2], h.streams[0]), "cuEventRecord"));
+      INFC_RETURN_IF_ERROR(copyOut(0));
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventRecord(ev[3], h.streams[0]), "cuEventRecord"));
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuStreamSynchronize(h.streams[0]), "running the engine"));
+      if (it < options.warmup)
+        continue;
+      float a, b, c, d;
+      rt::cudaDriver().cuEventElapsedTime(&a, ev[0], ev[1]);
+      rt::cudaDriver().cuEventElapsedTime(&b, ev[1], ev[2]);
+      rt::cudaDriver().cuEventElapsedTime(&c, ev[2], ev[3]);
+      rt::cudaDriver().cuEventElapsedTime(&d, ev[0], ev[3]);
+      h2d.push_back(a);
+      compute.push_back(b);
+      d2h.push_back(c);
+      latency.push_back(d);
+    }
+    // Throughput: back-to-back enqueues (no copies) spread over the streams, wall clock.
+    int iters = std::max(1, options.iterations);
+    for (int c = 0; c < numStreams; ++c)
+      INFC_RETURN_IF_ERROR(copyIn(c));
+    for (CUstream s : h.streams)
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuStreamSynchronize(s), "synchronizing"));
+    auto t0 = std::chrono::steady_clock::now();
+    for (int it = 0; it < iters; ++it)
+      INFC_RETURN_IF_ERROR(apiStatus(infc_context_enqueue(h.contexts[it % numStreams], h.streams[it % numStreams]),
+                                     options.enginePath + ": "));
+    for (CUstream s : h.streams)
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuStreamSynchronize(s), "running the engine"));
+    double wallMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    for (CUevent &e : ev)
+      rt::cudaDriver().cuEventDestroy(e);
+    report.outputs = outputs;
+
+    int64_t batch = inInfo.empty() || inInfo[0].shape.empty() ? 1 : inInfo[0].shape[0];
+    double qps = 1000.0 * iters / wallMs;
+    Stats L = stats(latency), C = stats(compute), H = stats(h2d), D = stats(d2h);
+    std::ostringstream os;
+    os.setf(std::ios::fixed);
+    os.precision(4);
+    os << "=== Performance summary (" << options.enginePath << ", " << iters << " iterations, " << options.warmup
+       << " warm-up, " << numStreams << " stream" << (numStreams > 1 ? "s" : "") << ") ===\n";
+    os << "Throughput: " << qps << " qps (" << qps * static_cast<double>(batch) << " inferences/s at batch " << batch << ")\n";
+    auto line = [&](const char *name, const Stats &s) {
+      os << name << ": min = " << s.min << " ms, mean = " << s.mean << " ms, median = " << s.median
+         << " ms, percentile(90%) = " << s.p90 << " ms, percentile(99%) = " << s.p99 << " ms, max = " << s.max << " ms\n";
+    };
+    line("Latency", L);
+    line("GPU Compute Time", C);
+    line("H2D Latency", H);
+    line("D2H Latency", D);
+    report.text = os.str();
+    nlohmann::json j;
+    auto sj = [](const Stats &s) {
+      return nlohmann::json{{"min_ms", s.min}, {"mean_ms", s.mean}, {"median_ms", s.median}, {"p90_ms", s.p90},
+                            {"p99_ms", s.p99}, {"max_ms", s.max}};
+    };
+    j["engine"] = options.enginePath;
+    j["iterations"] = iters;
+    j["warmup"] = options.warmup;
+    j["streams"] = numStreams;
+    j["batch"] = batch;
+    j["throughput_qps"] = qps;
+    j["throughput_inferences_per_s"] = qps * static_cast<double>(batch);
+    j["latency"] = sj(L);
+    j["gpu_compute"] = sj(C);
+    j["h2d"] = sj(H);
+    j["d2h"] = sj(D);
+    report.json = j.dump(2) + "\n";
+  }
+  if (!options.outputDir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.outputDir, ec);
+    if (ec)
+      return ioError(options.outputDir + ": cannot create the output folder: " + ec.message());
+  }
+  if (!options.outputDir.empty())
+    for (const auto &[name, t] : report.outputs) {
+      std::string safe = name;
+      for (char &c : safe)
+        if (c == '/' || c == '\\' || c == ':')
+          c = '_';
+      INFC_RETURN_IF_ERROR(writeFileAtomically(options.outputDir + "/" + safe + ".npy", npyBytes(t)));
+    }
+  if (!options.jsonPath.empty() && !report.json.empty())
+    INFC_RETURN_IF_ERROR(writeFileAtomically(options.jsonPath, report.json));
+  return report;
+}
+
+Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &enginePath,
+                                                      const std::map<std::string, Tensor> &given) {
+  EngineHandles h;
+  INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load(enginePath.c_str(), &h.engine)));
+  std::vector<IoInfo> inInfo;
+  INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, enginePath, given, inInfo));
+  infc_context *c = nullptr;
+  INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(h.engine, &c), enginePath + ": "));
+  h.contexts.push_back(c);
+  for (const IoInfo &io : inInfo) {
+    void *dptr = nullptr;
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(c, io.name.c_str(), &dptr)));
+    INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dptr), inputs[io.name].bytes(), io.bytes),
+                                  "copying input '" + io.name + "'"));
+  }
+  INFC_RETURN_IF_ERROR(apiStatus(infc_context_enqueue(c, nullptr), enginePath + ": "));
+  INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuCtxSynchronize(), "running the engine"));
+  std::map<std::string, Tensor> outputs;
+  for (int i = 0; i < infc_engine_num_outputs(h.engine); ++i) {
+    INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_output_name(h.engine, i)));
+    Tensor t(io.dtype, io.shape);
+    void *dptr = nullptr;
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(c, io.name.c_str(), &dptr)));
+    INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuMemcpyDtoH(t.mutableBytes(), reinterpret_cast<CUdeviceptr>(dptr), io.bytes),
+                                  "copying output '" + io.name + "'"));
+    outputs[io.name] = std::move(t);
+  }
+  return outputs;
+}
+
+} // namespace infc
+
+#include "codegen/EngineBuilder.h"
+#include "compiler/EngineReference.h"
+#include "runtime/RuntimeImpl.h"
+
+namespace infc {
+
+Expected<std::vector<Tensor>> runModuleOnGpu(const Module &module, const std::vector<Tensor> &inputs, bool fp16) {
+  rt::DeviceInfo dev;
+  if (std::string e = rt::queryDevice(dev); !e.empty())
+    return Status(StatusCode::DeviceError, e);
+  codegen::EngineBuildOptions opts;
+  opts.lowering.smMajor = dev.smMajor;
+  opts.lowering.smMinor = dev.smMinor;
+  opts.lowering.fp16 = fp16;
+  opts.gpuName = dev.name;
+  opts.referenceIr = referenceIrText(module);
+  INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(module, opts, "engine"));
+  EngineHandles h;
+  INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load_bytes(built.bytes.data(), built.bytes.size(), &h.engine)));
+  infc_context *c = nullptr;
+  INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(h.engine, &c)));
+  h.contexts.push_back(c);
+  const Graph &g = *module.mainGraph();
+  const auto &cu = rt::cudaDriver();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    void *p = nullptr;
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(c, g.body().argument(i)->name().c_str(), &p)));
+    INFC_RETURN_IF_ERROR(cuStatus(cu.cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(p), inputs[i].bytes(), inputs[i].byteSize()),
+                                  "copying input"));
+  }
+  INFC_RETURN_IF_ERROR(apiStatus(infc_context_enqueue(c, nullptr)));
+  INFC_RETURN_IF_ERROR(cuStatus(cu.cuCtxSynchronize(), "running the engine"));
+  std::vector<Tensor> outs;
+  for (const GraphOutput &o : g.outputs()) {
+    Tensor t(o.value->type().elem(), o.value->type().staticShape());
+    void *p = nullptr;
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(c, o.name.c_str(), &p)));
+    INFC_RETURN_IF_ERROR(cuStatus(cu.cuMemcpyDtoH(t.mutableBytes(), reinterpret_cast<CUdeviceptr>(p), t.byteSize()),
+                                  "copying output"));
+    outs.push_back(std::move(t));
+  }
+  return outs;
+}
+
+} // namespace infc

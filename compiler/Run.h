@@ -1,0 +1,43 @@
+// `infc run`: load an engine with the runtime, feed inputs, time it, write outputs.
+#pragma once
+
+#include "ir/Tensor.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace infc {
+
+struct RunOptions {
+  std::string enginePath;
+  std::map<std::string, std::string> inputFiles; ///< name -> .npy path
+  std::string outputDir;
+  std::string jsonPath;
+  int iterations = 100;
+  int warmup = 10;
+  int streams = 1;
+  bool reference = false; ///< run the engine's graph on the CPU reference interpreter instead
+};
+
+struct RunReport {
+  std::map<std::string, Tensor> outputs;
+  std::string text; ///< trtexec-style report
+  std::string json;
+};
+
+/// Runs the engine on the GPU (or the reference interpreter with options.reference).
+Expected<RunReport> runEngine(const RunOptions &options);
+
+/// Runs an engine once on given inputs and returns its outputs by name (used by `infc compare`).
+Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &enginePath,
+                                                      const std::map<std::string, Tensor> &inputs);
+
+} // namespace infc
+
+namespace infc {
+/// Builds an engine for the GPU present from `module` (static shapes) and runs it once on
+/// `inputs` (graph-argument order); outputs in graph-output order. Used by GPU tests and
+/// `infc-conformance --backend gpu`.
+Expected<std::vector<Tensor>> runModuleOnGpu(const class Module &module, const std::vector<Tensor> &inputs, bool fp16 = false);
+} // namespace infc

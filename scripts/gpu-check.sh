@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Everything GPU-related in one command, for the GPU machine:
+#   scripts/gpu-check.sh [BUILD_DIR] [TESTDATA_DIR]
+# Runs the GPU tests, compute-sanitizer over them, the ONNX conformance suite through engines on
+# the GPU, and the example models (build, inspect, run, compare). Logs go to $OUT (or results/).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BUILD="${1:-build}"
+DATA="${2:-/usr/share/libonnx-testdata/data}"
+BIN="$BUILD/bin"
+RES="${OUT:-results}"
+mkdir -p "$RES"
+if python3 -c 'import nvidia' 2>/dev/null; then
+  NV=$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))')/nvidia
+  export LD_LIBRARY_PATH="$NV/cu13/lib:$NV/cudnn/lib:${LD_LIBRARY_PATH:-}"
+fi
+nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv,noheader | tee "$RES/gpu.txt"
+
+echo "== GPU tests"
+"$BIN/infc-gpu-tests" "[gpu]" 2>&1 | tail -5 | tee "$RES/gpu-tests.txt"
+
+echo "== compute-sanitizer (memcheck) over the GPU tests"
+if command -v compute-sanitizer >/dev/null; then
+  compute-sanitizer --tool memcheck "$BIN/infc-gpu-tests" "[gpu]" 2>&1 | tail -3 | tee "$RES/sanitizer.txt"
+fi
+
+echo "== ONNX conformance through GPU engines"
+tests=$(for d in node pytorch-converted pytorch-operator simple; do find "$DATA/$d" -mindepth 1 -maxdepth 1 -type d; done | sort)
+jobs=$(( $(nproc) > 8 ? 8 : $(nproc) ))
+echo "$tests" | awk -v j="$jobs" '{ print > ("/tmp/conf-chunk-" (NR % j)) }'
+for i in $(seq 0 $((jobs - 1))); do
+  [ -f "/tmp/conf-chunk-$i" ] || continue
+  xargs -a "/tmp/conf-chunk-$i" "$BIN/infc-conformance" --backend gpu > "/tmp/conf-gpu-$i.txt" 2>&1 &
+done
+wait
+cat /tmp/conf-gpu-*.txt | grep -E "^FAIL" > "$RES/conformance-gpu-failures.txt"
+cat /tmp/conf-gpu-*.txt | grep -E "^[0-9]+ passed" | awk '{p+=$1; f+=$3; s+=$5} END {print p " passed, " f " failed, " s " skipped"}' \
+  | tee "$RES/conformance-gpu.txt"
+head -50 "$RES/conformance-gpu-failures.txt"
+
+echo "== examples"
+for m in tiny_cnn_static tiny_mlp; do
+  "$BIN/infc" build "examples/$m.onnx" -o "/tmp/$m.plan" 2>&1 | tail -2
+  "$BIN/infc" inspect "/tmp/$m.plan" | head -12
+  "$BIN/infc" run "/tmp/$m.plan" --iterations 200 | tail -6
+  "$BIN/infc" compare "examples/$m.onnx" "/tmp/$m.plan" --rtol 1e-4 --atol 1e-5
+done 2>&1 | tee "$RES/examples.txt"
