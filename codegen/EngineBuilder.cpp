@@ -25,7 +25,7 @@ struct TensorSlot {
 Status requireStatic(const Value &v, const std::string &modelPath) {
   if (v.type().isStatic())
     return Status::ok();
-  return invalidArgument(modelPath + ": tensor '" + v.name() + "' has type " + v.type().str() +
+  return unsupported(modelPath + ": tensor '" + v.name() + "' has type " + v.type().str() +
                          ": engines need static shapes for now; fix the inputs' dims with --shapes");
 }
 

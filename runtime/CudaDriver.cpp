@@ -18,12 +18,15 @@ const CudaDriver &cudaDriver() {
       d.error = "the CUDA driver is too old (no cuGetProcAddress_v2)";
       return d;
     }
-    // cuGetProcAddress maps API names to the versions this header was written against.
+    // cuGetProcAddress maps API names to the versions this header was written against. CUDA 13
+    // gave cuCtxSynchronize a context parameter (cuCtxSynchronize_v2) while cuda.h keeps the
+    // old `cuCtxSynchronize(void)` name: ask for the version whose signature we call.
 #define INFC_LOAD_CU(name)                                                                                             \
   {                                                                                                                    \
     void *p = nullptr;                                                                                                 \
     CUdriverProcAddressQueryResult q;                                                                                  \
-    if (getProc(#name, &p, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &q) != CUDA_SUCCESS || !p) {                     \
+    int version = std::string(#name) == "cuCtxSynchronize" ? 12000 : CUDA_VERSION;                                    \
+    if (getProc(#name, &p, version, CU_GET_PROC_ADDRESS_DEFAULT, &q) != CUDA_SUCCESS || !p) {                          \
       d.error = std::string("the CUDA driver lacks ") + #name + " (driver older than CUDA " +                         \
                 std::to_string(CUDA_VERSION / 1000) + "." + std::to_string(CUDA_VERSION % 1000 / 10) + "?)";          \
       return d;                                                                                                        \
