@@ -266,6 +266,28 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
   }
 
   for (cudnnBackendDescriptor_t cfg : configs) {
+    // FP32 convolutions must stay FP32: skip engines that run on tensor cores (TF32) or
+    // down-convert inputs; they miss the reference by ~1e-3.
+    if (io == CUDNN_DATA_FLOAT && engineId < 0) {
+      cudnnBackendDescriptor_t eng = nullptr;
+      bool reduced = false;
+      if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINE_DESCRIPTOR, &eng) == CUDNN_STATUS_SUCCESS) {
+        int64_t got = 0;
+        if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &got, &eng) ==
+            CUDNN_STATUS_SUCCESS) {
+          cudnnBackendNumericalNote_t notes[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
+          int64_t n = 0;
+          if (cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
+                                       CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &n, notes) == CUDNN_STATUS_SUCCESS)
+            for (int64_t i = 0; i < n; ++i)
+              reduced = reduced || notes[i] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE ||
+                        notes[i] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS;
+        }
+        cudnnBackendDestroyDescriptor(eng);
+      }
+      if (reduced)
+        continue;
+    }
     cudnnBackendDescriptor_t plan = nullptr;
     if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan) != CUDNN_STATUS_SUCCESS)
       continue;

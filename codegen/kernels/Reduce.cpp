@@ -25,8 +25,9 @@ const char *kWarpHelpers = R"(
 std::string shuffleReduce(const std::string &var, const std::string &combine) {
   // combine uses `a` and `b`.
   std::string c = combine;
-  return "    for (int s = 16; s > 0; s >>= 1) { T b = __shfl_xor_sync(0xffffffffu, " + var + ", s); T a = " + var + "; " +
-         var + " = " + c + "; }\n";
+  // The lane-offset variable must not be named like any accumulator (`s`, `q`, `m`, `acc`).
+  return "    for (int lane_off = 16; lane_off > 0; lane_off >>= 1) { T b = __shfl_xor_sync(0xffffffffu, " + var +
+         ", lane_off); T a = " + var + "; " + var + " = " + c + "; }\n";
 }
 
 /// Reduced axes of a reduce op (sorted, non-negative); empty axes -> all or none per noop flag.
