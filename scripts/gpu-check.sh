@@ -49,3 +49,8 @@ for m in tiny_cnn_static tiny_mlp; do
   "$BIN/infc" run "/tmp/$m.plan" --iterations 200 | tail -6
   "$BIN/infc" compare "examples/$m.onnx" "/tmp/$m.plan" --rtol 1e-4 --atol 1e-5
 done 2>&1 | tee "$RES/examples.txt"
+
+echo "== real networks (FP32, batch 1) vs PyTorch"
+if python3 -c 'import torch, torchvision, transformers' 2>/dev/null; then
+  PYTHONUNBUFFERED=1 python3 scripts/check_models.py --infc "$BIN/infc" --out "$RES" ${MODELS:+--models "$MODELS"} 2>&1 | grep -v Warning | tee "$RES/models.txt"
+fi
