@@ -27,7 +27,17 @@ def export(name, path):
         args, names = (x,), ["input"]
     elif name == "bert":
         from transformers import BertConfig, BertModel
-        model = BertModel(BertConfig()).eval()
+
+        class Bert(torch.nn.Module):
+            # A positional-only wrapper: newer transformers reject extra positional arguments.
+            def __init__(self):
+                super().__init__()
+                self.m = BertModel(BertConfig())
+
+            def forward(self, input_ids):
+                return self.m(input_ids=input_ids).last_hidden_state
+
+        model = Bert().eval()
         ids = torch.randint(0, 30522, (1, 128))
         args, names = (ids,), ["input_ids"]
     else:

@@ -24,6 +24,7 @@ if command -v compute-sanitizer >/dev/null; then
   compute-sanitizer --tool memcheck "$BIN/infc-gpu-tests" "[gpu]" 2>&1 | tail -3 | tee "$RES/sanitizer.txt"
 fi
 
+if [ "${SKIP_CONF:-0}" != 1 ]; then
 echo "== ONNX conformance through GPU engines"
 tests=$(for d in node pytorch-converted pytorch-operator simple; do find "$DATA/$d" -mindepth 1 -maxdepth 1 -type d; done | sort)
 jobs=$(nproc)
@@ -40,6 +41,7 @@ cat /tmp/conf-gpu-*.txt | awk '/^PASS /{p++} /^FAIL /{f++} /^SKIP /{s++} END {pr
   | tee "$RES/conformance-gpu.txt"
 cat /tmp/conf-gpu-*.txt | grep -E "^(PASS|FAIL|SKIP) " > "$RES/conformance-gpu-all.txt"
 head -50 "$RES/conformance-gpu-failures.txt"
+fi
 
 echo "== examples"
 set +e
