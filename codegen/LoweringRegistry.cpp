@@ -11,6 +11,7 @@ LowerFn findLowering(OpKind kind) {
     registerDataMovementLowerings(t);
     registerReduceLowerings(t);
     registerPoolLowerings(t);
+    registerMiscLowerings(t);
     return t;
   }();
   return table[static_cast<size_t>(kind)];

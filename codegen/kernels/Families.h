@@ -15,5 +15,6 @@ void registerConvLowerings(LoweringTable &table);
 void registerDataMovementLowerings(LoweringTable &table);
 void registerReduceLowerings(LoweringTable &table);
 void registerPoolLowerings(LoweringTable &table);
+void registerMiscLowerings(LoweringTable &table);
 
 } // namespace infc::codegen
