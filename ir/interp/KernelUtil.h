@@ -38,6 +38,11 @@ Expected<int64_t> normalizeAxis(const EvalContext &ctx, int64_t axis, int64_t ra
 /// Reads any integer tensor as int64 values.
 std::vector<int64_t> toInts(const Tensor &t);
 
+/// All elements as doubles (typed fast path for f32): kernels accumulate in double.
+std::vector<double> toDoubles(const Tensor &t);
+/// Stores doubles into `t` (rounding once to its dtype).
+void storeDoubles(Tensor &t, const std::vector<double> &v);
+
 } // namespace infc::interp
 
 /// Calls BODY with `T` bound to the C++ type of a float dtype (f32/f64; f16/bf16 are computed

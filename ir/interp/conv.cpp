@@ -10,30 +10,6 @@ namespace infc::interp {
 
 namespace {
 
-std::vector<double> toDoubles(const Tensor &t) {
-  std::vector<double> v(static_cast<size_t>(t.numElements()));
-  if (t.dtype() == DType::F32) {
-    const float *p = t.data<float>();
-    for (size_t i = 0; i < v.size(); ++i)
-      v[i] = p[i];
-  } else {
-    for (size_t i = 0; i < v.size(); ++i)
-      v[i] = t.getDouble(static_cast<int64_t>(i));
-  }
-  return v;
-}
-
-void storeDoubles(Tensor &t, const std::vector<double> &v) {
-  if (t.dtype() == DType::F32) {
-    float *p = t.mutableData<float>();
-    for (size_t i = 0; i < v.size(); ++i)
-      p[i] = static_cast<float>(v[i]);
-  } else {
-    for (size_t i = 0; i < v.size(); ++i)
-      t.setDouble(static_cast<int64_t>(i), v[i]);
-  }
-}
-
 int64_t product(const std::vector<int64_t> &v) {
   int64_t p = 1;
   for (int64_t d : v)

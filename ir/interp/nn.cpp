@@ -12,30 +12,6 @@ namespace infc::interp {
 
 namespace {
 
-std::vector<double> toDoubles(const Tensor &t) {
-  std::vector<double> v(static_cast<size_t>(t.numElements()));
-  if (t.dtype() == DType::F32) {
-    const float *p = t.data<float>();
-    for (size_t i = 0; i < v.size(); ++i)
-      v[i] = p[i];
-  } else {
-    for (size_t i = 0; i < v.size(); ++i)
-      v[i] = t.getDouble(static_cast<int64_t>(i));
-  }
-  return v;
-}
-
-void storeDoubles(Tensor &t, const std::vector<double> &v) {
-  if (t.dtype() == DType::F32) {
-    float *p = t.mutableData<float>();
-    for (size_t i = 0; i < v.size(); ++i)
-      p[i] = static_cast<float>(v[i]);
-  } else {
-    for (size_t i = 0; i < v.size(); ++i)
-      t.setDouble(static_cast<int64_t>(i), v[i]);
-  }
-}
-
 /// C[m][n] (+)= sum_k A[m][k] * B[k][n] for row-major double matrices with leading dims.
 void gemmD(int64_t M, int64_t N, int64_t K, const double *A, int64_t lda, bool ta, const double *B, int64_t ldb, bool tb,
            double *C) {
