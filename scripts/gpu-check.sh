@@ -53,6 +53,6 @@ for m in tiny_cnn_static tiny_mlp; do
 done 2>&1 | tee "$RES/examples.txt"
 
 echo "== real networks (FP32, batch 1) vs PyTorch"
-if python3 -c 'import torch, torchvision, transformers' 2>/dev/null; then
+if [ "${SKIP_MODELS:-0}" != 1 ] && python3 -c "import torch, torchvision, transformers" 2>/dev/null; then
   PYTHONUNBUFFERED=1 python3 scripts/check_models.py --infc "$BIN/infc" --out "$RES" ${MODELS:+--models "$MODELS"} 2>&1 | grep -v Warning | tee "$RES/models.txt"
 fi
