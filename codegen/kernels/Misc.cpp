@@ -245,6 +245,11 @@ Status lowerDepthSpace(const Operation &op, LoweringContext &ctx) {
 
 /// Inference Dropout that canonicalize could not remove (its mask is used): copy + all-true mask.
 Status lowerDropout(const Operation &op, LoweringContext &ctx) {
+  if (op.hasOperand(2)) {
+    const Tensor *training = getConstantValue(op.operand(2));
+    if (!training || training->numElements() != 1 || training->getInt(0) != 0)
+      return unsupported(op.describe() + ": Dropout whose training_mode is not a constant false (training op) is not supported");
+  }
   const Value *x = op.operand(0);
   std::vector<const Value *> outs = {op.result(0)};
   if (op.numResults() > 1)
