@@ -422,6 +422,15 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
   spec.nhwc = c->layout_nhwc();
   if (spec.xDims.size() < 3 || spec.xDims.size() != spec.wDims.size() || spec.xDims.size() != spec.yDims.size())
     return "convolution tensors have inconsistent ranks";
+  if (spec.xDims.size() == 3) {
+    // cuDNN convolves 2-D and 3-D: a 1-D convolution is a 2-D one over a height of 1.
+    for (auto *d : {&spec.xDims, &spec.wDims, &spec.yDims})
+      d->insert(d->begin() + 2, 1);
+    spec.padsBegin.insert(spec.padsBegin.begin(), 0);
+    spec.padsEnd.insert(spec.padsEnd.begin(), 0);
+    spec.strides.insert(spec.strides.begin(), 1);
+    spec.dilations.insert(spec.dilations.begin(), 1);
+  }
   auto exec = std::make_unique<ConvExec>();
   exec->x = c->x(); exec->w = c->w(); exec->y = c->y(); exec->b = c->b(); exec->z = c->z();
   if (std::string err = cudnnCheck(cudnnCreate(&exec->handle), "cudnnCreate"); !err.empty())

@@ -1,6 +1,10 @@
 // Convolutions through cuDNN's graph API (bias fused into the cuDNN graph).
 #include "codegen/kernels/Families.h"
 
+#include "ir/ops/ConvGeometry.h"
+
+#include <sstream>
+
 namespace infc::codegen {
 
 namespace {
@@ -36,7 +40,7 @@ Status lowerConv(const Operation &op, LoweringContext &ctx) {
     return unsupported(op.describe() + ": Conv on " + std::string(dtypeName(t)) + " has no GPU kernel yet");
   std::vector<int64_t> xs = x->type().staticShape(), ws = w->type().staticShape();
   size_t sd = xs.size() - 2;
-  if (sd < 2 || sd > 3)
+  if (sd < 1 || sd > 3)
     return unsupported(op.describe() + ": " + std::to_string(sd) + "-D convolution has no GPU kernel yet");
   ConvLayer c;
   c.x = x;
@@ -62,8 +66,78 @@ Status lowerConv(const Operation &op, LoweringContext &ctx) {
   return Status::ok();
 }
 
+Status lowerConvTranspose(const Operation &op, LoweringContext &ctx) {
+  const Value *x = op.operand(0), *w = op.operand(1), *b = op.hasOperand(2) ? op.operand(2) : nullptr, *y = op.result();
+  DType t = y->type().elem();
+  if (t != DType::F32 && t != DType::F16 && t != DType::BF16)
+    return unsupported(op.describe() + ": ConvTranspose on " + std::string(dtypeName(t)) + " has no GPU kernel yet");
+  INFC_ASSIGN_OR_RETURN(int64_t group, op.attrs().getInt("group", 1));
+  if (group != 1)
+    return unsupported(op.describe() + ": grouped ConvTranspose has no GPU kernel yet");
+  std::vector<int64_t> xs = x->type().staticShape(), ws = w->type().staticShape(), ys = y->type().staticShape();
+  size_t sd = xs.size() - 2;
+  if (sd < 1 || sd > 3)
+    return unsupported(op.describe() + ": " + std::to_string(sd) + "-D ConvTranspose has no GPU kernel yet");
+  std::vector<int64_t> kernel(ws.begin() + 2, ws.end()), in(xs.begin() + 2, xs.end()), out(ys.begin() + 2, ys.end());
+  Expected<ops::WindowGeometry> g = ops::windowGeometry(op.attrs(), kernel, in, true);
+  if (!g.isOk())
+    return op.error(g.status().message());
+  ConvLayer c;
+  c.x = x;
+  c.w = w;
+  c.y = y;
+  c.transpose = true;
+  c.strides = g->strides;
+  c.dilations = g->dilations;
+  // Pads from the actual output size: total = s*(in-1) + outpad + effK - out (output_shape or not).
+  for (size_t i = 0; i < sd; ++i) {
+    int64_t effK = (kernel[i] - 1) * g->dilations[i] + 1;
+    int64_t total = g->strides[i] * (in[i] - 1) + effK - out[i];
+    int64_t begin = g->padsBegin[i];
+    if (op.attrs().has("output_shape")) {
+      INFC_ASSIGN_OR_RETURN(std::string autoPad, op.attrs().getString("auto_pad", "NOTSET"));
+      int64_t tp = std::max<int64_t>(0, total + g->outputPadding[i]);
+      begin = autoPad == "SAME_UPPER" ? tp / 2 : tp - tp / 2;
+    }
+    c.padsBegin.push_back(begin);
+    c.padsEnd.push_back(total - begin);
+  }
+  for (int64_t p : c.padsEnd)
+    if (p < 0)
+      return unsupported(op.describe() + ": ConvTranspose with output_padding beyond the padding has no GPU kernel yet");
+  Layer l;
+  l.name = ctx.kernelName(op, "cudnn");
+  l.impl = c;
+  l.inputs = {x, w};
+  l.outputs = {y};
+  l.loc = op.loc();
+  l.tactic = "cuDNN backward-data heuristic (mode A)";
+  l.precision = std::string(dtypeName(t));
+  ctx.addLayer(std::move(l));
+  if (b) {
+    // y += bias[channel], in place after the convolution.
+    int64_t n = *y->type().numElements(), inner = 1;
+    for (size_t i = 2; i < ys.size(); ++i)
+      inner *= ys[i];
+    KernelLayer k;
+    k.function = ctx.kernelName(op, "bias");
+    std::ostringstream src;
+    src << "extern \"C\" __global__ void " << k.function << "(const " << cudaStorageType(t) << "* __restrict__ bias, "
+        << cudaStorageType(t) << "* y) {\n  INFC_GRID_STRIDE(i, " << n << "LL) {\n    const long long ch = (i / " << inner
+        << "LL) % " << ys[1] << "LL;\n    y[i] = " << storeAs(t, loadAs(t, "y[i]") + " + " + loadAs(t, "bias[ch]")) << ";\n  }\n}\n";
+    k.args = {KernelArg::tensor(b), KernelArg::tensor(y)};
+    k.source = src.str();
+    launch1D(k, n);
+    ctx.addKernel(op, std::move(k), {b, y}, {y});
+  }
+  return Status::ok();
+}
+
 } // namespace
 
-void registerConvLowerings(LoweringTable &t) { t[static_cast<size_t>(OpKind::OnnxConv)] = &lowerConv; }
+void registerConvLowerings(LoweringTable &t) {
+  t[static_cast<size_t>(OpKind::OnnxConv)] = &lowerConv;
+  t[static_cast<size_t>(OpKind::OnnxConvTranspose)] = &lowerConvTranspose;
+}
 
 } // namespace infc::codegen

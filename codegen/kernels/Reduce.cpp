@@ -217,9 +217,42 @@ Status lowerLayerNorm(const Operation &op, LoweringContext &ctx) {
   return Status::ok();
 }
 
+/// InstanceNormalization: one warp per (n, c) spatial plane; per-channel scale and bias.
+Status lowerInstanceNorm(const Operation &op, LoweringContext &ctx) {
+  const Value *x = op.operand(0), *scale = op.operand(1), *bias = op.operand(2), *y = op.result();
+  DType dt = x->type().elem();
+  std::vector<int64_t> shape = shapeOf(x);
+  INFC_ASSIGN_OR_RETURN(float eps, op.attrs().getFloat("epsilon", 1e-5f));
+  int64_t C = shape[1], rows = shape[0] * C, L = 1;
+  for (size_t d = 2; d < shape.size(); ++d)
+    L *= shape[d];
+  std::string T = dt == DType::F64 ? "double" : "float";
+  KernelLayer k;
+  k.function = ctx.kernelName(op);
+  std::ostringstream src;
+  src << kWarpHelpers;
+  beginKernel(src, k, {x, scale, bias}, {y});
+  src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
+  src << "  INFC_WARP_LOOP(w, " << rows << "LL) {\n    const long long base = w * " << L << "LL, ch = w % " << C << "LL;\n";
+  src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += (T)" << loadAs(dt, "in0[base + j]") << ";\n";
+  src << shuffleReduce("s", "a + b");
+  src << "    const T mean = s / (T)" << L << ";\n    T q = 0;\n    for (long long j = lane; j < " << L
+      << "LL; j += 32) { T d = (T)" << loadAs(dt, "in0[base + j]") << " - mean; q += d * d; }\n";
+  src << shuffleReduce("q", "a + b");
+  src << "    const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(eps, false) << ");\n";
+  src << "    const T sc = (T)" << loadAs(scale->type().elem(), "in1[ch]") << ", bi = (T)" << loadAs(bias->type().elem(), "in2[ch]")
+      << ";\n    for (long long j = lane; j < " << L << "LL; j += 32)\n      out0[base + j] = "
+      << storeAs(dt, "((T)" + loadAs(dt, "in0[base + j]") + " - mean) * inv * sc + bi") << ";\n  }\n}\n";
+  k.source = src.str();
+  launchWarps(k, rows);
+  ctx.addKernel(op, std::move(k), {x, scale, bias}, {y});
+  return Status::ok();
+}
+
 } // namespace
 
 void registerReduceLowerings(LoweringTable &t) {
+  t[static_cast<size_t>(OpKind::OnnxInstanceNormalization)] = &lowerInstanceNorm;
   for (OpKind k : {OpKind::OnnxReduceSum, OpKind::OnnxReduceMean, OpKind::OnnxReduceMax, OpKind::OnnxReduceMin,
                    OpKind::OnnxReduceProd, OpKind::OnnxReduceL1, OpKind::OnnxReduceL2, OpKind::OnnxReduceSumSquare,
                    OpKind::OnnxReduceLogSum, OpKind::OnnxGlobalAveragePool, OpKind::OnnxGlobalMaxPool})
