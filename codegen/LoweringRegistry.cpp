@@ -12,6 +12,7 @@ LowerFn findLowering(OpKind kind) {
     registerReduceLowerings(t);
     registerPoolLowerings(t);
     registerMiscLowerings(t);
+    registerResizeLowerings(t);
     return t;
   }();
   return table[static_cast<size_t>(kind)];

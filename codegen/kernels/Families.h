@@ -16,5 +16,6 @@ void registerDataMovementLowerings(LoweringTable &table);
 void registerReduceLowerings(LoweringTable &table);
 void registerPoolLowerings(LoweringTable &table);
 void registerMiscLowerings(LoweringTable &table);
+void registerResizeLowerings(LoweringTable &table);
 
 } // namespace infc::codegen

@@ -1,6 +1,8 @@
 // Reference kernels for gathers, scatters, Pad, Resize, DepthToSpace and SpaceToDepth.
 #include "ir/interp/KernelUtil.h"
 
+#include "ir/ops/ResizeGeometry.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -225,159 +227,27 @@ Status evalPad(EvalContext &c) {
   return Status::ok();
 }
 
-namespace {
-/// Taps (input index, weight) for one output coordinate along one axis.
-using Taps = std::vector<std::pair<int64_t, double>>;
-
-double cubicWeight(double x, double a) {
-  x = std::fabs(x);
-  if (x <= 1)
-    return ((a + 2) * x - (a + 3)) * x * x + 1;
-  if (x < 2)
-    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
-  return 0;
-}
-} // namespace
-
 Status evalResize(EvalContext &c) {
   const Tensor &x = c.input(0);
-  INFC_ASSIGN_OR_RETURN(std::string mode, c.attrs().getString("mode", "nearest"));
-  INFC_ASSIGN_OR_RETURN(std::string ctm, c.attrs().getString("coordinate_transformation_mode", "half_pixel"));
-  INFC_ASSIGN_OR_RETURN(std::string nearestMode, c.attrs().getString("nearest_mode", "round_prefer_floor"));
-  INFC_ASSIGN_OR_RETURN(float cubicA, c.attrs().getFloat("cubic_coeff_a", -0.75f));
-  INFC_ASSIGN_OR_RETURN(int64_t excludeOutside, c.attrs().getInt("exclude_outside", 0));
-  INFC_ASSIGN_OR_RETURN(float extrapolation, c.attrs().getFloat("extrapolation_value", 0.0f));
-  INFC_ASSIGN_OR_RETURN(int64_t antialias, c.attrs().getInt("antialias", 0));
-  INFC_ASSIGN_OR_RETURN(std::vector<int64_t> axes, c.attrs().getInts("axes", std::vector<int64_t>{}));
-  INFC_ASSIGN_OR_RETURN(std::string policy, c.attrs().getString("keep_aspect_ratio_policy", "stretch"));
-  if (antialias)
-    return Status(StatusCode::Unsupported, c.op().describe() + ": Resize with antialias is not supported");
-  int64_t rank = x.rank();
-  if (axes.empty())
-    for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
-  std::vector<double> scale(static_cast<size_t>(rank), 1.0);
-  std::vector<int64_t> outShape = x.shape();
-  bool haveSizes = c.hasInput(3) && c.input(3).numElements() > 0;
-  if (haveSizes) {
-    std::vector<int64_t> sizes = toInts(c.input(3));
-    if (sizes.size() != axes.size())
-      return c.error("sizes does not match axes");
-    if (policy != "stretch") {
-      double s = policy == "not_larger" ? 1e300 : 0;
-      for (size_t j = 0; j < axes.size(); ++j) {
-        double r = static_cast<double>(sizes[j]) / static_cast<double>(x.dim(axes[j]));
-        s = policy == "not_larger" ? std::min(s, r) : std::max(s, r);
-      }
-      for (int64_t a : axes) {
-        scale[static_cast<size_t>(a)] = s;
-        outShape[static_cast<size_t>(a)] = static_cast<int64_t>(std::round(s * static_cast<double>(x.dim(a))));
-      }
-    } else {
-      for (size_t j = 0; j < axes.size(); ++j) {
-        int64_t a = axes[j] < 0 ? axes[j] + rank : axes[j];
-        outShape[static_cast<size_t>(a)] = sizes[j];
-        scale[static_cast<size_t>(a)] = static_cast<double>(sizes[j]) / static_cast<double>(x.dim(a));
-      }
-    }
-  } else if (c.hasInput(2) && c.input(2).numElements() > 0) {
-    const Tensor &sc = c.input(2);
-    if (static_cast<size_t>(sc.numElements()) != axes.size())
-      return c.error("scales does not match axes");
-    for (size_t j = 0; j < axes.size(); ++j) {
-      int64_t a = axes[j] < 0 ? axes[j] + rank : axes[j];
-      scale[static_cast<size_t>(a)] = sc.getDouble(static_cast<int64_t>(j));
-      outShape[static_cast<size_t>(a)] = static_cast<int64_t>(std::floor(static_cast<double>(x.dim(a)) * scale[static_cast<size_t>(a)]));
-    }
-  } else {
-    return c.error("one of scales or sizes must be given");
-  }
-  std::vector<double> roiStart(static_cast<size_t>(rank), 0.0), roiEnd(static_cast<size_t>(rank), 1.0);
-  if (ctm == "tf_crop_and_resize" && c.hasInput(1) && c.input(1).numElements() > 0) {
-    const Tensor &roi = c.input(1);
-    size_t n = axes.size();
-    for (size_t j = 0; j < n; ++j) {
-      int64_t a = axes[j] < 0 ? axes[j] + rank : axes[j];
-      roiStart[static_cast<size_t>(a)] = roi.getDouble(static_cast<int64_t>(j));
-      roiEnd[static_cast<size_t>(a)] = roi.getDouble(static_cast<int64_t>(j + n));
-    }
-  }
-  // Per-axis taps; an empty tap list marks extrapolation.
-  std::vector<std::vector<Taps>> taps(static_cast<size_t>(rank));
-  for (int64_t a = 0; a < rank; ++a) {
-    int64_t in = x.dim(a), out = outShape[static_cast<size_t>(a)];
-    double s = scale[static_cast<size_t>(a)];
-    for (int64_t o = 0; o < out; ++o) {
-      double xo;
-      if (ctm == "half_pixel")
-        xo = (o + 0.5) / s - 0.5;
-      else if (ctm == "half_pixel_symmetric") {
-        double adj = static_cast<double>(out) / (s * static_cast<double>(in));
-        double center = static_cast<double>(in) / 2;
-        double offset = center * (1 - adj);
-        xo = offset + (o + 0.5) / s - 0.5;
-      } else if (ctm == "pytorch_half_pixel")
-        xo = out > 1 ? (o + 0.5) / s - 0.5 : 0.0;
-      else if (ctm == "align_corners") {
-        // The resized length is scale * in (not floored), as the ONNX reference computes it.
-        double len = s * static_cast<double>(in);
-        xo = len == 1 ? 0.0 : o * static_cast<double>(in - 1) / (len - 1);
-      } else if (ctm == "tf_half_pixel_for_nn")
-        xo = (o + 0.5) / s;
-      else if (ctm == "asymmetric")
-        xo = o / s;
-      else if (ctm == "tf_crop_and_resize") {
-        double st = roiStart[static_cast<size_t>(a)], en = roiEnd[static_cast<size_t>(a)];
-        xo = out > 1 ? st * (in - 1) + o * (en - st) * (in - 1) / static_cast<double>(out - 1) : 0.5 * (st + en) * (in - 1);
-      } else
-        return c.error("unknown coordinate_transformation_mode '" + ctm + "'");
-      Taps t;
-      if (ctm == "tf_crop_and_resize" && (xo < 0 || xo > in - 1)) {
-        taps[static_cast<size_t>(a)].push_back(t);
-        continue;
-      }
-      if (mode == "nearest") {
-        int64_t i;
-        if (nearestMode == "round_prefer_floor")
-          i = (xo - std::floor(xo) == 0.5) ? static_cast<int64_t>(std::floor(xo)) : static_cast<int64_t>(std::round(xo));
-        else if (nearestMode == "round_prefer_ceil")
-          i = static_cast<int64_t>(std::round(xo));
-        else if (nearestMode == "floor")
-          i = static_cast<int64_t>(std::floor(xo));
-        else if (nearestMode == "ceil")
-          i = static_cast<int64_t>(std::ceil(xo));
-        else
-          return c.error("unknown nearest_mode '" + nearestMode + "'");
-        t.push_back({std::clamp<int64_t>(i, 0, in - 1), 1.0});
-      } else if (mode == "linear") {
-        double xc = std::clamp(xo, 0.0, static_cast<double>(in - 1));
-        int64_t x0 = static_cast<int64_t>(std::floor(xc)), x1 = std::min(x0 + 1, in - 1);
-        double f = xc - static_cast<double>(x0);
-        t.push_back({x0, 1 - f});
-        t.push_back({x1, f});
-      } else if (mode == "cubic") {
-        int64_t x0 = static_cast<int64_t>(std::floor(xo));
-        double f = xo - static_cast<double>(x0), sum = 0;
-        for (int64_t k = -1; k <= 2; ++k) {
-          double w = cubicWeight(static_cast<double>(k) - f, cubicA);
-          int64_t i = x0 + k;
-          if (i < 0 || i >= in) {
-            if (excludeOutside)
-              continue;
-            i = std::clamp<int64_t>(i, 0, in - 1);
-          }
-          t.push_back({i, w});
-          sum += w;
-        }
-        if (excludeOutside && sum != 0)
-          for (auto &p : t)
-            p.second /= sum;
-      } else {
-        return c.error("unknown mode '" + mode + "'");
-      }
-      taps[static_cast<size_t>(a)].push_back(t);
-    }
-  }
+  std::vector<double> scales, roi;
+  std::vector<int64_t> sizes;
+  if (c.hasInput(1))
+    for (int64_t i = 0; i < c.input(1).numElements(); ++i)
+      roi.push_back(c.input(1).getDouble(i));
+  if (c.hasInput(2))
+    for (int64_t i = 0; i < c.input(2).numElements(); ++i)
+      scales.push_back(c.input(2).getDouble(i));
+  if (c.hasInput(3))
+    sizes = toInts(c.input(3));
+  Expected<ops::ResizePlan> plan = ops::planResize(c.attrs(), x.shape(), scales, sizes, roi);
+  if (!plan.isOk())
+    return plan.status().code() == StatusCode::Unsupported ? Status(StatusCode::Unsupported, c.op().describe() + ": " + plan.status().message())
+                                                           : c.error(plan.status().message());
+  const std::vector<int64_t> &outShape = plan->outShape;
+  const auto &taps = plan->taps;
+  const int64_t rank = x.rank();
+  const float extrapolation = plan->extrapolation;
+  using Taps = ops::ResizeTaps;
   INFC_ASSIGN_OR_RETURN(Tensor out, Tensor::create(x.dtype(), outShape, "Resize result"));
   std::vector<int64_t> st = x.strides();
   IndexWalker w(outShape, {});
