@@ -13,6 +13,7 @@ LowerFn findLowering(OpKind kind) {
     registerPoolLowerings(t);
     registerMiscLowerings(t);
     registerResizeLowerings(t);
+    registerExtraLowerings(t);
     return t;
   }();
   return table[static_cast<size_t>(kind)];

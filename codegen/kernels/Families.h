@@ -17,5 +17,6 @@ void registerReduceLowerings(LoweringTable &table);
 void registerPoolLowerings(LoweringTable &table);
 void registerMiscLowerings(LoweringTable &table);
 void registerResizeLowerings(LoweringTable &table);
+void registerExtraLowerings(LoweringTable &table);
 
 } // namespace infc::codegen
