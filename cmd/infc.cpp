@@ -105,7 +105,7 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"ir", "ir-opt"}));
   b->add_option("--shapes", build.shapes, "Fix input shapes: NAME:1x3x224x224[,NAME:...]");
   b->add_option("--target", build.target, "GPU compute capability to build for, e.g. sm_90 (default: the GPU present)");
-  b->add_flag("--fp16", build.fp16, "Allow FP16 storage and tensor-core math (not implemented yet: rejected)");
+  b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");
   b->add_option("--passes", build.passes, "Pass pipeline")->capture_default_str();
   b->add_flag("--stats", build.stats, "Print pass statistics to stderr");
   b->add_flag("--elide-constants", build.elide, "With --emit: print large constants as 'elided' (for reading; not parseable)");
@@ -145,8 +145,6 @@ int main(int argc, char **argv) {
   if (b->parsed()) {
     if (!build.emit.empty())
       return emitIr(build);
-    if (build.fp16)
-      return fail(unsupported(build.model + ": --fp16 engines are not implemented yet"));
     return buildEngine(build);
   }
   if (r->parsed()) {

@@ -67,6 +67,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
                              "): fix them with --shapes " + a->name() + ":DIMxDIMx...");
     }
   INFC_RETURN_IF_ERROR(runPassPipeline(*module, o.passes.empty() ? kDefaultOnnxPipeline : o.passes).withPrefix(o.modelPath));
+  if (o.fp16)
+    INFC_RETURN_IF_ERROR(runPassPipeline(*module, "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce").withPrefix(o.modelPath));
 
   nlohmann::json opts;
   opts["fp16"] = o.fp16;

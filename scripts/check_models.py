@@ -83,29 +83,31 @@ def main():
             onnx_path = f"{work}/{name}.onnx"
             model, args, names, ref = export(name, onnx_path)
             np.save(f"{work}/{name}.in.npy", args[0].numpy())
-            plan = f"{work}/{name}.plan"
-            t0 = time.time()
-            b = subprocess.run([a.infc, "build", onnx_path, "-o", plan], capture_output=True, text=True)
-            r["build_s"] = round(time.time() - t0, 2)
-            if b.returncode != 0:
-                r["error"] = b.stderr.strip()[-400:]
-                raise RuntimeError(r["error"])
-            outdir = f"{work}/{name}.out"
-            run = subprocess.run([a.infc, "run", plan, "--input", f"{names[0]}={work}/{name}.in.npy", "--output-dir", outdir,
-                                  "--iterations", "100", "--json", f"{work}/{name}.json"], capture_output=True, text=True)
-            if run.returncode != 0:
-                r["error"] = run.stderr.strip()[-400:]
-                raise RuntimeError(r["error"])
-            report = json.load(open(f"{work}/{name}.json"))
-            outs = sorted(os.listdir(outdir))
-            got = np.load(os.path.join(outdir, outs[0])).astype(np.float64)
-            want = ref.astype(np.float64).reshape(got.shape)
-            diff = np.abs(got - want)
-            r["max_abs_err"] = float(diff.max())
-            r["max_rel_err"] = float((diff / np.maximum(np.abs(want), 1e-6)).max())
-            r["allclose_rtol1e-3_atol1e-4"] = bool(np.allclose(got, want, rtol=1e-3, atol=1e-4))
-            r["cosine"] = float((got * want).sum() / (np.linalg.norm(got) * np.linalg.norm(want) + 1e-300))
-            r["infc_gpu_median_ms"] = report["gpu_compute"]["median_ms"]
+            for prec in ("fp32", "fp16"):
+                plan = f"{work}/{name}.{prec}.plan"
+                t0 = time.time()
+                b = subprocess.run([a.infc, "build", onnx_path, "-o", plan] + (["--fp16"] if prec == "fp16" else []),
+                                   capture_output=True, text=True)
+                r[f"{prec}_build_s"] = round(time.time() - t0, 2)
+                if b.returncode != 0:
+                    r["error"] = b.stderr.strip()[-400:]
+                    raise RuntimeError(r["error"])
+                outdir = f"{work}/{name}.{prec}.out"
+                run = subprocess.run([a.infc, "run", plan, "--input", f"{names[0]}={work}/{name}.in.npy", "--output-dir", outdir,
+                                      "--iterations", "100", "--json", f"{work}/{name}.{prec}.json"], capture_output=True, text=True)
+                if run.returncode != 0:
+                    r["error"] = run.stderr.strip()[-400:]
+                    raise RuntimeError(r["error"])
+                report = json.load(open(f"{work}/{name}.{prec}.json"))
+                outs = sorted(os.listdir(outdir))
+                got = np.load(os.path.join(outdir, outs[0])).astype(np.float64)
+                want = ref.astype(np.float64).reshape(got.shape)
+                diff = np.abs(got - want)
+                r[f"{prec}_max_abs_err"] = float(diff.max())
+                r[f"{prec}_max_rel_err"] = float((diff / np.maximum(np.abs(want), 1e-6)).max())
+                r[f"{prec}_allclose_rtol1e-3_atol1e-4"] = bool(np.allclose(got, want, rtol=1e-3, atol=1e-4))
+                r[f"{prec}_cosine"] = float((got * want).sum() / (np.linalg.norm(got) * np.linalg.norm(want) + 1e-300))
+                r[f"{prec}_infc_gpu_median_ms"] = report["gpu_compute"]["median_ms"]
             r["torch_eager_fp32_median_ms"] = time_torch(model, args)
         except Exception as e:  # report and continue with the next model
             r.setdefault("error", str(e)[-400:])
