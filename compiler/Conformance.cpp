@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <regex>
 
 namespace fs = std::filesystem;
@@ -94,6 +95,20 @@ std::vector<fs::path> sortedFiles(const fs::path &dir, const std::string &prefix
   return files;
 }
 
+/// Loads test-data TensorProto files; a Result (skip or failure) when one cannot be used.
+std::optional<Result> loadTensors(const std::vector<fs::path> &files, std::vector<Tensor> &out) {
+  for (const fs::path &p : files) {
+    std::string why;
+    if (isNonTensorOrStringProto(p.string(), &why))
+      return skip(why);
+    Expected<Tensor> t = loadTensorProtoFile(p.string());
+    if (!t.isOk())
+      return fromStatus(t.status(), "test data");
+    out.push_back(std::move(*t));
+  }
+  return std::nullopt;
+}
+
 /// Test data whose shapes contradict the model's declared input dims (a few ONNX tests do this)
 /// is honored the way onnx.reference honors it: the inputs take the data's shapes.
 Status adoptInputShapes(Module &m, const std::vector<Tensor> &inputs) {
@@ -138,24 +153,10 @@ Result runTest(const fs::path &dir, const ConformanceOptions &o) {
   for (const fs::path &set : sets) {
     std::vector<fs::path> ins = sortedFiles(set, "input_"), outs = sortedFiles(set, "output_");
     std::vector<Tensor> inputs, expected;
-    for (const fs::path &p : ins) {
-      std::string why;
-      if (isNonTensorOrStringProto(p.string(), &why))
-        return skip(why);
-      Expected<Tensor> t = loadTensorProtoFile(p.string());
-      if (!t.isOk())
-        return fromStatus(t.status(), "test data");
-      inputs.push_back(std::move(*t));
-    }
-    for (const fs::path &p : outs) {
-      std::string why;
-      if (isNonTensorOrStringProto(p.string(), &why))
-        return skip(why);
-      Expected<Tensor> t = loadTensorProtoFile(p.string());
-      if (!t.isOk())
-        return fromStatus(t.status(), "test data");
-      expected.push_back(std::move(*t));
-    }
+    if (std::optional<Result> r = loadTensors(ins, inputs))
+      return *r;
+    if (std::optional<Result> r = loadTensors(outs, expected))
+      return *r;
     if (inputs.size() != g.body().numArguments())
       return fail("the model takes " + std::to_string(g.body().numArguments()) + " inputs, the test data has " +
                   std::to_string(inputs.size()));

@@ -485,6 +485,31 @@ private:
     return Status::ok();
   }
 
+  /// Parses `item (',' item)* close` or an empty `close` (the opener is already consumed).
+  template <typename F> Status parseList(std::string_view close, F item) {
+    skip();
+    if (tryConsume(close))
+      return Status::ok();
+    while (true) {
+      INFC_RETURN_IF_ERROR(item());
+      if (!tryConsume(","))
+        return expect(close);
+    }
+  }
+
+  /// `%name: type, ...)` of a graph or region block; each name must be fresh in the graph.
+  Status parseBlockArguments(Graph &g, Block &block) {
+    return parseList(")", [&]() -> Status {
+      skip();
+      size_t at = pos_;
+      INFC_ASSIGN_OR_RETURN(std::string n, parseValueName());
+      INFC_RETURN_IF_ERROR(expect(":"));
+      INFC_ASSIGN_OR_RETURN(TensorType t, parseTensorType());
+      INFC_RETURN_IF_ERROR(checkFresh(g, n, at));
+      return define(n, block.addArgument(n, t), at);
+    });
+  }
+
   Status checkFresh(Graph &g, const std::string &name, size_t at) {
     if (g.nameInUse(name) || lookup(name))
       return errorAt(at, "redefinition of value '%" + name + "'");
@@ -569,10 +594,6 @@ private:
       return errorAt(namePos, opName + " takes " + arity(info.minOperands, info.maxOperands) + " operands, got " +
                                   std::to_string(nOps));
     // Regions: ({ ^(args): ops yield ... })
-    struct PendingRegion {
-      std::vector<std::pair<std::string, TensorType>> args;
-      size_t bodyStart;
-    };
     std::vector<size_t> regionStarts;
     while (true) {
       skip();
@@ -621,17 +642,11 @@ private:
     INFC_RETURN_IF_ERROR(expect(":"));
     INFC_RETURN_IF_ERROR(expect("("));
     std::vector<std::optional<TensorType>> operandTypes;
-    skip();
-    if (!tryConsume(")")) {
-      while (true) {
-        INFC_ASSIGN_OR_RETURN(std::optional<TensorType> t, parseOptType());
-        operandTypes.push_back(t);
-        if (tryConsume(","))
-          continue;
-        INFC_RETURN_IF_ERROR(expect(")"));
-        break;
-      }
-    }
+    INFC_RETURN_IF_ERROR(parseList(")", [&]() -> Status {
+      INFC_ASSIGN_OR_RETURN(std::optional<TensorType> t, parseOptType());
+      operandTypes.push_back(t);
+      return Status::ok();
+    }));
     if (operandTypes.size() != operands.size())
       return errorAt(opStart, opName + " has " + std::to_string(operands.size()) + " operands but " +
                                   std::to_string(operandTypes.size()) + " operand types");
@@ -705,22 +720,7 @@ private:
     INFC_RETURN_IF_ERROR(expect("{"));
     INFC_RETURN_IF_ERROR(expect("^("));
     scopes_.emplace_back();
-    skip();
-    if (!tryConsume(")")) {
-      while (true) {
-        skip();
-        size_t at = pos_;
-        INFC_ASSIGN_OR_RETURN(std::string n, parseValueName());
-        INFC_RETURN_IF_ERROR(expect(":"));
-        INFC_ASSIGN_OR_RETURN(TensorType t, parseTensorType());
-        INFC_RETURN_IF_ERROR(checkFresh(g, n, at));
-        INFC_RETURN_IF_ERROR(define(n, block.addArgument(n, t), at));
-        if (tryConsume(","))
-          continue;
-        INFC_RETURN_IF_ERROR(expect(")"));
-        break;
-      }
-    }
+    INFC_RETURN_IF_ERROR(parseBlockArguments(g, block));
     INFC_RETURN_IF_ERROR(expect(":"));
     while (true) {
       skip();
@@ -773,41 +773,20 @@ private:
     scopes_.clear();
     scopes_.emplace_back();
     INFC_RETURN_IF_ERROR(expect("("));
-    skip();
-    if (!tryConsume(")")) {
-      while (true) {
-        skip();
-        size_t at = pos_;
-        INFC_ASSIGN_OR_RETURN(std::string n, parseValueName());
-        INFC_RETURN_IF_ERROR(expect(":"));
-        INFC_ASSIGN_OR_RETURN(TensorType t, parseTensorType());
-        INFC_RETURN_IF_ERROR(checkFresh(g, n, at));
-        INFC_RETURN_IF_ERROR(define(n, g.body().addArgument(n, t), at));
-        if (tryConsume(","))
-          continue;
-        INFC_RETURN_IF_ERROR(expect(")"));
-        break;
-      }
-    }
+    INFC_RETURN_IF_ERROR(parseBlockArguments(g, g.body()));
     INFC_RETURN_IF_ERROR(expect("->"));
     INFC_RETURN_IF_ERROR(expect("("));
     std::vector<std::pair<std::string, std::optional<TensorType>>> outs;
     std::vector<size_t> outPos;
-    skip();
-    if (!tryConsume(")")) {
-      while (true) {
-        skip();
-        outPos.push_back(pos_);
-        INFC_ASSIGN_OR_RETURN(std::string n, parseString());
-        INFC_RETURN_IF_ERROR(expect(":"));
-        INFC_ASSIGN_OR_RETURN(std::optional<TensorType> t, parseOptType());
-        outs.push_back({n, t});
-        if (tryConsume(","))
-          continue;
-        INFC_RETURN_IF_ERROR(expect(")"));
-        break;
-      }
-    }
+    INFC_RETURN_IF_ERROR(parseList(")", [&]() -> Status {
+      skip();
+      outPos.push_back(pos_);
+      INFC_ASSIGN_OR_RETURN(std::string n, parseString());
+      INFC_RETURN_IF_ERROR(expect(":"));
+      INFC_ASSIGN_OR_RETURN(std::optional<TensorType> t, parseOptType());
+      outs.push_back({n, t});
+      return Status::ok();
+    }));
     INFC_RETURN_IF_ERROR(expect("{"));
     while (true) {
       skip();

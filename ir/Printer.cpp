@@ -160,7 +160,8 @@ void printBlockOps(std::ostringstream &os, const Block &b, const PrintOptions &o
 
 } // namespace
 
-std::string printFloat(float v) {
+/// Shortest round-tripping text for float or double (to_chars picks the precision of F).
+template <typename F> static std::string printShortest(F v) {
   if (std::isnan(v))
     return "nan";
   if (std::isinf(v))
@@ -170,15 +171,8 @@ std::string printFloat(float v) {
   return withFloatMarker(std::string(buf, r.ptr));
 }
 
-std::string printDouble(double v) {
-  if (std::isnan(v))
-    return "nan";
-  if (std::isinf(v))
-    return v < 0 ? "-inf" : "inf";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return withFloatMarker(std::string(buf, r.ptr));
-}
+std::string printFloat(float v) { return printShortest(v); }
+std::string printDouble(double v) { return printShortest(v); }
 
 std::string printValueRef(const Value *v) {
   if (!v)
