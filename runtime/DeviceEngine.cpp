@@ -55,11 +55,9 @@ std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr
   if (std::string err = queryDevice(e->device_); !err.empty())
     return err;
   const fb::BuildInfo *info = e->view_->engine().info();
-  if (info->sm_major() != e->device_.smMajor || info->sm_minor() != e->device_.smMinor) {
+  if (std::string err = checkDeviceMatch(*info, e->device_.smMajor, e->device_.smMinor, e->device_.name); !err.empty()) {
     code = INFC_ERROR_WRONG_DEVICE;
-    return "engine built for sm_" + std::to_string(info->sm_major()) + std::to_string(info->sm_minor()) + " (" +
-           info->gpu_name()->str() + "), this GPU is sm_" + std::to_string(e->device_.smMajor) +
-           std::to_string(e->device_.smMinor) + " (" + e->device_.name + "): rebuild it";
+    return err;
   }
   code = INFC_ERROR_CUDA;
   CUdevice dev;

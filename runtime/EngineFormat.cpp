@@ -1,5 +1,6 @@
 #include "runtime/EngineFormat.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace infc::rt {
@@ -33,8 +34,13 @@ static bool rangeOk(uint64_t off, uint64_t size, uint64_t fileSize) {
 }
 
 std::string checkHeader(const void *data, size_t fileSize, EngineHeader *out) {
-  if (fileSize < sizeof(kEngineMagic) || std::memcmp(data, kEngineMagic, sizeof(kEngineMagic)) != 0)
+  // A file shorter than the magic that starts like one is a truncated engine, not a foreign file.
+  if (fileSize == 0)
+    return "truncated: the file is empty";
+  if (std::memcmp(data, kEngineMagic, std::min(fileSize, sizeof(kEngineMagic))) != 0)
     return "not an infc engine (bad magic)";
+  if (fileSize < sizeof(kEngineMagic))
+    return "truncated: " + std::to_string(fileSize) + " bytes, shorter than the 64-byte header";
   if (fileSize < sizeof(EngineHeader))
     return "truncated: " + std::to_string(fileSize) + " bytes, shorter than the 64-byte header";
   EngineHeader h;
@@ -56,6 +62,21 @@ std::string checkHeader(const void *data, size_t fileSize, EngineHeader *out) {
     return "section offsets are misaligned or overlap the header";
   if (h.fbOffset < h.weightsOffset + h.weightsSize && h.weightsOffset < h.fbOffset + h.fbSize && h.weightsSize && h.fbSize)
     return "sections overlap";
+  // The writer zero-fills the alignment padding, and no checksum covers it: require zeros so
+  // that every single-bit change anywhere in the file is detected.
+  const auto *bytes = static_cast<const uint8_t *>(data);
+  for (uint64_t i = sizeof(EngineHeader); i < fileSize; ++i) {
+    if (i >= h.fbOffset && i < h.fbOffset + h.fbSize) {
+      i = h.fbOffset + h.fbSize - 1;
+      continue;
+    }
+    if (i >= h.weightsOffset && i < h.weightsOffset + h.weightsSize) {
+      i = h.weightsOffset + h.weightsSize - 1;
+      continue;
+    }
+    if (bytes[i] != 0)
+      return "non-zero byte at offset " + std::to_string(i) + " outside the engine's sections (corrupted file)";
+  }
   if (out)
     *out = h;
   return "";

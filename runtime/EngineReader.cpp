@@ -133,6 +133,14 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
   return "";
 }
 
+std::string checkDeviceMatch(const fb::BuildInfo &info, int major, int minor, const std::string &gpuName) {
+  if (info.sm_major() == major && info.sm_minor() == minor)
+    return "";
+  return "engine built for sm_" + std::to_string(info.sm_major()) + std::to_string(info.sm_minor()) + " (" +
+         (info.gpu_name() ? info.gpu_name()->str() : std::string("?")) + "), this GPU is sm_" + std::to_string(major) +
+         std::to_string(minor) + " (" + gpuName + "): rebuild it";
+}
+
 std::unique_ptr<EngineView> EngineView::fromBytes(std::string bytes, std::string &error) {
   auto view = std::unique_ptr<EngineView>(new EngineView());
   view->bytes_ = std::move(bytes);

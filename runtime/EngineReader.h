@@ -39,4 +39,9 @@ private:
 /// Semantic checks of a FlatBuffers-verified engine. Returns "" or the first problem.
 std::string checkEngineSemantics(const fb::Engine &engine, uint64_t weightsSize);
 
+/// "" when an engine built with `info` can run on a GPU of compute capability major.minor named
+/// `gpuName`; otherwise the user-facing error ("engine built for sm_90 (...), this GPU is sm_89
+/// (...): rebuild it"). Cubins and tactics are per compute capability, so only an exact match runs.
+std::string checkDeviceMatch(const fb::BuildInfo &info, int major, int minor, const std::string &gpuName);
+
 } // namespace infc::rt
