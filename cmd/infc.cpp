@@ -23,7 +23,8 @@ int fail(const Status &s) {
 
 struct BuildArgs {
   std::string model, output, emit, shapes, target, passes = kDefaultOnnxPipeline;
-  bool stats = false, elide = false, fp16 = false;
+  bool stats = false, elide = false, fp16 = false, noTiming = false;
+  uint64_t workspaceMiB = 1024;
 };
 
 int emitIr(const BuildArgs &a) {
@@ -65,6 +66,8 @@ int buildEngine(const BuildArgs &a) {
   o.shapes = a.shapes;
   o.target = a.target;
   o.fp16 = a.fp16;
+  o.timing = !a.noTiming;
+  o.workspaceBytes = a.workspaceMiB << 20;
   if (a.passes != kDefaultOnnxPipeline)
     o.passes = a.passes;
   Expected<CompileReport> r = compileToEngine(o);
@@ -75,6 +78,8 @@ int buildEngine(const BuildArgs &a) {
   std::fprintf(stderr, "built %s for %s: %zu layers, %llu weight bytes, %llu activation bytes, %.2f s\n",
                o.outputPath.c_str(), r->target.c_str(), r->layers, static_cast<unsigned long long>(r->weightBytes),
                static_cast<unsigned long long>(r->arenaBytes), r->seconds);
+  if (!r->tactics.empty())
+    std::fprintf(stderr, "tactics: %s\n", r->tactics.c_str());
   return 0;
 }
 
@@ -106,6 +111,11 @@ int main(int argc, char **argv) {
   b->add_option("--shapes", build.shapes, "Fix input shapes: NAME:1x3x224x224[,NAME:...]");
   b->add_option("--target", build.target, "GPU compute capability to build for, e.g. sm_90 (default: the GPU present)");
   b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");
+  b->add_option("--workspace", build.workspaceMiB, "Most workspace (MiB) one cuDNN/cuBLASLt tactic may use")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t(1), uint64_t(1) << 20));
+  b->add_flag("--no-timing", build.noTiming,
+              "Choose tactics by heuristics at load time even with the target GPU present (faster builds)");
   b->add_option("--passes", build.passes, "Pass pipeline")->capture_default_str();
   b->add_flag("--stats", build.stats, "Print pass statistics to stderr");
   b->add_flag("--elide-constants", build.elide, "With --emit: print large constants as 'elided' (for reading; not parseable)");

@@ -1,5 +1,6 @@
 #include "codegen/EngineBuilder.h"
 
+#include "codegen/Autotuner.h"
 #include "codegen/Nvrtc.h"
 #include "passes/MemoryPlanner.h"
 #include "runtime/EngineWriter.h"
@@ -31,6 +32,33 @@ Status requireStatic(const Value &v, const std::string &modelPath) {
 
 } // namespace
 
+Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
+  rt::ConvSpec spec;
+  spec.xDims = c.x->type().staticShape();
+  spec.wDims = c.w->type().staticShape();
+  spec.yDims = c.y->type().staticShape();
+  spec.padsBegin = c.padsBegin;
+  spec.padsEnd = c.padsEnd;
+  spec.strides = c.strides;
+  spec.dilations = c.dilations;
+  spec.transpose = c.transpose;
+  spec.hasBias = c.b != nullptr;
+  spec.hasResidual = c.z != nullptr;
+  spec.activation = c.activation;
+  spec.dtype = static_cast<int32_t>(c.y->type().elem());
+  if (std::string e = rt::normalizeConvSpec(spec); !e.empty())
+    return internalError(e);
+  return spec;
+}
+
+void useAutotuner(EngineBuildOptions &options, Autotuner *tuner) {
+  options.autotuner = tuner;
+  options.lowering.convSupported = [tuner](const ConvLayer &layer) {
+    Expected<rt::ConvSpec> spec = convSpecOf(layer);
+    return spec.isOk() && tuner->tuneConv(*spec).isOk();
+  };
+}
+
 Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath) {
   const Graph *graph = module.mainGraph();
   if (!graph)
@@ -40,11 +68,12 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
 
   // 1. Lower every op. Constants become weights, not layers.
   LoweringContext ctx(options.lowering);
+  ctx.setOrder(*graph);
   size_t index = 0;
   for (const auto &op : graph->body().ops()) {
     for (Value *r : op->results())
       INFC_RETURN_IF_ERROR(requireStatic(*r, modelPath));
-    if (op->is(OpKind::OnnxConstant))
+    if (op->is(OpKind::OnnxConstant) || ctx.isAbsorbed(op.get()))
       continue;
     LowerFn fn = findLowering(op->kind());
     if (!fn)
@@ -180,6 +209,7 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
       nodes.push_back(fbb.CreateString(n.name.empty() ? "#" + std::to_string(n.index) + " (" + n.opType + ")" : n.name));
     fb::LayerImpl implType = fb::LayerImpl::NONE;
     flatbuffers::Offset<void> impl;
+    std::string tacticText = l.tactic;
     if (const auto *k = std::get_if<KernelLayer>(&l.impl)) {
       std::vector<flatbuffers::Offset<fb::KernelArg>> args;
       for (const KernelArg &a : k->args) {
@@ -195,12 +225,21 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
       implType = fb::LayerImpl::KernelLaunch;
     } else if (const auto *c = std::get_if<ConvLayer>(&l.impl)) {
       usesLibraries = true;
-      std::vector<int64_t> knobs;
+      ConvTactic tactic;
+      tactic.workspaceBytes = options.workspaceBytes;
+      if (options.autotuner) {
+        INFC_ASSIGN_OR_RETURN(rt::ConvSpec spec, convSpecOf(*c));
+        Expected<ConvTactic> tuned = options.autotuner->tuneConv(spec);
+        if (!tuned.isOk())
+          return tuned.status().withPrefix(modelPath + ": layer '" + l.name + "'");
+        tactic = *tuned;
+        tacticText = tactic.description;
+      }
       impl = fb::CreateCudnnConvDirect(fbb, slotOf[c->x], slotOf[c->w], c->b ? slotOf[c->b] : -1, c->z ? slotOf[c->z] : -1,
                                        slotOf[c->y], static_cast<int32_t>(c->strides.size()), &c->padsBegin, &c->padsEnd,
                                        &c->strides, &c->dilations, 1, c->transpose, c->activation.c_str(),
-                                       static_cast<int32_t>(c->y->type().elem()), static_cast<int32_t>(DType::F32), -1,
-                                       &knobs, options.workspaceBytes, false)
+                                       static_cast<int32_t>(c->y->type().elem()), static_cast<int32_t>(DType::F32),
+                                       tactic.engineId, &tactic.knobs, tactic.workspaceBytes, false)
                  .Union();
       implType = fb::LayerImpl::CudnnConv;
     } else if (const auto *m = std::get_if<MatmulLayer>(&l.impl)) {
@@ -215,7 +254,7 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
       implType = fb::LayerImpl::CublasLtMatmul;
     }
     fbLayers.push_back(fb::CreateLayer(fbb, fbb.CreateString(l.name), implType, impl, fbb.CreateVector(in),
-                                       fbb.CreateVector(out), fbb.CreateVector(nodes), fbb.CreateString(l.tactic),
+                                       fbb.CreateVector(out), fbb.CreateVector(nodes), fbb.CreateString(tacticText),
                                        fbb.CreateString(l.precision)));
   }
   std::vector<flatbuffers::Offset<fb::Module>> modules;

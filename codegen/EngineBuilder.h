@@ -3,6 +3,7 @@
 #pragma once
 
 #include "codegen/Lowering.h"
+#include "runtime/CudnnConv.h"
 
 #include <string>
 
@@ -12,7 +13,12 @@ struct EngineBuildOptions {
   LoweringOptions lowering;
   std::string gpuName;        ///< target GPU name for the metadata ("" = no GPU at build time)
   std::string optionsJson;    ///< build options, recorded in the engine
-  uint64_t workspaceBytes = uint64_t(64) << 20; ///< cuDNN / cuBLASLt workspace per context
+  /// Most workspace one cuDNN / cuBLASLt tactic may use; a context allocates what its chosen
+  /// tactics need, up to this.
+  uint64_t workspaceBytes = uint64_t(1) << 30;
+  /// Times candidate tactics on the GPU present and records the fastest (null: the runtime picks
+  /// by heuristics when it loads the engine).
+  class Autotuner *autotuner = nullptr;
   std::string referenceIr;    ///< textual IR for `infc run --reference`
   int64_t inlineConstantElements = 16; ///< larger constants are stored as weights
 };
@@ -23,6 +29,13 @@ struct EngineBuildResult {
   uint64_t arenaBytes = 0, weightBytes = 0;
   std::string nvrtcLog;
 };
+
+/// The cuDNN description of a convolution layer (1-D convolutions become 2-D).
+Expected<rt::ConvSpec> convSpecOf(const ConvLayer &layer);
+
+/// Builds with timed tactics from `tuner` and lets convolutions fuse what cuDNN can run fused on
+/// this GPU (the tuner's check also caches the fused tactic).
+void useAutotuner(EngineBuildOptions &options, class Autotuner *tuner);
 
 /// `modelPath` prefixes error messages.
 Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath);

@@ -4,6 +4,21 @@
 
 namespace infc::codegen {
 
+void LoweringContext::setOrder(const Graph &graph) {
+  order_.clear();
+  size_t i = 0;
+  for (const auto &op : graph.body().ops())
+    order_[op.get()] = i++;
+}
+
+bool LoweringContext::definedBefore(const Value *v, const Operation &op) const {
+  const Operation *def = v->definingOp();
+  if (!def)
+    return true; // a graph input
+  auto a = order_.find(def), b = order_.find(&op);
+  return a != order_.end() && b != order_.end() && a->second < b->second;
+}
+
 std::string LoweringContext::kernelName(const Operation &op, const std::string &suffix) {
   std::string n = "k" + std::to_string(counter_++) + "_" + std::string(op.info().name);
   if (!suffix.empty())

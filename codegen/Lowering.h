@@ -7,6 +7,8 @@
 #include "ir/IR.h"
 
 #include <array>
+#include <unordered_map>
+#include <unordered_set>
 #include <functional>
 #include <string>
 #include <variant>
@@ -67,6 +69,9 @@ struct Layer {
 struct LoweringOptions {
   int smMajor = 9, smMinor = 0;
   bool fp16 = false;
+  /// Whether cuDNN runs this (fused) convolution on the target GPU. Set when the GPU is present;
+  /// without it, convolutions fuse their bias only (which every cuDNN engine list supports).
+  std::function<bool(const ConvLayer &)> convSupported;
 };
 
 /// Collects layers while lowering one graph.
@@ -83,8 +88,17 @@ public:
   std::vector<Layer> &layers() { return layers_; }
   /// The op currently being lowered (set by the driver), for names and locations.
   void setCurrent(const Operation *op, size_t index) { current_ = op; index_ = index; }
+  /// Op order in the graph (set by the driver), so fusions can check that a value they read is
+  /// computed before the fused layer runs.
+  void setOrder(const Graph &graph);
+  bool definedBefore(const Value *v, const Operation &op) const;
+  /// Ops absorbed into an earlier layer by a fusion: the driver skips them.
+  void absorb(const Operation *op) { absorbed_.insert(op); }
+  bool isAbsorbed(const Operation *op) const { return absorbed_.count(op) != 0; }
 
 private:
+  std::unordered_map<const Operation *, size_t> order_;
+  std::unordered_set<const Operation *> absorbed_;
   LoweringOptions options_;
   std::vector<Layer> layers_;
   const Operation *current_ = nullptr;

@@ -1,5 +1,6 @@
 #include "compiler/Compile.h"
 
+#include "codegen/Autotuner.h"
 #include "codegen/EngineBuilder.h"
 #include "compiler/EngineReference.h"
 #include "compiler/FileUtil.h"
@@ -75,9 +76,22 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   opts["shapes"] = o.shapes;
   opts["target"] = report.target;
   opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
+  opts["timing"] = o.timing && !eb.gpuName.empty();
+  opts["workspace_mib"] = o.workspaceBytes >> 20;
   eb.optionsJson = opts.dump();
   eb.referenceIr = referenceIrText(*module);
+  eb.workspaceBytes = o.workspaceBytes;
+  std::unique_ptr<codegen::Autotuner> tuner;
+  if (!eb.gpuName.empty() && o.timing) {
+    INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
+    codegen::useAutotuner(eb, tuner.get());
+  }
   INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(*module, eb, o.modelPath));
+  if (tuner)
+    report.tactics = "timed " + std::to_string(tuner->candidatesTimed()) + " cuDNN candidates for " +
+                     std::to_string(tuner->convsTimed()) + " distinct convolutions";
+  else
+    report.tactics = "cuDNN/cuBLASLt heuristics at load time";
   INFC_RETURN_IF_ERROR(writeFileAtomically(o.outputPath, built.bytes));
   report.layers = built.numLayers;
   report.weightBytes = built.weightBytes;

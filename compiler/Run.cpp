@@ -344,6 +344,7 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
 
 } // namespace infc
 
+#include "codegen/Autotuner.h"
 #include "codegen/EngineBuilder.h"
 #include "compiler/EngineReference.h"
 #include "runtime/RuntimeImpl.h"
@@ -360,6 +361,15 @@ Expected<std::vector<Tensor>> runModuleOnGpu(const Module &module, const std::ve
   opts.lowering.fp16 = fp16;
   opts.gpuName = dev.name;
   opts.referenceIr = referenceIrText(module);
+  // Engines built here record timed tactics, as `infc build` does on a GPU (one tuner per
+  // process: its cache spans the modules built).
+  // Deliberately never freed: destroying cuDNN handles during static destruction is unsafe.
+  static codegen::Autotuner *tuner = nullptr;
+  if (!tuner) {
+    INFC_ASSIGN_OR_RETURN(std::unique_ptr<codegen::Autotuner> t, codegen::Autotuner::create(opts.workspaceBytes));
+    tuner = t.release();
+  }
+  codegen::useAutotuner(opts, tuner);
   INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(module, opts, "engine"));
   EngineHandles h;
   INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load_bytes(built.bytes.data(), built.bytes.size(), &h.engine)));

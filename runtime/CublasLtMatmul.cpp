@@ -95,8 +95,10 @@ public:
       std::memcpy(&algo_, p.algo()->data(), sizeof algo_);
       cublasLtMatmulHeuristicResult_t check;
       if (cublasLtMatmulAlgoCheck(handle_, desc_, lb_, la_, lc_, lc_, &algo_, &check) == CUBLAS_STATUS_SUCCESS &&
-          check.workspaceSize <= workspace_)
+          check.workspaceSize <= workspace_) {
+        workspace_ = check.workspaceSize;
         return "";
+      }
       // The recorded tactic does not fit this cuBLASLt build: fall through to the heuristic.
     }
     cublasLtMatmulPreference_t pref;
@@ -112,8 +114,11 @@ public:
     if (found == 0)
       return "cuBLASLt has no algorithm for this matmul";
     algo_ = result.algo;
+    workspace_ = result.workspaceSize;
     return "";
   }
+
+  uint64_t workspaceBytes() const override { return workspace_; }
 
   std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) override {
     if (bias_ >= 0) {

@@ -2,6 +2,8 @@
 
 #include "runtime/RuntimeImpl.h"
 
+#include <algorithm>
+
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 namespace infc::rt {
@@ -109,14 +111,21 @@ bool activationMode(const std::string &act, cudnnPointwiseMode_t &mode) {
 
 } // namespace
 
+ConvPlan::Owned::~Owned() {
+  for (auto it = d.rbegin(); it != d.rend(); ++it)
+    cudnnBackendDestroyDescriptor(*it);
+}
+
 ConvPlan::~ConvPlan() {
   for (auto it = owned_.rbegin(); it != owned_.rend(); ++it)
     cudnnBackendDestroyDescriptor(*it);
 }
 
 std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t engineId, const std::vector<int64_t> &knobs,
-                            uint64_t maxWorkspace) {
-  Builder b{owned_, ""};
+                            uint64_t maxWorkspace, std::vector<std::unique_ptr<ConvPlan>> *alternatives) {
+  graphOwned_ = std::make_shared<Owned>();
+  handle_ = handle;
+  Builder b{graphOwned_->d, ""};
   cudnnDataType_t io;
   if (!cudnnTypeOf(spec.dtype, io))
     return "cuDNN convolution: unsupported dtype " + std::to_string(spec.dtype);
@@ -211,7 +220,8 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
   if (!b.error.empty())
     return b.error;
 
-  // Candidate engine configs: the recorded one, or heuristic mode A's list in order.
+  // Candidate engine configs: the recorded one, or the heuristics' lists (mode A, then the
+  // fallback list: mode A alone can come back with nothing that fits, e.g. at batch 256).
   std::vector<cudnnBackendDescriptor_t> configs;
   if (engineId >= 0) {
     cudnnBackendDescriptor_t engine = b.make(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
@@ -238,108 +248,124 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
              ": rebuild the engine";
     configs.push_back(cfg);
   } else {
-    cudnnBackendDescriptor_t heur = b.make(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
-    cudnnBackendHeurMode_t hm = CUDNN_HEUR_MODE_A;
-    b.set(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
-    b.set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
-    b.finalize(heur, "heuristics");
-    if (!b.error.empty())
-      return b.error;
-    int64_t count = 0;
-    if (std::string e = cudnnCheck(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS,
-                                                            CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr),
-                                   "heuristic results");
-        !e.empty())
-      return e;
-    configs.resize(static_cast<size_t>(count));
-    for (auto &c : configs)
-      c = b.make(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
-    if (!b.error.empty())
-      return b.error;
-    int64_t got = 0;
-    if (std::string e = cudnnCheck(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
-                                                            count, &got, configs.data()),
-                                   "heuristic results");
-        !e.empty())
-      return e;
-    configs.resize(static_cast<size_t>(got));
+    for (cudnnBackendHeurMode_t hm : {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+      cudnnBackendDescriptor_t heur = b.make(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
+      b.set(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
+      b.set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
+      b.finalize(heur, "heuristics");
+      if (!b.error.empty())
+        return b.error;
+      int64_t count = 0;
+      if (std::string e = cudnnCheck(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS,
+                                                              CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr),
+                                     "heuristic results");
+          !e.empty())
+        continue; // e.g. the fallback list is not available for this graph
+      std::vector<cudnnBackendDescriptor_t> list(static_cast<size_t>(count));
+      for (auto &c : list)
+        c = b.make(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
+      if (!b.error.empty())
+        return b.error;
+      int64_t got = 0;
+      if (cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, count, &got,
+                                   list.data()) != CUDNN_STATUS_SUCCESS)
+        continue;
+      list.resize(static_cast<size_t>(got));
+      configs.insert(configs.end(), list.begin(), list.end());
+    }
   }
 
+  std::vector<std::pair<int64_t, std::vector<int64_t>>> seen;
   for (cudnnBackendDescriptor_t cfg : configs) {
-    // FP32 convolutions must stay FP32: skip engines that run on tensor cores (TF32) or
-    // down-convert inputs; they miss the reference by ~1e-3.
-    if (io == CUDNN_DATA_FLOAT && engineId < 0) {
-      cudnnBackendDescriptor_t eng = nullptr;
-      bool reduced = false;
-      if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINE_DESCRIPTOR, &eng) == CUDNN_STATUS_SUCCESS) {
-        int64_t got = 0;
-        if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &got, &eng) ==
-            CUDNN_STATUS_SUCCESS) {
-          cudnnBackendNumericalNote_t notes[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
-          int64_t n = 0;
-          if (cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
-                                       CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &n, notes) == CUDNN_STATUS_SUCCESS)
-            for (int64_t i = 0; i < n; ++i)
-              reduced = reduced || notes[i] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE ||
-                        notes[i] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS;
-        }
-        cudnnBackendDestroyDescriptor(eng);
-      }
-      if (reduced)
-        continue;
+    ConvPlan *target = this;
+    std::unique_ptr<ConvPlan> alt;
+    if (plan_) { // this plan is taken: further candidates become alternatives
+      if (!alternatives)
+        break;
+      alt = std::make_unique<ConvPlan>();
+      alt->graphOwned_ = graphOwned_;
+      alt->hasBias_ = hasBias_;
+      alt->hasResidual_ = hasResidual_;
+      target = alt.get();
     }
-    cudnnBackendDescriptor_t plan = nullptr;
-    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan) != CUDNN_STATUS_SUCCESS)
+    // FP32 convolutions must stay FP32 unless a recorded tactic says otherwise: skip engines that
+    // run on tensor cores (TF32) or down-convert inputs; they miss the reference by ~1e-3.
+    if (!target->adopt(cfg, io == CUDNN_DATA_FLOAT && engineId < 0, maxWorkspace))
       continue;
-    bool ok = cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle) ==
-                  CUDNN_STATUS_SUCCESS &&
-              cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1,
-                                       &cfg) == CUDNN_STATUS_SUCCESS &&
-              cudnnBackendFinalize(plan) == CUDNN_STATUS_SUCCESS;
-    int64_t ws = 0, n = 0;
-    if (ok)
-      ok = cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &ws) ==
-               CUDNN_STATUS_SUCCESS &&
-           static_cast<uint64_t>(ws) <= maxWorkspace;
-    if (!ok) {
-      cudnnBackendDestroyDescriptor(plan);
-      continue;
-    }
-    owned_.push_back(plan);
-    plan_ = plan;
-    workspace_ = static_cast<uint64_t>(ws);
-    // Record the tactic: engine global index and knob choices.
-    cudnnBackendDescriptor_t engine = nullptr;
-    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINE_DESCRIPTOR, &engine) == CUDNN_STATUS_SUCCESS) {
-      owned_.push_back(engine);
-      int64_t got = 0;
-      if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &got, &engine) ==
-          CUDNN_STATUS_SUCCESS)
-        cudnnBackendGetAttribute(engine, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &got, &engineId_);
-    }
-    std::vector<cudnnBackendDescriptor_t> kcs(CUDNN_KNOB_TYPE_COUNTS);
-    for (auto &kc : kcs)
-      if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR, &kc) == CUDNN_STATUS_SUCCESS)
-        owned_.push_back(kc);
-    int64_t nk = 0;
-    knobs_.clear();
-    if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_KNOB_CHOICES, CUDNN_TYPE_BACKEND_DESCRIPTOR,
-                                 static_cast<int64_t>(kcs.size()), &nk, kcs.data()) == CUDNN_STATUS_SUCCESS)
-      for (int64_t i = 0; i < nk; ++i) {
-        cudnnBackendKnobType_t type{};
-        int64_t value = 0, got = 0;
-        cudnnBackendGetAttribute(kcs[static_cast<size_t>(i)], CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE, CUDNN_TYPE_KNOB_TYPE, 1,
-                                 &got, &type);
-        cudnnBackendGetAttribute(kcs[static_cast<size_t>(i)], CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE, CUDNN_TYPE_INT64, 1,
-                                 &got, &value);
-        knobs_.push_back(static_cast<int64_t>(type));
-        knobs_.push_back(value);
-      }
-    return "";
+    std::pair<int64_t, std::vector<int64_t>> key{target->engineId_, target->knobs_};
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      continue; // the fallback list repeats mode A's engines
+    seen.push_back(key);
+    if (alt)
+      alternatives->push_back(std::move(alt));
   }
+  if (plan_)
+    return "";
   return engineId >= 0 ? "recorded cuDNN tactic (engine " + std::to_string(engineId) +
                              ") does not finalize on this GPU/cuDNN: rebuild the engine"
-                       : "cuDNN has no engine for this convolution";
+                       : "cuDNN has no engine for this convolution within a " + std::to_string(maxWorkspace >> 20) +
+                             " MiB workspace";
+}
+
+bool ConvPlan::adopt(cudnnBackendDescriptor_t cfg, bool fp32Only, uint64_t maxWorkspace) {
+  cudnnBackendDescriptor_t eng = nullptr;
+  if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINE_DESCRIPTOR, &eng) != CUDNN_STATUS_SUCCESS)
+    return false;
+  owned_.push_back(eng);
+  int64_t got = 0;
+  if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &got, &eng) !=
+      CUDNN_STATUS_SUCCESS)
+    return false;
+  if (fp32Only) {
+    cudnnBackendNumericalNote_t notes[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
+    int64_t n = 0;
+    if (cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
+                                 CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &n, notes) == CUDNN_STATUS_SUCCESS)
+      for (int64_t i = 0; i < n; ++i)
+        if (notes[i] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || notes[i] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS)
+          return false;
+  }
+  cudnnBackendDescriptor_t plan = nullptr;
+  if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan) != CUDNN_STATUS_SUCCESS)
+    return false;
+  owned_.push_back(plan);
+  int64_t ws = 0, n = 0;
+  if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle_) !=
+          CUDNN_STATUS_SUCCESS ||
+      cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg) !=
+          CUDNN_STATUS_SUCCESS ||
+      cudnnBackendFinalize(plan) != CUDNN_STATUS_SUCCESS ||
+      cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &ws) !=
+          CUDNN_STATUS_SUCCESS ||
+      static_cast<uint64_t>(ws) > maxWorkspace)
+    return false;
+  plan_ = plan;
+  workspace_ = static_cast<uint64_t>(ws);
+  // Record the tactic: engine global index and knob choices.
+  cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &got, &engineId_);
+  std::vector<cudnnBackendDescriptor_t> kcs;
+  for (int i = 0; i < CUDNN_KNOB_TYPE_COUNTS; ++i) {
+    cudnnBackendDescriptor_t kc = nullptr;
+    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR, &kc) != CUDNN_STATUS_SUCCESS)
+      break;
+    owned_.push_back(kc);
+    kcs.push_back(kc);
+  }
+  int64_t nk = 0;
+  knobs_.clear();
+  if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_KNOB_CHOICES, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                               static_cast<int64_t>(kcs.size()), &nk, kcs.data()) == CUDNN_STATUS_SUCCESS)
+    for (int64_t i = 0; i < nk; ++i) {
+      cudnnBackendKnobType_t type{};
+      int64_t value = 0;
+      cudnnBackendGetAttribute(kcs[static_cast<size_t>(i)], CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE, CUDNN_TYPE_KNOB_TYPE, 1, &got,
+                               &type);
+      cudnnBackendGetAttribute(kcs[static_cast<size_t>(i)], CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE, CUDNN_TYPE_INT64, 1, &got,
+                               &value);
+      knobs_.push_back(static_cast<int64_t>(type));
+      knobs_.push_back(value);
+    }
+  return true;
 }
 
 std::string ConvPlan::execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace) const {
@@ -374,6 +400,21 @@ std::string ConvPlan::execute(cudnnHandle_t handle, void *x, void *w, void *y, v
   return err;
 }
 
+std::string normalizeConvSpec(ConvSpec &spec) {
+  if (spec.xDims.size() < 3 || spec.xDims.size() != spec.wDims.size() || spec.xDims.size() != spec.yDims.size())
+    return "convolution tensors have inconsistent ranks";
+  if (spec.xDims.size() == 3) {
+    // cuDNN convolves 2-D and 3-D: a 1-D convolution is a 2-D one over a height of 1.
+    for (auto *d : {&spec.xDims, &spec.wDims, &spec.yDims})
+      d->insert(d->begin() + 2, 1);
+    spec.padsBegin.insert(spec.padsBegin.begin(), 0);
+    spec.padsEnd.insert(spec.padsEnd.begin(), 0);
+    spec.strides.insert(spec.strides.begin(), 1);
+    spec.dilations.insert(spec.dilations.begin(), 1);
+  }
+  return "";
+}
+
 // ---------------------------------------------------------------- runtime layer
 
 namespace {
@@ -395,6 +436,7 @@ public:
     auto ptr = [&](int idx) { return idx < 0 ? nullptr : reinterpret_cast<void *>(addr[static_cast<size_t>(idx)]); };
     return plan->execute(handle, ptr(x), ptr(w), ptr(y), ptr(b), ptr(z), reinterpret_cast<void *>(workspace));
   }
+  uint64_t workspaceBytes() const override { return plan->workspaceBytes(); }
 };
 
 std::vector<int64_t> toVec(const flatbuffers::Vector<int64_t> *v) {
@@ -420,17 +462,8 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
   spec.activation = c->activation() ? c->activation()->str() : "";
   spec.dtype = c->io_dtype();
   spec.nhwc = c->layout_nhwc();
-  if (spec.xDims.size() < 3 || spec.xDims.size() != spec.wDims.size() || spec.xDims.size() != spec.yDims.size())
-    return "convolution tensors have inconsistent ranks";
-  if (spec.xDims.size() == 3) {
-    // cuDNN convolves 2-D and 3-D: a 1-D convolution is a 2-D one over a height of 1.
-    for (auto *d : {&spec.xDims, &spec.wDims, &spec.yDims})
-      d->insert(d->begin() + 2, 1);
-    spec.padsBegin.insert(spec.padsBegin.begin(), 0);
-    spec.padsEnd.insert(spec.padsEnd.begin(), 0);
-    spec.strides.insert(spec.strides.begin(), 1);
-    spec.dilations.insert(spec.dilations.begin(), 1);
-  }
+  if (std::string err = normalizeConvSpec(spec); !err.empty())
+    return err;
   auto exec = std::make_unique<ConvExec>();
   exec->x = c->x(); exec->w = c->w(); exec->y = c->y(); exec->b = c->b(); exec->z = c->z();
   if (std::string err = cudnnCheck(cudnnCreate(&exec->handle), "cudnnCreate"); !err.empty())

@@ -6,6 +6,7 @@
 #include <cudnn.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct ConvSpec {
   bool nhwc = false;        ///< memory layout of x/y/z is channels-last
 };
 
+/// Checks ranks and rewrites a 1-D convolution as a 2-D one over a height of 1 (cuDNN convolves
+/// 2-D and 3-D). Returns "" or the problem.
+std::string normalizeConvSpec(ConvSpec &spec);
+
 /// A finalized cuDNN execution plan for one ConvSpec.
 class ConvPlan {
 public:
@@ -31,10 +36,11 @@ public:
   ~ConvPlan();
 
   /// Builds the op graph and finalizes a plan: engine `engineId` with `knobs` when engineId >= 0
-  /// (a recorded tactic), else the first heuristic (mode A) config that finalizes within
-  /// `maxWorkspace`. Returns "" or one sentence.
+  /// (a recorded tactic), else the first config of cuDNN's heuristic lists (mode A, then fallback)
+  /// that finalizes within `maxWorkspace`. With `alternatives`, every further distinct config
+  /// that finalizes is returned there too (the autotuner times them all). Returns "" or one sentence.
   std::string build(cudnnHandle_t handle, const ConvSpec &spec, int64_t engineId, const std::vector<int64_t> &knobs,
-                    uint64_t maxWorkspace);
+                    uint64_t maxWorkspace, std::vector<std::unique_ptr<ConvPlan>> *alternatives = nullptr);
   /// The chosen tactic, to record in the engine.
   int64_t engineId() const { return engineId_; }
   const std::vector<int64_t> &knobs() const { return knobs_; }
@@ -43,7 +49,15 @@ public:
   std::string execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace) const;
 
 private:
-  std::vector<cudnnBackendDescriptor_t> owned_;
+  struct Owned { // graph-level descriptors, shared by a plan and its alternatives
+    std::vector<cudnnBackendDescriptor_t> d;
+    ~Owned();
+  };
+  bool adopt(cudnnBackendDescriptor_t cfg, bool fp32Only, uint64_t maxWorkspace);
+
+  std::shared_ptr<Owned> graphOwned_;
+  cudnnHandle_t handle_ = nullptr;
+  std::vector<cudnnBackendDescriptor_t> owned_; // plan-level descriptors
   cudnnBackendDescriptor_t plan_ = nullptr;
   int64_t engineId_ = -1;
   std::vector<int64_t> knobs_;

@@ -3,6 +3,8 @@
 
 #include "runtime/CudaDriver.h"
 
+#include <algorithm>
+
 namespace infc::rt {
 
 static const CudaDriver &drv() { return cudaDriver(); }
@@ -114,9 +116,6 @@ std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr
   if (e.arena_bytes())
     if (std::string err = cuCheck(drv().cuMemAlloc(&c->arena_, e.arena_bytes()), "allocating the activation arena"); !err.empty())
       return err;
-  if (e.workspace_bytes())
-    if (std::string err = cuCheck(drv().cuMemAlloc(&c->workspace_, e.workspace_bytes()), "allocating the workspace"); !err.empty())
-      return err;
   c->addr_.resize(e.tensors()->size());
   for (uint32_t i = 0; i < e.tensors()->size(); ++i) {
     const fb::Tensor *t = e.tensors()->Get(i);
@@ -135,6 +134,13 @@ std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr
       return "layer '" + (layer->name() ? layer->name()->str() : std::string("?")) + "': " + err;
     c->layers_.push_back(std::move(exec));
   }
+  // Engine.workspace_bytes caps what a tactic may use; allocate what the chosen ones need.
+  uint64_t workspace = 0;
+  for (const auto &l : c->layers_)
+    workspace = std::max(workspace, l->workspaceBytes());
+  if (workspace)
+    if (std::string err = cuCheck(drv().cuMemAlloc(&c->workspace_, workspace), "allocating the workspace"); !err.empty())
+      return err;
   out = std::move(c);
   return "";
 }

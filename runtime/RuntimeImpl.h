@@ -33,6 +33,8 @@ class LayerExec {
 public:
   virtual ~LayerExec() = default;
   virtual std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) = 0;
+  /// Workspace this layer's chosen tactic needs (the context allocates the largest need).
+  virtual uint64_t workspaceBytes() const { return 0; }
 };
 
 class DeviceEngine;

@@ -4,8 +4,10 @@ them, and compare with PyTorch FP32 on the same inputs; time infc against PyTorc
 
     python3 scripts/check_models.py --infc build/bin/infc --out results/ [--models resnet50,mobilenet_v2,bert]
 
-Writes results/models.json and prints one line per model. Accuracy bar (issue 3): FP32 engines
-match PyTorch within rtol 1e-3 (we report max abs/rel error and cosine similarity).
+Writes results/models.json and prints one line per model. Accuracy bars (issue 3): FP32 engines
+match PyTorch FP32 within rtol 1e-3; FP16 engines reach cosine similarity >= 0.999 with it.
+Trained torchvision weights are used when cached; otherwise random weights with re-estimated
+BatchNorm statistics (see recalibrate_bn).
 """
 import argparse
 import json
@@ -18,14 +20,41 @@ import numpy as np
 import torch
 
 
-def export(name, path):
+def recalibrate_bn(model, shape, steps=6):
+    """Random-init torchvision CNNs have BatchNorm running stats (mean 0, var 1) that do not match
+    their activations: MobileNetV2's activations shrink to ~1e-6 by the logits, which says nothing
+    about FP16 on a real network. Re-estimating the running stats from data (as training does)
+    gives activations of trained-network scale. Used only when trained weights are not cached."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batches
+    model.train()
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for _ in range(steps):
+            model(torch.randn(*shape, generator=g))
+    return model.eval()
+
+
+def build_model(name, batch=1, calibrate=True):
+    """Returns (model, example args, input names, weights description). calibrate=False skips the
+    BatchNorm re-estimation (for timing only: weights do not change speed)."""
     torch.manual_seed(0)
     if name in ("resnet50", "mobilenet_v2"):
         import torchvision
-        model = getattr(torchvision.models, name)(weights=None).eval()
-        x = torch.randn(1, 3, 224, 224)
-        args, names = (x,), ["input"]
-    elif name == "bert":
+        ctor = getattr(torchvision.models, name)
+        # Trained weights when the torch hub cache has them (there is no network on the GPU machine).
+        w = torchvision.models.get_model_weights(name).DEFAULT
+        if os.path.exists(os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(w.url))):
+            model, weights = ctor(weights=w).eval(), f"trained ({w})"
+        else:
+            model, weights = ctor(weights=None).eval(), "random init"
+            if calibrate:
+                model = recalibrate_bn(model, (16, 3, 224, 224))
+                weights = "random init, BatchNorm statistics re-estimated on 96 random images"
+        return model, (torch.randn(batch, 3, 224, 224),), ["input"], weights
+    if name == "bert":
         from transformers import BertConfig, BertModel
 
         class Bert(torch.nn.Module):
@@ -37,16 +66,24 @@ def export(name, path):
             def forward(self, input_ids):
                 return self.m(input_ids=input_ids).last_hidden_state
 
-        model = Bert().eval()
-        ids = torch.randint(0, 30522, (1, 128))
-        args, names = (ids,), ["input_ids"]
-    else:
-        raise SystemExit(f"unknown model {name}")
+        return Bert().eval(), (torch.randint(0, 30522, (batch, 128)),), ["input_ids"], "random init (BertConfig())"
+    raise SystemExit(f"unknown model {name}")
+
+
+def export_onnx(model, args, names, path, dynamic_batch=False):
+    axes = {n: {0: "batch"} for n in names} if dynamic_batch else None
     with torch.no_grad():
-        torch.onnx.export(model, args, path, input_names=names, opset_version=17, do_constant_folding=True, dynamo=False)
+        torch.onnx.export(model, args, path, input_names=names, opset_version=17, do_constant_folding=True,
+                          dynamo=False, dynamic_axes=axes)
+
+
+def export(name, path):
+    model, args, names, weights = build_model(name)
+    export_onnx(model, args, names, path)
+    with torch.no_grad():
         ref = model(*args)
-    ref = ref[0] if isinstance(ref, (tuple, list)) else (ref.last_hidden_state if hasattr(ref, "last_hidden_state") else ref)
-    return model, args, names, ref.numpy()
+    ref = ref[0] if isinstance(ref, (tuple, list)) else ref
+    return model, args, names, ref.numpy(), weights
 
 
 def time_torch(model, args, iters=50):
@@ -81,7 +118,7 @@ def main():
         r = {}
         try:
             onnx_path = f"{work}/{name}.onnx"
-            model, args, names, ref = export(name, onnx_path)
+            model, args, names, ref, r["weights"] = export(name, onnx_path)
             np.save(f"{work}/{name}.in.npy", args[0].numpy())
             for prec in ("fp32", "fp16"):
                 plan = f"{work}/{name}.{prec}.plan"
@@ -108,6 +145,8 @@ def main():
                 r[f"{prec}_allclose_rtol1e-3_atol1e-4"] = bool(np.allclose(got, want, rtol=1e-3, atol=1e-4))
                 r[f"{prec}_cosine"] = float((got * want).sum() / (np.linalg.norm(got) * np.linalg.norm(want) + 1e-300))
                 r[f"{prec}_infc_gpu_median_ms"] = report["gpu_compute"]["median_ms"]
+            # The issue's bars: FP32 within rtol 1e-3 of PyTorch FP32, FP16 cosine >= 0.999.
+            r["verdict"] = "PASS" if r["fp32_allclose_rtol1e-3_atol1e-4"] and r["fp16_cosine"] >= 0.999 else "FAIL"
             r["torch_eager_fp32_median_ms"] = time_torch(model, args)
         except Exception as e:  # report and continue with the next model
             r.setdefault("error", str(e)[-400:])

@@ -2,7 +2,9 @@
 # Everything GPU-related in one command, for the GPU machine:
 #   scripts/gpu-check.sh [BUILD_DIR] [TESTDATA_DIR]
 # Runs the GPU tests, compute-sanitizer over them, the ONNX conformance suite through engines on
-# the GPU, and the example models (build, inspect, run, compare). Logs go to $OUT (or results/).
+# the GPU, the example models (build, inspect, run, compare), the real networks against PyTorch
+# (scripts/check_models.py) and, with BENCH=1, the benchmarks (scripts/bench.py).
+# Logs go to $OUT (or results/). SKIP_CONF=1 / SKIP_MODELS=1 skip those parts.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD="${1:-build}"
@@ -52,7 +54,13 @@ for m in tiny_cnn_static tiny_mlp; do
   "$BIN/infc" compare "examples/$m.onnx" "/tmp/$m.plan" --rtol 1e-4 --atol 1e-5
 done 2>&1 | tee "$RES/examples.txt"
 
-echo "== real networks (FP32, batch 1) vs PyTorch"
+echo "== real networks (FP32 and FP16 engines, batch 1) vs PyTorch FP32"
 if [ "${SKIP_MODELS:-0}" != 1 ] && python3 -c "import torch, torchvision, transformers" 2>/dev/null; then
   PYTHONUNBUFFERED=1 python3 scripts/check_models.py --infc "$BIN/infc" --out "$RES" ${MODELS:+--models "$MODELS"} 2>&1 | grep -v Warning | tee "$RES/models.txt"
+fi
+
+# Benchmarks (scripts/bench.py): BENCH=1 [BENCH_ARGS="--models resnet50 --compile"].
+if [ "${BENCH:-0}" = 1 ]; then
+  echo "== benchmarks"
+  PYTHONUNBUFFERED=1 python3 scripts/bench.py --infc "$BIN/infc" --out "$RES" ${BENCH_ARGS:-} 2>&1 | grep -v Warning | tee "$RES/bench.txt"
 fi

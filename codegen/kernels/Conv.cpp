@@ -1,4 +1,4 @@
-// Convolutions through cuDNN's graph API (bias fused into the cuDNN graph).
+// Convolutions through cuDNN's graph API (bias, residual Add and activation fused into the cuDNN graph).
 #include "codegen/kernels/Families.h"
 
 #include "ir/ops/ConvGeometry.h"
@@ -33,6 +33,58 @@ Status resolvePads(const Operation &op, const std::vector<int64_t> &in, const st
   return Status::ok();
 }
 
+/// The op reading `v`, when it is the only reader and `v` is not a graph output.
+const Operation *soleUser(const Value *v) {
+  if (v->isGraphOutput() || v->users().size() != 1)
+    return nullptr;
+  return v->users()[0];
+}
+
+/// Epilogue fusion: y = act(conv(x, w) [+ z] + b), with z the other operand of a following
+/// same-shape Add and act a following Relu/Sigmoid/Tanh, in one cuDNN graph. Only when the target
+/// GPU is present to confirm cuDNN has an engine for the fused graph (LoweringOptions).
+void fuseEpilogue(const Operation &op, LoweringContext &ctx, ConvLayer &c, Location &loc) {
+  if (!ctx.options().convSupported)
+    return;
+  ConvLayer f = c;
+  std::vector<const Operation *> absorbed;
+  const Value *cur = c.y;
+  const Operation *user = soleUser(cur);
+  if (user && user->is(OpKind::OnnxAdd) && user->numOperands() == 2) {
+    const Value *other = user->operand(0) == cur ? user->operand(1) : user->operand(0);
+    if (other != cur && other->type() == cur->type() && user->result()->type() == cur->type() &&
+        !getConstantValue(other) && ctx.definedBefore(other, op)) {
+      f.z = other;
+      absorbed.push_back(user);
+      cur = user->result();
+      user = soleUser(cur);
+    }
+  }
+  if (user && user->result()->type() == cur->type()) {
+    static const std::pair<OpKind, const char *> acts[] = {
+        {OpKind::OnnxRelu, "relu"}, {OpKind::OnnxSigmoid, "sigmoid"}, {OpKind::OnnxTanh, "tanh"}};
+    for (const auto &[kind, name] : acts)
+      if (user->is(kind)) {
+        f.activation = name;
+        absorbed.push_back(user);
+        cur = user->result();
+        break;
+      }
+  }
+  if (absorbed.empty())
+    return;
+  f.y = cur;
+  if (!ctx.options().convSupported(f))
+    return; // cuDNN has no engine for the fused graph here: the ops stay separate layers
+  c = f;
+  std::vector<const Location *> parts = {&op.loc()};
+  for (const Operation *a : absorbed) {
+    ctx.absorb(a);
+    parts.push_back(&a->loc());
+  }
+  loc = Location::fused(parts);
+}
+
 Status lowerConv(const Operation &op, LoweringContext &ctx) {
   const Value *x = op.operand(0), *w = op.operand(1), *b = op.hasOperand(2) ? op.operand(2) : nullptr, *y = op.result();
   DType t = y->type().elem();
@@ -53,13 +105,16 @@ Status lowerConv(const Operation &op, LoweringContext &ctx) {
   std::vector<int64_t> spatial(xs.begin() + 2, xs.end());
   INFC_RETURN_IF_ERROR(resolvePads(op, spatial, kernel, c.strides, c.dilations, c.padsBegin, c.padsEnd));
   Layer l;
+  l.loc = op.loc();
+  fuseEpilogue(op, ctx, c, l.loc);
   l.name = ctx.kernelName(op, "cudnn");
   l.impl = c;
   l.inputs = {x, w};
   if (b)
     l.inputs.push_back(b);
-  l.outputs = {y};
-  l.loc = op.loc();
+  if (c.z)
+    l.inputs.push_back(c.z);
+  l.outputs = {c.y};
   l.tactic = "cuDNN heuristic (mode A)";
   l.precision = std::string(dtypeName(t));
   ctx.addLayer(std::move(l));

@@ -1,0 +1,47 @@
+// Timing-based tactic selection at build time: every candidate cuDNN engine config for a
+// convolution is finalized, run on the GPU present on scratch buffers, and the fastest is recorded
+// in the engine (engine id + knobs), so the runtime loads it without heuristics. Results are cached
+// per convolution signature within one build (ResNet-50 has ~20 distinct convolutions of 53).
+#pragma once
+
+#include "ir/Status.h"
+#include "runtime/CudnnConv.h"
+
+#include <cuda.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace infc::codegen {
+
+struct ConvTactic {
+  int64_t engineId = -1;
+  std::vector<int64_t> knobs;
+  uint64_t workspaceBytes = 0;
+  std::string description; ///< for `infc inspect`: "cuDNN engine 12: 0.412 ms, fastest of 9 timed"
+};
+
+class Autotuner {
+public:
+  ~Autotuner();
+  /// Needs a usable GPU (the one the engine is built for). `maxWorkspace` bounds candidates.
+  static Expected<std::unique_ptr<Autotuner>> create(uint64_t maxWorkspace);
+  /// Times the candidates for `spec` (normalized, see rt::normalizeConvSpec) and returns the fastest.
+  Expected<ConvTactic> tuneConv(const rt::ConvSpec &spec);
+  /// Number of distinct convolutions timed and candidates run, for the build report.
+  size_t convsTimed() const { return cache_.size(); }
+  size_t candidatesTimed() const { return candidates_; }
+
+private:
+  Autotuner() = default;
+  uint64_t maxWorkspace_ = 0;
+  cudnnHandle_t handle_ = nullptr;
+  CUcontext context_ = nullptr; ///< the primary context, retained (cuDNN and the runtime share it)
+  CUdevice device_ = 0;
+  std::map<std::string, ConvTactic> cache_;
+  size_t candidates_ = 0;
+};
+
+} // namespace infc::codegen
