@@ -130,6 +130,7 @@ int main(int argc, char **argv) {
   r->add_option("--warmup", run.warmup, "Warm-up iterations")->capture_default_str();
   r->add_option("--streams", run.streams, "Execution contexts on separate streams for the throughput run")->capture_default_str();
   r->add_option("--json", run.jsonPath, "Write the report as JSON");
+  r->add_flag("--profile", run.profile, "Per-layer GPU times: slowest layers and time per kernel kind (JSON: 'layers')");
   r->add_flag("--reference", run.reference, "Run the engine's graph on the CPU reference interpreter (no GPU needed)");
 
   std::string inspectPath;

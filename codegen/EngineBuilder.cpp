@@ -130,26 +130,28 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
     if (op->is(OpKind::OnnxConstant) && *op->result()->type().numElements() > options.inlineConstantElements)
       slotFor(op->result());
 
-  // 3. Memory plan for arena tensors: lifetimes in layer steps.
+  // 3. Memory plan for arena tensors: lifetimes in layer steps. An alias (Reshape and friends)
+  // shares its root's bytes: its uses extend the root's lifetime.
+  for (const Layer &l : ctx.layers())
+    for (const auto *list : {&l.inputs, &l.outputs})
+      for (const Value *v : *list)
+        slotFor(ctx.aliasRoot(v));
+  auto planSlot = [&](const Value *v) { return slotOf[ctx.aliasRoot(v)]; };
   int64_t numSteps = static_cast<int64_t>(ctx.layers().size());
   std::vector<int64_t> first(slots.size(), INT64_MAX), last(slots.size(), -1);
   for (int64_t step = 0; step < numSteps; ++step) {
     const Layer &l = ctx.layers()[static_cast<size_t>(step)];
-    for (const Value *v : l.outputs) {
-      int s = slotOf[v];
-      first[s] = std::min(first[s], step);
-      last[s] = std::max(last[s], step);
-    }
-    for (const Value *v : l.inputs) {
-      int s = slotOf[v];
-      first[s] = std::min(first[s], step);
-      last[s] = std::max(last[s], step);
-    }
+    for (const auto *list : {&l.outputs, &l.inputs})
+      for (const Value *v : *list) {
+        int s = planSlot(v);
+        first[s] = std::min(first[s], step);
+        last[s] = std::max(last[s], step);
+      }
   }
   std::vector<BufferRequest> requests;
   std::vector<int> requestSlot;
   for (size_t s = 0; s < slots.size(); ++s) {
-    if (slots[s].kind == fb::TensorKind::Weight)
+    if (slots[s].kind == fb::TensorKind::Weight || ctx.aliasRoot(slots[s].value) != slots[s].value)
       continue;
     int64_t f = first[s] == INT64_MAX ? 0 : first[s], la = std::max<int64_t>(last[s], f);
     if (slots[s].kind == fb::TensorKind::Input)
@@ -162,6 +164,9 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   MemoryPlan plan = planMemory(requests, rt::kEngineAlignment);
   for (size_t r = 0; r < requests.size(); ++r)
     slots[static_cast<size_t>(requestSlot[r])].offset = plan.offsets[r];
+  for (TensorSlot &s : slots)
+    if (const Value *root = ctx.aliasRoot(s.value); root != s.value)
+      s.offset = slots[static_cast<size_t>(slotOf[root])].offset;
 
   // 4. Weights into the blob (in tensor order: deterministic).
   rt::EngineWriter writer;

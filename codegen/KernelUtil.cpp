@@ -4,6 +4,12 @@
 
 namespace infc::codegen {
 
+const Operation *soleUser(const Value *v) {
+  if (v->isGraphOutput() || v->users().size() != 1)
+    return nullptr;
+  return v->users()[0];
+}
+
 void LoweringContext::setOrder(const Graph &graph) {
   order_.clear();
   size_t i = 0;

@@ -92,6 +92,15 @@ public:
   /// computed before the fused layer runs.
   void setOrder(const Graph &graph);
   bool definedBefore(const Value *v, const Operation &op) const;
+  /// `out` is `in` under another shape (Reshape and friends): no layer; the engine gives both
+  /// the same bytes. Only for values the user cannot bind (not graph inputs or outputs).
+  void addAlias(const Value *out, const Value *in) { aliases_[out] = in; }
+  /// The value whose bytes `v` shares (v itself when it is no alias).
+  const Value *aliasRoot(const Value *v) const {
+    for (auto it = aliases_.find(v); it != aliases_.end(); it = aliases_.find(v))
+      v = it->second;
+    return v;
+  }
   /// Ops absorbed into an earlier layer by a fusion: the driver skips them.
   void absorb(const Operation *op) { absorbed_.insert(op); }
   bool isAbsorbed(const Operation *op) const { return absorbed_.count(op) != 0; }
@@ -99,6 +108,7 @@ public:
 private:
   std::unordered_map<const Operation *, size_t> order_;
   std::unordered_set<const Operation *> absorbed_;
+  std::unordered_map<const Value *, const Value *> aliases_;
   LoweringOptions options_;
   std::vector<Layer> layers_;
   const Operation *current_ = nullptr;
@@ -107,6 +117,10 @@ private:
 };
 
 using LowerFn = Status (*)(const Operation &, LoweringContext &);
+
+/// The op reading `v` when it is the only reader and `v` is not a graph output: the condition
+/// for a fusion to absorb that op (v then never needs to exist in memory).
+const Operation *soleUser(const Value *v);
 
 /// The lowering function of an op kind, or nullptr if the op cannot run on the GPU yet.
 LowerFn findLowering(OpKind kind);

@@ -47,7 +47,9 @@ nlohmann::json tensorJson(const fb::Engine &e, int32_t idx) {
   return j;
 }
 
-std::string kernelOf(const fb::Layer &l) {
+} // namespace
+
+std::string layerKernel(const fb::Layer &l) {
   switch (l.impl_type()) {
   case fb::LayerImpl::KernelLaunch: return "generated:" + l.impl_as_KernelLaunch()->function()->str();
   case fb::LayerImpl::CudnnConv: return l.impl_as_CudnnConv()->transpose() ? "cudnn:conv_transpose" : "cudnn:conv";
@@ -55,8 +57,6 @@ std::string kernelOf(const fb::Layer &l) {
   default: return "none";
   }
 }
-
-} // namespace
 
 Expected<std::string> inspectEngine(const std::string &path, bool json) {
   std::string err;
@@ -85,7 +85,7 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
   for (const fb::Layer *l : *e.layers()) {
     nlohmann::json lj;
     lj["name"] = l->name() ? l->name()->str() : "";
-    lj["kernel"] = kernelOf(*l);
+    lj["kernel"] = layerKernel(*l);
     lj["tactic"] = l->tactic() ? l->tactic()->str() : "";
     lj["precision"] = l->precision() ? l->precision()->str() : "";
     lj["inputs"] = nlohmann::json::array();
@@ -121,7 +121,7 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
   os << "  layers (" << e.layers()->size() << "):\n";
   size_t idx = 0;
   for (const fb::Layer *l : *e.layers()) {
-    os << "    #" << idx++ << " " << kernelOf(*l) << " [" << (l->precision() ? l->precision()->str() : "") << "]";
+    os << "    #" << idx++ << " " << layerKernel(*l) << " [" << (l->precision() ? l->precision()->str() : "") << "]";
     if (l->outputs() && l->outputs()->size())
       os << " -> " << shapeStr(*e.tensors()->Get(static_cast<uint32_t>(l->outputs()->Get(0))));
     if (l->onnx_nodes() && l->onnx_nodes()->size()) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ir/Status.h"
+#include "runtime/engine_generated.h"
 
 #include <string>
 
@@ -9,5 +10,8 @@ namespace infc {
 
 /// Reads and verifies `path` (no GPU needed) and renders it.
 Expected<std::string> inspectEngine(const std::string &path, bool json);
+
+/// "generated:k12_Relu", "cudnn:conv", "cublaslt:matmul": what runs a layer.
+std::string layerKernel(const fb::Layer &layer);
 
 } // namespace infc

@@ -2,6 +2,7 @@
 
 #include "compiler/EngineReference.h"
 #include "compiler/FileUtil.h"
+#include "compiler/Inspect.h"
 #include "compiler/Npy.h"
 #include "ir/Interpreter.h"
 #include "runtime/EngineReader.h"
@@ -140,6 +141,64 @@ struct EngineHandles {
   }
 };
 
+/// Per-layer GPU times: median over runs with an event pair around every layer (the events add
+/// a little time per layer, so the sum exceeds the plain GPU compute time). Prints the slowest
+/// layers and the time per kernel kind.
+Status profileLayers(const RunOptions &options, infc_engine *engine, infc_context *ctx, CUstream stream,
+                     std::ostream &os, nlohmann::json &out) {
+  std::string err;
+  auto view = rt::EngineView::fromFile(options.enginePath, err);
+  if (!view)
+    return ioError(err);
+  const fb::Engine &e = view->engine();
+  int n = infc_engine_num_layers(engine);
+  int runs = std::max(5, std::min(options.iterations, 50));
+  std::vector<std::vector<float>> samples(static_cast<size_t>(n));
+  std::vector<float> ms(static_cast<size_t>(n));
+  for (int r = 0; r < runs; ++r) {
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_profile(ctx, stream, ms.data(), n), options.enginePath + ": "));
+    for (int i = 0; i < n; ++i)
+      samples[static_cast<size_t>(i)].push_back(ms[static_cast<size_t>(i)]);
+  }
+  struct Row {
+    double ms;
+    int index;
+    std::string kernel, nodes, group;
+  };
+  std::vector<Row> rows;
+  std::map<std::string, std::pair<double, int>> byGroup;
+  double total = 0;
+  for (int i = 0; i < n; ++i) {
+    auto &v = samples[static_cast<size_t>(i)];
+    std::sort(v.begin(), v.end());
+    const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
+    Row row{v[v.size() / 2], i, layerKernel(*l), "", ""};
+    if (l->onnx_nodes())
+      for (const auto *s : *l->onnx_nodes())
+        row.nodes += (row.nodes.empty() ? "" : " ") + s->str();
+    // Group generated kernels by op ("generated:k12_Relu" -> "generated:Relu").
+    row.group = row.kernel;
+    if (size_t u = row.group.find('_'); row.group.rfind("generated:k", 0) == 0 && u != std::string::npos)
+      row.group = "generated:" + row.group.substr(u + 1);
+    total += row.ms;
+    byGroup[row.group].first += row.ms;
+    byGroup[row.group].second += 1;
+    out.push_back({{"index", i}, {"kernel", row.kernel}, {"onnx_nodes", row.nodes}, {"median_ms", row.ms}});
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> groups(byGroup.begin(), byGroup.end());
+  std::sort(groups.begin(), groups.end(), [](const auto &a, const auto &b) { return a.second.first > b.second.first; });
+  os << "=== Profile (median of " << runs << " runs, " << n << " layers, " << total << " ms in layers) ===\n";
+  os << "Time by kernel kind:\n";
+  for (const auto &[g, t] : groups)
+    os << "  " << t.first << " ms  " << 100.0 * t.first / std::max(total, 1e-9) << "%  " << t.second << "x  " << g << "\n";
+  std::sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) { return a.ms > b.ms; });
+  os << "Slowest layers:\n";
+  for (size_t i = 0; i < std::min<size_t>(rows.size(), 15); ++i)
+    os << "  " << rows[i].ms << " ms  #" << rows[i].index << " " << rows[i].kernel << "  " << rows[i].nodes << "\n";
+  return Status::ok();
+}
+
 } // namespace
 
 Expected<RunReport> runEngine(const RunOptions &options) {
@@ -274,6 +333,9 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     line("GPU Compute Time", C);
     line("H2D Latency", H);
     line("D2H Latency", D);
+    nlohmann::json profileJson;
+    if (options.profile)
+      INFC_RETURN_IF_ERROR(profileLayers(options, h.engine, h.contexts[0], h.streams[0], os, profileJson));
     report.text = os.str();
     nlohmann::json j;
     auto sj = [](const Stats &s) {
@@ -291,6 +353,8 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     j["gpu_compute"] = sj(C);
     j["h2d"] = sj(H);
     j["d2h"] = sj(D);
+    if (options.profile)
+      j["layers"] = profileJson;
     report.json = j.dump(2) + "\n";
   }
   if (!options.outputDir.empty()) {

@@ -18,6 +18,7 @@ struct RunOptions {
   int warmup = 10;
   int streams = 1;
   bool reference = false; ///< run the engine's graph on the CPU reference interpreter instead
+  bool profile = false;   ///< per-layer GPU times (events around every layer; trtexec --dumpProfile)
 };
 
 struct RunReport {

@@ -161,4 +161,18 @@ infc_status infc_context_enqueue(infc_context *c, void *stream) {
   return ok();
 }
 
+int infc_engine_num_layers(const infc_engine *engine) {
+  return engine ? static_cast<int>(engine->impl->engine().layers()->size()) : 0;
+}
+
+infc_status infc_context_profile(infc_context *c, void *stream, float *layer_ms, int n) {
+  if (!c || !layer_ms || n != infc_engine_num_layers(c->engine))
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_profile: null argument or wrong layer count");
+  std::vector<float> ms;
+  if (std::string e = c->impl->profile(static_cast<CUstream>(stream), ms); !e.empty())
+    return fail(INFC_ERROR_CUDA, e);
+  std::copy(ms.begin(), ms.end(), layer_ms);
+  return ok();
+}
+
 } // extern "C"

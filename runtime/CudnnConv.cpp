@@ -3,6 +3,7 @@
 #include "runtime/RuntimeImpl.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -83,11 +84,15 @@ struct Builder {
   }
 
   cudnnBackendDescriptor_t pointwise(cudnnPointwiseMode_t mode, cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t b,
-                                     cudnnBackendDescriptor_t y) {
+                                     cudnnBackendDescriptor_t y, const double *clip = nullptr) {
     cudnnBackendDescriptor_t pw = make(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
     cudnnDataType_t prec = CUDNN_DATA_FLOAT;
     set(pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
     set(pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec);
+    if (clip) { // ReLU with lower and upper clip: Clip(x, lo, hi), e.g. ReLU6
+      set(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, CUDNN_TYPE_DOUBLE, 1, &clip[0]);
+      set(pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP, CUDNN_TYPE_DOUBLE, 1, &clip[1]);
+    }
     finalize(pw, "pointwise descriptor");
     cudnnBackendDescriptor_t op = make(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR);
     set(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &pw);
@@ -100,7 +105,21 @@ struct Builder {
   }
 };
 
-bool activationMode(const std::string &act, cudnnPointwiseMode_t &mode) {
+/// "relu", "sigmoid", "tanh", "gelu", or "clip:LO:HI" (ReLU clipped to [LO, HI]; sets `clip`).
+bool activationMode(const std::string &act, cudnnPointwiseMode_t &mode, double clip[2], bool &hasClip) {
+  hasClip = false;
+  if (act.rfind("clip:", 0) == 0) {
+    char *end = nullptr;
+    clip[0] = std::strtod(act.c_str() + 5, &end);
+    if (!end || *end != ':')
+      return false;
+    clip[1] = std::strtod(end + 1, &end);
+    if (!end || *end != '\0' || !(clip[0] <= clip[1]))
+      return false;
+    hasClip = true;
+    mode = CUDNN_POINTWISE_RELU_FWD;
+    return true;
+  }
   if (act == "relu") mode = CUDNN_POINTWISE_RELU_FWD;
   else if (act == "sigmoid") mode = CUDNN_POINTWISE_SIGMOID_FWD;
   else if (act == "tanh") mode = CUDNN_POINTWISE_TANH_FWD;
@@ -186,8 +205,10 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     std::vector<int64_t> biasDims(spec.yDims.size(), 1);
     biasDims[1] = spec.yDims[1];
     cudnnPointwiseMode_t actMode{};
+    double clip[2] = {0, 0};
+    bool hasClip = false;
     bool hasAct = !spec.activation.empty();
-    if (hasAct && !activationMode(spec.activation, actMode))
+    if (hasAct && !activationMode(spec.activation, actMode, clip, hasClip))
       return "cuDNN convolution: unsupported activation '" + spec.activation + "'";
     int remaining = (spec.hasResidual ? 1 : 0) + (spec.hasBias ? 1 : 0) + (hasAct ? 1 : 0);
     auto nextOut = [&]() {
@@ -209,7 +230,7 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     }
     if (hasAct) {
       cudnnBackendDescriptor_t out = nextOut();
-      ops.push_back(b.pointwise(actMode, cur, nullptr, out));
+      ops.push_back(b.pointwise(actMode, cur, nullptr, out, hasClip ? clip : nullptr));
     }
   }
 

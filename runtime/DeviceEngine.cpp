@@ -165,6 +165,34 @@ std::string ExecutionContext::enqueue(CUstream stream) {
   return "";
 }
 
+std::string ExecutionContext::profile(CUstream stream, std::vector<float> &layerMs) {
+  std::vector<CUevent> events(layers_.size() + 1, nullptr);
+  std::string err;
+  for (CUevent &ev : events)
+    if (err.empty())
+      err = cuCheck(drv().cuEventCreate(&ev, CU_EVENT_DEFAULT), "cuEventCreate");
+  const fb::Engine &e = engine_->engine();
+  if (err.empty())
+    err = cuCheck(drv().cuEventRecord(events[0], stream), "cuEventRecord");
+  for (size_t i = 0; i < layers_.size() && err.empty(); ++i) {
+    if (std::string le = layers_[i]->enqueue(addr_, stream, workspace_); !le.empty()) {
+      const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
+      err = "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + le;
+      break;
+    }
+    err = cuCheck(drv().cuEventRecord(events[i + 1], stream), "cuEventRecord");
+  }
+  if (err.empty())
+    err = cuCheck(drv().cuStreamSynchronize(stream), "running the engine");
+  layerMs.assign(layers_.size(), 0.0f);
+  for (size_t i = 0; i < layers_.size() && err.empty(); ++i)
+    drv().cuEventElapsedTime(&layerMs[i], events[i], events[i + 1]);
+  for (CUevent ev : events)
+    if (ev)
+      drv().cuEventDestroy(ev);
+  return err;
+}
+
 // ---------------------------------------------------------------- generated kernels
 
 namespace {

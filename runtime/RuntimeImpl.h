@@ -74,6 +74,8 @@ public:
   void bind(int tensor, CUdeviceptr ptr) { addr_[static_cast<size_t>(tensor)] = ptr; }
   CUdeviceptr address(int tensor) const { return addr_[static_cast<size_t>(tensor)]; }
   std::string enqueue(CUstream stream);
+  /// One synchronous run with an event pair around every layer; per-layer GPU milliseconds.
+  std::string profile(CUstream stream, std::vector<float> &layerMs);
 
 private:
   const DeviceEngine *engine_ = nullptr;

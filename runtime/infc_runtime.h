@@ -55,6 +55,11 @@ infc_status infc_context_tensor_address(infc_context *context, const char *name,
 /** Enqueues the whole network on `stream` (a CUstream / cudaStream_t; NULL = default stream). */
 infc_status infc_context_enqueue(infc_context *context, void *stream);
 
+/** Runs the network once on `stream` with an event around every layer, waits, and writes each
+ *  layer's GPU time in milliseconds to layer_ms[0..n) (n = infc_engine_num_layers). */
+infc_status infc_context_profile(infc_context *context, void *stream, float *layer_ms, int n);
+int infc_engine_num_layers(const infc_engine *engine);
+
 #ifdef __cplusplus
 }
 #endif

@@ -144,17 +144,20 @@ def bench(a):
         export_onnx(model, args, names, onnx_path, dynamic_batch=True)
         entry = {"weights": weights, "flops_per_sample": count_flops(name), "batches": {}}
         for batch in BATCHES[name]:
+            if a.batches == "large" and batch == 1 or a.batches == "1" and batch != 1:
+                continue
             iters = 100 if batch == 1 else 30
             res = {}
             for prec in ("fp32", "fp16"):
                 res[f"infc-{prec}"] = infc_engine(a.infc, onnx_path, names, name, batch, prec, work, iters)
-            for mode in ("eager-fp32", "eager-fp16") + (("compile-fp16",) if a.compile else ()):
+            compile_here = a.compile and (a.compile_batches == "all" or (a.compile_batches == "large") == (batch > 1))
+            for mode in ("eager-fp32", "eager-fp16") + (("compile-fp16",) if compile_here else ()):
                 res[mode] = run_peer_subprocess(name, batch, mode, iters, a.compile_timeout if "compile" in mode else 600)
             entry["batches"][str(batch)] = res
             print(name, batch, json.dumps(res), flush=True)
         out["models"][name] = entry
     os.makedirs(a.out, exist_ok=True)
-    path = os.path.join(a.out, f"bench-{a.models.replace(',', '_')}.json")
+    path = os.path.join(a.out, f"bench-{a.models.replace(',', '_')}{'' if a.batches == 'all' else '-' + a.batches}.json")
     json.dump(out, open(path, "w"), indent=1)
     print("wrote", path)
 
@@ -213,6 +216,9 @@ def main():
     ap.add_argument("--models", default="resnet50,mobilenet_v2,bert")
     ap.add_argument("--compile", action="store_true", help="also time torch.compile(mode='max-autotune') FP16")
     ap.add_argument("--compile-timeout", type=int, default=300)
+    ap.add_argument("--compile-batches", choices=["all", "1", "large"], default="all",
+                    help="which batch sizes get a torch.compile peer (it takes minutes per model and batch)")
+    ap.add_argument("--batches", choices=["all", "1", "large"], default="all")
     ap.add_argument("--render", nargs="+", help="render these bench JSON files as markdown")
     ap.add_argument("--peer", help=argparse.SUPPRESS)  # internal: NAME:BATCH:MODE:ITERS in a subprocess
     a = ap.parse_args()

@@ -3,6 +3,7 @@
 
 #include "ir/ops/ConvGeometry.h"
 
+#include <cstdio>
 #include <sstream>
 
 namespace infc::codegen {
@@ -31,13 +32,6 @@ Status resolvePads(const Operation &op, const std::vector<int64_t> &in, const st
     }
   }
   return Status::ok();
-}
-
-/// The op reading `v`, when it is the only reader and `v` is not a graph output.
-const Operation *soleUser(const Value *v) {
-  if (v->isGraphOutput() || v->users().size() != 1)
-    return nullptr;
-  return v->users()[0];
 }
 
 /// Epilogue fusion: y = act(conv(x, w) [+ z] + b), with z the other operand of a following
@@ -70,6 +64,16 @@ void fuseEpilogue(const Operation &op, LoweringContext &ctx, ConvLayer &c, Locat
         cur = user->result();
         break;
       }
+    // Clip with constant bounds (ReLU6 in MobileNets) is cuDNN's ReLU with lower/upper clips.
+    const Tensor *lo = user->is(OpKind::OnnxClip) && user->hasOperand(1) ? getConstantValue(user->operand(1)) : nullptr;
+    const Tensor *hi = user->is(OpKind::OnnxClip) && user->hasOperand(2) ? getConstantValue(user->operand(2)) : nullptr;
+    if (lo && hi && lo->numElements() == 1 && hi->numElements() == 1 && lo->getDouble(0) <= hi->getDouble(0)) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "clip:%.17g:%.17g", lo->getDouble(0), hi->getDouble(0));
+      f.activation = buf;
+      absorbed.push_back(user);
+      cur = user->result();
+    }
   }
   if (absorbed.empty())
     return;

@@ -60,9 +60,15 @@ void emitIndexMap(const Operation &op, LoweringContext &ctx, const std::vector<c
   ctx.addKernel(op, std::move(k), ins, {out});
 }
 
-/// Same bytes, new shape: a flat copy (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout).
+/// Same bytes, new shape (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout): an alias of
+/// the input's bytes, or a flat copy where the user may bind either side (graph inputs/outputs).
 Status lowerCopy(const Operation &op, LoweringContext &ctx) {
-  const Value *out = op.result(0);
+  const Value *out = op.result(0), *in = op.operand(0);
+  const Value *root = ctx.aliasRoot(in);
+  if (!out->isGraphOutput() && !root->isGraphOutput() && root->definingOp() && !getConstantValue(root) && out->type().elem() == in->type().elem()) {
+    ctx.addAlias(out, in);
+    return Status::ok();
+  }
   int64_t n = *out->type().numElements();
   emitIndexMap(op, ctx, {op.operand(0)}, out, {n}, [](const std::vector<std::string> &i) { return i[0]; });
   return Status::ok();

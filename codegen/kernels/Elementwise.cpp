@@ -4,6 +4,8 @@
 #include "codegen/kernels/Families.h"
 #include "codegen/kernels/KernelWriter.h"
 
+#include <algorithm>
+
 namespace infc::codegen {
 
 namespace {
@@ -186,7 +188,138 @@ bool isComparisonOrLogic(OpKind k) {
   }
 }
 
+/// Emits the per-element offsets of each input broadcast to `out` ("o<i>", or "i" when the input
+/// has the output's shape) and returns the index expression of each input.
+std::vector<std::string> emitOffsets(std::ostringstream &src, const std::vector<const Value *> &ins,
+                                     const std::vector<int64_t> &out) {
+  std::vector<std::vector<int64_t>> strides;
+  bool needIndex = false;
+  for (const Value *v : ins) {
+    strides.push_back(bcastStrides(v->type().staticShape(), out));
+    needIndex = needIndex || v->type().staticShape() != out;
+  }
+  std::vector<std::string> index(ins.size(), "i");
+  if (!needIndex)
+    return index;
+  src << "    long long r = i;\n";
+  for (size_t i = 0; i < ins.size(); ++i) {
+    src << "    long long o" << i << " = 0;\n";
+    index[i] = "o" + std::to_string(i);
+  }
+  for (size_t d = out.size(); d-- > 0;) {
+    src << "    { long long c = r % " << out[d] << "LL; r /= " << out[d] << "LL;";
+    for (size_t i = 0; i < ins.size(); ++i)
+      if (strides[i][d])
+        src << " o" << i << " += c * " << strides[i][d] << "LL;";
+    src << " (void)c; }\n";
+  }
+  return index;
+}
+
+bool isGpuFloat(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+
+/// An elementwise op that computes in its (floating) result type from operands of that type: the
+/// ops a pointwise fusion may chain.
+bool chainable(const Operation &op) {
+  if (findLowering(op.kind()) != findLowering(OpKind::OnnxAdd) || isComparisonOrLogic(op.kind()) ||
+      op.is(OpKind::OnnxWhere) || op.is(OpKind::OnnxBitShift) || op.is(OpKind::OnnxNot) || op.numResults() != 1)
+    return false;
+  DType t = op.result()->type().elem();
+  if (!isGpuFloat(t))
+    return false;
+  for (const Value *v : op.operands())
+    if (v && v->type().elem() != t)
+      return false;
+  return true;
+}
+
+/// Pointwise fusion: `op` and the chain of elementwise ops that consume its result one after the
+/// other (same shape and type; their other operands computed before `op`, broadcast allowed)
+/// become one kernel, so the intermediate tensors never reach memory. Returns the chain (>= 2
+/// ops) or {} when there is nothing to fuse.
+std::vector<const Operation *> pointwiseChain(const Operation &op, LoweringContext &ctx) {
+  if (!chainable(op))
+    return {};
+  std::vector<const Operation *> chain = {&op};
+  const Value *cur = op.result();
+  while (const Operation *u = soleUser(cur)) {
+    if (!chainable(*u) || u->result()->type() != cur->type())
+      break;
+    bool ready = true;
+    for (const Value *v : u->operands())
+      if (v && v != cur && !ctx.definedBefore(v, op))
+        ready = false;
+    if (!ready)
+      break;
+    chain.push_back(u);
+    cur = u->result();
+  }
+  return chain.size() > 1 ? chain : std::vector<const Operation *>{};
+}
+
+Status lowerPointwiseChain(const Operation &op, const std::vector<const Operation *> &chain, LoweringContext &ctx) {
+  const Value *outV = chain.back()->result();
+  std::vector<int64_t> out = outV->type().staticShape();
+  int64_t n = *outV->type().numElements();
+  DType t = outV->type().elem();
+  std::string T = computeType(t);
+  // External inputs: every operand that is not a value produced inside the chain.
+  std::vector<const Value *> ins;
+  auto external = [&](const Value *v) {
+    for (const Operation *c : chain)
+      if (c->result() == v)
+        return false;
+    return true;
+  };
+  for (const Operation *c : chain)
+    for (const Value *v : c->operands())
+      if (v && external(v) && std::find(ins.begin(), ins.end(), v) == ins.end())
+        ins.push_back(v);
+  KernelLayer k;
+  k.function = ctx.kernelName(op, "fused");
+  std::ostringstream src;
+  beginKernel(src, k, ins, {outV});
+  src << "  typedef " << T << " T;\n";
+  src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
+  std::vector<std::string> index = emitOffsets(src, ins, out);
+  for (size_t i = 0; i < ins.size(); ++i)
+    src << "    const T e" << i << " = (T)" << loadAs(ins[i]->type().elem(), "in" + std::to_string(i) + "[" + index[i] + "]")
+        << ";\n";
+  std::vector<const Location *> parts;
+  for (size_t c = 0; c < chain.size(); ++c) {
+    const Operation &o = *chain[c];
+    ExprContext ec{o, T, false, true};
+    std::vector<const Value *> operands;
+    for (const Value *v : o.operands())
+      if (v)
+        operands.push_back(v);
+    INFC_ASSIGN_OR_RETURN(std::string expr, scalarExpr(ec, operands.size()));
+    src << "    T r" << c << ";\n    {\n";
+    for (size_t j = 0; j < operands.size(); ++j) {
+      std::string from;
+      for (size_t p = 0; p < c; ++p)
+        if (chain[p]->result() == operands[j])
+          from = "r" + std::to_string(p);
+      if (from.empty())
+        from = "e" + std::to_string(std::find(ins.begin(), ins.end(), operands[j]) - ins.begin());
+      src << "      const T v" << j << " = " << from << ";\n";
+    }
+    src << "      r" << c << " = " << expr << ";\n    }\n";
+    parts.push_back(&o.loc());
+    if (c > 0)
+      ctx.absorb(&o);
+  }
+  src << "    out0[i] = " << storeAs(t, "r" + std::to_string(chain.size() - 1)) << ";\n  }\n}\n";
+  k.source = src.str();
+  launch1D(k, n);
+  ctx.addKernel(op, std::move(k), ins, {outV});
+  ctx.layers().back().loc = Location::fused(parts);
+  return Status::ok();
+}
+
 Status lowerElementwise(const Operation &op, LoweringContext &ctx) {
+  if (std::vector<const Operation *> chain = pointwiseChain(op, ctx); !chain.empty())
+    return lowerPointwiseChain(op, chain, ctx);
   const Value *outV = op.result();
   std::vector<int64_t> out = outV->type().staticShape();
   int64_t n = *outV->type().numElements();
@@ -211,27 +344,10 @@ Status lowerElementwise(const Operation &op, LoweringContext &ctx) {
   beginKernel(src, k, ins, {outV});
   src << "  typedef " << T << " T;\n";
   src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
-  std::vector<std::vector<int64_t>> strides;
-  bool needIndex = false;
-  for (const Value *v : ins) {
-    strides.push_back(bcastStrides(v->type().staticShape(), out));
-    needIndex = needIndex || v->type().staticShape() != out;
-  }
-  if (needIndex) {
-    src << "    long long r = i;\n";
-    for (size_t i = 0; i < ins.size(); ++i)
-      src << "    long long o" << i << " = 0;\n";
-    for (size_t d = out.size(); d-- > 0;) {
-      src << "    { long long c = r % " << out[d] << "LL; r /= " << out[d] << "LL;";
-      for (size_t i = 0; i < ins.size(); ++i)
-        if (strides[i][d])
-          src << " o" << i << " += c * " << strides[i][d] << "LL;";
-      src << " (void)c; }\n";
-    }
-  }
+  std::vector<std::string> index = emitOffsets(src, ins, out);
   for (size_t i = 0; i < ins.size(); ++i) {
     DType t = ins[i]->type().elem();
-    std::string load = loadAs(t, "in" + std::to_string(i) + "[" + (needIndex ? "o" + std::to_string(i) : "i") + "]");
+    std::string load = loadAs(t, "in" + std::to_string(i) + "[" + index[i] + "]");
     bool keepBool = t == DType::Bool && (op.is(OpKind::OnnxWhere) ? i == 0 : T == "bool");
     if (keepBool || (op.is(OpKind::OnnxWhere) && i == 0))
       src << "    const bool v" << i << " = " << load << ";\n";

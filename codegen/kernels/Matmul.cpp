@@ -1,4 +1,4 @@
-// MatMul and Gemm through cuBLASLt (one strided-batched call; bias through the epilogue).
+// MatMul and Gemm through cuBLASLt (one strided-batched call; bias, and MatMul+Add(+Relu), through the epilogue).
 #include "codegen/kernels/Families.h"
 
 #include "ir/ops/ShapeUtil.h"
@@ -14,6 +14,33 @@ int64_t product(const std::vector<int64_t> &v, size_t from, size_t to) {
   for (size_t i = from; i < to; ++i)
     p *= v[i];
   return p;
+}
+
+/// MatMul -> Add(constant bias over the last dim) [-> Relu] becomes one cuBLASLt call with a
+/// bias (or ReLU+bias) epilogue: the exported form of torch.nn.Linear.
+void fuseBiasEpilogue(const Operation &op, LoweringContext &ctx, MatmulLayer &m, Layer &l) {
+  if (m.batch != 1 || m.n == 1)
+    return;
+  const Operation *add = soleUser(m.d);
+  if (!add || !add->is(OpKind::OnnxAdd) || add->result()->type() != m.d->type())
+    return;
+  const Value *bias = add->operand(0) == m.d ? add->operand(1) : add->operand(0);
+  if (bias == m.d || !getConstantValue(bias) || bias->type().elem() != m.d->type().elem() ||
+      *bias->type().numElements() != m.n || bias->type().staticShape().back() != m.n)
+    return;
+  std::vector<const Location *> parts = {&op.loc(), &add->loc()};
+  m.bias = bias;
+  m.epilogue = "bias";
+  m.d = add->result();
+  ctx.absorb(add);
+  if (const Operation *relu = soleUser(m.d); relu && relu->is(OpKind::OnnxRelu)) {
+    m.epilogue = "relu_bias";
+    m.d = relu->result();
+    ctx.absorb(relu);
+    parts.push_back(&relu->loc());
+  }
+  l.inputs.push_back(bias);
+  l.loc = Location::fused(parts);
 }
 
 Status lowerMatMul(const Operation &op, LoweringContext &ctx) {
@@ -55,11 +82,12 @@ Status lowerMatMul(const Operation &op, LoweringContext &ctx) {
   m.ldb = N;
   m.ldc = N;
   Layer l;
+  l.loc = op.loc();
+  l.inputs = {a, b};
+  fuseBiasEpilogue(op, ctx, m, l);
   l.name = ctx.kernelName(op, "cublaslt");
   l.impl = m;
-  l.inputs = {a, b};
-  l.outputs = {d};
-  l.loc = op.loc();
+  l.outputs = {m.d};
   l.tactic = "cuBLASLt heuristic";
   l.precision = std::string(dtypeName(t));
   ctx.addLayer(std::move(l));

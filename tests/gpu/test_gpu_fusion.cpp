@@ -108,3 +108,83 @@ TEST_CASE("conv + residual add + relu fuse into one cuDNN layer and match the re
     WARN((fp16 ? "fp16" : "fp32") << ": conv epilogue " << (fused ? "fused" : "not fused (no cuDNN engine)"));
   }
 }
+
+namespace {
+
+Value *scalarConst(Graph &g, float v, const std::string &name) {
+  AttrMap a;
+  a.set("value", Tensor::fromF32({v}, {}));
+  return g.body().create(OpKind::OnnxConstant, {}, {TensorType::fromStatic(DType::F32, {})}, a, {}, nullptr, {name})->result();
+}
+
+Value *shapeConst(Graph &g, std::vector<int64_t> shape, const std::string &name) {
+  AttrMap a;
+  Tensor t(DType::I64, {static_cast<int64_t>(shape.size())});
+  for (size_t i = 0; i < shape.size(); ++i)
+    t.mutableData<int64_t>()[i] = shape[i];
+  a.set("value", t);
+  return g.body().create(OpKind::OnnxConstant, {}, {TensorType::fromStatic(DType::I64, {static_cast<int64_t>(shape.size())})}, a,
+                         {}, nullptr, {name})->result();
+}
+
+} // namespace
+
+TEST_CASE("MatMul+bias+Relu epilogue, Reshape alias and a pointwise chain match the reference", "[gpu]") {
+  if (!gputest::haveGpu()) {
+    WARN("no GPU: skipped");
+    return;
+  }
+  for (bool fp16 : {false, true}) {
+    INFO((fp16 ? "fp16" : "fp32"));
+    // y = sigmoid(reshape(relu(x @ W + b)) * 0.5 + 1) - x2: 1 cuBLASLt layer (bias+relu epilogue),
+    // no layer for the Reshape, 1 generated kernel for Mul -> Add -> Sigmoid -> Sub.
+    Module m;
+    Graph &g = m.addGraph("main");
+    Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {4, 64}));
+    Value *x2 = g.body().addArgument("x2", TensorType::fromStatic(DType::F32, {4, 4, 8}));
+    Value *mm = add(g, OpKind::OnnxMatMul, {x, weight(g, {64, 32}, 11, "W")}, {}, "mm");
+    Value *biased = add(g, OpKind::OnnxAdd, {mm, weight(g, {32}, 12, "b")}, {}, "bias");
+    Value *r = add(g, OpKind::OnnxRelu, {biased}, {}, "relu");
+    Value *rs = add(g, OpKind::OnnxReshape, {r, shapeConst(g, {4, 4, 8}, "shape")}, {}, "reshape");
+    Value *mul = add(g, OpKind::OnnxMul, {rs, scalarConst(g, 0.5f, "half")}, {}, "mul");
+    Value *plus = add(g, OpKind::OnnxAdd, {mul, scalarConst(g, 1.0f, "one")}, {}, "plus");
+    Value *sig = add(g, OpKind::OnnxSigmoid, {plus}, {}, "sigmoid");
+    g.addOutput("y", add(g, OpKind::OnnxSub, {sig, x2}, {}, "sub"));
+    if (fp16)
+      REQUIRE(runPassPipeline(m, "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce").isOk());
+    std::vector<Tensor> inputs = {randomTensor({4, 64}, 21), randomTensor({4, 4, 8}, 22)};
+    Expected<std::vector<Tensor>> want = interpret(*m.mainGraph(), inputs);
+    REQUIRE(want.isOk());
+    Expected<std::vector<Tensor>> got = runModuleOnGpu(m, inputs, fp16);
+    REQUIRE(got.isOk());
+    CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], fp16 ? 1e-2 : 1e-4, fp16 ? 1e-2 : 1e-5) <= 1.0);
+    auto layers = layersOf(m, fp16);
+    // FP16 adds the input/output casts at the boundaries (they may fuse into the chain).
+    if (!fp16)
+      CHECK(layers.size() == 2);
+    else
+      CHECK(layers.size() <= 5);
+  }
+}
+
+TEST_CASE("Conv + Clip(0, 6) fuses as a clipped ReLU and matches the reference", "[gpu]") {
+  if (!gputest::haveGpu()) {
+    WARN("no GPU: skipped");
+    return;
+  }
+  Module m;
+  Graph &g = m.addGraph("main");
+  Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 8, 10, 10}));
+  Value *c = add(g, OpKind::OnnxConv, {x, weight(g, {8, 8, 3, 3}, 31, "w"), weight(g, {8}, 32, "b")}, convAttrs(), "conv");
+  Value *lo = scalarConst(g, 0.0f, "lo"), *hi = scalarConst(g, 0.25f, "hi");
+  g.addOutput("y", add(g, OpKind::OnnxClip, {c, lo, hi}, {}, "relu6"));
+  std::vector<Tensor> inputs = {randomTensor({2, 8, 10, 10}, 33)};
+  Expected<std::vector<Tensor>> want = interpret(*m.mainGraph(), inputs);
+  REQUIRE(want.isOk());
+  Expected<std::vector<Tensor>> got = runModuleOnGpu(m, inputs, false);
+  REQUIRE(got.isOk());
+  CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 1e-4, 1e-5) <= 1.0);
+  auto layers = layersOf(m, false);
+  WARN("conv + clip: " << (layers.size() == 1 ? "fused" : "not fused (no cuDNN engine)"));
+  CHECK(layers.size() <= 2);
+}
