@@ -155,6 +155,7 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   t.engineId = p.engineId();
   t.knobs = p.knobs();
   t.workspaceBytes = p.workspaceBytes();
+  t.ms = static_cast<double>(bestMs);
   char buf[160];
   std::snprintf(buf, sizeof buf, "cuDNN engine %lld: %.4f ms, fastest of %zu timed", static_cast<long long>(t.engineId),
                 static_cast<double>(bestMs), timed);

@@ -53,9 +53,22 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
 
 void useAutotuner(EngineBuildOptions &options, Autotuner *tuner) {
   options.autotuner = tuner;
-  options.lowering.convSupported = [tuner](const ConvLayer &layer) {
-    Expected<rt::ConvSpec> spec = convSpecOf(layer);
-    return spec.isOk() && tuner->tuneConv(*spec).isOk();
+  options.lowering.acceptConvFusion = [tuner](const ConvLayer &fused, const ConvLayer &base, size_t absorbedOps) {
+    Expected<rt::ConvSpec> fs = convSpecOf(fused), bs = convSpecOf(base);
+    if (!fs.isOk() || !bs.isOk())
+      return false;
+    Expected<ConvTactic> ft = tuner->tuneConv(*fs);
+    if (!ft.isOk())
+      return false;
+    Expected<ConvTactic> bt = tuner->tuneConv(*bs);
+    if (!bt.isOk())
+      return true;
+    // Unfused, each absorbed op is a kernel that reads and writes y (a residual add also reads
+    // z): estimate it at 2 TB/s plus 3 us of launch and tail.
+    double bytes = static_cast<double>(*base.y->type().numElements() * static_cast<int64_t>(dtypeSize(base.y->type().elem())));
+    double perOp = 2.0 * bytes / 2.0e12 * 1e3 + 0.003;
+    double separate = bt->ms + static_cast<double>(absorbedOps) * perOp + (fused.z ? bytes / 2.0e12 * 1e3 : 0.0);
+    return ft->ms <= separate;
   };
 }
 

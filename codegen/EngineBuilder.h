@@ -33,8 +33,8 @@ struct EngineBuildResult {
 /// The cuDNN description of a convolution layer (1-D convolutions become 2-D).
 Expected<rt::ConvSpec> convSpecOf(const ConvLayer &layer);
 
-/// Builds with timed tactics from `tuner` and lets convolutions fuse what cuDNN can run fused on
-/// this GPU (the tuner's check also caches the fused tactic).
+/// Builds with timed tactics from `tuner`, and lets convolutions fuse their epilogues where the
+/// timed fused graph beats the timed unfused convolution plus separate kernels.
 void useAutotuner(EngineBuildOptions &options, class Autotuner *tuner);
 
 /// `modelPath` prefixes error messages.

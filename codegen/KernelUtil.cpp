@@ -19,8 +19,8 @@ void LoweringContext::setOrder(const Graph &graph) {
 
 bool LoweringContext::definedBefore(const Value *v, const Operation &op) const {
   const Operation *def = v->definingOp();
-  if (!def)
-    return true; // a graph input
+  if (!def || getConstantValue(v))
+    return true; // a graph input or a constant (weights and inline constants exist before any layer)
   auto a = order_.find(def), b = order_.find(&op);
   return a != order_.end() && b != order_.end() && a->second < b->second;
 }

@@ -69,9 +69,11 @@ struct Layer {
 struct LoweringOptions {
   int smMajor = 9, smMinor = 0;
   bool fp16 = false;
-  /// Whether cuDNN runs this (fused) convolution on the target GPU. Set when the GPU is present;
-  /// without it, convolutions fuse their bias only (which every cuDNN engine list supports).
-  std::function<bool(const ConvLayer &)> convSupported;
+  /// Whether to run `fused` (a convolution with `absorbedOps` epilogue ops) instead of `base` (the
+  /// same convolution with its bias only, the other ops left as separate kernels): cuDNN must run
+  /// the fused graph on the target GPU, and faster than base plus the separate kernels. Set when
+  /// the GPU is present (timed); without it, convolutions fuse their bias only.
+  std::function<bool(const ConvLayer &fused, const ConvLayer &base, size_t absorbedOps)> acceptConvFusion;
 };
 
 /// Collects layers while lowering one graph.

@@ -35,10 +35,10 @@ Status resolvePads(const Operation &op, const std::vector<int64_t> &in, const st
 }
 
 /// Epilogue fusion: y = act(conv(x, w) [+ z] + b), with z the other operand of a following
-/// same-shape Add and act a following Relu/Sigmoid/Tanh, in one cuDNN graph. Only when the target
-/// GPU is present to confirm cuDNN has an engine for the fused graph (LoweringOptions).
+/// same-shape Add and act a following Relu/Sigmoid/Tanh/Clip, in one cuDNN graph. Only when the
+/// target GPU is present to time the fused graph against the unfused one (LoweringOptions).
 void fuseEpilogue(const Operation &op, LoweringContext &ctx, ConvLayer &c, Location &loc) {
-  if (!ctx.options().convSupported)
+  if (!ctx.options().acceptConvFusion)
     return;
   ConvLayer f = c;
   std::vector<const Operation *> absorbed;
@@ -78,8 +78,8 @@ void fuseEpilogue(const Operation &op, LoweringContext &ctx, ConvLayer &c, Locat
   if (absorbed.empty())
     return;
   f.y = cur;
-  if (!ctx.options().convSupported(f))
-    return; // cuDNN has no engine for the fused graph here: the ops stay separate layers
+  if (!ctx.options().acceptConvFusion(f, c, absorbed.size()))
+    return; // no cuDNN engine for the fused graph here, or slower than separate kernels
   c = f;
   std::vector<const Location *> parts = {&op.loc()};
   for (const Operation *a : absorbed) {

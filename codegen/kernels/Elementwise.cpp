@@ -221,6 +221,8 @@ bool isGpuFloat(DType t) { return t == DType::F32 || t == DType::F16 || t == DTy
 /// An elementwise op that computes in its (floating) result type from operands of that type: the
 /// ops a pointwise fusion may chain.
 bool chainable(const Operation &op) {
+  if (op.is(OpKind::OnnxCast)) // float -> float casts round in the chain (see lowerPointwiseChain)
+    return isGpuFloat(op.operand(0)->type().elem()) && isGpuFloat(op.result()->type().elem());
   if (findLowering(op.kind()) != findLowering(OpKind::OnnxAdd) || isComparisonOrLogic(op.kind()) ||
       op.is(OpKind::OnnxWhere) || op.is(OpKind::OnnxBitShift) || op.is(OpKind::OnnxNot) || op.numResults() != 1)
     return false;
@@ -243,7 +245,7 @@ std::vector<const Operation *> pointwiseChain(const Operation &op, LoweringConte
   std::vector<const Operation *> chain = {&op};
   const Value *cur = op.result();
   while (const Operation *u = soleUser(cur)) {
-    if (!chainable(*u) || u->result()->type() != cur->type())
+    if (!chainable(*u) || u->result()->type().staticShape() != cur->type().staticShape())
       break;
     bool ready = true;
     for (const Value *v : u->operands())
@@ -294,6 +296,8 @@ Status lowerPointwiseChain(const Operation &op, const std::vector<const Operatio
       if (v)
         operands.push_back(v);
     INFC_ASSIGN_OR_RETURN(std::string expr, scalarExpr(ec, operands.size()));
+    if (o.is(OpKind::OnnxCast)) // round to the cast's type as the unfused Cast would store it
+      expr = loadAs(o.result()->type().elem(), storeAs(o.result()->type().elem(), "v0"));
     src << "    T r" << c << ";\n    {\n";
     for (size_t j = 0; j < operands.size(); ++j) {
       std::string from;
