@@ -1,9 +1,11 @@
 #include "gpu_test_util.h"
 
 #include "compiler/Run.h"
+#include "ir/Interpreter.h"
 #include "runtime/CudaDriver.h"
 
 #include <cmath>
+#include <random>
 
 namespace infc::gputest {
 
@@ -35,6 +37,21 @@ double toleranceRatio(const Tensor &got, const Tensor &want, double rtol, double
       worst = std::isnan(r) ? INFINITY : r;
   }
   return worst;
+}
+
+Tensor randomF32(std::vector<int64_t> shape, uint32_t seed) {
+  Tensor t(DType::F32, std::move(shape));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    t.mutableData<float>()[i] = d(rng);
+  return t;
+}
+
+Expected<double> referenceRatio(const Module &module, const std::vector<Tensor> &inputs, bool fp16, double rtol, double atol) {
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> want, interpret(*module.mainGraph(), inputs));
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> got, runModuleOnGpu(module, inputs, fp16));
+  return toleranceRatio(got[0], want[0], rtol, atol);
 }
 
 } // namespace infc::gputest

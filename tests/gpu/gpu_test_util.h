@@ -23,4 +23,18 @@ Expected<std::vector<Tensor>> buildAndRun(const Module &module, const std::vecto
 /// Max |a-b| / (atol + rtol*|b|) over elements (<= 1 means within tolerance); shapes must match.
 double toleranceRatio(const Tensor &got, const Tensor &want, double rtol, double atol);
 
+/// Uniform [-1, 1) float32 tensor from `seed`.
+Tensor randomF32(std::vector<int64_t> shape, uint32_t seed);
+
+/// Runs `module` on the reference interpreter and as an engine on the GPU (FP16 lowering when
+/// `fp16`) and returns toleranceRatio of the first outputs, or the error of either side.
+Expected<double> referenceRatio(const Module &module, const std::vector<Tensor> &inputs, bool fp16, double rtol, double atol);
+
 } // namespace infc::gputest
+
+/// In a Catch2 test: skip (with the "no GPU: skipped" line ctest looks for) without a GPU.
+#define REQUIRE_GPU()                                                                                                  \
+  if (!::infc::gputest::haveGpu()) {                                                                                   \
+    WARN("no GPU: skipped");                                                                                           \
+    return;                                                                                                            \
+  }

@@ -262,10 +262,7 @@ TEST_CASE("an engine built for another compute capability names both GPUs", "[gp
 }
 
 TEST_CASE("loading an engine for another compute capability fails on this GPU", "[gpu]") {
-  if (!gputest::haveGpu()) {
-    WARN("no GPU: skipped");
-    return;
-  }
+  REQUIRE_GPU();
   // Build for a compute capability this GPU does not have (sm_80, or sm_90 on an sm_80 GPU).
   infc_engine *probe = nullptr;
   std::string native = smallEngine(8, 0);

@@ -16,15 +16,6 @@ using namespace infc;
 
 namespace {
 
-Tensor randomTensor(std::vector<int64_t> shape, uint32_t seed) {
-  Tensor t(DType::F32, std::move(shape));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1, 1);
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    t.mutableData<float>()[i] = d(rng);
-  return t;
-}
-
 Value *add(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs = {}, const std::string &name = "") {
   Operation *op = g.body().create(kind, operands, {TensorType::unranked(DType::Undefined)}, attrs, {}, nullptr, {name});
   REQUIRE(inferShapes(*op).isOk());
@@ -33,7 +24,7 @@ Value *add(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs =
 
 Value *weight(Graph &g, std::vector<int64_t> shape, uint32_t seed, const std::string &name) {
   AttrMap a;
-  Tensor t = randomTensor(shape, seed);
+  Tensor t = gputest::randomF32(shape, seed);
   a.set("value", t);
   return g.body().create(OpKind::OnnxConstant, {}, {TensorType::fromStatic(DType::F32, shape)}, a, {}, nullptr, {name})->result();
 }
@@ -70,10 +61,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> layersOf(const Mod
 } // namespace
 
 TEST_CASE("conv + residual add + relu fuse into one cuDNN layer and match the reference", "[gpu]") {
-  if (!gputest::haveGpu()) {
-    WARN("no GPU: skipped");
-    return;
-  }
+  REQUIRE_GPU();
   for (bool fp16 : {false, true}) {
     INFO((fp16 ? "fp16" : "fp32"));
     // r = relu(conv_b(x) + conv_a(x)); conv_a runs first, so conv_b can take conv_a's result as
@@ -87,12 +75,10 @@ TEST_CASE("conv + residual add + relu fuse into one cuDNN layer and match the re
     g.addOutput("y", add(g, OpKind::OnnxRelu, {s}, {}, "relu"));
     if (fp16)
       REQUIRE(runPassPipeline(m, "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce").isOk());
-    std::vector<Tensor> inputs = {randomTensor({2, 16, 12, 12}, 9)};
-    Expected<std::vector<Tensor>> want = interpret(*m.mainGraph(), inputs);
-    REQUIRE(want.isOk());
-    Expected<std::vector<Tensor>> got = runModuleOnGpu(m, inputs, fp16);
-    REQUIRE(got.isOk());
-    CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], fp16 ? 1e-2 : 1e-4, fp16 ? 1e-2 : 1e-4) <= 1.0);
+    std::vector<Tensor> inputs = {gputest::randomF32({2, 16, 12, 12}, 9)};
+    Expected<double> ratio = gputest::referenceRatio(m, inputs, fp16, fp16 ? 1e-2 : 1e-4, fp16 ? 1e-2 : 1e-4);
+    REQUIRE(ratio.isOk());
+    CHECK(*ratio <= 1.0);
 
     auto layers = layersOf(m, fp16);
     // Whether conv_b absorbs add and relu (2 layers instead of 4) depends on cuDNN having a fused
@@ -130,10 +116,7 @@ Value *shapeConst(Graph &g, std::vector<int64_t> shape, const std::string &name)
 } // namespace
 
 TEST_CASE("MatMul+bias+Relu epilogue, Reshape alias and a pointwise chain match the reference", "[gpu]") {
-  if (!gputest::haveGpu()) {
-    WARN("no GPU: skipped");
-    return;
-  }
+  REQUIRE_GPU();
   for (bool fp16 : {false, true}) {
     INFO((fp16 ? "fp16" : "fp32"));
     // y = sigmoid(reshape(relu(x @ W + b)) * 0.5 + 1) - x2: 1 cuBLASLt layer (bias+relu epilogue),
@@ -152,12 +135,10 @@ TEST_CASE("MatMul+bias+Relu epilogue, Reshape alias and a pointwise chain match 
     g.addOutput("y", add(g, OpKind::OnnxSub, {sig, x2}, {}, "sub"));
     if (fp16)
       REQUIRE(runPassPipeline(m, "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce").isOk());
-    std::vector<Tensor> inputs = {randomTensor({4, 64}, 21), randomTensor({4, 4, 8}, 22)};
-    Expected<std::vector<Tensor>> want = interpret(*m.mainGraph(), inputs);
-    REQUIRE(want.isOk());
-    Expected<std::vector<Tensor>> got = runModuleOnGpu(m, inputs, fp16);
-    REQUIRE(got.isOk());
-    CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], fp16 ? 1e-2 : 1e-4, fp16 ? 1e-2 : 1e-5) <= 1.0);
+    std::vector<Tensor> inputs = {gputest::randomF32({4, 64}, 21), gputest::randomF32({4, 4, 8}, 22)};
+    Expected<double> ratio = gputest::referenceRatio(m, inputs, fp16, fp16 ? 1e-2 : 1e-4, fp16 ? 1e-2 : 1e-5);
+    REQUIRE(ratio.isOk());
+    CHECK(*ratio <= 1.0);
     auto layers = layersOf(m, fp16);
     // FP16 adds casts of the two inputs; the output cast joins the chain.
     CHECK(layers.size() == (fp16 ? 4u : 2u));
@@ -165,32 +146,24 @@ TEST_CASE("MatMul+bias+Relu epilogue, Reshape alias and a pointwise chain match 
 }
 
 TEST_CASE("Conv + Clip(0, 6) fuses as a clipped ReLU and matches the reference", "[gpu]") {
-  if (!gputest::haveGpu()) {
-    WARN("no GPU: skipped");
-    return;
-  }
+  REQUIRE_GPU();
   Module m;
   Graph &g = m.addGraph("main");
   Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 8, 10, 10}));
   Value *c = add(g, OpKind::OnnxConv, {x, weight(g, {8, 8, 3, 3}, 31, "w"), weight(g, {8}, 32, "b")}, convAttrs(), "conv");
   Value *lo = scalarConst(g, 0.0f, "lo"), *hi = scalarConst(g, 0.25f, "hi");
   g.addOutput("y", add(g, OpKind::OnnxClip, {c, lo, hi}, {}, "relu6"));
-  std::vector<Tensor> inputs = {randomTensor({2, 8, 10, 10}, 33)};
-  Expected<std::vector<Tensor>> want = interpret(*m.mainGraph(), inputs);
-  REQUIRE(want.isOk());
-  Expected<std::vector<Tensor>> got = runModuleOnGpu(m, inputs, false);
-  REQUIRE(got.isOk());
-  CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 1e-4, 1e-5) <= 1.0);
+  std::vector<Tensor> inputs = {gputest::randomF32({2, 8, 10, 10}, 33)};
+  Expected<double> ratio = gputest::referenceRatio(m, inputs, false, 1e-4, 1e-5);
+  REQUIRE(ratio.isOk());
+  CHECK(*ratio <= 1.0);
   auto layers = layersOf(m, false);
   WARN("conv + clip: " << (layers.size() == 1 ? "fused" : "not fused (no faster cuDNN engine)"));
   CHECK(layers.size() <= 2);
 }
 
 TEST_CASE("a transpose that keeps the innermost axis moves whole rows and matches the reference", "[gpu]") {
-  if (!gputest::haveGpu()) {
-    WARN("no GPU: skipped");
-    return;
-  }
+  REQUIRE_GPU();
   for (bool fp16 : {false, true}) {
     INFO((fp16 ? "fp16" : "fp32"));
     Module m;
@@ -203,12 +176,10 @@ TEST_CASE("a transpose that keeps the innermost axis moves whole rows and matche
     g.addOutput("y", add(g, OpKind::OnnxSigmoid, {t}, {}, "sigmoid"));
     if (fp16)
       REQUIRE(runPassPipeline(m, "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce").isOk());
-    std::vector<Tensor> inputs = {randomTensor({2, 5, 3, 8}, 41)};
-    Expected<std::vector<Tensor>> want = interpret(*m.mainGraph(), inputs);
-    REQUIRE(want.isOk());
-    Expected<std::vector<Tensor>> got = runModuleOnGpu(m, inputs, fp16);
-    REQUIRE(got.isOk());
-    CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 1e-3, 1e-5) <= 1.0);
+    std::vector<Tensor> inputs = {gputest::randomF32({2, 5, 3, 8}, 41)};
+    Expected<double> ratio = gputest::referenceRatio(m, inputs, fp16, 1e-3, 1e-5);
+    REQUIRE(ratio.isOk());
+    CHECK(*ratio <= 1.0);
     // The row-copy kernel was the one used (its name is in the engine's kernel table).
     codegen::EngineBuildOptions opts;
     opts.lowering.fp16 = fp16;

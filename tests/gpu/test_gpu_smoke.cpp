@@ -9,21 +9,6 @@
 using namespace infc;
 using namespace infc::gputest;
 
-#define REQUIRE_GPU()                                                                                                  \
-  if (!haveGpu()) {                                                                                                    \
-    WARN("no GPU: skipped");                                                                                           \
-    return;                                                                                                            \
-  }
-
-static Tensor randomF32(std::vector<int64_t> shape, uint32_t seed) {
-  Tensor t(DType::F32, std::move(shape));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1, 1);
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    t.mutableData<float>()[i] = d(rng);
-  return t;
-}
-
 static Value *constant(Graph &g, const Tensor &t, const std::string &name) {
   AttrMap a;
   a.set("value", t);
