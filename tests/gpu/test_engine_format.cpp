@@ -59,8 +59,11 @@ rt::EngineHeader header(const std::string &bytes) {
 /// the checksums must still catch the damage.
 void reseal(std::string &bytes) {
   rt::EngineHeader h = header(bytes);
-  h.fbCrc = rt::crc32c(bytes.data() + h.fbOffset, h.fbSize);
-  h.weightsCrc = rt::crc32c(bytes.data() + h.weightsOffset, h.weightsSize);
+  // Sections that no longer fit in the file (a forged size) keep their old checksums.
+  if (h.fbOffset <= bytes.size() && h.fbSize <= bytes.size() - h.fbOffset)
+    h.fbCrc = rt::crc32c(bytes.data() + h.fbOffset, h.fbSize);
+  if (h.weightsOffset <= bytes.size() && h.weightsSize <= bytes.size() - h.weightsOffset)
+    h.weightsCrc = rt::crc32c(bytes.data() + h.weightsOffset, h.weightsSize);
   h.headerCrc = 0;
   h.headerCrc = rt::crc32c(&h, sizeof h);
   std::memcpy(bytes.data(), &h, sizeof h);
