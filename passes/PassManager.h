@@ -41,6 +41,6 @@ private:
 };
 
 /// The pipeline `infc build --emit=ir-opt` and the conformance runner use.
-constexpr const char *kDefaultOnnxPipeline = "shape-infer,fixpoint(const-fold,canonicalize,shape-infer),dce";
+constexpr const char *kDefaultOnnxPipeline = "shape-infer,fixpoint(const-fold,canonicalize,fold-batchnorm,shape-infer),dce";
 
 } // namespace infc

@@ -11,7 +11,7 @@ TEST_CASE("pipelines parse, including fixpoint groups", "[passes]") {
   REQUIRE(pm.isOk());
   REQUIRE(pm->items().size() == 3);
   CHECK(pm->items()[1].fixpoint);
-  CHECK(pm->items()[1].group.size() == 3);
+  CHECK(pm->items()[1].group.size() == 4);
   CHECK(PassManager::parse("").isOk());
 }
 
