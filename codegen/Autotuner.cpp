@@ -14,11 +14,8 @@ namespace {
 const rt::CudaDriver &drv() { return rt::cudaDriver(); }
 
 Status cuStatus(CUresult r, const std::string &what) {
-  if (r == CUDA_SUCCESS)
-    return Status::ok();
-  const char *name = nullptr;
-  drv().cuGetErrorName(r, &name);
-  return internalError("autotuning: " + what + ": " + (name ? name : "CUDA error"));
+  std::string e = rt::cuCheck(r, what);
+  return e.empty() ? Status::ok() : internalError("autotuning: " + e);
 }
 
 /// Device buffers freed on scope exit.

@@ -69,7 +69,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     }
   INFC_RETURN_IF_ERROR(runPassPipeline(*module, o.passes.empty() ? kDefaultOnnxPipeline : o.passes).withPrefix(o.modelPath));
   if (o.fp16)
-    INFC_RETURN_IF_ERROR(runPassPipeline(*module, "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce").withPrefix(o.modelPath));
+    INFC_RETURN_IF_ERROR(runPassPipeline(*module, kFp16Pipeline).withPrefix(o.modelPath));
 
   nlohmann::json opts;
   opts["fp16"] = o.fp16;

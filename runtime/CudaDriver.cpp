@@ -41,4 +41,15 @@ const CudaDriver &cudaDriver() {
   return driver;
 }
 
+std::string cuCheck(CUresult r, const std::string &what) {
+  if (r == CUDA_SUCCESS)
+    return "";
+  const char *name = nullptr, *desc = nullptr;
+  if (!cudaDriver().loaded)
+    return what + ": " + cudaDriver().error;
+  cudaDriver().cuGetErrorName(r, &name);
+  cudaDriver().cuGetErrorString(r, &desc);
+  return what + ": " + (name ? name : "CUDA error") + ": " + (desc ? desc : "");
+}
+
 } // namespace infc::rt

@@ -30,4 +30,7 @@ struct CudaDriver {
 /// Loads libcuda.so.1 once (thread-safe).
 const CudaDriver &cudaDriver();
 
+/// "" on success, else "<what>: <CUDA error name>: <description>" (or why there is no driver).
+std::string cuCheck(CUresult r, const std::string &what);
+
 } // namespace infc::rt

@@ -9,17 +9,6 @@ namespace infc::rt {
 
 static const CudaDriver &drv() { return cudaDriver(); }
 
-std::string cuCheck(CUresult r, const std::string &what) {
-  if (r == CUDA_SUCCESS)
-    return "";
-  const char *name = nullptr, *desc = nullptr;
-  if (!drv().loaded)
-    return what + ": " + drv().error;
-  drv().cuGetErrorName(r, &name);
-  drv().cuGetErrorString(r, &desc);
-  return what + ": " + (name ? name : "CUDA error") + ": " + (desc ? desc : "");
-}
-
 std::string queryDevice(DeviceInfo &info) {
   if (!drv().loaded)
     return "no usable GPU: " + drv().error;
@@ -155,13 +144,18 @@ int ExecutionContext::findIO(const std::string &name, bool input) const {
   return -1;
 }
 
+std::string ExecutionContext::enqueueLayer(size_t i, CUstream stream) {
+  std::string err = layers_[i]->enqueue(addr_, stream, workspace_);
+  if (err.empty())
+    return "";
+  const fb::Layer *l = engine_->engine().layers()->Get(static_cast<uint32_t>(i));
+  return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
+}
+
 std::string ExecutionContext::enqueue(CUstream stream) {
-  const fb::Engine &e = engine_->engine();
   for (size_t i = 0; i < layers_.size(); ++i)
-    if (std::string err = layers_[i]->enqueue(addr_, stream, workspace_); !err.empty()) {
-      const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
-      return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
-    }
+    if (std::string err = enqueueLayer(i, stream); !err.empty())
+      return err;
   return "";
 }
 
@@ -171,16 +165,12 @@ std::string ExecutionContext::profile(CUstream stream, std::vector<float> &layer
   for (CUevent &ev : events)
     if (err.empty())
       err = cuCheck(drv().cuEventCreate(&ev, CU_EVENT_DEFAULT), "cuEventCreate");
-  const fb::Engine &e = engine_->engine();
   if (err.empty())
     err = cuCheck(drv().cuEventRecord(events[0], stream), "cuEventRecord");
   for (size_t i = 0; i < layers_.size() && err.empty(); ++i) {
-    if (std::string le = layers_[i]->enqueue(addr_, stream, workspace_); !le.empty()) {
-      const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
-      err = "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + le;
-      break;
-    }
-    err = cuCheck(drv().cuEventRecord(events[i + 1], stream), "cuEventRecord");
+    err = enqueueLayer(i, stream);
+    if (err.empty())
+      err = cuCheck(drv().cuEventRecord(events[i + 1], stream), "cuEventRecord");
   }
   if (err.empty())
     err = cuCheck(drv().cuStreamSynchronize(stream), "running the engine");

@@ -13,9 +13,6 @@
 
 namespace infc::rt {
 
-/// "" on success, else "<what>: <CUDA error name>: <description>".
-std::string cuCheck(CUresult r, const std::string &what);
-
 struct DeviceInfo {
   std::string name;
   int smMajor = 0, smMinor = 0;
@@ -78,6 +75,9 @@ public:
   std::string profile(CUstream stream, std::vector<float> &layerMs);
 
 private:
+  /// Enqueues layer i; errors name the layer.
+  std::string enqueueLayer(size_t i, CUstream stream);
+
   const DeviceEngine *engine_ = nullptr;
   CUdeviceptr arena_ = 0;
   CUdeviceptr workspace_ = 0;

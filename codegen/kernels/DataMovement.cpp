@@ -65,7 +65,7 @@ void emitIndexMap(const Operation &op, LoweringContext &ctx, const std::vector<c
 Status lowerCopy(const Operation &op, LoweringContext &ctx) {
   const Value *out = op.result(0), *in = op.operand(0);
   const Value *root = ctx.aliasRoot(in);
-  if (!out->isGraphOutput() && !root->isGraphOutput() && root->definingOp() && !getConstantValue(root) && out->type().elem() == in->type().elem()) {
+  if (!out->isGraphOutput() && !root->isGraphOutput() && root->definingOp() && !getConstantValue(root)) {
     ctx.addAlias(out, in);
     return Status::ok();
   }
@@ -103,9 +103,7 @@ Status lowerTranspose(const Operation &op, LoweringContext &ctx) {
       src << " + o" << d << " * " << st[static_cast<size_t>(perm[d])] / out.back() << "LL";
     src << ";\n    out0[i] = in0[inRow * " << vpr << "LL + v];\n  }\n}\n";
     k.args = {KernelArg::tensor(op.operand(0)), KernelArg::tensor(op.result())};
-    k.source = src.str();
-    launch1D(k, rows * vpr);
-    ctx.addKernel(op, std::move(k), {op.operand(0)}, {op.result()});
+    finish(op, ctx, std::move(k), src, rows * vpr, {op.operand(0)}, {op.result()});
     return Status::ok();
   }
   emitIndexMap(op, ctx, {op.operand(0)}, op.result(), out, [&](const std::vector<std::string> &i) {

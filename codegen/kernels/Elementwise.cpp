@@ -188,6 +188,8 @@ bool isComparisonOrLogic(OpKind k) {
   }
 }
 
+Status lowerElementwise(const Operation &op, LoweringContext &ctx);
+
 /// Emits the per-element offsets of each input broadcast to `out` ("o<i>", or "i" when the input
 /// has the output's shape) and returns the index expression of each input.
 std::vector<std::string> emitOffsets(std::ostringstream &src, const std::vector<const Value *> &ins,
@@ -223,7 +225,7 @@ bool isGpuFloat(DType t) { return t == DType::F32 || t == DType::F16 || t == DTy
 bool chainable(const Operation &op) {
   if (op.is(OpKind::OnnxCast)) // float -> float casts round in the chain (see lowerPointwiseChain)
     return isGpuFloat(op.operand(0)->type().elem()) && isGpuFloat(op.result()->type().elem());
-  if (findLowering(op.kind()) != findLowering(OpKind::OnnxAdd) || isComparisonOrLogic(op.kind()) ||
+  if (findLowering(op.kind()) != &lowerElementwise || isComparisonOrLogic(op.kind()) ||
       op.is(OpKind::OnnxWhere) || op.is(OpKind::OnnxBitShift) || op.is(OpKind::OnnxNot) || op.numResults() != 1)
     return false;
   DType t = op.result()->type().elem();
@@ -314,9 +316,7 @@ Status lowerPointwiseChain(const Operation &op, const std::vector<const Operatio
       ctx.absorb(&o);
   }
   src << "    out0[i] = " << storeAs(t, "r" + std::to_string(chain.size() - 1)) << ";\n  }\n}\n";
-  k.source = src.str();
-  launch1D(k, n);
-  ctx.addKernel(op, std::move(k), ins, {outV});
+  finish(op, ctx, std::move(k), src, n, ins, {outV});
   ctx.layers().back().loc = Location::fused(parts);
   return Status::ok();
 }
@@ -359,9 +359,7 @@ Status lowerElementwise(const Operation &op, LoweringContext &ctx) {
       src << "    const T v" << i << " = (T)" << load << ";\n";
   }
   src << "    out0[i] = " << storeAs(outT, expr) << ";\n  }\n}\n";
-  k.source = src.str();
-  launch1D(k, n);
-  ctx.addKernel(op, std::move(k), ins, {outV});
+  finish(op, ctx, std::move(k), src, n, ins, {outV});
   return Status::ok();
 }
 

@@ -16,12 +16,6 @@ KernelLayer newKernel(const Operation &op, LoweringContext &ctx, const std::stri
   return k;
 }
 
-void finish(const Operation &op, LoweringContext &ctx, KernelLayer k, std::ostringstream &src, int64_t n,
-            std::vector<const Value *> ins, std::vector<const Value *> outs) {
-  k.source = src.str();
-  launch1D(k, n);
-  ctx.addKernel(op, std::move(k), std::move(ins), std::move(outs));
-}
 
 /// Per-axis parameter index expression for quantization ops.
 Expected<std::string> quantIndex(const Operation &op, const std::vector<int64_t> &xs, const Value *scale) {

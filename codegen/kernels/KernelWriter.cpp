@@ -52,4 +52,11 @@ std::string floatLiteral(double v, bool isDouble) {
   return isDouble ? s : s + "f";
 }
 
+void finish(const Operation &op, LoweringContext &ctx, KernelLayer k, std::ostringstream &src, int64_t n,
+            std::vector<const Value *> ins, std::vector<const Value *> outs) {
+  k.source = src.str();
+  launch1D(k, n);
+  ctx.addKernel(op, std::move(k), std::move(ins), std::move(outs));
+}
+
 } // namespace infc::codegen

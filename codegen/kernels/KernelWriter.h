@@ -21,6 +21,11 @@ void beginKernel(std::ostringstream &src, KernelLayer &k, const std::vector<cons
 void emitUnravel(std::ostringstream &src, const std::string &flat, const std::vector<int64_t> &shape,
                  const std::string &prefix, const std::string &indent = "    ");
 
+/// Ends a generated kernel: takes its source from `src`, launches it 1-D over `n` elements and
+/// adds it as the layer of `op` reading `ins` and writing `outs`.
+void finish(const Operation &op, LoweringContext &ctx, KernelLayer k, std::ostringstream &src, int64_t n,
+            std::vector<const Value *> ins, std::vector<const Value *> outs);
+
 /// C++ literal for a double in the compute type (keeps NaN/inf representable).
 std::string floatLiteral(double v, bool isDouble);
 

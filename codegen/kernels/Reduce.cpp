@@ -30,6 +30,17 @@ std::string shuffleReduce(const std::string &var, const std::string &combine) {
          ", lane_off); T a = " + var + "; " + var + " = " + c + "; }\n";
 }
 
+/// In a warp loop over rows of L elements at in0[base..]: the row's `mean` and `inv` =
+/// 1/sqrt(variance + eps), two-pass (mean first, then squared deviations), in the compute type T.
+void emitMeanInvStd(std::ostringstream &src, DType dt, int64_t L, float eps) {
+  src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += (T)" << loadAs(dt, "in0[base + j]") << ";\n";
+  src << shuffleReduce("s", "a + b");
+  src << "    const T mean = s / (T)" << L << ";\n    T q = 0;\n    for (long long j = lane; j < " << L
+      << "LL; j += 32) { T d = (T)" << loadAs(dt, "in0[base + j]") << " - mean; q += d * d; }\n";
+  src << shuffleReduce("q", "a + b");
+  src << "    const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(eps, false) << ");\n";
+}
+
 /// Reduced axes of a reduce op (sorted, non-negative); empty axes -> all or none per noop flag.
 Expected<std::vector<int64_t>> reduceAxes(const Operation &op, int64_t rank) {
   std::vector<int64_t> axes;
@@ -200,12 +211,7 @@ Status lowerLayerNorm(const Operation &op, LoweringContext &ctx) {
   beginKernel(src, k, ins, {y});
   src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
   src << "  INFC_WARP_LOOP(w, " << rows << "LL) {\n    const long long base = w * " << L << "LL;\n";
-  src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += (T)" << loadAs(dt, "in0[base + j]") << ";\n";
-  src << shuffleReduce("s", "a + b");
-  src << "    const T mean = s / (T)" << L << ";\n    T q = 0;\n    for (long long j = lane; j < " << L
-      << "LL; j += 32) { T d = (T)" << loadAs(dt, "in0[base + j]") << " - mean; q += d * d; }\n";
-  src << shuffleReduce("q", "a + b");
-  src << "    const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(eps, false) << ");\n";
+  emitMeanInvStd(src, dt, L, eps);
   src << "    for (long long j = lane; j < " << L << "LL; j += 32) {\n      T v = ((T)" << loadAs(dt, "in0[base + j]")
       << " - mean) * inv * (T)" << loadAs(scale->type().elem(), "in1[j]");
   if (bias)
@@ -234,12 +240,7 @@ Status lowerInstanceNorm(const Operation &op, LoweringContext &ctx) {
   beginKernel(src, k, {x, scale, bias}, {y});
   src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
   src << "  INFC_WARP_LOOP(w, " << rows << "LL) {\n    const long long base = w * " << L << "LL, ch = w % " << C << "LL;\n";
-  src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += (T)" << loadAs(dt, "in0[base + j]") << ";\n";
-  src << shuffleReduce("s", "a + b");
-  src << "    const T mean = s / (T)" << L << ";\n    T q = 0;\n    for (long long j = lane; j < " << L
-      << "LL; j += 32) { T d = (T)" << loadAs(dt, "in0[base + j]") << " - mean; q += d * d; }\n";
-  src << shuffleReduce("q", "a + b");
-  src << "    const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(eps, false) << ");\n";
+  emitMeanInvStd(src, dt, L, eps);
   src << "    const T sc = (T)" << loadAs(scale->type().elem(), "in1[ch]") << ", bi = (T)" << loadAs(bias->type().elem(), "in2[ch]")
       << ";\n    for (long long j = lane; j < " << L << "LL; j += 32)\n      out0[base + j] = "
       << storeAs(dt, "((T)" + loadAs(dt, "in0[base + j]") + " - mean) * inv * sc + bi") << ";\n  }\n}\n";

@@ -74,7 +74,7 @@ TEST_CASE("conv + residual add + relu fuse into one cuDNN layer and match the re
     Value *s = add(g, OpKind::OnnxAdd, {b, a}, {}, "add");
     g.addOutput("y", add(g, OpKind::OnnxRelu, {s}, {}, "relu"));
     if (fp16)
-      REQUIRE(runPassPipeline(m, "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce").isOk());
+      REQUIRE(runPassPipeline(m, kFp16Pipeline).isOk());
     std::vector<Tensor> inputs = {gputest::randomF32({2, 16, 12, 12}, 9)};
     Expected<double> ratio = gputest::referenceRatio(m, inputs, fp16, fp16 ? 1e-2 : 1e-4, fp16 ? 1e-2 : 1e-4);
     REQUIRE(ratio.isOk());
@@ -134,7 +134,7 @@ TEST_CASE("MatMul+bias+Relu epilogue, Reshape alias and a pointwise chain match 
     Value *sig = add(g, OpKind::OnnxSigmoid, {plus}, {}, "sigmoid");
     g.addOutput("y", add(g, OpKind::OnnxSub, {sig, x2}, {}, "sub"));
     if (fp16)
-      REQUIRE(runPassPipeline(m, "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce").isOk());
+      REQUIRE(runPassPipeline(m, kFp16Pipeline).isOk());
     std::vector<Tensor> inputs = {gputest::randomF32({4, 64}, 21), gputest::randomF32({4, 4, 8}, 22)};
     Expected<double> ratio = gputest::referenceRatio(m, inputs, fp16, fp16 ? 1e-2 : 1e-4, fp16 ? 1e-2 : 1e-5);
     REQUIRE(ratio.isOk());
@@ -175,7 +175,7 @@ TEST_CASE("a transpose that keeps the innermost axis moves whole rows and matche
     Value *t = add(g, OpKind::OnnxTranspose, {r}, perm, "transpose");
     g.addOutput("y", add(g, OpKind::OnnxSigmoid, {t}, {}, "sigmoid"));
     if (fp16)
-      REQUIRE(runPassPipeline(m, "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce").isOk());
+      REQUIRE(runPassPipeline(m, kFp16Pipeline).isOk());
     std::vector<Tensor> inputs = {gputest::randomF32({2, 5, 3, 8}, 41)};
     Expected<double> ratio = gputest::referenceRatio(m, inputs, fp16, 1e-3, 1e-5);
     REQUIRE(ratio.isOk());
