@@ -31,9 +31,10 @@ public:
   static Expected<std::unique_ptr<Autotuner>> create(uint64_t maxWorkspace);
   /// Times the candidates for `spec` (normalized, see rt::normalizeConvSpec) and returns the fastest.
   Expected<ConvTactic> tuneConv(const rt::ConvSpec &spec);
-  /// Number of distinct convolutions timed and candidates run, for the build report.
+  /// Distinct convolutions tuned and cuDNN configs tried (those that fail to run are not timed),
+  /// for the build report.
   size_t convsTimed() const { return cache_.size(); }
-  size_t candidatesTimed() const { return candidates_; }
+  size_t candidatesTried() const { return candidates_; }
 
 private:
   Autotuner() = default;

@@ -76,19 +76,20 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   opts["shapes"] = o.shapes;
   opts["target"] = report.target;
   opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
-  opts["timing"] = o.timing && !eb.gpuName.empty();
+  bool timed = o.timing && !eb.gpuName.empty();
+  opts["timing"] = timed;
   opts["workspace_mib"] = o.workspaceBytes >> 20;
   eb.optionsJson = opts.dump();
   eb.referenceIr = referenceIrText(*module);
   eb.workspaceBytes = o.workspaceBytes;
   std::unique_ptr<codegen::Autotuner> tuner;
-  if (!eb.gpuName.empty() && o.timing) {
+  if (timed) {
     INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
     codegen::useAutotuner(eb, tuner.get());
   }
   INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(*module, eb, o.modelPath));
   if (tuner)
-    report.tactics = "timed " + std::to_string(tuner->candidatesTimed()) + " cuDNN candidates for " +
+    report.tactics = "tried " + std::to_string(tuner->candidatesTried()) + " cuDNN candidates for " +
                      std::to_string(tuner->convsTimed()) + " distinct convolutions";
   else
     report.tactics = "cuDNN/cuBLASLt heuristics at load time";
