@@ -25,6 +25,7 @@ struct BuildArgs {
   std::string model, output, emit, shapes, target, passes = kDefaultOnnxPipeline;
   bool stats = false, elide = false, fp16 = false, noTiming = false;
   uint64_t workspaceMiB = 1024;
+  int optLevel = 3;
 };
 
 int emitIr(const BuildArgs &a) {
@@ -38,7 +39,17 @@ int emitIr(const BuildArgs &a) {
     if (Status s = applyInputShapes(**module, *shapes, a.model); !s.isOk())
       return fail(s);
   }
-  if (a.emit == "ir-opt" || !a.shapes.empty()) {
+  if (a.emit == "ir-final") {
+    OptimizeOptions oo;
+    if (a.passes != kDefaultOnnxPipeline)
+      oo.onnxPasses = a.passes;
+    oo.fp16 = a.fp16;
+    oo.optLevel = a.optLevel;
+    PipelineOptions po;
+    po.printStats = a.stats;
+    if (Status s = optimizeModule(**module, oo, po); !s.isOk())
+      return fail(s.withPrefix(a.model));
+  } else if (a.emit == "ir-opt" || !a.shapes.empty()) {
     // With --emit=ir and --shapes, re-infer so the printed IR reflects the fixed shapes.
     PipelineOptions po;
     po.printStats = a.stats;
@@ -66,6 +77,7 @@ int buildEngine(const BuildArgs &a) {
   o.shapes = a.shapes;
   o.target = a.target;
   o.fp16 = a.fp16;
+  o.optLevel = a.optLevel;
   o.timing = !a.noTiming;
   o.workspaceBytes = a.workspaceMiB << 20;
   if (a.passes != kDefaultOnnxPipeline)
@@ -106,8 +118,15 @@ int main(int argc, char **argv) {
   CLI::App *b = app.add_subcommand("build", "Compile an ONNX model into an engine (.plan), or emit its IR");
   b->add_option("model", build.model, "Model file (.onnx, or .ir textual IR)")->required();
   b->add_option("-o,--output", build.output, "Output file (engine: default MODEL.plan; IR: default stdout)");
-  b->add_option("--emit", build.emit, "Emit IR instead of an engine: 'ir' (imported) or 'ir-opt' (after the passes)")
-      ->check(CLI::IsMember({"ir", "ir-opt"}));
+  b->add_option("--emit", build.emit,
+                 "Emit IR instead of an engine: 'ir' (imported), 'ir-opt' (after the onnx.* passes) or 'ir-final' "
+                 "(what code generation gets: infc.* ops with layouts and precisions)")
+      ->check(CLI::IsMember({"ir", "ir-opt", "ir-final"}));
+  b->add_option("--opt-level", build.optLevel,
+                "0: no fusion or layout changes; 1: infc.* ops with fused epilogues; 2: also NHWC layouts; "
+                "3: also elementwise-chain and matmul-epilogue fusion in code generation")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
   b->add_option("--shapes", build.shapes, "Fix input shapes: NAME:1x3x224x224[,NAME:...]");
   b->add_option("--target", build.target, "GPU compute capability to build for, e.g. sm_90 (default: the GPU present)");
   b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");

@@ -34,9 +34,13 @@ Status requireStatic(const Value &v, const std::string &modelPath) {
 
 Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
   rt::ConvSpec spec;
-  spec.xDims = c.x->type().staticShape();
-  spec.wDims = c.w->type().staticShape();
-  spec.yDims = c.y->type().staticShape();
+  // cuDNN takes logical (N, C, spatial...) dims; strides carry the layout.
+  int64_t rank = c.w->type().rank();
+  std::vector<int64_t> toLogical = layoutInversePerm(c.nhwc ? Layout::NHWC : Layout::NCHW, rank);
+  spec.xDims = permuted(c.x->type().staticShape(), toLogical);
+  spec.wDims = permuted(c.w->type().staticShape(), toLogical);
+  spec.yDims = permuted(c.y->type().staticShape(), toLogical);
+  spec.nhwc = c.nhwc;
   spec.padsBegin = c.padsBegin;
   spec.padsEnd = c.padsEnd;
   spec.strides = c.strides;
@@ -257,7 +261,7 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
                                        slotOf[c->y], static_cast<int32_t>(c->strides.size()), &c->padsBegin, &c->padsEnd,
                                        &c->strides, &c->dilations, 1, c->transpose, c->activation.c_str(),
                                        static_cast<int32_t>(c->y->type().elem()), static_cast<int32_t>(DType::F32),
-                                       tactic.engineId, &tactic.knobs, tactic.workspaceBytes, false)
+                                       tactic.engineId, &tactic.knobs, tactic.workspaceBytes, c->nhwc)
                  .Union();
       implType = fb::LayerImpl::CudnnConv;
     } else if (const auto *m = std::get_if<MatmulLayer>(&l.impl)) {

@@ -1,4 +1,5 @@
 #include "codegen/Lowering.h"
+#include "codegen/kernels/KernelWriter.h"
 
 #include <algorithm>
 
@@ -134,6 +135,30 @@ void launch1D(KernelLayer &k, int64_t n, uint32_t threadsPerBlock) {
   blocks = std::min<int64_t>(blocks, 65535LL * 8);
   k.grid = {static_cast<uint32_t>(blocks), 1, 1};
   k.block = {threadsPerBlock, 1, 1};
+}
+
+} // namespace infc::codegen
+
+namespace infc::codegen {
+
+std::string activationExpr(const Activation &act, const std::string &v) {
+  auto lit = [](float f) { return floatLiteral(f, false); };
+  auto clamp01 = [](const std::string &e) { return "fminf(fmaxf(" + e + ", 0.0f), 1.0f)"; };
+  switch (act.kind) {
+  case Act::None: return v;
+  case Act::Relu: return "fmaxf(" + v + ", 0.0f)";
+  case Act::Sigmoid: return "(1.0f / (1.0f + expf(-" + v + ")))";
+  case Act::Tanh: return "tanhf(" + v + ")";
+  case Act::Clip: return "fminf(fmaxf(" + v + ", " + lit(act.params[0]) + "), " + lit(act.params[1]) + ")";
+  case Act::LeakyRelu: return "(" + v + " < 0.0f ? " + lit(act.params[0]) + " * " + v + " : " + v + ")";
+  case Act::Silu: return "(" + v + " / (1.0f + expf(-" + v + ")))";
+  case Act::HardSwish: return "(" + v + " * " + clamp01(v + " / 6.0f + 0.5f") + ")";
+  case Act::HardSigmoid: return clamp01(lit(act.params[0]) + " * " + v + " + " + lit(act.params[1]));
+  case Act::Gelu: return "(0.5f * " + v + " * (1.0f + erff(" + v + " * 0.70710678f)))";
+  case Act::GeluTanh:
+    return "(0.5f * " + v + " * (1.0f + tanhf(0.79788456f * (" + v + " + 0.044715f * " + v + " * " + v + " * " + v + "))))";
+  }
+  return v;
 }
 
 } // namespace infc::codegen

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ir/IR.h"
+#include "ir/InfcAttrs.h"
 
 #include <array>
 #include <unordered_map>
@@ -43,6 +44,7 @@ struct ConvLayer {
   const Value *x = nullptr, *w = nullptr, *b = nullptr, *z = nullptr, *y = nullptr;
   std::vector<int64_t> padsBegin, padsEnd, strides, dilations;
   bool transpose = false;
+  bool nhwc = false; ///< x, y, z physically (N, spatial..., C), w (K, spatial..., C/g)
   std::string activation;
 };
 
@@ -69,6 +71,9 @@ struct Layer {
 struct LoweringOptions {
   int smMajor = 9, smMinor = 0;
   bool fp16 = false;
+  /// Fuse elementwise chains into one kernel and MatMul + bias (+ Relu) into cuBLASLt epilogues
+  /// while lowering (--opt-level 3); these fusions have not moved into IR passes yet.
+  bool fuse = true;
   /// Whether to run `fused` (a convolution with `absorbedOps` epilogue ops) instead of `base` (the
   /// same convolution with its bias only, the other ops left as separate kernels): cuDNN must run
   /// the fused graph on the target GPU, and faster than base plus the separate kernels. Set when
@@ -141,6 +146,8 @@ std::string computeType(DType t);
 /// Device helpers every kernel source may use (f16/bf16 conversions, index math). Prepended once
 /// per module by the engine builder.
 const std::string &kernelPrelude();
+/// CUDA expression (float) of an epilogue activation applied to float expression `v`.
+std::string activationExpr(const Activation &act, const std::string &v);
 /// 1-D launch covering `n` threads with `threadsPerBlock`.
 void launch1D(KernelLayer &k, int64_t n, uint32_t threadsPerBlock = 256);
 

@@ -67,15 +67,19 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
       return invalidArgument(o.modelPath + ": input '" + a->name() + "' has dynamic dims (" + dims +
                              "): fix them with --shapes " + a->name() + ":DIMxDIMx...");
     }
-  INFC_RETURN_IF_ERROR(runPassPipeline(*module, o.passes.empty() ? kDefaultOnnxPipeline : o.passes).withPrefix(o.modelPath));
-  if (o.fp16)
-    INFC_RETURN_IF_ERROR(runPassPipeline(*module, kFp16Pipeline).withPrefix(o.modelPath));
+  OptimizeOptions opt;
+  opt.onnxPasses = o.passes;
+  opt.fp16 = o.fp16;
+  opt.optLevel = o.optLevel;
+  INFC_RETURN_IF_ERROR(optimizeModule(*module, opt).withPrefix(o.modelPath));
+  eb.lowering.fuse = o.optLevel >= 3;
 
   nlohmann::json opts;
   opts["fp16"] = o.fp16;
   opts["shapes"] = o.shapes;
   opts["target"] = report.target;
   opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
+  opts["opt_level"] = o.optLevel;
   bool timed = o.timing && !eb.gpuName.empty();
   opts["timing"] = timed;
   opts["workspace_mib"] = o.workspaceBytes >> 20;

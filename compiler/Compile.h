@@ -13,7 +13,8 @@ struct CompileOptions {
   std::string shapes;      ///< --shapes
   std::string target;      ///< "sm_90"; empty = the GPU present
   bool fp16 = false;
-  std::string passes;      ///< empty = the default pipeline
+  std::string passes;      ///< empty = the default onnx.* pipeline
+  int optLevel = 3;        ///< --opt-level (compiler/Pipeline.h)
   bool timing = true;      ///< time candidate tactics when the target GPU is present
   uint64_t workspaceBytes = uint64_t(1) << 30; ///< most workspace one tactic may use
 };

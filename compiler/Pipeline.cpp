@@ -19,4 +19,21 @@ Status runPassPipeline(Module &module, const std::string &passList, const Pipeli
   return Status::ok();
 }
 
+std::string infcPipeline(int optLevel) {
+  if (optLevel <= 0)
+    return "";
+  if (optLevel == 1)
+    return "lower-to-infc,fuse-conv-epilogue,dce";
+  return "lower-to-infc,fuse-conv-epilogue,assign-layout,dce";
+}
+
+Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOptions &pipeline) {
+  if (o.optLevel < 0 || o.optLevel > 3)
+    return invalidArgument("--opt-level " + std::to_string(o.optLevel) + " is not in 0..3");
+  INFC_RETURN_IF_ERROR(runPassPipeline(module, o.onnxPasses.empty() ? kDefaultOnnxPipeline : o.onnxPasses, pipeline));
+  if (o.fp16)
+    INFC_RETURN_IF_ERROR(runPassPipeline(module, kFp16Pipeline, pipeline));
+  return runPassPipeline(module, infcPipeline(o.optLevel), pipeline);
+}
+
 } // namespace infc

@@ -15,4 +15,20 @@ struct PipelineOptions {
 Status runPassPipeline(Module &module, const std::string &passList, const PipelineOptions &options = {},
                        Statistics *statsOut = nullptr);
 
+/// The infc.* level at `--opt-level N`: 0 none (onnx.* ops lowered one by one, nothing fused);
+/// 1 lowering to infc.* and epilogue fusion; 2 and 3 also channels-last layouts. Level 3 (the
+/// default) also lets code generation fuse elementwise chains and matmul epilogues, which it
+/// still decides while lowering (docs/passes.md).
+std::string infcPipeline(int optLevel);
+
+struct OptimizeOptions {
+  std::string onnxPasses;  ///< empty: kDefaultOnnxPipeline
+  bool fp16 = false;
+  int optLevel = 3;
+};
+
+/// Everything between import (with shapes fixed) and code generation: the onnx.* pipeline,
+/// precision, then the infc.* level. What `--emit=ir-final` prints and engines are built from.
+Status optimizeModule(Module &module, const OptimizeOptions &options, const PipelineOptions &pipeline = {});
+
 } // namespace infc

@@ -7,13 +7,13 @@ using EvalFn = Status (*)(EvalContext &);
 
 static const InferFn kInferFns[] = {
 #define ONNX_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) &ops::inferShapes##Name,
-#define INFC_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) &ops::inferShapesInfc##Name,
+#define INFC_OP(Name, Spelling, MinIn, MaxIn, MinOut, MaxOut, Traits) &ops::inferShapesInfc##Name,
 #include "ir/ops.def"
 };
 
 static const EvalFn kEvalFns[] = {
 #define ONNX_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) &interp::eval##Name,
-#define INFC_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) &interp::evalInfc##Name,
+#define INFC_OP(Name, Spelling, MinIn, MaxIn, MinOut, MaxOut, Traits) &interp::evalInfc##Name,
 #include "ir/ops.def"
 };
 

@@ -55,13 +55,13 @@ private:
 
 namespace ops {
 #define ONNX_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) Status inferShapes##Name(InferContext &);
-#define INFC_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) Status inferShapesInfc##Name(InferContext &);
+#define INFC_OP(Name, Spelling, MinIn, MaxIn, MinOut, MaxOut, Traits) Status inferShapesInfc##Name(InferContext &);
 #include "ir/ops.def"
 } // namespace ops
 
 namespace interp {
 #define ONNX_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) Status eval##Name(EvalContext &);
-#define INFC_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) Status evalInfc##Name(EvalContext &);
+#define INFC_OP(Name, Spelling, MinIn, MaxIn, MinOut, MaxOut, Traits) Status evalInfc##Name(EvalContext &);
 #include "ir/ops.def"
 } // namespace interp
 

@@ -8,8 +8,8 @@ namespace infc {
 static const OpInfo kOpInfos[] = {
 #define ONNX_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits)                                        \
   {OpKind::Onnx##Name, "onnx", #Name, "onnx." #Name, MinIn, MaxIn, MinOut, MaxOut, Traits},
-#define INFC_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits)                                        \
-  {OpKind::Infc##Name, "infc", #Name, "infc." #Name, MinIn, MaxIn, MinOut, MaxOut, Traits},
+#define INFC_OP(Name, Spelling, MinIn, MaxIn, MinOut, MaxOut, Traits)                              \
+  {OpKind::Infc##Name, "infc", Spelling, "infc." Spelling, MinIn, MaxIn, MinOut, MaxOut, Traits},
 #include "ir/ops.def"
 };
 

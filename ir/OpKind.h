@@ -17,7 +17,7 @@ enum OpTrait : uint32_t {
 
 enum class OpKind : uint16_t {
 #define ONNX_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) Onnx##Name,
-#define INFC_OP(Name, MinIn, MaxIn, MinOut, MaxOut, Traits) Infc##Name,
+#define INFC_OP(Name, Spelling, MinIn, MaxIn, MinOut, MaxOut, Traits) Infc##Name,
 #include "ir/ops.def"
   NumOpKinds
 };

@@ -19,6 +19,12 @@ namespace {
 
 constexpr int64_t kUidX = 1, kUidW = 2, kUidY = 3, kUidB = 4, kUidZ = 5;
 
+struct ActivationParams {
+  cudnnPointwiseMode_t mode = CUDNN_POINTWISE_RELU_FWD;
+  bool hasClip = false, hasSlope = false, isSwish = false;
+  double clip[2] = {0, 0}, slope = 0;
+};
+
 bool cudnnTypeOf(int32_t dtype, cudnnDataType_t &out) {
   switch (dtype) {
   case 1: out = CUDNN_DATA_FLOAT; return true;
@@ -84,14 +90,20 @@ struct Builder {
   }
 
   cudnnBackendDescriptor_t pointwise(cudnnPointwiseMode_t mode, cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t b,
-                                     cudnnBackendDescriptor_t y, const double *clip = nullptr) {
+                                     cudnnBackendDescriptor_t y, const ActivationParams *act = nullptr) {
     cudnnBackendDescriptor_t pw = make(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
     cudnnDataType_t prec = CUDNN_DATA_FLOAT;
     set(pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
     set(pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec);
-    if (clip) { // ReLU with lower and upper clip: Clip(x, lo, hi), e.g. ReLU6
-      set(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, CUDNN_TYPE_DOUBLE, 1, &clip[0]);
-      set(pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP, CUDNN_TYPE_DOUBLE, 1, &clip[1]);
+    if (act && act->hasClip) { // ReLU with lower and upper clip: Clip(x, lo, hi), e.g. ReLU6
+      set(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, CUDNN_TYPE_DOUBLE, 1, &act->clip[0]);
+      set(pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP, CUDNN_TYPE_DOUBLE, 1, &act->clip[1]);
+    }
+    if (act && act->hasSlope) // LeakyRelu: slope below zero
+      set(pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, CUDNN_TYPE_DOUBLE, 1, &act->slope);
+    if (act && act->isSwish) { // SiLU is swish with beta 1
+      double beta = 1.0;
+      set(pw, CUDNN_ATTR_POINTWISE_SWISH_BETA, CUDNN_TYPE_DOUBLE, 1, &beta);
     }
     finalize(pw, "pointwise descriptor");
     cudnnBackendDescriptor_t op = make(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR);
@@ -105,25 +117,33 @@ struct Builder {
   }
 };
 
-/// "relu", "sigmoid", "tanh", "gelu", or "clip:LO:HI" (ReLU clipped to [LO, HI]; sets `clip`).
-bool activationMode(const std::string &act, cudnnPointwiseMode_t &mode, double clip[2], bool &hasClip) {
-  hasClip = false;
-  if (act.rfind("clip:", 0) == 0) {
+/// "relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "swish" (x * sigmoid(x)), "leaky:ALPHA"
+/// (ReLU with a lower slope) or "clip:LO:HI" (ReLU clipped to [LO, HI]).
+bool activationMode(const std::string &act, ActivationParams &p) {
+  p = ActivationParams{};
+  auto number = [](const char *s, char stop, double &out) -> const char * {
     char *end = nullptr;
-    clip[0] = std::strtod(act.c_str() + 5, &end);
-    if (!end || *end != ':')
+    out = std::strtod(s, &end);
+    return end && end != s && *end == stop ? end : nullptr;
+  };
+  p.mode = CUDNN_POINTWISE_RELU_FWD;
+  if (act.rfind("clip:", 0) == 0) {
+    const char *mid = number(act.c_str() + 5, ':', p.clip[0]);
+    if (!mid || !number(mid + 1, '\0', p.clip[1]) || !(p.clip[0] <= p.clip[1]))
       return false;
-    clip[1] = std::strtod(end + 1, &end);
-    if (!end || *end != '\0' || !(clip[0] <= clip[1]))
-      return false;
-    hasClip = true;
-    mode = CUDNN_POINTWISE_RELU_FWD;
+    p.hasClip = true;
     return true;
   }
-  if (act == "relu") mode = CUDNN_POINTWISE_RELU_FWD;
-  else if (act == "sigmoid") mode = CUDNN_POINTWISE_SIGMOID_FWD;
-  else if (act == "tanh") mode = CUDNN_POINTWISE_TANH_FWD;
-  else if (act == "gelu") mode = CUDNN_POINTWISE_GELU_FWD;
+  if (act.rfind("leaky:", 0) == 0) {
+    p.hasSlope = true;
+    return number(act.c_str() + 6, '\0', p.slope) != nullptr;
+  }
+  if (act == "relu") p.mode = CUDNN_POINTWISE_RELU_FWD;
+  else if (act == "sigmoid") p.mode = CUDNN_POINTWISE_SIGMOID_FWD;
+  else if (act == "tanh") p.mode = CUDNN_POINTWISE_TANH_FWD;
+  else if (act == "gelu") p.mode = CUDNN_POINTWISE_GELU_FWD;
+  else if (act == "gelu_tanh") p.mode = CUDNN_POINTWISE_GELU_APPROX_TANH_FWD;
+  else if (act == "swish") { p.mode = CUDNN_POINTWISE_SWISH_FWD; p.isSwish = true; }
   else return false;
   return true;
 }
@@ -204,11 +224,9 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     cudnnBackendDescriptor_t cur = convOut;
     std::vector<int64_t> biasDims(spec.yDims.size(), 1);
     biasDims[1] = spec.yDims[1];
-    cudnnPointwiseMode_t actMode{};
-    double clip[2] = {0, 0};
-    bool hasClip = false;
+    ActivationParams act;
     bool hasAct = !spec.activation.empty();
-    if (hasAct && !activationMode(spec.activation, actMode, clip, hasClip))
+    if (hasAct && !activationMode(spec.activation, act))
       return "cuDNN convolution: unsupported activation '" + spec.activation + "'";
     int remaining = (spec.hasResidual ? 1 : 0) + (spec.hasBias ? 1 : 0) + (hasAct ? 1 : 0);
     auto nextOut = [&]() {
@@ -230,7 +248,7 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     }
     if (hasAct) {
       cudnnBackendDescriptor_t out = nextOut();
-      ops.push_back(b.pointwise(actMode, cur, nullptr, out, hasClip ? clip : nullptr));
+      ops.push_back(b.pointwise(act.mode, cur, nullptr, out, &act));
     }
   }
 

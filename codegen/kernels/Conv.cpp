@@ -1,6 +1,7 @@
 // Convolutions through cuDNN's graph API (bias, residual Add and activation fused into the cuDNN graph).
 #include "codegen/kernels/Families.h"
 
+#include "ir/InfcAttrs.h"
 #include "ir/ops/ConvGeometry.h"
 
 #include <cstdio>
@@ -34,61 +35,23 @@ Status resolvePads(const Operation &op, const std::vector<int64_t> &in, const st
   return Status::ok();
 }
 
-/// Epilogue fusion: y = act(conv(x, w) [+ z] + b), with z the other operand of a following
-/// same-shape Add and act a following Relu/Sigmoid/Tanh/Clip, in one cuDNN graph. Only when the
-/// target GPU is present to time the fused graph against the unfused one (LoweringOptions).
-void fuseEpilogue(const Operation &op, LoweringContext &ctx, ConvLayer &c, Location &loc) {
-  if (!ctx.options().acceptConvFusion)
-    return;
-  ConvLayer f = c;
-  std::vector<const Operation *> absorbed;
-  const Value *cur = c.y;
-  const Operation *user = soleUser(cur);
-  if (user && user->is(OpKind::OnnxAdd) && user->numOperands() == 2) {
-    const Value *other = user->operand(0) == cur ? user->operand(1) : user->operand(0);
-    if (other != cur && other->type() == cur->type() && user->result()->type() == cur->type() &&
-        !getConstantValue(other) && ctx.definedBefore(other, op)) {
-      f.z = other;
-      absorbed.push_back(user);
-      cur = user->result();
-      user = soleUser(cur);
-    }
-  }
-  if (user && user->result()->type() == cur->type()) {
-    static const std::pair<OpKind, const char *> acts[] = {
-        {OpKind::OnnxRelu, "relu"}, {OpKind::OnnxSigmoid, "sigmoid"}, {OpKind::OnnxTanh, "tanh"}};
-    for (const auto &[kind, name] : acts)
-      if (user->is(kind)) {
-        f.activation = name;
-        absorbed.push_back(user);
-        cur = user->result();
-        break;
-      }
-    // Clip with constant bounds (ReLU6 in MobileNets) is cuDNN's ReLU with lower/upper clips.
-    const Tensor *lo = user->is(OpKind::OnnxClip) && user->hasOperand(1) ? getConstantValue(user->operand(1)) : nullptr;
-    const Tensor *hi = user->is(OpKind::OnnxClip) && user->hasOperand(2) ? getConstantValue(user->operand(2)) : nullptr;
-    if (lo && hi && lo->numElements() == 1 && hi->numElements() == 1 && lo->getDouble(0) <= hi->getDouble(0)) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "clip:%.17g:%.17g", lo->getDouble(0), hi->getDouble(0));
-      f.activation = buf;
-      absorbed.push_back(user);
-      cur = user->result();
-    }
-  }
-  if (absorbed.empty())
-    return;
-  f.y = cur;
-  if (!ctx.options().acceptConvFusion(f, c, absorbed.size()))
-    return; // no cuDNN engine for the fused graph here, or slower than separate kernels
-  c = f;
-  std::vector<const Location *> parts = {&op.loc()};
-  for (const Operation *a : absorbed) {
-    ctx.absorb(a);
-    parts.push_back(&a->loc());
-  }
-  loc = Location::fused(parts);
+void addConvLayer(const Operation &op, LoweringContext &ctx, const ConvLayer &c, const Location &loc) {
+  Layer l;
+  l.loc = loc;
+  l.name = ctx.kernelName(op, "cudnn");
+  l.impl = c;
+  l.inputs = {c.x, c.w};
+  if (c.b)
+    l.inputs.push_back(c.b);
+  if (c.z)
+    l.inputs.push_back(c.z);
+  l.outputs = {c.y};
+  l.tactic = "cuDNN heuristic (mode A)";
+  l.precision = std::string(dtypeName(c.y->type().elem())) + (c.nhwc ? " nhwc" : "");
+  ctx.addLayer(std::move(l));
 }
 
+/// onnx.Conv (at --opt-level 0, where nothing fuses): conv + bias.
 Status lowerConv(const Operation &op, LoweringContext &ctx) {
   const Value *x = op.operand(0), *w = op.operand(1), *b = op.hasOperand(2) ? op.operand(2) : nullptr, *y = op.result();
   DType t = y->type().elem();
@@ -108,20 +71,92 @@ Status lowerConv(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(c.dilations, op.attrs().getInts("dilations", std::vector<int64_t>(sd, 1)));
   std::vector<int64_t> spatial(xs.begin() + 2, xs.end());
   INFC_RETURN_IF_ERROR(resolvePads(op, spatial, kernel, c.strides, c.dilations, c.padsBegin, c.padsEnd));
-  Layer l;
-  l.loc = op.loc();
-  fuseEpilogue(op, ctx, c, l.loc);
-  l.name = ctx.kernelName(op, "cudnn");
-  l.impl = c;
-  l.inputs = {x, w};
-  if (b)
-    l.inputs.push_back(b);
-  if (c.z)
-    l.inputs.push_back(c.z);
-  l.outputs = {c.y};
-  l.tactic = "cuDNN heuristic (mode A)";
-  l.precision = std::string(dtypeName(t));
-  ctx.addLayer(std::move(l));
+  addConvLayer(op, ctx, c, op.loc());
+  return Status::ok();
+}
+
+/// cuDNN's spelling of an epilogue activation ("" when cuDNN has no such pointwise mode).
+std::string cudnnActivation(const Activation &a) {
+  char buf[96];
+  switch (a.kind) {
+  case Act::Relu: return "relu";
+  case Act::Sigmoid: return "sigmoid";
+  case Act::Tanh: return "tanh";
+  case Act::Gelu: return "gelu";
+  case Act::GeluTanh: return "gelu_tanh";
+  case Act::Silu: return "swish";
+  case Act::Clip:
+    std::snprintf(buf, sizeof buf, "clip:%.9g:%.9g", a.params[0], a.params[1]);
+    return buf;
+  case Act::LeakyRelu:
+    std::snprintf(buf, sizeof buf, "leaky:%.9g", a.params[0]);
+    return buf;
+  default: return "";
+  }
+}
+
+/// y = act(y + z) in place, after a convolution that computed y = conv(x, w) + b: the epilogue
+/// as its own kernel, where cuDNN cannot run the fused graph or runs it slower.
+void addEpilogueKernel(const Operation &op, LoweringContext &ctx, const Value *y, const Value *z, const Activation &act) {
+  DType t = y->type().elem();
+  int64_t n = *y->type().numElements();
+  KernelLayer k;
+  k.function = ctx.kernelName(op, "epilogue");
+  std::ostringstream src;
+  src << "extern \"C\" __global__ void " << k.function << "(" << (z ? "const " + cudaStorageType(t) + "* __restrict__ z, " : "")
+      << cudaStorageType(t) << "* y) {\n  INFC_GRID_STRIDE(i, " << n << "LL) {\n    float v = " << loadAs(t, "y[i]")
+      << (z ? " + " + loadAs(t, "z[i]") : "") << ";\n    v = " << activationExpr(act, "v") << ";\n    y[i] = "
+      << storeAs(t, "v") << ";\n  }\n}\n";
+  k.source = src.str();
+  std::vector<const Value *> ins;
+  if (z) {
+    k.args.push_back(KernelArg::tensor(z));
+    ins.push_back(z);
+  }
+  k.args.push_back(KernelArg::tensor(y));
+  ins.push_back(y);
+  launch1D(k, n);
+  ctx.addKernel(op, std::move(k), ins, {y});
+}
+
+/// infc.conv: one cuDNN graph with the whole epilogue when the target GPU is here to show that
+/// it runs and pays (LoweringOptions::acceptConvFusion); otherwise conv + bias in cuDNN and the
+/// rest of the epilogue as a generated kernel. The IR's fusion decision stands either way: this
+/// only picks how to run it.
+Status lowerInfcConv(const Operation &op, LoweringContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
+  DType t = op.result()->type().elem();
+  if (t != DType::F32 && t != DType::F16 && t != DType::BF16)
+    return unsupported(op.describe() + ": Conv on " + std::string(dtypeName(t)) + " has no GPU kernel yet");
+  size_t sd = a.strides.size();
+  if (sd < 1 || sd > 3)
+    return unsupported(op.describe() + ": " + std::to_string(sd) + "-D convolution has no GPU kernel yet");
+  ConvLayer base;
+  base.x = op.operand(0);
+  base.w = op.operand(1);
+  base.b = op.hasOperand(2) ? op.operand(2) : nullptr;
+  base.y = op.result();
+  base.strides = a.strides;
+  base.dilations = a.dilations;
+  base.padsBegin.assign(a.pads.begin(), a.pads.begin() + static_cast<long>(sd));
+  base.padsEnd.assign(a.pads.begin() + static_cast<long>(sd), a.pads.end());
+  base.nhwc = a.layout == Layout::NHWC;
+  const Value *z = op.hasOperand(3) ? op.operand(3) : nullptr;
+  if (!z && a.act.none()) {
+    addConvLayer(op, ctx, base, op.loc());
+    return Status::ok();
+  }
+  ConvLayer fused = base;
+  fused.z = z;
+  fused.activation = cudnnActivation(a.act);
+  bool expressible = a.act.none() || !fused.activation.empty();
+  size_t parts = (z ? 1 : 0) + (a.act.none() ? 0 : 1);
+  if (expressible && ctx.options().acceptConvFusion && ctx.options().acceptConvFusion(fused, base, parts)) {
+    addConvLayer(op, ctx, fused, op.loc());
+    return Status::ok();
+  }
+  addConvLayer(op, ctx, base, op.loc());
+  addEpilogueKernel(op, ctx, base.y, z, a.act);
   return Status::ok();
 }
 
@@ -197,6 +232,7 @@ Status lowerConvTranspose(const Operation &op, LoweringContext &ctx) {
 void registerConvLowerings(LoweringTable &t) {
   t[static_cast<size_t>(OpKind::OnnxConv)] = &lowerConv;
   t[static_cast<size_t>(OpKind::OnnxConvTranspose)] = &lowerConvTranspose;
+  t[static_cast<size_t>(OpKind::InfcConv)] = &lowerInfcConv;
 }
 
 } // namespace infc::codegen

@@ -74,12 +74,26 @@ Status lowerCopy(const Operation &op, LoweringContext &ctx) {
   return Status::ok();
 }
 
+Status lowerPermute(const Operation &op, LoweringContext &ctx, const std::vector<int64_t> &perm);
+
 Status lowerTranspose(const Operation &op, LoweringContext &ctx) {
-  std::vector<int64_t> in = shapeOf(op.operand(0)), out = shapeOf(op.result());
   INFC_ASSIGN_OR_RETURN(std::vector<int64_t> perm, op.attrs().getInts("perm", std::vector<int64_t>{}));
   if (perm.empty())
-    for (size_t i = in.size(); i-- > 0;)
+    for (size_t i = static_cast<size_t>(op.operand(0)->type().rank()); i-- > 0;)
       perm.push_back(static_cast<int64_t>(i));
+  return lowerPermute(op, ctx, perm);
+}
+
+/// infc.layout_cast is a transpose by the layouts' permutation.
+Status lowerLayoutCast(const Operation &op, LoweringContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(LayoutCastAttrs a, LayoutCastAttrs::read(op));
+  int64_t rank = op.operand(0)->type().rank();
+  return lowerPermute(op, ctx, a.from == Layout::NCHW ? layoutPerm(a.to, rank) : layoutInversePerm(a.from, rank));
+}
+
+/// y = x transposed by perm (out dim d is in dim perm[d]).
+Status lowerPermute(const Operation &op, LoweringContext &ctx, const std::vector<int64_t> &perm) {
+  std::vector<int64_t> in = shapeOf(op.operand(0)), out = shapeOf(op.result());
   std::vector<int64_t> st = rowMajorStrides(in);
   size_t esize = dtypeSize(op.result()->type().elem());
   int64_t rowBytes = out.empty() ? 0 : out.back() * static_cast<int64_t>(esize);
@@ -335,6 +349,7 @@ void registerDataMovementLowerings(LoweringTable &t) {
                    OpKind::OnnxUnsqueeze})
     t[static_cast<size_t>(k)] = &lowerCopy;
   t[static_cast<size_t>(OpKind::OnnxTranspose)] = &lowerTranspose;
+  t[static_cast<size_t>(OpKind::InfcLayoutCast)] = &lowerLayoutCast;
   t[static_cast<size_t>(OpKind::OnnxExpand)] = &lowerExpand;
   t[static_cast<size_t>(OpKind::OnnxTile)] = &lowerTile;
   t[static_cast<size_t>(OpKind::OnnxSlice)] = &lowerSlice;

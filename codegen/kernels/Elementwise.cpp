@@ -242,7 +242,7 @@ bool chainable(const Operation &op) {
 /// become one kernel, so the intermediate tensors never reach memory. Returns the chain (>= 2
 /// ops) or {} when there is nothing to fuse.
 std::vector<const Operation *> pointwiseChain(const Operation &op, LoweringContext &ctx) {
-  if (!chainable(op))
+  if (!chainable(op) || !ctx.options().fuse)
     return {};
   std::vector<const Operation *> chain = {&op};
   const Value *cur = op.result();

@@ -19,7 +19,7 @@ int64_t product(const std::vector<int64_t> &v, size_t from, size_t to) {
 /// MatMul -> Add(constant bias over the last dim) [-> Relu] becomes one cuBLASLt call with a
 /// bias (or ReLU+bias) epilogue: the exported form of torch.nn.Linear.
 void fuseBiasEpilogue(const Operation &op, LoweringContext &ctx, MatmulLayer &m, Layer &l) {
-  if (m.batch != 1 || m.n == 1)
+  if (m.batch != 1 || m.n == 1 || !ctx.options().fuse)
     return;
   const Operation *add = soleUser(m.d);
   if (!add || !add->is(OpKind::OnnxAdd) || add->result()->type() != m.d->type())

@@ -16,8 +16,16 @@ Status lowerPool(const Operation &op, LoweringContext &ctx) {
   DType dt = x->type().elem();
   if (!isFloat(dt))
     return unsupported(op.describe() + ": pooling on " + std::string(dtypeName(dt)) + " has no GPU kernel yet");
-  bool isMax = op.is(OpKind::OnnxMaxPool);
-  std::vector<int64_t> xs = x->type().staticShape(), ys = y->type().staticShape();
+  bool isMax = op.is(OpKind::OnnxMaxPool), nhwc = false;
+  if (op.is(OpKind::InfcPool)) {
+    INFC_ASSIGN_OR_RETURN(PoolAttrs pa, PoolAttrs::read(op));
+    isMax = pa.isMax;
+    nhwc = pa.layout == Layout::NHWC;
+  }
+  // Logical (N, C, spatial...) dims; an NHWC op reads and writes (N, spatial..., C).
+  int64_t rank = x->type().rank();
+  std::vector<int64_t> toLogical = layoutInversePerm(nhwc ? Layout::NHWC : Layout::NCHW, rank);
+  std::vector<int64_t> xs = permuted(x->type().staticShape(), toLogical), ys = permuted(y->type().staticShape(), toLogical);
   std::vector<int64_t> in(xs.begin() + 2, xs.end()), out(ys.begin() + 2, ys.end());
   INFC_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, op.attrs().getInts("kernel_shape"));
   Expected<ops::WindowGeometry> g = ops::windowGeometry(op.attrs(), kernel, in, false);
@@ -33,10 +41,24 @@ Status lowerPool(const Operation &op, LoweringContext &ctx) {
   for (int64_t d : in)
     itot *= d;
   src << "  typedef " << T << " T;\n  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
-  std::vector<int64_t> outFull = {ys[0] * ys[1]};
-  outFull.insert(outFull.end(), out.begin(), out.end());
-  emitUnravel(src, "i", outFull, "o");
-  src << "    const " << cudaStorageType(dt) << "* xc = in0 + o0 * " << itot << "LL;\n";
+  // o0 is the (batch, channel) plane, o1.. the output position; the window reads xc[off * cs].
+  std::string cs = "1LL";
+  if (nhwc) {
+    std::vector<int64_t> outFull = {ys[0]};
+    outFull.insert(outFull.end(), out.begin(), out.end());
+    outFull.push_back(ys[1]);
+    emitUnravel(src, "i", outFull, "q");
+    src << "    const long long o0 = q0 * " << ys[1] << "LL + q" << out.size() + 1 << ";\n";
+    for (size_t d = 0; d < out.size(); ++d)
+      src << "    const long long o" << d + 1 << " = q" << d + 1 << ";\n";
+    src << "    const " << cudaStorageType(dt) << "* xc = in0 + q0 * " << itot * ys[1] << "LL + q" << out.size() + 1 << ";\n";
+    cs = std::to_string(ys[1]) + "LL";
+  } else {
+    std::vector<int64_t> outFull = {ys[0] * ys[1]};
+    outFull.insert(outFull.end(), out.begin(), out.end());
+    emitUnravel(src, "i", outFull, "o");
+    src << "    const " << cudaStorageType(dt) << "* xc = in0 + o0 * " << itot << "LL;\n";
+  }
   src << "    T acc = " << (isMax ? "-INFINITY" : "(T)0") << "; int count = 0;\n";
   // Nested loops over the window, one per spatial dim.
   std::string indent = "    ";
@@ -64,7 +86,7 @@ Status lowerPool(const Operation &op, LoweringContext &ctx) {
   src << indent << "long long off = 0";
   for (size_t d = 0; d < in.size(); ++d)
     src << "; off = off * " << in[d] << "LL + p" << d;
-  src << ";\n" << indent << "const T v = (T)" << loadAs(dt, "xc[off]") << ";\n";
+  src << ";\n" << indent << "const T v = (T)" << loadAs(dt, "xc[off * " + cs + "]") << ";\n";
   src << indent << (isMax ? "acc = (v > acc || v != v) ? v : acc;\n" : "acc += v;\n");
   for (size_t d = 0; d < in.size(); ++d) {
     indent.resize(indent.size() - 2);
@@ -108,6 +130,7 @@ Status lowerBatchNorm(const Operation &op, LoweringContext &ctx) {
 void registerPoolLowerings(LoweringTable &t) {
   t[static_cast<size_t>(OpKind::OnnxMaxPool)] = &lowerPool;
   t[static_cast<size_t>(OpKind::OnnxAveragePool)] = &lowerPool;
+  t[static_cast<size_t>(OpKind::InfcPool)] = &lowerPool;
   t[static_cast<size_t>(OpKind::OnnxBatchNormalization)] = &lowerBatchNorm;
 }
 

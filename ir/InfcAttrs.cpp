@@ -1,0 +1,225 @@
+#include "ir/InfcAttrs.h"
+
+#include <cmath>
+
+namespace infc {
+
+std::string_view layoutName(Layout l) { return l == Layout::NHWC ? "nhwc" : "nchw"; }
+
+Expected<Layout> parseLayout(const std::string &s) {
+  if (s == "nchw")
+    return Layout::NCHW;
+  if (s == "nhwc")
+    return Layout::NHWC;
+  return invalidArgument("layout '" + s + "' is not nchw or nhwc");
+}
+
+std::vector<int64_t> layoutPerm(Layout to, int64_t rank) {
+  std::vector<int64_t> p;
+  if (to == Layout::NCHW || rank < 3) {
+    for (int64_t i = 0; i < rank; ++i)
+      p.push_back(i);
+    return p;
+  }
+  p.push_back(0);
+  for (int64_t i = 2; i < rank; ++i)
+    p.push_back(i);
+  p.push_back(1);
+  return p;
+}
+
+std::vector<int64_t> layoutInversePerm(Layout from, int64_t rank) {
+  std::vector<int64_t> p = layoutPerm(from, rank), inv(p.size());
+  for (size_t i = 0; i < p.size(); ++i)
+    inv[static_cast<size_t>(p[i])] = static_cast<int64_t>(i);
+  return inv;
+}
+
+std::vector<int64_t> permuted(const std::vector<int64_t> &in, const std::vector<int64_t> &perm) {
+  std::vector<int64_t> out;
+  for (int64_t p : perm)
+    out.push_back(in[static_cast<size_t>(p)]);
+  return out;
+}
+
+namespace {
+struct ActSpelling {
+  Act kind;
+  const char *name;
+  size_t numParams;
+};
+constexpr ActSpelling kActs[] = {
+    {Act::None, "", 0},         {Act::Relu, "relu", 0},           {Act::Sigmoid, "sigmoid", 0},
+    {Act::Tanh, "tanh", 0},     {Act::Clip, "clip", 2},           {Act::LeakyRelu, "leaky_relu", 1},
+    {Act::Silu, "silu", 0},     {Act::HardSwish, "hardswish", 0}, {Act::HardSigmoid, "hardsigmoid", 2},
+    {Act::Gelu, "gelu", 0},     {Act::GeluTanh, "gelu_tanh", 0},
+};
+} // namespace
+
+std::string_view Activation::name() const {
+  for (const ActSpelling &a : kActs)
+    if (a.kind == kind)
+      return a.name;
+  return "";
+}
+
+double Activation::apply(double x) const {
+  auto clamp01 = [](double v) { return v < 0 ? 0.0 : (v > 1 ? 1.0 : v); };
+  switch (kind) {
+  case Act::None: return x;
+  case Act::Relu: return x < 0 ? 0.0 : x;
+  case Act::Sigmoid: return 1.0 / (1.0 + std::exp(-x));
+  case Act::Tanh: return std::tanh(x);
+  case Act::Clip: return x < params[0] ? params[0] : (x > params[1] ? params[1] : x);
+  case Act::LeakyRelu: return x < 0 ? params[0] * x : x;
+  case Act::Silu: return x / (1.0 + std::exp(-x));
+  case Act::HardSwish: return x * clamp01(x / 6.0 + 0.5);
+  case Act::HardSigmoid: return clamp01(params[0] * x + params[1]);
+  case Act::Gelu: return 0.5 * x * (1.0 + std::erf(x * 0.7071067811865476));
+  case Act::GeluTanh: return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+  }
+  return x;
+}
+
+Expected<Activation> Activation::read(const AttrMap &attrs) {
+  INFC_ASSIGN_OR_RETURN(std::string name, attrs.getString("act", ""));
+  INFC_ASSIGN_OR_RETURN(std::vector<float> params, attrs.getFloats("act_params", std::vector<float>{}));
+  for (const ActSpelling &a : kActs)
+    if (name == a.name) {
+      if (params.size() != a.numParams)
+        return invalidArgument("activation '" + name + "' takes " + std::to_string(a.numParams) + " act_params, not " +
+                               std::to_string(params.size()));
+      if (a.kind == Act::Clip && !(params[0] <= params[1]))
+        return invalidArgument("activation 'clip' needs act_params lo <= hi");
+      return Activation{a.kind, params};
+    }
+  return invalidArgument("unknown activation '" + name + "'");
+}
+
+void Activation::write(AttrMap &attrs) const {
+  attrs.erase("act");
+  attrs.erase("act_params");
+  if (kind == Act::None)
+    return;
+  attrs.set("act", std::string(name()));
+  if (!params.empty())
+    attrs.set("act_params", params);
+}
+
+namespace {
+Expected<Layout> readLayout(const AttrMap &attrs, const char *key = "layout") {
+  INFC_ASSIGN_OR_RETURN(std::string s, attrs.getString(key, "nchw"));
+  return parseLayout(s);
+}
+void writeLayout(AttrMap &attrs, Layout l, const char *key = "layout") {
+  if (l == Layout::NCHW && std::string(key) == "layout")
+    attrs.erase(key);
+  else
+    attrs.set(key, std::string(layoutName(l)));
+}
+} // namespace
+
+Expected<ConvAttrs> ConvAttrs::read(const Operation &op) {
+  ConvAttrs a;
+  const AttrMap &m = op.attrs();
+  const Value *w = op.operand(1);
+  int64_t sd = w ? w->type().rank() - 2 : 2;
+  if (sd < 1)
+    return op.error("weight rank " + std::to_string(sd + 2) + ", expected at least 3");
+  INFC_ASSIGN_OR_RETURN(a.strides, m.getInts("strides", std::vector<int64_t>(static_cast<size_t>(sd), 1)));
+  INFC_ASSIGN_OR_RETURN(a.dilations, m.getInts("dilations", std::vector<int64_t>(static_cast<size_t>(sd), 1)));
+  INFC_ASSIGN_OR_RETURN(a.pads, m.getInts("pads", std::vector<int64_t>(static_cast<size_t>(2 * sd), 0)));
+  INFC_ASSIGN_OR_RETURN(a.group, m.getInt("group", 1));
+  if (static_cast<int64_t>(a.strides.size()) != sd || static_cast<int64_t>(a.dilations.size()) != sd ||
+      static_cast<int64_t>(a.pads.size()) != 2 * sd)
+    return op.error("strides, dilations and pads must have " + std::to_string(sd) + ", " + std::to_string(sd) + " and " +
+                    std::to_string(2 * sd) + " entries");
+  for (size_t i = 0; i < a.strides.size(); ++i)
+    if (a.strides[i] < 1 || a.dilations[i] < 1)
+      return op.error("strides and dilations must be positive");
+  for (int64_t p : a.pads)
+    if (p < 0)
+      return op.error("pads must not be negative");
+  if (a.group < 1)
+    return op.error("group must be positive");
+  Expected<Layout> l = readLayout(m);
+  if (!l.isOk())
+    return op.error(l.status().message());
+  a.layout = *l;
+  Expected<Activation> act = Activation::read(m);
+  if (!act.isOk())
+    return op.error(act.status().message());
+  a.act = *act;
+  return a;
+}
+
+void ConvAttrs::write(AttrMap &m) const {
+  m.set("strides", strides);
+  m.set("dilations", dilations);
+  m.set("pads", pads);
+  if (group != 1)
+    m.set("group", group);
+  else
+    m.erase("group");
+  writeLayout(m, layout);
+  act.write(m);
+}
+
+Expected<PoolAttrs> PoolAttrs::read(const Operation &op) {
+  PoolAttrs a;
+  const AttrMap &m = op.attrs();
+  INFC_ASSIGN_OR_RETURN(std::string kind, m.getString("kind"));
+  if (kind != "max" && kind != "avg")
+    return op.error("pool kind '" + kind + "' is not max or avg");
+  a.isMax = kind == "max";
+  INFC_ASSIGN_OR_RETURN(a.kernel, m.getInts("kernel_shape"));
+  size_t sd = a.kernel.size();
+  INFC_ASSIGN_OR_RETURN(a.strides, m.getInts("strides", std::vector<int64_t>(sd, 1)));
+  INFC_ASSIGN_OR_RETURN(a.dilations, m.getInts("dilations", std::vector<int64_t>(sd, 1)));
+  INFC_ASSIGN_OR_RETURN(a.pads, m.getInts("pads", std::vector<int64_t>(2 * sd, 0)));
+  INFC_ASSIGN_OR_RETURN(int64_t ceil, m.getInt("ceil_mode", 0));
+  INFC_ASSIGN_OR_RETURN(int64_t cip, m.getInt("count_include_pad", 0));
+  a.ceilMode = ceil != 0;
+  a.countIncludePad = cip != 0;
+  if (a.strides.size() != sd || a.dilations.size() != sd || a.pads.size() != 2 * sd || sd == 0)
+    return op.error("kernel_shape, strides, dilations and pads do not agree in length");
+  Expected<Layout> l = readLayout(m);
+  if (!l.isOk())
+    return op.error(l.status().message());
+  a.layout = *l;
+  return a;
+}
+
+void PoolAttrs::write(AttrMap &m) const {
+  m.set("kind", std::string(isMax ? "max" : "avg"));
+  m.set("kernel_shape", kernel);
+  m.set("strides", strides);
+  m.set("dilations", dilations);
+  m.set("pads", pads);
+  if (ceilMode)
+    m.set("ceil_mode", int64_t(1));
+  if (countIncludePad)
+    m.set("count_include_pad", int64_t(1));
+  writeLayout(m, layout);
+}
+
+Expected<LayoutCastAttrs> LayoutCastAttrs::read(const Operation &op) {
+  LayoutCastAttrs a;
+  Expected<Layout> from = readLayout(op.attrs(), "from"), to = readLayout(op.attrs(), "to");
+  if (!from.isOk() || !to.isOk())
+    return op.error(from.isOk() ? to.status().message() : from.status().message());
+  if (!op.attrs().has("from") || !op.attrs().has("to"))
+    return op.error("layout_cast needs 'from' and 'to'");
+  a.from = *from;
+  a.to = *to;
+  if (a.from == a.to)
+    return op.error("layout_cast from and to the same layout");
+  return a;
+}
+
+void LayoutCastAttrs::write(AttrMap &m) const {
+  m.set("from", std::string(layoutName(from)));
+  m.set("to", std::string(layoutName(to)));
+}
+
+} // namespace infc

@@ -1,0 +1,66 @@
+// Typed attributes of the infc.* ops, read and written in one place: passes, shape inference,
+// the reference interpreter and code generation use these structs instead of string look-ups.
+#pragma once
+
+#include "ir/IR.h"
+
+#include <string>
+#include <vector>
+
+namespace infc {
+
+/// Tensor memory layout of a 4-D (or 3-D/5-D) activation: channels second or last.
+enum class Layout { NCHW, NHWC };
+std::string_view layoutName(Layout l);
+Expected<Layout> parseLayout(const std::string &s);
+/// Permutation taking a logical (N, C, spatial...) tensor of `rank` to `to` (identity for NCHW).
+std::vector<int64_t> layoutPerm(Layout to, int64_t rank);
+/// Inverse of layoutPerm: physical `from` back to logical NCHW.
+std::vector<int64_t> layoutInversePerm(Layout from, int64_t rank);
+/// Applies perm to dims (out[i] = in[perm[i]]).
+std::vector<int64_t> permuted(const std::vector<int64_t> &in, const std::vector<int64_t> &perm);
+
+/// Fused activation of a conv/matmul epilogue, applied last: y = act(acc + bias + residual).
+enum class Act { None, Relu, Sigmoid, Tanh, Clip, LeakyRelu, Silu, HardSwish, HardSigmoid, Gelu, GeluTanh };
+struct Activation {
+  Act kind = Act::None;
+  std::vector<float> params; ///< Clip: lo, hi; LeakyRelu: alpha; HardSigmoid: alpha, beta
+  bool none() const { return kind == Act::None; }
+  /// "relu", "clip", ... ("" for None); the `act` attribute's spelling.
+  std::string_view name() const;
+  /// Reference semantics, in double.
+  double apply(double x) const;
+  /// Reads `act` / `act_params` ("" = none); an unknown name or wrong parameter count is an error.
+  static Expected<Activation> read(const AttrMap &attrs);
+  void write(AttrMap &attrs) const;
+};
+
+/// infc.conv: y = act(conv(x, w) + b + z).
+struct ConvAttrs {
+  std::vector<int64_t> strides, dilations;
+  std::vector<int64_t> pads; ///< begin pads then end pads, explicit (auto_pad resolved at lowering)
+  int64_t group = 1;
+  Layout layout = Layout::NCHW;
+  Activation act;
+  static Expected<ConvAttrs> read(const Operation &op);
+  void write(AttrMap &attrs) const;
+};
+
+/// infc.pool: max or average pooling.
+struct PoolAttrs {
+  bool isMax = true;
+  std::vector<int64_t> kernel, strides, dilations, pads;
+  bool ceilMode = false, countIncludePad = false;
+  Layout layout = Layout::NCHW;
+  static Expected<PoolAttrs> read(const Operation &op);
+  void write(AttrMap &attrs) const;
+};
+
+/// infc.layout_cast: y = transpose(x, perm); y is in layout `to`.
+struct LayoutCastAttrs {
+  Layout from = Layout::NCHW, to = Layout::NHWC;
+  static Expected<LayoutCastAttrs> read(const Operation &op);
+  void write(AttrMap &attrs) const;
+};
+
+} // namespace infc

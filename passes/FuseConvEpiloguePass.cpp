@@ -1,0 +1,155 @@
+// fuse-conv-epilogue: what follows a convolution joins its epilogue, y = act(conv(x, w) + b + z),
+// when the convolution's result has no other reader (it then never exists in memory):
+//   add(conv(x, w, b), z) -> conv(x, w, b, z)            z: a same-typed computed tensor (residual)
+//   act(conv(...))        -> conv(...) {act}             Relu, Sigmoid, Tanh, LeakyRelu, HardSwish,
+//                                                        HardSigmoid, Gelu, Clip(constant bounds)
+//   mul(y, sigmoid(y)), y = conv(...) -> conv(...) {act = "silu"}
+// An activation ends the epilogue: nothing fuses after it.
+#include "ir/InfcAttrs.h"
+#include "passes/Pass.h"
+#include "passes/Rewrite.h"
+
+#include <limits>
+
+namespace infc {
+namespace {
+
+std::optional<float> scalarConstant(const Operation &op, size_t i) {
+  const Tensor *t = op.hasOperand(i) ? getConstantValue(op.operand(i)) : nullptr;
+  if (!t || t->numElements() != 1)
+    return std::nullopt;
+  return static_cast<float>(t->getDouble(0));
+}
+
+/// The activation `op` computes on its first operand, if the epilogue can express it.
+Expected<std::optional<Activation>> activationOf(const Operation &op) {
+  auto attrF = [&](const char *n, float d) { return op.attrs().getFloat(n, d); };
+  switch (op.kind()) {
+  case OpKind::OnnxRelu: return std::optional<Activation>(Activation{Act::Relu, {}});
+  case OpKind::OnnxSigmoid: return std::optional<Activation>(Activation{Act::Sigmoid, {}});
+  case OpKind::OnnxTanh: return std::optional<Activation>(Activation{Act::Tanh, {}});
+  case OpKind::OnnxHardSwish: return std::optional<Activation>(Activation{Act::HardSwish, {}});
+  case OpKind::OnnxLeakyRelu: {
+    INFC_ASSIGN_OR_RETURN(float a, attrF("alpha", 0.01f));
+    return std::optional<Activation>(Activation{Act::LeakyRelu, {a}});
+  }
+  case OpKind::OnnxHardSigmoid: {
+    INFC_ASSIGN_OR_RETURN(float a, attrF("alpha", 0.2f));
+    INFC_ASSIGN_OR_RETURN(float b, attrF("beta", 0.5f));
+    return std::optional<Activation>(Activation{Act::HardSigmoid, {a, b}});
+  }
+  case OpKind::OnnxGelu: {
+    INFC_ASSIGN_OR_RETURN(std::string approx, op.attrs().getString("approximate", "none"));
+    return std::optional<Activation>(Activation{approx == "tanh" ? Act::GeluTanh : Act::Gelu, {}});
+  }
+  case OpKind::OnnxClip: {
+    std::optional<float> lo = scalarConstant(op, 1), hi = scalarConstant(op, 2);
+    if (lo && !op.hasOperand(2) && *lo == 0.0f)
+      return std::optional<Activation>(Activation{Act::Relu, {}});
+    if (!lo || !hi || !(*lo <= *hi))
+      return std::optional<Activation>();
+    return std::optional<Activation>(Activation{Act::Clip, {*lo, *hi}});
+  }
+  default: return std::optional<Activation>();
+  }
+}
+
+class FuseConvEpiloguePass final : public Pass {
+public:
+  std::string_view name() const override { return "fuse-conv-epilogue"; }
+
+  Expected<bool> run(Graph &graph, PassContext &ctx) override {
+    bool changed = false;
+    for (bool again = true; again;) {
+      again = false;
+      for (Operation *conv : graph.body().opPointers()) {
+        if (!conv->is(OpKind::InfcConv))
+          continue;
+        INFC_ASSIGN_OR_RETURN(bool fused, fuseOne(conv, ctx));
+        again = again || fused;
+        changed = changed || fused;
+        if (fused)
+          break; // the op list changed
+      }
+    }
+    return changed;
+  }
+
+private:
+  Expected<bool> fuseOne(Operation *conv, PassContext &ctx) {
+    INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(*conv));
+    if (!a.act.none())
+      return false;
+    Value *y = conv->result();
+    std::vector<Value *> operands = conv->operands();
+    operands.resize(4, nullptr);
+    Operation *user = soleUser(y);
+    if (user && user->is(OpKind::OnnxAdd) && !conv->hasOperand(3)) {
+      Value *other = user->operand(0) == y ? user->operand(1) : user->operand(0);
+      if (other != y && other->type() == y->type() && user->result()->type() == y->type() && !getConstantValue(other)) {
+        operands[3] = other;
+        AttrMap m = conv->attrs();
+        absorb(conv, user, operands, std::move(m));
+        ++ctx.stat(name(), "residuals-fused");
+        return true;
+      }
+    }
+    if (user && user->result()->type() == y->type() && user->operand(0) == y) {
+      INFC_ASSIGN_OR_RETURN(std::optional<Activation> act, activationOf(*user));
+      if (act) {
+        a.act = *act;
+        AttrMap m = conv->attrs();
+        a.write(m);
+        absorb(conv, user, operands, std::move(m));
+        ++ctx.stat(name(), "activations-fused");
+        return true;
+      }
+    }
+    // SiLU as exporters write it: y * sigmoid(y), y read by exactly those two ops.
+    if (y->users().size() == 2 && !y->isGraphOutput()) {
+      Operation *sig = nullptr, *mul = nullptr;
+      for (Operation *u : y->users()) {
+        if (u->is(OpKind::OnnxSigmoid))
+          sig = u;
+        else if (u->is(OpKind::OnnxMul))
+          mul = u;
+      }
+      if (sig && mul && soleUser(sig->result()) == mul && mul->result()->type() == y->type() &&
+          ((mul->operand(0) == y && mul->operand(1) == sig->result()) ||
+           (mul->operand(1) == y && mul->operand(0) == sig->result()))) {
+        a.act = Activation{Act::Silu, {}};
+        AttrMap m = conv->attrs();
+        a.write(m);
+        Location loc = Location::fused({&conv->loc(), &sig->loc(), &mul->loc()});
+        replaceWithOp(mul, OpKind::InfcConv, trimmed(operands), std::move(m), y->type(), loc);
+        sig->erase();
+        conv->erase();
+        ++ctx.stat(name(), "activations-fused");
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /// Drops trailing absent operands (bias and residual are optional).
+  static std::vector<Value *> trimmed(std::vector<Value *> v) {
+    while (!v.empty() && !v.back())
+      v.pop_back();
+    return v;
+  }
+
+  /// Replaces `user` by the conv with the new operands and attributes, at `user`'s position
+  /// (a residual is computed before it), and erases the old conv.
+  static void absorb(Operation *conv, Operation *user, const std::vector<Value *> &operands, AttrMap attrs) {
+    Location loc = Location::fused({&conv->loc(), &user->loc()});
+    TensorType t = conv->result()->type();
+    replaceWithOp(user, OpKind::InfcConv, trimmed(operands), std::move(attrs), t, loc);
+    conv->erase();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createFuseConvEpiloguePass() { return std::make_unique<FuseConvEpiloguePass>(); }
+
+} // namespace infc

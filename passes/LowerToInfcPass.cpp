@@ -1,0 +1,114 @@
+// lower-to-infc: onnx.* ops that have an optimized form become infc.* ops, with every implicit
+// choice made explicit once: auto_pad resolved into pads, defaults written out.
+//   onnx.Conv(x, w, b)            -> infc.conv(x, w, b) {strides, dilations, pads, group}
+//   onnx.MaxPool / AveragePool(x) -> infc.pool(x) {kind, kernel_shape, strides, dilations, pads}
+// Ops whose spatial sizes are unknown (auto_pad needs them) stay in the onnx dialect.
+#include "ir/InfcAttrs.h"
+#include "ir/OpHooks.h"
+#include "ir/ops/ConvGeometry.h"
+#include "passes/Pass.h"
+#include "passes/Rewrite.h"
+
+namespace infc {
+namespace {
+
+std::optional<std::vector<int64_t>> knownSpatial(const Value *x) {
+  const TensorType &t = x->type();
+  if (!t.isRanked() || t.rank() < 3)
+    return std::nullopt;
+  std::vector<int64_t> in;
+  for (int64_t d = 2; d < t.rank(); ++d) {
+    if (!t.dim(d).isStatic())
+      return std::nullopt;
+    in.push_back(t.dim(d).value);
+  }
+  return in;
+}
+
+std::vector<int64_t> explicitPads(const ops::WindowGeometry &g) {
+  std::vector<int64_t> pads = g.padsBegin;
+  pads.insert(pads.end(), g.padsEnd.begin(), g.padsEnd.end());
+  return pads;
+}
+
+/// onnx.Conv(x, w, b) -> infc.conv(x, w, b): same math, explicit pads.
+Expected<bool> lowerConv(Operation *op) {
+  const TensorType &wt = op->operand(1)->type();
+  std::optional<std::vector<int64_t>> in = knownSpatial(op->operand(0));
+  if (!in || !wt.isStatic() || op->result()->type().rank() != wt.rank())
+    return false;
+  std::vector<int64_t> ws = wt.staticShape();
+  std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
+  INFC_ASSIGN_OR_RETURN(ops::WindowGeometry g, ops::windowGeometry(op->attrs(), kernel, *in, false));
+  ConvAttrs a;
+  a.strides = g.strides;
+  a.dilations = g.dilations;
+  a.pads = explicitPads(g);
+  INFC_ASSIGN_OR_RETURN(a.group, op->attrs().getInt("group", 1));
+  AttrMap m;
+  a.write(m);
+  std::vector<Value *> operands = {op->operand(0), op->operand(1)};
+  if (op->hasOperand(2))
+    operands.push_back(op->operand(2));
+  replaceWithOp(op, OpKind::InfcConv, operands, std::move(m), op->result()->type(), op->loc());
+  return true;
+}
+
+/// onnx.MaxPool / AveragePool(x) -> infc.pool(x) {kind}: only without a used Indices output.
+Expected<bool> lowerPool(Operation *op) {
+  if (op->numResults() > 1 && op->result(1)->hasUses())
+    return false;
+  std::optional<std::vector<int64_t>> in = knownSpatial(op->operand(0));
+  if (!in)
+    return false;
+  INFC_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, op->attrs().getInts("kernel_shape"));
+  INFC_ASSIGN_OR_RETURN(ops::WindowGeometry g, ops::windowGeometry(op->attrs(), kernel, *in, false));
+  PoolAttrs a;
+  a.isMax = op->is(OpKind::OnnxMaxPool);
+  a.kernel = kernel;
+  a.strides = g.strides;
+  a.dilations = g.dilations;
+  a.pads = explicitPads(g);
+  a.ceilMode = g.ceilMode;
+  INFC_ASSIGN_OR_RETURN(int64_t cip, op->attrs().getInt("count_include_pad", 0));
+  a.countIncludePad = !a.isMax && cip != 0;
+  AttrMap m;
+  a.write(m);
+  // MaxPool's optional Indices result goes away with the op (it has no uses).
+  Block *block = op->parentBlock();
+  Operation *pool = block->create(OpKind::InfcPool, {op->operand(0)}, {op->result(0)->type()}, std::move(m), op->loc(), op);
+  std::string name = op->result(0)->name();
+  op->result(0)->replaceAllUsesWith(pool->result());
+  op->erase();
+  block->graph()->renameValue(pool->result(), name);
+  return true;
+}
+
+class LowerToInfcPass final : public Pass {
+public:
+  std::string_view name() const override { return "lower-to-infc"; }
+
+  Expected<bool> run(Graph &graph, PassContext &ctx) override {
+    bool changed = false;
+    for (Operation *op : graph.body().opPointers()) {
+      Expected<bool> done = false;
+      if (op->is(OpKind::OnnxConv))
+        done = lowerConv(op);
+      else if (op->is(OpKind::OnnxMaxPool) || op->is(OpKind::OnnxAveragePool))
+        done = lowerPool(op);
+      if (!done.isOk())
+        return op->error(done.status().message());
+      if (*done) {
+        ++ctx.stat(name(), "ops-lowered");
+        changed = true;
+      }
+    }
+    return changed;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createLowerToInfcPass() { return std::make_unique<LowerToInfcPass>(); }
+
+} // namespace infc

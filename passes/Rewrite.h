@@ -1,0 +1,20 @@
+// Helpers shared by the rewriting passes of the infc.* level.
+#pragma once
+
+#include "ir/IR.h"
+
+namespace infc {
+
+/// Creates `kind(operands)` before `at` with one result of `type`, sends every use of `old`'s
+/// result to it, erases `old` (and any op in `alsoErase`, whose results must then be unused)
+/// and gives the new result `old`'s name, so printed IR and engine tensors keep the user's names.
+Operation *replaceWithOp(Operation *old, OpKind kind, const std::vector<Value *> &operands, AttrMap attrs,
+                         const TensorType &type, Location loc, Operation *at = nullptr);
+
+/// A new onnx.Constant holding `t`, placed before `before`.
+Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Operation *before);
+
+/// The op reading `v` when it is the only reader and `v` is not a graph output.
+Operation *soleUser(Value *v);
+
+} // namespace infc
