@@ -151,6 +151,8 @@ int main(int argc, char **argv) {
   r->add_option("--json", run.jsonPath, "Write the report as JSON");
   r->add_flag("--profile", run.profile, "Per-layer GPU times: slowest layers and time per kernel kind (JSON: 'layers')");
   r->add_flag("--reference", run.reference, "Run the engine's graph on the CPU reference interpreter (no GPU needed)");
+  bool noCudaGraph = false;
+  r->add_flag("--no-cuda-graph", noCudaGraph, "Launch layer by layer instead of replaying a captured CUDA graph");
 
   std::string inspectPath;
   bool inspectJson = false;
@@ -182,6 +184,9 @@ int main(int argc, char **argv) {
     if (!in.isOk())
       return fail(in.status());
     run.inputFiles = *in;
+    if (noCudaGraph && run.reference)
+      return fail(invalidArgument("--no-cuda-graph is for GPU runs; --reference runs on the CPU"));
+    run.cudaGraph = !noCudaGraph;
     Expected<RunReport> rep = runEngine(run);
     if (!rep.isOk())
       return fail(rep.status());

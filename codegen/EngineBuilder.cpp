@@ -179,6 +179,15 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
     requestSlot.push_back(static_cast<int>(s));
   }
   MemoryPlan plan = planMemory(requests, rt::kEngineAlignment);
+  // No plan can use less than the bytes live at the busiest step.
+  uint64_t lowerBound = 0;
+  for (int64_t step = -1; step <= numSteps; ++step) {
+    uint64_t live = 0;
+    for (const BufferRequest &r : requests)
+      if (r.first <= step && step <= r.last)
+        live += r.bytes;
+    lowerBound = std::max(lowerBound, live);
+  }
   for (size_t r = 0; r < requests.size(); ++r)
     slots[static_cast<size_t>(requestSlot[r])].offset = plan.offsets[r];
   for (TensorSlot &s : slots)
@@ -292,7 +301,7 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
                                         static_cast<int64_t>(cublasLtGetVersion()), options.optionsJson.c_str());
   auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &inputs, &outputs, &fbLayers, &modules, plan.totalBytes,
                                      usesLibraries ? options.workspaceBytes : 0, writer.weightBytes(),
-                                     options.referenceIr.c_str());
+                                     options.referenceIr.c_str(), lowerBound);
   result.numLayers = ctx.layers().size();
   result.arenaBytes = plan.totalBytes;
   result.weightBytes = writer.weightBytes();

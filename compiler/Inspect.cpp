@@ -76,6 +76,7 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
                 {"cublaslt_version", info.cublaslt_version()},
                 {"options", info.options() ? nlohmann::json::parse(info.options()->str(), nullptr, false) : nlohmann::json()}};
   j["memory"] = {{"weight_bytes", e.weight_bytes()}, {"activation_bytes", e.arena_bytes()},
+                 {"activation_lower_bound_bytes", e.activation_lower_bound_bytes()},
                  {"workspace_limit_bytes", e.workspace_bytes()}};
   for (int32_t i : *e.inputs())
     j["inputs"].push_back(tensorJson(e, i));
@@ -110,7 +111,8 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
   os << "  target: " << info.gpu_name()->str() << ", sm_" << info.sm_major() << info.sm_minor() << "\n";
   os << "  built by infc " << j["build"]["infc_version"].get<std::string>() << " with CUDA " << info.cuda_version()
      << ", cuDNN " << info.cudnn_version() << ", cuBLASLt " << info.cublaslt_version() << "\n";
-  os << "  memory: weights " << e.weight_bytes() << " bytes, activations " << e.arena_bytes() << " bytes, workspace up to "
+  os << "  memory: weights " << e.weight_bytes() << " bytes, activations " << e.arena_bytes() << " bytes (lower bound "
+     << e.activation_lower_bound_bytes() << "), workspace up to "
      << e.workspace_bytes() << " bytes (a context allocates what its tactics need)\n";
   for (int32_t i : *e.inputs())
     os << "  input  " << e.tensors()->Get(static_cast<uint32_t>(i))->name()->str() << ": "

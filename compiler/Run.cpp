@@ -240,6 +240,7 @@ Expected<RunReport> runEngine(const RunOptions &options) {
       infc_context *c = nullptr;
       INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(h.engine, &c), options.enginePath + ": "));
       h.contexts.push_back(c);
+      INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_cuda_graph(c, options.cudaGraph ? 1 : 0), options.enginePath + ": "));
       CUstream st;
       INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuStreamCreate(&st, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
       h.streams.push_back(st);
@@ -323,7 +324,8 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     os.setf(std::ios::fixed);
     os.precision(4);
     os << "=== Performance summary (" << options.enginePath << ", " << iters << " iterations, " << options.warmup
-       << " warm-up, " << numStreams << " stream" << (numStreams > 1 ? "s" : "") << ") ===\n";
+       << " warm-up, " << numStreams << " stream" << (numStreams > 1 ? "s" : "") << ", "
+       << (options.cudaGraph ? "CUDA graph" : "no CUDA graph") << ") ===\n";
     os << "Throughput: " << qps << " qps (" << qps * static_cast<double>(batch) << " inferences/s at batch " << batch << ")\n";
     auto line = [&](const char *name, const Stats &s) {
       os << name << ": min = " << s.min << " ms, mean = " << s.mean << " ms, median = " << s.median
@@ -346,6 +348,7 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     j["iterations"] = iters;
     j["warmup"] = options.warmup;
     j["streams"] = numStreams;
+    j["cuda_graph"] = options.cudaGraph;
     j["batch"] = batch;
     j["throughput_qps"] = qps;
     j["throughput_inferences_per_s"] = qps * static_cast<double>(batch);

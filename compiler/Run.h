@@ -19,6 +19,7 @@ struct RunOptions {
   int streams = 1;
   bool reference = false; ///< run the engine's graph on the CPU reference interpreter instead
   bool profile = false;   ///< per-layer GPU times (events around every layer; trtexec --dumpProfile)
+  bool cudaGraph = true;  ///< replay a captured CUDA graph (--no-cuda-graph: one launch per layer)
 };
 
 struct RunReport {

@@ -161,6 +161,13 @@ infc_status infc_context_enqueue(infc_context *c, void *stream) {
   return ok();
 }
 
+infc_status infc_context_set_cuda_graph(infc_context *c, int enable) {
+  if (!c)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_set_cuda_graph: null context");
+  c->impl->setCudaGraph(enable != 0);
+  return ok();
+}
+
 int infc_engine_num_layers(const infc_engine *engine) {
   return engine ? static_cast<int>(engine->impl->engine().layers()->size()) : 0;
 }

@@ -16,7 +16,8 @@ namespace infc::rt {
   X(cuModuleLoadData) X(cuModuleUnload) X(cuModuleGetFunction) X(cuFuncSetAttribute) X(cuLaunchKernel)                 \
   X(cuStreamCreate) X(cuStreamDestroy) X(cuStreamSynchronize) X(cuEventCreate) X(cuEventRecord)                        \
   X(cuEventElapsedTime) X(cuEventDestroy) X(cuEventSynchronize) X(cuGetErrorName) X(cuGetErrorString)                 \
-  X(cuDriverGetVersion)
+  X(cuDriverGetVersion) X(cuStreamBeginCapture) X(cuStreamEndCapture) X(cuGraphInstantiateWithFlags) X(cuGraphLaunch)  \
+  X(cuGraphExecDestroy) X(cuGraphDestroy)
 
 /// Function pointers into libcuda. `loaded` is false (and `error` says why) without a driver.
 struct CudaDriver {

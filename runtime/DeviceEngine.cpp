@@ -91,6 +91,7 @@ CUfunction DeviceEngine::function(uint32_t module, const std::string &name, std:
 // ---------------------------------------------------------------- ExecutionContext
 
 ExecutionContext::~ExecutionContext() {
+  dropGraph();
   layers_.clear();
   if (arena_)
     drv().cuMemFree(arena_);
@@ -153,9 +154,45 @@ std::string ExecutionContext::enqueueLayer(size_t i, CUstream stream) {
 }
 
 std::string ExecutionContext::enqueue(CUstream stream) {
+  if (useGraph_ && stream) {
+    if (!graphExec_)
+      if (std::string err = captureGraph(stream); !err.empty())
+        return err;
+    return cuCheck(drv().cuGraphLaunch(graphExec_, stream), "cuGraphLaunch");
+  }
   for (size_t i = 0; i < layers_.size(); ++i)
     if (std::string err = enqueueLayer(i, stream); !err.empty())
       return err;
+  return "";
+}
+
+void ExecutionContext::dropGraph() {
+  if (graphExec_)
+    drv().cuGraphExecDestroy(graphExec_);
+  graphExec_ = nullptr;
+}
+
+std::string ExecutionContext::captureGraph(CUstream stream) {
+  // Thread-local mode: other threads' CUDA calls (another context's enqueue) are not disturbed.
+  if (std::string err = cuCheck(drv().cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                                "capturing a CUDA graph (cuStreamBeginCapture)");
+      !err.empty())
+    return err;
+  std::string err;
+  for (size_t i = 0; i < layers_.size() && err.empty(); ++i)
+    err = enqueueLayer(i, stream);
+  CUgraph graph = nullptr;
+  std::string endErr = cuCheck(drv().cuStreamEndCapture(stream, &graph), "capturing a CUDA graph (cuStreamEndCapture)");
+  if (err.empty())
+    err = endErr;
+  if (err.empty())
+    err = cuCheck(drv().cuGraphInstantiateWithFlags(&graphExec_, graph, 0), "cuGraphInstantiate");
+  if (graph)
+    drv().cuGraphDestroy(graph);
+  if (!err.empty()) {
+    graphExec_ = nullptr;
+    return err + " (run without a CUDA graph: --no-cuda-graph)";
+  }
   return "";
 }
 

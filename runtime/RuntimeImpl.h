@@ -68,13 +68,27 @@ public:
   static std::string create(const DeviceEngine &engine, std::unique_ptr<ExecutionContext> &out);
   /// Tensor index of an input/output by name, or -1.
   int findIO(const std::string &name, bool input) const;
-  void bind(int tensor, CUdeviceptr ptr) { addr_[static_cast<size_t>(tensor)] = ptr; }
+  void bind(int tensor, CUdeviceptr ptr) {
+    if (addr_[static_cast<size_t>(tensor)] != ptr)
+      dropGraph(); // the captured launches hold the old address
+    addr_[static_cast<size_t>(tensor)] = ptr;
+  }
+  /// Run through a CUDA graph: captured on the first enqueue (and again after a bind changes an
+  /// address), then replayed with one launch. Not on the legacy default stream (it cannot capture).
+  void setCudaGraph(bool on) {
+    if (!on)
+      dropGraph();
+    useGraph_ = on;
+  }
+  bool cudaGraph() const { return useGraph_; }
   CUdeviceptr address(int tensor) const { return addr_[static_cast<size_t>(tensor)]; }
   std::string enqueue(CUstream stream);
   /// One synchronous run with an event pair around every layer; per-layer GPU milliseconds.
   std::string profile(CUstream stream, std::vector<float> &layerMs);
 
 private:
+  void dropGraph();
+  std::string captureGraph(CUstream stream);
   /// Enqueues layer i; errors name the layer.
   std::string enqueueLayer(size_t i, CUstream stream);
 
@@ -83,6 +97,8 @@ private:
   CUdeviceptr workspace_ = 0;
   TensorAddresses addr_;
   std::vector<std::unique_ptr<LayerExec>> layers_;
+  bool useGraph_ = false;
+  CUgraphExec graphExec_ = nullptr;
 };
 
 } // namespace infc::rt

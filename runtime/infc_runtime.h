@@ -54,6 +54,10 @@ infc_status infc_context_set_output(infc_context *context, const char *name, voi
 infc_status infc_context_tensor_address(infc_context *context, const char *name, void **device_ptr);
 /** Enqueues the whole network on `stream` (a CUstream / cudaStream_t; NULL = default stream). */
 infc_status infc_context_enqueue(infc_context *context, void *stream);
+/** enable != 0: enqueue replays a CUDA graph of the network, captured at the first enqueue on a
+ *  non-NULL stream and again after set_input/set_output change an address (one launch per run
+ *  instead of one per layer). Off by default; enqueue on the NULL stream never uses it. */
+infc_status infc_context_set_cuda_graph(infc_context *context, int enable);
 
 /** Runs the network once on `stream` with an event around every layer, waits, and writes each
  *  layer's GPU time in milliseconds to layer_ms[0..n) (n = infc_engine_num_layers). */
