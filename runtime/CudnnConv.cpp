@@ -501,6 +501,10 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
   spec.activation = c->activation() ? c->activation()->str() : "";
   spec.dtype = c->io_dtype();
   spec.nhwc = c->layout_nhwc();
+  if (spec.nhwc) // the tensors hold physical (N, spatial..., C) shapes; cuDNN takes (N, C, spatial...)
+    for (std::vector<int64_t> *d : {&spec.xDims, &spec.wDims, &spec.yDims})
+      if (d->size() >= 3)
+        std::rotate(d->begin() + 1, d->end() - 1, d->end());
   if (std::string err = normalizeConvSpec(spec); !err.empty())
     return err;
   auto exec = std::make_unique<ConvExec>();

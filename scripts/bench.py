@@ -80,8 +80,10 @@ def torch_peer(name, batch, mode, iters):
             model(*args)
         torch.cuda.synchronize()
         r["compile_s"] = round(time.time() - t0, 1)
+    torch.cuda.reset_peak_memory_stats()
     with torch.no_grad():
         med, per = cuda_time(lambda: model(*args), iters)
+    r["max_memory_allocated"] = torch.cuda.max_memory_allocated()
     r["latency_ms"] = med
     r["throughput"] = batch / per * 1000.0
     return r
@@ -110,12 +112,12 @@ def count_flops(name):
     return fc.get_total_flops()
 
 
-def infc_engine(infc, onnx_path, names, name, batch, prec, work, iters):
+def infc_engine(infc, onnx_path, names, name, batch, prec, work, iters, opt_level=3):
     shape = f"{names[0]}:{batch}x3x224x224" if name != "bert" else f"{names[0]}:{batch}x128"
-    plan = f"{work}/{name}.b{batch}.{prec}.plan"
+    plan = f"{work}/{name}.b{batch}.{prec}.O{opt_level}.plan"
     t0 = time.time()
-    b = subprocess.run([infc, "build", onnx_path, "-o", plan, "--shapes", shape] + (["--fp16"] if prec == "fp16" else []),
-                       capture_output=True, text=True)
+    b = subprocess.run([infc, "build", onnx_path, "-o", plan, "--shapes", shape, "--opt-level", str(opt_level)] +
+                       (["--fp16"] if prec == "fp16" else []), capture_output=True, text=True)
     r = {"build_s": round(time.time() - t0, 2)}
     if b.returncode != 0:
         return {"error": b.stderr.strip()[-300:]}
@@ -127,6 +129,15 @@ def infc_engine(infc, onnx_path, names, name, batch, prec, work, iters):
     rep = json.load(open(js))
     r["latency_ms"] = rep["gpu_compute"]["median_ms"]
     r["throughput"] = rep["throughput_inferences_per_s"]
+    ins = subprocess.run([infc, "inspect", plan, "--json"], capture_output=True, text=True)
+    if ins.returncode == 0:
+        j = json.loads(ins.stdout)
+        # One engine layer is one launch of a generated kernel or one cuDNN/cuBLASLt call (which
+        # may itself launch more than one kernel).
+        r["layers"] = len(j["layers"])
+        r["activation_bytes"] = j["memory"]["activation_bytes"]
+        r["activation_lower_bound_bytes"] = j["memory"].get("activation_lower_bound_bytes")
+        r["weight_bytes"] = j["memory"]["weight_bytes"]
     return r
 
 
@@ -146,10 +157,11 @@ def bench(a):
         for batch in BATCHES[name]:
             if a.batches == "large" and batch == 1 or a.batches == "1" and batch != 1:
                 continue
-            iters = 100 if batch == 1 else 30
+            iters = 200 if batch == 1 else 100
             res = {}
             for prec in ("fp32", "fp16"):
                 res[f"infc-{prec}"] = infc_engine(a.infc, onnx_path, names, name, batch, prec, work, iters)
+            res["infc-fp16-O0"] = infc_engine(a.infc, onnx_path, names, name, batch, "fp16", work, iters, opt_level=0)
             compile_here = a.compile and (a.compile_batches == "all" or (a.compile_batches == "large") == (batch > 1))
             for mode in ("eager-fp32", "eager-fp16") + (("compile-fp16",) if compile_here else ()):
                 res[mode] = run_peer_subprocess(name, batch, mode, iters, a.compile_timeout if "compile" in mode else 600)

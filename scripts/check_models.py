@@ -41,8 +41,8 @@ def build_model(name, batch=1, calibrate=True):
     """Returns (model, example args, input names, weights description). calibrate=False skips the
     BatchNorm re-estimation (for timing only: weights do not change speed)."""
     torch.manual_seed(0)
-    if name in ("resnet50", "mobilenet_v2"):
-        import torchvision
+    import torchvision
+    if name != "bert" and hasattr(torchvision.models, name):
         ctor = getattr(torchvision.models, name)
         # Trained weights when the torch hub cache has them (there is no network on the GPU machine).
         w = torchvision.models.get_model_weights(name).DEFAULT
@@ -50,6 +50,15 @@ def build_model(name, batch=1, calibrate=True):
             model, weights = ctor(weights=w).eval(), f"trained ({w})"
         else:
             model, weights = ctor(weights=None).eval(), "random init"
+            # Zero-initialized weights (some heads, some blocks' last BatchNorm scale) would make
+            # whole branches vanish: give them random values of ordinary scale.
+            with torch.no_grad():
+                for pname, prm in model.named_parameters():
+                    if pname.endswith("weight") and prm.numel() > 0 and float(prm.abs().max()) == 0.0:
+                        if prm.dim() == 1:
+                            prm.uniform_(0.5, 1.5)
+                        else:
+                            torch.nn.init.kaiming_uniform_(prm)
             if calibrate:
                 model = recalibrate_bn(model, (16, 3, 224, 224))
                 weights = "random init, BatchNorm statistics re-estimated on 96 random images"

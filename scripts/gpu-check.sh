@@ -4,6 +4,7 @@
 # Runs the GPU tests, compute-sanitizer over them, the ONNX conformance suite through engines on
 # the GPU, the example models (build, inspect, run, compare), the real networks against PyTorch
 # (scripts/check_models.py) and, with BENCH=1, the benchmarks (scripts/bench.py).
+# SKIP_SANITIZER=1 skips compute-sanitizer.
 # Logs go to $OUT (or results/). SKIP_CONF=1 / SKIP_MODELS=1 skip those parts.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,7 +23,7 @@ echo "== GPU tests"
 "$BIN/infc-gpu-tests" "[gpu]" 2>&1 | tail -5 | tee "$RES/gpu-tests.txt"
 
 echo "== compute-sanitizer (memcheck) over the GPU tests"
-if command -v compute-sanitizer >/dev/null; then
+if [ "${SKIP_SANITIZER:-0}" != 1 ] && command -v compute-sanitizer >/dev/null; then
   compute-sanitizer --tool memcheck "$BIN/infc-gpu-tests" "[gpu]" 2>&1 | tail -3 | tee "$RES/sanitizer.txt"
 fi
 
