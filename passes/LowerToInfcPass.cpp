@@ -75,12 +75,7 @@ Expected<bool> lowerPool(Operation *op) {
   AttrMap m;
   a.write(m);
   // MaxPool's optional Indices result goes away with the op (it has no uses).
-  Block *block = op->parentBlock();
-  Operation *pool = block->create(OpKind::InfcPool, {op->operand(0)}, {op->result(0)->type()}, std::move(m), op->loc(), op);
-  std::string name = op->result(0)->name();
-  op->result(0)->replaceAllUsesWith(pool->result());
-  op->erase();
-  block->graph()->renameValue(pool->result(), name);
+  replaceWithOp(op, OpKind::InfcPool, {op->operand(0)}, std::move(m), op->result(0)->type(), op->loc());
   return true;
 }
 
