@@ -175,6 +175,8 @@ int main(int argc, char **argv) {
     return app.exit(e);
   }
   if (b->parsed()) {
+    if (!build.emit.empty() && build.emit != "ir-final" && b->count("--opt-level"))
+      return fail(invalidArgument("--opt-level applies to engines and --emit=ir-final, not --emit=" + build.emit));
     if (!build.emit.empty())
       return emitIr(build);
     return buildEngine(build);
