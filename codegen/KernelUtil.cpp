@@ -54,6 +54,9 @@ void LoweringContext::addKernel(const Operation &op, KernelLayer kernel, std::ve
   l.loc = op.loc();
   DType t = op.numResults() ? op.result()->type().elem() : DType::F32;
   l.precision = std::string(dtypeName(t));
+  // assign-precision's reason for keeping f32 ("f32: exp overflows f16 ...") shows in inspect.
+  if (const Attribute *why = op.attrs().find("precision"); why && std::holds_alternative<std::string>(*why))
+    l.precision = std::get<std::string>(*why);
   layers_.push_back(std::move(l));
 }
 

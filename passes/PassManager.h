@@ -43,6 +43,6 @@ private:
 /// The pipeline `infc build --emit=ir-opt` and the conformance runner use.
 constexpr const char *kDefaultOnnxPipeline = "shape-infer,fixpoint(const-fold,canonicalize,fold-batchnorm,shape-infer),dce";
 /// Run after the default pipeline by `--fp16`: FP16 storage, then the clean-up the casts need.
-constexpr const char *kFp16Pipeline = "to-fp16,fixpoint(const-fold,canonicalize,shape-infer),dce";
+constexpr const char *kFp16Pipeline = "assign-precision,fixpoint(const-fold,canonicalize,shape-infer),dce";
 
 } // namespace infc
