@@ -31,6 +31,9 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   if (o.optLevel < 0 || o.optLevel > 3)
     return invalidArgument("--opt-level " + std::to_string(o.optLevel) + " is not in 0..3");
   INFC_RETURN_IF_ERROR(runPassPipeline(module, o.onnxPasses.empty() ? kDefaultOnnxPipeline : o.onnxPasses, pipeline));
+  // Recognition before precision: a recognized LayerNorm or Softmax has no Pow or Exp to keep in f32.
+  if (o.optLevel >= 1)
+    INFC_RETURN_IF_ERROR(runPassPipeline(module, "recognize-ops,dce", pipeline));
   if (o.fp16)
     INFC_RETURN_IF_ERROR(runPassPipeline(module, kFp16Pipeline, pipeline));
   return runPassPipeline(module, infcPipeline(o.optLevel), pipeline);

@@ -15,8 +15,8 @@ struct PipelineOptions {
 Status runPassPipeline(Module &module, const std::string &passList, const PipelineOptions &options = {},
                        Statistics *statsOut = nullptr);
 
-/// The infc.* level at `--opt-level N`: 0 none (onnx.* ops lowered one by one, nothing fused);
-/// 1 lowering to infc.* and epilogue fusion; 2 and 3 also channels-last layouts. Level 3 (the
+/// The infc.* level at `--opt-level N`: 0 none (onnx.* ops lowered one by one, nothing fused or
+/// recognized); 1 `recognize-ops` (before precision), lowering to infc.* and epilogue fusion; 2 and 3 also channels-last layouts. Level 3 (the
 /// default) also lets code generation fuse elementwise chains and matmul epilogues, which it
 /// still decides while lowering (docs/passes.md).
 std::string infcPipeline(int optLevel);

@@ -1,0 +1,285 @@
+// recognize-ops: decomposed ops as exporters write them become the op they compute, so that
+// later passes and kernels see one op (and precision assignment sees no spurious Pow or Exp):
+//   0.5 * (x * (1 + erf(x / sqrt(2))))              -> Gelu(x)
+//   x * HardSigmoid(x) {1/6, 0.5}, x * clip(x + 3, 0, 6) / 6 -> HardSwish(x)
+//   clip(x + 3, 0, 6) / 6                           -> HardSigmoid(x) {alpha = 1/6, beta = 0.5}
+//   (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) [* g + b], over the last axis
+//                                                   -> LayerNormalization(x, g, b) {axis = -1}
+//   exp(x [- max(x)]) / sum(exp(x [- max(x)])) over one axis -> Softmax(x) {axis}
+// Every intermediate value must be read by the pattern alone (and not be a graph output).
+#include "ir/OpHooks.h"
+#include "passes/Pass.h"
+#include "passes/Rewrite.h"
+
+#include <cmath>
+
+namespace infc {
+namespace {
+
+bool isScalar(const Value *v, double want, double tol = 1e-6) {
+  const Tensor *t = v ? getConstantValue(v) : nullptr;
+  return t && t->numElements() == 1 && isFloat(t->dtype()) && std::fabs(t->getDouble(0) - want) <= tol * std::max(1.0, std::fabs(want));
+}
+
+/// The operand of binary `op` that is not `v` (nullptr unless `v` is exactly one of them).
+Value *otherOperand(const Operation *op, const Value *v) {
+  if (!op || op->numOperands() != 2)
+    return nullptr;
+  if (op->operand(0) == v && op->operand(1) != v)
+    return op->operand(1);
+  if (op->operand(1) == v && op->operand(0) != v)
+    return op->operand(0);
+  return nullptr;
+}
+
+/// The only reader of `v` if it is of `kind`.
+Operation *only(Value *v, OpKind kind) {
+  Operation *u = soleUser(v);
+  return u && u->is(kind) ? u : nullptr;
+}
+
+/// The single reduced axis of a keepdims reduction, normalized, or -1.
+int64_t singleAxis(const Operation *r) {
+  if (!r || !r->hasOperand(1) || !r->operand(0)->type().isRanked())
+    return -1;
+  const Tensor *axes = getConstantValue(r->operand(1));
+  Expected<int64_t> keep = r->attrs().getInt("keepdims", 1);
+  if (!axes || axes->numElements() != 1 || !keep.isOk() || *keep != 1)
+    return -1;
+  int64_t a = axes->getInt(0), rank = r->operand(0)->type().rank();
+  return a < 0 ? a + rank : a;
+}
+
+Location fusedLoc(const std::vector<const Operation *> &ops) {
+  std::vector<const Location *> parts;
+  for (const Operation *o : ops)
+    parts.push_back(&o->loc());
+  return Location::fused(parts);
+}
+
+/// Replaces `last` by `kind(operands)` and erases the now unused pattern ops (in reverse order).
+void replacePattern(std::vector<Operation *> ops, OpKind kind, const std::vector<Value *> &operands, AttrMap attrs) {
+  Operation *last = ops.back();
+  std::vector<const Operation *> cops(ops.begin(), ops.end());
+  Location loc = fusedLoc(cops);
+  ops.pop_back();
+  replaceWithOp(last, kind, operands, std::move(attrs), last->result()->type(), loc);
+  for (auto it = ops.rbegin(); it != ops.rend(); ++it)
+    (*it)->erase();
+}
+
+/// Anchored at Erf: 0.5 * (x * (1 + erf(x / sqrt(2)))) in the order torch exports it.
+bool gelu(Operation *erf) {
+  Operation *scale = erf->operand(0)->definingOp();
+  if (!scale || soleUser(scale->result()) != erf)
+    return false;
+  Value *x = nullptr;
+  if (scale->is(OpKind::OnnxDiv) && isScalar(scale->operand(1), std::sqrt(2.0), 1e-5))
+    x = scale->operand(0);
+  else if (scale->is(OpKind::OnnxMul))
+    for (size_t i = 0; i < 2 && !x; ++i)
+      if (isScalar(scale->operand(1 - i), std::sqrt(0.5), 1e-5))
+        x = scale->operand(i);
+  if (!x)
+    return false;
+  Operation *add = only(erf->result(), OpKind::OnnxAdd);
+  if (!add || !isScalar(otherOperand(add, erf->result()), 1.0))
+    return false;
+  Operation *m1 = only(add->result(), OpKind::OnnxMul);
+  if (!m1 || otherOperand(m1, add->result()) != x)
+    return false;
+  Operation *m2 = only(m1->result(), OpKind::OnnxMul);
+  if (!m2 || !isScalar(otherOperand(m2, m1->result()), 0.5) || m2->result()->type() != x->type())
+    return false;
+  replacePattern({scale, erf, add, m1, m2}, OpKind::OnnxGelu, {x}, {});
+  return true;
+}
+
+/// Anchored at Add(x, 3): clip(x + 3, 0, 6) / 6 [times x] -> HardSigmoid / HardSwish.
+bool hardActivation(Operation *add) {
+  Value *x = nullptr;
+  for (size_t i = 0; i < 2 && !x; ++i)
+    if (isScalar(add->operand(1 - i), 3.0))
+      x = add->operand(i);
+  Operation *clip = x ? only(add->result(), OpKind::OnnxClip) : nullptr;
+  if (!clip || !clip->hasOperand(1) || !clip->hasOperand(2) || !isScalar(clip->operand(1), 0.0) ||
+      !isScalar(clip->operand(2), 6.0))
+    return false;
+  Operation *next = soleUser(clip->result());
+  if (next && next->is(OpKind::OnnxDiv) && next->operand(0) == clip->result() && isScalar(next->operand(1), 6.0)) {
+    // clip(x + 3, 0, 6) / 6, and x * that: HardSwish.
+    Operation *times = only(next->result(), OpKind::OnnxMul);
+    if (times && otherOperand(times, next->result()) == x) {
+      replacePattern({add, clip, next, times}, OpKind::OnnxHardSwish, {x}, {});
+      return true;
+    }
+    AttrMap a;
+    a.set("alpha", 1.0f / 6.0f);
+    a.set("beta", 0.5f);
+    replacePattern({add, clip, next}, OpKind::OnnxHardSigmoid, {x}, a);
+    return true;
+  }
+  if (next && next->is(OpKind::OnnxMul) && otherOperand(next, clip->result()) == x) {
+    // x * clip(x + 3, 0, 6) / 6
+    Operation *div = only(next->result(), OpKind::OnnxDiv);
+    if (div && div->operand(0) == next->result() && isScalar(div->operand(1), 6.0)) {
+      replacePattern({add, clip, next, div}, OpKind::OnnxHardSwish, {x}, {});
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Anchored at HardSigmoid {1/6, 0.5}: x * HardSigmoid(x) -> HardSwish(x).
+bool hardSwishFromSigmoid(Operation *hs) {
+  Expected<float> alpha = hs->attrs().getFloat("alpha", 0.2f), beta = hs->attrs().getFloat("beta", 0.5f);
+  if (!alpha.isOk() || !beta.isOk() || std::fabs(*alpha - 1.0f / 6.0f) > 1e-6f || *beta != 0.5f)
+    return false;
+  Value *x = hs->operand(0);
+  Operation *mul = only(hs->result(), OpKind::OnnxMul);
+  if (!mul || otherOperand(mul, hs->result()) != x)
+    return false;
+  replacePattern({hs, mul}, OpKind::OnnxHardSwish, {x}, {});
+  return true;
+}
+
+/// Anchored at the first ReduceMean: the LayerNorm decomposition over the last axis.
+bool layerNorm(Operation *mean) {
+  Value *x = mean->operand(0);
+  if (!x->type().isRanked() || singleAxis(mean) != x->type().rank() - 1)
+    return false;
+  Operation *sub = only(mean->result(), OpKind::OnnxSub);
+  if (!sub || sub->operand(0) != x || sub->operand(1) != mean->result())
+    return false;
+  Value *d = sub->result();
+  if (d->users().size() != 2 || d->isGraphOutput())
+    return false;
+  Operation *pow = nullptr, *div = nullptr;
+  for (Operation *u : d->users()) {
+    if (u->is(OpKind::OnnxPow) && u->operand(0) == d && isScalar(u->operand(1), 2.0))
+      pow = u;
+    else if (u->is(OpKind::OnnxDiv) && u->operand(0) == d)
+      div = u;
+  }
+  if (!pow || !div)
+    return false;
+  Operation *var = only(pow->result(), OpKind::OnnxReduceMean);
+  if (!var || singleAxis(var) != x->type().rank() - 1)
+    return false;
+  Operation *addEps = only(var->result(), OpKind::OnnxAdd);
+  Value *epsV = addEps ? otherOperand(addEps, var->result()) : nullptr;
+  const Tensor *epsT = epsV ? getConstantValue(epsV) : nullptr;
+  if (!epsT || epsT->numElements() != 1)
+    return false;
+  Operation *sqrt = only(addEps->result(), OpKind::OnnxSqrt);
+  if (!sqrt || div->operand(1) != sqrt->result() || soleUser(sqrt->result()) != div)
+    return false;
+  std::vector<Operation *> ops = {mean, sub, pow, var, addEps, sqrt, div};
+  int64_t D = x->type().dim(x->type().rank() - 1).value;
+  auto channelConst = [&](Value *v) {
+    const Tensor *t = v ? getConstantValue(v) : nullptr;
+    return t && t->rank() == 1 && t->numElements() == D && t->dtype() == x->type().elem();
+  };
+  Value *gamma = nullptr, *beta = nullptr;
+  Operation *mulG = only(div->result(), OpKind::OnnxMul);
+  if (mulG && channelConst(otherOperand(mulG, div->result()))) {
+    gamma = otherOperand(mulG, div->result());
+    ops.push_back(mulG);
+    Operation *addB = only(mulG->result(), OpKind::OnnxAdd);
+    if (addB && channelConst(otherOperand(addB, mulG->result()))) {
+      beta = otherOperand(addB, mulG->result());
+      ops.push_back(addB);
+    }
+  }
+  if (D <= 0 || ops.back()->result()->type() != x->type())
+    return false;
+  if (!gamma) {
+    Tensor ones(x->type().elem(), {D});
+    for (int64_t i = 0; i < D; ++i)
+      ones.setDouble(i, 1.0);
+    gamma = createConstant(*mean->parentBlock(), ones, x->name() + ".ln_scale", mean);
+  }
+  AttrMap a;
+  a.set("axis", int64_t(-1));
+  a.set("epsilon", static_cast<float>(epsT->getDouble(0)));
+  std::vector<Value *> operands = {x, gamma};
+  if (beta)
+    operands.push_back(beta);
+  replacePattern(ops, OpKind::OnnxLayerNormalization, operands, a);
+  return true;
+}
+
+/// Anchored at Exp: exp(x [- max(x)]) / sum(exp(...)) over one axis -> Softmax.
+bool softmax(Operation *exp) {
+  Value *e = exp->result();
+  Operation *shift = exp->operand(0)->definingOp();
+  Value *x = exp->operand(0);
+  Operation *max = nullptr;
+  if (shift && shift->is(OpKind::OnnxSub) && soleUser(shift->result()) == exp) {
+    max = shift->operand(1)->definingOp();
+    if (max && max->is(OpKind::OnnxReduceMax) && max->operand(0) == shift->operand(0) && soleUser(max->result()) == shift)
+      x = shift->operand(0);
+    else
+      max = nullptr;
+  }
+  if (e->users().size() != 2 || e->isGraphOutput() || !x->type().isRanked())
+    return false;
+  Operation *sum = nullptr, *div = nullptr;
+  for (Operation *u : e->users()) {
+    if (u->is(OpKind::OnnxReduceSum))
+      sum = u;
+    else if (u->is(OpKind::OnnxDiv) && u->operand(0) == e)
+      div = u;
+  }
+  int64_t axis = singleAxis(sum);
+  if (!sum || !div || axis < 0 || div->operand(1) != sum->result() || soleUser(sum->result()) != div ||
+      (max && singleAxis(max) != axis) || div->result()->type() != x->type())
+    return false;
+  std::vector<Operation *> ops;
+  if (max) {
+    ops.push_back(max);
+    ops.push_back(shift);
+  }
+  ops.insert(ops.end(), {exp, sum, div});
+  AttrMap a;
+  a.set("axis", axis);
+  replacePattern(ops, OpKind::OnnxSoftmax, {x}, a);
+  return true;
+}
+
+class RecognizeOpsPass final : public Pass {
+public:
+  std::string_view name() const override { return "recognize-ops"; }
+
+  Expected<bool> run(Graph &graph, PassContext &ctx) override {
+    bool changed = false;
+    for (bool again = true; again;) {
+      again = false;
+      for (Operation *op : graph.body().opPointers()) {
+        const char *what = nullptr;
+        if (op->is(OpKind::OnnxErf) && gelu(op))
+          what = "gelu";
+        else if (op->is(OpKind::OnnxAdd) && hardActivation(op))
+          what = "hard-activations";
+        else if (op->is(OpKind::OnnxHardSigmoid) && hardSwishFromSigmoid(op))
+          what = "hard-activations";
+        else if (op->is(OpKind::OnnxReduceMean) && layerNorm(op))
+          what = "layernorms";
+        else if (op->is(OpKind::OnnxExp) && softmax(op))
+          what = "softmaxes";
+        if (what) {
+          ++ctx.stat(name(), what);
+          changed = again = true;
+          break; // pattern ops were erased: restart over a fresh op list
+        }
+      }
+    }
+    return changed;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createRecognizeOpsPass() { return std::make_unique<RecognizeOpsPass>(); }
+
+} // namespace infc
