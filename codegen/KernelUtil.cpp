@@ -144,6 +144,28 @@ void launch1D(KernelLayer &k, int64_t n, uint32_t threadsPerBlock) {
 
 namespace infc::codegen {
 
+void addEpilogueKernel(const Operation &op, LoweringContext &ctx, const Value *y, const Value *z, const Activation &act) {
+  DType t = y->type().elem();
+  int64_t n = *y->type().numElements();
+  KernelLayer k;
+  k.function = ctx.kernelName(op, "epilogue");
+  std::ostringstream src;
+  src << "extern \"C\" __global__ void " << k.function << "(" << (z ? "const " + cudaStorageType(t) + "* __restrict__ z, " : "")
+      << cudaStorageType(t) << "* y) {\n  INFC_GRID_STRIDE(i, " << n << "LL) {\n    float v = " << loadAs(t, "y[i]")
+      << (z ? " + " + loadAs(t, "z[i]") : "") << ";\n    v = " << activationExpr(act, "v") << ";\n    y[i] = "
+      << storeAs(t, "v") << ";\n  }\n}\n";
+  k.source = src.str();
+  std::vector<const Value *> ins;
+  if (z) {
+    k.args.push_back(KernelArg::tensor(z));
+    ins.push_back(z);
+  }
+  k.args.push_back(KernelArg::tensor(y));
+  ins.push_back(y);
+  launch1D(k, n);
+  ctx.addKernel(op, std::move(k), ins, {y});
+}
+
 std::string activationExpr(const Activation &act, const std::string &v) {
   auto lit = [](float f) { return floatLiteral(f, false); };
   auto clamp01 = [](const std::string &e) { return "fminf(fmaxf(" + e + ", 0.0f), 1.0f)"; };

@@ -148,6 +148,9 @@ std::string computeType(DType t);
 const std::string &kernelPrelude();
 /// CUDA expression (float) of an epilogue activation applied to float expression `v`.
 std::string activationExpr(const Activation &act, const std::string &v);
+/// y = act(y [+ z]) in place, as its own kernel: the part of a conv or matmul epilogue that its
+/// library call does not run.
+void addEpilogueKernel(const Operation &op, LoweringContext &ctx, const Value *y, const Value *z, const Activation &act);
 /// 1-D launch covering `n` threads with `threadsPerBlock`.
 void launch1D(KernelLayer &k, int64_t n, uint32_t threadsPerBlock = 256);
 

@@ -165,6 +165,13 @@ void ConvAttrs::write(AttrMap &m) const {
   act.write(m);
 }
 
+Expected<MatmulAttrs> MatmulAttrs::read(const Operation &op) {
+  Expected<Activation> act = Activation::read(op.attrs());
+  if (!act.isOk())
+    return op.error(act.status().message());
+  return MatmulAttrs{*act};
+}
+
 Expected<PoolAttrs> PoolAttrs::read(const Operation &op) {
   PoolAttrs a;
   const AttrMap &m = op.attrs();

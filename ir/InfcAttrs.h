@@ -46,6 +46,13 @@ struct ConvAttrs {
   void write(AttrMap &attrs) const;
 };
 
+/// infc.matmul: y = act(matmul(a, b) + bias).
+struct MatmulAttrs {
+  Activation act;
+  static Expected<MatmulAttrs> read(const Operation &op);
+  void write(AttrMap &attrs) const { act.write(attrs); }
+};
+
 /// infc.pool: max or average pooling.
 struct PoolAttrs {
   bool isMax = true;

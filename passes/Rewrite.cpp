@@ -27,4 +27,43 @@ Operation *soleUser(Value *v) {
   return v->users()[0];
 }
 
+static std::optional<float> scalarConstant(const Operation &op, size_t i) {
+  const Tensor *t = op.hasOperand(i) ? getConstantValue(op.operand(i)) : nullptr;
+  if (!t || t->numElements() != 1)
+    return std::nullopt;
+  return static_cast<float>(t->getDouble(0));
+}
+
+Expected<std::optional<Activation>> epilogueActivation(const Operation &op) {
+  auto attrF = [&](const char *n, float d) { return op.attrs().getFloat(n, d); };
+  switch (op.kind()) {
+  case OpKind::OnnxRelu: return std::optional<Activation>(Activation{Act::Relu, {}});
+  case OpKind::OnnxSigmoid: return std::optional<Activation>(Activation{Act::Sigmoid, {}});
+  case OpKind::OnnxTanh: return std::optional<Activation>(Activation{Act::Tanh, {}});
+  case OpKind::OnnxHardSwish: return std::optional<Activation>(Activation{Act::HardSwish, {}});
+  case OpKind::OnnxLeakyRelu: {
+    INFC_ASSIGN_OR_RETURN(float a, attrF("alpha", 0.01f));
+    return std::optional<Activation>(Activation{Act::LeakyRelu, {a}});
+  }
+  case OpKind::OnnxHardSigmoid: {
+    INFC_ASSIGN_OR_RETURN(float a, attrF("alpha", 0.2f));
+    INFC_ASSIGN_OR_RETURN(float b, attrF("beta", 0.5f));
+    return std::optional<Activation>(Activation{Act::HardSigmoid, {a, b}});
+  }
+  case OpKind::OnnxGelu: {
+    INFC_ASSIGN_OR_RETURN(std::string approx, op.attrs().getString("approximate", "none"));
+    return std::optional<Activation>(Activation{approx == "tanh" ? Act::GeluTanh : Act::Gelu, {}});
+  }
+  case OpKind::OnnxClip: {
+    std::optional<float> lo = scalarConstant(op, 1), hi = scalarConstant(op, 2);
+    if (lo && !op.hasOperand(2) && *lo == 0.0f)
+      return std::optional<Activation>(Activation{Act::Relu, {}});
+    if (!lo || !hi || !(*lo <= *hi))
+      return std::optional<Activation>();
+    return std::optional<Activation>(Activation{Act::Clip, {*lo, *hi}});
+  }
+  default: return std::optional<Activation>();
+  }
+}
+
 } // namespace infc

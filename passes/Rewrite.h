@@ -2,6 +2,9 @@
 #pragma once
 
 #include "ir/IR.h"
+#include "ir/InfcAttrs.h"
+
+#include <optional>
 
 namespace infc {
 
@@ -16,5 +19,9 @@ Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Opera
 
 /// The op reading `v` when it is the only reader and `v` is not a graph output.
 Operation *soleUser(Value *v);
+
+/// The activation `op` computes on its first operand when an epilogue can express it (Relu,
+/// Sigmoid, Tanh, HardSwish, LeakyRelu, HardSigmoid, Gelu, Clip with constant bounds), else none.
+Expected<std::optional<Activation>> epilogueActivation(const Operation &op);
 
 } // namespace infc

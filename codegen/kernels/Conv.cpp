@@ -95,30 +95,6 @@ std::string cudnnActivation(const Activation &a) {
   }
 }
 
-/// y = act(y + z) in place, after a convolution that computed y = conv(x, w) + b: the epilogue
-/// as its own kernel, where cuDNN cannot run the fused graph or runs it slower.
-void addEpilogueKernel(const Operation &op, LoweringContext &ctx, const Value *y, const Value *z, const Activation &act) {
-  DType t = y->type().elem();
-  int64_t n = *y->type().numElements();
-  KernelLayer k;
-  k.function = ctx.kernelName(op, "epilogue");
-  std::ostringstream src;
-  src << "extern \"C\" __global__ void " << k.function << "(" << (z ? "const " + cudaStorageType(t) + "* __restrict__ z, " : "")
-      << cudaStorageType(t) << "* y) {\n  INFC_GRID_STRIDE(i, " << n << "LL) {\n    float v = " << loadAs(t, "y[i]")
-      << (z ? " + " + loadAs(t, "z[i]") : "") << ";\n    v = " << activationExpr(act, "v") << ";\n    y[i] = "
-      << storeAs(t, "v") << ";\n  }\n}\n";
-  k.source = src.str();
-  std::vector<const Value *> ins;
-  if (z) {
-    k.args.push_back(KernelArg::tensor(z));
-    ins.push_back(z);
-  }
-  k.args.push_back(KernelArg::tensor(y));
-  ins.push_back(y);
-  launch1D(k, n);
-  ctx.addKernel(op, std::move(k), ins, {y});
-}
-
 /// infc.conv: one cuDNN graph with the whole epilogue when the target GPU is here to show that
 /// it runs and pays (LoweringOptions::acceptConvFusion); otherwise conv + bias in cuDNN and the
 /// rest of the epilogue as a generated kernel. The IR's fusion decision stands either way: this

@@ -16,34 +16,8 @@ int64_t product(const std::vector<int64_t> &v, size_t from, size_t to) {
   return p;
 }
 
-/// MatMul -> Add(constant bias over the last dim) [-> Relu] becomes one cuBLASLt call with a
-/// bias (or ReLU+bias) epilogue: the exported form of torch.nn.Linear.
-void fuseBiasEpilogue(const Operation &op, LoweringContext &ctx, MatmulLayer &m, Layer &l) {
-  if (m.batch != 1 || m.n == 1 || !ctx.options().fuse)
-    return;
-  const Operation *add = soleUser(m.d);
-  if (!add || !add->is(OpKind::OnnxAdd) || add->result()->type() != m.d->type())
-    return;
-  const Value *bias = add->operand(0) == m.d ? add->operand(1) : add->operand(0);
-  if (bias == m.d || !getConstantValue(bias) || bias->type().elem() != m.d->type().elem() ||
-      *bias->type().numElements() != m.n || bias->type().staticShape().back() != m.n)
-    return;
-  std::vector<const Location *> parts = {&op.loc(), &add->loc()};
-  m.bias = bias;
-  m.epilogue = "bias";
-  m.d = add->result();
-  ctx.absorb(add);
-  if (const Operation *relu = soleUser(m.d); relu && relu->is(OpKind::OnnxRelu)) {
-    m.epilogue = "relu_bias";
-    m.d = relu->result();
-    ctx.absorb(relu);
-    parts.push_back(&relu->loc());
-  }
-  l.inputs.push_back(bias);
-  l.loc = Location::fused(parts);
-}
-
-Status lowerMatMul(const Operation &op, LoweringContext &ctx) {
+/// The cuBLASLt call of a MatMul (numpy semantics; one strided-batched GEMM).
+Expected<MatmulLayer> matmulLayer(const Operation &op) {
   const Value *a = op.operand(0), *b = op.operand(1), *d = op.result();
   DType t = d->type().elem();
   if (!gpuFloat(t))
@@ -81,16 +55,45 @@ Status lowerMatMul(const Operation &op, LoweringContext &ctx) {
   m.lda = K;
   m.ldb = N;
   m.ldc = N;
+  return m;
+}
+
+void addMatmulLayer(const Operation &op, LoweringContext &ctx, const MatmulLayer &m) {
   Layer l;
   l.loc = op.loc();
-  l.inputs = {a, b};
-  fuseBiasEpilogue(op, ctx, m, l);
+  l.inputs = {m.a, m.b};
+  if (m.bias)
+    l.inputs.push_back(m.bias);
   l.name = ctx.kernelName(op, "cublaslt");
   l.impl = m;
   l.outputs = {m.d};
   l.tactic = "cuBLASLt heuristic";
-  l.precision = std::string(dtypeName(t));
+  l.precision = std::string(dtypeName(m.d->type().elem()));
   ctx.addLayer(std::move(l));
+}
+
+Status lowerMatMul(const Operation &op, LoweringContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(MatmulLayer m, matmulLayer(op));
+  addMatmulLayer(op, ctx, m);
+  return Status::ok();
+}
+
+/// infc.matmul: the bias (and a ReLU after it) in cuBLASLt's epilogue; any other activation as a
+/// generated epilogue kernel after the call.
+Status lowerInfcMatmul(const Operation &op, LoweringContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
+  INFC_ASSIGN_OR_RETURN(MatmulLayer m, matmulLayer(op));
+  bool reluInEpilogue = false;
+  if (op.hasOperand(2)) {
+    if (m.batch != 1)
+      return unsupported(op.describe() + ": a batched infc.matmul with a bias has no GPU kernel yet");
+    m.bias = op.operand(2);
+    reluInEpilogue = a.act.kind == Act::Relu;
+    m.epilogue = reluInEpilogue ? "relu_bias" : "bias";
+  }
+  addMatmulLayer(op, ctx, m);
+  if (!a.act.none() && !reluInEpilogue)
+    addEpilogueKernel(op, ctx, m.d, nullptr, a.act);
   return Status::ok();
 }
 
@@ -149,6 +152,7 @@ Status lowerGemm(const Operation &op, LoweringContext &ctx) {
 void registerMatmulLowerings(LoweringTable &t) {
   t[static_cast<size_t>(OpKind::OnnxMatMul)] = &lowerMatMul;
   t[static_cast<size_t>(OpKind::OnnxGemm)] = &lowerGemm;
+  t[static_cast<size_t>(OpKind::InfcMatmul)] = &lowerInfcMatmul;
 }
 
 } // namespace infc::codegen

@@ -60,6 +60,31 @@ Status evalInfcConv(EvalContext &c) {
   return Status::ok();
 }
 
+Status evalInfcMatmul(EvalContext &c) {
+  const Operation &op = c.op();
+  INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
+  const Tensor &A = c.input(0), &B = c.input(1);
+  ScratchOp mm(op, OpKind::OnnxMatMul, {TensorType::fromStatic(A.dtype(), A.shape()), TensorType::fromStatic(B.dtype(), B.shape())}, {});
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, mm.eval({&A, &B}));
+  Tensor y = std::move(out[0]);
+  if (c.hasInput(2)) {
+    // The bias add rounds to y's type, as the unfused Add did; then the activation.
+    AttrMap none;
+    ScratchOp add(op, OpKind::OnnxAdd, {TensorType::fromStatic(y.dtype(), y.shape()),
+                                        TensorType::fromStatic(c.input(2).dtype(), c.input(2).shape())}, none);
+    INFC_ASSIGN_OR_RETURN(std::vector<Tensor> sum, add.eval({&y, &c.input(2)}));
+    y = std::move(sum[0]);
+  }
+  if (!a.act.none()) {
+    std::vector<double> v = toDoubles(y);
+    for (double &x : v)
+      x = a.act.apply(x);
+    storeDoubles(y, v);
+  }
+  c.setOutput(0, std::move(y));
+  return Status::ok();
+}
+
 Status evalInfcPool(EvalContext &c) {
   const Operation &op = c.op();
   INFC_ASSIGN_OR_RETURN(PoolAttrs a, PoolAttrs::read(op));

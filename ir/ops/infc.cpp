@@ -53,6 +53,23 @@ Status inferShapesInfcConv(InferContext &ctx) {
   return Status::ok();
 }
 
+Status inferShapesInfcMatmul(InferContext &ctx) {
+  Operation &op = ctx.op();
+  INFC_RETURN_IF_ERROR(MatmulAttrs::read(op).status());
+  ScratchOp mm(op, OpKind::OnnxMatMul, {ctx.operandType(0), ctx.operandType(1)}, {});
+  INFC_ASSIGN_OR_RETURN(std::vector<TensorType> out, mm.infer());
+  const TensorType &y = out[0];
+  if (ctx.hasOperand(2)) {
+    const TensorType &b = ctx.operandType(2);
+    if (!b.isRanked() || b.rank() != 1 || !y.isRanked() || y.rank() < 1 || b.dim(0) != y.dim(y.rank() - 1) ||
+        b.elem() != y.elem())
+      return ctx.error("bias has type " + b.str() + ", expected one " + std::string(dtypeName(y.elem())) +
+                       " per output column");
+  }
+  ctx.setResultType(0, y);
+  return Status::ok();
+}
+
 Status inferShapesInfcPool(InferContext &ctx) {
   Operation &op = ctx.op();
   INFC_ASSIGN_OR_RETURN(PoolAttrs a, PoolAttrs::read(op));

@@ -1,0 +1,88 @@
+// fuse-matmul-epilogue: torch.nn.Linear as exported, and what follows it, into one infc.matmul:
+//   add(matmul(a, b), bias)       -> infc.matmul(a, b, bias)     bias: a constant of N values over
+//                                                                the last dim, b a matrix (no batch)
+//   act(infc.matmul(...))         -> infc.matmul(...) {act}      the activations of conv epilogues
+// when the intermediate result has no other reader and is not a graph output.
+#include "ir/InfcAttrs.h"
+#include "passes/Pass.h"
+#include "passes/Rewrite.h"
+
+namespace infc {
+namespace {
+
+class FuseMatmulEpiloguePass final : public Pass {
+public:
+  std::string_view name() const override { return "fuse-matmul-epilogue"; }
+
+  Expected<bool> run(Graph &graph, PassContext &ctx) override {
+    bool changed = false;
+    for (bool again = true; again;) {
+      again = false;
+      for (Operation *op : graph.body().opPointers()) {
+        INFC_ASSIGN_OR_RETURN(bool fused, fuseOne(op, ctx));
+        if (fused) {
+          changed = again = true;
+          break; // ops were erased: restart over a fresh list
+        }
+      }
+    }
+    return changed;
+  }
+
+private:
+  Expected<bool> fuseOne(Operation *op, PassContext &ctx) {
+    if (op->is(OpKind::OnnxMatMul)) {
+      if (!fuseBias(op))
+        return false;
+      ++ctx.stat(name(), "biases-fused");
+      return true;
+    }
+    if (!op->is(OpKind::InfcMatmul))
+      return false;
+    INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(*op));
+    Operation *user = soleUser(op->result());
+    if (!a.act.none() || !user || user->operand(0) != op->result() || user->result()->type() != op->result()->type())
+      return false;
+    INFC_ASSIGN_OR_RETURN(std::optional<Activation> act, epilogueActivation(*user));
+    if (!act)
+      return false;
+    a.act = *act;
+    AttrMap m = op->attrs();
+    a.write(m);
+    Location loc = Location::fused({&op->loc(), &user->loc()});
+    TensorType t = op->result()->type();
+    replaceWithOp(user, OpKind::InfcMatmul, op->operands(), std::move(m), t, loc);
+    op->erase();
+    ++ctx.stat(name(), "activations-fused");
+    return true;
+  }
+
+  /// matmul(a, b) + bias -> infc.matmul(a, b, bias), or nullptr.
+  static Operation *fuseBias(Operation *mm) {
+    Value *d = mm->result();
+    const TensorType &bt = mm->operand(1)->type();
+    Operation *add = soleUser(d);
+    if (!add || !add->is(OpKind::OnnxAdd) || add->result()->type() != d->type() || !d->type().isStatic() ||
+        bt.rank() != 2 || d->type().rank() < 1)
+      return nullptr;
+    Value *bias = add->operand(0) == d ? add->operand(1) : add->operand(0);
+    const Tensor *t = getConstantValue(bias);
+    int64_t n = d->type().staticShape().back();
+    if (bias == d || !t || t->dtype() != d->type().elem() || t->numElements() != n || t->shape().empty() ||
+        t->shape().back() != n || n == 1)
+      return nullptr;
+    if (t->rank() != 1)
+      bias = createConstant(*mm->parentBlock(), t->reshaped({n}), bias->name() + ".vec", mm);
+    Location loc = Location::fused({&mm->loc(), &add->loc()});
+    TensorType type = d->type();
+    Operation *fused = replaceWithOp(add, OpKind::InfcMatmul, {mm->operand(0), mm->operand(1), bias}, {}, type, loc);
+    mm->erase();
+    return fused;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createFuseMatmulEpiloguePass() { return std::make_unique<FuseMatmulEpiloguePass>(); }
+
+} // namespace infc
