@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"ir", "ir-opt", "ir-final"}));
   b->add_option("--opt-level", build.optLevel,
                 "0: no fusion or layout changes; 1: infc.* ops with fused epilogues; 2: also NHWC layouts; "
-                "3: also elementwise-chain and matmul-epilogue fusion in code generation")
+                "3: also elementwise-chain fusion in code generation")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
   b->add_option("--shapes", build.shapes, "Fix input shapes: NAME:1x3x224x224[,NAME:...]");

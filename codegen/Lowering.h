@@ -71,8 +71,8 @@ struct Layer {
 struct LoweringOptions {
   int smMajor = 9, smMinor = 0;
   bool fp16 = false;
-  /// Fuse elementwise chains into one kernel and MatMul + bias (+ Relu) into cuBLASLt epilogues
-  /// while lowering (--opt-level 3); these fusions have not moved into IR passes yet.
+  /// Fuse elementwise chains into one kernel while lowering (--opt-level 3); this fusion has not
+  /// moved into an IR pass yet.
   bool fuse = true;
   /// Whether to run `fused` (a convolution with `absorbedOps` epilogue ops) instead of `base` (the
   /// same convolution with its bias only, the other ops left as separate kernels): cuDNN must run

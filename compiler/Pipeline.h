@@ -16,9 +16,10 @@ Status runPassPipeline(Module &module, const std::string &passList, const Pipeli
                        Statistics *statsOut = nullptr);
 
 /// The infc.* level at `--opt-level N`: 0 none (onnx.* ops lowered one by one, nothing fused or
-/// recognized); 1 `recognize-ops` (before precision), lowering to infc.* and epilogue fusion; 2 and 3 also channels-last layouts. Level 3 (the
-/// default) also lets code generation fuse elementwise chains and matmul epilogues, which it
-/// still decides while lowering (docs/passes.md).
+/// recognized); 1 lowering to infc.* with conv and matmul epilogue fusion (and `recognize-ops`,
+/// which optimizeModule runs before precision); 2 and 3 also channels-last layouts. Level 3 (the
+/// default) also lets code generation fuse elementwise chains, which it still decides while
+/// lowering (docs/passes.md).
 std::string infcPipeline(int optLevel);
 
 struct OptimizeOptions {
