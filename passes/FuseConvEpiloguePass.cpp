@@ -18,20 +18,9 @@ public:
   std::string_view name() const override { return "fuse-conv-epilogue"; }
 
   Expected<bool> run(Graph &graph, PassContext &ctx) override {
-    bool changed = false;
-    for (bool again = true; again;) {
-      again = false;
-      for (Operation *conv : graph.body().opPointers()) {
-        if (!conv->is(OpKind::InfcConv))
-          continue;
-        INFC_ASSIGN_OR_RETURN(bool fused, fuseOne(conv, ctx));
-        again = again || fused;
-        changed = changed || fused;
-        if (fused)
-          break; // the op list changed
-      }
-    }
-    return changed;
+    return rewriteUntilFixed(graph, [&](Operation *op) -> Expected<bool> {
+      return op->is(OpKind::InfcConv) ? fuseOne(op, ctx) : Expected<bool>(false);
+    });
   }
 
 private:

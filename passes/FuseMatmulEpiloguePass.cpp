@@ -15,18 +15,7 @@ public:
   std::string_view name() const override { return "fuse-matmul-epilogue"; }
 
   Expected<bool> run(Graph &graph, PassContext &ctx) override {
-    bool changed = false;
-    for (bool again = true; again;) {
-      again = false;
-      for (Operation *op : graph.body().opPointers()) {
-        INFC_ASSIGN_OR_RETURN(bool fused, fuseOne(op, ctx));
-        if (fused) {
-          changed = again = true;
-          break; // ops were erased: restart over a fresh list
-        }
-      }
-    }
-    return changed;
+    return rewriteUntilFixed(graph, [&](Operation *op) { return fuseOne(op, ctx); });
   }
 
 private:

@@ -252,29 +252,20 @@ public:
   std::string_view name() const override { return "recognize-ops"; }
 
   Expected<bool> run(Graph &graph, PassContext &ctx) override {
-    bool changed = false;
-    for (bool again = true; again;) {
-      again = false;
-      for (Operation *op : graph.body().opPointers()) {
-        const char *what = nullptr;
-        if (op->is(OpKind::OnnxErf) && gelu(op))
-          what = "gelu";
-        else if (op->is(OpKind::OnnxAdd) && hardActivation(op))
-          what = "hard-activations";
-        else if (op->is(OpKind::OnnxHardSigmoid) && hardSwishFromSigmoid(op))
-          what = "hard-activations";
-        else if (op->is(OpKind::OnnxReduceMean) && layerNorm(op))
-          what = "layernorms";
-        else if (op->is(OpKind::OnnxExp) && softmax(op))
-          what = "softmaxes";
-        if (what) {
-          ++ctx.stat(name(), what);
-          changed = again = true;
-          break; // pattern ops were erased: restart over a fresh op list
-        }
-      }
-    }
-    return changed;
+    return rewriteUntilFixed(graph, [&](Operation *op) -> Expected<bool> {
+      const char *what = nullptr;
+      if (op->is(OpKind::OnnxErf) && gelu(op))
+        what = "gelu";
+      else if ((op->is(OpKind::OnnxAdd) && hardActivation(op)) || (op->is(OpKind::OnnxHardSigmoid) && hardSwishFromSigmoid(op)))
+        what = "hard-activations";
+      else if (op->is(OpKind::OnnxReduceMean) && layerNorm(op))
+        what = "layernorms";
+      else if (op->is(OpKind::OnnxExp) && softmax(op))
+        what = "softmaxes";
+      if (what)
+        ++ctx.stat(name(), what);
+      return what != nullptr;
+    });
   }
 };
 

@@ -14,6 +14,21 @@ Operation *replaceWithOp(Operation *old, OpKind kind, const std::vector<Value *>
   return op;
 }
 
+Expected<bool> rewriteUntilFixed(Graph &graph, const std::function<Expected<bool>(Operation *)> &rewrite) {
+  bool changed = false;
+  for (bool again = true; again;) {
+    again = false;
+    for (Operation *op : graph.body().opPointers()) {
+      INFC_ASSIGN_OR_RETURN(bool c, rewrite(op));
+      if (c) {
+        changed = again = true;
+        break; // ops may have been erased: start over
+      }
+    }
+  }
+  return changed;
+}
+
 Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Operation *before) {
   AttrMap a;
   TensorType type = TensorType::fromStatic(t.dtype(), t.shape());

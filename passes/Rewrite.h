@@ -4,6 +4,7 @@
 #include "ir/IR.h"
 #include "ir/InfcAttrs.h"
 
+#include <functional>
 #include <optional>
 
 namespace infc {
@@ -19,6 +20,10 @@ Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Opera
 
 /// The op reading `v` when it is the only reader and `v` is not a graph output.
 Operation *soleUser(Value *v);
+
+/// Offers every op of the graph's body to `rewrite` (which returns whether it changed the IR, and
+/// may erase ops); after each change starts over on a fresh op list, until nothing changes.
+Expected<bool> rewriteUntilFixed(Graph &graph, const std::function<Expected<bool>(Operation *)> &rewrite);
 
 /// The activation `op` computes on its first operand when an epilogue can express it (Relu,
 /// Sigmoid, Tanh, HardSwish, LeakyRelu, HardSigmoid, Gelu, Clip with constant bounds), else none.
