@@ -23,11 +23,181 @@ struct TensorSlot {
   uint64_t offset = 0, bytes = 0;
 };
 
+/// The engine's tensors: every value a layer touches, plus graph inputs and outputs.
+struct EngineTensors {
+  std::vector<TensorSlot> slots;
+  std::unordered_map<const Value *, int> slotOf;
+  std::vector<int> inputs, outputs;
+
+  /// The slot of `v`, created on first use (weights for constants, inputs for graph arguments).
+  int slotFor(const Value *v) {
+    auto it = slotOf.find(v);
+    if (it != slotOf.end())
+      return it->second;
+    TensorSlot s;
+    s.value = v;
+    s.name = v->name();
+    s.bytes = static_cast<uint64_t>(*v->type().numElements()) * dtypeSize(v->type().elem());
+    if (getConstantValue(v))
+      s.kind = fb::TensorKind::Weight;
+    else if (!v->definingOp())
+      s.kind = fb::TensorKind::Input;
+    slots.push_back(s);
+    slotOf[v] = static_cast<int>(slots.size() - 1);
+    return static_cast<int>(slots.size() - 1);
+  }
+};
+
+struct ArenaPlan {
+  MemoryPlan plan;
+  uint64_t lowerBound = 0; ///< the largest sum of live bytes at any step
+};
+
 Status requireStatic(const Value &v, const std::string &modelPath) {
   if (v.type().isStatic())
     return Status::ok();
   return unsupported(modelPath + ": tensor '" + v.name() + "' has type " + v.type().str() +
                          ": engines need static shapes for now; fix the inputs' dims with --shapes");
+}
+
+
+/// Lowers every op to layers; constants become weights, not layers.
+Status lowerGraph(const Graph &graph, LoweringContext &ctx, const std::string &modelPath) {
+  // Constants become weights, not layers.
+  size_t index = 0;
+  for (const auto &op : graph.body().ops()) {
+    for (Value *r : op->results())
+      INFC_RETURN_IF_ERROR(requireStatic(*r, modelPath));
+    if (op->is(OpKind::OnnxConstant) || ctx.isAbsorbed(op.get()))
+      continue;
+    LowerFn fn = findLowering(op->kind());
+    if (!fn)
+      return unsupported(modelPath + ": " + op->describe() + ": " + std::string(op->name()) +
+                         " has no GPU kernel yet (see docs/operators.md)");
+    ctx.setCurrent(op.get(), index++);
+    Status s = fn(*op, ctx);
+    if (!s.isOk())
+      return s.withPrefix(modelPath);
+  }
+
+  return Status::ok();
+}
+
+Status collectTensors(const Graph &graph, LoweringContext &ctx, const EngineBuildOptions &options,
+                      const std::string &modelPath, EngineTensors &t) {
+  auto &slots = t.slots;
+  auto slotFor = [&t](const Value *v) { return t.slotFor(v); };
+  auto &inputs = t.inputs;
+  auto &outputs = t.outputs;
+  // Every value a layer touches, plus graph inputs and outputs.
+  for (const auto &a : graph.body().arguments())
+    inputs.push_back(slotFor(a.get()));
+  for (const GraphOutput &o : graph.outputs()) {
+    if (!o.value->definingOp() || getConstantValue(o.value))
+      return unsupported(modelPath + ": graph output '" + o.name +
+                         "' is a graph input or a constant; engines do not copy those yet");
+    int s = slotFor(o.value);
+    if (slots[s].kind == fb::TensorKind::Output)
+      return unsupported(modelPath + ": graph output '" + o.name + "' repeats another output's value");
+    slots[s].kind = fb::TensorKind::Output;
+    slots[s].name = o.name; // engines expose the ONNX output names
+    outputs.push_back(s);
+  }
+  for (Layer &l : ctx.layers()) {
+    for (const Value *v : l.inputs)
+      slotFor(v);
+    for (const Value *v : l.outputs)
+      slotFor(v);
+  }
+  // Large constants are weights even when no layer reads them directly (shapes baked into
+  // kernels): the engine's reference IR refers to them by name.
+  for (const auto &op : graph.body().ops())
+    if (op->is(OpKind::OnnxConstant) && *op->result()->type().numElements() > options.inlineConstantElements)
+      slotFor(op->result());
+
+  return Status::ok();
+}
+
+ArenaPlan planArena(LoweringContext &ctx, EngineTensors &t) {
+  auto &slots = t.slots;
+  auto &slotOf = t.slotOf;
+  auto slotFor = [&t](const Value *v) { return t.slotFor(v); };
+  // Memory plan for arena tensors: lifetimes in layer steps. An alias (Reshape and friends)
+  // shares its root's bytes: its uses extend the root's lifetime.
+  for (const Layer &l : ctx.layers())
+    for (const auto *list : {&l.inputs, &l.outputs})
+      for (const Value *v : *list)
+        slotFor(ctx.aliasRoot(v));
+  auto planSlot = [&](const Value *v) { return slotOf[ctx.aliasRoot(v)]; };
+  int64_t numSteps = static_cast<int64_t>(ctx.layers().size());
+  std::vector<int64_t> first(slots.size(), INT64_MAX), last(slots.size(), -1);
+  for (int64_t step = 0; step < numSteps; ++step) {
+    const Layer &l = ctx.layers()[static_cast<size_t>(step)];
+    for (const auto *list : {&l.outputs, &l.inputs})
+      for (const Value *v : *list) {
+        int s = planSlot(v);
+        first[s] = std::min(first[s], step);
+        last[s] = std::max(last[s], step);
+      }
+  }
+  std::vector<BufferRequest> requests;
+  std::vector<int> requestSlot;
+  for (size_t s = 0; s < slots.size(); ++s) {
+    if (slots[s].kind == fb::TensorKind::Weight || ctx.aliasRoot(slots[s].value) != slots[s].value)
+      continue;
+    int64_t f = first[s] == INT64_MAX ? 0 : first[s], la = std::max<int64_t>(last[s], f);
+    if (slots[s].kind == fb::TensorKind::Input)
+      f = -1; // written by the user before the first layer
+    if (slots[s].kind == fb::TensorKind::Output)
+      la = numSteps; // read by the user after the last layer
+    requests.push_back({slots[s].bytes, f, la});
+    requestSlot.push_back(static_cast<int>(s));
+  }
+  ArenaPlan arena;
+  arena.plan = planMemory(requests, rt::kEngineAlignment);
+  MemoryPlan &plan = arena.plan;
+  // No plan can use less than the bytes live at the busiest step.
+  uint64_t &lowerBound = arena.lowerBound;
+  for (int64_t step = -1; step <= numSteps; ++step) {
+    uint64_t live = 0;
+    for (const BufferRequest &r : requests)
+      if (r.first <= step && step <= r.last)
+        live += r.bytes;
+    lowerBound = std::max(lowerBound, live);
+  }
+  for (size_t r = 0; r < requests.size(); ++r)
+    slots[static_cast<size_t>(requestSlot[r])].offset = plan.offsets[r];
+  for (TensorSlot &s : slots)
+    if (const Value *root = ctx.aliasRoot(s.value); root != s.value)
+      s.offset = slots[static_cast<size_t>(slotOf[root])].offset;
+
+  return arena;
+}
+
+void packWeights(EngineTensors &t, rt::EngineWriter &writer) {
+  auto &slots = t.slots;
+  // Weights into the blob (in tensor order: deterministic).
+  for (TensorSlot &s : slots)
+    if (s.kind == fb::TensorKind::Weight) {
+      const Tensor *t = getConstantValue(s.value);
+      s.offset = writer.addWeight(t->bytes(), t->byteSize());
+    }
+
+}
+
+Expected<CubinResult> compileKernels(LoweringContext &ctx, const EngineBuildOptions &options) {
+  // One NVRTC module with every generated kernel.
+  std::string source = kernelPrelude();
+  bool anyKernel = false;
+  for (const Layer &l : ctx.layers())
+    if (const auto *k = std::get_if<KernelLayer>(&l.impl)) {
+      source += "\n" + k->source;
+      anyKernel = true;
+    }
+  if (!anyKernel)
+    return CubinResult{};
+  return compileToCubin(source, "infc_kernels.cu", options.lowering.smMajor, options.lowering.smMinor);
+
 }
 
 } // namespace
@@ -76,159 +246,14 @@ void useAutotuner(EngineBuildOptions &options, Autotuner *tuner) {
   };
 }
 
-Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath) {
-  const Graph *graph = module.mainGraph();
-  if (!graph)
-    return invalidArgument(modelPath + ": no graph");
-  for (const auto &a : graph->body().arguments())
-    INFC_RETURN_IF_ERROR(requireStatic(*a, modelPath));
-
-  // 1. Lower every op. Constants become weights, not layers.
-  LoweringContext ctx(options.lowering);
-  ctx.setOrder(*graph);
-  size_t index = 0;
-  for (const auto &op : graph->body().ops()) {
-    for (Value *r : op->results())
-      INFC_RETURN_IF_ERROR(requireStatic(*r, modelPath));
-    if (op->is(OpKind::OnnxConstant) || ctx.isAbsorbed(op.get()))
-      continue;
-    LowerFn fn = findLowering(op->kind());
-    if (!fn)
-      return unsupported(modelPath + ": " + op->describe() + ": " + std::string(op->name()) +
-                         " has no GPU kernel yet (see docs/operators.md)");
-    ctx.setCurrent(op.get(), index++);
-    Status s = fn(*op, ctx);
-    if (!s.isOk())
-      return s.withPrefix(modelPath);
-  }
-
-  // 2. Engine tensors: every value a layer touches, plus graph inputs and outputs.
-  std::vector<TensorSlot> slots;
-  std::unordered_map<const Value *, int> slotOf;
-  auto slotFor = [&](const Value *v) -> int {
-    auto it = slotOf.find(v);
-    if (it != slotOf.end())
-      return it->second;
-    TensorSlot s;
-    s.value = v;
-    s.name = v->name();
-    s.bytes = static_cast<uint64_t>(*v->type().numElements()) * dtypeSize(v->type().elem());
-    if (getConstantValue(v))
-      s.kind = fb::TensorKind::Weight;
-    else if (!v->definingOp())
-      s.kind = fb::TensorKind::Input;
-    slots.push_back(s);
-    slotOf[v] = static_cast<int>(slots.size() - 1);
-    return static_cast<int>(slots.size() - 1);
-  };
-  std::vector<int> inputs, outputs;
-  for (const auto &a : graph->body().arguments())
-    inputs.push_back(slotFor(a.get()));
-  for (const GraphOutput &o : graph->outputs()) {
-    if (!o.value->definingOp() || getConstantValue(o.value))
-      return unsupported(modelPath + ": graph output '" + o.name +
-                         "' is a graph input or a constant; engines do not copy those yet");
-    int s = slotFor(o.value);
-    if (slots[s].kind == fb::TensorKind::Output)
-      return unsupported(modelPath + ": graph output '" + o.name + "' repeats another output's value");
-    slots[s].kind = fb::TensorKind::Output;
-    slots[s].name = o.name; // engines expose the ONNX output names
-    outputs.push_back(s);
-  }
-  for (Layer &l : ctx.layers()) {
-    for (const Value *v : l.inputs)
-      slotFor(v);
-    for (const Value *v : l.outputs)
-      slotFor(v);
-  }
-  // Large constants are weights even when no layer reads them directly (shapes baked into
-  // kernels): the engine's reference IR refers to them by name.
-  for (const auto &op : graph->body().ops())
-    if (op->is(OpKind::OnnxConstant) && *op->result()->type().numElements() > options.inlineConstantElements)
-      slotFor(op->result());
-
-  // 3. Memory plan for arena tensors: lifetimes in layer steps. An alias (Reshape and friends)
-  // shares its root's bytes: its uses extend the root's lifetime.
-  for (const Layer &l : ctx.layers())
-    for (const auto *list : {&l.inputs, &l.outputs})
-      for (const Value *v : *list)
-        slotFor(ctx.aliasRoot(v));
-  auto planSlot = [&](const Value *v) { return slotOf[ctx.aliasRoot(v)]; };
-  int64_t numSteps = static_cast<int64_t>(ctx.layers().size());
-  std::vector<int64_t> first(slots.size(), INT64_MAX), last(slots.size(), -1);
-  for (int64_t step = 0; step < numSteps; ++step) {
-    const Layer &l = ctx.layers()[static_cast<size_t>(step)];
-    for (const auto *list : {&l.outputs, &l.inputs})
-      for (const Value *v : *list) {
-        int s = planSlot(v);
-        first[s] = std::min(first[s], step);
-        last[s] = std::max(last[s], step);
-      }
-  }
-  std::vector<BufferRequest> requests;
-  std::vector<int> requestSlot;
-  for (size_t s = 0; s < slots.size(); ++s) {
-    if (slots[s].kind == fb::TensorKind::Weight || ctx.aliasRoot(slots[s].value) != slots[s].value)
-      continue;
-    int64_t f = first[s] == INT64_MAX ? 0 : first[s], la = std::max<int64_t>(last[s], f);
-    if (slots[s].kind == fb::TensorKind::Input)
-      f = -1; // written by the user before the first layer
-    if (slots[s].kind == fb::TensorKind::Output)
-      la = numSteps; // read by the user after the last layer
-    requests.push_back({slots[s].bytes, f, la});
-    requestSlot.push_back(static_cast<int>(s));
-  }
-  MemoryPlan plan = planMemory(requests, rt::kEngineAlignment);
-  // No plan can use less than the bytes live at the busiest step.
-  uint64_t lowerBound = 0;
-  for (int64_t step = -1; step <= numSteps; ++step) {
-    uint64_t live = 0;
-    for (const BufferRequest &r : requests)
-      if (r.first <= step && step <= r.last)
-        live += r.bytes;
-    lowerBound = std::max(lowerBound, live);
-  }
-  for (size_t r = 0; r < requests.size(); ++r)
-    slots[static_cast<size_t>(requestSlot[r])].offset = plan.offsets[r];
-  for (TensorSlot &s : slots)
-    if (const Value *root = ctx.aliasRoot(s.value); root != s.value)
-      s.offset = slots[static_cast<size_t>(slotOf[root])].offset;
-
-  // 4. Weights into the blob (in tensor order: deterministic).
-  rt::EngineWriter writer;
-  for (TensorSlot &s : slots)
-    if (s.kind == fb::TensorKind::Weight) {
-      const Tensor *t = getConstantValue(s.value);
-      s.offset = writer.addWeight(t->bytes(), t->byteSize());
-    }
-
-  // 5. One NVRTC module with every generated kernel.
-  std::string source = kernelPrelude();
-  bool anyKernel = false;
-  for (const Layer &l : ctx.layers())
-    if (const auto *k = std::get_if<KernelLayer>(&l.impl)) {
-      source += "\n" + k->source;
-      anyKernel = true;
-    }
-  EngineBuildResult result;
-  std::string cubin;
-  if (anyKernel) {
-    INFC_ASSIGN_OR_RETURN(CubinResult compiled,
-                          compileToCubin(source, "infc_kernels.cu", options.lowering.smMajor, options.lowering.smMinor));
-    cubin = std::move(compiled.cubin);
-    result.nvrtcLog = std::move(compiled.log);
-  }
-
-  // 6. Serialize.
-  flatbuffers::FlatBufferBuilder &fbb = writer.builder();
-  std::vector<flatbuffers::Offset<fb::Tensor>> fbTensors;
-  for (const TensorSlot &s : slots) {
-    std::vector<int64_t> shape = s.value->type().staticShape();
-    fbTensors.push_back(fb::CreateTensorDirect(fbb, s.name.c_str(), static_cast<int32_t>(s.value->type().elem()), &shape,
-                                               s.kind, s.offset, s.bytes));
-  }
+/// The engine's layers; tactics are timed here when the autotuner is set.
+Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffers::FlatBufferBuilder &fbb, LoweringContext &ctx,
+                                                                     EngineTensors &t, const EngineBuildOptions &options,
+                                                                     const std::string &modelPath, bool &usesLibraries) {
+  auto &slotOf = t.slotOf;
+  auto slotFor = [&t](const Value *v) { return t.slotFor(v); };
   std::vector<flatbuffers::Offset<fb::Layer>> fbLayers;
-  bool usesLibraries = false;
+  usesLibraries = false;
   for (const Layer &l : ctx.layers()) {
     std::vector<int32_t> in, out;
     for (const Value *v : l.inputs)
@@ -288,8 +313,43 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
                                        fbb.CreateVector(out), fbb.CreateVector(nodes), fbb.CreateString(tacticText),
                                        fbb.CreateString(l.precision)));
   }
+  return fbLayers;
+}
+
+/// Emission in stages: lower to layers, collect the engine's tensors, plan the arena, pack the
+/// weights, compile the generated kernels, serialize (timing tactics on the way).
+Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath) {
+  const Graph *graph = module.mainGraph();
+  if (!graph)
+    return invalidArgument(modelPath + ": no graph");
+  for (const auto &a : graph->body().arguments())
+    INFC_RETURN_IF_ERROR(requireStatic(*a, modelPath));
+  LoweringContext ctx(options.lowering);
+  ctx.setOrder(*graph);
+  INFC_RETURN_IF_ERROR(lowerGraph(*graph, ctx, modelPath));
+  EngineTensors t;
+  INFC_RETURN_IF_ERROR(collectTensors(*graph, ctx, options, modelPath, t));
+  ArenaPlan arena = planArena(ctx, t);
+  rt::EngineWriter writer;
+  packWeights(t, writer);
+  INFC_ASSIGN_OR_RETURN(CubinResult compiled, compileKernels(ctx, options));
+  const std::string &cubin = compiled.cubin;
+
+  flatbuffers::FlatBufferBuilder &fbb = writer.builder();
+  auto &slots = t.slots;
+  auto &inputs = t.inputs;
+  auto &outputs = t.outputs;
+  std::vector<flatbuffers::Offset<fb::Tensor>> fbTensors;
+  for (const TensorSlot &s : slots) {
+    std::vector<int64_t> shape = s.value->type().staticShape();
+    fbTensors.push_back(fb::CreateTensorDirect(fbb, s.name.c_str(), static_cast<int32_t>(s.value->type().elem()), &shape,
+                                               s.kind, s.offset, s.bytes));
+  }
+  bool usesLibraries = false;
+  INFC_ASSIGN_OR_RETURN(std::vector<flatbuffers::Offset<fb::Layer>> fbLayers,
+                        serializeLayers(fbb, ctx, t, options, modelPath, usesLibraries));
   std::vector<flatbuffers::Offset<fb::Module>> modules;
-  if (anyKernel) {
+  if (!cubin.empty()) {
     auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(cubin.data()), cubin.size());
     modules.push_back(fb::CreateModule(fbb, fbb.CreateString("infc_kernels"), bytes));
   }
@@ -299,12 +359,14 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   auto info = fb::CreateBuildInfoDirect(fbb, INFC_VERSION, gpuName.c_str(), options.lowering.smMajor,
                                         options.lowering.smMinor, CUDA_VERSION, static_cast<int64_t>(cudnnGetVersion()),
                                         static_cast<int64_t>(cublasLtGetVersion()), options.optionsJson.c_str());
-  auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &inputs, &outputs, &fbLayers, &modules, plan.totalBytes,
+  auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &inputs, &outputs, &fbLayers, &modules, arena.plan.totalBytes,
                                      usesLibraries ? options.workspaceBytes : 0, writer.weightBytes(),
-                                     options.referenceIr.c_str(), lowerBound);
+                                     options.referenceIr.c_str(), arena.lowerBound);
+  EngineBuildResult result;
   result.numLayers = ctx.layers().size();
-  result.arenaBytes = plan.totalBytes;
+  result.arenaBytes = arena.plan.totalBytes;
   result.weightBytes = writer.weightBytes();
+  result.nvrtcLog = std::move(compiled.log);
   result.bytes = writer.finish(root);
   return result;
 }
