@@ -1,5 +1,6 @@
 // canonicalize: local simplifications, applied op by op until none matches.
 #include "ir/OpHooks.h"
+#include "ir/ops/ConvGeometry.h"
 #include "passes/Pass.h"
 
 #include <numeric>
@@ -190,9 +191,52 @@ struct RemoveSingleConcat : RewritePattern {
   }
 };
 
+// conv/pool {auto_pad = SAME_*|VALID} -> {pads = explicit} once the spatial sizes are static, so
+// nothing downstream resolves auto_pad again (ConvTranspose keeps it: output_shape interplays)
+struct ResolveAutoPad : RewritePattern {
+  std::string_view description() const override { return "auto_pad -> explicit pads (static spatial dims)"; }
+  bool match(const Operation &op) const override {
+    if (!op.is(OpKind::OnnxConv) && !op.is(OpKind::OnnxMaxPool) && !op.is(OpKind::OnnxAveragePool))
+      return false;
+    Expected<std::string> ap = op.attrs().getString("auto_pad", "NOTSET");
+    if (!ap.isOk() || *ap == "NOTSET" || !op.attrs().has("auto_pad"))
+      return false;
+    const TensorType &x = op.operand(0)->type();
+    if (!x.isRanked() || x.rank() < 3)
+      return false;
+    for (int64_t d = 2; d < x.rank(); ++d)
+      if (!x.dim(d).isStatic())
+        return false;
+    return !op.is(OpKind::OnnxConv) || op.operand(1)->type().isStatic();
+  }
+  Expected<bool> rewrite(Operation &op, PassContext &) const override {
+    const TensorType &x = op.operand(0)->type();
+    std::vector<int64_t> in, kernel;
+    for (int64_t d = 2; d < x.rank(); ++d)
+      in.push_back(x.dim(d).value);
+    if (op.is(OpKind::OnnxConv)) {
+      std::vector<int64_t> ws = op.operand(1)->type().staticShape();
+      kernel.assign(ws.begin() + 2, ws.end());
+    } else {
+      INFC_ASSIGN_OR_RETURN(kernel, op.attrs().getInts("kernel_shape"));
+    }
+    if (kernel.size() != in.size())
+      return false; // shape inference reports the mismatch
+    Expected<ops::WindowGeometry> g = ops::windowGeometry(op.attrs(), kernel, in, false);
+    if (!g.isOk())
+      return op.error(g.status().message());
+    std::vector<int64_t> pads = g->padsBegin;
+    pads.insert(pads.end(), g->padsEnd.begin(), g->padsEnd.end());
+    op.attrs().erase("auto_pad");
+    op.attrs().set("pads", pads);
+    return true;
+  }
+};
+
 class CanonicalizePass final : public Pass {
 public:
   CanonicalizePass() {
+    patterns_.push_back(std::make_unique<ResolveAutoPad>());
     patterns_.push_back(std::make_unique<RemoveIdentity>());
     patterns_.push_back(std::make_unique<RemoveInferenceDropout>());
     patterns_.push_back(std::make_unique<RemoveNoopCast>());
