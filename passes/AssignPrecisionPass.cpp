@@ -103,7 +103,7 @@ public:
       for (Operation *u : users)
         if (u != h->definingOp())
           for (size_t i = 0; i < u->numOperands(); ++i)
-            if (u->operand(i) == arg.get())
+            if (u->operand(i) == arg.get() && !keepsFloat32(*u, i))
               u->setOperand(i, h);
       changed = true;
       ++ctx.stat(name(), "inputs-cast");
@@ -148,7 +148,13 @@ public:
         DType other = f32 ? DType::F16 : DType::F32;
         for (size_t i = 0; i < op->numOperands(); ++i) {
           Value *v = op->operand(i);
-          if (!v || v->type().elem() != other || keepsFloat32(*op, i))
+          if (v && keepsFloat32(*op, i)) {
+            // A parameter (Resize scales): float32 whatever the op computes in.
+            if (auto orig = originals_.find(v); orig != originals_.end())
+              op->setOperand(i, createConstant(body, orig->second, v->name() + ".f32", op));
+            continue;
+          }
+          if (!v || v->type().elem() != other)
             continue;
           if (op->is(OpKind::OnnxCast) || op->is(OpKind::OnnxShape) || op->is(OpKind::OnnxSize))
             continue; // reads any dtype
