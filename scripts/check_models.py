@@ -74,13 +74,15 @@ def build_model(name, batch=1, calibrate=True):
                 weights = "random init, BatchNorm statistics re-estimated on 96 random images"
         size = 299 if name == "inception_v3" else 224
         return model, (torch.randn(batch, 3, size, size),), ["input"], weights
-    if name in ("distilbert", "gpt2"):
+    if name in ("bert", "distilbert", "gpt2"):
         import transformers
 
-        cfg, cls, vocab = {"distilbert": (transformers.DistilBertConfig, transformers.DistilBertModel, 30522),
+        cfg, cls, vocab = {"bert": (transformers.BertConfig, transformers.BertModel, 30522),
+                           "distilbert": (transformers.DistilBertConfig, transformers.DistilBertModel, 30522),
                            "gpt2": (transformers.GPT2Config, transformers.GPT2Model, 50257)}[name]
 
         class Encoder(torch.nn.Module):
+            # A positional-only wrapper: newer transformers reject extra positional arguments.
             def __init__(self):
                 super().__init__()
                 self.m = cls(cfg())
@@ -89,19 +91,6 @@ def build_model(name, batch=1, calibrate=True):
                 return self.m(input_ids=input_ids).last_hidden_state
 
         return Encoder().eval(), (torch.randint(0, vocab, (batch, 128)),), ["input_ids"], f"random init ({cfg.__name__}())"
-    if name == "bert":
-        from transformers import BertConfig, BertModel
-
-        class Bert(torch.nn.Module):
-            # A positional-only wrapper: newer transformers reject extra positional arguments.
-            def __init__(self):
-                super().__init__()
-                self.m = BertModel(BertConfig())
-
-            def forward(self, input_ids):
-                return self.m(input_ids=input_ids).last_hidden_state
-
-        return Bert().eval(), (torch.randint(0, 30522, (batch, 128)),), ["input_ids"], "random init (BertConfig())"
     raise SystemExit(f"unknown model {name}")
 
 
