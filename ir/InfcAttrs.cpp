@@ -165,6 +165,15 @@ void ConvAttrs::write(AttrMap &m) const {
   act.write(m);
 }
 
+AttrMap ConvAttrs::onnxAttrs() const {
+  AttrMap m;
+  m.set("strides", strides);
+  m.set("dilations", dilations);
+  m.set("pads", pads);
+  m.set("group", group);
+  return m;
+}
+
 Expected<MatmulAttrs> MatmulAttrs::read(const Operation &op) {
   Expected<Activation> act = Activation::read(op.attrs());
   if (!act.isOk())
@@ -208,6 +217,18 @@ void PoolAttrs::write(AttrMap &m) const {
   if (countIncludePad)
     m.set("count_include_pad", int64_t(1));
   writeLayout(m, layout);
+}
+
+AttrMap PoolAttrs::onnxAttrs() const {
+  AttrMap m;
+  m.set("kernel_shape", kernel);
+  m.set("strides", strides);
+  m.set("dilations", dilations);
+  m.set("pads", pads);
+  m.set("ceil_mode", int64_t(ceilMode));
+  if (!isMax)
+    m.set("count_include_pad", int64_t(countIncludePad));
+  return m;
 }
 
 Expected<LayoutCastAttrs> LayoutCastAttrs::read(const Operation &op) {

@@ -44,6 +44,8 @@ struct ConvAttrs {
   Activation act;
   static Expected<ConvAttrs> read(const Operation &op);
   void write(AttrMap &attrs) const;
+  /// The attributes of the onnx.Conv that computes the same convolution in the logical layout.
+  AttrMap onnxAttrs() const;
 };
 
 /// infc.matmul: y = act(matmul(a, b) + bias).
@@ -61,6 +63,8 @@ struct PoolAttrs {
   Layout layout = Layout::NCHW;
   static Expected<PoolAttrs> read(const Operation &op);
   void write(AttrMap &attrs) const;
+  /// The attributes of the onnx.MaxPool / AveragePool that pools the same way in the logical layout.
+  AttrMap onnxAttrs() const;
 };
 
 /// infc.layout_cast: y = transpose(x, perm); y is in layout `to`.
@@ -68,6 +72,10 @@ struct LayoutCastAttrs {
   Layout from = Layout::NCHW, to = Layout::NHWC;
   static Expected<LayoutCastAttrs> read(const Operation &op);
   void write(AttrMap &attrs) const;
+  /// The transpose of a rank-`rank` tensor that this cast performs.
+  std::vector<int64_t> perm(int64_t rank) const {
+    return from == Layout::NCHW ? layoutPerm(to, rank) : layoutInversePerm(from, rank);
+  }
 };
 
 } // namespace infc

@@ -183,6 +183,29 @@ Tensor Tensor::reshaped(std::vector<int64_t> shape) const {
   return t;
 }
 
+Tensor Tensor::transposed(const std::vector<int64_t> &perm) const {
+  std::vector<int64_t> shape, st = strides(), srcStrides;
+  for (int64_t p : perm) {
+    shape.push_back(shape_[static_cast<size_t>(p)]);
+    srcStrides.push_back(st[static_cast<size_t>(p)]);
+  }
+  Tensor out(dtype_, shape);
+  size_t es = dtypeSize(dtype_);
+  std::vector<int64_t> idx(shape.size(), 0);
+  int64_t src = 0; // source element of idx, kept up to date as idx advances in row-major order
+  for (int64_t i = 0; i < out.numElements(); ++i) {
+    std::memcpy(out.mutableBytes() + static_cast<size_t>(i) * es, bytes() + static_cast<size_t>(src) * es, es);
+    for (size_t d = shape.size(); d-- > 0;) {
+      src += srcStrides[d];
+      if (++idx[d] < shape[d])
+        break;
+      src -= srcStrides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
 Tensor Tensor::clone() const {
   Tensor t = *this;
   if (storage_)

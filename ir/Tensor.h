@@ -63,6 +63,9 @@ public:
   Tensor reshaped(std::vector<int64_t> shape) const;
   /// Deep copy.
   Tensor clone() const;
+  /// A new tensor with the dims permuted: result dim d is this tensor's dim perm[d]. `perm`
+  /// must be a permutation of 0..rank-1 (callers check).
+  Tensor transposed(const std::vector<int64_t> &perm) const;
   /// Converts to another dtype elementwise (float->int truncates toward zero, as ONNX Cast).
   Tensor castTo(DType to) const;
   /// Row-major strides in elements.

@@ -13,7 +13,6 @@
 #include "passes/Pass.h"
 #include "passes/Rewrite.h"
 
-#include <cstring>
 #include <unordered_map>
 
 namespace infc {
@@ -22,25 +21,6 @@ namespace {
 constexpr int64_t kRank = 4;
 
 bool tensorCoreType(DType t) { return t == DType::F16 || t == DType::BF16; }
-
-Tensor transposedConstant(const Tensor &t, const std::vector<int64_t> &perm) {
-  std::vector<int64_t> shape = permuted(t.shape(), perm), st = t.strides();
-  Tensor out(t.dtype(), shape);
-  size_t es = dtypeSize(t.dtype());
-  std::vector<int64_t> idx(shape.size(), 0);
-  for (int64_t i = 0; i < out.numElements(); ++i) {
-    int64_t src = 0;
-    for (size_t d = 0; d < shape.size(); ++d)
-      src += idx[d] * st[static_cast<size_t>(perm[d])];
-    std::memcpy(out.mutableBytes() + static_cast<size_t>(i) * es, t.bytes() + static_cast<size_t>(src) * es, es);
-    for (size_t d = shape.size(); d-- > 0;) {
-      if (++idx[d] < shape[d])
-        break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
 
 class AssignLayoutPass final : public Pass {
 public:
@@ -78,7 +58,7 @@ private:
     LayoutCastAttrs a{Layout::NCHW, Layout::NHWC};
     AttrMap m;
     a.write(m);
-    Operation *cast = body().create(OpKind::InfcLayoutCast, {v}, {permuteType(v->type(), layoutPerm(Layout::NHWC, kRank))},
+    Operation *cast = body().create(OpKind::InfcLayoutCast, {v}, {permuteType(v->type(), a.perm(kRank))},
                                     std::move(m), at->loc(), at, {v->name() + ".nhwc"});
     ++ctx_->stat(name(), "casts-inserted");
     casts_[v] = cast->result();
@@ -156,7 +136,7 @@ private:
       return false;
     std::vector<int64_t> perm = layoutPerm(Layout::NHWC, kRank);
     std::vector<Value *> ops = {toNhwc(op->operand(0), op),
-                                createConstant(body(), transposedConstant(*w, perm), op->operand(1)->name() + ".nhwc", op)};
+                                createConstant(body(), w->transposed(perm), op->operand(1)->name() + ".nhwc", op)};
     if (op->numOperands() > 2)
       ops.push_back(op->operand(2));
     if (op->hasOperand(3))
@@ -196,7 +176,7 @@ private:
         return false;
       std::vector<int64_t> shape(static_cast<size_t>(kRank - c->rank()), 1);
       shape.insert(shape.end(), c->shape().begin(), c->shape().end());
-      ins.push_back(createConstant(body(), transposedConstant(c->reshaped(shape), perm), v->name() + ".nhwc", op));
+      ins.push_back(createConstant(body(), c->reshaped(shape).transposed(perm), v->name() + ".nhwc", op));
     }
     if (!any)
       return false;

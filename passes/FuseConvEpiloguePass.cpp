@@ -36,8 +36,8 @@ private:
       Value *other = user->operand(0) == y ? user->operand(1) : user->operand(0);
       if (other != y && other->type() == y->type() && user->result()->type() == y->type() && !getConstantValue(other)) {
         operands[3] = other;
-        AttrMap m = conv->attrs();
-        absorb(conv, user, operands, std::move(m));
+        // The fused conv takes the Add's place: the residual is computed before it.
+        replacePattern({conv, user}, OpKind::InfcConv, trimmed(operands), conv->attrs());
         ++ctx.stat(name(), "residuals-fused");
         return true;
       }
@@ -48,7 +48,7 @@ private:
         a.act = *act;
         AttrMap m = conv->attrs();
         a.write(m);
-        absorb(conv, user, operands, std::move(m));
+        replacePattern({conv, user}, OpKind::InfcConv, trimmed(operands), std::move(m));
         ++ctx.stat(name(), "activations-fused");
         return true;
       }
@@ -68,10 +68,7 @@ private:
         a.act = Activation{Act::Silu, {}};
         AttrMap m = conv->attrs();
         a.write(m);
-        Location loc = Location::fused({&conv->loc(), &sig->loc(), &mul->loc()});
-        replaceWithOp(mul, OpKind::InfcConv, trimmed(operands), std::move(m), y->type(), loc);
-        sig->erase();
-        conv->erase();
+        replacePattern({conv, sig, mul}, OpKind::InfcConv, trimmed(operands), std::move(m));
         ++ctx.stat(name(), "activations-fused");
         return true;
       }
@@ -84,15 +81,6 @@ private:
     while (!v.empty() && !v.back())
       v.pop_back();
     return v;
-  }
-
-  /// Replaces `user` by the conv with the new operands and attributes, at `user`'s position
-  /// (a residual is computed before it), and erases the old conv.
-  static void absorb(Operation *conv, Operation *user, const std::vector<Value *> &operands, AttrMap attrs) {
-    Location loc = Location::fused({&conv->loc(), &user->loc()});
-    TensorType t = conv->result()->type();
-    replaceWithOp(user, OpKind::InfcConv, trimmed(operands), std::move(attrs), t, loc);
-    conv->erase();
   }
 };
 

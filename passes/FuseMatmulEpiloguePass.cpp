@@ -38,10 +38,7 @@ private:
     a.act = *act;
     AttrMap m = op->attrs();
     a.write(m);
-    Location loc = Location::fused({&op->loc(), &user->loc()});
-    TensorType t = op->result()->type();
-    replaceWithOp(user, OpKind::InfcMatmul, op->operands(), std::move(m), t, loc);
-    op->erase();
+    replacePattern({op, user}, OpKind::InfcMatmul, op->operands(), std::move(m));
     ++ctx.stat(name(), "activations-fused");
     return true;
   }
@@ -62,11 +59,7 @@ private:
       return nullptr;
     if (t->rank() != 1)
       bias = createConstant(*mm->parentBlock(), t->reshaped({n}), bias->name() + ".vec", mm);
-    Location loc = Location::fused({&mm->loc(), &add->loc()});
-    TensorType type = d->type();
-    Operation *fused = replaceWithOp(add, OpKind::InfcMatmul, {mm->operand(0), mm->operand(1), bias}, {}, type, loc);
-    mm->erase();
-    return fused;
+    return replacePattern({mm, add}, OpKind::InfcMatmul, {mm->operand(0), mm->operand(1), bias}, {});
   }
 };
 

@@ -50,24 +50,6 @@ int64_t singleAxis(const Operation *r) {
   return a < 0 ? a + rank : a;
 }
 
-Location fusedLoc(const std::vector<const Operation *> &ops) {
-  std::vector<const Location *> parts;
-  for (const Operation *o : ops)
-    parts.push_back(&o->loc());
-  return Location::fused(parts);
-}
-
-/// Replaces `last` by `kind(operands)` and erases the now unused pattern ops (in reverse order).
-void replacePattern(std::vector<Operation *> ops, OpKind kind, const std::vector<Value *> &operands, AttrMap attrs) {
-  Operation *last = ops.back();
-  std::vector<const Operation *> cops(ops.begin(), ops.end());
-  Location loc = fusedLoc(cops);
-  ops.pop_back();
-  replaceWithOp(last, kind, operands, std::move(attrs), last->result()->type(), loc);
-  for (auto it = ops.rbegin(); it != ops.rend(); ++it)
-    (*it)->erase();
-}
-
 /// Anchored at Erf: 0.5 * (x * (1 + erf(x / sqrt(2)))) in the order torch exports it.
 bool gelu(Operation *erf) {
   Operation *scale = erf->operand(0)->definingOp();

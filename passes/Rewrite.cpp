@@ -29,6 +29,19 @@ Expected<bool> rewriteUntilFixed(Graph &graph, const std::function<Expected<bool
   return changed;
 }
 
+Operation *replacePattern(std::vector<Operation *> ops, OpKind kind, const std::vector<Value *> &operands, AttrMap attrs) {
+  std::vector<const Location *> parts;
+  for (const Operation *o : ops)
+    parts.push_back(&o->loc());
+  Location loc = Location::fused(parts);
+  Operation *last = ops.back();
+  ops.pop_back();
+  Operation *op = replaceWithOp(last, kind, operands, std::move(attrs), last->result()->type(), loc);
+  for (auto it = ops.rbegin(); it != ops.rend(); ++it)
+    (*it)->erase();
+  return op;
+}
+
 Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Operation *before) {
   AttrMap a;
   TensorType type = TensorType::fromStatic(t.dtype(), t.shape());

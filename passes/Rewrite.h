@@ -15,6 +15,11 @@ namespace infc {
 Operation *replaceWithOp(Operation *old, OpKind kind, const std::vector<Value *> &operands, AttrMap attrs,
                          const TensorType &type, Location loc, Operation *at = nullptr);
 
+/// Replaces a matched pattern, `ops` in program order: the last op's result goes to a new
+/// `kind(operands)` placed there, carrying every op's location; the other ops (whose results only
+/// the pattern read) are erased. Returns the new op.
+Operation *replacePattern(std::vector<Operation *> ops, OpKind kind, const std::vector<Value *> &operands, AttrMap attrs);
+
 /// A new onnx.Constant holding `t`, placed before `before`.
 Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Operation *before);
 

@@ -87,8 +87,7 @@ Status lowerTranspose(const Operation &op, LoweringContext &ctx) {
 /// infc.layout_cast is a transpose by the layouts' permutation.
 Status lowerLayoutCast(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(LayoutCastAttrs a, LayoutCastAttrs::read(op));
-  int64_t rank = op.operand(0)->type().rank();
-  return lowerPermute(op, ctx, a.from == Layout::NCHW ? layoutPerm(a.to, rank) : layoutInversePerm(a.from, rank));
+  return lowerPermute(op, ctx, a.perm(op.operand(0)->type().rank()));
 }
 
 /// y = x transposed by perm (out dim d is in dim perm[d]).

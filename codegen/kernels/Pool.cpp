@@ -41,14 +41,14 @@ Status lowerPool(const Operation &op, LoweringContext &ctx) {
   for (int64_t d : in)
     itot *= d;
   src << "  typedef " << T << " T;\n  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
-  // o0 is the (batch, channel) plane, o1.. the output position; the window reads xc[off * cs].
+  // o1.. is the output position and xc the start of its (batch, channel) plane; the window reads
+  // xc[off * cs] (cs: the channel stride, 1 in NCHW).
   std::string cs = "1LL";
   if (nhwc) {
     std::vector<int64_t> outFull = {ys[0]};
     outFull.insert(outFull.end(), out.begin(), out.end());
     outFull.push_back(ys[1]);
     emitUnravel(src, "i", outFull, "q");
-    src << "    const long long o0 = q0 * " << ys[1] << "LL + q" << out.size() + 1 << ";\n";
     for (size_t d = 0; d < out.size(); ++d)
       src << "    const long long o" << d + 1 << " = q" << d + 1 << ";\n";
     src << "    const " << cudaStorageType(dt) << "* xc = in0 + q0 * " << itot * ys[1] << "LL + q" << out.size() + 1 << ";\n";

@@ -9,18 +9,12 @@ namespace infc::interp {
 
 namespace {
 
-/// t transposed by perm, through onnx.Transpose's reference kernel.
-Expected<Tensor> transposed(const Operation &of, const Tensor &t, const std::vector<int64_t> &perm) {
-  bool identity = true;
+/// t transposed by perm (t itself for the identity: NCHW ops need no copy).
+Tensor transposed(const Tensor &t, const std::vector<int64_t> &perm) {
   for (size_t i = 0; i < perm.size(); ++i)
-    identity = identity && perm[i] == static_cast<int64_t>(i);
-  if (identity)
-    return t;
-  AttrMap m;
-  m.set("perm", perm);
-  ScratchOp op(of, OpKind::OnnxTranspose, {TensorType::fromStatic(t.dtype(), t.shape())}, m);
-  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, op.eval({&t}));
-  return std::move(out[0]);
+    if (perm[i] != static_cast<int64_t>(i))
+      return t.transposed(perm);
+  return t;
 }
 
 } // namespace
@@ -30,13 +24,8 @@ Status evalInfcConv(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
   int64_t rank = c.input(1).rank();
   std::vector<int64_t> toLogical = layoutInversePerm(a.layout, rank);
-  INFC_ASSIGN_OR_RETURN(Tensor x, transposed(op, c.input(0), toLogical));
-  INFC_ASSIGN_OR_RETURN(Tensor w, transposed(op, c.input(1), toLogical));
-  AttrMap m;
-  m.set("strides", a.strides);
-  m.set("dilations", a.dilations);
-  m.set("pads", a.pads);
-  m.set("group", a.group);
+  Tensor x = transposed(c.input(0), toLogical);
+  Tensor w = transposed(c.input(1), toLogical);
   // The bias goes into onnx.Conv itself so that conv + bias rounds exactly as the unfused graph.
   std::vector<TensorType> types = {TensorType::fromStatic(x.dtype(), x.shape()), TensorType::fromStatic(w.dtype(), w.shape())};
   std::vector<const Tensor *> ins = {&x, &w};
@@ -44,9 +33,9 @@ Status evalInfcConv(EvalContext &c) {
     types.push_back(TensorType::fromStatic(c.input(2).dtype(), c.input(2).shape()));
     ins.push_back(&c.input(2));
   }
-  ScratchOp conv(op, OpKind::OnnxConv, types, m);
+  ScratchOp conv(op, OpKind::OnnxConv, types, a.onnxAttrs());
   INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, conv.eval(ins));
-  INFC_ASSIGN_OR_RETURN(Tensor y, transposed(op, out[0], layoutPerm(a.layout, rank)));
+  Tensor y = transposed(out[0], layoutPerm(a.layout, rank));
   // Epilogue in double, element by element (the layouts of y and z agree).
   if (c.hasInput(3) || !a.act.none()) {
     std::vector<double> v = toDoubles(y), z;
@@ -89,28 +78,18 @@ Status evalInfcPool(EvalContext &c) {
   const Operation &op = c.op();
   INFC_ASSIGN_OR_RETURN(PoolAttrs a, PoolAttrs::read(op));
   int64_t rank = c.input(0).rank();
-  INFC_ASSIGN_OR_RETURN(Tensor x, transposed(op, c.input(0), layoutInversePerm(a.layout, rank)));
-  AttrMap m;
-  m.set("kernel_shape", a.kernel);
-  m.set("strides", a.strides);
-  m.set("dilations", a.dilations);
-  m.set("pads", a.pads);
-  m.set("ceil_mode", int64_t(a.ceilMode));
-  if (!a.isMax)
-    m.set("count_include_pad", int64_t(a.countIncludePad));
+  Tensor x = transposed(c.input(0), layoutInversePerm(a.layout, rank));
   ScratchOp pool(op, a.isMax ? OpKind::OnnxMaxPool : OpKind::OnnxAveragePool,
-                 {TensorType::fromStatic(x.dtype(), x.shape())}, m);
+                 {TensorType::fromStatic(x.dtype(), x.shape())}, a.onnxAttrs());
   INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, pool.eval({&x}));
-  INFC_ASSIGN_OR_RETURN(Tensor y, transposed(op, out[0], layoutPerm(a.layout, rank)));
+  Tensor y = transposed(out[0], layoutPerm(a.layout, rank));
   c.setOutput(0, std::move(y));
   return Status::ok();
 }
 
 Status evalInfcLayoutCast(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(LayoutCastAttrs a, LayoutCastAttrs::read(c.op()));
-  int64_t rank = c.input(0).rank();
-  std::vector<int64_t> perm = a.from == Layout::NCHW ? layoutPerm(a.to, rank) : layoutInversePerm(a.from, rank);
-  INFC_ASSIGN_OR_RETURN(Tensor y, transposed(c.op(), c.input(0), perm));
+  Tensor y = transposed(c.input(0), a.perm(c.input(0).rank()));
   c.setOutput(0, std::move(y));
   return Status::ok();
 }

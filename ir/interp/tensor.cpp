@@ -126,17 +126,7 @@ Status evalTranspose(EvalContext &c) {
       perm.push_back(i);
   if (static_cast<int64_t>(perm.size()) != x.rank())
     return c.error("perm does not match the input rank");
-  std::vector<int64_t> outShape, st = x.strides(), permStrides;
-  for (int64_t p : perm) {
-    outShape.push_back(x.dim(p));
-    permStrides.push_back(st[static_cast<size_t>(p)]);
-  }
-  Tensor out = newLike(x, outShape);
-  size_t es = dtypeSize(x.dtype());
-  IndexWalker w(outShape, {permStrides});
-  std::byte *o = out.mutableBytes();
-  for (int64_t i = 0; !w.done(); w.next(), ++i)
-    copyElem(o, i, x.bytes(), w.offset(0), es);
+  Tensor out = x.transposed(perm);
   c.setOutput(0, std::move(out));
   return Status::ok();
 }

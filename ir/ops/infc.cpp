@@ -8,16 +8,6 @@ namespace infc::ops {
 
 namespace {
 
-/// The onnx.Conv/pool attributes that describe the same window as an infc op's.
-AttrMap windowAttrs(const std::vector<int64_t> &strides, const std::vector<int64_t> &dilations,
-                    const std::vector<int64_t> &pads) {
-  AttrMap m;
-  m.set("strides", strides);
-  m.set("dilations", dilations);
-  m.set("pads", pads);
-  return m;
-}
-
 Status requireRank(InferContext &ctx, size_t operand, int64_t rank, const char *what) {
   const TensorType &t = ctx.operandType(operand);
   if (!t.isRanked() || t.rank() != rank)
@@ -36,9 +26,8 @@ Status inferShapesInfcConv(InferContext &ctx) {
   INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
   int64_t rank = w.rank();
   std::vector<int64_t> toLogical = layoutInversePerm(a.layout, rank), toPhysical = layoutPerm(a.layout, rank);
-  AttrMap m = windowAttrs(a.strides, a.dilations, a.pads);
-  m.set("group", a.group);
-  ScratchOp conv(op, OpKind::OnnxConv, {permuteType(ctx.operandType(0), toLogical), permuteType(w, toLogical)}, m);
+  ScratchOp conv(op, OpKind::OnnxConv, {permuteType(ctx.operandType(0), toLogical), permuteType(w, toLogical)},
+                 a.onnxAttrs());
   INFC_ASSIGN_OR_RETURN(std::vector<TensorType> out, conv.infer());
   TensorType y = permuteType(out[0], toPhysical);
   if (ctx.hasOperand(2)) {
@@ -75,9 +64,9 @@ Status inferShapesInfcPool(InferContext &ctx) {
   INFC_ASSIGN_OR_RETURN(PoolAttrs a, PoolAttrs::read(op));
   int64_t rank = static_cast<int64_t>(a.kernel.size()) + 2;
   INFC_RETURN_IF_ERROR(requireRank(ctx, 0, rank, "input"));
-  AttrMap m = windowAttrs(a.strides, a.dilations, a.pads);
-  m.set("kernel_shape", a.kernel);
-  m.set("ceil_mode", int64_t(a.ceilMode));
+  // Average and max pooling share their output shape: infer through onnx.MaxPool.
+  AttrMap m = a.onnxAttrs();
+  m.erase("count_include_pad");
   ScratchOp pool(op, OpKind::OnnxMaxPool, {permuteType(ctx.operandType(0), layoutInversePerm(a.layout, rank))}, m);
   INFC_ASSIGN_OR_RETURN(std::vector<TensorType> out, pool.infer());
   ctx.setResultType(0, permuteType(out[0], layoutPerm(a.layout, rank)));
@@ -89,9 +78,7 @@ Status inferShapesInfcLayoutCast(InferContext &ctx) {
   const TensorType &x = ctx.operandType(0);
   if (!x.isRanked() || x.rank() < 3)
     return ctx.error("layout_cast of " + x.str() + ": needs a ranked tensor of rank 3 or more");
-  std::vector<int64_t> perm =
-      a.from == Layout::NCHW ? layoutPerm(a.to, x.rank()) : layoutInversePerm(a.from, x.rank());
-  ctx.setResultType(0, permuteType(x, perm));
+  ctx.setResultType(0, permuteType(x, a.perm(x.rank())));
   return Status::ok();
 }
 
