@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <random>
 #include <sstream>
 
 namespace infc::codegen {
@@ -56,9 +58,65 @@ std::string signature(const rt::ConvSpec &s) {
   return os.str();
 }
 
+/// Deterministic values in [-1, 1) of dtype `t` (f32, f16, bf16) in `elements` elements: zeros
+/// would make tensor cores draw less power (and clock higher) than real data does; NaNs and
+/// denormals take other paths. One block of host values, repeated, keeps large buffers cheap.
+Status fillRandom(CUdeviceptr p, uint64_t elements, DType t, uint32_t seed) {
+  size_t esize = dtypeSize(t);
+  uint64_t blockElements = std::min<uint64_t>(elements, uint64_t(1) << 20);
+  std::vector<uint8_t> host(blockElements * esize);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (uint64_t i = 0; i < blockElements; ++i) {
+    float v = dist(rng);
+    if (t == DType::F16) {
+      uint16_t h = floatToHalf(v);
+      std::memcpy(host.data() + i * esize, &h, sizeof h);
+    } else if (t == DType::BF16) {
+      uint16_t h = floatToBf16(v);
+      std::memcpy(host.data() + i * esize, &h, sizeof h);
+    } else {
+      std::memcpy(host.data() + i * esize, &v, sizeof v);
+    }
+  }
+  for (uint64_t done = 0; done < elements; done += blockElements) {
+    uint64_t n = std::min(blockElements, elements - done);
+    INFC_RETURN_IF_ERROR(cuStatus(drv().cuMemcpyHtoD(p + done * esize, host.data(), n * esize), "filling scratch buffers"));
+  }
+  return Status::ok();
+}
+
+/// A stream and events for timing, destroyed on scope exit.
+struct TimingStream {
+  CUstream stream = nullptr;
+  std::vector<CUevent> events;
+  ~TimingStream() {
+    for (CUevent e : events)
+      drv().cuEventDestroy(e);
+    if (stream)
+      drv().cuStreamDestroy(stream);
+  }
+  Status create(size_t numEvents) {
+    INFC_RETURN_IF_ERROR(cuStatus(drv().cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
+    for (size_t i = 0; i < numEvents; ++i) {
+      CUevent e = nullptr;
+      INFC_RETURN_IF_ERROR(cuStatus(drv().cuEventCreate(&e, CU_EVENT_DEFAULT), "cuEventCreate"));
+      events.push_back(e);
+    }
+    return Status::ok();
+  }
+};
+
+constexpr int kMatmulCandidates = 8; ///< cuBLASLt heuristic candidates timed per matmul
+constexpr int kMatmulWarmups = 3;
+constexpr int kMatmulTimedRuns = 10;
+constexpr double kMatmulTie = 0.02; ///< within 2% of the fastest: tied, heuristic order decides
+
 } // namespace
 
 Autotuner::~Autotuner() {
+  if (ltHandle_)
+    cublasLtDestroy(ltHandle_);
   if (handle_)
     cudnnDestroy(handle_);
   if (context_)
@@ -159,6 +217,135 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   t.description = buf;
   cache_[key] = t;
   return t;
+}
+
+Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem) {
+  std::string key = problem.key();
+  if (auto it = matmulCache_.find(key); it != matmulCache_.end())
+    return it->second;
+  INFC_RETURN_IF_ERROR(cuStatus(drv().cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
+  if (!ltHandle_)
+    if (std::string e = rt::cublasCheck(cublasLtCreate(&ltHandle_), "cublasLtCreate"); !e.empty())
+      return internalError("autotuning: " + e);
+  rt::CublasLtPlan plan;
+  if (std::string e = plan.init(problem); !e.empty())
+    return unsupported(e);
+  // The heuristic is asked exactly as the runtime asks it (same descriptors, preference and
+  // workspace limit), only for more than one answer.
+  std::vector<cublasLtMatmulHeuristicResult_t> heuristics;
+  if (std::string e = plan.heuristics(ltHandle_, kMatmulCandidates, maxWorkspace_, heuristics); !e.empty())
+    return unsupported("autotuning: " + e);
+  matmulCandidates_ += heuristics.size();
+
+  struct Candidate {
+    cublasLtMatmulAlgo_t algo;
+    uint64_t workspace = 0; ///< passed to every run here, recorded, and passed by the runtime
+    float ms = -1;          ///< median time; < 0 when it did not run
+  };
+  // Only algorithms the runtime's cublasLtMatmulAlgoCheck accepts within the recorded workspace:
+  // one that fails there is replaced by the heuristic's pick at load time.
+  std::vector<Candidate> candidates;
+  uint64_t maxWs = 0;
+  for (const cublasLtMatmulHeuristicResult_t &h : heuristics) {
+    uint64_t need = 0;
+    if (!plan.check(ltHandle_, h.algo, need).empty())
+      continue;
+    Candidate cand{h.algo, std::max<uint64_t>(h.workspaceSize, need), -1};
+    if (cand.workspace > maxWorkspace_)
+      continue;
+    maxWs = std::max(maxWs, cand.workspace);
+    candidates.push_back(cand);
+  }
+
+  DType t = static_cast<DType>(problem.dtype);
+  uint64_t esize = dtypeSize(t);
+  Scratch s;
+  INFC_ASSIGN_OR_RETURN(CUdeviceptr a, s.alloc(problem.aElements() * esize));
+  INFC_RETURN_IF_ERROR(fillRandom(a, problem.aElements(), t, 1));
+  INFC_ASSIGN_OR_RETURN(CUdeviceptr b, s.alloc(problem.bElements() * esize));
+  INFC_RETURN_IF_ERROR(fillRandom(b, problem.bElements(), t, 2));
+  INFC_ASSIGN_OR_RETURN(CUdeviceptr d, s.alloc(problem.cElements() * esize));
+  INFC_RETURN_IF_ERROR(fillRandom(d, problem.cElements(), t, 3));
+  CUdeviceptr c = 0, bias = 0;
+  if (problem.hasC) {
+    INFC_ASSIGN_OR_RETURN(c, s.alloc(problem.cElements() * esize));
+    INFC_RETURN_IF_ERROR(fillRandom(c, problem.cElements(), t, 4));
+  }
+  if (problem.hasBias) {
+    INFC_ASSIGN_OR_RETURN(bias, s.alloc(static_cast<uint64_t>(problem.n) * esize));
+    INFC_RETURN_IF_ERROR(fillRandom(bias, static_cast<uint64_t>(problem.n), t, 5));
+  }
+  INFC_ASSIGN_OR_RETURN(CUdeviceptr ws, s.alloc(maxWs));
+  auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
+
+  TimingStream ts;
+  INFC_RETURN_IF_ERROR(ts.create(kMatmulTimedRuns + 1));
+  for (Candidate &cand : candidates) {
+    auto run = [&] {
+      return plan.run(ltHandle_, cand.algo, ptr(a), ptr(b), ptr(c), ptr(d), ptr(bias), ptr(ws), cand.workspace, ts.stream)
+          .empty();
+    };
+    // One checked run weeds out algorithms that fail at execution; then warm-ups and an event
+    // between consecutive runs, so each run is timed on its own and the median drops stalls.
+    if (!run() || drv().cuStreamSynchronize(ts.stream) != CUDA_SUCCESS)
+      continue;
+    bool ok = true;
+    for (int r = 0; r < kMatmulWarmups; ++r)
+      ok = ok && run();
+    ok = ok && drv().cuEventRecord(ts.events[0], ts.stream) == CUDA_SUCCESS;
+    for (int r = 0; r < kMatmulTimedRuns; ++r)
+      ok = ok && run() && drv().cuEventRecord(ts.events[static_cast<size_t>(r) + 1], ts.stream) == CUDA_SUCCESS;
+    if (!ok || drv().cuEventSynchronize(ts.events.back()) != CUDA_SUCCESS)
+      continue;
+    std::vector<float> times;
+    for (int r = 0; r < kMatmulTimedRuns; ++r) {
+      float ms = 0;
+      if (drv().cuEventElapsedTime(&ms, ts.events[static_cast<size_t>(r)], ts.events[static_cast<size_t>(r) + 1]) !=
+          CUDA_SUCCESS)
+        ok = false;
+      times.push_back(ms);
+    }
+    if (!ok)
+      continue;
+    std::sort(times.begin(), times.end());
+    size_t mid = times.size() / 2;
+    cand.ms = times.size() % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  }
+  drv().cuStreamSynchronize(ts.stream); // nothing may still use the scratch buffers
+
+  std::vector<const Candidate *> timed;
+  for (const Candidate &cand : candidates)
+    if (cand.ms >= 0)
+      timed.push_back(&cand);
+  if (timed.empty())
+    return unsupported("autotuning: none of the " + std::to_string(heuristics.size()) +
+                       " cuBLASLt algorithms for this matmul ran");
+  float fastest = timed[0]->ms;
+  for (const Candidate *cand : timed)
+    fastest = std::min(fastest, cand->ms);
+  // The earliest in heuristic order among those within noise of the fastest: deterministic when
+  // several algorithms tie, and no worse than the heuristic's own pick when they do.
+  size_t winner = 0;
+  while (static_cast<double>(timed[winner]->ms) > static_cast<double>(fastest) * (1.0 + kMatmulTie))
+    ++winner;
+  const Candidate &best = *timed[winner];
+  MatmulTactic tactic;
+  tactic.algo.resize(sizeof best.algo);
+  std::memcpy(tactic.algo.data(), &best.algo, sizeof best.algo);
+  tactic.workspaceBytes = best.workspace;
+  tactic.ms = static_cast<double>(best.ms);
+  auto msText = [](float ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4f ms", static_cast<double>(ms));
+    return std::string(buf);
+  };
+  tactic.description = "cuBLASLt algo " + std::to_string(winner + 1) + " of " + std::to_string(timed.size()) +
+                       " timed: " + msText(best.ms) +
+                       (winner == 0 ? " (the heuristic's first)" : " (heuristic first: " + msText(timed[0]->ms) + ")");
+  if (size_t skipped = heuristics.size() - timed.size(); skipped > 0)
+    tactic.description += "; " + std::to_string(skipped) + " more did not run";
+  matmulCache_[key] = tactic;
+  return tactic;
 }
 
 } // namespace infc::codegen

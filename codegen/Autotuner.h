@@ -1,10 +1,12 @@
 // Timing-based tactic selection at build time: every candidate cuDNN engine config for a
 // convolution is finalized, run on the GPU present on scratch buffers, and the fastest is recorded
-// in the engine (engine id + knobs), so the runtime loads it without heuristics. Results are cached
-// per convolution signature within one build (ResNet-50 has ~20 distinct convolutions of 53).
+// in the engine (engine id + knobs), so the runtime loads it without heuristics. Matmuls time
+// cuBLASLt's top heuristic candidates the same way and record the winner's algorithm bytes.
+// Results are cached per signature within one build (ResNet-50 has ~20 distinct convolutions of 53).
 #pragma once
 
 #include "ir/Status.h"
+#include "runtime/CublasLtMatmul.h"
 #include "runtime/CudnnConv.h"
 
 #include <cuda.h>
@@ -24,6 +26,15 @@ struct ConvTactic {
   std::string description; ///< for `infc inspect`: "cuDNN engine 12: 0.412 ms, fastest of 9 timed"
 };
 
+struct MatmulTactic {
+  std::vector<uint8_t> algo;  ///< the serialized cublasLtMatmulAlgo_t (fb::CublasLtMatmul.algo)
+  uint64_t workspaceBytes = 0; ///< what that algorithm needs (and was timed with)
+  double ms = 0;               ///< measured time of the chosen algorithm (median)
+  /// For `infc inspect`: "cuBLASLt algo 3 of 8 timed: 0.0412 ms (heuristic first: 0.0520 ms)":
+  /// the winner is the 3rd of the 8 timed algorithms in cuBLASLt's heuristic order.
+  std::string description;
+};
+
 class Autotuner {
 public:
   ~Autotuner();
@@ -35,6 +46,13 @@ public:
   /// for the build report.
   size_t convsTimed() const { return cache_.size(); }
   size_t candidatesTried() const { return candidates_; }
+  /// Times up to 8 of cuBLASLt's heuristic candidates for `problem` (3 warm-ups, then the median
+  /// of 10 runs each) and returns the fastest; candidates within 2% of the fastest count as tied
+  /// and the earliest in heuristic order wins.
+  Expected<MatmulTactic> tuneMatmul(const rt::CublasLtProblem &problem);
+  /// Distinct matmuls tuned and cuBLASLt algorithms tried, for the build report.
+  size_t matmulsTimed() const { return matmulCache_.size(); }
+  size_t matmulCandidatesTried() const { return matmulCandidates_; }
 
 private:
   Autotuner() = default;
@@ -44,6 +62,9 @@ private:
   CUdevice device_ = 0;
   std::map<std::string, ConvTactic> cache_;
   size_t candidates_ = 0;
+  cublasLtHandle_t ltHandle_ = nullptr; ///< created on the first matmul
+  std::map<std::string, MatmulTactic> matmulCache_;
+  size_t matmulCandidates_ = 0;
 };
 
 } // namespace infc::codegen

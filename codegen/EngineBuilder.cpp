@@ -9,6 +9,7 @@
 #include <cuda.h>
 #include <cudnn.h>
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 
@@ -246,10 +247,41 @@ void useAutotuner(EngineBuildOptions &options, Autotuner *tuner) {
   };
 }
 
-/// The engine's layers; tactics are timed here when the autotuner is set.
+namespace {
+
+/// The cuBLASLt problem of a matmul layer: the fields its fb::CublasLtMatmul records, as the
+/// runtime reads them back (so the tuner times exactly what the runtime will run).
+rt::CublasLtProblem cublasLtProblemOf(const MatmulLayer &m) {
+  rt::CublasLtProblem p;
+  p.dtype = static_cast<int32_t>(m.d->type().elem());
+  p.m = m.m;
+  p.n = m.n;
+  p.k = m.k;
+  p.batch = m.batch;
+  p.lda = m.lda;
+  p.ldb = m.ldb;
+  p.ldc = m.ldc;
+  p.strideA = m.strideA;
+  p.strideB = m.strideB;
+  p.strideC = m.strideC;
+  p.transA = m.transA;
+  p.transB = m.transB;
+  p.alpha = m.alpha;
+  p.beta = m.beta;
+  p.epilogue = m.epilogue;
+  p.hasBias = m.bias != nullptr;
+  p.hasC = m.c != nullptr;
+  return p;
+}
+
+} // namespace
+
+/// The engine's layers; tactics are timed here when the autotuner is set. `matmulWorkspace` is
+/// the most workspace a timed cuBLASLt algorithm needs.
 Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffers::FlatBufferBuilder &fbb, LoweringContext &ctx,
                                                                      EngineTensors &t, const EngineBuildOptions &options,
-                                                                     const std::string &modelPath, bool &usesLibraries) {
+                                                                     const std::string &modelPath, bool &usesLibraries,
+                                                                     uint64_t &matmulWorkspace) {
   auto &slotOf = t.slotOf;
   auto slotFor = [&t](const Value *v) { return t.slotFor(v); };
   std::vector<flatbuffers::Offset<fb::Layer>> fbLayers;
@@ -300,12 +332,23 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
       implType = fb::LayerImpl::CudnnConv;
     } else if (const auto *m = std::get_if<MatmulLayer>(&l.impl)) {
       usesLibraries = true;
+      // Untimed: no algorithm, and the runtime's heuristic may use up to the limit.
       std::vector<uint8_t> algo;
+      uint64_t workspace = options.workspaceBytes;
+      if (options.autotuner) {
+        Expected<MatmulTactic> tuned = options.autotuner->tuneMatmul(cublasLtProblemOf(*m));
+        if (!tuned.isOk())
+          return tuned.status().withPrefix(modelPath + ": layer '" + l.name + "'");
+        algo = tuned->algo;
+        workspace = tuned->workspaceBytes;
+        matmulWorkspace = std::max(matmulWorkspace, workspace);
+        tacticText = tuned->description;
+      }
       impl = fb::CreateCublasLtMatmulDirect(fbb, slotOf[m->a], slotOf[m->b], m->c ? slotOf[m->c] : -1, slotOf[m->d],
                                             m->bias ? slotOf[m->bias] : -1, m->m, m->n, m->k, m->batch, m->lda, m->ldb,
                                             m->ldc, m->strideA, m->strideB, m->strideC, m->transA, m->transB, m->alpha,
                                             m->beta, m->epilogue.c_str(), static_cast<int32_t>(m->d->type().elem()),
-                                            static_cast<int32_t>(DType::F32), &algo, options.workspaceBytes)
+                                            static_cast<int32_t>(DType::F32), &algo, workspace)
                  .Union();
       implType = fb::LayerImpl::CublasLtMatmul;
     }
@@ -346,8 +389,9 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
                                                s.kind, s.offset, s.bytes));
   }
   bool usesLibraries = false;
+  uint64_t matmulWorkspace = 0;
   INFC_ASSIGN_OR_RETURN(std::vector<flatbuffers::Offset<fb::Layer>> fbLayers,
-                        serializeLayers(fbb, ctx, t, options, modelPath, usesLibraries));
+                        serializeLayers(fbb, ctx, t, options, modelPath, usesLibraries, matmulWorkspace));
   std::vector<flatbuffers::Offset<fb::Module>> modules;
   if (!cubin.empty()) {
     auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(cubin.data()), cubin.size());
@@ -360,7 +404,8 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
                                         options.lowering.smMinor, CUDA_VERSION, static_cast<int64_t>(cudnnGetVersion()),
                                         static_cast<int64_t>(cublasLtGetVersion()), options.optionsJson.c_str());
   auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &inputs, &outputs, &fbLayers, &modules, arena.plan.totalBytes,
-                                     usesLibraries ? options.workspaceBytes : 0, writer.weightBytes(),
+                                     usesLibraries ? std::max(options.workspaceBytes, matmulWorkspace) : 0,
+                                     writer.weightBytes(),
                                      options.referenceIr.c_str(), arena.lowerBound);
   EngineBuildResult result;
   result.numLayers = ctx.layers().size();

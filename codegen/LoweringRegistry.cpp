@@ -14,6 +14,7 @@ LowerFn findLowering(OpKind kind) {
     registerMiscLowerings(t);
     registerResizeLowerings(t);
     registerExtraLowerings(t);
+    registerAttentionLowerings(t);
     return t;
   }();
   return table[static_cast<size_t>(kind)];

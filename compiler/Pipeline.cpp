@@ -23,8 +23,8 @@ std::string infcPipeline(int optLevel) {
   if (optLevel <= 0)
     return "";
   if (optLevel == 1)
-    return "lower-to-infc,fuse-conv-epilogue,fuse-matmul-epilogue,dce";
-  return "lower-to-infc,fuse-conv-epilogue,fuse-matmul-epilogue,assign-layout,dce";
+    return "lower-to-infc,fuse-conv-epilogue,fuse-matmul-epilogue,fuse-sibling-matmuls,fuse-attention,dce";
+  return "lower-to-infc,fuse-conv-epilogue,fuse-matmul-epilogue,fuse-sibling-matmuls,fuse-attention,assign-layout,dce";
 }
 
 Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOptions &pipeline) {

@@ -250,4 +250,44 @@ void LayoutCastAttrs::write(AttrMap &m) const {
   m.set("to", std::string(layoutName(to)));
 }
 
+std::string_view AttentionAttrs::layoutName(QkvLayout l) {
+  switch (l) {
+  case QkvLayout::BHSD: return "bhsd";
+  case QkvLayout::BSHD: return "bshd";
+  case QkvLayout::BS3HD: return "bs3hd";
+  }
+  return "";
+}
+
+Expected<AttentionAttrs> AttentionAttrs::read(const Operation &op) {
+  AttentionAttrs a;
+  const AttrMap &m = op.attrs();
+  INFC_ASSIGN_OR_RETURN(std::string layout, m.getString("layout", std::string("bhsd")));
+  bool known = false;
+  for (QkvLayout l : {QkvLayout::BHSD, QkvLayout::BSHD, QkvLayout::BS3HD})
+    if (layout == layoutName(l)) {
+      a.layout = l;
+      known = true;
+    }
+  if (!known)
+    return op.error("attention layout '" + layout + "' is not bhsd, bshd or bs3hd");
+  INFC_ASSIGN_OR_RETURN(a.scale, m.getFloat("scale", 1.0f));
+  if (!std::isfinite(a.scale))
+    return op.error("attention scale is not finite");
+  INFC_ASSIGN_OR_RETURN(int64_t causal, m.getInt("causal", 0));
+  INFC_ASSIGN_OR_RETURN(int64_t nanToZero, m.getInt("nan_to_zero", 0));
+  a.causal = causal != 0;
+  a.nanToZero = nanToZero != 0;
+  return a;
+}
+
+void AttentionAttrs::write(AttrMap &m) const {
+  m.set("layout", std::string(layoutName(layout)));
+  m.set("scale", scale);
+  if (causal)
+    m.set("causal", int64_t(1));
+  if (nanToZero)
+    m.set("nan_to_zero", int64_t(1));
+}
+
 } // namespace infc

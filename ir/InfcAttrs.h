@@ -78,4 +78,19 @@ struct LayoutCastAttrs {
   }
 };
 
+/// infc.attention: y = softmax(scale * q k^T + mask) v over the last axis of the scores.
+struct AttentionAttrs {
+  /// Where batch (b), heads (h), sequence (s) and head dims (d) sit in q, k, v and y:
+  /// BHSD [B, H, S, D]; BSHD [B, S, H, D] (the projections' own layout, no head transposes);
+  /// BS3HD one packed operand [B, S, 3, H, D] holding q, k and v, with y in BSHD.
+  enum class QkvLayout { BHSD, BSHD, BS3HD };
+  QkvLayout layout = QkvLayout::BHSD;
+  float scale = 1.0f;
+  bool causal = false;    ///< key j > query i is masked out (top-left aligned)
+  bool nanToZero = false; ///< probabilities that are NaN (a fully masked row) become 0
+  static Expected<AttentionAttrs> read(const Operation &op);
+  void write(AttrMap &attrs) const;
+  static std::string_view layoutName(QkvLayout l);
+};
+
 } // namespace infc

@@ -1,6 +1,7 @@
 // fuse-matmul-epilogue: torch.nn.Linear as exported, and what follows it, into one infc.matmul:
 //   add(matmul(a, b), bias)       -> infc.matmul(a, b, bias)     bias: a constant of N values over
 //                                                                the last dim, b a matrix (no batch)
+//   add(infc.matmul(a, b, bias), z) -> infc.matmul(a, b, bias, z) z: a residual of the result's type
 //   act(infc.matmul(...))         -> infc.matmul(...) {act}      the activations of conv epilogues
 // when the intermediate result has no other reader and is not a graph output.
 #include "ir/InfcAttrs.h"
@@ -30,6 +31,15 @@ private:
       return false;
     INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(*op));
     Operation *user = soleUser(op->result());
+    if (a.act.none() && !op->hasOperand(3) && user && user->is(OpKind::OnnxAdd)) {
+      Value *z = user->operand(0) == op->result() ? user->operand(1) : user->operand(0);
+      if (z != op->result() && z->type() == op->result()->type() && user->result()->type() == z->type()) {
+        std::vector<Value *> operands = {op->operand(0), op->operand(1), op->hasOperand(2) ? op->operand(2) : nullptr, z};
+        replacePattern({op, user}, OpKind::InfcMatmul, operands, op->attrs());
+        ++ctx.stat(name(), "residuals-fused");
+        return true;
+      }
+    }
     if (!a.act.none() || !user || user->operand(0) != op->result() || user->result()->type() != op->result()->type())
       return false;
     INFC_ASSIGN_OR_RETURN(std::optional<Activation> act, epilogueActivation(*user));

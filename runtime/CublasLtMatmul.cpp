@@ -1,21 +1,23 @@
 // Matrix multiplies through cuBLASLt. Tensors are row-major; cuBLASLt is column-major, so we
 // compute D^T = op(B)^T-view x op(A)^T-view: a row-major [M,N] matrix is a column-major [N,M]
 // matrix with the same bytes. Bias then runs along N, which is exactly Gemm's per-column bias.
+#include "runtime/CublasLtMatmul.h"
+
 #include "runtime/RuntimeImpl.h"
 
-#include <cublasLt.h>
-
+#include <algorithm>
 #include <cstring>
+#include <sstream>
 
 namespace infc::rt {
 
-namespace {
-
-std::string blasCheck(cublasStatus_t s, const std::string &what) {
+std::string cublasCheck(cublasStatus_t s, const std::string &what) {
   if (s == CUBLAS_STATUS_SUCCESS)
     return "";
   return what + ": " + cublasLtGetStatusName(s) + ": " + cublasLtGetStatusString(s);
 }
+
+namespace {
 
 bool cudaTypeOf(int32_t dtype, cudaDataType_t &out) {
   switch (dtype) {
@@ -37,112 +39,208 @@ bool epilogueOf(const std::string &name, cublasLtEpilogue_t &out) {
   return true;
 }
 
+uint64_t span(int64_t rows, int64_t ld, int64_t batch, int64_t stride) {
+  uint64_t one = static_cast<uint64_t>(rows) * static_cast<uint64_t>(ld);
+  return batch > 1 ? one + static_cast<uint64_t>(batch - 1) * static_cast<uint64_t>(stride) : one;
+}
+
+} // namespace
+
+uint64_t CublasLtProblem::aElements() const { return span(transA ? k : m, lda, batch, strideA); }
+uint64_t CublasLtProblem::bElements() const { return span(transB ? n : k, ldb, batch, strideB); }
+uint64_t CublasLtProblem::cElements() const { return span(m, ldc, batch, strideC); }
+
+std::string CublasLtProblem::key() const {
+  std::ostringstream os;
+  uint32_t alphaBits = 0, betaBits = 0;
+  std::memcpy(&alphaBits, &alpha, sizeof alpha);
+  std::memcpy(&betaBits, &beta, sizeof beta);
+  os << dtype << "|" << m << "," << n << "," << k << "," << batch << "|" << lda << "," << ldb << "," << ldc << "|"
+     << strideA << "," << strideB << "," << strideC << "|" << transA << transB << "|" << alphaBits << "," << betaBits
+     << "|" << epilogue << "|" << hasBias << hasC;
+  return os.str();
+}
+
+CublasLtPlan::~CublasLtPlan() {
+  for (cublasLtMatrixLayout_t l : {la_, lb_, lc_})
+    if (l)
+      cublasLtMatrixLayoutDestroy(l);
+  if (desc_)
+    cublasLtMatmulDescDestroy(desc_);
+}
+
+std::string CublasLtPlan::init(const CublasLtProblem &p) {
+  problem_ = p;
+  cudaDataType_t io;
+  if (!cudaTypeOf(p.dtype, io))
+    return "cuBLASLt matmul: unsupported dtype " + std::to_string(p.dtype);
+  cublasLtEpilogue_t epi;
+  if (!epilogueOf(p.epilogue, epi))
+    return "cuBLASLt matmul: unknown epilogue '" + p.epilogue + "'";
+  if (std::string e = cublasCheck(cublasLtMatmulDescCreate(&desc_, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+      !e.empty())
+    return e;
+  auto setDesc = [&](cublasLtMatmulDescAttributes_t attr, const void *value, size_t bytes, const char *what) {
+    return cublasCheck(cublasLtMatmulDescSetAttribute(desc_, attr, value, bytes), what);
+  };
+  // Column-major view: first operand is B, second is A (see the file comment).
+  cublasOperation_t opFirst = p.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cublasOperation_t opSecond = p.transA ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_TRANSA, &opFirst, sizeof opFirst, "matmul transA"); !e.empty())
+    return e;
+  if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_TRANSB, &opSecond, sizeof opSecond, "matmul transB"); !e.empty())
+    return e;
+  if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi, "matmul epilogue"); !e.empty())
+    return e;
+  if (p.hasBias)
+    if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &io, sizeof io, "matmul bias type"); !e.empty())
+      return e;
+  uint64_t M = static_cast<uint64_t>(p.m), N = static_cast<uint64_t>(p.n), K = static_cast<uint64_t>(p.k);
+  uint64_t firstRows = p.transB ? K : N, firstCols = p.transB ? N : K;
+  uint64_t secondRows = p.transA ? M : K, secondCols = p.transA ? K : M;
+  if (std::string e = cublasCheck(cublasLtMatrixLayoutCreate(&lb_, io, firstRows, firstCols, p.ldb), "layout B"); !e.empty())
+    return e;
+  if (std::string e = cublasCheck(cublasLtMatrixLayoutCreate(&la_, io, secondRows, secondCols, p.lda), "layout A"); !e.empty())
+    return e;
+  if (std::string e = cublasCheck(cublasLtMatrixLayoutCreate(&lc_, io, N, M, p.ldc), "layout C/D"); !e.empty())
+    return e;
+  int32_t batch = static_cast<int32_t>(p.batch);
+  if (batch > 1) {
+    for (auto [layout, stride] : {std::pair{la_, p.strideA}, std::pair{lb_, p.strideB}, std::pair{lc_, p.strideC}}) {
+      if (std::string e = cublasCheck(
+              cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch, sizeof batch), "batch count");
+          !e.empty())
+        return e;
+      if (std::string e = cublasCheck(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                                                                       &stride, sizeof stride),
+                                      "batch stride");
+          !e.empty())
+        return e;
+    }
+  }
+  return "";
+}
+
+std::string CublasLtPlan::heuristics(cublasLtHandle_t handle, int count, uint64_t maxWorkspace,
+                                     std::vector<cublasLtMatmulHeuristicResult_t> &out) const {
+  out.clear();
+  cublasLtMatmulPreference_t pref;
+  if (std::string e = cublasCheck(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate"); !e.empty())
+    return e;
+  std::string err = cublasCheck(
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &maxWorkspace, sizeof maxWorkspace),
+      "matmul preference workspace");
+  std::vector<cublasLtMatmulHeuristicResult_t> results(static_cast<size_t>(std::max(count, 1)));
+  int found = 0;
+  if (err.empty())
+    err = cublasCheck(cublasLtMatmulAlgoGetHeuristic(handle, desc_, lb_, la_, lc_, lc_, pref, static_cast<int>(results.size()),
+                                                     results.data(), &found),
+                      "cublasLtMatmulAlgoGetHeuristic");
+  cublasLtMatmulPreferenceDestroy(pref);
+  if (!err.empty())
+    return err;
+  for (int i = 0; i < found && i < static_cast<int>(results.size()); ++i)
+    if (results[static_cast<size_t>(i)].state == CUBLAS_STATUS_SUCCESS)
+      out.push_back(results[static_cast<size_t>(i)]);
+  if (out.empty())
+    return "cuBLASLt has no algorithm for this matmul";
+  return "";
+}
+
+std::string CublasLtPlan::check(cublasLtHandle_t handle, const cublasLtMatmulAlgo_t &algo, uint64_t &workspaceBytes) const {
+  cublasLtMatmulHeuristicResult_t result{};
+  if (std::string e = cublasCheck(cublasLtMatmulAlgoCheck(handle, desc_, lb_, la_, lc_, lc_, &algo, &result),
+                                  "cublasLtMatmulAlgoCheck");
+      !e.empty())
+    return e;
+  workspaceBytes = result.workspaceSize;
+  return "";
+}
+
+std::string CublasLtPlan::run(cublasLtHandle_t handle, const cublasLtMatmulAlgo_t &algo, const void *a, const void *b,
+                              const void *c, void *d, const void *bias, void *workspace, uint64_t workspaceBytes,
+                              CUstream stream) {
+  if (problem_.hasBias)
+    if (std::string e = cublasCheck(cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias),
+                                    "matmul bias pointer");
+        !e.empty())
+      return e;
+  const void *C = problem_.hasC ? c : d;
+  float beta = problem_.hasC ? problem_.beta : 0.0f;
+  return cublasCheck(cublasLtMatmul(handle, desc_, &problem_.alpha, b, lb_, a, la_, &beta, C, lc_, d, lc_, &algo, workspace,
+                                    workspaceBytes, reinterpret_cast<cudaStream_t>(stream)),
+                     "cublasLtMatmul");
+}
+
+// ---------------------------------------------------------------- runtime layer
+
+namespace {
+
+CublasLtProblem problemOf(const fb::CublasLtMatmul &p) {
+  CublasLtProblem q;
+  q.dtype = p.io_dtype();
+  q.m = p.m(); q.n = p.n(); q.k = p.k(); q.batch = p.batch();
+  q.lda = p.lda(); q.ldb = p.ldb(); q.ldc = p.ldc();
+  q.strideA = p.stride_a(); q.strideB = p.stride_b(); q.strideC = p.stride_c();
+  q.transA = p.trans_a(); q.transB = p.trans_b();
+  q.alpha = p.alpha(); q.beta = p.beta();
+  q.epilogue = p.epilogue() ? p.epilogue()->str() : "";
+  q.hasBias = p.bias() >= 0;
+  q.hasC = p.c() >= 0;
+  return q;
+}
+
 class MatmulExec final : public LayerExec {
 public:
   ~MatmulExec() override {
-    for (cublasLtMatrixLayout_t l : {la_, lb_, lc_})
-      if (l)
-        cublasLtMatrixLayoutDestroy(l);
-    if (desc_)
-      cublasLtMatmulDescDestroy(desc_);
+    plan_.reset(); // descriptors before the handle
     if (handle_)
       cublasLtDestroy(handle_);
   }
 
   std::string prepare(const fb::CublasLtMatmul &p, uint64_t workspaceLimit) {
     a_ = p.a(); b_ = p.b(); c_ = p.c(); d_ = p.d(); bias_ = p.bias();
-    alpha_ = p.alpha(); beta_ = p.beta();
-    cudaDataType_t io;
-    if (!cudaTypeOf(p.io_dtype(), io))
-      return "cuBLASLt matmul: unsupported dtype " + std::to_string(p.io_dtype());
-    cublasLtEpilogue_t epi;
-    std::string epiName = p.epilogue() ? p.epilogue()->str() : "";
-    if (!epilogueOf(epiName, epi))
-      return "cuBLASLt matmul: unknown epilogue '" + epiName + "'";
-    if (std::string e = blasCheck(cublasLtCreate(&handle_), "cublasLtCreate"); !e.empty())
+    if (std::string e = cublasCheck(cublasLtCreate(&handle_), "cublasLtCreate"); !e.empty())
       return e;
-    if (std::string e = blasCheck(cublasLtMatmulDescCreate(&desc_, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
-        !e.empty())
+    plan_ = std::make_unique<CublasLtPlan>();
+    if (std::string e = plan_->init(problemOf(p)); !e.empty())
       return e;
-    // Column-major view: first operand is B, second is A (see the file comment).
-    cublasOperation_t opFirst = p.trans_b() ? CUBLAS_OP_T : CUBLAS_OP_N;
-    cublasOperation_t opSecond = p.trans_a() ? CUBLAS_OP_T : CUBLAS_OP_N;
-    cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_TRANSA, &opFirst, sizeof opFirst);
-    cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_TRANSB, &opSecond, sizeof opSecond);
-    cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi);
-    if (bias_ >= 0) {
-      cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &io, sizeof io);
-    }
-    uint64_t M = static_cast<uint64_t>(p.m()), N = static_cast<uint64_t>(p.n()), K = static_cast<uint64_t>(p.k());
-    uint64_t firstRows = p.trans_b() ? K : N, firstCols = p.trans_b() ? N : K;
-    uint64_t secondRows = p.trans_a() ? M : K, secondCols = p.trans_a() ? K : M;
-    if (std::string e = blasCheck(cublasLtMatrixLayoutCreate(&lb_, io, firstRows, firstCols, p.ldb()), "layout B"); !e.empty())
-      return e;
-    if (std::string e = blasCheck(cublasLtMatrixLayoutCreate(&la_, io, secondRows, secondCols, p.lda()), "layout A"); !e.empty())
-      return e;
-    if (std::string e = blasCheck(cublasLtMatrixLayoutCreate(&lc_, io, N, M, p.ldc()), "layout C/D"); !e.empty())
-      return e;
-    int32_t batch = static_cast<int32_t>(p.batch());
-    if (batch > 1) {
-      int64_t sa = p.stride_a(), sb = p.stride_b(), sc = p.stride_c();
-      for (auto [layout, stride] : {std::pair{la_, sa}, std::pair{lb_, sb}, std::pair{lc_, sc}}) {
-        cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch, sizeof batch);
-        cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride);
-      }
-    }
     workspace_ = std::min<uint64_t>(p.workspace_bytes(), workspaceLimit);
-    if (p.algo() && p.algo()->size() == sizeof(cublasLtMatmulAlgo_t)) {
-      std::memcpy(&algo_, p.algo()->data(), sizeof algo_);
-      cublasLtMatmulHeuristicResult_t check;
-      if (cublasLtMatmulAlgoCheck(handle_, desc_, lb_, la_, lc_, lc_, &algo_, &check) == CUBLAS_STATUS_SUCCESS &&
-          check.workspaceSize <= workspace_) {
-        workspace_ = check.workspaceSize;
-        return "";
+    if (p.algo() && p.algo()->size() != 0) {
+      // A tactic timed at build time with exactly workspace_bytes of workspace (what the
+      // algorithm needs): run it the same way.
+      uint64_t need = 0;
+      if (p.algo()->size() == sizeof(cublasLtMatmulAlgo_t)) {
+        std::memcpy(&algo_, p.algo()->data(), sizeof algo_);
+        if (plan_->check(handle_, algo_, need).empty() && need <= workspace_)
+          return "";
       }
-      // The recorded tactic does not fit this cuBLASLt build: fall through to the heuristic.
+      // The recorded tactic does not fit this cuBLASLt build or GPU: fall back to the heuristic,
+      // with the engine's limit (the recorded need says nothing about the heuristic's pick).
+      workspace_ = workspaceLimit;
     }
-    cublasLtMatmulPreference_t pref;
-    if (std::string e = blasCheck(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate"); !e.empty())
+    std::vector<cublasLtMatmulHeuristicResult_t> results;
+    if (std::string e = plan_->heuristics(handle_, 1, workspace_, results); !e.empty())
       return e;
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_, sizeof workspace_);
-    cublasLtMatmulHeuristicResult_t result;
-    int found = 0;
-    cublasStatus_t s = cublasLtMatmulAlgoGetHeuristic(handle_, desc_, lb_, la_, lc_, lc_, pref, 1, &result, &found);
-    cublasLtMatmulPreferenceDestroy(pref);
-    if (std::string e = blasCheck(s, "cublasLtMatmulAlgoGetHeuristic"); !e.empty())
-      return e;
-    if (found == 0)
-      return "cuBLASLt has no algorithm for this matmul";
-    algo_ = result.algo;
-    workspace_ = result.workspaceSize;
+    algo_ = results[0].algo;
+    workspace_ = results[0].workspaceSize;
     return "";
   }
 
   uint64_t workspaceBytes() const override { return workspace_; }
 
   std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) override {
-    if (bias_ >= 0) {
-      const void *bias = reinterpret_cast<const void *>(addr[static_cast<size_t>(bias_)]);
-      cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias);
-    }
-    const void *A = reinterpret_cast<const void *>(addr[static_cast<size_t>(a_)]);
-    const void *B = reinterpret_cast<const void *>(addr[static_cast<size_t>(b_)]);
-    void *D = reinterpret_cast<void *>(addr[static_cast<size_t>(d_)]);
-    const void *C = c_ >= 0 ? reinterpret_cast<const void *>(addr[static_cast<size_t>(c_)]) : D;
-    float beta = c_ >= 0 ? beta_ : 0.0f;
-    return blasCheck(cublasLtMatmul(handle_, desc_, &alpha_, B, lb_, A, la_, &beta, C, lc_, D, lc_, &algo_,
-                                    reinterpret_cast<void *>(workspace), workspace_, reinterpret_cast<cudaStream_t>(stream)),
-                     "cublasLtMatmul");
+    auto ptr = [&](int idx) { return idx < 0 ? nullptr : reinterpret_cast<void *>(addr[static_cast<size_t>(idx)]); };
+    return plan_->run(handle_, algo_, ptr(a_), ptr(b_), ptr(c_), ptr(d_), ptr(bias_), reinterpret_cast<void *>(workspace),
+                      workspace_, stream);
   }
 
 private:
   cublasLtHandle_t handle_ = nullptr;
-  cublasLtMatmulDesc_t desc_ = nullptr;
-  cublasLtMatrixLayout_t la_ = nullptr, lb_ = nullptr, lc_ = nullptr;
+  std::unique_ptr<CublasLtPlan> plan_;
   cublasLtMatmulAlgo_t algo_{};
   uint64_t workspace_ = 0;
   int a_ = -1, b_ = -1, c_ = -1, d_ = -1, bias_ = -1;
-  float alpha_ = 1, beta_ = 0;
 };
 
 } // namespace

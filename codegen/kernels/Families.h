@@ -18,5 +18,6 @@ void registerPoolLowerings(LoweringTable &table);
 void registerMiscLowerings(LoweringTable &table);
 void registerResizeLowerings(LoweringTable &table);
 void registerExtraLowerings(LoweringTable &table);
+void registerAttentionLowerings(LoweringTable &table);
 
 } // namespace infc::codegen

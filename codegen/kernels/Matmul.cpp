@@ -64,6 +64,8 @@ void addMatmulLayer(const Operation &op, LoweringContext &ctx, const MatmulLayer
   l.inputs = {m.a, m.b};
   if (m.bias)
     l.inputs.push_back(m.bias);
+  if (m.c)
+    l.inputs.push_back(m.c);
   l.name = ctx.kernelName(op, "cublaslt");
   l.impl = m;
   l.outputs = {m.d};
@@ -88,8 +90,13 @@ Status lowerInfcMatmul(const Operation &op, LoweringContext &ctx) {
     if (m.batch != 1)
       return unsupported(op.describe() + ": a batched infc.matmul with a bias has no GPU kernel yet");
     m.bias = op.operand(2);
-    reluInEpilogue = a.act.kind == Act::Relu;
+    reluInEpilogue = a.act.kind == Act::Relu && !op.hasOperand(3);
     m.epilogue = reluInEpilogue ? "relu_bias" : "bias";
+  }
+  if (op.hasOperand(3)) {
+    // The residual is cuBLASLt's C: D = A B + 1 * C (+ bias), same layout as D.
+    m.c = op.operand(3);
+    m.beta = 1.0f;
   }
   addMatmulLayer(op, ctx, m);
   if (!a.act.none() && !reluInEpilogue)

@@ -5,6 +5,8 @@
 #include "ir/InfcAttrs.h"
 #include "ir/ScratchOp.h"
 
+#include <cmath>
+
 namespace infc::interp {
 
 namespace {
@@ -64,6 +66,13 @@ Status evalInfcMatmul(EvalContext &c) {
     INFC_ASSIGN_OR_RETURN(std::vector<Tensor> sum, add.eval({&y, &c.input(2)}));
     y = std::move(sum[0]);
   }
+  if (c.hasInput(3)) {
+    // The residual add rounds to y's type too, as the unfused Add did.
+    ScratchOp add(op, OpKind::OnnxAdd, {TensorType::fromStatic(y.dtype(), y.shape()), TensorType::fromStatic(y.dtype(), y.shape())},
+                  AttrMap{});
+    INFC_ASSIGN_OR_RETURN(std::vector<Tensor> sum, add.eval({&y, &c.input(3)}));
+    y = std::move(sum[0]);
+  }
   if (!a.act.none()) {
     std::vector<double> v = toDoubles(y);
     for (double &x : v)
@@ -91,6 +100,76 @@ Status evalInfcLayoutCast(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(LayoutCastAttrs a, LayoutCastAttrs::read(c.op()));
   Tensor y = transposed(c.input(0), a.perm(c.input(0).rank()));
   c.setOutput(0, std::move(y));
+  return Status::ok();
+}
+
+Status evalInfcAttention(EvalContext &c) {
+  INFC_ASSIGN_OR_RETURN(AttentionAttrs a, AttentionAttrs::read(c.op()));
+  using L = AttentionAttrs::QkvLayout;
+  // Everything to logical [B, H, S, D] doubles first.
+  auto bhsd = [&](const Tensor &t, int64_t which) -> Tensor {
+    if (a.layout == L::BHSD)
+      return t;
+    if (a.layout == L::BSHD)
+      return t.transposed({0, 2, 1, 3});
+    // [B, S, 3, H, D] -> [3, B, H, S, D], then the slice `which`.
+    Tensor all = t.transposed({2, 0, 3, 1, 4});
+    std::vector<int64_t> s = all.shape();
+    std::vector<int64_t> one(s.begin() + 1, s.end());
+    std::vector<double> v = toDoubles(all);
+    int64_t n = all.numElements() / 3;
+    Tensor out(t.dtype(), one);
+    storeDoubles(out, std::vector<double>(v.begin() + which * n, v.begin() + (which + 1) * n));
+    return out;
+  };
+  const Tensor &x0 = c.input(0);
+  Tensor q = bhsd(x0, 0), k = bhsd(a.layout == L::BS3HD ? x0 : c.input(1), 1),
+         v = bhsd(a.layout == L::BS3HD ? x0 : c.input(2), 2);
+  const std::vector<int64_t> &qs = q.shape(), &ks = k.shape(), &vs = v.shape();
+  int64_t B = qs[0], H = qs[1], Sq = qs[2], D = qs[3], Sk = ks[2], Dv = vs[3];
+  std::vector<double> Q = toDoubles(q), K = toDoubles(k), V = toDoubles(v), M;
+  std::vector<int64_t> mstr;
+  if (c.hasInput(3)) {
+    M = toDoubles(c.input(3));
+    mstr = broadcastStrides(c.input(3).shape(), {B, H, Sq, Sk});
+  }
+  std::vector<double> Y(static_cast<size_t>(B * H * Sq * Dv)), p(static_cast<size_t>(Sk));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < Sq; ++i) {
+        const double *qi = &Q[static_cast<size_t>(((b * H + h) * Sq + i) * D)];
+        double mx = -INFINITY;
+        for (int64_t j = 0; j < Sk; ++j) {
+          const double *kj = &K[static_cast<size_t>(((b * H + h) * Sk + j) * D)];
+          double s = 0;
+          for (int64_t d = 0; d < D; ++d)
+            s += qi[d] * kj[d];
+          s *= a.scale;
+          if (!M.empty())
+            s += M[static_cast<size_t>(b * mstr[0] + h * mstr[1] + i * mstr[2] + j * mstr[3])];
+          if (a.causal && j > i)
+            s = -INFINITY;
+          p[static_cast<size_t>(j)] = s;
+          mx = std::max(mx, s);
+        }
+        double sum = 0;
+        for (double &e : p) {
+          e = std::exp(e - mx);
+          sum += e;
+        }
+        double *yi = &Y[static_cast<size_t>(((b * H + h) * Sq + i) * Dv)];
+        for (int64_t j = 0; j < Sk; ++j) {
+          double pj = p[static_cast<size_t>(j)] / sum;
+          if (std::isnan(pj) && a.nanToZero)
+            pj = 0;
+          const double *vj = &V[static_cast<size_t>(((b * H + h) * Sk + j) * Dv)];
+          for (int64_t d = 0; d < Dv; ++d)
+            yi[d] += pj * vj[d];
+        }
+      }
+  Tensor y(x0.dtype(), {B, H, Sq, Dv});
+  storeDoubles(y, Y);
+  c.setOutput(0, a.layout == L::BHSD ? std::move(y) : y.transposed({0, 2, 1, 3}));
   return Status::ok();
 }
 

@@ -55,6 +55,8 @@ Status inferShapesInfcMatmul(InferContext &ctx) {
       return ctx.error("bias has type " + b.str() + ", expected one " + std::string(dtypeName(y.elem())) +
                        " per output column");
   }
+  if (ctx.hasOperand(3) && ctx.operandType(3) != y)
+    return ctx.error("residual has type " + ctx.operandType(3).str() + ", expected the result type " + y.str());
   ctx.setResultType(0, y);
   return Status::ok();
 }
@@ -79,6 +81,75 @@ Status inferShapesInfcLayoutCast(InferContext &ctx) {
   if (!x.isRanked() || x.rank() < 3)
     return ctx.error("layout_cast of " + x.str() + ": needs a ranked tensor of rank 3 or more");
   ctx.setResultType(0, permuteType(x, a.perm(x.rank())));
+  return Status::ok();
+}
+
+namespace {
+
+/// Two dims that must agree: both static and different, or two different symbols, is an error.
+bool dimsConflict(const Dim &a, const Dim &b) {
+  if (a.isStatic() && b.isStatic())
+    return a.value != b.value;
+  return !a.isStatic() && !b.isStatic() && !a.symbol.empty() && !b.symbol.empty() && a.symbol != b.symbol;
+}
+
+/// The logical [B, H, S, D] dims of an attention operand in `layout` (BS3HD: the packed operand).
+std::vector<Dim> bhsdDims(const TensorType &t, AttentionAttrs::QkvLayout layout) {
+  const std::vector<Dim> &s = t.shape();
+  if (layout == AttentionAttrs::QkvLayout::BHSD)
+    return s;
+  if (layout == AttentionAttrs::QkvLayout::BSHD)
+    return {s[0], s[2], s[1], s[3]};
+  return {s[0], s[3], s[1], s[4]};
+}
+
+} // namespace
+
+Status inferShapesInfcAttention(InferContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(AttentionAttrs a, AttentionAttrs::read(ctx.op()));
+  using L = AttentionAttrs::QkvLayout;
+  bool packed = a.layout == L::BS3HD;
+  if (packed != (!ctx.hasOperand(1) && !ctx.hasOperand(2)) || (!packed && (!ctx.hasOperand(1) || !ctx.hasOperand(2))))
+    return ctx.error(packed ? "a bs3hd attention takes one packed qkv operand (k and v absent)"
+                            : "attention needs q, k and v");
+  const TensorType &q = ctx.operandType(0);
+  DType dt = q.elem();
+  if (!isFloat(dt))
+    return ctx.error("attention on " + q.str() + ": needs a float type");
+  INFC_RETURN_IF_ERROR(requireRank(ctx, 0, packed ? 5 : 4, packed ? "qkv" : "q"));
+  if (packed && q.dim(2).isStatic() && q.dim(2).value != 3)
+    return ctx.error("packed qkv has type " + q.str() + ", expected [B, S, 3, H, D]");
+  std::vector<Dim> qd = bhsdDims(q, a.layout), kd = qd, vd = qd;
+  if (!packed) {
+    INFC_RETURN_IF_ERROR(requireRank(ctx, 1, 4, "k"));
+    INFC_RETURN_IF_ERROR(requireRank(ctx, 2, 4, "v"));
+    kd = bhsdDims(ctx.operandType(1), a.layout);
+    vd = bhsdDims(ctx.operandType(2), a.layout);
+    for (size_t i : {1, 2})
+      if (ctx.operandType(i).elem() != dt)
+        return ctx.error("attention operand " + ctx.operandType(i).str() + " does not have q's type " +
+                         std::string(dtypeName(dt)));
+    if (dimsConflict(qd[0], kd[0]) || dimsConflict(qd[1], kd[1]) || dimsConflict(qd[3], kd[3]) ||
+        dimsConflict(kd[0], vd[0]) || dimsConflict(kd[1], vd[1]) || dimsConflict(kd[2], vd[2]))
+      return ctx.error("attention q " + q.str() + ", k " + ctx.operandType(1).str() + " and v " +
+                       ctx.operandType(2).str() + " do not agree in batch, heads, key length or head size");
+  }
+  if (ctx.hasOperand(3)) {
+    const TensorType &m = ctx.operandType(3);
+    std::vector<Dim> scores = {qd[0], qd[1], qd[2], kd[2]};
+    bool ok = m.isRanked() && m.rank() <= 4 && m.elem() == dt;
+    for (int64_t i = 0; ok && i < m.rank(); ++i) {
+      const Dim &md = m.dim(m.rank() - 1 - i), &sd = scores[static_cast<size_t>(3 - i)];
+      ok = !(md.isStatic() && md.value != 1 && dimsConflict(md, sd));
+    }
+    if (!ok)
+      return ctx.error("attention mask " + m.str() + " does not broadcast to the scores [B, H, Sq, Sk] of " +
+                       std::string(dtypeName(dt)));
+  }
+  // y: [B, H, Sq, Dv] in bhsd, else [B, Sq, H, Dv].
+  std::vector<Dim> y = a.layout == L::BHSD ? std::vector<Dim>{qd[0], qd[1], qd[2], vd[3]}
+                                           : std::vector<Dim>{qd[0], qd[2], qd[1], vd[3]};
+  ctx.setResultType(0, TensorType(dt, y));
   return Status::ok();
 }
 

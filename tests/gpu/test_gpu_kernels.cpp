@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <random>
 
 using namespace infc;
@@ -19,6 +20,7 @@ struct Operand {
   DType dtype = DType::F32;
   bool constant = false;
   Tensor value; ///< used when set (otherwise random)
+  bool absent = false; ///< an omitted optional operand
 };
 
 struct Case {
@@ -47,6 +49,10 @@ void runCase(const Case &c) {
   std::vector<Value *> operands;
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < c.operands.size(); ++i) {
+    if (c.operands[i].absent) {
+      operands.push_back(nullptr);
+      continue;
+    }
     Tensor t = randomTensor(c.operands[i], rng);
     if (c.operands[i].constant) {
       AttrMap a;
@@ -68,6 +74,17 @@ void runCase(const Case &c) {
 }
 
 Operand in(std::vector<int64_t> s) { return Operand{std::move(s)}; }
+Operand in16(std::vector<int64_t> s, DType t = DType::F16) { return Operand{std::move(s), t}; }
+const Operand kAbsent{{}, DType::F32, false, {}, true};
+/// An f16 additive attention mask [1, 1, sq, sk]: 0, except row `deadRow` entirely -inf and,
+/// from `maskFrom` on, the keys of every row.
+Tensor attentionMask(int64_t sq, int64_t sk, int64_t deadRow, int64_t maskFrom, DType t = DType::F16) {
+  Tensor m(t, {1, 1, sq, sk});
+  for (int64_t i = 0; i < sq; ++i)
+    for (int64_t j = 0; j < sk; ++j)
+      m.setDouble(i * sk + j, i == deadRow || j >= maskFrom ? -INFINITY : 0.0);
+  return m;
+}
 Operand cst(std::vector<int64_t> s) { return Operand{std::move(s), DType::F32, true}; }
 Operand cval(Tensor t) { return Operand{t.shape(), t.dtype(), true, t}; }
 AttrMap attrs(std::initializer_list<std::pair<const char *, Attribute>> kv) {
@@ -126,6 +143,24 @@ TEST_CASE("GPU kernels match the reference interpreter", "[gpu]") {
        {in({1, 2, 3, 3}), Operand{{0}, DType::F32, true, Tensor(DType::F32, {0})}, cval(Tensor::fromF32({1, 1, 2, 2}, {4}))},
        attrs({{"mode", std::string("nearest")}, {"coordinate_transformation_mode", std::string("asymmetric")},
               {"nearest_mode", std::string("floor")}})},
+      // infc.attention: the warp kernel (f32, odd head sizes) and the tensor-core kernel (f16/bf16,
+      // head size 16k <= 128), partial query and key tiles, masks, causal, packed qkv.
+      {"attention f32 bhsd Dv != D", OpKind::InfcAttention, {in({2, 3, 10, 16}), in({2, 3, 12, 16}), in({2, 3, 12, 8})},
+       attrs({{"scale", 0.25f}})},
+      {"attention f32 bshd mask causal", OpKind::InfcAttention,
+       {in({2, 12, 3, 20}), in({2, 12, 3, 20}), in({2, 12, 3, 20}), cval(attentionMask(12, 12, 99, 11, DType::F32))},
+       attrs({{"scale", 0.2f}, {"layout", std::string("bshd")}, {"causal", int64_t(1)}})},
+      {"attention f16 bhsd masked, dead row", OpKind::InfcAttention,
+       {in16({2, 2, 70, 64}), in16({2, 2, 130, 64}), in16({2, 2, 130, 64}), cval(attentionMask(70, 130, 5, 120))},
+       attrs({{"scale", 0.125f}, {"nan_to_zero", int64_t(1)}}), 2e-2, 2e-2},
+      {"attention f16 bs3hd causal", OpKind::InfcAttention, {in16({2, 100, 3, 4, 64}), kAbsent, kAbsent},
+       attrs({{"scale", 0.125f}, {"layout", std::string("bs3hd")}, {"causal", int64_t(1)}}), 2e-2, 2e-2},
+      {"attention bf16 bshd D=32", OpKind::InfcAttention,
+       {in16({1, 65, 2, 32}, DType::BF16), in16({1, 65, 2, 32}, DType::BF16), in16({1, 65, 2, 32}, DType::BF16)},
+       attrs({{"scale", 0.18f}, {"layout", std::string("bshd")}}), 5e-2, 5e-2},
+      {"attention f16 D=128 with a row mask", OpKind::InfcAttention,
+       {in16({1, 2, 64, 128}), in16({1, 2, 64, 128}), in16({1, 2, 64, 128}), cval(attentionMask(64, 64, 99, 40))},
+       attrs({{"scale", 0.09f}}), 2e-2, 2e-2},
   };
   for (const Case &c : cases)
     runCase(c);
