@@ -150,10 +150,25 @@ void addEpilogueKernel(const Operation &op, LoweringContext &ctx, const Value *y
   KernelLayer k;
   k.function = ctx.kernelName(op, "epilogue");
   std::ostringstream src;
-  src << "extern \"C\" __global__ void " << k.function << "(" << (z ? "const " + cudaStorageType(t) + "* __restrict__ z, " : "")
-      << cudaStorageType(t) << "* y) {\n  INFC_GRID_STRIDE(i, " << n << "LL) {\n    float v = " << loadAs(t, "y[i]")
-      << (z ? " + " + loadAs(t, "z[i]") : "") << ";\n    v = " << activationExpr(act, "v") << ";\n    y[i] = "
-      << storeAs(t, "v") << ";\n  }\n}\n";
+  std::string S = cudaStorageType(t);
+  src << "extern \"C\" __global__ void " << k.function << "(" << (z ? "const " + S + "* __restrict__ z, " : "") << S
+      << "* y) {\n";
+  auto element = [&](const std::string &yi, const std::string &zi) {
+    return "    { float v = " + loadAs(t, yi) + (z ? " + " + loadAs(t, zi) : "") + "; v = " + activationExpr(act, "v") +
+           "; " + yi + " = " + storeAs(t, "v") + "; }\n";
+  };
+  // 16-bit types, 8 per thread through 16-byte loads and stores (the epilogues sit on large GEMM
+  // outputs: memory-bound); the scalar loop covers unaligned pointers, which bound graph outputs may be.
+  bool vec = (t == DType::F16 || t == DType::BF16) && n % 8 == 0;
+  if (vec) {
+    src << "  if (((unsigned long long)y" << (z ? " | (unsigned long long)z" : "") << ") % 16 == 0) {\n"
+        << "    INFC_GRID_STRIDE(c, " << n / 8 << "LL) {\n      uint4 yv = ((const uint4 *)y)[c];\n"
+        << (z ? "      const uint4 zv = ((const uint4 *)z)[c];\n      const " + S + " *zp = (const " + S + " *)&zv;\n" : "")
+        << "      " << S << " *yp = (" << S << " *)&yv;\n      #pragma unroll\n      for (int e = 0; e < 8; ++e)\n";
+    src << element("yp[e]", "zp[e]");
+    src << "      ((uint4 *)y)[c] = yv;\n    }\n    return;\n  }\n";
+  }
+  src << "  INFC_GRID_STRIDE(i, " << n << "LL)\n" << element("y[i]", "z[i]") << "}\n";
   k.source = src.str();
   std::vector<const Value *> ins;
   if (z) {
@@ -162,7 +177,7 @@ void addEpilogueKernel(const Operation &op, LoweringContext &ctx, const Value *y
   }
   k.args.push_back(KernelArg::tensor(y));
   ins.push_back(y);
-  launch1D(k, n);
+  launch1D(k, vec ? n / 8 : n);
   ctx.addKernel(op, std::move(k), ins, {y});
 }
 

@@ -23,7 +23,7 @@ struct Sibling {
 };
 
 bool candidate(const Operation *op) {
-  if (!op->is(OpKind::InfcMatmul) || op->hasOperand(3) || op->result()->isGraphOutput())
+  if (!op->is(OpKind::InfcMatmul) || op->hasOperand(3))
     return false;
   const Tensor *w = getConstantValue(op->operand(1));
   const TensorType &y = op->result()->type();

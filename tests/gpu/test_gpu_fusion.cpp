@@ -141,6 +141,8 @@ TEST_CASE("MatMul+bias+Relu epilogue, Reshape alias and a pointwise chain match 
     g.addOutput("y", add(g, OpKind::OnnxSub, {sig, x2}, {}, "sub"));
     if (fp16)
       REQUIRE(runPassPipeline(m, kFp16Pipeline).isOk());
+    // The bias and ReLU join the matmul in the IR (fuse-matmul-epilogue), as `infc build` does.
+    REQUIRE(runPassPipeline(m, infcPipeline(3)).isOk());
     std::vector<Tensor> inputs = {gputest::randomF32({4, 64}, 21), gputest::randomF32({4, 4, 8}, 22)};
     Expected<double> ratio = gputest::referenceRatio(m, inputs, fp16, fp16 ? 1e-2 : 1e-4, fp16 ? 1e-2 : 1e-5);
     REQUIRE(ratio.isOk());
