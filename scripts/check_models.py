@@ -96,6 +96,9 @@ def build_model(name, batch=1, calibrate=True):
 
 def export_onnx(model, args, names, path, dynamic_batch=False):
     axes = {n: {0: "batch"} for n in names} if dynamic_batch else None
+    # nn.MultiheadAttention's inference fast path (aten::_native_multi_head_attention, ViT) has no
+    # ONNX export: export the plain ops instead.
+    torch.backends.mha.set_fastpath_enabled(False)
     with torch.no_grad():
         torch.onnx.export(model, args, path, input_names=names, opset_version=17, do_constant_folding=True,
                           dynamo=False, dynamic_axes=axes)
