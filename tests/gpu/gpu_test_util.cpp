@@ -2,12 +2,24 @@
 
 #include "compiler/Run.h"
 #include "ir/Interpreter.h"
+#include "ir/OpHooks.h"
 #include "runtime/CudaDriver.h"
 
 #include <cmath>
 #include <random>
 
 namespace infc::gputest {
+
+Value *addOp(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs, const std::string &name) {
+  Operation *op = g.body().create(kind, operands, {TensorType::unranked(DType::Undefined)}, attrs, {}, nullptr, {name});
+  return inferShapes(*op).isOk() ? op->result() : nullptr;
+}
+
+Value *randomWeight(Graph &g, std::vector<int64_t> shape, uint32_t seed, const std::string &name) {
+  AttrMap a;
+  a.set("value", randomF32(shape, seed));
+  return g.body().create(OpKind::OnnxConstant, {}, {TensorType::fromStatic(DType::F32, shape)}, a, {}, nullptr, {name})->result();
+}
 
 bool haveGpu() {
   static int state = -1;

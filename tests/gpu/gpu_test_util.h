@@ -23,6 +23,12 @@ Expected<std::vector<Tensor>> buildAndRun(const Module &module, const std::vecto
 /// Max |a-b| / (atol + rtol*|b|) over elements (<= 1 means within tolerance); shapes must match.
 double toleranceRatio(const Tensor &got, const Tensor &want, double rtol, double atol);
 
+/// Appends `kind(operands)` to `g`'s body with inferred result type; nullptr if inference fails.
+Value *addOp(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs = {}, const std::string &name = "");
+
+/// A float32 constant of `shape` with uniform [-1, 1) values from `seed`.
+Value *randomWeight(Graph &g, std::vector<int64_t> shape, uint32_t seed, const std::string &name);
+
 /// Uniform [-1, 1) float32 tensor from `seed`.
 Tensor randomF32(std::vector<int64_t> shape, uint32_t seed);
 

@@ -23,15 +23,13 @@ using namespace infc;
 namespace {
 
 Value *add(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs = {}, const std::string &name = "") {
-  Operation *op = g.body().create(kind, operands, {TensorType::unranked(DType::Undefined)}, attrs, {}, nullptr, {name});
-  REQUIRE(inferShapes(*op).isOk());
-  return op->result();
+  Value *v = gputest::addOp(g, kind, std::move(operands), std::move(attrs), name);
+  REQUIRE(v);
+  return v;
 }
 
 Value *weight(Graph &g, std::vector<int64_t> shape, uint32_t seed, const std::string &name) {
-  AttrMap a;
-  a.set("value", gputest::randomF32(shape, seed));
-  return g.body().create(OpKind::OnnxConstant, {}, {TensorType::fromStatic(DType::F32, shape)}, a, {}, nullptr, {name})->result();
+  return gputest::randomWeight(g, std::move(shape), seed, name);
 }
 
 struct MatmulCase {
