@@ -74,6 +74,10 @@ struct LoweringOptions {
   /// Fuse elementwise chains into one kernel while lowering (--opt-level 3); this fusion has not
   /// moved into an IR pass yet.
   bool fuse = true;
+  /// Depthwise NHWC 16-bit convolutions through the generated kernel instead of cuDNN
+  /// (codegen/kernels/Conv.cpp). Off until its GPU cases in tests/gpu/test_gpu_kernels.cpp have
+  /// run on a GPU: it was written when no device time was left to check it.
+  bool generatedDepthwise = false;
   /// Whether to run `fused` (a convolution with `absorbedOps` epilogue ops) instead of `base` (the
   /// same convolution with its bias only, the other ops left as separate kernels): cuDNN must run
   /// the fused graph on the target GPU, and faster than base plus the separate kernels. Set when

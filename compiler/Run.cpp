@@ -418,7 +418,8 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
 
 namespace infc {
 
-Expected<std::vector<Tensor>> runModuleOnGpu(const Module &module, const std::vector<Tensor> &inputs, bool fp16) {
+Expected<std::vector<Tensor>> runModuleOnGpu(const Module &module, const std::vector<Tensor> &inputs, bool fp16,
+                                             bool generatedDepthwise) {
   rt::DeviceInfo dev;
   if (std::string e = rt::queryDevice(dev); !e.empty())
     return Status(StatusCode::DeviceError, e);
@@ -426,6 +427,7 @@ Expected<std::vector<Tensor>> runModuleOnGpu(const Module &module, const std::ve
   opts.lowering.smMajor = dev.smMajor;
   opts.lowering.smMinor = dev.smMinor;
   opts.lowering.fp16 = fp16;
+  opts.lowering.generatedDepthwise = generatedDepthwise;
   opts.gpuName = dev.name;
   opts.referenceIr = referenceIrText(module);
   // Engines built here record timed tactics, as `infc build` does on a GPU (one tuner per

@@ -41,5 +41,7 @@ namespace infc {
 /// Builds an engine for the GPU present from `module` (static shapes) and runs it once on
 /// `inputs` (graph-argument order); outputs in graph-output order. Used by GPU tests and
 /// `infc-conformance --backend gpu`.
-Expected<std::vector<Tensor>> runModuleOnGpu(const class Module &module, const std::vector<Tensor> &inputs, bool fp16 = false);
+/// `generatedDepthwise` selects the generated depthwise kernel (LoweringOptions), for its tests.
+Expected<std::vector<Tensor>> runModuleOnGpu(const class Module &module, const std::vector<Tensor> &inputs, bool fp16 = false,
+                                             bool generatedDepthwise = false);
 } // namespace infc

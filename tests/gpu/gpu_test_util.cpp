@@ -60,9 +60,10 @@ Tensor randomF32(std::vector<int64_t> shape, uint32_t seed) {
   return t;
 }
 
-Expected<double> referenceRatio(const Module &module, const std::vector<Tensor> &inputs, bool fp16, double rtol, double atol) {
+Expected<double> referenceRatio(const Module &module, const std::vector<Tensor> &inputs, bool fp16, double rtol, double atol,
+                               bool generatedDepthwise) {
   INFC_ASSIGN_OR_RETURN(std::vector<Tensor> want, interpret(*module.mainGraph(), inputs));
-  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> got, runModuleOnGpu(module, inputs, fp16));
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> got, runModuleOnGpu(module, inputs, fp16, generatedDepthwise));
   return toleranceRatio(got[0], want[0], rtol, atol);
 }
 

@@ -34,7 +34,8 @@ Tensor randomF32(std::vector<int64_t> shape, uint32_t seed);
 
 /// Runs `module` on the reference interpreter and as an engine on the GPU (FP16 lowering when
 /// `fp16`) and returns toleranceRatio of the first outputs, or the error of either side.
-Expected<double> referenceRatio(const Module &module, const std::vector<Tensor> &inputs, bool fp16, double rtol, double atol);
+Expected<double> referenceRatio(const Module &module, const std::vector<Tensor> &inputs, bool fp16, double rtol, double atol,
+                               bool generatedDepthwise = false);
 
 } // namespace infc::gputest
 

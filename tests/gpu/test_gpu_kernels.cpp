@@ -29,6 +29,7 @@ struct Case {
   std::vector<Operand> operands;
   AttrMap attrs;
   double rtol = 1e-4, atol = 1e-5;
+  bool generatedDepthwise = false; ///< lower depthwise NHWC convs with the generated kernel
 };
 
 Tensor randomTensor(const Operand &o, std::mt19937 &rng) {
@@ -67,7 +68,7 @@ void runCase(const Case &c) {
   Operation *op = g.body().create(c.kind, operands, {TensorType::unranked(DType::Undefined)}, c.attrs, {}, nullptr, {"y"});
   REQUIRE(inferShapes(*op).isOk());
   g.addOutput("y", op->result());
-  Expected<double> ratio = gputest::referenceRatio(m, inputs, false, c.rtol, c.atol);
+  Expected<double> ratio = gputest::referenceRatio(m, inputs, false, c.rtol, c.atol, c.generatedDepthwise);
   if (!ratio.isOk())
     FAIL(ratio.status().message());
   CHECK(*ratio <= 1.0);
@@ -158,6 +159,17 @@ TEST_CASE("GPU kernels match the reference interpreter", "[gpu]") {
       {"attention bf16 bshd D=32", OpKind::InfcAttention,
        {in16({1, 65, 2, 32}, DType::BF16), in16({1, 65, 2, 32}, DType::BF16), in16({1, 65, 2, 32}, DType::BF16)},
        attrs({{"scale", 0.18f}, {"layout", std::string("bshd")}}), 5e-2, 5e-2},
+      // Depthwise NHWC 16-bit convolutions through the generated kernel (LoweringOptions::
+      // generatedDepthwise, off by default until these cases have run on a GPU).
+      {"depthwise nhwc f16 s2 bias residual relu6", OpKind::InfcConv,
+       {in16({2, 9, 9, 16}), Operand{{16, 3, 3, 1}, DType::F16, true}, Operand{{16}, DType::F16, true}, in16({2, 5, 5, 16})},
+       attrs({{"strides", std::vector<int64_t>{2, 2}}, {"dilations", std::vector<int64_t>{1, 1}},
+              {"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"group", int64_t(16)}, {"layout", std::string("nhwc")},
+              {"act", std::string("clip")}, {"act_params", std::vector<float>{0.0f, 6.0f}}}), 1e-2, 1e-2, true},
+      {"depthwise nhwc bf16 dilated 5x5", OpKind::InfcConv,
+       {in16({1, 11, 7, 24}, DType::BF16), Operand{{24, 5, 5, 1}, DType::BF16, true}},
+       attrs({{"strides", std::vector<int64_t>{1, 1}}, {"dilations", std::vector<int64_t>{2, 1}},
+              {"pads", std::vector<int64_t>{4, 2, 4, 2}}, {"group", int64_t(24)}, {"layout", std::string("nhwc")}}), 3e-2, 3e-2, true},
       {"attention f16 D=128 with a row mask", OpKind::InfcAttention,
        {in16({1, 2, 64, 128}), in16({1, 2, 64, 128}), in16({1, 2, 64, 128}), cval(attentionMask(64, 64, 99, 40))},
        attrs({{"scale", 0.09f}}), 2e-2, 2e-2},
