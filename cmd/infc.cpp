@@ -123,8 +123,8 @@ int main(int argc, char **argv) {
                  "(what code generation gets: infc.* ops with layouts and precisions)")
       ->check(CLI::IsMember({"ir", "ir-opt", "ir-final"}));
   b->add_option("--opt-level", build.optLevel,
-                "0: no fusion or layout changes; 1: infc.* ops with fused epilogues; 2: also NHWC layouts; "
-                "3: also elementwise-chain fusion in code generation")
+                "0: no fusion or layout changes; 1: infc.* ops with fused epilogues, attention and sibling matmuls; 2: also NHWC layouts; "
+                "3 (default): also elementwise chains as one infc.fused op")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
   b->add_option("--shapes", build.shapes, "Fix input shapes: NAME:1x3x224x224[,NAME:...]");

@@ -69,7 +69,7 @@ Status lowerGraph(const Graph &graph, LoweringContext &ctx, const std::string &m
   for (const auto &op : graph.body().ops()) {
     for (Value *r : op->results())
       INFC_RETURN_IF_ERROR(requireStatic(*r, modelPath));
-    if (op->is(OpKind::OnnxConstant) || ctx.isAbsorbed(op.get()))
+    if (op->is(OpKind::OnnxConstant))
       continue;
     LowerFn fn = findLowering(op->kind());
     if (!fn)
@@ -368,7 +368,6 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   for (const auto &a : graph->body().arguments())
     INFC_RETURN_IF_ERROR(requireStatic(*a, modelPath));
   LoweringContext ctx(options.lowering);
-  ctx.setOrder(*graph);
   INFC_RETURN_IF_ERROR(lowerGraph(*graph, ctx, modelPath));
   EngineTensors t;
   INFC_RETURN_IF_ERROR(collectTensors(*graph, ctx, options, modelPath, t));

@@ -11,20 +11,6 @@ const Operation *soleUser(const Value *v) {
   return v->users()[0];
 }
 
-void LoweringContext::setOrder(const Graph &graph) {
-  order_.clear();
-  size_t i = 0;
-  for (const auto &op : graph.body().ops())
-    order_[op.get()] = i++;
-}
-
-bool LoweringContext::definedBefore(const Value *v, const Operation &op) const {
-  const Operation *def = v->definingOp();
-  if (!def || getConstantValue(v))
-    return true; // a graph input or a constant (weights and inline constants exist before any layer)
-  auto a = order_.find(def), b = order_.find(&op);
-  return a != order_.end() && b != order_.end() && a->second < b->second;
-}
 
 std::string LoweringContext::kernelName(const Operation &op, const std::string &suffix) {
   std::string n = "k" + std::to_string(counter_++) + "_" + std::string(op.info().name);

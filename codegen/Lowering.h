@@ -71,9 +71,6 @@ struct Layer {
 struct LoweringOptions {
   int smMajor = 9, smMinor = 0;
   bool fp16 = false;
-  /// Fuse elementwise chains into one kernel while lowering (--opt-level 3); this fusion has not
-  /// moved into an IR pass yet.
-  bool fuse = true;
   /// Depthwise NHWC 16-bit convolutions through the generated kernel instead of cuDNN
   /// (codegen/kernels/Conv.cpp). Off until its GPU cases in tests/gpu/test_gpu_kernels.cpp have
   /// run on a GPU: it was written when no device time was left to check it.
@@ -99,10 +96,6 @@ public:
   std::vector<Layer> &layers() { return layers_; }
   /// The op currently being lowered (set by the driver), for names and locations.
   void setCurrent(const Operation *op, size_t index) { current_ = op; index_ = index; }
-  /// Op order in the graph (set by the driver), so fusions can check that a value they read is
-  /// computed before the fused layer runs.
-  void setOrder(const Graph &graph);
-  bool definedBefore(const Value *v, const Operation &op) const;
   /// `out` is `in` under another shape (Reshape and friends): no layer; the engine gives both
   /// the same bytes. Only for values the user cannot bind (not graph inputs or outputs).
   void addAlias(const Value *out, const Value *in) { aliases_[out] = in; }
@@ -112,13 +105,8 @@ public:
       v = it->second;
     return v;
   }
-  /// Ops absorbed into an earlier layer by a fusion: the driver skips them.
-  void absorb(const Operation *op) { absorbed_.insert(op); }
-  bool isAbsorbed(const Operation *op) const { return absorbed_.count(op) != 0; }
 
 private:
-  std::unordered_map<const Operation *, size_t> order_;
-  std::unordered_set<const Operation *> absorbed_;
   std::unordered_map<const Value *, const Value *> aliases_;
   LoweringOptions options_;
   std::vector<Layer> layers_;

@@ -72,7 +72,6 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   opt.fp16 = o.fp16;
   opt.optLevel = o.optLevel;
   INFC_RETURN_IF_ERROR(optimizeModule(*module, opt).withPrefix(o.modelPath));
-  eb.lowering.fuse = o.optLevel >= 3;
 
   nlohmann::json opts;
   opts["fp16"] = o.fp16;

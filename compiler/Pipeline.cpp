@@ -24,7 +24,9 @@ std::string infcPipeline(int optLevel) {
     return "";
   if (optLevel == 1)
     return "lower-to-infc,fuse-conv-epilogue,fuse-matmul-epilogue,fuse-sibling-matmuls,fuse-attention,dce";
-  return "lower-to-infc,fuse-conv-epilogue,fuse-matmul-epilogue,fuse-sibling-matmuls,fuse-attention,assign-layout,dce";
+  std::string pipeline = "lower-to-infc,fuse-conv-epilogue,fuse-matmul-epilogue,fuse-sibling-matmuls,fuse-attention,assign-layout";
+  // Elementwise chains fuse last: the epilogue, attention and layout passes take their ops first.
+  return pipeline + (optLevel >= 3 ? ",fuse-elementwise,dce" : ",dce");
 }
 
 Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOptions &pipeline) {

@@ -78,6 +78,24 @@ static Status evalBlock(const Block &block, std::unordered_map<const Value *, Te
   return Status::ok();
 }
 
+Expected<std::vector<Tensor>> interpretRegion(const Block &block, const std::vector<const Tensor *> &args) {
+  if (args.size() != block.numArguments())
+    return internalError("region with " + std::to_string(block.numArguments()) + " arguments given " +
+                         std::to_string(args.size()) + " values");
+  std::unordered_map<const Value *, Tensor> env;
+  for (size_t i = 0; i < args.size(); ++i)
+    env[block.argument(i)] = *args[i];
+  INFC_RETURN_IF_ERROR(evalBlock(block, env, InterpreterOptions{}));
+  std::vector<Tensor> out;
+  for (const Value *y : block.yields()) {
+    auto it = env.find(y);
+    if (it == env.end())
+      return internalError("region yields '" + y->name() + "', which has no value");
+    out.push_back(it->second);
+  }
+  return out;
+}
+
 Expected<std::vector<Tensor>> interpret(const Graph &graph, const std::vector<Tensor> &inputs,
                                         const InterpreterOptions &options) {
   const Block &body = graph.body();

@@ -22,6 +22,10 @@ struct InterpreterOptions {
 Expected<std::vector<Tensor>> interpret(const Graph &graph, const std::vector<Tensor> &inputs,
                                         const InterpreterOptions &options = {});
 
+/// Runs a region block (an infc.fused body) with `args` bound to its arguments; returns the
+/// values it yields.
+Expected<std::vector<Tensor>> interpretRegion(const Block &block, const std::vector<const Tensor *> &args);
+
 /// Evaluates a single op on the given operand values (nullptr = absent operand).
 Expected<std::vector<Tensor>> evaluateOp(const Operation &op, const std::vector<const Tensor *> &operands);
 

@@ -5,6 +5,7 @@
 #include "codegen/kernels/KernelWriter.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace infc::codegen {
 
@@ -218,69 +219,21 @@ std::vector<std::string> emitOffsets(std::ostringstream &src, const std::vector<
   return index;
 }
 
-bool isGpuFloat(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
-
-/// An elementwise op that computes in its (floating) result type from operands of that type: the
-/// ops a pointwise fusion may chain.
-bool chainable(const Operation &op) {
-  if (op.is(OpKind::OnnxCast)) // float -> float casts round in the chain (see lowerPointwiseChain)
-    return isGpuFloat(op.operand(0)->type().elem()) && isGpuFloat(op.result()->type().elem());
-  if (findLowering(op.kind()) != &lowerElementwise || isComparisonOrLogic(op.kind()) ||
-      op.is(OpKind::OnnxWhere) || op.is(OpKind::OnnxBitShift) || op.is(OpKind::OnnxNot) || op.numResults() != 1)
-    return false;
-  DType t = op.result()->type().elem();
-  if (!isGpuFloat(t))
-    return false;
-  for (const Value *v : op.operands())
-    if (v && v->type().elem() != t)
-      return false;
-  return true;
-}
-
-/// Pointwise fusion: `op` and the chain of elementwise ops that consume its result one after the
-/// other (same shape and type; their other operands computed before `op`, broadcast allowed)
-/// become one kernel, so the intermediate tensors never reach memory. Returns the chain (>= 2
-/// ops) or {} when there is nothing to fuse.
-std::vector<const Operation *> pointwiseChain(const Operation &op, LoweringContext &ctx) {
-  if (!chainable(op) || !ctx.options().fuse)
-    return {};
-  std::vector<const Operation *> chain = {&op};
-  const Value *cur = op.result();
-  while (const Operation *u = soleUser(cur)) {
-    if (!chainable(*u) || u->result()->type().staticShape() != cur->type().staticShape())
-      break;
-    bool ready = true;
-    for (const Value *v : u->operands())
-      if (v && v != cur && !ctx.definedBefore(v, op))
-        ready = false;
-    if (!ready)
-      break;
-    chain.push_back(u);
-    cur = u->result();
-  }
-  return chain.size() > 1 ? chain : std::vector<const Operation *>{};
-}
-
-Status lowerPointwiseChain(const Operation &op, const std::vector<const Operation *> &chain, LoweringContext &ctx) {
-  const Value *outV = chain.back()->result();
+/// infc.fused: the region's chain of elementwise ops as one kernel; its operands (the chain's
+/// external inputs, bound to the region's arguments) are read once per element, the intermediate
+/// values stay in registers. Every member computes in the result's compute type; a float Cast
+/// rounds to its type as the unfused Cast would store it.
+Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
+  const Block &body = op.region(0);
+  const Value *outV = op.result();
   std::vector<int64_t> out = outV->type().staticShape();
   int64_t n = *outV->type().numElements();
   DType t = outV->type().elem();
   std::string T = computeType(t);
-  // External inputs: every operand that is not a value produced inside the chain.
-  std::vector<const Value *> ins;
-  auto external = [&](const Value *v) {
-    for (const Operation *c : chain)
-      if (c->result() == v)
-        return false;
-    return true;
-  };
-  for (const Operation *c : chain)
-    for (const Value *v : c->operands())
-      if (v && external(v) && std::find(ins.begin(), ins.end(), v) == ins.end())
-        ins.push_back(v);
+  std::vector<const Value *> ins(op.operands().begin(), op.operands().end());
   KernelLayer k;
-  k.function = ctx.kernelName(op, "fused");
+  // Named after the chain's first op, as "k12_Mul_fused".
+  k.function = ctx.kernelName(*body.ops().front(), "fused");
   std::ostringstream src;
   beginKernel(src, k, ins, {outV});
   src << "  typedef " << T << " T;\n";
@@ -289,41 +242,40 @@ Status lowerPointwiseChain(const Operation &op, const std::vector<const Operatio
   for (size_t i = 0; i < ins.size(); ++i)
     src << "    const T e" << i << " = (T)" << loadAs(ins[i]->type().elem(), "in" + std::to_string(i) + "[" + index[i] + "]")
         << ";\n";
-  std::vector<const Location *> parts;
-  for (size_t c = 0; c < chain.size(); ++c) {
-    const Operation &o = *chain[c];
+  std::unordered_map<const Value *, std::string> reg;
+  for (size_t i = 0; i < body.numArguments(); ++i)
+    reg[body.argument(i)] = "e" + std::to_string(i);
+  size_t c = 0;
+  for (const auto &member : body.ops()) {
+    const Operation &o = *member;
     ExprContext ec{o, T, false, true};
-    std::vector<const Value *> operands;
-    for (const Value *v : o.operands())
-      if (v)
-        operands.push_back(v);
-    INFC_ASSIGN_OR_RETURN(std::string expr, scalarExpr(ec, operands.size()));
+    INFC_ASSIGN_OR_RETURN(std::string expr, scalarExpr(ec, o.numOperands()));
     if (o.is(OpKind::OnnxCast)) // round to the cast's type as the unfused Cast would store it
       expr = loadAs(o.result()->type().elem(), storeAs(o.result()->type().elem(), "v0"));
     src << "    T r" << c << ";\n    {\n";
-    for (size_t j = 0; j < operands.size(); ++j) {
-      std::string from;
-      for (size_t p = 0; p < c; ++p)
-        if (chain[p]->result() == operands[j])
-          from = "r" + std::to_string(p);
-      if (from.empty())
-        from = "e" + std::to_string(std::find(ins.begin(), ins.end(), operands[j]) - ins.begin());
-      src << "      const T v" << j << " = " << from << ";\n";
-    }
+    for (size_t j = 0; j < o.numOperands(); ++j)
+      src << "      const T v" << j << " = " << reg.at(o.operand(j)) << ";\n";
     src << "      r" << c << " = " << expr << ";\n    }\n";
-    parts.push_back(&o.loc());
-    if (c > 0)
-      ctx.absorb(&o);
+    reg[o.result()] = "r" + std::to_string(c++);
   }
-  src << "    out0[i] = " << storeAs(t, "r" + std::to_string(chain.size() - 1)) << ";\n  }\n}\n";
+  src << "    out0[i] = " << storeAs(t, reg.at(body.yields().at(0))) << ";\n  }\n}\n";
   finish(op, ctx, std::move(k), src, n, ins, {outV});
-  ctx.layers().back().loc = Location::fused(parts);
+  // The members' precisions for inspect: their dtypes in order ("f32 f16") and the first reason
+  // assign-precision gave for keeping one in f32.
+  std::string precision, why;
+  for (const auto &member : body.ops()) {
+    std::string d(dtypeName(member->result()->type().elem()));
+    if ((" " + precision + " ").find(" " + d + " ") == std::string::npos)
+      precision += (precision.empty() ? "" : " ") + d;
+    const Attribute *a = member->attrs().find("precision");
+    if (why.empty() && a && std::holds_alternative<std::string>(*a))
+      why = std::get<std::string>(*a);
+  }
+  ctx.layers().back().precision = why.empty() ? precision : precision + "; " + why;
   return Status::ok();
 }
 
 Status lowerElementwise(const Operation &op, LoweringContext &ctx) {
-  if (std::vector<const Operation *> chain = pointwiseChain(op, ctx); !chain.empty())
-    return lowerPointwiseChain(op, chain, ctx);
   const Value *outV = op.result();
   std::vector<int64_t> out = outV->type().staticShape();
   int64_t n = *outV->type().numElements();
@@ -380,6 +332,7 @@ void registerElementwiseLowerings(LoweringTable &t) {
                    OpKind::OnnxMean, OpKind::OnnxMin, OpKind::OnnxSum, OpKind::OnnxClip, OpKind::OnnxWhere,
                    OpKind::OnnxCast, OpKind::OnnxCastLike})
     t[static_cast<size_t>(k)] = &lowerElementwise;
+  t[static_cast<size_t>(OpKind::InfcFused)] = &lowerInfcFused;
 }
 
 } // namespace infc::codegen

@@ -3,6 +3,7 @@
 #include "ir/interp/KernelUtil.h"
 
 #include "ir/InfcAttrs.h"
+#include "ir/Interpreter.h"
 #include "ir/ScratchOp.h"
 
 #include <cmath>
@@ -173,4 +174,14 @@ Status evalInfcAttention(EvalContext &c) {
   return Status::ok();
 }
 
+Status evalInfcFused(EvalContext &c) {
+  std::vector<const Tensor *> args;
+  for (size_t i = 0; i < c.numInputs(); ++i)
+    args.push_back(&c.input(i));
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, interpretRegion(c.op().region(0), args));
+  c.setOutput(0, std::move(out.at(0)));
+  return Status::ok();
+}
+
 } // namespace infc::interp
+

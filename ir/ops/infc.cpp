@@ -1,6 +1,7 @@
 // Shape inference (and with it, verification) of the infc.* ops. infc.conv and infc.pool infer
 // through onnx.Conv / onnx.MaxPool on the logical (NCHW) types, then permute to the op's layout.
 #include "ir/InfcAttrs.h"
+#include "ir/OpHooks.h"
 #include "ir/ScratchOp.h"
 #include "ir/ops/ShapeUtil.h"
 
@@ -153,4 +154,29 @@ Status inferShapesInfcAttention(InferContext &ctx) {
   return Status::ok();
 }
 
+Status inferShapesInfcFused(InferContext &ctx) {
+  Operation &op = ctx.op();
+  if (op.numRegions() != 1)
+    return ctx.error("infc.fused needs one region (its body)");
+  Block &body = op.region(0);
+  if (body.numArguments() != op.numOperands())
+    return ctx.error("infc.fused has " + std::to_string(op.numOperands()) + " operands but its body takes " +
+                     std::to_string(body.numArguments()));
+  for (size_t i = 0; i < op.numOperands(); ++i) {
+    if (!ctx.hasOperand(i))
+      return ctx.error("infc.fused operand " + std::to_string(i) + " is absent");
+    body.argument(i)->setType(ctx.operandType(i));
+  }
+  for (auto &inner : body.ops()) {
+    if (!(inner->info().traits & kElementwise))
+      return ctx.error("infc.fused body holds " + std::string(inner->name()) + ", which is not elementwise");
+    INFC_RETURN_IF_ERROR(inferShapes(*inner));
+  }
+  if (body.yields().size() != 1)
+    return ctx.error("infc.fused body must yield one value");
+  ctx.setResultType(0, body.yields()[0]->type());
+  return Status::ok();
+}
+
 } // namespace infc::ops
+
