@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
 
 namespace infc {
 namespace {
@@ -114,16 +113,6 @@ struct Side {
   Value *bshd = nullptr;
   std::vector<Operation *> transposes;
 };
-
-/// Sorts ops by their position in the block (the erase order replacePattern needs).
-void sortByPosition(std::vector<Operation *> &ops) {
-  std::unordered_map<const Operation *, size_t> pos;
-  size_t i = 0;
-  for (const auto &op : ops.front()->parentBlock()->ops())
-    pos[op.get()] = i++;
-  std::sort(ops.begin(), ops.end(), [&](const Operation *a, const Operation *b) { return pos[a] < pos[b]; });
-  ops.erase(std::unique(ops.begin(), ops.end()), ops.end());
-}
 
 class FuseAttentionPass final : public Pass {
 public:
@@ -297,7 +286,7 @@ private:
     AttrMap attrs;
     a.write(attrs);
     std::vector<Operation *> ops = m.ops();
-    sortByPosition(ops);
+    sortInProgramOrder(ops);
     replacePattern(ops, OpKind::InfcAttention, operands, std::move(attrs));
     return true;
   }

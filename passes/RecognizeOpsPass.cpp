@@ -1,6 +1,7 @@
 // recognize-ops: decomposed ops as exporters write them become the op they compute, so that
 // later passes and kernels see one op (and precision assignment sees no spurious Pow or Exp):
 //   0.5 * (x * (1 + erf(x / sqrt(2))))              -> Gelu(x)
+//   0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))) -> Gelu(x) {approximate = "tanh"}
 //   x * HardSigmoid(x) {1/6, 0.5}, x * clip(x + 3, 0, 6) / 6 -> HardSwish(x)
 //   clip(x + 3, 0, 6) / 6                           -> HardSigmoid(x) {alpha = 1/6, beta = 0.5}
 //   (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) [* g + b], over the last axis
@@ -74,6 +75,90 @@ bool gelu(Operation *erf) {
   if (!m2 || !isScalar(otherOperand(m2, m1->result()), 0.5) || m2->result()->type() != x->type())
     return false;
   replacePattern({scale, erf, add, m1, m2}, OpKind::OnnxGelu, {x}, {});
+  return true;
+}
+
+/// x^3 written as Pow(x, 3) or x * x * x (either nesting), read only by `reader`: x, else nullptr.
+Value *cubeOf(Value *v, const Operation *reader, std::vector<Operation *> &ops) {
+  Operation *d = v->definingOp();
+  if (!d || soleUser(v) != reader)
+    return nullptr;
+  if (d->is(OpKind::OnnxPow) && isScalar(d->operand(1), 3.0)) {
+    ops.push_back(d);
+    return d->operand(0);
+  }
+  if (!d->is(OpKind::OnnxMul))
+    return nullptr;
+  for (size_t i = 0; i < 2; ++i) {
+    Operation *sq = d->operand(i)->definingOp();
+    Value *x = d->operand(1 - i);
+    if (sq && sq->is(OpKind::OnnxMul) && sq->operand(0) == x && sq->operand(1) == x && soleUser(sq->result()) == d) {
+      ops.push_back(d);
+      ops.push_back(sq);
+      return x;
+    }
+  }
+  return nullptr;
+}
+
+/// Anchored at Tanh: 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), as torch exports
+/// GELU(approximate='tanh') and GPT-2's gelu_new, the 0.5 applied to x or to the product
+///                                                 -> Gelu(x) {approximate = "tanh"}
+bool geluTanh(Operation *tanh) {
+  std::vector<Operation *> ops = {tanh};
+  Operation *scale = tanh->operand(0)->definingOp();
+  if (!scale || !scale->is(OpKind::OnnxMul) || soleUser(scale->result()) != tanh)
+    return false;
+  Value *inner = nullptr;
+  for (size_t i = 0; i < 2 && !inner; ++i)
+    if (isScalar(scale->operand(1 - i), std::sqrt(2.0 / M_PI), 1e-5))
+      inner = scale->operand(i);
+  Operation *add = inner ? inner->definingOp() : nullptr;
+  if (!add || !add->is(OpKind::OnnxAdd) || soleUser(inner) != scale)
+    return false;
+  ops.insert(ops.end(), {scale, add});
+  Value *x = nullptr;
+  for (size_t i = 0; i < 2 && !x; ++i) {
+    Operation *mc = add->operand(1 - i)->definingOp();
+    if (!mc || !mc->is(OpKind::OnnxMul) || soleUser(mc->result()) != add)
+      continue;
+    for (size_t j = 0; j < 2 && !x; ++j) {
+      std::vector<Operation *> cube;
+      if (isScalar(mc->operand(1 - j), 0.044715, 1e-5) && cubeOf(mc->operand(j), mc, cube) == add->operand(i)) {
+        x = add->operand(i);
+        ops.push_back(mc);
+        ops.insert(ops.end(), cube.begin(), cube.end());
+      }
+    }
+  }
+  Operation *onePlus = x ? only(tanh->result(), OpKind::OnnxAdd) : nullptr;
+  if (!onePlus || !isScalar(otherOperand(onePlus, tanh->result()), 1.0))
+    return false;
+  ops.push_back(onePlus);
+  Operation *prod = only(onePlus->result(), OpKind::OnnxMul);
+  if (!prod)
+    return false;
+  ops.push_back(prod);
+  Value *other = otherOperand(prod, onePlus->result());
+  Operation *half = other ? other->definingOp() : nullptr;
+  if (other == x) {
+    // x * (1 + tanh(...)) * 0.5
+    Operation *last = only(prod->result(), OpKind::OnnxMul);
+    if (!last || !isScalar(otherOperand(last, prod->result()), 0.5))
+      return false;
+    ops.push_back(last);
+  } else if (half && half->is(OpKind::OnnxMul) && soleUser(other) == prod && otherOperand(half, x) &&
+             isScalar(otherOperand(half, x), 0.5)) {
+    ops.push_back(half); // (x * 0.5) * (1 + tanh(...))
+  } else {
+    return false;
+  }
+  if (ops.back()->result()->type() != x->type() && prod->result()->type() != x->type())
+    return false;
+  sortInProgramOrder(ops);
+  AttrMap a;
+  a.set("approximate", std::string("tanh"));
+  replacePattern(ops, OpKind::OnnxGelu, {x}, a);
   return true;
 }
 
@@ -238,6 +323,8 @@ public:
       const char *what = nullptr;
       if (op->is(OpKind::OnnxErf) && gelu(op))
         what = "gelu";
+      else if (op->is(OpKind::OnnxTanh) && geluTanh(op))
+        what = "gelu-tanh";
       else if ((op->is(OpKind::OnnxAdd) && hardActivation(op)) || (op->is(OpKind::OnnxHardSigmoid) && hardSwishFromSigmoid(op)))
         what = "hard-activations";
       else if (op->is(OpKind::OnnxReduceMean) && layerNorm(op))

@@ -1,5 +1,8 @@
 #include "passes/Rewrite.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 namespace infc {
 
 Operation *replaceWithOp(Operation *old, OpKind kind, const std::vector<Value *> &operands, AttrMap attrs,
@@ -40,6 +43,17 @@ Operation *replacePattern(std::vector<Operation *> ops, OpKind kind, const std::
   for (auto it = ops.rbegin(); it != ops.rend(); ++it)
     (*it)->erase();
   return op;
+}
+
+void sortInProgramOrder(std::vector<Operation *> &ops) {
+  if (ops.empty())
+    return;
+  std::unordered_map<const Operation *, size_t> pos;
+  size_t i = 0;
+  for (const auto &op : ops.front()->parentBlock()->ops())
+    pos[op.get()] = i++;
+  std::sort(ops.begin(), ops.end(), [&](const Operation *a, const Operation *b) { return pos[a] < pos[b]; });
+  ops.erase(std::unique(ops.begin(), ops.end()), ops.end());
 }
 
 Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Operation *before) {

@@ -20,6 +20,10 @@ Operation *replaceWithOp(Operation *old, OpKind kind, const std::vector<Value *>
 /// the pattern read) are erased. Returns the new op.
 Operation *replacePattern(std::vector<Operation *> ops, OpKind kind, const std::vector<Value *> &operands, AttrMap attrs);
 
+/// Sorts ops of one block by their position in it and drops duplicates (the order
+/// replacePattern needs when a matcher gathered them out of order).
+void sortInProgramOrder(std::vector<Operation *> &ops);
+
 /// A new onnx.Constant holding `t`, placed before `before`.
 Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Operation *before);
 
