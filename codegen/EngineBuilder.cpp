@@ -62,25 +62,39 @@ Status requireStatic(const Value &v, const std::string &modelPath) {
 }
 
 
-/// Lowers every op to layers; constants become weights, not layers.
+/// Lowers every op to layers; constants become weights, not layers. Every op without a GPU
+/// kernel is reported, not only the first: one line each, then the count.
 Status lowerGraph(const Graph &graph, LoweringContext &ctx, const std::string &modelPath) {
-  // Constants become weights, not layers.
-  size_t index = 0;
+  size_t index = 0, lowered = 0;
+  std::vector<std::string> unsupportedOps;
   for (const auto &op : graph.body().ops()) {
     for (Value *r : op->results())
       INFC_RETURN_IF_ERROR(requireStatic(*r, modelPath));
     if (op->is(OpKind::OnnxConstant))
       continue;
+    ++lowered;
     LowerFn fn = findLowering(op->kind());
-    if (!fn)
-      return unsupported(modelPath + ": " + op->describe() + ": " + std::string(op->name()) +
-                         " has no GPU kernel yet (see docs/operators.md)");
+    if (!fn) {
+      unsupportedOps.push_back(modelPath + ": " + op->describe() + ": " + std::string(op->name()) +
+                               " has no GPU kernel yet (see docs/operators.md)");
+      continue;
+    }
     ctx.setCurrent(op.get(), index++);
     Status s = fn(*op, ctx);
-    if (!s.isOk())
+    if (s.code() == StatusCode::Unsupported)
+      unsupportedOps.push_back(s.withPrefix(modelPath).message());
+    else if (!s.isOk())
       return s.withPrefix(modelPath);
   }
-
+  if (unsupportedOps.size() == 1)
+    return unsupported(unsupportedOps[0]);
+  if (!unsupportedOps.empty()) {
+    std::string msg;
+    for (const std::string &m : unsupportedOps)
+      msg += m + "\nerror: ";
+    return unsupported(msg + modelPath + ": " + std::to_string(unsupportedOps.size()) + " of " + std::to_string(lowered) +
+                       " ops have no GPU kernel");
+  }
   return Status::ok();
 }
 

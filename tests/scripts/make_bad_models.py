@@ -93,6 +93,14 @@ def main():
     os.symlink("weights.bin", link)
     save(out, "external_symlink.onnx", external_model("link.bin"))
     save(out, "external_past_end.onnx", external_model("weights.bin", offset=8, length=16))
+    # Three ops without a GPU kernel (and one with): `infc build` names all three, then counts.
+    k = numpy_helper.from_array(np.array([2], np.int64), "k")
+    save(out, "no_gpu_kernels.onnx",
+         model([helper.make_node("TopK", ["x", "k"], ["v", "i"], name="topk1"),
+                helper.make_node("Relu", ["v"], ["r"], name="relu1"),
+                helper.make_node("TopK", ["r", "k"], ["v2", "i2"], name="topk2"),
+                helper.make_node("Einsum", ["v2", "v2"], ["e"], name="einsum1", equation="ij,ij->i")],
+               [vi("x", [3, 4])], [vi("e", [3]), vi("i", [3, 2], TensorProto.INT64), vi("i2", [3, 2], TensorProto.INT64)], inits=[k]))
     save(out, "conv_rank.onnx",
          model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")], [vi("x", [1, 3, 8, 8])], [vi("y", None)],
                inits=[numpy_helper.from_array(np.ones((4, 3, 3), np.float32), "w")]))
