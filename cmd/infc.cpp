@@ -102,7 +102,8 @@ Expected<std::map<std::string, std::string>> parseInputs(const std::vector<std::
     size_t eq = s.rfind('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
       return invalidArgument("--input '" + s + "' is not NAME=FILE.npy");
-    m[s.substr(0, eq)] = s.substr(eq + 1);
+    if (!m.emplace(s.substr(0, eq), s.substr(eq + 1)).second)
+      return invalidArgument("--input gives '" + s.substr(0, eq) + "' twice");
   }
   return m;
 }
@@ -186,12 +187,16 @@ int main(int argc, char **argv) {
     if (!in.isOk())
       return fail(in.status());
     run.inputFiles = *in;
-    if (noCudaGraph && run.reference)
-      return fail(invalidArgument("--no-cuda-graph is for GPU runs; --reference runs on the CPU"));
+    if (run.reference)
+      for (const char *flag : {"--no-cuda-graph", "--profile", "--json", "--iterations", "--warmup", "--streams"})
+        if (r->count(flag))
+          return fail(invalidArgument(std::string(flag) + " is for GPU runs; --reference runs the graph once on the CPU"));
     run.cudaGraph = !noCudaGraph;
     Expected<RunReport> rep = runEngine(run);
     if (!rep.isOk())
       return fail(rep.status());
+    for (const std::string &n : rep->notes)
+      std::fprintf(stderr, "note: %s\n", n.c_str());
     std::fputs(rep->text.c_str(), stdout);
     return 0;
   }
@@ -210,6 +215,8 @@ int main(int argc, char **argv) {
     Expected<CompareReport> rep = compareModelAndEngine(cmp);
     if (!rep.isOk())
       return fail(rep.status());
+    for (const std::string &n : rep->notes)
+      std::fprintf(stderr, "note: %s\n", n.c_str());
     std::fputs(rep->text.c_str(), stdout);
     return rep->ok ? 0 : 1;
   }

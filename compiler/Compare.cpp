@@ -81,26 +81,12 @@ Expected<CompareReport> compareModelAndEngine(const CompareOptions &o) {
     INFC_ASSIGN_OR_RETURN(Tensor t, readNpy(path));
     inputs[name] = std::move(t);
   }
-  std::mt19937_64 rng(42);
-  std::vector<Tensor> ordered;
-  for (const auto &a : g.body().arguments()) {
-    if (!inputs.count(a->name())) {
-      Tensor t(a->type().elem(), a->type().staticShape());
-      std::uniform_real_distribution<double> real(-1.0, 1.0);
-      std::uniform_int_distribution<int64_t> small(0, 3);
-      for (int64_t i = 0; i < t.numElements(); ++i) {
-        if (isFloat(t.dtype()))
-          t.setDouble(i, real(rng));
-        else
-          t.setInt(i, small(rng));
-      }
-      inputs[a->name()] = t;
-    }
-    ordered.push_back(inputs[a->name()]);
-  }
+  CompareReport report;
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> ordered, bindGraphInputs(g, inputs, o.modelPath, report.notes));
+  for (size_t i = 0; i < ordered.size(); ++i)
+    inputs[g.body().argument(i)->name()] = ordered[i];
   INFC_ASSIGN_OR_RETURN(std::vector<Tensor> ref, interpret(g, ordered));
   INFC_ASSIGN_OR_RETURN(auto got, runEngineOnce(o.enginePath, inputs));
-  CompareReport report;
   std::ostringstream os;
   os.setf(std::ios::scientific);
   os.precision(3);

@@ -29,6 +29,7 @@ struct CompareReport {
   std::vector<OutputDiff> outputs;
   bool ok = true;
   std::string text;
+  std::vector<std::string> notes; ///< for stderr: inputs that were made up
 };
 
 Expected<CompareReport> compareModelAndEngine(const CompareOptions &options);

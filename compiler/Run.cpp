@@ -61,29 +61,23 @@ Expected<IoInfo> ioInfo(infc_engine *e, const char *name) {
   return info;
 }
 
-Tensor randomInput(const IoInfo &io, std::mt19937_64 &rng) {
-  Tensor t(io.dtype, io.shape);
-  std::uniform_real_distribution<double> real(-1.0, 1.0);
-  std::uniform_int_distribution<int64_t> small(0, 3);
-  for (int64_t i = 0; i < t.numElements(); ++i) {
-    if (isFloat(io.dtype))
-      t.setDouble(i, real(rng));
-    else
-      t.setInt(i, io.dtype == DType::Bool ? (small(rng) & 1) : small(rng));
-  }
-  return t;
+std::string randomNote(const std::string &path, const std::string &name) {
+  return path + ": input '" + name + "' is random (uniform [-1, 1) floats or integers 0..3, seed 42); give --input " + name +
+         "=FILE.npy for real data";
 }
 
 Expected<std::map<std::string, Tensor>> gatherInputs(infc_engine *engine, const std::string &enginePath,
                                                      const std::map<std::string, Tensor> &given,
-                                                     std::vector<IoInfo> &infos) {
+                                                     std::vector<IoInfo> &infos, std::vector<std::string> *notes) {
   std::mt19937_64 rng(42);
   std::map<std::string, Tensor> inputs;
   for (int i = 0; i < infc_engine_num_inputs(engine); ++i) {
     INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(engine, infc_engine_input_name(engine, i)));
     auto it = given.find(io.name);
     if (it == given.end()) {
-      inputs[io.name] = randomInput(io, rng);
+      inputs[io.name] = randomInput(io.dtype, io.shape, rng);
+      if (notes)
+        notes->push_back(randomNote(enginePath, io.name));
     } else {
       const Tensor &t = it->second;
       if (t.dtype() != io.dtype || t.shape() != io.shape)
@@ -201,6 +195,48 @@ Status profileLayers(const RunOptions &options, infc_engine *engine, infc_contex
 
 } // namespace
 
+Tensor randomInput(DType dtype, const std::vector<int64_t> &shape, std::mt19937_64 &rng) {
+  Tensor t(dtype, shape);
+  std::uniform_real_distribution<double> real(-1.0, 1.0);
+  std::uniform_int_distribution<int64_t> small(0, 3);
+  for (int64_t i = 0; i < t.numElements(); ++i) {
+    if (isFloat(dtype))
+      t.setDouble(i, real(rng));
+    else
+      t.setInt(i, dtype == DType::Bool ? (small(rng) & 1) : small(rng));
+  }
+  return t;
+}
+
+Expected<std::vector<Tensor>> bindGraphInputs(const Graph &graph, const std::map<std::string, Tensor> &given,
+                                              const std::string &path, std::vector<std::string> &notes) {
+  std::mt19937_64 rng(42);
+  std::vector<Tensor> inputs;
+  std::string names;
+  for (const auto &a : graph.body().arguments())
+    names += (names.empty() ? "" : ", ") + a->name();
+  for (const auto &[name, t] : given) {
+    bool known = false;
+    for (const auto &a : graph.body().arguments())
+      known = known || a->name() == name;
+    if (!known)
+      return invalidArgument(path + ": --input names '" + name + "', which is not an input (inputs: " + names + ")");
+  }
+  for (const auto &a : graph.body().arguments()) {
+    std::vector<int64_t> shape = a->type().staticShape();
+    auto it = given.find(a->name());
+    if (it == given.end()) {
+      inputs.push_back(randomInput(a->type().elem(), shape, rng));
+      notes.push_back(randomNote(path, a->name()));
+    } else if (it->second.dtype() != a->type().elem() || it->second.shape() != shape) {
+      return invalidArgument(path + ": input '" + a->name() + "' must be " + a->type().str() + ", the file holds " + TensorType::fromStatic(it->second.dtype(), it->second.shape()).str());
+    } else {
+      inputs.push_back(it->second);
+    }
+  }
+  return inputs;
+}
+
 Expected<RunReport> runEngine(const RunOptions &options) {
   std::map<std::string, Tensor> given;
   for (const auto &[name, path] : options.inputFiles) {
@@ -210,18 +246,8 @@ Expected<RunReport> runEngine(const RunOptions &options) {
   RunReport report;
   if (options.reference) {
     INFC_ASSIGN_OR_RETURN(ReferenceModel ref, loadReferenceModel(options.enginePath));
-    std::vector<Tensor> inputs;
-    std::mt19937_64 rng(42);
     const Graph &g = *ref.module->mainGraph();
-    for (const auto &a : g.body().arguments()) {
-      auto it = given.find(a->name());
-      if (it != given.end()) {
-        inputs.push_back(it->second);
-      } else {
-        IoInfo io{a->name(), a->type().elem(), a->type().staticShape(), 0};
-        inputs.push_back(randomInput(io, rng));
-      }
-    }
+    INFC_ASSIGN_OR_RETURN(std::vector<Tensor> inputs, bindGraphInputs(g, given, options.enginePath, report.notes));
     auto t0 = std::chrono::steady_clock::now();
     INFC_ASSIGN_OR_RETURN(std::vector<Tensor> outs, interpret(g, inputs));
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -234,7 +260,7 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     EngineHandles h;
     INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load(options.enginePath.c_str(), &h.engine)));
     std::vector<IoInfo> inInfo;
-    INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, options.enginePath, given, inInfo));
+    INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, options.enginePath, given, inInfo, &report.notes));
     int numStreams = std::max(1, options.streams);
     for (int s = 0; s < numStreams; ++s) {
       infc_context *c = nullptr;
@@ -384,7 +410,7 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
   EngineHandles h;
   INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load(enginePath.c_str(), &h.engine)));
   std::vector<IoInfo> inInfo;
-  INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, enginePath, given, inInfo));
+  INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, enginePath, given, inInfo, nullptr));
   infc_context *c = nullptr;
   INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(h.engine, &c), enginePath + ": "));
   h.contexts.push_back(c);

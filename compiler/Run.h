@@ -4,6 +4,7 @@
 #include "ir/Tensor.h"
 
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,17 @@ struct RunReport {
   std::map<std::string, Tensor> outputs;
   std::string text; ///< trtexec-style report
   std::string json;
+  std::vector<std::string> notes; ///< for stderr: inputs that were made up, and the like
 };
+
+/// A random input of `dtype` and `shape`: uniform [-1, 1) floats, integers 0..3 (bool 0/1).
+/// Every command that makes up inputs uses this one generator.
+Tensor randomInput(DType dtype, const std::vector<int64_t> &shape, std::mt19937_64 &rng);
+
+/// The arguments of `graph` in order: given tensors (dtype and shape checked), the others random
+/// (randomInput, seed 42), each announced in `notes`. A given name that is no input is an error.
+Expected<std::vector<Tensor>> bindGraphInputs(const class Graph &graph, const std::map<std::string, Tensor> &given,
+                                              const std::string &path, std::vector<std::string> &notes);
 
 /// Runs the engine on the GPU (or the reference interpreter with options.reference).
 Expected<RunReport> runEngine(const RunOptions &options);
