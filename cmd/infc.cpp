@@ -29,6 +29,8 @@ struct BuildArgs {
 };
 
 int emitIr(const BuildArgs &a) {
+  if (Status s = checkOutputPath(a.output.empty() ? "-" : a.output, a.model); !s.isOk())
+    return fail(s);
   Expected<std::unique_ptr<Module>> module = loadModel(a.model);
   if (!module.isOk())
     return fail(module.status());

@@ -52,6 +52,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                   (eb.gpuName.empty() ? "" : " (" + eb.gpuName + ")");
 
+  // Checked before the work, so a refused -o costs nothing.
+  INFC_RETURN_IF_ERROR(checkOutputPath(o.outputPath, o.modelPath));
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
   if (!o.shapes.empty()) {
     INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(o.shapes));

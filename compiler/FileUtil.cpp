@@ -1,6 +1,9 @@
 #include "compiler/FileUtil.h"
 
+#include "support/FileRead.h"
+
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -18,20 +21,68 @@ Expected<std::string> readFile(const std::string &path) {
     ss << std::cin.rdbuf();
     return ss.str();
   }
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    return ioError(path + ": cannot open: " + std::strerror(errno));
-  std::string data;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-    data.append(buf, n);
-  bool err = std::ferror(f);
-  std::fclose(f);
-  if (err)
-    return ioError(path + ": read error");
+  std::string data, error;
+  if (!support::readRegularFile(path, uint64_t(64) << 30, data, error))
+    return ioError(error);
   return data;
 }
+
+Status checkOutputPath(const std::string &output, const std::string &input) {
+  if (output == "-")
+    return Status::ok();
+  struct stat out;
+  if (::stat(output.c_str(), &out) != 0)
+    return Status::ok(); // does not exist yet
+  if (!S_ISREG(out.st_mode))
+    return invalidArgument(output + ": exists and is not a regular file; refusing to replace it");
+  struct stat in;
+  if (!input.empty() && input != "-" && ::stat(input.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+    return invalidArgument(output + ": is the input file itself; refusing to overwrite it");
+  return Status::ok();
+}
+
+namespace {
+
+// The temporary file being written, for the signal handler (async-signal-safe: a fixed buffer).
+char gTempPath[4096];
+volatile sig_atomic_t gTempActive = 0;
+
+extern "C" void removeTempAndDie(int sig) {
+  if (gTempActive)
+    ::unlink(gTempPath);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+/// While alive, SIGINT and SIGTERM remove `tmp` before the process dies.
+class TempFileGuard {
+public:
+  explicit TempFileGuard(const std::string &tmp) {
+    if (tmp.size() >= sizeof gTempPath)
+      return;
+    std::memcpy(gTempPath, tmp.c_str(), tmp.size() + 1);
+    struct sigaction sa {};
+    sa.sa_handler = removeTempAndDie;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &oldInt_);
+    ::sigaction(SIGTERM, &sa, &oldTerm_);
+    gTempActive = 1;
+    armed_ = true;
+  }
+  ~TempFileGuard() {
+    if (!armed_)
+      return;
+    gTempActive = 0;
+    ::sigaction(SIGINT, &oldInt_, nullptr);
+    ::sigaction(SIGTERM, &oldTerm_, nullptr);
+  }
+
+private:
+  struct sigaction oldInt_ {}, oldTerm_ {};
+  bool armed_ = false;
+};
+
+} // namespace
 
 Status writeFileAtomically(const std::string &path, const std::string &data) {
   if (path == "-") {
@@ -39,10 +90,12 @@ Status writeFileAtomically(const std::string &path, const std::string &data) {
     std::fflush(stdout);
     return Status::ok();
   }
+  INFC_RETURN_IF_ERROR(checkOutputPath(path));
   std::string tmp = path + ".tmp.XXXXXX";
   int fd = mkstemp(tmp.data());
   if (fd < 0)
     return ioError(path + ": cannot create temporary file: " + std::strerror(errno));
+  TempFileGuard guard(tmp);
   size_t off = 0;
   while (off < data.size()) {
     ssize_t w = ::write(fd, data.data() + off, data.size() - off);

@@ -1,5 +1,7 @@
 #include "runtime/EngineReader.h"
 
+#include "support/FileRead.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -171,17 +173,11 @@ std::unique_ptr<EngineView> EngineView::fromBytes(std::string bytes, std::string
 }
 
 std::unique_ptr<EngineView> EngineView::fromFile(const std::string &path, std::string &error) {
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    error = path + ": cannot open: " + std::strerror(errno);
-    return nullptr;
-  }
   std::string data;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-    data.append(buf, n);
-  std::fclose(f);
+  // Weights live outside the FlatBuffer and may pass 2 GiB; 64 GiB bounds what a forged or
+  // mistaken path (a huge file) can make us read.
+  if (!support::readRegularFile(path, uint64_t(64) << 30, data, error))
+    return nullptr;
   auto view = fromBytes(std::move(data), error);
   if (!view)
     error = path + ": " + error;

@@ -3,12 +3,14 @@
 #include "ir/OpHooks.h"
 #include "ir/onnx/OnnxAdapters.h"
 #include "ir/onnx/TensorProto.h"
+#include "support/FileRead.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <climits>
 #include <cstring>
 #include <map>
 #include <set>
@@ -18,15 +20,10 @@ namespace infc {
 namespace {
 
 Expected<std::string> readWholeFile(const std::string &path) {
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    return ioError(path + ": cannot open: " + std::strerror(errno));
-  std::string data;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-    data.append(buf, n);
-  std::fclose(f);
+  // Protobuf parses at most 2 GiB; larger weights belong in external data.
+  std::string data, error;
+  if (!support::readRegularFile(path, INT32_MAX, data, error))
+    return ioError(error);
   return data;
 }
 

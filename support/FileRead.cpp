@@ -1,0 +1,47 @@
+#include "support/FileRead.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace infc::support {
+
+bool readRegularFile(const std::string &path, uint64_t maxBytes, std::string &out, std::string &error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    error = path + ": not a regular file";
+    return false;
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > maxBytes) {
+    ::close(fd);
+    error = path + ": " + std::to_string(size) + " bytes, more than the limit of " + std::to_string(maxBytes);
+    return false;
+  }
+  out.assign(size, '\0');
+  uint64_t got = 0;
+  while (got < size) {
+    ssize_t r = ::read(fd, out.data() + got, size - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      int e = errno;
+      ::close(fd);
+      error = path + (r == 0 ? ": file shrank while being read" : std::string(": read error: ") + std::strerror(e));
+      return false;
+    }
+    got += static_cast<uint64_t>(r);
+  }
+  ::close(fd);
+  return true;
+}
+
+} // namespace infc::support
