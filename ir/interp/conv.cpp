@@ -117,6 +117,8 @@ Status evalConvTranspose(EvalContext &c) {
   const std::vector<int64_t> &yShapeTyped = c.op().result()->type().isStatic() ? c.op().result()->type().staticShape()
                                                                                : std::vector<int64_t>{};
   INFC_ASSIGN_OR_RETURN(std::vector<int64_t> outputShape, c.attrs().getInts("output_shape", std::vector<int64_t>{}));
+  if (!outputShape.empty() && outputShape.size() < in.size())
+    return c.error("output_shape has fewer values than spatial dims");
   for (size_t i = 0; i < in.size(); ++i) {
     int64_t o = outputShape.empty() ? ops::windowOutput(g, i, in[i], true)
                                     : outputShape[outputShape.size() - in.size() + i];

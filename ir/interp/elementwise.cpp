@@ -206,14 +206,21 @@ Status evalAdd(EvalContext &c) { return binaryOp(c, [](double a, double b) { ret
 Status evalSub(EvalContext &c) { return binaryOp(c, [](double a, double b) { return a - b; }, [](int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b)); }); }
 Status evalMul(EvalContext &c) { return binaryOp(c, [](double a, double b) { return a * b; }, [](int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b)); }); }
 Status evalDiv(EvalContext &c) {
-  // Integer division truncates toward zero (numpy divide then astype); x / 0 gives 0 rather than a trap.
-  return binaryOp(c, [](double a, double b) { return a / b; }, [](int64_t a, int64_t b) { return b == 0 ? 0 : a / b; });
+  // Integer division truncates toward zero (numpy divide then astype); x / 0 gives 0 rather than a
+  // trap, and INT64_MIN / -1 wraps to INT64_MIN (two's complement negation) instead of trapping.
+  return binaryOp(c, [](double a, double b) { return a / b; }, [](int64_t a, int64_t b) {
+    if (b == 0)
+      return int64_t(0);
+    if (b == -1)
+      return static_cast<int64_t>(0 - static_cast<uint64_t>(a));
+    return a / b;
+  });
 }
 Status evalMod(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(int64_t fm, c.attrs().getInt("fmod", 0));
   if (fm)
     return binaryOp(c, [](double a, double b) { return std::fmod(a, b); },
-                    [](int64_t a, int64_t b) { return b == 0 ? 0 : a % b; });
+                    [](int64_t a, int64_t b) { return b == 0 || b == -1 ? int64_t(0) : a % b; });
   return binaryOp(
       c,
       [](double a, double b) {
@@ -221,7 +228,7 @@ Status evalMod(EvalContext &c) {
         return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
       },
       [](int64_t a, int64_t b) {
-        if (b == 0)
+        if (b == 0 || b == -1) // x mod -1 is 0; INT64_MIN % -1 would trap
           return int64_t(0);
         int64_t r = a % b;
         return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;

@@ -181,6 +181,8 @@ Status argReduce(EvalContext &c, bool isMax) {
   INFC_ASSIGN_OR_RETURN(int64_t keep, c.attrs().getInt("keepdims", 1));
   INFC_ASSIGN_OR_RETURN(int64_t last, c.attrs().getInt("select_last_index", 0));
   INFC_ASSIGN_OR_RETURN(axis, normalizeAxis(c, axis, x.rank()));
+  if (x.dim(axis) == 0)
+    return c.error("arg-reduction over axis " + std::to_string(axis) + ", which is empty");
   std::vector<int64_t> shape;
   for (int64_t d = 0; d < x.rank(); ++d)
     if (d != axis)

@@ -104,8 +104,14 @@ public:
                          " is newer than supported (" + std::to_string(kMaxOnnxIrVersion) + ")");
     int64_t opset = -1;
     for (const auto &o : model.opset_import())
-      if (o.domain().empty() || o.domain() == "ai.onnx")
+      if (o.domain().empty() || o.domain() == "ai.onnx") {
+        if (opset >= 0)
+          return err("not a valid ONNX model (the default domain is imported twice, opsets " + std::to_string(opset) +
+                     " and " + std::to_string(o.version()) + ")");
+        if (o.version() <= 0)
+          return err("not a valid ONNX model (default-domain opset " + std::to_string(o.version()) + ")");
         opset = o.version();
+      }
     if (opset < 0) {
       if (model.opset_import_size() == 0)
         return err("not a valid ONNX model (no opset_import)");
@@ -122,6 +128,8 @@ public:
     module->info().sourcePath = display_;
     opset_ = opset;
     const onnx::GraphProto &gp = model.graph();
+    if (gp.output_size() == 0)
+      return err("not a valid ONNX model (the graph has no outputs)");
     Graph &g = module->addGraph(gp.name().empty() || !validGraphName(gp.name()) ? "main" : gp.name());
     graph_ = &g;
     ImportState state{g, opset, display_, values_};

@@ -40,13 +40,22 @@ Expected<std::string> readExternal(const std::string &baseDir, const std::string
       break;
     start = slash + 1;
   }
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW);
+  // Non-blocking, so a FIFO planted as external data cannot hang the import; then every check on
+  // the open descriptor, never on the path again.
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return invalidArgument(what + ": cannot open external data '" + location + "': " + std::strerror(errno));
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
     return invalidArgument(what + ": external data '" + location + "' is not a regular file");
+  }
+  // A second hard link inside the model's folder can name any file of the same file system
+  // (/etc/passwd): external data must be the file's only name.
+  if (st.st_nlink != 1) {
+    close(fd);
+    return invalidArgument(what + ": external data '" + location + "' has " + std::to_string(st.st_nlink) +
+                           " hard links; it must be the file's only name");
   }
   int64_t fileSize = st.st_size;
   if (offset < 0 || offset > fileSize) {
@@ -91,6 +100,19 @@ Expected<Tensor> tensorFromProto(const onnx::TensorProto &p, const std::string &
   for (int64_t d : shape)
     if (d < 0)
       return invalidArgument(what + ": negative dimension " + std::to_string(d));
+  // Validate the data against the declared size before allocating anything: a few bytes of
+  // model must not be able to claim gigabytes of memory.
+  INFC_ASSIGN_OR_RETURN(int64_t declared, checkedByteSize(*dt, shape, what));
+  if (p.data_location() != onnx::TensorProto::EXTERNAL) {
+    if (p.has_raw_data() && p.raw_data().size() != static_cast<size_t>(declared))
+      return invalidArgument(what + ": raw_data has " + std::to_string(p.raw_data().size()) + " bytes, shape and type need " +
+                             std::to_string(declared));
+    int64_t values = int64_t(p.float_data_size()) + p.int32_data_size() + p.int64_data_size() + p.double_data_size() +
+                     p.uint64_data_size();
+    int64_t elems = declared / static_cast<int64_t>(dtypeSize(*dt) ? dtypeSize(*dt) : 1);
+    if (!p.has_raw_data() && values < elems)
+      return invalidArgument(what + ": has " + std::to_string(values) + " values, its shape needs " + std::to_string(elems));
+  }
   INFC_ASSIGN_OR_RETURN(Tensor t, Tensor::create(*dt, shape, what));
   size_t need = t.byteSize();
   int64_t n = t.numElements();

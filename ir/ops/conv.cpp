@@ -23,6 +23,15 @@ Status windowOp(InferContext &ctx, const std::vector<int64_t> &kernel, Dim chann
   std::vector<Dim> out = {x.dim(0), channels};
   std::vector<int64_t> in = spatialSizes(x);
   INFC_ASSIGN_OR_RETURN(std::vector<int64_t> outputShape, ctx.attrs().getInts("output_shape", std::vector<int64_t>{}));
+  if (transposed && !outputShape.empty()) {
+    // output_shape holds the spatial sizes (or N, C and the spatial sizes): at least one per dim.
+    if (outputShape.size() < kernel.size())
+      return ctx.error("output_shape has " + std::to_string(outputShape.size()) + " values for " +
+                       std::to_string(kernel.size()) + " spatial dims");
+    for (size_t i = outputShape.size() - kernel.size(); i < outputShape.size(); ++i)
+      if (outputShape[i] <= 0)
+        return ctx.error("output_shape value " + std::to_string(outputShape[i]) + " is not positive");
+  }
   for (size_t i = 0; i < kernel.size(); ++i) {
     if (transposed && !outputShape.empty()) {
       out.push_back(Dim(outputShape[outputShape.size() - kernel.size() + i]));

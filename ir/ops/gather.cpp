@@ -33,6 +33,13 @@ Status inferShapesGatherElements(InferContext &ctx) {
 Status inferShapesGatherND(InferContext &ctx) {
   const TensorType &d = ctx.operandType(0), &i = ctx.operandType(1);
   INFC_ASSIGN_OR_RETURN(int64_t b, ctx.attrs().getInt("batch_dims", 0));
+  // The spec's rules: data and indices of rank >= 1, batch_dims < min(ranks), 1 <= last <= r - b.
+  if ((d.isRanked() && d.rank() < 1) || (i.isRanked() && i.rank() < 1))
+    return ctx.error("data " + d.str() + " and indices " + i.str() + " must both have rank 1 or more");
+  if (b < 0 || (d.isRanked() && i.isRanked() && b >= std::min(d.rank(), i.rank())))
+    return ctx.error("batch_dims " + std::to_string(b) + " must be below both ranks");
+  if (i.isRanked() && i.dim(i.rank() - 1).isStatic() && i.dim(i.rank() - 1).value < 1)
+    return ctx.error("indices' last dimension must be 1 or more");
   if (!d.isRanked() || !i.isRanked() || !i.dim(i.rank() - 1).isStatic()) {
     ctx.setResultType(0, TensorType::unranked(d.elem()));
     return Status::ok();

@@ -60,6 +60,8 @@ Status argReduce(InferContext &ctx) {
     return Status::ok();
   }
   INFC_ASSIGN_OR_RETURN(axis, normalizeAxis(ctx, axis, t.rank()));
+  if (t.dim(axis).isStatic() && t.dim(axis).value == 0)
+    return ctx.error("arg-reduction over axis " + std::to_string(axis) + " of " + t.str() + ", which is empty");
   std::vector<Dim> out;
   for (int64_t i = 0; i < t.rank(); ++i) {
     if (i != axis)

@@ -93,6 +93,47 @@ def main():
     os.symlink("weights.bin", link)
     save(out, "external_symlink.onnx", external_model("link.bin"))
     save(out, "external_past_end.onnx", external_model("weights.bin", offset=8, length=16))
+    # A hard link inside the folder to a file elsewhere; a FIFO as external data.
+    with open(os.path.join(out, "elsewhere.bin"), "wb") as f:
+        f.write(np.arange(4, dtype=np.float32).tobytes())
+    hard = os.path.join(out, "sub", "hard.bin")
+    if os.path.lexists(hard):
+        os.remove(hard)
+    os.link(os.path.join(out, "elsewhere.bin"), hard)
+    save(os.path.join(out, "sub"), "external_hardlink.onnx", external_model("hard.bin"))
+    fifo = os.path.join(out, "data.fifo")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
+    save(out, "external_fifo.onnx", external_model("data.fifo"))
+    # Invalid models the spec rules out.
+    save(out, "opset_zero.onnx", relu_model(opset=0))
+    twice = relu_model()
+    twice.opset_import.append(helper.make_opsetid("", 13))
+    save(out, "opset_twice.onnx", twice)
+    save(out, "no_outputs.onnx", model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2])], []))
+    # Crashes found by hand: INT64_MIN / -1 in constant folding, ArgMax over an empty axis,
+    # GatherND with rank-0 indices, ConvTranspose output_shape shorter than its spatial rank.
+    imin = numpy_helper.from_array(np.array([np.iinfo(np.int64).min], np.int64), "a")
+    minus1 = numpy_helper.from_array(np.array([-1], np.int64), "b")
+    save(out, "intmin_div.onnx", model([helper.make_node("Div", ["a", "b"], ["y"], name="div1"),
+                                        helper.make_node("Mod", ["a", "b"], ["z"], name="mod1")],
+                                       [], [vi("y", [1], TensorProto.INT64), vi("z", [1], TensorProto.INT64)], inits=[imin, minus1]))
+    save(out, "argmax_empty.onnx", model([helper.make_node("ArgMax", ["x"], ["y"], name="am", axis=1)], [vi("x", [2, 0])],
+                                         [vi("y", None, TensorProto.INT64)]))
+    save(out, "gathernd_rank0.onnx", model([helper.make_node("GatherND", ["x", "i"], ["y"], name="gnd")], [vi("x", [3, 4])],
+                                           [vi("y", None)], inits=[numpy_helper.from_array(np.array(1, np.int64), "i")]))
+    save(out, "convt_short.onnx", model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct", output_shape=[5])],
+                                        [vi("x", [1, 3, 4, 4])], [vi("y", None)],
+                                        inits=[numpy_helper.from_array(np.ones((3, 2, 3, 3), np.float32), "w")]))
+    huge_empty = TensorProto()
+    huge_empty.name, huge_empty.data_type = "w", TensorProto.FLOAT
+    huge_empty.dims.extend([1 << 31])
+    huge_empty.raw_data = b""
+    save(out, "huge_empty_raw.onnx", model([helper.make_node("Add", ["x", "w"], ["y"], name="add1")], [vi("x", [1])], [vi("y", None)],
+                                           inits=[huge_empty]))
+    huge_empty.ClearField("raw_data")
+    save(out, "huge_no_values.onnx", model([helper.make_node("Add", ["x", "w"], ["y"], name="add1")], [vi("x", [1])], [vi("y", None)],
+                                           inits=[huge_empty]))
     # Three ops without a GPU kernel (and one with): `infc build` names all three, then counts.
     k = numpy_helper.from_array(np.array([2], np.int64), "k")
     save(out, "no_gpu_kernels.onnx",
