@@ -716,6 +716,15 @@ private:
   }
 
   Status parseRegion(Graph &g, Block &block) {
+    // Regions nest through ops; a bound keeps hostile text (10,000 levels) from overflowing the
+    // stack, and keeps the skip-ahead scan of region text linear in practice.
+    if (regionDepth_ >= kMaxRegionDepth)
+      return error("regions nested deeper than " + std::to_string(kMaxRegionDepth));
+    ++regionDepth_;
+    struct Leave {
+      int &d;
+      ~Leave() { --d; }
+    } leave{regionDepth_};
     INFC_RETURN_IF_ERROR(expect("("));
     INFC_RETURN_IF_ERROR(expect("{"));
     INFC_RETURN_IF_ERROR(expect("^("));
@@ -832,6 +841,8 @@ private:
   const ParseOptions &options_;
   size_t pos_ = 0;
   std::vector<std::map<std::string, Value *>> scopes_;
+  static constexpr int kMaxRegionDepth = 32;
+  int regionDepth_ = 0;
 };
 
 } // namespace
