@@ -91,6 +91,23 @@ def main():
         else:
             g = "no"
         lines.append(f"| {op} | 7-21 | {DTYPES[kind]} | {g} | {note} |")
+    # The optimized level: each INFC_OP row with the comment lines above it in ops.def.
+    lines += ["", "## The infc.* level", "",
+              "Ops the passes create (`docs/passes.md`); none is imported from ONNX. Each has shape inference and",
+              "a reference implementation (`--check-numerics`, `infc run --reference`).", "",
+              "| op | GPU | what it computes |", "|---|---|---|"]
+    text = (ROOT / "ir/ops.def").read_text().splitlines()
+    for i, line in enumerate(text):
+        m = re.match(r'^INFC_OP\((\w+), "(\w+)"', line)
+        if not m:
+            continue
+        comment = []
+        j = i - 1
+        while j >= 0 and text[j].startswith("//") and not text[j].startswith("// ----"):
+            comment.insert(0, text[j][2:].strip())
+            j -= 1
+        g = "yes" if any(f"OpKind::Infc{m.group(1)}" in f.read_text() for f in (ROOT / "codegen/kernels").glob("*.cpp")) else "no"
+        lines.append(f"| infc.{m.group(2)} | {g} | {' '.join(comment)} |")
     lines += [
         "",
         "## Known test-data differences",
