@@ -3,6 +3,7 @@
 #include "codegen/Autotuner.h"
 #include "codegen/Nvrtc.h"
 #include "passes/MemoryPlanner.h"
+#include "runtime/EngineReader.h"
 #include "runtime/EngineWriter.h"
 
 #include <cublasLt.h>
@@ -426,6 +427,10 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   result.weightBytes = writer.weightBytes();
   result.nvrtcLog = std::move(compiled.log);
   result.bytes = writer.finish(root);
+  // The reader's own checks on what we are about to hand out: an engine infc writes is one infc
+  // loads (sizes that wrap, empty matrices and the like fail here, naming the model).
+  if (std::string e = rt::EngineView::verify(result.bytes); !e.empty())
+    return internalError(modelPath + ": the engine built fails the engine verifier (" + e + "); nothing was written");
   return result;
 }
 

@@ -143,30 +143,38 @@ std::string checkDeviceMatch(const fb::BuildInfo &info, int major, int minor, co
          std::to_string(minor) + " (" + gpuName + "): rebuild it";
 }
 
+namespace {
+
+/// Every check of a well-formed engine: header, both checksums, the FlatBuffers verifier, then
+/// the semantic cross-references. Sets `header` and `engine` on success.
+std::string checkEngineBytes(const std::string &b, EngineHeader &header, const fb::Engine *&engine) {
+  if (std::string error = checkHeader(b.data(), b.size(), &header); !error.empty())
+    return error;
+  const EngineHeader &h = header;
+  if (crc32c(b.data() + h.fbOffset, h.fbSize) != h.fbCrc)
+    return "checksum mismatch in the engine description (corrupted file)";
+  if (crc32c(b.data() + h.weightsOffset, h.weightsSize) != h.weightsCrc)
+    return "checksum mismatch in the weight blob (corrupted file)";
+  const auto *fbData = reinterpret_cast<const uint8_t *>(b.data() + h.fbOffset);
+  flatbuffers::Verifier verifier(fbData, h.fbSize);
+  if (!fb::VerifyEngineBuffer(verifier))
+    return "the engine description fails FlatBuffers verification (corrupted or foreign file)";
+  engine = fb::GetEngine(fbData);
+  return checkEngineSemantics(*engine, h.weightsSize);
+}
+
+} // namespace
+
+std::string EngineView::verify(const std::string &bytes) {
+  EngineHeader header;
+  const fb::Engine *engine = nullptr;
+  return checkEngineBytes(bytes, header, engine);
+}
+
 std::unique_ptr<EngineView> EngineView::fromBytes(std::string bytes, std::string &error) {
   auto view = std::unique_ptr<EngineView>(new EngineView());
   view->bytes_ = std::move(bytes);
-  const std::string &b = view->bytes_;
-  error = checkHeader(b.data(), b.size(), &view->header_);
-  if (!error.empty())
-    return nullptr;
-  const EngineHeader &h = view->header_;
-  if (crc32c(b.data() + h.fbOffset, h.fbSize) != h.fbCrc) {
-    error = "checksum mismatch in the engine description (corrupted file)";
-    return nullptr;
-  }
-  if (crc32c(b.data() + h.weightsOffset, h.weightsSize) != h.weightsCrc) {
-    error = "checksum mismatch in the weight blob (corrupted file)";
-    return nullptr;
-  }
-  const auto *fbData = reinterpret_cast<const uint8_t *>(b.data() + h.fbOffset);
-  flatbuffers::Verifier verifier(fbData, h.fbSize);
-  if (!fb::VerifyEngineBuffer(verifier)) {
-    error = "the engine description fails FlatBuffers verification (corrupted or foreign file)";
-    return nullptr;
-  }
-  view->engine_ = fb::GetEngine(fbData);
-  error = checkEngineSemantics(*view->engine_, h.weightsSize);
+  error = checkEngineBytes(view->bytes_, view->header_, view->engine_);
   if (!error.empty())
     return nullptr;
   return view;

@@ -21,6 +21,9 @@ public:
   /// Verifies `bytes` (takes ownership). On failure returns nullptr and sets `error` to one
   /// sentence, e.g. "checksum mismatch in the weight blob (corrupted file)".
   static std::unique_ptr<EngineView> fromBytes(std::string bytes, std::string &error);
+  /// Runs every check fromBytes runs on `bytes` without taking them: "" when they pass. The builder
+  /// runs it on what it is about to write, so it never writes an engine its reader rejects.
+  static std::string verify(const std::string &bytes);
   /// Reads and verifies a file; errors are prefixed with the path.
   static std::unique_ptr<EngineView> fromFile(const std::string &path, std::string &error);
 
