@@ -41,6 +41,19 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
     return "missing build information";
   if (!e.tensors() || !e.layers() || !e.inputs() || !e.outputs())
     return "missing tensor, layer, input or output tables";
+  if (e.layers()->size() == 0 || e.inputs()->size() == 0 || e.outputs()->size() == 0)
+    return "an engine needs at least one layer, one input and one output";
+  // No GPU holds a terabyte; larger sizes are forged or corrupted (and would wrap in sums).
+  constexpr uint64_t kMaxDeviceBytes = uint64_t(1) << 40;
+  if (e.arena_bytes() > kMaxDeviceBytes || e.workspace_bytes() > kMaxDeviceBytes)
+    return "arena of " + std::to_string(e.arena_bytes()) + " bytes or workspace of " + std::to_string(e.workspace_bytes()) +
+           " bytes is more than any GPU holds";
+  for (const auto *list : {e.inputs(), e.outputs()})
+    for (uint32_t i = 0; i < list->size(); ++i)
+      for (uint32_t j = i + 1; j < list->size(); ++j)
+        if (list->Get(i) == list->Get(j))
+          return "tensor " + std::to_string(list->Get(i)) + " is listed twice as an engine " +
+                 (list == e.inputs() ? "input" : "output");
   for (uint32_t i = 0; i < e.tensors()->size(); ++i) {
     const fb::Tensor *t = e.tensors()->Get(i);
     std::string what = "tensor " + std::to_string(i) + (t->name() ? " '" + t->name()->str() + "'" : "");
@@ -113,6 +126,12 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
           c->pads_begin()->size() != sd || c->pads_end()->size() != sd || c->strides()->size() != sd ||
           c->dilations()->size() != sd)
         return what + " has inconsistent convolution parameters";
+      if (c->groups() <= 0 || c->workspace_bytes() > (uint64_t(1) << 40))
+        return what + " has " + std::to_string(c->groups()) + " groups or a workspace beyond any GPU";
+      for (size_t i = 0; i < sd; ++i)
+        if (c->strides()->Get(static_cast<uint32_t>(i)) <= 0 || c->dilations()->Get(static_cast<uint32_t>(i)) <= 0 ||
+            c->pads_begin()->Get(static_cast<uint32_t>(i)) < 0 || c->pads_end()->Get(static_cast<uint32_t>(i)) < 0)
+          return what + " has a non-positive stride or dilation, or a negative pad";
       break;
     }
     case fb::LayerImpl::CublasLtMatmul: {
@@ -126,6 +145,24 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
             return err;
       if (m->m() <= 0 || m->n() <= 0 || m->k() <= 0 || m->batch() <= 0)
         return what + " has non-positive matrix sizes";
+      // The output holds batch x m x n elements: sizes beyond it are forged (m = n = k = 2^62).
+      const fb::Tensor *d = e.tensors()->Get(static_cast<uint32_t>(m->d()));
+      size_t esize = dtypeBytes(d->dtype());
+      uint64_t mn, bmn;
+      if (__builtin_mul_overflow(static_cast<uint64_t>(m->m()), static_cast<uint64_t>(m->n()), &mn) ||
+          __builtin_mul_overflow(mn, static_cast<uint64_t>(m->batch()), &bmn) || esize == 0 || bmn > d->bytes() / esize)
+        return what + " computes more elements than its output tensor holds";
+      auto holds = [&](int32_t idx, int64_t rows, int64_t cols) {
+        const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(idx));
+        size_t es = dtypeBytes(t->dtype());
+        uint64_t need;
+        return es != 0 && !__builtin_mul_overflow(static_cast<uint64_t>(rows), static_cast<uint64_t>(cols), &need) &&
+               need <= t->bytes() / es;
+      };
+      if (!holds(m->a(), m->m(), m->k()) || !holds(m->b(), m->k(), m->n()))
+        return what + " reads more elements than its operands hold";
+      if (m->workspace_bytes() > (uint64_t(1) << 40))
+        return what + " asks for a workspace beyond any GPU";
       break;
     }
     default:

@@ -244,6 +244,28 @@ TEST_CASE("a damaged engine description fails FlatBuffers verification or the se
     });
     CHECK(contains(loadError(bad), "has an invalid block size"));
   }
+  SECTION("an arena or workspace of 2^63 bytes") {
+    std::string bad = editEngine(bytes, [&](fb::Engine &e) { REQUIRE(e.mutate_arena_bytes(uint64_t(1) << 63)); });
+    CHECK(contains(loadError(bad), "is more than any GPU holds"));
+    bad = editEngine(bytes, [&](fb::Engine &e) { REQUIRE(e.mutate_workspace_bytes(uint64_t(1) << 63)); });
+    CHECK(contains(loadError(bad), "is more than any GPU holds"));
+  }
+  SECTION("a matmul whose sizes exceed its tensors (m = n = k = 2^62)") {
+    std::string bad = editEngine(bytes, [&](fb::Engine &e) {
+      for (uint32_t i = 0; i < e.layers()->size(); ++i)
+        if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CublasLtMatmul) {
+          auto *m = const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul());
+          REQUIRE((m->mutate_m(int64_t(1) << 62) && m->mutate_n(int64_t(1) << 62) && m->mutate_k(int64_t(1) << 62)));
+        }
+    });
+    CHECK(contains(loadError(bad), "computes more elements than its output tensor holds"));
+    bad = editEngine(bytes, [&](fb::Engine &e) {
+      for (uint32_t i = 0; i < e.layers()->size(); ++i)
+        if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CublasLtMatmul)
+          REQUIRE(const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul())->mutate_k(int64_t(1) << 40));
+    });
+    CHECK(contains(loadError(bad), "reads more elements than its operands hold"));
+  }
   SECTION("a kernel launch with an empty grid") {
     std::string bad = editEngine(bytes, [&](fb::Engine &e) {
       for (uint32_t i = 0; i < e.layers()->size(); ++i)
