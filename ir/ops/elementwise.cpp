@@ -76,17 +76,41 @@ Status requireBool(InferContext &ctx) {
   return Status::ok();
 }
 
+Status requireFloat(InferContext &ctx) {
+  DType t = ctx.operandType(0).elem();
+  if (!isFloat(t))
+    return ctx.error("input is " + std::string(dtypeName(t)) + "; this op takes a float type (f16, bf16, f32, f64)");
+  return Status::ok();
+}
+
+Status requireNumeric(InferContext &ctx) {
+  DType t = ctx.operandType(0).elem();
+  if (t == DType::Bool || t == DType::Undefined)
+    return ctx.error("input is " + std::string(dtypeName(t)) + "; this op takes a number");
+  return Status::ok();
+}
+
 } // namespace
 
+// ONNX's type constraints: these take floats only; Abs, Neg, Sign, Relu and Shrink take any number.
 #define INFC_UNARY(Name)                                                                                               \
-  Status inferShapes##Name(InferContext &ctx) { return unary(ctx); }
-INFC_UNARY(Abs) INFC_UNARY(Acos) INFC_UNARY(Acosh) INFC_UNARY(Asin) INFC_UNARY(Asinh) INFC_UNARY(Atan)
+  Status inferShapes##Name(InferContext &ctx) {                                                                        \
+    INFC_RETURN_IF_ERROR(requireFloat(ctx));                                                                           \
+    return unary(ctx);                                                                                                 \
+  }
+#define INFC_UNARY_NUMERIC(Name)                                                                                       \
+  Status inferShapes##Name(InferContext &ctx) {                                                                        \
+    INFC_RETURN_IF_ERROR(requireNumeric(ctx));                                                                         \
+    return unary(ctx);                                                                                                 \
+  }
+INFC_UNARY_NUMERIC(Abs) INFC_UNARY(Acos) INFC_UNARY(Acosh) INFC_UNARY(Asin) INFC_UNARY(Asinh) INFC_UNARY(Atan)
 INFC_UNARY(Atanh) INFC_UNARY(Ceil) INFC_UNARY(Celu) INFC_UNARY(Cos) INFC_UNARY(Cosh) INFC_UNARY(Elu)
 INFC_UNARY(Erf) INFC_UNARY(Exp) INFC_UNARY(Floor) INFC_UNARY(Gelu) INFC_UNARY(HardSigmoid) INFC_UNARY(HardSwish)
-INFC_UNARY(LeakyRelu) INFC_UNARY(Log) INFC_UNARY(Mish) INFC_UNARY(Neg) INFC_UNARY(Reciprocal) INFC_UNARY(Relu)
-INFC_UNARY(Round) INFC_UNARY(Selu) INFC_UNARY(Shrink) INFC_UNARY(Sigmoid) INFC_UNARY(Sign) INFC_UNARY(Sin)
+INFC_UNARY(LeakyRelu) INFC_UNARY(Log) INFC_UNARY(Mish) INFC_UNARY_NUMERIC(Neg) INFC_UNARY(Reciprocal) INFC_UNARY_NUMERIC(Relu)
+INFC_UNARY(Round) INFC_UNARY(Selu) INFC_UNARY_NUMERIC(Shrink) INFC_UNARY(Sigmoid) INFC_UNARY_NUMERIC(Sign) INFC_UNARY(Sin)
 INFC_UNARY(Sinh) INFC_UNARY(Softplus) INFC_UNARY(Softsign) INFC_UNARY(Sqrt) INFC_UNARY(Tan) INFC_UNARY(Tanh)
 INFC_UNARY(ThresholdedRelu)
+#undef INFC_UNARY_NUMERIC
 #undef INFC_UNARY
 
 Status inferShapesIsInf(InferContext &ctx) { return unary(ctx, DType::Bool); }

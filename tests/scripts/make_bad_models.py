@@ -111,6 +111,10 @@ def main():
     twice.opset_import.append(helper.make_opsetid("", 13))
     save(out, "opset_twice.onnx", twice)
     save(out, "no_outputs.onnx", model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2])], []))
+    save(out, "relu_bool.onnx", model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2], TensorProto.BOOL)],
+                                      [vi("y", [2], TensorProto.BOOL)]))
+    save(out, "sqrt_int.onnx", model([helper.make_node("Sqrt", ["x"], ["y"], name="s")], [vi("x", [2], TensorProto.INT64)],
+                                     [vi("y", [2], TensorProto.INT64)]))
     # Crashes found by hand: INT64_MIN / -1 in constant folding, ArgMax over an empty axis,
     # GatherND with rank-0 indices, ConvTranspose output_shape shorter than its spatial rank.
     imin = numpy_helper.from_array(np.array([np.iinfo(np.int64).min], np.int64), "a")
