@@ -270,6 +270,20 @@ private:
   }
 
   // ------------------------------------------------------------------ attributes
+  /// Whether an integer literal is representable in `d` (never narrowed silently).
+  static bool fitsInteger(DType d, int64_t v) {
+    switch (d) {
+    case DType::Bool: return v == 0 || v == 1;
+    case DType::I8: return v >= -128 && v <= 127;
+    case DType::U8: return v >= 0 && v <= 255;
+    case DType::I16: return v >= -32768 && v <= 32767;
+    case DType::U16: return v >= 0 && v <= 65535;
+    case DType::I32: return v >= INT32_MIN && v <= INT32_MAX;
+    case DType::U32: return v >= 0 && v <= int64_t(UINT32_MAX);
+    default: return true;
+    }
+  }
+
   Expected<Tensor> parseDense() {
     // After 'dense<'.
     skip();
@@ -312,6 +326,10 @@ private:
     INFC_ASSIGN_OR_RETURN(TensorType type, parseTensorType());
     if (!type.isStatic())
       return errorAt(typeAt, "a dense constant needs a static type, got " + type.str());
+    // The element count before any allocation: a literal of three values cannot claim gigabytes.
+    if (!isHex && (!type.numElements() || static_cast<int64_t>(elems.size()) != *type.numElements()))
+      return errorAt(at, "dense has " + std::to_string(elems.size()) + " elements, " + type.str() + " needs " +
+                             (type.numElements() ? std::to_string(*type.numElements()) : std::string("more than can exist")));
     Expected<Tensor> created = Tensor::create(type.elem(), type.staticShape(), "dense constant");
     if (!created.isOk())
       return errorAt(typeAt, created.status().message());
@@ -355,6 +373,8 @@ private:
         t.setInt(static_cast<int64_t>(i), static_cast<int64_t>(v));
       } else {
         INFC_ASSIGN_OR_RETURN(int64_t v, toInt(elems[i], elemPos[i]));
+        if (!fitsInteger(d, v))
+          return errorAt(elemPos[i], "'" + elems[i] + "' does not fit " + std::string(dtypeName(d)));
         t.setInt(static_cast<int64_t>(i), v);
       }
     }
