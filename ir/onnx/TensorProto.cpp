@@ -21,6 +21,8 @@ Expected<std::string> readExternal(const std::string &baseDir, const std::string
     return invalidArgument(what + ": external data has no location");
   if (location[0] == '/')
     return invalidArgument(what + ": external data location '" + location + "' is an absolute path");
+  if (location.back() == '/')
+    return invalidArgument(what + ": external data location '" + location + "' names a folder");
   std::string path = baseDir;
   size_t start = 0;
   while (start <= location.size()) {
@@ -121,13 +123,19 @@ Expected<Tensor> tensorFromProto(const onnx::TensorProto &p, const std::string &
     std::string location;
     int64_t offset = 0, length = -1;
     for (const auto &kv : p.external_data()) {
-      char *end = nullptr;
-      if (kv.key() == "location")
+      if (kv.key() == "location") {
         location = kv.value();
-      else if (kv.key() == "offset")
-        offset = std::strtoll(kv.value().c_str(), &end, 10);
-      else if (kv.key() == "length")
-        length = std::strtoll(kv.value().c_str(), &end, 10);
+        continue;
+      }
+      if (kv.key() != "offset" && kv.key() != "length")
+        continue;
+      // A decimal count of bytes, nothing else: no sign, no overflow, no trailing text.
+      errno = 0;
+      char *end = nullptr;
+      long long v = std::strtoll(kv.value().c_str(), &end, 10);
+      if (kv.value().empty() || errno != 0 || *end != '\0' || v < 0)
+        return invalidArgument(what + ": external data " + kv.key() + " '" + kv.value() + "' is not a byte count");
+      (kv.key() == "offset" ? offset : length) = v;
     }
     INFC_ASSIGN_OR_RETURN(std::string bytes, readExternal(baseDir, location, offset, length, need, what));
     if (need)

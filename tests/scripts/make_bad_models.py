@@ -93,6 +93,9 @@ def main():
     os.symlink("weights.bin", link)
     save(out, "external_symlink.onnx", external_model("link.bin"))
     save(out, "external_past_end.onnx", external_model("weights.bin", offset=8, length=16))
+    save(out, "external_negative_length.onnx", external_model("weights.bin", length=-16))
+    save(out, "external_huge_offset.onnx", external_model("weights.bin", offset="99999999999999999999"))
+    save(out, "external_folder.onnx", external_model("sub/"))
     # A hard link inside the folder to a file elsewhere; a FIFO as external data.
     with open(os.path.join(out, "elsewhere.bin"), "wb") as f:
         f.write(np.arange(4, dtype=np.float32).tobytes())
