@@ -16,15 +16,23 @@ Expected<WindowGeometry> windowGeometry(const AttrMap &attrs, const std::vector<
   g.ceilMode = ceil != 0;
   if (g.strides.size() != sd || g.dilations.size() != sd || pads.size() != 2 * sd || g.outputPadding.size() != sd)
     return invalidArgument("strides/dilations/pads do not match " + std::to_string(sd) + " spatial dims");
+  // Window attributes (and kernels) below 2^31 and spatial sizes below 2^31 keep every product
+  // and sum of the output-size arithmetic inside int64 (the largest, stride * (in - 1) +
+  // (kernel - 1) * dilation + padding, stays below 2^63): a hostile model cannot make it wrap.
+  constexpr int64_t kLimit = (int64_t(1) << 31) - 1;
   for (size_t i = 0; i < sd; ++i) {
     if (g.strides[i] <= 0 || g.dilations[i] <= 0)
       return invalidArgument("strides and dilations must be positive");
     if (kernel[i] <= 0)
       return invalidArgument("kernel size must be positive");
+    if (g.strides[i] > kLimit || g.dilations[i] > kLimit || kernel[i] > kLimit || g.outputPadding[i] < 0 ||
+        g.outputPadding[i] > kLimit || (i < in.size() && in[i] > kLimit))
+      return invalidArgument("a stride, dilation, kernel size, output padding or spatial size of 2^31 or more (or a "
+                             "negative output padding)");
   }
   for (int64_t p : pads)
-    if (p < 0)
-      return invalidArgument("pads must be non-negative");
+    if (p < 0 || p > kLimit)
+      return invalidArgument("pads must be non-negative and below 2^31");
   g.padsBegin.assign(pads.begin(), pads.begin() + static_cast<long>(sd));
   g.padsEnd.assign(pads.begin() + static_cast<long>(sd), pads.end());
   if (autoPad == "VALID") {

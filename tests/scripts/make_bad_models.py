@@ -129,6 +129,13 @@ def main():
                                          [vi("y", None, TensorProto.INT64)]))
     save(out, "gathernd_rank0.onnx", model([helper.make_node("GatherND", ["x", "i"], ["y"], name="gnd")], [vi("x", [3, 4])],
                                            [vi("y", None)], inits=[numpy_helper.from_array(np.array(1, np.int64), "i")]))
+    # Window attributes that would wrap int64 in the output-size arithmetic.
+    save(out, "conv_huge_dilation.onnx", model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", dilations=[1 << 62, 1])],
+                                               [vi("x", [1, 3, 8, 8])], [vi("y", None)],
+                                               inits=[numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")]))
+    save(out, "pool_huge_pads.onnx", model([helper.make_node("MaxPool", ["x"], ["y"], name="pool1", kernel_shape=[2, 2],
+                                                             pads=[(1 << 62), 0, (1 << 62), 0])],
+                                           [vi("x", [1, 3, 8, 8])], [vi("y", None)]))
     save(out, "convt_short.onnx", model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct", output_shape=[5])],
                                         [vi("x", [1, 3, 4, 4])], [vi("y", None)],
                                         inits=[numpy_helper.from_array(np.ones((3, 2, 3, 3), np.float32), "w")]))
