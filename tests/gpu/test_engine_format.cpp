@@ -38,6 +38,20 @@ std::string smallEngine(int smMajor = 9, int smMinor = 0) {
   return built->bytes;
 }
 
+/// A one-convolution engine (a cuDNN layer), built without a GPU.
+std::string convEngine() {
+  Module m;
+  Graph &g = m.addGraph("main");
+  Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {1, 2, 6, 6}));
+  AttrMap a;
+  a.set("value", Tensor::fromF32(std::vector<float>(4 * 2 * 3 * 3, 0.5f), {4, 2, 3, 3}));
+  Value *w = g.body().create(OpKind::OnnxConstant, {}, {TensorType::fromStatic(DType::F32, {4, 2, 3, 3})}, a, {}, nullptr, {"W"})->result();
+  g.addOutput("y", g.body().create(OpKind::OnnxConv, {x, w}, {TensorType::fromStatic(DType::F32, {1, 4, 4, 4})})->result());
+  auto built = codegen::buildEngine(m, codegen::EngineBuildOptions{}, "test");
+  REQUIRE(built.isOk());
+  return built->bytes;
+}
+
 /// The loader's error for `bytes` ("" when it accepts them).
 std::string loadError(const std::string &bytes) {
   std::string error;
@@ -265,6 +279,20 @@ TEST_CASE("a damaged engine description fails FlatBuffers verification or the se
           REQUIRE(const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul())->mutate_k(int64_t(1) << 40));
     });
     CHECK(contains(loadError(bad), "reads more elements than its operands hold"));
+  }
+  SECTION("a convolution with 0 groups or a 0 stride") {
+    std::string conv = convEngine();
+    CHECK(loadError(conv).empty());
+    auto editConv = [&](auto edit) {
+      return editEngine(conv, [&](fb::Engine &e) {
+        for (uint32_t i = 0; i < e.layers()->size(); ++i)
+          if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CudnnConv)
+            edit(*const_cast<fb::CudnnConv *>(l->impl_as_CudnnConv()));
+      });
+    };
+    CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { REQUIRE(c.mutate_groups(0)); })), "has 0 groups"));
+    CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { c.mutable_strides()->Mutate(0, 0); })),
+                   "has a non-positive stride or dilation"));
   }
   SECTION("a kernel launch with an empty grid") {
     std::string bad = editEngine(bytes, [&](fb::Engine &e) {
