@@ -1,5 +1,6 @@
 // Reference kernels for data-movement and shape ops. They move raw elements (any dtype).
 #include "ir/interp/KernelUtil.h"
+#include "ir/ops/ShapeUtil.h"
 
 #include <algorithm>
 #include <cmath>
@@ -346,16 +347,18 @@ Status evalSlice(EvalContext &c) {
 Status evalRange(EvalContext &c) {
   const Tensor &s = c.input(0), &l = c.input(1), &d = c.input(2);
   DType dt = s.dtype();
-  double start = s.getDouble(0), limit = l.getDouble(0), delta = d.getDouble(0);
-  if (delta == 0)
-    return c.error("delta is 0");
-  int64_t n = static_cast<int64_t>(std::max(0.0, std::ceil((limit - start) / delta)));
+  Expected<int64_t> count = ops::rangeCount(s, l, d);
+  if (!count.isOk())
+    return c.error(count.status().message());
+  int64_t n = *count;
   INFC_ASSIGN_OR_RETURN(Tensor out, Tensor::create(dt, {n}, "Range result"));
+  double start = s.getDouble(0), delta = d.getDouble(0);
   for (int64_t i = 0; i < n; ++i) {
     if (isFloat(dt))
       out.setDouble(i, start + static_cast<double>(i) * delta);
-    else
-      out.setInt(i, s.getInt(0) + i * d.getInt(0));
+    else // exact modulo 2^64; every element lies between start and limit, so it fits
+      out.setInt(i, static_cast<int64_t>(static_cast<uint64_t>(s.getInt(0)) +
+                                         static_cast<uint64_t>(i) * static_cast<uint64_t>(d.getInt(0))));
   }
   c.setOutput(0, std::move(out));
   return Status::ok();

@@ -1,5 +1,8 @@
 #include "ir/ops/ShapeUtil.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace infc::ops {
 
 Expected<std::vector<Dim>> broadcastDims(const std::vector<Dim> &a, const std::vector<Dim> &b) {
@@ -58,4 +61,31 @@ Status requireRank(const InferContext &ctx, size_t operand, int64_t rank) {
   return Status::ok();
 }
 
+Expected<int64_t> rangeCount(const Tensor &start, const Tensor &limit, const Tensor &delta) {
+  if (start.numElements() != 1 || limit.numElements() != 1 || delta.numElements() != 1)
+    return invalidArgument("start, limit and delta must be scalars");
+  if (isFloat(start.dtype())) {
+    double s = start.getDouble(0), l = limit.getDouble(0), d = delta.getDouble(0);
+    if (!std::isfinite(s) || !std::isfinite(l) || !std::isfinite(d))
+      return invalidArgument("start, limit and delta must be finite");
+    if (d == 0)
+      return invalidArgument("delta is 0");
+    double n = std::max(0.0, std::ceil((l - s) / d));
+    if (!(n < 9007199254740992.0)) // 2^53: beyond it the count is not even exact
+      return invalidArgument("Range would have " + std::to_string(n) + " elements");
+    return static_cast<int64_t>(n);
+  }
+  __int128 s = start.getInt(0), l = limit.getInt(0), d = delta.getInt(0);
+  if (d == 0)
+    return invalidArgument("delta is 0");
+  __int128 span = l - s;
+  __int128 n = span / d + ((span % d != 0 && ((span > 0) == (d > 0))) ? 1 : 0);
+  if (n < 0)
+    n = 0;
+  if (n > (__int128(1) << 62))
+    return invalidArgument("Range would have more than 2^62 elements");
+  return static_cast<int64_t>(n);
+}
+
 } // namespace infc::ops
+

@@ -24,6 +24,11 @@ void setSameAs(InferContext &ctx, size_t result, size_t operand, std::optional<D
 /// A ranked type with `rank` unknown dims.
 TensorType unknownDims(DType elem, int64_t rank);
 
+/// The element count of Range(start, limit, delta) (one-element tensors), computed without
+/// overflow or undefined conversions: integers exactly (128-bit), floats only when finite and the
+/// count is below 2^53. A zero delta, a non-finite bound or an absurd count is an error.
+Expected<int64_t> rangeCount(const Tensor &start, const Tensor &limit, const Tensor &delta);
+
 /// Requires operand i to be ranked; error names the op otherwise. Unranked operands make most
 /// hooks fall back to an unranked result rather than fail: use this only where rank is essential.
 Status requireRank(const InferContext &ctx, size_t operand, int64_t rank);

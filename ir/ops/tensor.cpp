@@ -461,11 +461,10 @@ Status inferShapesRange(InferContext &ctx) {
   DType dt = ctx.operandType(0).elem();
   const Tensor *s = ctx.constantOperand(0), *l = ctx.constantOperand(1), *d = ctx.constantOperand(2);
   if (s && l && d && s->numElements() == 1 && l->numElements() == 1 && d->numElements() == 1) {
-    double start = s->getDouble(0), limit = l->getDouble(0), delta = d->getDouble(0);
-    if (delta == 0)
-      return ctx.error("delta is 0");
-    int64_t n = static_cast<int64_t>(std::max(0.0, std::ceil((limit - start) / delta)));
-    ctx.setResultType(0, TensorType::fromStatic(dt, {n}));
+    Expected<int64_t> n = rangeCount(*s, *l, *d);
+    if (!n.isOk())
+      return ctx.error(n.status().message());
+    ctx.setResultType(0, TensorType::fromStatic(dt, {*n}));
   } else {
     ctx.setResultType(0, unknownDims(dt, 1));
   }

@@ -136,6 +136,13 @@ def main():
     save(out, "pool_huge_pads.onnx", model([helper.make_node("MaxPool", ["x"], ["y"], name="pool1", kernel_shape=[2, 2],
                                                              pads=[(1 << 62), 0, (1 << 62), 0])],
                                            [vi("x", [1, 3, 8, 8])], [vi("y", None)]))
+    # Range lengths that overflow int64 or come from non-finite bounds.
+    rng = lambda name, dt, vals: model([helper.make_node("Range", ["s", "l", "d"], ["y"], name="range1")], [],
+                                       [vi("y", None, dt)],
+                                       inits=[numpy_helper.from_array(np.array(v, dtype=np.int64 if dt == TensorProto.INT64 else np.float32), n)
+                                              for n, v in zip(["s", "l", "d"], vals)])
+    save(out, "range_huge.onnx", rng("range_huge", TensorProto.INT64, [np.iinfo(np.int64).min, np.iinfo(np.int64).max, 1]))
+    save(out, "range_nan.onnx", rng("range_nan", TensorProto.FLOAT, [0.0, np.nan, 1.0]))
     save(out, "convt_short.onnx", model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="ct", output_shape=[5])],
                                         [vi("x", [1, 3, 4, 4])], [vi("y", None)],
                                         inits=[numpy_helper.from_array(np.ones((3, 2, 3, 3), np.float32), "w")]))
