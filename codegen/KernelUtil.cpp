@@ -11,7 +11,6 @@ const Operation *soleUser(const Value *v) {
   return v->users()[0];
 }
 
-
 std::string LoweringContext::kernelName(const Operation &op, const std::string &suffix) {
   std::string n = "k" + std::to_string(counter_++) + "_" + std::string(op.info().name);
   if (!suffix.empty())

@@ -9,7 +9,6 @@
 
 #include <array>
 #include <unordered_map>
-#include <unordered_set>
 #include <functional>
 #include <string>
 #include <variant>

@@ -31,13 +31,6 @@ bool isPerm(const Operation *op, const std::vector<int64_t> &perm) {
   return p.isOk() && *p == perm;
 }
 
-/// The one-element float constant `v` holds, if any.
-std::optional<double> scalarValue(const Value *v) {
-  const Tensor *t = getConstantValue(v);
-  if (!t || t->numElements() != 1 || !isFloat(t->dtype()))
-    return std::nullopt;
-  return t->getDouble(0);
-}
 
 bool allZero(const Tensor &t) {
   for (int64_t i = 0; i < t.numElements(); ++i)

@@ -15,7 +15,8 @@
 namespace infc {
 namespace {
 
-/// The matmul a sibling group is keyed by: same input, dtype, K, activation, bias presence.
+/// One member of a sibling group (same input, dtype, K, activation and bias presence), with its
+/// constant weight and bias.
 struct Sibling {
   Operation *op;
   const Tensor *w;

@@ -18,8 +18,8 @@ namespace infc {
 namespace {
 
 bool isScalar(const Value *v, double want, double tol = 1e-6) {
-  const Tensor *t = v ? getConstantValue(v) : nullptr;
-  return t && t->numElements() == 1 && isFloat(t->dtype()) && std::fabs(t->getDouble(0) - want) <= tol * std::max(1.0, std::fabs(want));
+  std::optional<double> c = scalarValue(v);
+  return c && std::fabs(*c - want) <= tol * std::max(1.0, std::fabs(want));
 }
 
 /// The operand of binary `op` that is not `v` (nullptr unless `v` is exactly one of them).

@@ -56,6 +56,13 @@ void sortInProgramOrder(std::vector<Operation *> &ops) {
   ops.erase(std::unique(ops.begin(), ops.end()), ops.end());
 }
 
+std::optional<double> scalarValue(const Value *v) {
+  const Tensor *t = v ? getConstantValue(v) : nullptr;
+  if (!t || t->numElements() != 1 || !isFloat(t->dtype()))
+    return std::nullopt;
+  return t->getDouble(0);
+}
+
 Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Operation *before) {
   AttrMap a;
   TensorType type = TensorType::fromStatic(t.dtype(), t.shape());

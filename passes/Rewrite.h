@@ -24,6 +24,10 @@ Operation *replacePattern(std::vector<Operation *> ops, OpKind kind, const std::
 /// replacePattern needs when a matcher gathered them out of order).
 void sortInProgramOrder(std::vector<Operation *> &ops);
 
+/// The value of `v` when it is a one-element float constant (a scalar factor, bound or epsilon),
+/// else nullopt; nullptr is no constant.
+std::optional<double> scalarValue(const Value *v);
+
 /// A new onnx.Constant holding `t`, placed before `before`.
 Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Operation *before);
 

@@ -83,6 +83,19 @@ Expected<Problem> problemOf(const Operation &op, const AttentionAttrs &a) {
   return p;
 }
 
+/// The parameter list both kernels take, in the order lowerAttention passes the arguments:
+/// q, k, v, mask, y of storage type `S`, the sizes, the views' offsets and strides, the mask's
+/// strides, and the scale (`scaleName`).
+std::string attentionParams(const std::string &S, const std::string &scaleName) {
+  return "(const " + S + "* __restrict__ qp, const " + S + "* __restrict__ kp, const " + S + "* __restrict__ vp, const " +
+         S + "* __restrict__ mp, " + S +
+         "* __restrict__ yp, int H, int Sq, int Sk, "
+         "long long qo, long long qsb, long long qsh, long long qss, long long ko, long long ksb, long long ksh, long long kss, "
+         "long long vo, long long vsb, long long vsh, long long vss, long long ysb, long long ysh, long long yss, "
+         "long long mb, long long mh, long long mi, long long mj, float " +
+         scaleName + ")";
+}
+
 /// Device helpers of the tensor-core kernel (defined once per module).
 const char *kMmaHelpers = R"(
 #ifndef INFC_ATTENTION_HELPERS
@@ -115,12 +128,8 @@ std::string mmaKernel(const std::string &fn, DType dt, int64_t D, bool hasMask, 
   std::string toF = dt == DType::F16 ? "infc_h2f" : "infc_bf2f";
   std::ostringstream s;
   s << kMmaHelpers;
-  s << "extern \"C\" __global__ void __launch_bounds__(128) " << fn
-    << "(const unsigned short* __restrict__ qp, const unsigned short* __restrict__ kp, const unsigned short* __restrict__ vp, "
-       "const unsigned short* __restrict__ mp, unsigned short* __restrict__ yp, int H, int Sq, int Sk, "
-       "long long qo, long long qsb, long long qsh, long long qss, long long ko, long long ksb, long long ksh, long long kss, "
-       "long long vo, long long vsb, long long vsh, long long vss, long long ysb, long long ysh, long long yss, "
-       "long long mb, long long mh, long long mi, long long mj, float scale_log2) {\n";
+  s << "extern \"C\" __global__ void __launch_bounds__(128) " << fn << attentionParams("unsigned short", "scale_log2")
+    << " {\n";
   s << "  constexpr int HD = " << D << ", BM = 64, BN = 64, LD = HD + 8;\n";
   s << R"(  __shared__ __align__(16) unsigned short Ks[BN * LD];
   __shared__ __align__(16) unsigned short Vs[BN * LD];
@@ -256,12 +265,7 @@ std::string warpKernel(const std::string &fn, DType dt, int64_t D, int64_t Dv, b
   auto ld = [&](const std::string &e) { return loadAs(dt, e); };
   int64_t perLane = (Dv + 31) / 32;
   std::ostringstream s;
-  s << "extern \"C\" __global__ void " << fn << "(const " << S << "* __restrict__ qp, const " << S
-    << "* __restrict__ kp, const " << S << "* __restrict__ vp, const " << S << "* __restrict__ mp, " << S
-    << "* __restrict__ yp, int H, int Sq, int Sk, "
-       "long long qo, long long qsb, long long qsh, long long qss, long long ko, long long ksb, long long ksh, long long kss, "
-       "long long vo, long long vsb, long long vsh, long long vss, long long ysb, long long ysh, long long yss, "
-       "long long mb, long long mh, long long mi, long long mj, float scale) {\n";
+  s << "extern \"C\" __global__ void " << fn << attentionParams(S, "scale") << " {\n";
   s << "  constexpr int D = " << D << ", DV = " << Dv << ", PL = " << perLane << ";\n";
   s << R"(  const int lane = threadIdx.x & 31;
   const long long row = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
