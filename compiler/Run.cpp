@@ -66,30 +66,47 @@ std::string randomNote(const std::string &path, const std::string &name) {
          "=FILE.npy for real data";
 }
 
+/// The one input binder behind `run` (GPU and reference) and `compare`: the inputs `ios` in
+/// order, from `given` (dtype and shape checked) or random (randomInput, seed 42, announced in
+/// `notes` when given). A given name that is no input is an error.
+Expected<std::vector<Tensor>> bindInputs(const std::vector<IoInfo> &ios, const std::map<std::string, Tensor> &given,
+                                         const std::string &path, std::vector<std::string> *notes) {
+  std::string names;
+  for (const IoInfo &io : ios)
+    names += (names.empty() ? "" : ", ") + io.name;
+  for (const auto &[name, t] : given)
+    if (std::none_of(ios.begin(), ios.end(), [&](const IoInfo &io) { return io.name == name; }))
+      return invalidArgument(path + ": --input names '" + name + "', which is not an input (inputs: " + names + ")");
+  std::mt19937_64 rng(42);
+  std::vector<Tensor> inputs;
+  for (const IoInfo &io : ios) {
+    auto it = given.find(io.name);
+    if (it == given.end()) {
+      inputs.push_back(randomInput(io.dtype, io.shape, rng));
+      if (notes)
+        notes->push_back(randomNote(path, io.name));
+    } else if (it->second.dtype() != io.dtype || it->second.shape() != io.shape) {
+      return invalidArgument(path + ": input '" + io.name + "' must be " + TensorType::fromStatic(io.dtype, io.shape).str() +
+                             ", the file holds " + TensorType::fromStatic(it->second.dtype(), it->second.shape()).str());
+    } else {
+      inputs.push_back(it->second);
+    }
+  }
+  return inputs;
+}
+
+/// The engine's inputs (their infos in `infos`) bound by name through bindInputs.
 Expected<std::map<std::string, Tensor>> gatherInputs(infc_engine *engine, const std::string &enginePath,
                                                      const std::map<std::string, Tensor> &given,
                                                      std::vector<IoInfo> &infos, std::vector<std::string> *notes) {
-  std::mt19937_64 rng(42);
-  std::map<std::string, Tensor> inputs;
   for (int i = 0; i < infc_engine_num_inputs(engine); ++i) {
     INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(engine, infc_engine_input_name(engine, i)));
-    auto it = given.find(io.name);
-    if (it == given.end()) {
-      inputs[io.name] = randomInput(io.dtype, io.shape, rng);
-      if (notes)
-        notes->push_back(randomNote(enginePath, io.name));
-    } else {
-      const Tensor &t = it->second;
-      if (t.dtype() != io.dtype || t.shape() != io.shape)
-        return invalidArgument(enginePath + ": input '" + io.name + "' must be " + std::string(dtypeName(io.dtype)) +
-                               " with the engine's shape");
-      inputs[io.name] = t;
-    }
     infos.push_back(io);
   }
-  for (const auto &[name, t] : given)
-    if (!inputs.count(name))
-      return invalidArgument(enginePath + ": the engine has no input named '" + name + "'");
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> bound, bindInputs(infos, given, enginePath, notes));
+  std::map<std::string, Tensor> inputs;
+  for (size_t i = 0; i < infos.size(); ++i)
+    inputs[infos[i].name] = std::move(bound[i]);
   return inputs;
 }
 
@@ -210,31 +227,10 @@ Tensor randomInput(DType dtype, const std::vector<int64_t> &shape, std::mt19937_
 
 Expected<std::vector<Tensor>> bindGraphInputs(const Graph &graph, const std::map<std::string, Tensor> &given,
                                               const std::string &path, std::vector<std::string> &notes) {
-  std::mt19937_64 rng(42);
-  std::vector<Tensor> inputs;
-  std::string names;
+  std::vector<IoInfo> ios;
   for (const auto &a : graph.body().arguments())
-    names += (names.empty() ? "" : ", ") + a->name();
-  for (const auto &[name, t] : given) {
-    bool known = false;
-    for (const auto &a : graph.body().arguments())
-      known = known || a->name() == name;
-    if (!known)
-      return invalidArgument(path + ": --input names '" + name + "', which is not an input (inputs: " + names + ")");
-  }
-  for (const auto &a : graph.body().arguments()) {
-    std::vector<int64_t> shape = a->type().staticShape();
-    auto it = given.find(a->name());
-    if (it == given.end()) {
-      inputs.push_back(randomInput(a->type().elem(), shape, rng));
-      notes.push_back(randomNote(path, a->name()));
-    } else if (it->second.dtype() != a->type().elem() || it->second.shape() != shape) {
-      return invalidArgument(path + ": input '" + a->name() + "' must be " + a->type().str() + ", the file holds " + TensorType::fromStatic(it->second.dtype(), it->second.shape()).str());
-    } else {
-      inputs.push_back(it->second);
-    }
-  }
-  return inputs;
+    ios.push_back({a->name(), a->type().elem(), a->type().staticShape(), 0});
+  return bindInputs(ios, given, path, &notes);
 }
 
 Expected<RunReport> runEngine(const RunOptions &options) {
