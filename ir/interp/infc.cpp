@@ -107,25 +107,22 @@ Status evalInfcLayoutCast(EvalContext &c) {
 Status evalInfcAttention(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(AttentionAttrs a, AttentionAttrs::read(c.op()));
   using L = AttentionAttrs::QkvLayout;
-  // Everything to logical [B, H, S, D] doubles first.
-  auto bhsd = [&](const Tensor &t, int64_t which) -> Tensor {
-    if (a.layout == L::BHSD)
-      return t;
-    if (a.layout == L::BSHD)
-      return t.transposed({0, 2, 1, 3});
-    // [B, S, 3, H, D] -> [3, B, H, S, D], then the slice `which`.
-    Tensor all = t.transposed({2, 0, 3, 1, 4});
-    std::vector<int64_t> s = all.shape();
-    std::vector<int64_t> one(s.begin() + 1, s.end());
-    std::vector<double> v = toDoubles(all);
-    int64_t n = all.numElements() / 3;
-    Tensor out(t.dtype(), one);
-    storeDoubles(out, std::vector<double>(v.begin() + which * n, v.begin() + (which + 1) * n));
-    return out;
-  };
+  // Everything to logical [B, H, S, D] first. A packed [B, S, 3, H, D] operand is transposed
+  // once to [3, B, H, S, D], whose three slices are q, k and v.
   const Tensor &x0 = c.input(0);
-  Tensor q = bhsd(x0, 0), k = bhsd(a.layout == L::BS3HD ? x0 : c.input(1), 1),
-         v = bhsd(a.layout == L::BS3HD ? x0 : c.input(2), 2);
+  Tensor packed = a.layout == L::BS3HD ? x0.transposed({2, 0, 3, 1, 4}) : Tensor();
+  auto bhsd = [&](size_t operand) -> Expected<Tensor> {
+    if (a.layout == L::BHSD)
+      return c.input(operand);
+    if (a.layout == L::BSHD)
+      return c.input(operand).transposed({0, 2, 1, 3});
+    std::vector<int64_t> one(packed.shape().begin() + 1, packed.shape().end());
+    size_t bytes = packed.byteSize() / 3;
+    return Tensor::fromBytes(packed.dtype(), one, packed.bytes() + operand * bytes, bytes, "attention operand");
+  };
+  INFC_ASSIGN_OR_RETURN(Tensor q, bhsd(0));
+  INFC_ASSIGN_OR_RETURN(Tensor k, bhsd(1));
+  INFC_ASSIGN_OR_RETURN(Tensor v, bhsd(2));
   const std::vector<int64_t> &qs = q.shape(), &ks = k.shape(), &vs = v.shape();
   int64_t B = qs[0], H = qs[1], Sq = qs[2], D = qs[3], Sk = ks[2], Dv = vs[3];
   std::vector<double> Q = toDoubles(q), K = toDoubles(k), V = toDoubles(v), M;
