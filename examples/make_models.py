@@ -85,6 +85,62 @@ def tiny_cnn(batch):
     return finish(graph, "Tiny CNN classifier (random weights), input NCHW 3x32x32, 10 classes.")
 
 
+def tiny_mobile(batch):
+    """A MobileNetV2-style block: Conv(s2)-BN-ReLU6, expand 1x1-ReLU6, depthwise 3x3-ReLU6,
+    project 1x1, residual Add, MaxPool, GAP, Gemm; input Nx3x32x32 -> Nx10."""
+    rng = np.random.default_rng(23)
+    f32 = np.float32
+
+    def he(shape, fan_in):
+        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(f32)
+
+    inits = [
+        init("stem.weight", he((16, 3, 3, 3), 27)),
+        init("bn.scale", (1.0 + 0.1 * rng.standard_normal(16)).astype(f32)),
+        init("bn.bias", (0.1 * rng.standard_normal(16)).astype(f32)),
+        init("bn.mean", (0.1 * rng.standard_normal(16)).astype(f32)),
+        init("bn.var", rng.uniform(0.5, 1.5, 16).astype(f32)),
+        init("expand.weight", he((48, 16, 1, 1), 16)),
+        init("expand.bias", (0.1 * rng.standard_normal(48)).astype(f32)),
+        init("dw.weight", he((48, 1, 3, 3), 9)),
+        init("dw.bias", (0.1 * rng.standard_normal(48)).astype(f32)),
+        init("project.weight", he((16, 48, 1, 1), 48)),
+        init("project.bias", (0.1 * rng.standard_normal(16)).astype(f32)),
+        init("fc.weight", he((10, 16), 16)),
+        init("fc.bias", (0.1 * rng.standard_normal(10)).astype(f32)),
+        init("zero", np.array(0.0, dtype=f32)),
+        init("six", np.array(6.0, dtype=f32)),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["input", "stem.weight"], ["stem"], name="stem",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("BatchNormalization", ["stem", "bn.scale", "bn.bias", "bn.mean", "bn.var"],
+                         ["bn"], name="bn", epsilon=1e-5),
+        helper.make_node("Clip", ["bn", "zero", "six"], ["act0"], name="relu6.0"),
+        helper.make_node("Conv", ["act0", "expand.weight", "expand.bias"], ["expand"], name="expand",
+                         kernel_shape=[1, 1]),
+        helper.make_node("Clip", ["expand", "zero", "six"], ["act1"], name="relu6.1"),
+        helper.make_node("Conv", ["act1", "dw.weight", "dw.bias"], ["dw"], name="depthwise",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=48),
+        helper.make_node("Clip", ["dw", "zero", "six"], ["act2"], name="relu6.2"),
+        helper.make_node("Conv", ["act2", "project.weight", "project.bias"], ["project"], name="project",
+                         kernel_shape=[1, 1]),
+        helper.make_node("Add", ["project", "act0"], ["residual"], name="residual"),
+        helper.make_node("MaxPool", ["residual"], ["pool"], name="pool",
+                         kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalAveragePool", ["pool"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "fc.weight", "fc.bias"], ["output"], name="fc", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_mobile",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, 32, 32])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 10])],
+        initializer=inits,
+    )
+    return finish(graph, "Tiny MobileNetV2-style block (random weights): depthwise conv, ReLU6, residual; 3x32x32 -> 10.")
+
+
 def tiny_mlp():
     """MatMul-Add-GELU(erf) -> MatMul-Add -> LayerNormalization; input 1x64 -> 1x64."""
     rng = np.random.default_rng(64)
@@ -154,6 +210,7 @@ def main():
         "tiny_cnn.onnx": (tiny_cnn("batch"), 2),
         "tiny_cnn_static.onnx": (tiny_cnn(1), 1),
         "tiny_mlp.onnx": (tiny_mlp(), 1),
+        "tiny_mobile.onnx": (tiny_mobile("batch"), 2),
     }
     for name, (model, batch) in models.items():
         path = args.out / name

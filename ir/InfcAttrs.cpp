@@ -242,12 +242,26 @@ Expected<LayoutCastAttrs> LayoutCastAttrs::read(const Operation &op) {
   a.to = *to;
   if (a.from == a.to)
     return op.error("layout_cast from and to the same layout");
+  if (op.attrs().has("dtype")) {
+    INFC_ASSIGN_OR_RETURN(std::string name, op.attrs().getString("dtype"));
+    std::optional<DType> t = parseDType(name);
+    if (!t || !isFloat(*t))
+      return op.error("layout_cast dtype '" + name + "' is not a float type");
+    a.dtype = *t;
+  }
+  INFC_ASSIGN_OR_RETURN(a.padChannels, op.attrs().getInt("pad_channels", 0));
+  if (a.padChannels < 0 || a.padChannels > 64 || (a.padChannels > 0 && (a.from != Layout::NCHW || a.to != Layout::NHWC)))
+    return op.error("layout_cast pad_channels must be 0..64, and only from nchw to nhwc");
   return a;
 }
 
 void LayoutCastAttrs::write(AttrMap &m) const {
   m.set("from", std::string(layoutName(from)));
   m.set("to", std::string(layoutName(to)));
+  if (dtype != DType::Undefined)
+    m.set("dtype", std::string(dtypeName(dtype)));
+  if (padChannels)
+    m.set("pad_channels", padChannels);
 }
 
 std::string_view AttentionAttrs::layoutName(QkvLayout l) {

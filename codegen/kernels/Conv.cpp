@@ -97,7 +97,8 @@ std::string cudnnActivation(const Activation &a) {
 }
 
 /// Whether `op` is a depthwise 2-D convolution (one filter per channel) in NHWC with 16-bit
-/// elements and channels in multiples of 8: the generated kernel's case.
+/// elements and channels in multiples of 8: the generated kernel's case (16-byte accesses: arena
+/// tensors are 256-byte aligned, bound inputs and outputs 16-byte, see infc_context_set_input).
 bool generatedDepthwise(const Operation &op, const ConvAttrs &a) {
   DType t = op.result()->type().elem();
   if (a.layout != Layout::NHWC || a.strides.size() != 2 || (t != DType::F16 && t != DType::BF16))
@@ -107,17 +108,28 @@ bool generatedDepthwise(const Operation &op, const ConvAttrs &a) {
   return a.group == c && ws[0] == c && ws[3] == 1 && c % 8 == 0;
 }
 
-/// Depthwise NHWC convolution with its whole epilogue, as one generated kernel: each thread one
-/// output pixel and 8 channels (16-byte loads and stores), f32 accumulation. cuDNN's NHWC FP16
-/// depthwise kernels are slow: MobileNetV2 at batch 256 on the H200 spent 5.19 ms in one 3x3
-/// depthwise convolution (features.2, 144 channels at 112x112 -> 56x56), against 1.76 ms in NCHW,
-/// for a layer that moves 0.3 GB.
+/// Depthwise NHWC convolution with its whole epilogue, as one generated kernel: each thread
+/// computes TW consecutive output pixels of one row for 8 channels, with f32 accumulation. Per
+/// filter row it loads the input columns the TW pixels need once into registers (16 bytes = 8
+/// channels each, zeros outside the image), and each tap's 8 weights once for the TW pixels.
+/// cuDNN's NHWC FP16 depthwise kernels are slow: MobileNetV2 at batch 256 on the H200 spent
+/// 5.19 ms in one 3x3 depthwise convolution (features.2, 144 channels at 112x112 -> 56x56),
+/// against 1.76 ms in NCHW, for a layer that moves 0.3 GB. The whole network went from 31.3 ms
+/// with cuDNN's kernels to 4.26 ms with a first version of this one (4 pixels per thread, no
+/// register reuse of input columns).
 Status lowerDepthwise(const Operation &op, LoweringContext &ctx, const ConvAttrs &a) {
   const Value *x = op.operand(0), *w = op.operand(1), *y = op.result();
   const Value *b = op.hasOperand(2) ? op.operand(2) : nullptr, *z = op.hasOperand(3) ? op.operand(3) : nullptr;
   DType t = y->type().elem();
   std::vector<int64_t> xs = x->type().staticShape(), ws = w->type().staticShape(), ys = y->type().staticShape();
   int64_t C = xs[3], H = xs[1], W = xs[2], R = ws[1], S = ws[2], OH = ys[1], OW = ys[2];
+  int64_t SW = a.strides[1], DW = a.dilations[1];
+  // Up to 8 pixels per thread at stride 1 (4 at larger strides: more columns per pixel), the
+  // row split evenly (14 columns: 2 x 7, not 8 + 6).
+  int64_t maxTile = SW == 1 ? 8 : 4;
+  int64_t tiles = (OW + maxTile - 1) / maxTile, TW = (OW + tiles - 1) / tiles;
+  int64_t cols = (TW - 1) * SW + (S - 1) * DW + 1;
+  int64_t threads = ys[0] * OH * tiles * (C / 8);
   KernelLayer k;
   k.function = ctx.kernelName(op, "depthwise");
   std::string T = cudaStorageType(t);
@@ -126,44 +138,59 @@ Status lowerDepthwise(const Operation &op, LoweringContext &ctx, const ConvAttrs
       << "* __restrict__ w, const " << T << "* __restrict__ bias, const " << T << "* __restrict__ z, " << T
       << "* __restrict__ y) {\n";
   src << "  constexpr int C = " << C << ", H = " << H << ", W = " << W << ", R = " << R << ", S = " << S << ", OH = " << OH
-      << ", OW = " << OW << ";\n";
-  src << "  constexpr int SH = " << a.strides[0] << ", SW = " << a.strides[1] << ", PH = " << a.pads[0] << ", PW = " << a.pads[1]
-      << ", DH = " << a.dilations[0] << ", DW = " << a.dilations[1] << ";\n";
-  src << "  INFC_GRID_STRIDE(i, " << ys[0] * OH * OW * (C / 8) << "LL) {\n";
+      << ", OW = " << OW << ", TILES = " << tiles << ", TW = " << TW << ", COLS = " << cols << ";\n";
+  src << "  constexpr int SH = " << a.strides[0] << ", SW = " << SW << ", PH = " << a.pads[0] << ", PW = " << a.pads[1]
+      << ", DH = " << a.dilations[0] << ", DW = " << DW << ";\n";
+  src << "  INFC_GRID_STRIDE(i, " << threads << "LL) {\n";
   src << R"(    const int c0 = (int)(i % (C / 8)) * 8;
     long long p = i / (C / 8);
-    const int ow = (int)(p % OW); p /= OW;
+    const int ow0 = (int)(p % TILES) * TW; p /= TILES;
     const int oh = (int)(p % OH);
     const long long n = p / OH;
-    float acc[8];
+    const int iw0 = ow0 * SW - PW;
+    float acc[TW][8];
     #pragma unroll
-    for (int e = 0; e < 8; ++e) acc[e] = 0.f;
+    for (int t = 0; t < TW; ++t)
+      #pragma unroll
+      for (int e = 0; e < 8; ++e) acc[t][e] = 0.f;
     for (int r = 0; r < R; ++r) {
       const int ih = oh * SH - PH + r * DH;
       if (ih < 0 || ih >= H) continue;
-      for (int s = 0; s < S; ++s) {
-        const int iw = ow * SW - PW + s * DW;
-        if (iw < 0 || iw >= W) continue;
-        const uint4 xv = *(const uint4 *)(x + ((n * H + ih) * W + iw) * C + c0);
 )";
-  src << "        const " << T << " *xe = (const " << T << " *)&xv;\n";
-  src << "        #pragma unroll\n        for (int e = 0; e < 8; ++e) acc[e] += " << loadAs(t, "xe[e]") << " * "
-      << loadAs(t, "__ldg(&w[(c0 + e) * R * S + r * S + s])") << ";\n      }\n    }\n";
-  src << "    const long long o = i * 8;\n    uint4 yv;\n    " << T << " *ye = (" << T << " *)&yv;\n";
+  src << "      const " << T << " *xrow = x + (n * H + ih) * (long long)W * C + c0;\n";
+  src << R"(      uint4 xin[COLS];
+      #pragma unroll
+      for (int j = 0; j < COLS; ++j) {
+        const int iw = iw0 + j;
+        xin[j] = (iw >= 0 && iw < W) ? *(const uint4 *)(xrow + (long long)iw * C) : make_uint4(0, 0, 0, 0);
+      }
+      #pragma unroll
+      for (int s = 0; s < S; ++s) {
+        float wv[8];
+)";
+  src << "        #pragma unroll\n        for (int e = 0; e < 8; ++e) wv[e] = "
+      << loadAs(t, "__ldg(&w[(c0 + e) * R * S + r * S + s])") << ";\n";
+  src << "        #pragma unroll\n        for (int t = 0; t < TW; ++t) {\n          const " << T
+      << " *xe = (const " << T << " *)&xin[t * SW + s * DW];\n";
+  src << "          #pragma unroll\n          for (int e = 0; e < 8; ++e) acc[t][e] += " << loadAs(t, "xe[e]") << " * wv[e];\n";
+  src << "        }\n      }\n    }\n";
+  src << "    #pragma unroll\n    for (int t = 0; t < TW; ++t) {\n      if (ow0 + t >= OW) break;\n";
+  src << "      const long long o = (((n * OH + oh) * OW) + ow0 + t) * C + c0;\n      uint4 yv;\n      " << T << " *ye = (" << T
+      << " *)&yv;\n";
   if (z)
-    src << "    const uint4 zv = *(const uint4 *)(z + o);\n    const " << T << " *ze = (const " << T << " *)&zv;\n";
-  src << "    #pragma unroll\n    for (int e = 0; e < 8; ++e) {\n      float v = acc[e]";
+    src << "      const uint4 zv = *(const uint4 *)(z + o);\n      const " << T << " *ze = (const " << T << " *)&zv;\n";
+  src << "      #pragma unroll\n      for (int e = 0; e < 8; ++e) {\n        float v = acc[t][e]";
   if (b)
     src << " + " << loadAs(t, "bias[c0 + e]");
   if (z)
     src << " + " << loadAs(t, "ze[e]");
-  src << ";\n      v = " << activationExpr(a.act, "v") << ";\n      ye[e] = " << storeAs(t, "v") << ";\n    }\n";
-  src << "    *(uint4 *)(y + o) = yv;\n  }\n}\n";
+  src << ";\n        v = " << activationExpr(a.act, "v") << ";\n        ye[e] = " << storeAs(t, "v") << ";\n      }\n";
+  src << "      *(uint4 *)(y + o) = yv;\n    }\n  }\n}\n";
   k.source = src.str();
   // Absent bias / residual: pass y (never read).
   for (const Value *v : {x, w, b ? b : y, z ? z : y, y})
     k.args.push_back(KernelArg::tensor(v));
-  launch1D(k, ys[0] * OH * OW * (C / 8));
+  launch1D(k, threads);
   std::vector<const Value *> ins = {x, w};
   if (b)
     ins.push_back(b);

@@ -54,7 +54,11 @@ void emitIndexMap(const Operation &op, LoweringContext &ctx, const std::vector<c
     src << "    if (!(" << valid(idx) << ")) { out0[" << dst << "] = (" << cudaStorageType(out->type().elem()) << ")(" << fill
         << "); continue; }\n";
   }
-  src << "    out0[" << dst << "] = in0[" << offset(idx) << "];\n  }\n}\n";
+  std::string read = "in0[" + offset(idx) + "]";
+  DType inT = ins[0]->type().elem(), outT = out->type().elem();
+  if (inT != outT) // a converting layout_cast
+    read = storeAs(outT, loadAs(inT, read));
+  src << "    out0[" << dst << "] = " << read << ";\n  }\n}\n";
   k.source = src.str();
   launch1D(k, n);
   ctx.addKernel(op, std::move(k), ins, {out});
@@ -84,10 +88,77 @@ Status lowerTranspose(const Operation &op, LoweringContext &ctx) {
   return lowerPermute(op, ctx, perm);
 }
 
-/// infc.layout_cast is a transpose by the layouts' permutation.
+/// out[n][b][a] = in[n][a][b] for in [N, A, B], through shared-memory tiles so that both the
+/// reads and the writes are coalesced, converting the element type on the way (a layout_cast
+/// with dtype). A tile is TA x TB elements, about 1024: 32 x 32, or all of a short side (the 3
+/// channels of an image) by up to 1024/3 of the long one. `padA` zeros follow each output row
+/// (out is [N, B, A + padA]; only with A < 32, one tile spanning A). False when the grid would
+/// not fit.
+bool lowerBatchedTranspose(const Operation &op, LoweringContext &ctx, int64_t N, int64_t A, int64_t B, int64_t padA) {
+  auto side = [](int64_t own, int64_t other) {
+    if (own < 32)
+      return own;
+    if (other >= 32)
+      return int64_t(32);
+    return std::min<int64_t>((1024 / other) / 32 * 32, (own + 31) / 32 * 32);
+  };
+  if (N <= 0 || A <= 0 || B <= 0)
+    return false;
+  int64_t TA = side(A, B), TB = side(B, A);
+  if (padA && TA != A)
+    return false;
+  int64_t gx = (B + TB - 1) / TB, gy = (A + TA - 1) / TA;
+  if (N > 65535 || gy > 65535 || gx > (int64_t(1) << 31) - 1)
+    return false;
+  const Value *x = op.operand(0), *y = op.result();
+  DType inT = x->type().elem(), outT = y->type().elem();
+  std::string T = inT == DType::F64 || outT == DType::F64 ? "double" : "float";
+  KernelLayer k;
+  k.function = ctx.kernelName(op, "tiles");
+  std::ostringstream src;
+  src << "extern \"C\" __global__ void " << k.function << "(const " << cudaStorageType(inT) << "* __restrict__ in0, "
+      << cudaStorageType(outT) << "* __restrict__ out0) {\n";
+  src << "  constexpr long long A = " << A << "LL, B = " << B << "LL, OA = " << A + padA << "LL;\n  constexpr int TA = " << TA
+      << ", TB = " << TB << ", OTA = " << TA + padA << ";\n";
+  src << "  __shared__ " << T << " tile[TA][TB + 1];\n";
+  src << "  const long long a0 = (long long)blockIdx.y * TA, b0 = (long long)blockIdx.x * TB, base = (long long)blockIdx.z * A * B;\n";
+  src << "  for (int t = threadIdx.x; t < TA * TB; t += blockDim.x) {\n    const int a = t / TB, b = t % TB;\n";
+  src << "    if (a0 + a < A && b0 + b < B) tile[a][b] = " << loadAs(inT, "in0[base + (a0 + a) * B + b0 + b]") << ";\n  }\n";
+  src << "  __syncthreads();\n";
+  src << "  for (int t = threadIdx.x; t < OTA * TB; t += blockDim.x) {\n    const int b = t / OTA, a = t % OTA;\n";
+  src << "    if (a0 + a < OA && b0 + b < B) out0[(long long)blockIdx.z * OA * B + (b0 + b) * OA + a0 + a] = "
+      << storeAs(outT, "(a < TA ? tile[a][b] : (" + T + ")0)") << ";\n  }\n}\n";
+  k.source = src.str();
+  k.args = {KernelArg::tensor(x), KernelArg::tensor(y)};
+  k.grid = {static_cast<uint32_t>(gx), static_cast<uint32_t>(gy), static_cast<uint32_t>(N)};
+  k.block = {256, 1, 1};
+  ctx.addKernel(op, std::move(k), {x}, {y});
+  return true;
+}
+
+/// infc.layout_cast is a transpose by the layouts' permutation (and a dtype conversion with
+/// `dtype`). Rank-4 NCHW <-> NHWC is a batched 2-D transpose ([N, C, HW] <-> [N, HW, C]).
 Status lowerLayoutCast(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(LayoutCastAttrs a, LayoutCastAttrs::read(op));
-  return lowerPermute(op, ctx, a.perm(op.operand(0)->type().rank()));
+  std::vector<int64_t> in = shapeOf(op.operand(0));
+  if (in.size() == 4) {
+    bool toNhwc = a.from == Layout::NCHW;
+    int64_t A = toNhwc ? in[1] : in[1] * in[2], B = toNhwc ? in[2] * in[3] : in[3];
+    if (lowerBatchedTranspose(op, ctx, in[0], A, B, a.padChannels))
+      return Status::ok();
+  }
+  std::vector<int64_t> perm = a.perm(op.operand(0)->type().rank());
+  if (!a.padChannels)
+    return lowerPermute(op, ctx, perm);
+  // Padded channels (NCHW -> NHWC, rank 4): channel index o3 past the input's reads zero.
+  std::vector<int64_t> st = rowMajorStrides(in);
+  emitIndexMap(op, ctx, {op.operand(0)}, op.result(), shapeOf(op.result()), [&](const std::vector<std::string> &i) {
+    std::string e = "0";
+    for (size_t d = 0; d < 4; ++d)
+      e += " + " + i[d] + " * " + std::to_string(st[static_cast<size_t>(perm[d])]) + "LL";
+    return e;
+  }, "", [&](const std::vector<std::string> &i) { return i[3] + " < " + std::to_string(in[1]) + "LL"; });
+  return Status::ok();
 }
 
 /// y = x transposed by perm (out dim d is in dim perm[d]).
@@ -96,12 +167,12 @@ Status lowerPermute(const Operation &op, LoweringContext &ctx, const std::vector
   std::vector<int64_t> st = rowMajorStrides(in);
   size_t esize = dtypeSize(op.result()->type().elem());
   int64_t rowBytes = out.empty() ? 0 : out.back() * static_cast<int64_t>(esize);
-  // (Not for graph inputs and outputs: the user may bind pointers of any alignment there.)
-  bool inArena = op.operand(0)->definingOp() && !op.result()->isGraphOutput();
-  if (inArena && out.size() >= 2 && perm.back() == static_cast<int64_t>(out.size()) - 1 && rowBytes % 16 == 0) {
+  bool sameType = op.operand(0)->type().elem() == op.result()->type().elem();
+  if (sameType && out.size() >= 2 && perm.back() == static_cast<int64_t>(out.size()) - 1 && rowBytes % 16 == 0) {
     // The innermost axis stays innermost (e.g. [B,S,H,D] -> [B,H,S,D] in attention): move whole
     // rows 16 bytes per thread, with the index math once per 16 bytes instead of per element.
-    // Arena and weight offsets are 256-byte aligned, so the rows are 16-byte aligned.
+    // Arena and weight offsets are 256-byte aligned and bound inputs and outputs 16-byte
+    // aligned (infc_context_set_input), so the rows are 16-byte aligned.
     int64_t vpr = rowBytes / 16, rows = *op.result()->type().numElements() / out.back();
     std::vector<int64_t> outer(out.begin(), out.end() - 1);
     KernelLayer k;

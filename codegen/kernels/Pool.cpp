@@ -9,6 +9,59 @@ namespace infc::codegen {
 
 namespace {
 
+/// 2-D NHWC pooling of 16-bit tensors with C % 8 == 0: each thread one output pixel and 8
+/// channels, 16-byte loads and stores (the generic kernel reads 2 bytes per thread at a stride
+/// of C: ResNet-50's max pool took 0.24 ms at batch 256 on the H200).
+void lowerPoolNhwc8(const Operation &op, LoweringContext &ctx, bool isMax, bool countPad, const std::vector<int64_t> &kernel,
+                    const ops::WindowGeometry &g) {
+  const Value *x = op.operand(0), *y = op.result(0);
+  DType dt = x->type().elem();
+  std::vector<int64_t> xs = x->type().staticShape(), ys = y->type().staticShape();
+  int64_t H = xs[1], W = xs[2], C = xs[3], OH = ys[1], OW = ys[2];
+  int64_t n = ys[0] * OH * OW * (C / 8);
+  KernelLayer k;
+  k.function = ctx.kernelName(op, "nhwc8");
+  std::ostringstream src;
+  src << "extern \"C\" __global__ void " << k.function << "(const unsigned short* __restrict__ x, unsigned short* __restrict__ y) {\n";
+  src << "  constexpr int H = " << H << ", W = " << W << ", C = " << C << ", OH = " << OH << ", OW = " << OW << ", KH = " << kernel[0]
+      << ", KW = " << kernel[1] << ";\n";
+  src << "  constexpr int SH = " << g.strides[0] << ", SW = " << g.strides[1] << ", PH = " << g.padsBegin[0] << ", PW = "
+      << g.padsBegin[1] << ", DH = " << g.dilations[0] << ", DW = " << g.dilations[1] << ", PHE = " << g.padsEnd[0]
+      << ", PWE = " << g.padsEnd[1] << ";\n";
+  src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
+  src << R"(    const int c0 = (int)(i % (C / 8)) * 8;
+    long long p = i / (C / 8);
+    const int ow = (int)(p % OW); p /= OW;
+    const int oh = (int)(p % OH);
+    const long long nb = p / OH;
+    float acc[8];
+    int count = 0;
+    #pragma unroll
+    for (int e = 0; e < 8; ++e) acc[e] = )" << (isMax ? "-INFINITY" : "0.f") << R"(;
+    for (int r = 0; r < KH; ++r) {
+      const int ih = oh * SH - PH + r * DH;
+      for (int s = 0; s < KW; ++s) {
+        const int iw = ow * SW - PW + s * DW;
+)";
+  if (!isMax && countPad)
+    src << "        if (ih >= -PH && ih < H + PHE && iw >= -PW && iw < W + PWE) ++count;\n"
+           "        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;\n";
+  else
+    src << "        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;\n        ++count;\n";
+  src << "        const uint4 xv = *(const uint4 *)(x + ((nb * H + ih) * W + iw) * C + c0);\n"
+         "        const unsigned short *xe = (const unsigned short *)&xv;\n"
+         "        #pragma unroll\n        for (int e = 0; e < 8; ++e) {\n          const float v = "
+      << loadAs(dt, "xe[e]") << ";\n          "
+      << (isMax ? "acc[e] = (v > acc[e] || v != v) ? v : acc[e];" : "acc[e] += v;") << "\n        }\n      }\n    }\n";
+  src << "    uint4 yv;\n    unsigned short *ye = (unsigned short *)&yv;\n    #pragma unroll\n    for (int e = 0; e < 8; ++e) ye[e] = "
+      << storeAs(dt, isMax ? "acc[e]" : "(count ? acc[e] / (float)count : 0.f)") << ";\n";
+  src << "    *(uint4 *)(y + i * 8) = yv;\n  }\n}\n";
+  k.source = src.str();
+  k.args = {KernelArg::tensor(x), KernelArg::tensor(y)};
+  launch1D(k, n);
+  ctx.addKernel(op, std::move(k), {x}, {y});
+}
+
 Status lowerPool(const Operation &op, LoweringContext &ctx) {
   const Value *x = op.operand(0), *y = op.result(0);
   if (op.numResults() > 1 && op.result(1)->hasUses())
@@ -32,6 +85,10 @@ Status lowerPool(const Operation &op, LoweringContext &ctx) {
   if (!g.isOk())
     return op.error(g.status().message());
   INFC_ASSIGN_OR_RETURN(int64_t countPad, op.attrs().getInt("count_include_pad", 0));
+  if (nhwc && (dt == DType::F16 || dt == DType::BF16) && in.size() == 2 && ys[1] % 8 == 0) {
+    lowerPoolNhwc8(op, ctx, isMax, countPad != 0, kernel, *g);
+    return Status::ok();
+  }
   std::string T = dt == DType::F64 ? "double" : "float";
   KernelLayer k;
   k.function = ctx.kernelName(op);

@@ -114,6 +114,30 @@ Status lowerReduce(const Operation &op, LoweringContext &ctx) {
   for (int64_t d : red)
     count *= d;
   std::string T = dt == DType::F64 ? "double" : "float";
+  // Reduced axes in one contiguous block before kept inner axes (an NHWC global pool reduces H
+  // and W of [N, H, W, C]): one thread per output, neighbouring threads reading neighbouring
+  // elements. A warp per output would read one element per row at a stride of `inner`. Only
+  // with enough outputs to fill the GPU, and rows short enough for a sequential float sum.
+  int64_t inner = 1;
+  for (int64_t d = axes.empty() ? rank : axes.back() + 1; d < rank; ++d)
+    inner *= shape[static_cast<size_t>(d)];
+  bool contiguousBlock = !axes.empty() && axes.back() - axes.front() + 1 == static_cast<int64_t>(axes.size());
+  if (contiguousBlock && inner >= 32 && outputs >= 4096 && count <= 16384) {
+    KernelLayer k;
+    k.function = ctx.kernelName(op, "columns");
+    std::ostringstream src;
+    beginKernel(src, k, {in}, {out});
+    src << "  typedef " << T << " T;\n  const long long n = " << count << "LL;\n";
+    src << "  INFC_GRID_STRIDE(i, " << outputs << "LL) {\n";
+    src << "    const long long base = (i / " << inner << "LL) * " << count * inner << "LL + i % " << inner << "LL;\n";
+    src << "    T acc = " << rk.init << ";\n    for (long long r = 0; r < n; ++r) {\n      T v = (T)"
+        << loadAs(dt, "in0[base + r * " + std::to_string(inner) + "LL]") << ";\n      acc = " << rk.accumulate << ";\n    }\n";
+    src << "    out0[i] = " << storeAs(out->type().elem(), rk.finish) << ";\n  }\n}\n";
+    k.source = src.str();
+    launch1D(k, outputs);
+    ctx.addKernel(op, std::move(k), {in}, {out});
+    return Status::ok();
+  }
   KernelLayer k;
   k.function = ctx.kernelName(op);
   std::ostringstream src;

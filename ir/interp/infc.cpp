@@ -100,7 +100,9 @@ Status evalInfcPool(EvalContext &c) {
 Status evalInfcLayoutCast(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(LayoutCastAttrs a, LayoutCastAttrs::read(c.op()));
   Tensor y = transposed(c.input(0), a.perm(c.input(0).rank()));
-  c.setOutput(0, std::move(y));
+  if (a.dtype != DType::Undefined)
+    y = y.castTo(a.dtype);
+  c.setOutput(0, a.padChannels ? y.paddedLastAxis(y.shape().back() + a.padChannels) : std::move(y));
   return Status::ok();
 }
 

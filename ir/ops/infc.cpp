@@ -81,7 +81,19 @@ Status inferShapesInfcLayoutCast(InferContext &ctx) {
   const TensorType &x = ctx.operandType(0);
   if (!x.isRanked() || x.rank() < 3)
     return ctx.error("layout_cast of " + x.str() + ": needs a ranked tensor of rank 3 or more");
-  ctx.setResultType(0, permuteType(x, a.perm(x.rank())));
+  if (a.dtype != DType::Undefined && !isFloat(x.elem()))
+    return ctx.error("layout_cast with dtype of " + x.str() + ": converts float tensors only");
+  TensorType y = permuteType(x, a.perm(x.rank()));
+  if (a.dtype != DType::Undefined)
+    y.setElem(a.dtype);
+  if (a.padChannels) {
+    if (x.rank() != 4 || !x.dim(1).isStatic())
+      return ctx.error("layout_cast with pad_channels of " + x.str() + ": needs a rank-4 tensor with static channels");
+    std::vector<Dim> dims = y.shape();
+    dims[3] = Dim(x.dim(1).value + a.padChannels);
+    y = TensorType(y.elem(), dims);
+  }
+  ctx.setResultType(0, y);
   return Status::ok();
 }
 

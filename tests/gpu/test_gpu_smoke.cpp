@@ -2,6 +2,8 @@
 // (The per-kernel case tables against the reference interpreter live in test_gpu_kernels.cpp.)
 #include "gpu_test_util.h"
 
+#include "runtime/RuntimeImpl.h"
+
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -118,4 +120,32 @@ TEST_CASE("Conv with bias runs through the cuDNN graph API", "[gpu]") {
         }
   // cuDNN may use TF32-free FP32 algorithms or Winograd: allow 1e-4 relative.
   CHECK(toleranceRatio((*out)[0], want, 1e-4, 1e-4) <= 1.0);
+}
+
+TEST_CASE("binding a device address that is not 16-byte aligned is refused", "[gpu]") {
+  REQUIRE_GPU();
+  Module m;
+  Graph &g = m.addGraph("main");
+  TensorType t8 = TensorType::fromStatic(DType::F32, {8});
+  Value *x = g.body().addArgument("x", t8);
+  g.addOutput("y", g.body().create(OpKind::OnnxRelu, {x}, {t8})->result());
+  rt::DeviceInfo dev;
+  REQUIRE(rt::queryDevice(dev).empty());
+  codegen::EngineBuildOptions opts;
+  opts.lowering.smMajor = dev.smMajor;
+  opts.lowering.smMinor = dev.smMinor;
+  Expected<codegen::EngineBuildResult> built = codegen::buildEngine(m, opts, "engine");
+  REQUIRE(built.isOk());
+  infc_engine *e = nullptr;
+  REQUIRE(infc_engine_load_bytes(built->bytes.data(), built->bytes.size(), &e) == INFC_OK);
+  infc_context *c = nullptr;
+  REQUIRE(infc_context_create(e, &c) == INFC_OK);
+  void *p = nullptr;
+  REQUIRE(infc_context_tensor_address(c, "x", &p) == INFC_OK);
+  CHECK(infc_context_set_input(c, "x", static_cast<char *>(p) + 4) == INFC_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(infc_last_error()).find("input 'x': device address is not 16-byte aligned") != std::string::npos);
+  CHECK(infc_context_set_output(c, "y", static_cast<char *>(p) + 8) == INFC_ERROR_INVALID_ARGUMENT);
+  CHECK(infc_context_set_input(c, "x", static_cast<char *>(p) + 16) == INFC_OK);
+  infc_context_free(c);
+  infc_engine_free(e);
 }
