@@ -26,6 +26,10 @@ struct BuildArgs {
   bool stats = false, elide = false, fp16 = false, noTiming = false;
   uint64_t workspaceMiB = 1024;
   int optLevel = 3;
+  bool int8 = false;
+  std::string calibDir, calibMethod = "entropy", calibCache;
+  double calibPercentile = 99.99;
+  int64_t calibBatches = 0;
 };
 
 int emitIr(const BuildArgs &a) {
@@ -84,6 +88,18 @@ int buildEngine(const BuildArgs &a) {
   o.workspaceBytes = a.workspaceMiB << 20;
   if (a.passes != kDefaultOnnxPipeline)
     o.passes = a.passes;
+  o.int8 = a.int8;
+  o.calib.dir = a.calibDir;
+  o.calib.percentile = a.calibPercentile;
+  o.calib.maxBatches = a.calibBatches;
+  o.calib.progress = [](const std::string &line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  o.calibCache = a.calibCache;
+  if (a.int8) {
+    Expected<CalibMethod> m = parseCalibMethod(a.calibMethod);
+    if (!m.isOk())
+      return fail(m.status());
+    o.calib.method = *m;
+  }
   Expected<CompileReport> r = compileToEngine(o);
   if (!r.isOk())
     return fail(r.status());
@@ -141,6 +157,20 @@ int main(int argc, char **argv) {
   b->add_option("--passes", build.passes, "Pass pipeline")->capture_default_str();
   b->add_flag("--stats", build.stats, "Print pass statistics to stderr");
   b->add_flag("--elide-constants", build.elide, "With --emit: print large constants as 'elided' (for reading; not parseable)");
+  b->add_flag("--int8", build.int8,
+              "INT8 post-training quantization: calibrate activation ranges from --calib DIR (or read --calib-cache). "
+              "Calibration works; INT8 kernels do not exist yet, so no engine is written");
+  b->add_option("--calib", build.calibDir,
+                "Calibration folder: one file per batch in name order, .npy (single-input model) or .npz with one array per input name");
+  b->add_option("--calib-method", build.calibMethod, "entropy (TensorRT's KL method), percentile or minmax")
+      ->check(CLI::IsMember({"entropy", "percentile", "minmax"}))
+      ->capture_default_str();
+  b->add_option("--calib-percentile", build.calibPercentile, "With --calib-method percentile: the percentile of |x|")
+      ->capture_default_str();
+  b->add_option("--calib-batches", build.calibBatches, "Use the first N batch files of --calib (default: all)")
+      ->check(CLI::PositiveNumber);
+  b->add_option("--calib-cache", build.calibCache,
+                "Calibration cache (JSON): written after calibrating; without --calib, read instead of calibrating");
 
   RunOptions run;
   std::vector<std::string> runInputs;
@@ -180,6 +210,17 @@ int main(int argc, char **argv) {
   if (b->parsed()) {
     if (!build.emit.empty() && build.emit != "ir-final" && b->count("--opt-level"))
       return fail(invalidArgument("--opt-level applies to engines and --emit=ir-final, not --emit=" + build.emit));
+    for (const char *flag : {"--calib", "--calib-method", "--calib-percentile", "--calib-batches", "--calib-cache"})
+      if (b->count(flag) && !build.int8)
+        return fail(invalidArgument(std::string(flag) + " needs --int8"));
+    if (build.int8 && !build.emit.empty())
+      return fail(invalidArgument("--int8 applies to engines, not --emit"));
+    if (build.int8 && build.calibDir.empty() && build.calibCache.empty())
+      return fail(invalidArgument("--int8 needs calibration data: --calib DIR (and --calib-cache FILE to keep the ranges), or --calib-cache FILE from an earlier calibration"));
+    if (b->count("--calib-batches") && build.calibDir.empty())
+      return fail(invalidArgument("--calib-batches needs --calib DIR"));
+    if (b->count("--calib-percentile") && build.calibMethod != "percentile")
+      return fail(invalidArgument("--calib-percentile applies to --calib-method percentile, not " + build.calibMethod));
     if (!build.emit.empty())
       return emitIr(build);
     return buildEngine(build);

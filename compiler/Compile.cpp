@@ -2,10 +2,12 @@
 
 #include "codegen/Autotuner.h"
 #include "codegen/EngineBuilder.h"
+#include "compiler/CalibrationCache.h"
 #include "compiler/EngineReference.h"
 #include "compiler/FileUtil.h"
 #include "compiler/Pipeline.h"
 #include "runtime/RuntimeImpl.h"
+#include "support/Sha256.h"
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +56,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
 
   // Checked before the work, so a refused -o costs nothing.
   INFC_RETURN_IF_ERROR(checkOutputPath(o.outputPath, o.modelPath));
+  if (o.int8 && !o.calib.dir.empty() && !o.calibCache.empty())
+    INFC_RETURN_IF_ERROR(checkOutputPath(o.calibCache, o.modelPath));
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
   if (!o.shapes.empty()) {
     INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(o.shapes));
@@ -69,6 +73,24 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
       return invalidArgument(o.modelPath + ": input '" + a->name() + "' has dynamic dims (" + dims +
                              "): fix them with --shapes " + a->name() + ":DIMxDIMx...");
     }
+  if (o.int8) {
+    // Calibration runs on the imported FP32 graph: its value names are the ONNX tensor names the
+    // cache is keyed by.
+    INFC_ASSIGN_OR_RETURN(std::string modelBytes, readFile(o.modelPath));
+    std::string sha = support::sha256Hex(modelBytes);
+    CalibrationTable table;
+    if (!o.calib.dir.empty()) {
+      INFC_ASSIGN_OR_RETURN(table, calibrate(*module->mainGraph(), o.calib));
+      if (!o.calibCache.empty())
+        INFC_RETURN_IF_ERROR(writeFileAtomically(o.calibCache, calibrationCacheJson(table, sha)));
+    } else {
+      INFC_ASSIGN_OR_RETURN(table, readCalibrationCache(o.calibCache, sha, o.modelPath));
+    }
+    return unsupported(o.modelPath + ": INT8 engines are not implemented yet (there are no INT8 kernels); " +
+                       std::to_string(table.tensors.size()) + " tensors calibrated (" + calibMethodName(table.method) + ")" +
+                       (o.calib.dir.empty() || o.calibCache.empty() ? std::string() : ", ranges written to " + o.calibCache) +
+                       "; no engine written");
+  }
   OptimizeOptions opt;
   opt.onnxPasses = o.passes;
   opt.fp16 = o.fp16;

@@ -1,6 +1,7 @@
 // `infc build` to an engine: import, fix shapes, optimize, lower, write the .plan atomically.
 #pragma once
 
+#include "compiler/Calibrator.h"
 #include "compiler/Driver.h"
 
 #include <string>
@@ -17,6 +18,11 @@ struct CompileOptions {
   int optLevel = 3;        ///< --opt-level (compiler/Pipeline.h)
   bool timing = true;      ///< time candidate tactics when the target GPU is present
   uint64_t workspaceBytes = uint64_t(1) << 30; ///< most workspace one tactic may use
+  /// --int8: calibrate (calib.dir set) or read calibCache, write calibCache when calibrating.
+  /// INT8 kernels do not exist yet, so an --int8 build stops with an error after calibration.
+  bool int8 = false;
+  CalibrationOptions calib;
+  std::string calibCache;
 };
 
 struct CompileReport {

@@ -61,6 +61,10 @@ std::string field(const std::string &header, const std::string &key) {
 
 Expected<Tensor> readNpy(const std::string &path) {
   INFC_ASSIGN_OR_RETURN(std::string data, readFile(path));
+  return parseNpy(data, path);
+}
+
+Expected<Tensor> parseNpy(const std::string &data, const std::string &path) {
   if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0)
     return invalidArgument(path + ": not a .npy file");
   uint8_t major = static_cast<uint8_t>(data[6]);

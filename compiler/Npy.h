@@ -8,6 +8,8 @@
 namespace infc {
 
 Expected<Tensor> readNpy(const std::string &path);
+/// Parses the image of a .npy file; errors start with `what` (a path, or "FILE.npz: NAME").
+Expected<Tensor> parseNpy(const std::string &data, const std::string &what);
 /// Serializes `t` as a version-1.0 .npy file image.
 std::string npyBytes(const Tensor &t);
 

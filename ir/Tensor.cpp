@@ -42,10 +42,11 @@ Expected<Tensor> Tensor::create(DType dtype, std::vector<int64_t> shape, const s
 
 Expected<Tensor> Tensor::fromBytes(DType dtype, std::vector<int64_t> shape, const void *data,
                                    size_t bytes, const std::string &what) {
+  // Sizes compared before allocating: a truncated file declaring a huge shape allocates nothing.
+  INFC_ASSIGN_OR_RETURN(int64_t need, checkedByteSize(dtype, shape, what));
+  if (static_cast<uint64_t>(need) != bytes)
+    return invalidArgument(what + ": data has " + std::to_string(bytes) + " bytes, shape needs " + std::to_string(need));
   INFC_ASSIGN_OR_RETURN(Tensor t, create(dtype, std::move(shape), what));
-  if (t.byteSize() != bytes)
-    return invalidArgument(what + ": data has " + std::to_string(bytes) + " bytes, shape needs " +
-                           std::to_string(t.byteSize()));
   if (bytes)
     std::memcpy(t.mutableBytes(), data, bytes);
   return t;
