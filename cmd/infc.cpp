@@ -110,6 +110,7 @@ int buildEngine(const BuildArgs &a) {
                static_cast<unsigned long long>(r->arenaBytes), r->seconds);
   if (!r->tactics.empty())
     std::fprintf(stderr, "tactics: %s\n", r->tactics.c_str());
+  std::fprintf(stderr, "sha256: %s\n", r->sha256.c_str());
   return 0;
 }
 

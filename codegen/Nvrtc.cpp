@@ -13,8 +13,10 @@ Expected<CubinResult> compileToCubin(const std::string &source, const std::strin
   if (nvrtcResult r = nvrtcCreateProgram(&prog, source.c_str(), name.c_str(), 0, nullptr, nullptr); r != NVRTC_SUCCESS)
     return nvrtcError(r, "nvrtcCreateProgram");
   std::string arch = "--gpu-architecture=sm_" + std::to_string(smMajor) + std::to_string(smMinor);
-  // No fast-math: kernels must match the reference interpreter within tight tolerances.
-  const char *opts[] = {arch.c_str(), "--std=c++17", "-default-device", "--fmad=true", "-lineinfo"};
+  // No fast-math: kernels must match the reference interpreter within tight tolerances. No
+  // -lineinfo: its line table records the working directory, so the same build from two folders
+  // gave different engine bytes.
+  const char *opts[] = {arch.c_str(), "--std=c++17", "-default-device", "--fmad=true"};
   nvrtcResult compiled = nvrtcCompileProgram(prog, static_cast<int>(sizeof opts / sizeof opts[0]), opts);
   CubinResult out;
   size_t logSize = 0;

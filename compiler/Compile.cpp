@@ -121,6 +121,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   else
     report.tactics = "cuDNN/cuBLASLt heuristics at load time";
   INFC_RETURN_IF_ERROR(writeFileAtomically(o.outputPath, built.bytes));
+  report.sha256 = support::sha256Hex(built.bytes);
   report.layers = built.numLayers;
   report.weightBytes = built.weightBytes;
   report.arenaBytes = built.arenaBytes;

@@ -32,6 +32,7 @@ struct CompileReport {
   uint64_t weightBytes = 0, arenaBytes = 0;
   double seconds = 0;
   std::string tactics;     ///< how tactics were chosen ("timed 38 candidates for 20 convolutions")
+  std::string sha256;      ///< of the engine file's bytes
 };
 
 Expected<CompileReport> compileToEngine(const CompileOptions &options);
