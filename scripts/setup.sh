@@ -30,6 +30,7 @@ APT_PACKAGES=(
   libflatbuffers-dev flatbuffers-compiler
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2
   llvm-14-tools libonnx-testdata
+  clang-14 libclang-rt-14-dev
 )
 # python3 may already come from pyenv (or similar); only ask apt for it if absent.
 if ! command -v python3 >/dev/null 2>&1; then

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan, build-fuzz/) and runs each for SECONDS
+# (default 60) on one core, from a seed corpus of the repository's models, IR files and engines
+# built here. Any crash, sanitizer report, timeout (10 s per input) or input needing more than
+# 2 GiB fails the script; the reproducer is left in build-fuzz/artifacts/.
+#
+#   scripts/fuzz.sh [SECONDS]            # CI: 60
+#   FUZZ_TARGETS="onnx_import" scripts/fuzz.sh 3600
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+seconds="${1:-60}"
+targets=(${FUZZ_TARGETS:-onnx_import engine_reader ir_parser})
+build=build-fuzz
+
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DINFC_FUZZ=ON -DINFC_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"${JOBS:-2}" --target "${targets[@]/#/fuzz_}"
+
+# Seed corpora (rebuilt each run; the fuzzers add what they find to them).
+corpus="$build/corpus"
+mkdir -p "$corpus"/{onnx_import,engine_reader,ir_parser} "$build/artifacts"
+cp examples/*.onnx tests/models/*.onnx "$corpus/onnx_import/"
+find tests/lit -name '*.ir' -size -64k -exec cp {} "$corpus/ir_parser/" \;
+if [[ -x build/bin/infc ]]; then
+  for m in tiny_cnn_static tiny_mlp; do
+    build/bin/infc build "examples/$m.onnx" --target sm_90 -o "$corpus/engine_reader/$m.plan" 2>/dev/null || true
+  done
+  build/bin/infc build examples/tiny_mobile.onnx --shapes input:1x3x32x32 --fp16 --target sm_90 \
+    -o "$corpus/engine_reader/tiny_mobile.plan" 2>/dev/null || true
+fi
+ls "$corpus/engine_reader"/*.plan >/dev/null 2>&1 || head -c 4096 /dev/urandom > "$corpus/engine_reader/random"
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+status=0
+for t in "${targets[@]}"; do
+  echo "== fuzz_$t: $seconds s"
+  if ! "$build/bin/fuzz_$t" "$corpus/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+       -max_len=1048576 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" 2>"$build/fuzz_$t.log"; then
+    echo "fuzz_$t FAILED (log: $build/fuzz_$t.log)"
+    tail -40 "$build/fuzz_$t.log"
+    status=1
+  fi
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov: " "$build/fuzz_$t.log" | tail -3 || true
+done
+exit $status
