@@ -201,19 +201,39 @@ void packWeights(EngineTensors &t, rt::EngineWriter &writer) {
 
 }
 
-Expected<CubinResult> compileKernels(LoweringContext &ctx, const EngineBuildOptions &options) {
+/// CUDA's limit on a kernel's parameters (bytes) for the targets infc builds for.
+constexpr size_t kMaxKernelParamBytes = 4096;
+
+Expected<CubinResult> compileKernels(LoweringContext &ctx, const EngineBuildOptions &options, const std::string &modelPath) {
   // One NVRTC module with every generated kernel.
   std::string source = kernelPrelude();
   bool anyKernel = false;
   for (const Layer &l : ctx.layers())
     if (const auto *k = std::get_if<KernelLayer>(&l.impl)) {
+      if (k->args.size() * 8 > kMaxKernelParamBytes)
+        return unsupported(modelPath + ": " + l.loc.describe() + ": layer " + l.name + " would take " +
+                           std::to_string(k->args.size()) + " kernel parameters, more than CUDA allows (" +
+                           std::to_string(kMaxKernelParamBytes / 8) + ")");
       source += "\n" + k->source;
       anyKernel = true;
     }
   if (!anyKernel)
     return CubinResult{};
-  return compileToCubin(source, "infc_kernels.cu", options.lowering.smMajor, options.lowering.smMinor);
-
+  Expected<CubinResult> all = compileToCubin(source, "infc_kernels.cu", options.lowering.smMajor, options.lowering.smMinor);
+  if (all.isOk())
+    return all;
+  // Generated code must compile (this is an infc bug): name the layers whose kernels do not.
+  std::string failing;
+  for (const Layer &l : ctx.layers())
+    if (const auto *k = std::get_if<KernelLayer>(&l.impl)) {
+      Expected<CubinResult> one = compileToCubin(kernelPrelude() + "\n" + k->source, l.name + ".cu", options.lowering.smMajor,
+                                                 options.lowering.smMinor);
+      if (!one.isOk())
+        failing += "\n  layer " + l.name + " (" + l.loc.describe() + "): " + one.status().message().substr(0, 600);
+    }
+  if (failing.empty())
+    return all.status().withPrefix(modelPath);
+  return internalError(modelPath + ": generated kernels do not compile (an infc bug; please report it):" + failing);
 }
 
 } // namespace
@@ -389,7 +409,7 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   ArenaPlan arena = planArena(ctx, t);
   rt::EngineWriter writer;
   packWeights(t, writer);
-  INFC_ASSIGN_OR_RETURN(CubinResult compiled, compileKernels(ctx, options));
+  INFC_ASSIGN_OR_RETURN(CubinResult compiled, compileKernels(ctx, options, modelPath));
   const std::string &cubin = compiled.cubin;
 
   flatbuffers::FlatBufferBuilder &fbb = writer.builder();

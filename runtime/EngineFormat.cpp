@@ -62,6 +62,11 @@ std::string checkHeader(const void *data, size_t fileSize, EngineHeader *out) {
     return "section offsets are misaligned or overlap the header";
   if (h.fbOffset < h.weightsOffset + h.weightsSize && h.weightsOffset < h.fbOffset + h.fbSize && h.weightsSize && h.fbSize)
     return "sections overlap";
+  // The file ends where the last section (rounded up to the alignment) ends: bytes appended to
+  // an engine are an error, not zeros to scan.
+  uint64_t end = alignUp(std::max(h.fbOffset + h.fbSize, h.weightsOffset + h.weightsSize));
+  if (fileSize > end)
+    return std::to_string(fileSize - end) + " bytes after the engine's last section (corrupted or appended to)";
   // The writer zero-fills the alignment padding, and no checksum covers it: require zeros so
   // that every single-bit change anywhere in the file is detected.
   const auto *bytes = static_cast<const uint8_t *>(data);

@@ -38,6 +38,9 @@ Status lowerResize(const Operation &op, LoweringContext &ctx) {
     return Status(plan.status().code(), op.describe() + ": " + plan.status().message());
   if (plan->outShape != y->type().staticShape())
     return internalError(op.describe() + ": Resize plan disagrees with the inferred output shape");
+  for (int64_t d : plan->outShape)
+    if (d == 0)
+      return unsupported(op.describe() + ": Resize to an empty tensor (a scale or size of 0) has no GPU kernel");
   size_t rank = xs.size();
   std::vector<int64_t> st = rowMajorStrides(xs);
   KernelLayer k;

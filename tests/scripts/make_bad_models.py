@@ -163,6 +163,12 @@ def main():
                 helper.make_node("TopK", ["r", "k"], ["v2", "i2"], name="topk2"),
                 helper.make_node("Einsum", ["v2", "v2"], ["e"], name="einsum1", equation="ij,ij->i")],
                [vi("x", [3, 4])], [vi("e", [3]), vi("i", [3, 2], TensorProto.INT64), vi("i2", [3, 2], TensorProto.INT64)], inits=[k]))
+    # A Sum of 600 operands: one kernel would need more parameters than CUDA allows.
+    save(out, "sum600.onnx", model([helper.make_node("Sum", ["x"] * 600, ["y"], name="big_sum")], [vi("x", [2, 3])], [vi("y", [2, 3])]))
+    # Resize by a scale of 0: an empty output (its kernel used to be invalid CUDA).
+    save(out, "resize_zero.onnx",
+         model([helper.make_node("Resize", ["x", "", "scales"], ["y"], name="zero_resize")], [vi("x", [1, 1, 4, 4])], [vi("y", None)],
+               inits=[numpy_helper.from_array(np.array([1, 1, 0, 0], np.float32), "scales")]))
     save(out, "conv_rank.onnx",
          model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")], [vi("x", [1, 3, 8, 8])], [vi("y", None)],
                inits=[numpy_helper.from_array(np.ones((4, 3, 3), np.float32), "w")]))
