@@ -169,6 +169,15 @@ def main():
     save(out, "resize_zero.onnx",
          model([helper.make_node("Resize", ["x", "", "scales"], ["y"], name="zero_resize")], [vi("x", [1, 1, 4, 4])], [vi("y", None)],
                inits=[numpy_helper.from_array(np.array([1, 1, 0, 0], np.float32), "scales")]))
+    # A QAT-style Q/DQ pair in front of a MatMul: refused (no INT8 kernels; FP32 + Q/DQ kernels
+    # would be slower than the FP32 model).
+    qdq_inits = [numpy_helper.from_array(np.array(0.05, np.float32), "s"), numpy_helper.from_array(np.array(0, np.int8), "z"),
+                 numpy_helper.from_array(np.ones((4, 2), np.float32), "w")]
+    save(out, "qdq.onnx",
+         model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q1"),
+                helper.make_node("DequantizeLinear", ["q", "s", "z"], ["dq"], name="dq1"),
+                helper.make_node("MatMul", ["dq", "w"], ["y"], name="mm1")],
+               [vi("x", [3, 4])], [vi("y", [3, 2])], inits=qdq_inits))
     save(out, "conv_rank.onnx",
          model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")], [vi("x", [1, 3, 8, 8])], [vi("y", None)],
                inits=[numpy_helper.from_array(np.ones((4, 3, 3), np.float32), "w")]))
