@@ -259,7 +259,9 @@ Status lowerSlice(const Operation &op, LoweringContext &ctx) {
       s += dim;
     s = st > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, 0, dim - 1);
     start[static_cast<size_t>(ax)] = s;
-    step[static_cast<size_t>(ax)] = st;
+    // A step is applied only along an axis with 2 or more outputs (then |step| < dim); INT64_MIN
+    // would not even be a valid C literal.
+    step[static_cast<size_t>(ax)] = out[static_cast<size_t>(ax)] > 1 ? st : 1;
   }
   std::vector<int64_t> str = rowMajorStrides(in);
   emitIndexMap(op, ctx, {op.operand(0)}, op.result(), out, [&](const std::vector<std::string> &i) {

@@ -318,14 +318,15 @@ Status evalSlice(EvalContext &c) {
     if (st > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      len = e > s ? (e - s + st - 1) / st : 0;
+      len = ops::stridedCount(e - s, st);
     } else {
       s = std::clamp<int64_t>(s, -1, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      len = s > e ? (s - e - st - 1) / (-st) : 0;
+      len = ops::stridedCount(s - e, st);
     }
     start[static_cast<size_t>(ax)] = s;
-    step[static_cast<size_t>(ax)] = st;
+    // With one element or none the step is never applied: 1 keeps the stride products bounded.
+    step[static_cast<size_t>(ax)] = len > 1 ? st : 1;
     shape[static_cast<size_t>(ax)] = len;
   }
   Tensor out = newLike(x, shape);

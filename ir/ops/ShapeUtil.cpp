@@ -87,5 +87,26 @@ Expected<int64_t> rangeCount(const Tensor &start, const Tensor &limit, const Ten
   return static_cast<int64_t>(n);
 }
 
+std::optional<int64_t> checkedMul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    return std::nullopt;
+  return r;
+}
+
+std::optional<int64_t> checkedAdd(int64_t a, int64_t b, int64_t c) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r) || __builtin_add_overflow(r, c, &r))
+    return std::nullopt;
+  return r;
+}
+
+int64_t stridedCount(int64_t span, int64_t step) {
+  if (span <= 0)
+    return 0;
+  uint64_t absStep = step > 0 ? static_cast<uint64_t>(step) : static_cast<uint64_t>(-(step + 1)) + 1;
+  return static_cast<int64_t>((static_cast<uint64_t>(span) - 1) / absStep + 1);
+}
+
 } // namespace infc::ops
 

@@ -13,6 +13,14 @@ namespace infc::ops {
 Expected<std::vector<Dim>> broadcastDims(const std::vector<Dim> &a, const std::vector<Dim> &b);
 
 /// Maps axis in [-rank, rank) to [0, rank); error otherwise.
+/// a * b and a + b + c of dims, or nullopt when int64 would overflow (shape arithmetic on
+/// attribute and constant values from a model must never wrap).
+std::optional<int64_t> checkedMul(int64_t a, int64_t b);
+std::optional<int64_t> checkedAdd(int64_t a, int64_t b, int64_t c = 0);
+/// Elements a strided slice takes from `span` (> 0: positions in range) with step `step` (!= 0):
+/// ceil(span / |step|), without overflow for steps of INT64_MAX or INT64_MIN.
+int64_t stridedCount(int64_t span, int64_t step);
+
 Expected<int64_t> normalizeAxis(const InferContext &ctx, int64_t axis, int64_t rank);
 
 /// Reads an integer tensor (any integer dtype) as int64 values.

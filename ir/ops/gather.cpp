@@ -92,7 +92,10 @@ Status inferShapesPad(InferContext &ctx) {
     INFC_ASSIGN_OR_RETURN(int64_t a, normalizeAxis(ctx, axes[j], x.rank()));
     Dim &d = out[static_cast<size_t>(a)];
     if (d.isStatic()) {
-      int64_t v = d.value + p[j] + p[j + axes.size()];
+      std::optional<int64_t> sum = checkedAdd(d.value, p[j], p[j + axes.size()]);
+      if (!sum)
+        return ctx.error("pads of dimension " + std::to_string(a) + " overflow int64");
+      int64_t v = *sum;
       if (v < 0)
         return ctx.error("pads make dimension " + std::to_string(a) + " negative");
       d = Dim(v);
@@ -177,24 +180,34 @@ Status depthSpace(InferContext &ctx, bool toSpace) {
   }
   if (x.rank() != 4)
     return ctx.error("input rank " + std::to_string(x.rank()) + ", expected 4");
-  auto scale = [](const Dim &d, int64_t mul, int64_t div) {
-    return d.isStatic() ? Dim(d.value * mul / div) : Dim::unknown();
+  std::optional<int64_t> bs2 = checkedMul(bs, bs);
+  if (!bs2)
+    return ctx.error("blocksize " + std::to_string(bs) + " squared overflows int64");
+  bool overflow = false;
+  auto scale = [&](const Dim &d, int64_t mul, int64_t div) {
+    if (!d.isStatic())
+      return Dim::unknown();
+    std::optional<int64_t> v = checkedMul(d.value, mul);
+    overflow = overflow || !v;
+    return v ? Dim(*v / div) : Dim::unknown();
   };
   std::vector<Dim> out = x.shape();
   if (toSpace) {
-    if (x.dim(1).isStatic() && x.dim(1).value % (bs * bs) != 0)
+    if (x.dim(1).isStatic() && x.dim(1).value % *bs2 != 0)
       return ctx.error("channels are not divisible by blocksize^2");
-    out[1] = scale(x.dim(1), 1, bs * bs);
+    out[1] = scale(x.dim(1), 1, *bs2);
     out[2] = scale(x.dim(2), bs, 1);
     out[3] = scale(x.dim(3), bs, 1);
   } else {
     for (int64_t d = 2; d < 4; ++d)
       if (x.dim(d).isStatic() && x.dim(d).value % bs != 0)
         return ctx.error("spatial dims are not divisible by blocksize");
-    out[1] = scale(x.dim(1), bs * bs, 1);
+    out[1] = scale(x.dim(1), *bs2, 1);
     out[2] = scale(x.dim(2), 1, bs);
     out[3] = scale(x.dim(3), 1, bs);
   }
+  if (overflow)
+    return ctx.error("blocksize " + std::to_string(bs) + " makes a dimension overflow int64");
   ctx.setResultType(0, TensorType(x.elem(), out));
   return Status::ok();
 }

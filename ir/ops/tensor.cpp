@@ -347,7 +347,14 @@ Status inferShapesTile(InferContext &ctx) {
     int64_t r = (*reps)[static_cast<size_t>(i)];
     if (r < 0)
       return ctx.error("negative repeat");
-    out.push_back(t.dim(i).isStatic() ? Dim(t.dim(i).value * r) : (r == 1 ? t.dim(i) : Dim::unknown()));
+    if (!t.dim(i).isStatic()) {
+      out.push_back(r == 1 ? t.dim(i) : Dim::unknown());
+      continue;
+    }
+    std::optional<int64_t> n = checkedMul(t.dim(i).value, r);
+    if (!n)
+      return ctx.error("repeats " + std::to_string(r) + " of dim " + std::to_string(i) + " overflow int64");
+    out.push_back(Dim(*n));
   }
   ctx.setResultType(0, TensorType(t.elem(), out));
   return Status::ok();
@@ -443,15 +450,17 @@ Status inferShapesSlice(InferContext &ctx) {
       s += dim;
     if (e < 0)
       e += dim;
+    int64_t len;
     if (step > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      out[static_cast<size_t>(ax)] = Dim(e > s ? (e - s + step - 1) / step : 0);
+      len = e - s;
     } else {
       s = std::clamp<int64_t>(s, -1, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      out[static_cast<size_t>(ax)] = Dim(s > e ? (s - e + (-step) - 1) / (-step) : 0);
+      len = s - e;
     }
+    out[static_cast<size_t>(ax)] = Dim(stridedCount(len, step));
   }
   ctx.setResultType(0, TensorType(t.elem(), out));
   return Status::ok();

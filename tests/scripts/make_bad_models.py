@@ -178,6 +178,28 @@ def main():
                 helper.make_node("DequantizeLinear", ["q", "s", "z"], ["dq"], name="dq1"),
                 helper.make_node("MatMul", ["dq", "w"], ["y"], name="mm1")],
                [vi("x", [3, 4])], [vi("y", [3, 2])], inits=qdq_inits))
+    # Shape arithmetic that would wrap int64 (UB before checked arithmetic): errors naming the node.
+    big = 2 ** 62
+    save(out, "tile_overflow.onnx",
+         model([helper.make_node("Tile", ["x", "r"], ["y"], name="tile1")], [vi("x", [4])], [vi("y", None)],
+               inits=[numpy_helper.from_array(np.array([big], np.int64), "r")]))
+    save(out, "pad_overflow.onnx",
+         model([helper.make_node("Pad", ["x", "p"], ["y"], name="pad1")], [vi("x", [4])], [vi("y", None)],
+               inits=[numpy_helper.from_array(np.array([2 ** 63 - 1, 5], np.int64), "p")]))
+    save(out, "d2s_overflow.onnx",
+         model([helper.make_node("DepthToSpace", ["x"], ["y"], name="d2s1", blocksize=2 ** 32)], [vi("x", [1, 4, 2, 2])],
+               [vi("y", None)]))
+    # Slice steps of INT64_MIN / INT64_MAX are valid: one element each (x[4] and x[0]).
+    i64 = lambda v: np.array(v, np.int64)
+    save(out, "slice_extreme.onnx",
+         model([helper.make_node("Slice", ["x", "s1", "e1", "a", "st1"], ["y1"], name="slice_min"),
+                helper.make_node("Slice", ["x", "s2", "e2", "a", "st2"], ["y2"], name="slice_max"),
+                helper.make_node("Concat", ["y1", "y2"], ["y"], name="cat", axis=0)],
+               [vi("x", [5])], [vi("y", [2])],
+               inits=[numpy_helper.from_array(i64([-1]), "s1"), numpy_helper.from_array(i64([-2 ** 63]), "e1"),
+                      numpy_helper.from_array(i64([0]), "a"), numpy_helper.from_array(i64([-2 ** 63]), "st1"),
+                      numpy_helper.from_array(i64([0]), "s2"), numpy_helper.from_array(i64([2 ** 63 - 1]), "e2"),
+                      numpy_helper.from_array(i64([2 ** 63 - 1]), "st2")]))
     save(out, "conv_rank.onnx",
          model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")], [vi("x", [1, 3, 8, 8])], [vi("y", None)],
                inits=[numpy_helper.from_array(np.ones((4, 3, 3), np.float32), "w")]))
