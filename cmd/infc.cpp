@@ -185,6 +185,10 @@ int main(int argc, char **argv) {
   r->add_option("--json", run.jsonPath, "Write the report as JSON");
   r->add_flag("--profile", run.profile, "Per-layer GPU times: slowest layers and time per kernel kind (JSON: 'layers')");
   r->add_flag("--reference", run.reference, "Run the engine's graph on the CPU reference interpreter (no GPU needed)");
+  uint64_t referenceMemoryMiB = 0;
+  r->add_option("--reference-memory-limit", referenceMemoryMiB,
+                "With --reference: refuse runs that need more host memory than this (MiB; default: the machine's physical memory)")
+      ->check(CLI::PositiveNumber);
   bool noCudaGraph = false;
   r->add_flag("--no-cuda-graph", noCudaGraph, "Launch layer by layer instead of replaying a captured CUDA graph");
 
@@ -236,6 +240,9 @@ int main(int argc, char **argv) {
         if (r->count(flag))
           return fail(invalidArgument(std::string(flag) + " is for GPU runs; --reference runs the graph once on the CPU"));
     run.cudaGraph = !noCudaGraph;
+    if (r->count("--reference-memory-limit") && !run.reference)
+      return fail(invalidArgument("--reference-memory-limit applies to --reference runs"));
+    run.referenceMemoryLimit = referenceMemoryMiB << 20;
     Expected<RunReport> rep = runEngine(run);
     if (!rep.isOk())
       return fail(rep.status());

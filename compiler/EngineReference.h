@@ -21,6 +21,12 @@ struct ReferenceModel {
 };
 
 /// Reads an engine (verified, no GPU needed) and rebuilds its graph with weights from the blob.
+/// The graph must be the engine's: its inputs and outputs have the engine's names, dtypes and
+/// static shapes (a forged engine's unrelated IR is an error).
 Expected<ReferenceModel> loadReferenceModel(const std::string &enginePath);
+
+/// The most bytes of values alive at once when the interpreter runs `graph` (it frees each value
+/// after its last use; constants and graph outputs stay): what a reference run needs.
+uint64_t referencePeakBytes(const Graph &graph);
 
 } // namespace infc

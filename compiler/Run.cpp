@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unistd.h>
 #include <filesystem>
 #include <cmath>
 #include <random>
@@ -243,6 +244,26 @@ Expected<RunReport> runEngine(const RunOptions &options) {
   if (options.reference) {
     INFC_ASSIGN_OR_RETURN(ReferenceModel ref, loadReferenceModel(options.enginePath));
     const Graph &g = *ref.module->mainGraph();
+    // Checked before anything is allocated: an engine with huge activations must not exhaust
+    // the machine's memory.
+    uint64_t limit = options.referenceMemoryLimit;
+    if (!limit) {
+      long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+      limit = pages > 0 && pageSize > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize) : UINT64_MAX;
+    }
+    uint64_t need = referencePeakBytes(g);
+    if (need > limit) {
+      auto gib = [](uint64_t b) {
+        std::ostringstream os;
+        os.precision(3);
+        os << static_cast<double>(b) / double(uint64_t(1) << 30) << " GiB";
+        return os.str();
+      };
+      return Status(StatusCode::OutOfRange,
+                    options.enginePath + ": the reference run would need " + gib(need) +
+                        " of host memory at once (its largest set of live values), more than the " + gib(limit) +
+                        (options.referenceMemoryLimit ? " that --reference-memory-limit allows" : " this machine has"));
+    }
     INFC_ASSIGN_OR_RETURN(std::vector<Tensor> inputs, bindGraphInputs(g, given, options.enginePath, report.notes));
     auto t0 = std::chrono::steady_clock::now();
     INFC_ASSIGN_OR_RETURN(std::vector<Tensor> outs, interpret(g, inputs));

@@ -21,6 +21,9 @@ struct RunOptions {
   bool reference = false; ///< run the engine's graph on the CPU reference interpreter instead
   bool profile = false;   ///< per-layer GPU times (events around every layer; trtexec --dumpProfile)
   bool cudaGraph = true;  ///< replay a captured CUDA graph (--no-cuda-graph: one launch per layer)
+  /// --reference: the most host memory the run may need (values alive at once); 0: this
+  /// machine's physical memory.
+  uint64_t referenceMemoryLimit = 0;
 };
 
 struct RunReport {
