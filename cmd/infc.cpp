@@ -6,6 +6,7 @@
 #include "compiler/Inspect.h"
 #include "compiler/Pipeline.h"
 #include "compiler/Run.h"
+#include "compiler/TimingCacheFile.h"
 #include "ir/Printer.h"
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,8 @@ struct BuildArgs {
   bool stats = false, elide = false, fp16 = false, noTiming = false;
   uint64_t workspaceMiB = 1024;
   int optLevel = 3;
+  std::string timingCache;
+  bool requireCompleteCache = false;
   bool int8 = false;
   std::string calibDir, calibMethod = "entropy", calibCache;
   double calibPercentile = 99.99;
@@ -88,6 +91,8 @@ int buildEngine(const BuildArgs &a) {
   o.workspaceBytes = a.workspaceMiB << 20;
   if (a.passes != kDefaultOnnxPipeline)
     o.passes = a.passes;
+  o.timingCachePath = a.timingCache;
+  o.requireCompleteCache = a.requireCompleteCache;
   o.int8 = a.int8;
   o.calib.dir = a.calibDir;
   o.calib.percentile = a.calibPercentile;
@@ -158,6 +163,12 @@ int main(int argc, char **argv) {
   b->add_option("--passes", build.passes, "Pass pipeline")->capture_default_str();
   b->add_flag("--stats", build.stats, "Print pass statistics to stderr");
   b->add_flag("--elide-constants", build.elide, "With --emit: print large constants as 'elided' (for reading; not parseable)");
+  b->add_option("--timing-cache", build.timingCache,
+                "Timing cache (JSON): on the target GPU, read and extended with what is timed; without it (or with "
+                "--no-timing), tactics come from its entries for --target (sm_90, or a GPU: h200, h100, a100, l4, ...)");
+  b->add_flag("--require-complete-cache", build.requireCompleteCache,
+              "With --timing-cache and no target GPU: fail, naming every layer the cache does not cover, instead of "
+              "leaving those layers to load-time heuristics");
   b->add_flag("--int8", build.int8,
               "INT8 post-training quantization: calibrate activation ranges from --calib DIR (or read --calib-cache). "
               "Calibration works; INT8 kernels do not exist yet, so no engine is written");
@@ -172,6 +183,21 @@ int main(int argc, char **argv) {
       ->check(CLI::PositiveNumber);
   b->add_option("--calib-cache", build.calibCache,
                 "Calibration cache (JSON): written after calibrating; without --calib, read instead of calibrating");
+
+  CLI::App *cache = app.add_subcommand("cache", "Show, merge or prune timing caches (infc build --timing-cache)");
+  cache->require_subcommand(1);
+  std::string cacheFile, cacheOutput;
+  bool cacheJson = false;
+  std::vector<std::string> cacheInputs;
+  CLI::App *cshow = cache->add_subcommand("show", "Per GPU: library versions and entry counts");
+  cshow->add_option("file", cacheFile, "Timing cache")->required();
+  cshow->add_flag("--json", cacheJson, "Print the (checked) cache as JSON");
+  CLI::App *cmerge = cache->add_subcommand("merge", "Merge caches (GPUs stay apart; the faster of two timings of one layer wins)");
+  cmerge->add_option("files", cacheInputs, "Timing caches")->required()->expected(2, -1);
+  cmerge->add_option("-o,--output", cacheOutput, "Merged cache")->required();
+  CLI::App *cprune = cache->add_subcommand("prune", "Drop GPUs timed with other CUDA, cuDNN or cuBLASLt versions than this infc's");
+  cprune->add_option("file", cacheFile, "Timing cache")->required();
+  cprune->add_option("-o,--output", cacheOutput, "Write here instead of FILE");
 
   RunOptions run;
   std::vector<std::string> runInputs;
@@ -249,6 +275,25 @@ int main(int argc, char **argv) {
     for (const std::string &n : rep->notes)
       std::fprintf(stderr, "note: %s\n", n.c_str());
     std::fputs(rep->text.c_str(), stdout);
+    return 0;
+  }
+  if (cshow->parsed()) {
+    Expected<std::string> text = showTimingCache(cacheFile, cacheJson);
+    if (!text.isOk())
+      return fail(text.status());
+    std::fputs(text->c_str(), stdout);
+    return 0;
+  }
+  if (cmerge->parsed()) {
+    if (Status st = mergeTimingCaches(cacheInputs, cacheOutput); !st.isOk())
+      return fail(st);
+    return 0;
+  }
+  if (cprune->parsed()) {
+    Expected<std::string> text = pruneTimingCache(cacheFile, cacheOutput);
+    if (!text.isOk())
+      return fail(text.status());
+    std::fputs(text->c_str(), stderr);
     return 0;
   }
   if (ins->parsed()) {

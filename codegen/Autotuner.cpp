@@ -1,5 +1,7 @@
 #include "codegen/Autotuner.h"
 
+#include "codegen/TimingCache.h"
+
 #include "ir/DType.h"
 #include "runtime/CudaDriver.h"
 
@@ -43,19 +45,6 @@ uint64_t count(const std::vector<int64_t> &dims) {
   for (int64_t d : dims)
     n *= static_cast<uint64_t>(d);
   return n;
-}
-
-std::string signature(const rt::ConvSpec &s) {
-  std::ostringstream os;
-  auto list = [&](const std::vector<int64_t> &v) {
-    for (int64_t d : v)
-      os << d << ",";
-    os << "|";
-  };
-  for (const auto *v : {&s.xDims, &s.wDims, &s.yDims, &s.padsBegin, &s.padsEnd, &s.strides, &s.dilations})
-    list(*v);
-  os << s.transpose << s.hasBias << s.hasResidual << s.activation << "|" << s.dtype << s.nhwc;
-  return os.str();
 }
 
 /// Deterministic values in [-1, 1) of dtype `t` (f32, f16, bf16) in `elements` elements: zeros
@@ -137,10 +126,23 @@ Expected<std::unique_ptr<Autotuner>> Autotuner::create(uint64_t maxWorkspace) {
   return t;
 }
 
+void Autotuner::useTimingCache(TimingCache *cache, const GpuSku &gpu) {
+  timingCache_ = cache;
+  gpu_ = gpu;
+  sku_ = skuKey(gpu);
+}
+
 Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
-  std::string key = signature(spec);
+  std::string key = convSignature(spec);
   if (auto it = cache_.find(key); it != cache_.end())
     return it->second;
+  if (timingCache_)
+    if (const nlohmann::json *e = timingCache_->find(sku_, "conv:" + key)) {
+      INFC_ASSIGN_OR_RETURN(ConvTactic t, convTacticOf(*e));
+      ++cacheHits_;
+      cache_[key] = t;
+      return t;
+    }
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
   auto first = std::make_unique<rt::ConvPlan>();
   std::vector<std::unique_ptr<rt::ConvPlan>> candidates;
@@ -216,6 +218,8 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
                 static_cast<double>(bestMs), timed);
   t.description = buf;
   cache_[key] = t;
+  if (timingCache_)
+    timingCache_->put(sku_, gpu_, "conv:" + key, convEntry(t));
   return t;
 }
 
@@ -223,6 +227,13 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   std::string key = problem.key();
   if (auto it = matmulCache_.find(key); it != matmulCache_.end())
     return it->second;
+  if (timingCache_)
+    if (const nlohmann::json *e = timingCache_->find(sku_, "matmul:" + key)) {
+      INFC_ASSIGN_OR_RETURN(MatmulTactic t, matmulTacticOf(*e));
+      ++cacheHits_;
+      matmulCache_[key] = t;
+      return t;
+    }
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
   if (!ltHandle_)
     if (std::string e = rt::cublasCheck(cublasLtCreate(&ltHandle_), "cublasLtCreate"); !e.empty())
@@ -345,6 +356,8 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   if (size_t skipped = heuristics.size() - timed.size(); skipped > 0)
     tactic.description += "; " + std::to_string(skipped) + " more did not run";
   matmulCache_[key] = tactic;
+  if (timingCache_)
+    timingCache_->put(sku_, gpu_, "matmul:" + key, matmulEntry(tactic));
   return tactic;
 }
 

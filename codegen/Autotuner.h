@@ -6,8 +6,8 @@
 #pragma once
 
 #include "ir/Status.h"
-#include "runtime/CublasLtMatmul.h"
-#include "runtime/CudnnConv.h"
+#include "codegen/TacticSource.h"
+#include "codegen/TimingCache.h"
 
 #include <cuda.h>
 
@@ -18,30 +18,13 @@
 
 namespace infc::codegen {
 
-struct ConvTactic {
-  int64_t engineId = -1;
-  std::vector<int64_t> knobs;
-  uint64_t workspaceBytes = 0;
-  double ms = 0;           ///< measured time of the chosen config
-  std::string description; ///< for `infc inspect`: "cuDNN engine 12: 0.412 ms, fastest of 9 timed"
-};
-
-struct MatmulTactic {
-  std::vector<uint8_t> algo;  ///< the serialized cublasLtMatmulAlgo_t (fb::CublasLtMatmul.algo)
-  uint64_t workspaceBytes = 0; ///< what that algorithm needs (and was timed with)
-  double ms = 0;               ///< measured time of the chosen algorithm (median)
-  /// For `infc inspect`: "cuBLASLt algo 3 of 8 timed: 0.0412 ms (heuristic first: 0.0520 ms)":
-  /// the winner is the 3rd of the 8 timed algorithms in cuBLASLt's heuristic order.
-  std::string description;
-};
-
-class Autotuner {
+class Autotuner final : public TacticSource {
 public:
-  ~Autotuner();
+  ~Autotuner() override;
   /// Needs a usable GPU (the one the engine is built for). `maxWorkspace` bounds candidates.
   static Expected<std::unique_ptr<Autotuner>> create(uint64_t maxWorkspace);
   /// Times the candidates for `spec` (normalized, see rt::normalizeConvSpec) and returns the fastest.
-  Expected<ConvTactic> tuneConv(const rt::ConvSpec &spec);
+  Expected<ConvTactic> tuneConv(const rt::ConvSpec &spec) override;
   /// Distinct convolutions tuned and cuDNN configs tried (those that fail to run are not timed),
   /// for the build report.
   size_t convsTimed() const { return cache_.size(); }
@@ -49,10 +32,14 @@ public:
   /// Times up to 8 of cuBLASLt's heuristic candidates for `problem` (3 warm-ups, then the median
   /// of 10 runs each) and returns the fastest; candidates within 2% of the fastest count as tied
   /// and the earliest in heuristic order wins.
-  Expected<MatmulTactic> tuneMatmul(const rt::CublasLtProblem &problem);
+  Expected<MatmulTactic> tuneMatmul(const rt::CublasLtProblem &problem) override;
   /// Distinct matmuls tuned and cuBLASLt algorithms tried, for the build report.
   size_t matmulsTimed() const { return matmulCache_.size(); }
   size_t matmulCandidatesTried() const { return matmulCandidates_; }
+  /// Answers from `cache`'s entries for this GPU (`gpu`, under skuKey(gpu)) before timing, and
+  /// records what it times there.
+  void useTimingCache(TimingCache *cache, const GpuSku &gpu);
+  size_t cacheHits() const { return cacheHits_; }
 
 private:
   Autotuner() = default;
@@ -65,6 +52,10 @@ private:
   cublasLtHandle_t ltHandle_ = nullptr; ///< created on the first matmul
   std::map<std::string, MatmulTactic> matmulCache_;
   size_t matmulCandidates_ = 0;
+  TimingCache *timingCache_ = nullptr;
+  GpuSku gpu_;
+  std::string sku_;
+  size_t cacheHits_ = 0;
 };
 
 } // namespace infc::codegen

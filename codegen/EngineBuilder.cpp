@@ -261,7 +261,7 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
   return spec;
 }
 
-void useAutotuner(EngineBuildOptions &options, Autotuner *tuner) {
+void useAutotuner(EngineBuildOptions &options, TacticSource *tuner) {
   options.autotuner = tuner;
   options.lowering.acceptConvFusion = [tuner](const ConvLayer &fused, const ConvLayer &base, size_t absorbedOps) {
     Expected<rt::ConvSpec> fs = convSpecOf(fused), bs = convSpecOf(base);
@@ -316,7 +316,7 @@ rt::CublasLtProblem cublasLtProblemOf(const MatmulLayer &m) {
 Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffers::FlatBufferBuilder &fbb, LoweringContext &ctx,
                                                                      EngineTensors &t, const EngineBuildOptions &options,
                                                                      const std::string &modelPath, bool &usesLibraries,
-                                                                     uint64_t &matmulWorkspace) {
+                                                                     uint64_t &matmulWorkspace, std::vector<std::string> &untuned) {
   auto &slotOf = t.slotOf;
   auto slotFor = [&t](const Value *v) { return t.slotFor(v); };
   std::vector<flatbuffers::Offset<fb::Layer>> fbLayers;
@@ -353,10 +353,14 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
       if (options.autotuner) {
         INFC_ASSIGN_OR_RETURN(rt::ConvSpec spec, convSpecOf(*c));
         Expected<ConvTactic> tuned = options.autotuner->tuneConv(spec);
-        if (!tuned.isOk())
+        if (!tuned.isOk() && tuned.status().code() == StatusCode::NotFound) {
+          untuned.push_back("layer " + l.name + " (" + l.loc.describe() + ")");
+        } else if (!tuned.isOk()) {
           return tuned.status().withPrefix(modelPath + ": layer '" + l.name + "'");
-        tactic = *tuned;
-        tacticText = tactic.description;
+        } else {
+          tactic = *tuned;
+          tacticText = tactic.description;
+        }
       }
       impl = fb::CreateCudnnConvDirect(fbb, slotOf[c->x], slotOf[c->w], c->b ? slotOf[c->b] : -1, c->z ? slotOf[c->z] : -1,
                                        slotOf[c->y], static_cast<int32_t>(c->strides.size()), &c->padsBegin, &c->padsEnd,
@@ -372,8 +376,12 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
       uint64_t workspace = options.workspaceBytes;
       if (options.autotuner) {
         Expected<MatmulTactic> tuned = options.autotuner->tuneMatmul(cublasLtProblemOf(*m));
-        if (!tuned.isOk())
+        if (!tuned.isOk() && tuned.status().code() == StatusCode::NotFound) {
+          untuned.push_back("layer " + l.name + " (" + l.loc.describe() + ")");
+          tuned = MatmulTactic{{}, options.workspaceBytes, 0, l.tactic};
+        } else if (!tuned.isOk()) {
           return tuned.status().withPrefix(modelPath + ": layer '" + l.name + "'");
+        }
         algo = tuned->algo;
         workspace = tuned->workspaceBytes;
         matmulWorkspace = std::max(matmulWorkspace, workspace);
@@ -424,8 +432,9 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   }
   bool usesLibraries = false;
   uint64_t matmulWorkspace = 0;
+  std::vector<std::string> untuned;
   INFC_ASSIGN_OR_RETURN(std::vector<flatbuffers::Offset<fb::Layer>> fbLayers,
-                        serializeLayers(fbb, ctx, t, options, modelPath, usesLibraries, matmulWorkspace));
+                        serializeLayers(fbb, ctx, t, options, modelPath, usesLibraries, matmulWorkspace, untuned));
   std::vector<flatbuffers::Offset<fb::Module>> modules;
   if (!cubin.empty()) {
     auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(cubin.data()), cubin.size());
@@ -446,6 +455,7 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   result.arenaBytes = arena.plan.totalBytes;
   result.weightBytes = writer.weightBytes();
   result.nvrtcLog = std::move(compiled.log);
+  result.untuned = std::move(untuned);
   result.bytes = writer.finish(root);
   // The reader's own checks on what we are about to hand out: an engine infc writes is one infc
   // loads (sizes that wrap, empty matrices and the like fail here, naming the model).

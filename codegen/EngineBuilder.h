@@ -16,9 +16,10 @@ struct EngineBuildOptions {
   /// Most workspace one cuDNN / cuBLASLt tactic may use; a context allocates what its chosen
   /// tactics need, up to this.
   uint64_t workspaceBytes = uint64_t(1) << 30;
-  /// Times candidate tactics on the GPU present and records the fastest (null: the runtime picks
-  /// by heuristics when it loads the engine).
-  class Autotuner *autotuner = nullptr;
+  /// Where convolution and matmul tactics come from: the autotuner timing them on the GPU
+  /// present, or a timing cache's entries for the target GPU (null: the runtime picks by
+  /// heuristics when it loads the engine).
+  class TacticSource *autotuner = nullptr;
   std::string referenceIr;    ///< textual IR for `infc run --reference`
   int64_t inlineConstantElements = 16; ///< larger constants are stored as weights
 };
@@ -28,6 +29,9 @@ struct EngineBuildResult {
   size_t numLayers = 0;
   uint64_t arenaBytes = 0, weightBytes = 0;
   std::string nvrtcLog;
+  /// Library layers the tactic source had no tactic for (a timing cache without their entries):
+  /// "layer k2_conv_cudnn (node 'conv1' (Conv))"; they choose by heuristics at load time.
+  std::vector<std::string> untuned;
 };
 
 /// The cuDNN description of a convolution layer (1-D convolutions become 2-D).
@@ -35,7 +39,7 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &layer);
 
 /// Builds with timed tactics from `tuner`, and lets convolutions fuse their epilogues where the
 /// timed fused graph beats the timed unfused convolution plus separate kernels.
-void useAutotuner(EngineBuildOptions &options, class Autotuner *tuner);
+void useAutotuner(EngineBuildOptions &options, class TacticSource *tuner);
 
 /// `modelPath` prefixes error messages.
 Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath);

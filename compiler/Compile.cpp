@@ -2,10 +2,12 @@
 
 #include "codegen/Autotuner.h"
 #include "codegen/EngineBuilder.h"
+#include "codegen/TimingCache.h"
 #include "compiler/CalibrationCache.h"
 #include "compiler/EngineReference.h"
 #include "compiler/FileUtil.h"
 #include "compiler/Pipeline.h"
+#include "compiler/TimingCacheFile.h"
 #include "runtime/RuntimeImpl.h"
 #include "support/Sha256.h"
 
@@ -16,12 +18,14 @@
 namespace infc {
 
 Expected<std::pair<int, int>> parseTarget(const std::string &target) {
+  if (std::pair<int, int> cc = codegen::skuComputeCapability(target); cc.first)
+    return cc;
   std::string t = target;
   if (t.rfind("sm_", 0) == 0)
     t = t.substr(3);
   t.erase(std::remove(t.begin(), t.end(), '.'), t.end());
   if (t.size() < 2 || t.size() > 3 || !std::all_of(t.begin(), t.end(), ::isdigit))
-    return invalidArgument("--target '" + target + "' is not a compute capability like sm_90");
+    return invalidArgument("--target '" + target + "' is not a compute capability like sm_90 or a GPU like h200, h100, a100, l4");
   int major = std::stoi(t.substr(0, t.size() - 1)), minor = t.back() - '0';
   if (major < 7)
     return unsupported("--target " + target + ": infc needs compute capability 7.0 or newer");
@@ -58,6 +62,42 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   INFC_RETURN_IF_ERROR(checkOutputPath(o.outputPath, o.modelPath));
   if (o.int8 && !o.calib.dir.empty() && !o.calibCache.empty())
     INFC_RETURN_IF_ERROR(checkOutputPath(o.calibCache, o.modelPath));
+  if (o.requireCompleteCache && o.timingCachePath.empty())
+    return invalidArgument("--require-complete-cache needs --timing-cache FILE");
+  bool timed = o.timing && !eb.gpuName.empty();
+  // The timing cache: the GPU build reads and extends it; a build without the target GPU (or
+  // with --no-timing) takes its tactics from the cache's entries for the target.
+  std::optional<codegen::TimingCache> cache;
+  std::unique_ptr<codegen::CachedTactics> cached;
+  if (!o.timingCachePath.empty()) {
+    INFC_ASSIGN_OR_RETURN(cache, codegen::TimingCache::load(o.timingCachePath, /*mustExist=*/!timed));
+    if (!timed) {
+      std::string target = o.target.empty() ? report.target : o.target;
+      std::vector<std::string> skus = cache->skusFor(target, eb.lowering.smMajor, eb.lowering.smMinor);
+      if (skus.size() > 1) {
+        std::string names;
+        for (const std::string &k : skus)
+          names += "\n  " + k;
+        return invalidArgument(o.timingCachePath + ": several GPUs in the timing cache match --target " + target +
+                               "; name one (--target h200, h100, ...):" + names);
+      }
+      if (skus.empty()) {
+        // Nothing to take: every library layer is reported as uncovered.
+        report.warnings.push_back(o.timingCachePath + ": no entries for " + target +
+                                  " timed with this infc's CUDA, cuDNN and cuBLASLt");
+        cached = std::make_unique<codegen::CachedTactics>(*cache, "");
+        codegen::useAutotuner(eb, cached.get());
+      } else {
+        cached = std::make_unique<codegen::CachedTactics>(*cache, skus[0]);
+        codegen::useAutotuner(eb, cached.get());
+        eb.gpuName = cache->raw()["gpus"][skus[0]]["gpu"].get<std::string>();
+        report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) + " (" + eb.gpuName + ")";
+        // Tactics timed on that GPU: the engine records what a build there records.
+        timed = true;
+        std::erase_if(report.warnings, [](const std::string &w) { return w.find("GPU here: tactics are chosen") != std::string::npos; });
+      }
+    }
+  }
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
   if (!o.shapes.empty()) {
     INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(o.shapes));
@@ -110,30 +150,51 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   opt.optLevel = o.optLevel;
   INFC_RETURN_IF_ERROR(optimizeModule(*module, opt).withPrefix(o.modelPath));
 
+  if (o.requireCompleteCache && !cached)
+    return invalidArgument("--require-complete-cache applies to builds from the timing cache (without the target GPU, or "
+                           "with --no-timing); on the target GPU, missing entries are timed");
   nlohmann::json opts;
   opts["fp16"] = o.fp16;
   opts["shapes"] = o.shapes;
-  opts["target"] = report.target;
   opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
   opts["opt_level"] = o.optLevel;
-  bool timed = o.timing && !eb.gpuName.empty();
+  opts["target"] = report.target;
   opts["timing"] = timed;
   opts["workspace_mib"] = o.workspaceBytes >> 20;
   eb.optionsJson = opts.dump();
   eb.referenceIr = referenceIrText(*module);
   eb.workspaceBytes = o.workspaceBytes;
   std::unique_ptr<codegen::Autotuner> tuner;
-  if (timed) {
+  if (timed && !cached) {
     INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
+    if (cache)
+      tuner->useTimingCache(&*cache, codegen::GpuSku{dev.name, dev.smMajor, dev.smMinor, dev.multiprocessors});
     codegen::useAutotuner(eb, tuner.get());
   }
   INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(*module, eb, o.modelPath));
+  if (!built.untuned.empty()) {
+    if (o.requireCompleteCache) {
+      std::string list;
+      for (const std::string &l : built.untuned)
+        list += "\n  " + l;
+      return invalidArgument(o.modelPath + ": the timing cache " + o.timingCachePath + " has no entries for " +
+                             std::to_string(built.untuned.size()) + " layers (--require-complete-cache; nothing written):" + list);
+    }
+    for (const std::string &l : built.untuned)
+      report.warnings.push_back(l + ": not in the timing cache; chosen by heuristics when the engine is loaded");
+  }
   if (tuner)
     report.tactics = "tried " + std::to_string(tuner->candidatesTried()) + " cuDNN candidates for " +
-                     std::to_string(tuner->convsTimed()) + " distinct convolutions";
+                     std::to_string(tuner->convsTimed()) + " distinct convolutions" +
+                     (cache ? ", " + std::to_string(tuner->cacheHits()) + " tactics from the timing cache" : "");
+  else if (cached)
+    report.tactics = "from the timing cache " + o.timingCachePath + " (" + eb.gpuName + ")" +
+                     (built.untuned.empty() ? "" : "; " + std::to_string(built.untuned.size()) + " layers by heuristics at load time");
   else
     report.tactics = "cuDNN/cuBLASLt heuristics at load time";
   INFC_RETURN_IF_ERROR(writeFileAtomically(o.outputPath, built.bytes));
+  if (cache && tuner)
+    INFC_RETURN_IF_ERROR(saveTimingCache(o.timingCachePath, *cache));
   report.sha256 = support::sha256Hex(built.bytes);
   report.layers = built.numLayers;
   report.weightBytes = built.weightBytes;
