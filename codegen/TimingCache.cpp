@@ -89,10 +89,12 @@ std::pair<int, int> skuComputeCapability(const std::string &name) {
   return {0, 0};
 }
 
-bool gpuMatchesSku(const std::string &gpu, const std::string &name) {
+std::string skuNameOf(const std::string &gpu) {
   std::vector<std::string> t = nameTokens(gpu);
-  return !t.empty() && t[0] == name;
+  return t.empty() ? std::string() : t[0];
 }
+
+bool gpuMatchesSku(const std::string &gpu, const std::string &name) { return !name.empty() && skuNameOf(gpu) == name; }
 
 Expected<TimingCache> TimingCache::load(const std::string &path, bool mustExist) {
   std::string text, error;

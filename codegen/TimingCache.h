@@ -30,6 +30,8 @@ std::string skuKey(const GpuSku &gpu);
 
 /// Compute capability of a GPU named on the command line (`--target h200`), or {0, 0}.
 std::pair<int, int> skuComputeCapability(const std::string &name);
+/// The SKU name of a device name: its first word after "NVIDIA", lowercase ("h100").
+std::string skuNameOf(const std::string &gpu);
 /// Whether the device name `gpu` ("NVIDIA H100 80GB HBM3") is the SKU `name` ("h100").
 bool gpuMatchesSku(const std::string &gpu, const std::string &name);
 

@@ -48,12 +48,13 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     INFC_ASSIGN_OR_RETURN(auto sm, parseTarget(o.target));
     eb.lowering.smMajor = sm.first;
     eb.lowering.smMinor = sm.second;
-    if (noGpu.empty() && dev.smMajor == sm.first && dev.smMinor == sm.second)
+    // The GPU present serves a target that is its compute capability, or its name (an H200
+    // does not time tactics for --target h100).
+    bool named = codegen::skuComputeCapability(o.target).first != 0;
+    if (noGpu.empty() && dev.smMajor == sm.first && dev.smMinor == sm.second &&
+        (!named || codegen::gpuMatchesSku(dev.name, o.target)))
       eb.gpuName = dev.name;
   }
-  if (eb.gpuName.empty())
-    report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
-                              " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
   eb.lowering.fp16 = o.fp16;
   report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                   (eb.gpuName.empty() ? "" : " (" + eb.gpuName + ")");
@@ -72,7 +73,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   if (!o.timingCachePath.empty()) {
     INFC_ASSIGN_OR_RETURN(cache, codegen::TimingCache::load(o.timingCachePath, /*mustExist=*/!timed));
     if (!timed) {
-      std::string target = o.target.empty() ? report.target : o.target;
+      // The GPU named by --target, else the one present (--no-timing).
+      std::string target = !o.target.empty() ? o.target : codegen::skuNameOf(dev.name);
       std::vector<std::string> skus = cache->skusFor(target, eb.lowering.smMajor, eb.lowering.smMinor);
       if (skus.size() > 1) {
         std::string names;
@@ -94,10 +96,12 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
         report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) + " (" + eb.gpuName + ")";
         // Tactics timed on that GPU: the engine records what a build there records.
         timed = true;
-        std::erase_if(report.warnings, [](const std::string &w) { return w.find("GPU here: tactics are chosen") != std::string::npos; });
       }
     }
   }
+  if (eb.gpuName.empty())
+    report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
+                              " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
   if (!o.shapes.empty()) {
     INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(o.shapes));
