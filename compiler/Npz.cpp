@@ -21,6 +21,10 @@ constexpr uint32_t kCentralEntry = 0x02014b50, kLocalHeader = 0x04034b50;
 
 Expected<std::vector<std::pair<std::string, Tensor>>> readNpz(const std::string &path) {
   INFC_ASSIGN_OR_RETURN(std::string d, readFile(path));
+  return parseNpz(d, path);
+}
+
+Expected<std::vector<std::pair<std::string, Tensor>>> parseNpz(const std::string &d, const std::string &path) {
   auto bad = [&](const std::string &why) { return invalidArgument(path + ": not a readable .npz file (" + why + ")"); };
   // The end-of-central-directory record: the last 22+ bytes (a comment may follow it).
   if (d.size() < 22)

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${1:-60}"
-targets=(${FUZZ_TARGETS:-onnx_import engine_reader ir_parser})
+targets=(${FUZZ_TARGETS:-onnx_import engine_reader ir_parser npz})
 build=build-fuzz
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -19,7 +19,7 @@ cmake --build "$build" -j"${JOBS:-2}" --target "${targets[@]/#/fuzz_}"
 
 # Seed corpora (rebuilt each run; the fuzzers add what they find to them).
 corpus="$build/corpus"
-mkdir -p "$corpus"/{onnx_import,engine_reader,ir_parser} "$build/artifacts"
+mkdir -p "$corpus"/{onnx_import,engine_reader,ir_parser,npz} "$build/artifacts"
 cp examples/*.onnx tests/models/*.onnx "$corpus/onnx_import/"
 find tests/lit -name '*.ir' -size -64k -exec cp {} "$corpus/ir_parser/" \;
 if [[ -x build/bin/infc ]]; then
@@ -29,6 +29,7 @@ if [[ -x build/bin/infc ]]; then
   build/bin/infc build examples/tiny_mobile.onnx --shapes input:1x3x32x32 --fp16 --target sm_90 \
     -o "$corpus/engine_reader/tiny_mobile.plan" 2>/dev/null || true
 fi
+python3 -c "import numpy as np, sys; d = sys.argv[1]; np.savez(d + '/two.npz', a=np.arange(6, dtype=np.float32).reshape(2, 3), ids=np.arange(4)); np.savez(d + '/one.npz', x=np.zeros((1, 3, 4, 4), np.float16))" "$corpus/npz" 2>/dev/null || head -c 512 /dev/urandom > "$corpus/npz/random"
 ls "$corpus/engine_reader"/*.plan >/dev/null 2>&1 || head -c 4096 /dev/urandom > "$corpus/engine_reader/random"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
