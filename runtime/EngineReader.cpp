@@ -2,6 +2,7 @@
 
 #include "support/FileRead.h"
 
+#include <cstdint>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,11 +37,30 @@ static std::string checkIndexList(const flatbuffers::Vector<int32_t> *v, const f
   return "";
 }
 
+namespace {
+
+/// FlatBuffers' verifier checks the 4-byte alignment of a vector's length, not the 8-byte
+/// alignment of 64-bit elements: a forged buffer can place them where reading one is undefined
+/// behaviour (found by tests/fuzz/fuzz_engine_reader). Every [long] the runtime reads is checked.
+bool aligned64(const flatbuffers::Vector<int64_t> *v) {
+  return !v || v->size() == 0 || reinterpret_cast<uintptr_t>(v->Data()) % alignof(int64_t) == 0;
+}
+
+} // namespace
+
 std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
   if (!e.info() || !e.info()->gpu_name())
     return "missing build information";
   if (!e.tensors() || !e.layers() || !e.inputs() || !e.outputs())
     return "missing tensor, layer, input or output tables";
+  for (const fb::Tensor *t : *e.tensors())
+    if (!aligned64(t->shape()))
+      return "a tensor's shape is misaligned (corrupted file)";
+  for (const fb::Layer *l : *e.layers())
+    if (const fb::CudnnConv *c = l->impl_as_CudnnConv())
+      for (const auto *v : {c->pads_begin(), c->pads_end(), c->strides(), c->dilations(), c->knobs()})
+        if (!aligned64(v))
+          return "a convolution's parameters are misaligned (corrupted file)";
   if (e.layers()->size() == 0 || e.inputs()->size() == 0 || e.outputs()->size() == 0)
     return "an engine needs at least one layer, one input and one output";
   // No GPU holds a terabyte; larger sizes are forged or corrupted (and would wrap in sums).
