@@ -27,6 +27,7 @@ struct BuildArgs {
   bool stats = false, elide = false, fp16 = false, noTiming = false;
   uint64_t workspaceMiB = 1024;
   int optLevel = 3;
+  std::vector<std::string> minShapes, optShapes, maxShapes;
   std::string timingCache;
   bool requireCompleteCache = false;
   bool int8 = false;
@@ -91,6 +92,9 @@ int buildEngine(const BuildArgs &a) {
   o.workspaceBytes = a.workspaceMiB << 20;
   if (a.passes != kDefaultOnnxPipeline)
     o.passes = a.passes;
+  o.minShapes = a.minShapes;
+  o.optShapes = a.optShapes;
+  o.maxShapes = a.maxShapes;
   o.timingCachePath = a.timingCache;
   o.requireCompleteCache = a.requireCompleteCache;
   o.int8 = a.int8;
@@ -163,6 +167,13 @@ int main(int argc, char **argv) {
   b->add_option("--passes", build.passes, "Pass pipeline")->capture_default_str();
   b->add_flag("--stats", build.stats, "Print pass statistics to stderr");
   b->add_flag("--elide-constants", build.elide, "With --emit: print large constants as 'elided' (for reading; not parseable)");
+  b->add_option("--min-shapes", build.minShapes,
+                "Optimization profile: smallest shapes NAME:1x3x224x224[,NAME:...]; repeat the three flags for more profiles. "
+                "The ranges are checked, but engines with profiles are not implemented yet")
+      ->take_all()
+      ->allow_extra_args(false);
+  b->add_option("--opt-shapes", build.optShapes, "Optimization profile: the shapes to tune for")->take_all()->allow_extra_args(false);
+  b->add_option("--max-shapes", build.maxShapes, "Optimization profile: largest shapes")->take_all()->allow_extra_args(false);
   b->add_option("--timing-cache", build.timingCache,
                 "Timing cache (JSON): on the target GPU, read and extended with what is timed; without it (or with "
                 "--no-timing), tactics come from its entries for --target (sm_90, or a GPU: h200, h100, a100, l4, ...)");

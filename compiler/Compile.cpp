@@ -7,6 +7,7 @@
 #include "compiler/EngineReference.h"
 #include "compiler/FileUtil.h"
 #include "compiler/Pipeline.h"
+#include "compiler/Profiles.h"
 #include "compiler/TimingCacheFile.h"
 #include "runtime/RuntimeImpl.h"
 #include "support/Sha256.h"
@@ -103,6 +104,16 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                               " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
+  if (!o.minShapes.empty() || !o.optShapes.empty() || !o.maxShapes.empty()) {
+    if (!o.shapes.empty())
+      return invalidArgument("--shapes fixes one shape and --min-shapes/--opt-shapes/--max-shapes give ranges: use one or the other");
+    INFC_ASSIGN_OR_RETURN(std::vector<OptimizationProfile> profiles,
+                          parseProfiles(o.minShapes, o.optShapes, o.maxShapes, *module->mainGraph(), o.modelPath));
+    bool one = profiles.size() == 1;
+    return unsupported(o.modelPath + ": optimization profiles are not implemented yet: engines have static shapes (the " +
+                       std::to_string(profiles.size()) + (one ? " profile given is" : " profiles given are") +
+                       " valid for this model); build one engine per shape with --shapes; no engine written");
+  }
   if (!o.shapes.empty()) {
     INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(o.shapes));
     INFC_RETURN_IF_ERROR(applyInputShapes(*module, shapes, o.modelPath));

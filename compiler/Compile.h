@@ -20,6 +20,9 @@ struct CompileOptions {
   uint64_t workspaceBytes = uint64_t(1) << 30; ///< most workspace one tactic may use
   /// --int8: calibrate (calib.dir set) or read calibCache, write calibCache when calibrating.
   /// INT8 kernels do not exist yet, so an --int8 build stops with an error after calibration.
+  /// --min-shapes / --opt-shapes / --max-shapes (k-th of each: profile k). Checked, then refused:
+  /// engines have static shapes.
+  std::vector<std::string> minShapes, optShapes, maxShapes;
   /// --timing-cache: read (and extended, on the target GPU) when set.
   std::string timingCachePath;
   bool requireCompleteCache = false; ///< --require-complete-cache
