@@ -38,24 +38,26 @@ def finish(graph, doc):
     return model
 
 
+def he(rng, shape, fan_in):
+    """He-initialized float32 weights of `shape` from `rng`."""
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+
+
 def tiny_cnn(batch):
     """Conv-BN-Relu-MaxPool-Conv-Relu-GAP-Flatten-Gemm-Softmax; input Nx3x32x32 -> Nx10."""
     rng = np.random.default_rng(17)
     f32 = np.float32
 
-    def he(shape, fan_in):
-        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(f32)
-
     inits = [
-        init("conv1.weight", he((16, 3, 3, 3), 3 * 9)),
+        init("conv1.weight", he(rng, (16, 3, 3, 3), 3 * 9)),
         init("conv1.bias", (rng.standard_normal(16) * 0.1).astype(f32)),
         init("bn1.scale", (1.0 + 0.1 * rng.standard_normal(16)).astype(f32)),
         init("bn1.bias", (0.1 * rng.standard_normal(16)).astype(f32)),
         init("bn1.mean", (0.1 * rng.standard_normal(16)).astype(f32)),
         init("bn1.var", rng.uniform(0.5, 1.5, 16).astype(f32)),
-        init("conv2.weight", he((32, 16, 3, 3), 16 * 9)),
+        init("conv2.weight", he(rng, (32, 16, 3, 3), 16 * 9)),
         init("conv2.bias", (rng.standard_normal(32) * 0.1).astype(f32)),
-        init("fc.weight", he((10, 32), 32)),
+        init("fc.weight", he(rng, (10, 32), 32)),
         init("fc.bias", (rng.standard_normal(10) * 0.1).astype(f32)),
     ]
     nodes = [
@@ -91,22 +93,19 @@ def tiny_mobile(batch):
     rng = np.random.default_rng(23)
     f32 = np.float32
 
-    def he(shape, fan_in):
-        return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(f32)
-
     inits = [
-        init("stem.weight", he((16, 3, 3, 3), 27)),
+        init("stem.weight", he(rng, (16, 3, 3, 3), 27)),
         init("bn.scale", (1.0 + 0.1 * rng.standard_normal(16)).astype(f32)),
         init("bn.bias", (0.1 * rng.standard_normal(16)).astype(f32)),
         init("bn.mean", (0.1 * rng.standard_normal(16)).astype(f32)),
         init("bn.var", rng.uniform(0.5, 1.5, 16).astype(f32)),
-        init("expand.weight", he((48, 16, 1, 1), 16)),
+        init("expand.weight", he(rng, (48, 16, 1, 1), 16)),
         init("expand.bias", (0.1 * rng.standard_normal(48)).astype(f32)),
-        init("dw.weight", he((48, 1, 3, 3), 9)),
+        init("dw.weight", he(rng, (48, 1, 3, 3), 9)),
         init("dw.bias", (0.1 * rng.standard_normal(48)).astype(f32)),
-        init("project.weight", he((16, 48, 1, 1), 48)),
+        init("project.weight", he(rng, (16, 48, 1, 1), 48)),
         init("project.bias", (0.1 * rng.standard_normal(16)).astype(f32)),
-        init("fc.weight", he((10, 16), 16)),
+        init("fc.weight", he(rng, (10, 16), 16)),
         init("fc.bias", (0.1 * rng.standard_normal(10)).astype(f32)),
         init("zero", np.array(0.0, dtype=f32)),
         init("six", np.array(6.0, dtype=f32)),
