@@ -130,18 +130,17 @@ void Autotuner::useTimingCache(TimingCache *cache, const GpuSku &gpu) {
   timingCache_ = cache;
   gpu_ = gpu;
   sku_ = skuKey(gpu);
+  cached_ = std::make_unique<CachedTactics>(*cache, sku_);
 }
 
 Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   std::string key = convSignature(spec);
   if (auto it = cache_.find(key); it != cache_.end())
     return it->second;
-  if (timingCache_)
-    if (const nlohmann::json *e = timingCache_->find(sku_, "conv:" + key)) {
-      INFC_ASSIGN_OR_RETURN(ConvTactic t, convTacticOf(*e));
+  if (cached_)
+    if (Expected<ConvTactic> hit = cached_->tuneConv(spec); hit.isOk()) {
       ++cacheHits_;
-      cache_[key] = t;
-      return t;
+      return cache_[key] = *hit;
     }
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
   auto first = std::make_unique<rt::ConvPlan>();
@@ -219,7 +218,7 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   t.description = buf;
   cache_[key] = t;
   if (timingCache_)
-    timingCache_->put(sku_, gpu_, "conv:" + key, convEntry(t));
+    timingCache_->put(sku_, gpu_, convCacheKey(spec), convEntry(t));
   return t;
 }
 
@@ -227,12 +226,10 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   std::string key = problem.key();
   if (auto it = matmulCache_.find(key); it != matmulCache_.end())
     return it->second;
-  if (timingCache_)
-    if (const nlohmann::json *e = timingCache_->find(sku_, "matmul:" + key)) {
-      INFC_ASSIGN_OR_RETURN(MatmulTactic t, matmulTacticOf(*e));
+  if (cached_)
+    if (Expected<MatmulTactic> hit = cached_->tuneMatmul(problem); hit.isOk()) {
       ++cacheHits_;
-      matmulCache_[key] = t;
-      return t;
+      return matmulCache_[key] = *hit;
     }
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
   if (!ltHandle_)
@@ -357,7 +354,7 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
     tactic.description += "; " + std::to_string(skipped) + " more did not run";
   matmulCache_[key] = tactic;
   if (timingCache_)
-    timingCache_->put(sku_, gpu_, "matmul:" + key, matmulEntry(tactic));
+    timingCache_->put(sku_, gpu_, matmulCacheKey(problem), matmulEntry(tactic));
   return tactic;
 }
 

@@ -53,6 +53,7 @@ private:
   std::map<std::string, MatmulTactic> matmulCache_;
   size_t matmulCandidates_ = 0;
   TimingCache *timingCache_ = nullptr;
+  std::unique_ptr<CachedTactics> cached_; ///< reads timingCache_'s entries for this GPU
   GpuSku gpu_;
   std::string sku_;
   size_t cacheHits_ = 0;

@@ -41,7 +41,7 @@ public:
 };
 
 /// The layer signature a convolution's tactic is stored under (shapes, pads, strides,
-/// dilations, epilogue, dtype, layout); "conv:" + this is its timing-cache key.
+/// dilations, epilogue, dtype, layout), the core of its timing-cache key (convCacheKey).
 std::string convSignature(const rt::ConvSpec &spec);
 
 } // namespace infc::codegen

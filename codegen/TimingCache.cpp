@@ -201,6 +201,9 @@ size_t TimingCache::pruneStale() {
   return removed;
 }
 
+std::string convCacheKey(const rt::ConvSpec &spec) { return "conv:" + convSignature(spec); }
+std::string matmulCacheKey(const rt::CublasLtProblem &problem) { return "matmul:" + problem.key(); }
+
 nlohmann::json convEntry(const ConvTactic &t) {
   return {{"engine", t.engineId}, {"knobs", t.knobs}, {"workspace", t.workspaceBytes}, {"ms", t.ms}, {"description", t.description}};
 }
@@ -240,14 +243,14 @@ Expected<MatmulTactic> matmulTacticOf(const nlohmann::json &e) {
 }
 
 Expected<ConvTactic> CachedTactics::tuneConv(const rt::ConvSpec &spec) {
-  const nlohmann::json *e = cache_.find(sku_, "conv:" + convSignature(spec));
+  const nlohmann::json *e = cache_.find(sku_, convCacheKey(spec));
   if (!e)
     return Status(StatusCode::NotFound, "no timing-cache entry for this convolution");
   return convTacticOf(*e);
 }
 
 Expected<MatmulTactic> CachedTactics::tuneMatmul(const rt::CublasLtProblem &problem) {
-  const nlohmann::json *e = cache_.find(sku_, "matmul:" + problem.key());
+  const nlohmann::json *e = cache_.find(sku_, matmulCacheKey(problem));
   if (!e)
     return Status(StatusCode::NotFound, "no timing-cache entry for this matmul");
   return matmulTacticOf(*e);

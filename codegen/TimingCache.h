@@ -72,6 +72,11 @@ private:
   std::string sku_;
 };
 
+/// The timing-cache keys of a convolution ("conv:" + convSignature) and a matmul ("matmul:" +
+/// its problem key).
+std::string convCacheKey(const rt::ConvSpec &spec);
+std::string matmulCacheKey(const rt::CublasLtProblem &problem);
+
 /// Entries <-> tactics (shared by the autotuner, which records, and CachedTactics, which reads).
 nlohmann::json convEntry(const ConvTactic &t);
 nlohmann::json matmulEntry(const MatmulTactic &t);

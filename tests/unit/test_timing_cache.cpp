@@ -19,11 +19,11 @@ class Recorder final : public TacticSource {
 public:
   std::vector<std::string> keys;
   Expected<ConvTactic> tuneConv(const rt::ConvSpec &spec) override {
-    keys.push_back("conv:" + convSignature(spec));
+    keys.push_back(convCacheKey(spec));
     return Status(StatusCode::NotFound, "recording");
   }
   Expected<MatmulTactic> tuneMatmul(const rt::CublasLtProblem &problem) override {
-    keys.push_back("matmul:" + problem.key());
+    keys.push_back(matmulCacheKey(problem));
     return Status(StatusCode::NotFound, "recording");
   }
 };
