@@ -8,7 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 namespace infc::codegen {
@@ -97,15 +97,12 @@ std::string skuNameOf(const std::string &gpu) {
 bool gpuMatchesSku(const std::string &gpu, const std::string &name) { return !name.empty() && skuNameOf(gpu) == name; }
 
 Expected<TimingCache> TimingCache::load(const std::string &path, bool mustExist) {
+  std::error_code ec;
+  if (!mustExist && !std::filesystem::exists(path, ec))
+    return TimingCache();
   std::string text, error;
-  if (!support::readRegularFile(path, kMaxCacheBytes, text, error)) {
-    FILE *probe = std::fopen(path.c_str(), "rb");
-    if (!probe && !mustExist)
-      return TimingCache();
-    if (probe)
-      std::fclose(probe);
+  if (!support::readRegularFile(path, kMaxCacheBytes, text, error))
     return invalidArgument(error);
-  }
   return parse(text, path);
 }
 
