@@ -52,7 +52,7 @@ private:
 
   /// `v` (NCHW, rank 4) in NHWC: its source if it came from NHWC, else a new cast before `at`
   /// (with `padChannels` zero channels appended: then always a new cast).
-  Value *toNhwc(Value *v, Operation *at, int64_t padChannels = 0) {
+  Expected<Value *> toNhwc(Value *v, Operation *at, int64_t padChannels = 0) {
     if (Value *s = nhwcSource(v); s && !padChannels)
       return s;
     auto &cache = padChannels ? paddedCasts_ : casts_;
@@ -73,12 +73,7 @@ private:
     a.write(m);
     Operation *cast = body().create(OpKind::InfcLayoutCast, {source}, {TensorType()}, std::move(m), at->loc(), at,
                                     {v->name() + (padChannels ? ".nhwc4" : ".nhwc")});
-    cast->result()->setType(permuteType(v->type(), a.perm(kRank)));
-    if (padChannels) {
-      std::vector<Dim> dims = cast->result()->type().shape();
-      dims[3] = Dim(dims[3].value + padChannels);
-      cast->result()->setType(TensorType(v->type().elem(), dims));
-    }
+    INFC_RETURN_IF_ERROR(inferShapes(*cast)); // permuted, converted and padded as layout_cast's rule says
     ++ctx_->stat(name(), "casts-inserted");
     cache[v] = cast->result();
     return cast->result();
@@ -163,12 +158,14 @@ private:
       wt = wt.paddedLastAxis(4);
       ++ctx_->stat(name(), "channels-padded");
     }
-    std::vector<Value *> ops = {toNhwc(op->operand(0), op, pad),
-                                createConstant(body(), wt, op->operand(1)->name() + ".nhwc", op)};
+    INFC_ASSIGN_OR_RETURN(Value * x, toNhwc(op->operand(0), op, pad));
+    std::vector<Value *> ops = {x, createConstant(body(), wt, op->operand(1)->name() + ".nhwc", op)};
     if (op->numOperands() > 2)
       ops.push_back(op->operand(2));
-    if (op->hasOperand(3))
-      ops.push_back(toNhwc(op->operand(3), op));
+    if (op->hasOperand(3)) {
+      INFC_ASSIGN_OR_RETURN(Value * z, toNhwc(op->operand(3), op));
+      ops.push_back(z);
+    }
     a.layout = Layout::NHWC;
     AttrMap m = op->attrs();
     a.write(m);
