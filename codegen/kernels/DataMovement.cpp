@@ -78,7 +78,7 @@ Status lowerCopy(const Operation &op, LoweringContext &ctx) {
   return Status::ok();
 }
 
-Status lowerPermute(const Operation &op, LoweringContext &ctx, const std::vector<int64_t> &perm);
+Status lowerPermute(const Operation &op, LoweringContext &ctx, const std::vector<int64_t> &perm, int64_t padLast = 0);
 
 Status lowerTranspose(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(std::vector<int64_t> perm, op.attrs().getInts("perm", std::vector<int64_t>{}));
@@ -147,28 +147,18 @@ Status lowerLayoutCast(const Operation &op, LoweringContext &ctx) {
     if (lowerBatchedTranspose(op, ctx, in[0], A, B, a.padChannels))
       return Status::ok();
   }
-  std::vector<int64_t> perm = a.perm(op.operand(0)->type().rank());
-  if (!a.padChannels)
-    return lowerPermute(op, ctx, perm);
-  // Padded channels (NCHW -> NHWC, rank 4): channel index o3 past the input's reads zero.
-  std::vector<int64_t> st = rowMajorStrides(in);
-  emitIndexMap(op, ctx, {op.operand(0)}, op.result(), shapeOf(op.result()), [&](const std::vector<std::string> &i) {
-    std::string e = "0";
-    for (size_t d = 0; d < 4; ++d)
-      e += " + " + i[d] + " * " + std::to_string(st[static_cast<size_t>(perm[d])]) + "LL";
-    return e;
-  }, "", [&](const std::vector<std::string> &i) { return i[3] + " < " + std::to_string(in[1]) + "LL"; });
-  return Status::ok();
+  return lowerPermute(op, ctx, a.perm(op.operand(0)->type().rank()), a.padChannels);
 }
 
-/// y = x transposed by perm (out dim d is in dim perm[d]).
-Status lowerPermute(const Operation &op, LoweringContext &ctx, const std::vector<int64_t> &perm) {
+/// y = x transposed by perm (out dim d is in dim perm[d]); with `padLast`, y's last dim has that
+/// many more elements than the input dim it comes from, and they are zeros.
+Status lowerPermute(const Operation &op, LoweringContext &ctx, const std::vector<int64_t> &perm, int64_t padLast) {
   std::vector<int64_t> in = shapeOf(op.operand(0)), out = shapeOf(op.result());
   std::vector<int64_t> st = rowMajorStrides(in);
   size_t esize = dtypeSize(op.result()->type().elem());
   int64_t rowBytes = out.empty() ? 0 : out.back() * static_cast<int64_t>(esize);
   bool sameType = op.operand(0)->type().elem() == op.result()->type().elem();
-  if (sameType && out.size() >= 2 && perm.back() == static_cast<int64_t>(out.size()) - 1 && rowBytes % 16 == 0) {
+  if (sameType && !padLast && out.size() >= 2 && perm.back() == static_cast<int64_t>(out.size()) - 1 && rowBytes % 16 == 0) {
     // The innermost axis stays innermost (e.g. [B,S,H,D] -> [B,H,S,D] in attention): move whole
     // rows 16 bytes per thread, with the index math once per 16 bytes instead of per element.
     // Arena and weight offsets are 256-byte aligned and bound inputs and outputs 16-byte
@@ -190,12 +180,17 @@ Status lowerPermute(const Operation &op, LoweringContext &ctx, const std::vector
     finish(op, ctx, std::move(k), src, rows * vpr, {op.operand(0)}, {op.result()});
     return Status::ok();
   }
+  OffsetFn valid;
+  if (padLast)
+    valid = [&](const std::vector<std::string> &i) {
+      return i.back() + " < " + std::to_string(in[static_cast<size_t>(perm.back())]) + "LL";
+    };
   emitIndexMap(op, ctx, {op.operand(0)}, op.result(), out, [&](const std::vector<std::string> &i) {
     std::string e = "0";
     for (size_t d = 0; d < out.size(); ++d)
       e += " + " + i[d] + " * " + std::to_string(st[static_cast<size_t>(perm[d])]) + "LL";
     return e;
-  });
+  }, "", valid);
   return Status::ok();
 }
 
