@@ -54,6 +54,7 @@ def build_model(name, batch=1, calibrate=True):
     import torchvision
     if name != "bert" and hasattr(torchvision.models, name):
         ctor = getattr(torchvision.models, name)
+        size = 299 if name == "inception_v3" else 224  # Inception v3's stem needs 299x299
         # Trained weights when the torch hub cache has them (there is no network on the GPU machine).
         w = torchvision.models.get_model_weights(name).DEFAULT
         if os.path.exists(os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(w.url))):
@@ -70,9 +71,8 @@ def build_model(name, batch=1, calibrate=True):
                         else:
                             torch.nn.init.kaiming_uniform_(prm)
             if calibrate:
-                model = recalibrate_bn(model, (16, 3, 224, 224))
+                model = recalibrate_bn(model, (16, 3, size, size))
                 weights = "random init, BatchNorm statistics re-estimated on 96 random images"
-        size = 299 if name == "inception_v3" else 224
         return model, (torch.randn(batch, 3, size, size),), ["input"], weights
     if name in ("bert", "distilbert", "gpt2"):
         import transformers

@@ -1,6 +1,6 @@
 // The timing cache on the GPU: the autotuner records what it times; a build from the cache alone
-// (no GPU involved: CachedTactics) and a second GPU build that finds every entry give the same
-// bytes, and the cached tactics run and match the reference interpreter.
+// (no GPU involved: CachedTactics), a second GPU build that finds every entry and the first build
+// give the same bytes, and the cached tactics run and match the reference interpreter.
 #include "gpu_test_util.h"
 
 #include "codegen/Autotuner.h"
@@ -103,6 +103,8 @@ TEST_CASE("timing cache: recorded on the GPU, served without it, same bytes, rig
   CHECK((*tuner2)->candidatesTried() == 0);
   CHECK((*tuner2)->cacheHits() >= 2);
   CHECK(third->bytes == second->bytes);
+  // ... and as the build that timed them: the tactic text does not say where it came from.
+  CHECK(first->bytes == second->bytes);
 
   // 4. The cached tactics run and match the reference.
   Tensor x = randomF32({2, 8, 10, 10}, 4);
