@@ -6,6 +6,7 @@
 #include "runtime/CudaDriver.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -75,6 +76,30 @@ Status fillRandom(CUdeviceptr p, uint64_t elements, DType t, uint32_t seed) {
   return Status::ok();
 }
 
+/// Whether two buffers of `n` elements of dtype `t` (f32, f16, bf16) agree: every element within
+/// `rel` of the largest magnitude in `want`.
+bool sameWithin(const uint8_t *want, const uint8_t *got, uint64_t n, DType t, double rel) {
+  auto at = [t](const uint8_t *p, uint64_t i) -> double {
+    if (t == DType::F32) {
+      float f;
+      std::memcpy(&f, p + i * 4, 4);
+      return f;
+    }
+    uint16_t h;
+    std::memcpy(&h, p + i * 2, 2);
+    return t == DType::F16 ? halfToFloat(h) : bf16ToFloat(h);
+  };
+  double scale = 0;
+  for (uint64_t i = 0; i < n; ++i)
+    scale = std::max(scale, std::abs(at(want, i)));
+  for (uint64_t i = 0; i < n; ++i) {
+    double a = at(want, i), b = at(got, i);
+    if (!(std::abs(a - b) <= rel * scale)) // NaN fails too
+      return false;
+  }
+  return true;
+}
+
 /// A stream and events for timing, destroyed on scope exit.
 struct TimingStream {
   CUstream stream = nullptr;
@@ -102,6 +127,27 @@ constexpr int kMatmulTimedRuns = 10;
 constexpr double kMatmulTie = 0.02; ///< within 2% of the fastest: tied, heuristic order decides
 
 } // namespace
+
+Expected<bool> Autotuner::sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, CUdeviceptr x, CUdeviceptr w,
+                                      CUdeviceptr y, CUdeviceptr b, CUdeviceptr z, CUdeviceptr ws) {
+  DType t = static_cast<DType>(spec.dtype);
+  uint64_t n = count(spec.yDims), bytes = n * dtypeSize(t);
+  std::vector<int64_t> biasDims(spec.yDims.size(), 1);
+  biasDims[1] = spec.yDims[1];
+  INFC_RETURN_IF_ERROR(fillRandom(x, count(spec.xDims), t, 11));
+  INFC_RETURN_IF_ERROR(fillRandom(w, count(spec.wDims), t, 12));
+  INFC_RETURN_IF_ERROR(fillRandom(b, count(biasDims), t, 13));
+  auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
+  std::vector<uint8_t> separate(bytes), inPlace(bytes);
+  for (CUdeviceptr out : {y, z}) {
+    INFC_RETURN_IF_ERROR(fillRandom(z, n, t, 14));
+    if (!plan.execute(handle_, ptr(x), ptr(w), ptr(out), ptr(b), ptr(z), ptr(ws)).empty() ||
+        drv().cuCtxSynchronize() != CUDA_SUCCESS)
+      return false;
+    INFC_RETURN_IF_ERROR(cuStatus(drv().cuMemcpyDtoH(out == y ? separate.data() : inPlace.data(), out, bytes), "cuMemcpyDtoH"));
+  }
+  return sameWithin(separate.data(), inPlace.data(), n, t, 1e-2);
+}
 
 Autotuner::~Autotuner() {
   if (ltHandle_)
@@ -168,12 +214,12 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuEventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate"));
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuEventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate"));
   cudnnSetStream(handle_, nullptr);
-  int best = -1;
-  float bestMs = 0;
-  size_t timed = 0;
+  // In place, y is z's bytes: timed as it will run.
+  CUdeviceptr out = spec.inPlace ? z : y;
+  std::vector<std::pair<float, size_t>> timedMs; // (ms, candidate), in candidate order
   for (size_t i = 0; i < candidates.size(); ++i) {
     const rt::ConvPlan &p = *candidates[i];
-    auto run = [&] { return p.execute(handle_, ptr(x), ptr(w), ptr(y), ptr(b), ptr(z), ptr(ws)); };
+    auto run = [&] { return p.execute(handle_, ptr(x), ptr(w), ptr(out), ptr(b), ptr(z), ptr(ws)); };
     // One warm-up run (also weeds out configs that fail at execution), then the best of three
     // timed rounds of `reps` runs: robust against clock ramp-up and one-off stalls.
     if (!run().empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
@@ -192,20 +238,35 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
       drv().cuEventElapsedTime(&ms, start, stop);
       roundMs = std::min(roundMs, ms / static_cast<float>(reps));
     }
-    if (failed)
-      continue;
-    ++timed;
-    if (best < 0 || roundMs < bestMs) {
-      best = static_cast<int>(i);
-      bestMs = roundMs;
-    }
+    if (!failed)
+      timedMs.emplace_back(roundMs, i);
   }
   drv().cuEventDestroy(start);
   drv().cuEventDestroy(stop);
   candidates_ += candidates.size();
-  if (best < 0)
+  size_t timed = timedMs.size();
+  if (timedMs.empty())
     return unsupported("autotuning: none of the " + std::to_string(candidates.size()) +
                        " cuDNN engine configs for this convolution ran");
+  // Fastest first; equal times keep cuDNN's order.
+  std::stable_sort(timedMs.begin(), timedMs.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+  int best = -1;
+  float bestMs = 0;
+  for (const auto &[ms, i] : timedMs) {
+    if (spec.inPlace) {
+      Expected<bool> same = sameInPlace(*candidates[i], spec, x, w, y, b, z, ws);
+      if (!same.isOk())
+        return same.status();
+      if (!*same)
+        continue; // this config does not tolerate y == z: the next fastest
+    }
+    best = static_cast<int>(i);
+    bestMs = ms;
+    break;
+  }
+  if (best < 0)
+    return unsupported("autotuning: none of the " + std::to_string(timed) +
+                       " cuDNN engine configs for this convolution gives the same result with its output over its residual");
   const rt::ConvPlan &p = *candidates[static_cast<size_t>(best)];
   ConvTactic t;
   t.engineId = p.engineId();

@@ -24,6 +24,8 @@ public:
   /// Needs a usable GPU (the one the engine is built for). `maxWorkspace` bounds candidates.
   static Expected<std::unique_ptr<Autotuner>> create(uint64_t maxWorkspace);
   /// Times the candidates for `spec` (normalized, see rt::normalizeConvSpec) and returns the fastest.
+  /// With spec.inPlace, candidates run with y over z, and the fastest whose result matches a run
+  /// with separate buffers wins.
   Expected<ConvTactic> tuneConv(const rt::ConvSpec &spec) override;
   /// Distinct convolutions tuned and cuDNN configs tried (those that fail to run are not timed),
   /// for the build report.
@@ -43,6 +45,10 @@ public:
 
 private:
   Autotuner() = default;
+  /// Whether `plan` gives the same y (within FP16 noise) with y over z as with separate buffers,
+  /// on random data (overwrites the scratch buffers).
+  Expected<bool> sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, CUdeviceptr x, CUdeviceptr w, CUdeviceptr y,
+                             CUdeviceptr b, CUdeviceptr z, CUdeviceptr ws);
   uint64_t maxWorkspace_ = 0;
   cudnnHandle_t handle_ = nullptr;
   CUcontext context_ = nullptr; ///< the primary context, retained (cuDNN and the runtime share it)

@@ -256,6 +256,7 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
   spec.hasResidual = c.z != nullptr;
   spec.activation = c.activation;
   spec.dtype = static_cast<int32_t>(c.y->type().elem());
+  spec.inPlace = c.inPlace;
   if (std::string e = rt::normalizeConvSpec(spec); !e.empty())
     return internalError(e);
   return spec;

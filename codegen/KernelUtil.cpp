@@ -11,6 +11,30 @@ const Operation *soleUser(const Value *v) {
   return v->users()[0];
 }
 
+bool LoweringContext::canOverwrite(const Value *v, const Operation &op) const {
+  const Value *y = op.result();
+  if (y->isGraphOutput() || !(v->type() == y->type()))
+    return false;
+  // Every name of v's bytes: its root and the root's aliases (Reshape results, earlier in-place
+  // results). None may be the user's or a constant, and none may be read after `op`.
+  const Value *root = aliasRoot(v);
+  std::vector<const Value *> names = {root};
+  for (const auto &[out, in] : aliases_)
+    if (aliasRoot(out) == root)
+      names.push_back(out);
+  size_t reads = 0;
+  for (const Value *n : names) {
+    if (n->isGraphOutput() || !n->definingOp() || n->definingOp()->is(OpKind::OnnxConstant))
+      return false;
+    for (const Operation *u : n->users())
+      if (u != &op && (!lowered_.count(u) || u == current_))
+        return false; // read later
+    for (size_t i = 0; i < op.numOperands(); ++i)
+      reads += op.operand(i) == n ? 1 : 0;
+  }
+  return reads == 1;
+}
+
 std::string LoweringContext::kernelName(const Operation &op, const std::string &suffix) {
   std::string n = "k" + std::to_string(counter_++) + "_" + std::string(op.info().name);
   if (!suffix.empty())

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <unordered_map>
+#include <unordered_set>
 #include <functional>
 #include <string>
 #include <variant>
@@ -45,6 +46,7 @@ struct ConvLayer {
   bool transpose = false;
   bool nhwc = false; ///< x, y, z physically (N, spatial..., C), w (K, spatial..., C/g)
   std::string activation;
+  bool inPlace = false; ///< y is written over z (LoweringContext::canOverwrite)
 };
 
 /// Row-major D[batch][m][n] = alpha * op(A)[m][k] op(B)[k][n] + beta * C (+ bias over n).
@@ -75,6 +77,11 @@ struct LoweringOptions {
   /// cuDNN's depthwise kernels and 6.7 ms with a first version of the generated one. Off only in
   /// the GPU tests that check the cuDNN path.
   bool generatedDepthwise = true;
+  /// Results written over an input that nothing reads afterwards (LoweringContext::canOverwrite):
+  /// a convolution's fused residual Add over the residual (ResNet-50 at batch 256 otherwise keeps
+  /// a block's input and output, 411 MB each in FP16 in layer1, live at once), and elementwise
+  /// kernels over an input of the result's shape.
+  bool inPlace = true;
   /// Whether to run `fused` (a convolution with `absorbedOps` epilogue ops) instead of `base` (the
   /// same convolution with its bias only, the other ops left as separate kernels): cuDNN must run
   /// the fused graph on the target GPU, and faster than base plus the separate kernels. Set when
@@ -95,10 +102,21 @@ public:
   void addLayer(Layer layer) { layers_.push_back(std::move(layer)); }
   std::vector<Layer> &layers() { return layers_; }
   /// The op currently being lowered (set by the driver), for names and locations.
-  void setCurrent(const Operation *op, size_t index) { current_ = op; index_ = index; }
+  void setCurrent(const Operation *op, size_t index) {
+    current_ = op;
+    index_ = index;
+    lowered_.insert(op);
+  }
   /// `out` is `in` under another shape (Reshape and friends): no layer; the engine gives both
   /// the same bytes. Only for values the user cannot bind (not graph inputs or outputs).
   void addAlias(const Value *out, const Value *in) { aliases_[out] = in; }
+  /// Whether `op` (being lowered) may write its result over operand `v`'s bytes: v has the
+  /// result's type, the result is no graph output, and every name of v's bytes (v, its alias
+  /// root, the root's other aliases) is an arena tensor made by a layer (no graph input or output,
+  /// no constant) that `op` reads once in all and is the last to read (every other reader was
+  /// lowered before it). The kernel must read each element of v before it writes that element of
+  /// the result.
+  bool canOverwrite(const Value *v, const Operation &op) const;
   /// The value whose bytes `v` shares (v itself when it is no alias).
   const Value *aliasRoot(const Value *v) const {
     for (auto it = aliases_.find(v); it != aliases_.end(); it = aliases_.find(v))
@@ -108,6 +126,7 @@ public:
 
 private:
   std::unordered_map<const Value *, const Value *> aliases_;
+  std::unordered_set<const Operation *> lowered_; ///< ops lowered so far (layers run in this order)
   LoweringOptions options_;
   std::vector<Layer> layers_;
   const Operation *current_ = nullptr;

@@ -14,6 +14,8 @@ std::string convSignature(const rt::ConvSpec &s) {
   for (const auto *v : {&s.xDims, &s.wDims, &s.yDims, &s.padsBegin, &s.padsEnd, &s.strides, &s.dilations})
     list(*v);
   os << s.transpose << s.hasBias << s.hasResidual << s.activation << "|" << s.dtype << s.nhwc;
+  if (s.inPlace)
+    os << "|inplace";
   return os.str();
 }
 

@@ -378,6 +378,10 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     line("GPU Compute Time", C);
     line("H2D Latency", H);
     line("D2H Latency", D);
+    size_t engineBytes = 0, contextBytes = 0;
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_device_memory(h.contexts[0], &engineBytes, &contextBytes)));
+    os << "Device memory: engine " << engineBytes << " bytes (weights), context " << contextBytes
+       << " bytes (activations and workspace)" << (numStreams > 1 ? " each" : "") << "\n";
     nlohmann::json profileJson;
     if (options.profile)
       INFC_RETURN_IF_ERROR(profileLayers(options, h.engine, h.contexts[0], h.streams[0], os, profileJson));
@@ -399,6 +403,7 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     j["gpu_compute"] = sj(C);
     j["h2d"] = sj(H);
     j["d2h"] = sj(D);
+    j["device_memory"] = {{"engine_bytes", engineBytes}, {"context_bytes", contextBytes}, {"contexts", numStreams}};
     if (options.profile)
       j["layers"] = profileJson;
     report.json = j.dump(2) + "\n";

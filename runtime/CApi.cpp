@@ -174,6 +174,14 @@ infc_status infc_context_set_cuda_graph(infc_context *c, int enable) {
   return ok();
 }
 
+infc_status infc_context_device_memory(const infc_context *c, size_t *engine_bytes, size_t *context_bytes) {
+  if (!c || !engine_bytes || !context_bytes)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_device_memory: null argument");
+  *engine_bytes = static_cast<size_t>(c->engine->impl->engine().weight_bytes());
+  *context_bytes = static_cast<size_t>(c->impl->arenaBytes() + c->impl->workspaceBytes());
+  return ok();
+}
+
 int infc_engine_num_layers(const infc_engine *engine) {
   return engine ? static_cast<int>(engine->impl->engine().layers()->size()) : 0;
 }

@@ -21,6 +21,10 @@ struct ConvSpec {
   std::string activation;   ///< "", "relu", "sigmoid", "tanh", "gelu"
   int32_t dtype = 1;        ///< infc dtype of x, w, y, bias, z (1 = f32, 10 = f16, 16 = bf16)
   bool nhwc = false;        ///< memory layout of x/y/z is channels-last
+  /// y is written over z (the same bytes). Only the builder uses it: the autotuner times and
+  /// checks tactics this way, and it is part of their cache key. The runtime needs no flag (the
+  /// engine gives both tensors one offset).
+  bool inPlace = false;
 };
 
 /// Checks ranks and rewrites a 1-D convolution as a 2-D one over a height of 1 (cuDNN convolves

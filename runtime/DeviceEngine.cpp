@@ -131,6 +131,7 @@ std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr
   if (workspace)
     if (std::string err = cuCheck(drv().cuMemAlloc(&c->workspace_, workspace), "allocating the workspace"); !err.empty())
       return err;
+  c->workspaceBytes_ = workspace;
   out = std::move(c);
   return "";
 }

@@ -83,6 +83,9 @@ public:
   bool cudaGraph() const { return useGraph_; }
   CUdeviceptr address(int tensor) const { return addr_[static_cast<size_t>(tensor)]; }
   std::string enqueue(CUstream stream);
+  /// Device bytes this context allocated: its activation arena and its tactics' workspace.
+  uint64_t arenaBytes() const { return engine_->engine().arena_bytes(); }
+  uint64_t workspaceBytes() const { return workspaceBytes_; }
   /// One synchronous run with an event pair around every layer; per-layer GPU milliseconds.
   std::string profile(CUstream stream, std::vector<float> &layerMs);
 
@@ -95,6 +98,7 @@ private:
   const DeviceEngine *engine_ = nullptr;
   CUdeviceptr arena_ = 0;
   CUdeviceptr workspace_ = 0;
+  uint64_t workspaceBytes_ = 0;
   TensorAddresses addr_;
   std::vector<std::unique_ptr<LayerExec>> layers_;
   bool useGraph_ = false;

@@ -61,6 +61,10 @@ infc_status infc_context_enqueue(infc_context *context, void *stream);
  *  instead of one per layer). Off by default; enqueue on the NULL stream never uses it. */
 infc_status infc_context_set_cuda_graph(infc_context *context, int enable);
 
+/** Device memory in bytes: what the engine holds for its weights (once per engine), and what this
+ *  context allocated (its activation arena plus the workspace its tactics need). */
+infc_status infc_context_device_memory(const infc_context *context, size_t *engine_bytes, size_t *context_bytes);
+
 /** Runs the network once on `stream` with an event around every layer, waits, and writes each
  *  layer's GPU time in milliseconds to layer_ms[0..n) (n = infc_engine_num_layers). */
 infc_status infc_context_profile(infc_context *context, void *stream, float *layer_ms, int n);

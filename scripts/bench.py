@@ -128,6 +128,11 @@ def infc_engine(infc, onnx_path, names, name, batch, prec, work, iters, opt_leve
         return {"error": run.stderr.strip()[-300:]}
     rep = json.load(open(js))
     r["latency_ms"] = rep["gpu_compute"]["median_ms"]
+    # Everything infc holds on the device for one context: weights, activations, workspace
+    # (compared with torch.cuda.max_memory_allocated(), which counts weights and activations).
+    mem = rep.get("device_memory", {})
+    if mem:
+        r["device_bytes"] = mem["engine_bytes"] + mem["context_bytes"]
     r["throughput"] = rep["throughput_inferences_per_s"]
     ins = subprocess.run([infc, "inspect", plan, "--json"], capture_output=True, text=True)
     if ins.returncode == 0:
@@ -159,12 +164,16 @@ def bench(a):
                 continue
             iters = 200 if batch == 1 else 100
             res = {}
+            wanted = (lambda v: a.variants is None or v in a.variants.split(","))
             for prec in ("fp32", "fp16"):
-                res[f"infc-{prec}"] = infc_engine(a.infc, onnx_path, names, name, batch, prec, work, iters)
-            res["infc-fp16-O0"] = infc_engine(a.infc, onnx_path, names, name, batch, "fp16", work, iters, opt_level=0)
+                if wanted(f"infc-{prec}"):
+                    res[f"infc-{prec}"] = infc_engine(a.infc, onnx_path, names, name, batch, prec, work, iters)
+            if wanted("infc-fp16-O0"):
+                res["infc-fp16-O0"] = infc_engine(a.infc, onnx_path, names, name, batch, "fp16", work, iters, opt_level=0)
             compile_here = a.compile and (a.compile_batches == "all" or (a.compile_batches == "large") == (batch > 1))
             for mode in ("eager-fp32", "eager-fp16") + (("compile-fp16",) if compile_here else ()):
-                res[mode] = run_peer_subprocess(name, batch, mode, iters, a.compile_timeout if "compile" in mode else 600)
+                if wanted(mode):
+                    res[mode] = run_peer_subprocess(name, batch, mode, iters, a.compile_timeout if "compile" in mode else 600)
             entry["batches"][str(batch)] = res
             print(name, batch, json.dumps(res), flush=True)
         out["models"][name] = entry
@@ -217,6 +226,12 @@ def render(files):
                     lines.append(f"| {batch} | {prec} | {fmt(i['latency_ms'])} ms | {fmt(thr_i, 0)} {UNIT[name]} | {fmt(peak, 1)}% | "
                                  f"{i['build_s']} s | {fmt(e.get('latency_ms'))} ms | {fmt(e.get('throughput'), 0)} | {ratio(e)} | "
                                  f"{ce} | {ratio(c) if c else '—'} |")
+            for batch, res in m["batches"].items():
+                i, e = res.get("infc-fp16", {}), res.get("eager-fp16", {})
+                if i.get("device_bytes") and e.get("max_memory_allocated"):
+                    lines.append(f"- Batch {batch}, FP16 device memory: infc {i['device_bytes'] / 1e6:,.1f} MB (weights, activations "
+                                 f"{i['activation_bytes'] / 1e6:,.1f} MB, workspace), PyTorch eager peak "
+                                 f"{e['max_memory_allocated'] / 1e6:,.1f} MB: {i['device_bytes'] / e['max_memory_allocated']:.2f}x.")
             lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -231,6 +246,8 @@ def main():
     ap.add_argument("--compile-batches", choices=["all", "1", "large"], default="all",
                     help="which batch sizes get a torch.compile peer (it takes minutes per model and batch)")
     ap.add_argument("--batches", choices=["all", "1", "large"], default="all")
+    ap.add_argument("--variants", help="comma-separated subset of infc-fp32,infc-fp16,infc-fp16-O0,eager-fp32,"
+                    "eager-fp16,compile-fp16 (default: all; compile-fp16 also needs --compile)")
     ap.add_argument("--render", nargs="+", help="render these bench JSON files as markdown")
     ap.add_argument("--peer", help=argparse.SUPPRESS)  # internal: NAME:BATCH:MODE:ITERS in a subprocess
     a = ap.parse_args()

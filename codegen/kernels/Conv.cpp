@@ -133,10 +133,12 @@ Status lowerDepthwise(const Operation &op, LoweringContext &ctx, const ConvAttrs
   KernelLayer k;
   k.function = ctx.kernelName(op, "depthwise");
   std::string T = cudaStorageType(t);
+  // y over z: each thread reads its 8 channels of z at a pixel just before writing y there.
+  bool inPlace = z && ctx.options().inPlace && ctx.canOverwrite(z, op);
+  const char *zy = inPlace ? "* " : "* __restrict__ ";
   std::ostringstream src;
   src << "extern \"C\" __global__ void " << k.function << "(const " << T << "* __restrict__ x, const " << T
-      << "* __restrict__ w, const " << T << "* __restrict__ bias, const " << T << "* __restrict__ z, " << T
-      << "* __restrict__ y) {\n";
+      << "* __restrict__ w, const " << T << "* __restrict__ bias, const " << T << zy << "z, " << T << zy << "y) {\n";
   src << "  constexpr int C = " << C << ", H = " << H << ", W = " << W << ", R = " << R << ", S = " << S << ", OH = " << OH
       << ", OW = " << OW << ", TILES = " << tiles << ", TW = " << TW << ", COLS = " << cols << ";\n";
   src << "  constexpr int SH = " << a.strides[0] << ", SW = " << SW << ", PH = " << a.pads[0] << ", PW = " << a.pads[1]
@@ -197,6 +199,8 @@ Status lowerDepthwise(const Operation &op, LoweringContext &ctx, const ConvAttrs
   if (z)
     ins.push_back(z);
   ctx.addKernel(op, std::move(k), ins, {y});
+  if (inPlace)
+    ctx.addAlias(y, z);
   return Status::ok();
 }
 
@@ -234,9 +238,23 @@ Status lowerInfcConv(const Operation &op, LoweringContext &ctx) {
   fused.activation = cudnnActivation(a.act);
   bool expressible = a.act.none() || !fused.activation.empty();
   size_t parts = (z ? 1 : 0) + (a.act.none() ? 0 : 1);
-  if (expressible && ctx.options().acceptConvFusion && ctx.options().acceptConvFusion(fused, base, parts)) {
-    addConvLayer(op, ctx, fused, op.loc());
-    return Status::ok();
+  if (expressible && ctx.options().acceptConvFusion) {
+    // The block output written over the residual when nothing reads the residual afterwards
+    // (ResNet's identity: its 4x-wide tensor is then not live twice). cuDNN's epilogue reads
+    // each element of z before writing that element of y; the autotuner times and checks every
+    // tactic this way, and falls back to separate buffers when none passes.
+    ConvLayer inPlace = fused;
+    inPlace.inPlace = z && ctx.options().inPlace && ctx.canOverwrite(z, op);
+    for (const ConvLayer *c : {&inPlace, &fused}) {
+      if (c == &fused && !inPlace.inPlace)
+        continue; // already tried: the same layer
+      if (ctx.options().acceptConvFusion(*c, base, parts)) {
+        addConvLayer(op, ctx, *c, op.loc());
+        if (c->inPlace)
+          ctx.addAlias(c->y, c->z);
+        return Status::ok();
+      }
+    }
   }
   addConvLayer(op, ctx, base, op.loc());
   addEpilogueKernel(op, ctx, base.y, z, a.act);

@@ -235,7 +235,8 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
   // Named after the chain's first op, as "k12_Mul_fused".
   k.function = ctx.kernelName(*body.ops().front(), "fused");
   std::ostringstream src;
-  beginKernel(src, k, ins, {outV});
+  const Value *over = inPlaceOperand(op, ctx, ins);
+  beginKernel(src, k, ins, {outV}, !over);
   src << "  typedef " << T << " T;\n";
   src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
   std::vector<std::string> index = emitOffsets(src, ins, out);
@@ -260,6 +261,8 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
   }
   src << "    out0[i] = " << storeAs(t, reg.at(body.yields().at(0))) << ";\n  }\n}\n";
   finish(op, ctx, std::move(k), src, n, ins, {outV});
+  if (over)
+    ctx.addAlias(outV, over);
   // The members' precisions for inspect: their dtypes in order ("f32 f16") and the first reason
   // assign-precision gave for keeping one in f32.
   std::string precision, why;
@@ -297,7 +300,8 @@ Status lowerElementwise(const Operation &op, LoweringContext &ctx) {
   std::ostringstream src;
   if (op.is(OpKind::OnnxCastLike))
     ins.resize(1);
-  beginKernel(src, k, ins, {outV});
+  const Value *over = inPlaceOperand(op, ctx, ins);
+  beginKernel(src, k, ins, {outV}, !over);
   src << "  typedef " << T << " T;\n";
   src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
   std::vector<std::string> index = emitOffsets(src, ins, out);
@@ -312,6 +316,8 @@ Status lowerElementwise(const Operation &op, LoweringContext &ctx) {
   }
   src << "    out0[i] = " << storeAs(outT, expr) << ";\n  }\n}\n";
   finish(op, ctx, std::move(k), src, n, ins, {outV});
+  if (over)
+    ctx.addAlias(outV, over);
   return Status::ok();
 }
 

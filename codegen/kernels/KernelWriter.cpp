@@ -13,20 +13,30 @@ std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
 }
 
 void beginKernel(std::ostringstream &src, KernelLayer &k, const std::vector<const Value *> &ins,
-                 const std::vector<const Value *> &outs) {
+                 const std::vector<const Value *> &outs, bool noAlias) {
   src << "extern \"C\" __global__ void " << k.function << "(";
+  const char *restrict = noAlias ? "* __restrict__ " : "* ";
   bool first = true;
   for (size_t i = 0; i < ins.size(); ++i) {
-    src << (first ? "" : ", ") << "const " << cudaStorageType(ins[i]->type().elem()) << "* __restrict__ in" << i;
+    src << (first ? "" : ", ") << "const " << cudaStorageType(ins[i]->type().elem()) << restrict << "in" << i;
     k.args.push_back(KernelArg::tensor(ins[i]));
     first = false;
   }
   for (size_t i = 0; i < outs.size(); ++i) {
-    src << (first ? "" : ", ") << cudaStorageType(outs[i]->type().elem()) << "* __restrict__ out" << i;
+    src << (first ? "" : ", ") << cudaStorageType(outs[i]->type().elem()) << restrict << "out" << i;
     k.args.push_back(KernelArg::tensor(outs[i]));
     first = false;
   }
   src << ") {\n";
+}
+
+const Value *inPlaceOperand(const Operation &op, const LoweringContext &ctx, const std::vector<const Value *> &ins) {
+  if (!ctx.options().inPlace)
+    return nullptr;
+  for (const Value *v : ins)
+    if (ctx.canOverwrite(v, op))
+      return v;
+  return nullptr;
 }
 
 void emitUnravel(std::ostringstream &src, const std::string &flat, const std::vector<int64_t> &shape,

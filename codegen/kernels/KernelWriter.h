@@ -13,9 +13,15 @@ namespace infc::codegen {
 std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape);
 
 /// Starts `extern "C" __global__ void NAME(const T0* __restrict__ in0, ..., TO* __restrict__ out0, ...) {`
-/// and records the tensor arguments in `k`.
+/// and records the tensor arguments in `k`. Without `noAlias` the pointers are not `__restrict__`
+/// (an output written over an input, see inPlaceOperand).
 void beginKernel(std::ostringstream &src, KernelLayer &k, const std::vector<const Value *> &ins,
-                 const std::vector<const Value *> &outs);
+                 const std::vector<const Value *> &outs, bool noAlias = true);
+
+/// The input of elementwise `op` (one of `ins`, each read at the output's index by the thread that
+/// writes that element) that its result may be written over (LoweringContext::canOverwrite), or
+/// nullptr. The caller emits the kernel without __restrict__ and then calls ctx.addAlias.
+const Value *inPlaceOperand(const Operation &op, const LoweringContext &ctx, const std::vector<const Value *> &ins);
 
 /// Emits code that decomposes flat index `flat` of `shape` into variables `<prefix>0..N-1`.
 void emitUnravel(std::ostringstream &src, const std::string &flat, const std::vector<int64_t> &shape,

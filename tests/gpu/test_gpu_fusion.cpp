@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 using namespace infc;
@@ -193,5 +194,71 @@ TEST_CASE("a transpose that keeps the innermost axis moves whole rows and matche
     auto built = codegen::buildEngine(m, opts, "test");
     REQUIRE(built.isOk());
     CHECK(built->bytes.find("Transpose_rows") != std::string::npos);
+  }
+}
+
+TEST_CASE("residual convolutions written over their residual (ResNet blocks) match the reference", "[gpu]") {
+  REQUIRE_GPU();
+  for (bool fp16 : {false, true}) {
+    INFO((fp16 ? "fp16" : "fp32"));
+    // stem -> two bottleneck blocks r = relu(conv3(relu(conv2(relu(conv1(s))))) + s) -> conv:
+    // each block's last convolution is the last reader of its residual s (the first convolution
+    // read it before), so its output may take s's bytes; block 2's residual is block 1's output,
+    // itself over the stem's.
+    Module m;
+    Graph &g = m.addGraph("main");
+    Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 16, 10, 10}));
+    AttrMap none;
+    Value *s = add(g, OpKind::OnnxRelu, {add(g, OpKind::OnnxConv, {x, weight(g, {32, 16, 3, 3}, 1, "w0")}, convAttrs(), "stem")}, none, "r0");
+    for (int b = 0; b < 2; ++b) {
+      std::string p = "b" + std::to_string(b);
+      uint32_t seed = 10 + 10 * static_cast<uint32_t>(b);
+      Value *c1 = add(g, OpKind::OnnxRelu, {add(g, OpKind::OnnxConv, {s, weight(g, {8, 32, 1, 1}, seed, p + "w1")}, none, p + "c1")}, none);
+      Value *c2 = add(g, OpKind::OnnxRelu, {add(g, OpKind::OnnxConv, {c1, weight(g, {8, 8, 3, 3}, seed + 1, p + "w2")}, convAttrs(), p + "c2")}, none);
+      Value *c3 = add(g, OpKind::OnnxConv, {c2, weight(g, {32, 8, 1, 1}, seed + 2, p + "w3"), weight(g, {32}, seed + 3, p + "b3")}, none, p + "c3");
+      s = add(g, OpKind::OnnxRelu, {add(g, OpKind::OnnxAdd, {c3, s}, none, p + "add")}, none, p + "out");
+    }
+    g.addOutput("y", add(g, OpKind::OnnxConv, {s, weight(g, {4, 32, 1, 1}, 99, "wy")}, none, "head"));
+    if (fp16)
+      REQUIRE(runPassPipeline(m, kFp16Pipeline).isOk());
+    REQUIRE(runPassPipeline(m, infcPipeline(3)).isOk());
+    std::vector<Tensor> inputs = {gputest::randomF32({2, 16, 10, 10}, 5)};
+    Expected<std::vector<Tensor>> want = interpret(*m.mainGraph(), inputs);
+    REQUIRE(want.isOk());
+    Expected<std::vector<Tensor>> got = runModuleOnGpu(m, inputs, fp16);
+    REQUIRE(got.isOk());
+    // Uniform [-1, 1] weights grow the activations to the hundreds over 8 convolutions: FP16's
+    // error is judged against the output's largest magnitude (a residual overwritten too early
+    // would be off by the size of the residual).
+    double scale = 0, worst = 0;
+    for (int64_t i = 0; i < (*want)[0].numElements(); ++i) {
+      scale = std::max(scale, std::fabs((*want)[0].getDouble(i)));
+      worst = std::max(worst, std::fabs((*got)[0].getDouble(i) - (*want)[0].getDouble(i)));
+    }
+    INFO("largest error " << worst << " of largest magnitude " << scale);
+    CHECK(worst <= (fp16 ? 5e-3 : 1e-5) * scale);
+
+    // How many residual convolutions ran in place (cuDNN's fused graph must win the timing, and
+    // a tactic must give the same result with y over z).
+    codegen::EngineBuildOptions opts;
+    opts.lowering.fp16 = fp16;
+    auto tuner = codegen::Autotuner::create(opts.workspaceBytes);
+    REQUIRE(tuner.isOk());
+    codegen::useAutotuner(opts, tuner->get());
+    auto built = codegen::buildEngine(m, opts, "test");
+    REQUIRE(built.isOk());
+    std::string err;
+    auto view = rt::EngineView::fromBytes(built->bytes, err);
+    REQUIRE(view);
+    const auto *tensors = view->engine().tensors();
+    int residual = 0, inPlace = 0;
+    for (const fb::Layer *l : *view->engine().layers())
+      if (const fb::CudnnConv *c = l->impl_as_CudnnConv(); c && c->z() >= 0) {
+        ++residual;
+        inPlace += tensors->Get(static_cast<unsigned>(c->y()))->offset() == tensors->Get(static_cast<unsigned>(c->z()))->offset();
+      }
+    WARN((fp16 ? "fp16" : "fp32") << ": " << inPlace << " of " << residual << " fused residual convolutions in place");
+    if (fp16)
+      CHECK(inPlace == residual); // ResNet's case: NHWC FP16 fused graphs run and win on the H200
   }
 }
