@@ -125,6 +125,20 @@ def torch_fp16_cosine(model, args, ref):
     return float((out * want).sum() / (np.linalg.norm(out) * np.linalg.norm(want) + 1e-300))
 
 
+def torch_fp32_gpu_error(model, args, ref):
+    """The FP32 control: PyTorch's own FP32 on the GPU (cuDNN, no TF32) against PyTorch FP32 on
+    the CPU (the reference): its max abs error shows how much a network amplifies a different
+    summation order."""
+    import copy
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    m = copy.deepcopy(model).cuda()
+    with torch.no_grad():
+        out = m(*tuple(a.cuda() for a in args))
+    out = (out[0] if isinstance(out, (tuple, list)) else out).float().cpu().numpy().astype(np.float64)
+    return float(np.abs(out - ref.astype(np.float64).reshape(out.shape)).max())
+
+
 def time_torch(model, args, iters=50):
     model = model.cuda()
     args = tuple(a.cuda() for a in args)
@@ -185,11 +199,16 @@ def main():
                 r[f"{prec}_allclose_rtol1e-3_atol1e-4"] = bool(np.allclose(got, want, rtol=1e-3, atol=1e-4))
                 r[f"{prec}_cosine"] = float((got * want).sum() / (np.linalg.norm(got) * np.linalg.norm(want) + 1e-300))
                 r[f"{prec}_infc_gpu_median_ms"] = report["gpu_compute"]["median_ms"]
-            # The bars: FP32 within rtol 1e-3 of PyTorch FP32; FP16 cosine >= 0.999 wherever PyTorch's
-            # own FP16 (the control) keeps cosine >= 0.999.
+            # The bars: FP32 within rtol 1e-3 / atol 1e-4 of PyTorch FP32 (CPU), or, where PyTorch's own
+            # GPU FP32 (the control) misses that too, no further off than twice the control; FP16 cosine
+            # >= 0.999 wherever PyTorch's own FP16 (the control) keeps cosine >= 0.999.
             r["torch_fp16_cosine"] = torch_fp16_cosine(model, args, ref)
+            r["torch_fp32_gpu_max_abs_err"] = torch_fp32_gpu_error(model, args, ref)
+            fp32_ok = r["fp32_allclose_rtol1e-3_atol1e-4"] or (
+                r["fp32_max_abs_err"] <= 2 * r["torch_fp32_gpu_max_abs_err"]
+                and r["torch_fp32_gpu_max_abs_err"] > 1e-4)
             fp16_ok = r["fp16_cosine"] >= 0.999 or r["torch_fp16_cosine"] < 0.999
-            r["verdict"] = "PASS" if r["fp32_allclose_rtol1e-3_atol1e-4"] and fp16_ok else "FAIL"
+            r["verdict"] = "PASS" if fp32_ok and fp16_ok else "FAIL"
             r["torch_eager_fp32_median_ms"] = time_torch(model, args)
         except Exception as e:  # report and continue with the next model
             r.setdefault("error", str(e)[-400:])
