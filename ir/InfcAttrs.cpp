@@ -304,4 +304,95 @@ void AttentionAttrs::write(AttrMap &m) const {
     m.set("nan_to_zero", int64_t(1));
 }
 
+std::string_view NormAttrs::kindName() const {
+  switch (kind) {
+  case Kind::Layer: return "layer";
+  case Kind::Rms: return "rms";
+  case Kind::Instance: return "instance";
+  case Kind::Group: return "group";
+  }
+  return "?";
+}
+
+Expected<NormAttrs> NormAttrs::read(const Operation &op) {
+  NormAttrs a;
+  const AttrMap &m = op.attrs();
+  INFC_ASSIGN_OR_RETURN(std::string kind, m.getString("kind"));
+  bool known = false;
+  for (Kind k : {Kind::Layer, Kind::Rms, Kind::Instance, Kind::Group}) {
+    a.kind = k;
+    if (a.kindName() == kind) {
+      known = true;
+      break;
+    }
+  }
+  if (!known)
+    return op.error("norm kind '" + kind + "' is not layer, rms, instance or group");
+  INFC_ASSIGN_OR_RETURN(a.epsilon, m.getFloat("epsilon", 1e-5f));
+  if (!std::isfinite(a.epsilon) || a.epsilon < 0)
+    return op.error("norm epsilon is negative or not finite");
+  if (a.kind == Kind::Layer || a.kind == Kind::Rms) {
+    INFC_ASSIGN_OR_RETURN(a.axis, m.getInt("axis", -1));
+  }
+  if (a.kind == Kind::Group) {
+    INFC_ASSIGN_OR_RETURN(a.numGroups, m.getInt("num_groups"));
+    if (a.numGroups <= 0)
+      return op.error("norm num_groups must be positive");
+  }
+  return a;
+}
+
+Expected<NormAttrs> NormAttrs::fromOnnx(const Operation &op) {
+  NormAttrs a;
+  INFC_ASSIGN_OR_RETURN(a.epsilon, op.attrs().getFloat("epsilon", 1e-5f));
+  if (op.is(OpKind::OnnxLayerNormalization)) {
+    a.kind = Kind::Layer;
+    INFC_ASSIGN_OR_RETURN(a.axis, op.attrs().getInt("axis", -1));
+  } else if (op.is(OpKind::OnnxInstanceNormalization)) {
+    a.kind = Kind::Instance;
+  } else if (op.is(OpKind::OnnxGroupNormalization)) {
+    a.kind = Kind::Group;
+    INFC_ASSIGN_OR_RETURN(a.numGroups, op.attrs().getInt("num_groups"));
+  } else {
+    return op.error("is not a normalization");
+  }
+  return a;
+}
+
+void NormAttrs::write(AttrMap &m) const {
+  m.set("kind", std::string(kindName()));
+  m.set("epsilon", epsilon);
+  if (kind == Kind::Layer || kind == Kind::Rms)
+    m.set("axis", axis);
+  if (kind == Kind::Group)
+    m.set("num_groups", numGroups);
+}
+
+Expected<NormGeometry> normGeometry(const NormAttrs &a, const std::vector<int64_t> &shape) {
+  NormGeometry g;
+  int64_t rank = static_cast<int64_t>(shape.size());
+  if (a.kind == NormAttrs::Kind::Layer || a.kind == NormAttrs::Kind::Rms) {
+    int64_t axis = a.axis < 0 ? a.axis + rank : a.axis;
+    if (axis < 0 || axis >= rank)
+      return invalidArgument("axis " + std::to_string(a.axis) + " is out of range for rank " + std::to_string(rank));
+    for (int64_t d = 0; d < rank; ++d)
+      (d < axis ? g.rows : g.length) *= shape[static_cast<size_t>(d)];
+    g.params = g.length;
+    return g;
+  }
+  if (rank < 3)
+    return invalidArgument(std::string(a.kindName()) + " norm needs (N, C, spatial...) of rank 3 or more");
+  int64_t C = shape[1];
+  g.perChannel = true;
+  g.groups = a.kind == NormAttrs::Kind::Instance ? C : a.numGroups;
+  if (g.groups <= 0 || C % g.groups != 0)
+    return invalidArgument(std::to_string(C) + " channels do not divide into " + std::to_string(g.groups) + " groups");
+  for (int64_t d = 2; d < rank; ++d)
+    g.inner *= shape[static_cast<size_t>(d)];
+  g.rows = shape[0] * g.groups;
+  g.length = C / g.groups * g.inner;
+  g.params = C;
+  return g;
+}
+
 } // namespace infc

@@ -98,4 +98,39 @@ struct AttentionAttrs {
   static std::string_view layoutName(QkvLayout l);
 };
 
+/// infc.norm: y = (x - mean) * rsqrt(var + epsilon) * scale + bias over groups of elements
+/// (RMS: y = x * rsqrt(mean(x^2) + epsilon) * scale + bias, no mean removed).
+///   layer, rms: each row of dims [axis, rank) is a group; scale/bias have one value per element
+///     of a row (their shape broadcasts to those dims and has as many elements);
+///   instance:   each (n, c) plane is a group; scale/bias [C];
+///   group:      each (n, g) of C / num_groups channels is a group; scale/bias [C].
+struct NormAttrs {
+  enum class Kind { Layer, Rms, Instance, Group };
+  Kind kind = Kind::Layer;
+  int64_t axis = -1;      ///< layer, rms (may be negative)
+  float epsilon = 1e-5f;
+  int64_t numGroups = 0;  ///< group
+  static Expected<NormAttrs> read(const Operation &op);
+  /// The attributes of onnx.LayerNormalization, InstanceNormalization or GroupNormalization.
+  static Expected<NormAttrs> fromOnnx(const Operation &op);
+  void write(AttrMap &attrs) const;
+  std::string_view kindName() const;
+};
+
+/// How infc.norm walks a static x: `rows` groups of `length` contiguous elements each. The
+/// affine parameter of element j of group r is param(r, j): j (layer, rms) or the channel
+/// (r % groups) * (length / inner) + j / inner (instance, group).
+struct NormGeometry {
+  int64_t rows = 1, length = 1;
+  bool perChannel = false;  ///< instance, group
+  int64_t groups = 1;       ///< per (n): C for instance, num_groups for group
+  int64_t inner = 1;        ///< spatial size (instance, group)
+  int64_t params = 1;       ///< elements that scale and bias must have
+  int64_t param(int64_t r, int64_t j) const {
+    return perChannel ? (r % groups) * (length / inner) + j / inner : j;
+  }
+};
+/// The geometry of `a` over static `shape`, or a sentence saying why it does not apply.
+Expected<NormGeometry> normGeometry(const NormAttrs &a, const std::vector<int64_t> &shape);
+
 } // namespace infc

@@ -2,6 +2,7 @@
 // choice made explicit once: auto_pad resolved into pads, defaults written out.
 //   onnx.Conv(x, w, b)            -> infc.conv(x, w, b) {strides, dilations, pads, group}
 //   onnx.MaxPool / AveragePool(x) -> infc.pool(x) {kind, kernel_shape, strides, dilations, pads}
+//   onnx.LayerNormalization / InstanceNormalization / GroupNormalization -> infc.norm {kind}
 // Ops whose spatial sizes are unknown (auto_pad needs them) stay in the onnx dialect.
 #include "ir/InfcAttrs.h"
 #include "ir/OpHooks.h"
@@ -79,6 +80,36 @@ Expected<bool> lowerPool(Operation *op) {
   return true;
 }
 
+/// onnx.LayerNormalization / InstanceNormalization / GroupNormalization(x, scale, bias) ->
+/// infc.norm {kind}: for static x, with one scale and bias value per element of a row (layer) or
+/// per channel (instance; group in its opset-21 form), and LayerNormalization's Mean and
+/// InvStdDev results unused.
+Expected<bool> lowerNorm(Operation *op) {
+  for (size_t r = 1; r < op->numResults(); ++r)
+    if (op->result(r)->hasUses())
+      return false;
+  const TensorType &x = op->operand(0)->type();
+  if (!x.isStatic())
+    return false;
+  INFC_ASSIGN_OR_RETURN(NormAttrs a, NormAttrs::fromOnnx(*op));
+  Expected<NormGeometry> g = normGeometry(a, x.staticShape());
+  if (!g.isOk())
+    return false;
+  std::vector<Value *> operands = {op->operand(0)};
+  for (size_t i = 1; i < 3; ++i) {
+    if (!op->hasOperand(i))
+      continue;
+    const TensorType &p = op->operand(i)->type();
+    if (!p.isStatic() || *p.numElements() != g->params || (g->perChannel && p.rank() != 1))
+      return false; // broadcast parameters, or opset 18's one scale per group
+    operands.push_back(op->operand(i));
+  }
+  AttrMap m;
+  a.write(m);
+  replaceWithOp(op, OpKind::InfcNorm, operands, std::move(m), op->result(0)->type(), op->loc());
+  return true;
+}
+
 class LowerToInfcPass final : public Pass {
 public:
   std::string_view name() const override { return "lower-to-infc"; }
@@ -91,6 +122,9 @@ public:
         done = lowerConv(op);
       else if (op->is(OpKind::OnnxMaxPool) || op->is(OpKind::OnnxAveragePool))
         done = lowerPool(op);
+      else if (op->is(OpKind::OnnxLayerNormalization) || op->is(OpKind::OnnxInstanceNormalization) ||
+               op->is(OpKind::OnnxGroupNormalization))
+        done = lowerNorm(op);
       if (!done.isOk())
         return op->error(done.status().message());
       if (*done) {

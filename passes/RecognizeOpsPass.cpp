@@ -6,8 +6,11 @@
 //   clip(x + 3, 0, 6) / 6                           -> HardSigmoid(x) {alpha = 1/6, beta = 0.5}
 //   (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) [* g + b], over the last axis
 //                                                   -> LayerNormalization(x, g, b) {axis = -1}
+//   x * reciprocal(sqrt(mean(x^2) + eps)) [* g], or x / sqrt(...) [* g], over the last axis
+//                                                   -> infc.norm(x, g) {kind = "rms", axis = -1}
 //   exp(x [- max(x)]) / sum(exp(x [- max(x)])) over one axis -> Softmax(x) {axis}
 // Every intermediate value must be read by the pattern alone (and not be a graph output).
+#include "ir/InfcAttrs.h"
 #include "ir/OpHooks.h"
 #include "passes/Pass.h"
 #include "passes/Rewrite.h"
@@ -276,6 +279,74 @@ bool layerNorm(Operation *mean) {
   return true;
 }
 
+/// Anchored at ReduceMean: RMSNorm as exporters write it (Llama's `x * rsqrt(mean(x^2) + eps) * g`):
+/// mean(x^2 or x*x) over the last axis + eps -> Sqrt -> Reciprocal -> Mul with x (or x / Sqrt),
+/// then an optional Mul by a [D] constant -> infc.norm {kind = "rms"}.
+bool rmsNorm(Operation *mean) {
+  Operation *sq = mean->operand(0)->definingOp();
+  if (!sq || soleUser(sq->result()) != mean)
+    return false;
+  Value *x = nullptr;
+  if (sq->is(OpKind::OnnxPow) && isScalar(sq->operand(1), 2.0))
+    x = sq->operand(0);
+  else if (sq->is(OpKind::OnnxMul) && sq->operand(0) == sq->operand(1))
+    x = sq->operand(0);
+  if (!x || !x->type().isStatic() || singleAxis(mean) != x->type().rank() - 1)
+    return false;
+  Expected<int64_t> keep = mean->attrs().getInt("keepdims", 1);
+  if (!keep.isOk() || *keep != 1)
+    return false;
+  Operation *addEps = only(mean->result(), OpKind::OnnxAdd);
+  Value *epsV = addEps ? otherOperand(addEps, mean->result()) : nullptr;
+  const Tensor *epsT = epsV ? getConstantValue(epsV) : nullptr;
+  if (!epsT || epsT->numElements() != 1 || !(epsT->getDouble(0) >= 0))
+    return false;
+  Operation *sqrt = only(addEps->result(), OpKind::OnnxSqrt);
+  if (!sqrt)
+    return false;
+  std::vector<Operation *> ops = {sq, mean, addEps, sqrt};
+  Operation *norm = nullptr;
+  if (Operation *rec = only(sqrt->result(), OpKind::OnnxReciprocal)) {
+    Operation *mul = only(rec->result(), OpKind::OnnxMul);
+    if (!mul || otherOperand(mul, rec->result()) != x)
+      return false;
+    ops.push_back(rec);
+    norm = mul;
+  } else {
+    Operation *div = only(sqrt->result(), OpKind::OnnxDiv);
+    if (!div || div->operand(0) != x || div->operand(1) != sqrt->result())
+      return false;
+    norm = div;
+  }
+  ops.push_back(norm);
+  int64_t D = x->type().dim(x->type().rank() - 1).value;
+  Value *gamma = nullptr;
+  if (Operation *mulG = only(norm->result(), OpKind::OnnxMul)) {
+    Value *g = otherOperand(mulG, norm->result());
+    const Tensor *t = g ? getConstantValue(g) : nullptr;
+    if (t && t->rank() == 1 && t->numElements() == D && t->dtype() == x->type().elem()) {
+      gamma = g;
+      ops.push_back(mulG);
+    }
+  }
+  if (D <= 0 || ops.back()->result()->type() != x->type())
+    return false;
+  if (!gamma) {
+    Tensor ones(x->type().elem(), {D});
+    for (int64_t i = 0; i < D; ++i)
+      ones.setDouble(i, 1.0);
+    gamma = createConstant(*mean->parentBlock(), ones, x->name() + ".rms_scale", mean);
+  }
+  NormAttrs a;
+  a.kind = NormAttrs::Kind::Rms;
+  a.axis = -1;
+  a.epsilon = static_cast<float>(epsT->getDouble(0));
+  AttrMap m;
+  a.write(m);
+  replacePattern(ops, OpKind::InfcNorm, {x, gamma}, m);
+  return true;
+}
+
 /// Anchored at Exp: exp(x [- max(x)]) / sum(exp(...)) over one axis -> Softmax.
 bool softmax(Operation *exp) {
   Value *e = exp->result();
@@ -329,6 +400,8 @@ public:
         what = "hard-activations";
       else if (op->is(OpKind::OnnxReduceMean) && layerNorm(op))
         what = "layernorms";
+      else if (op->is(OpKind::OnnxReduceMean) && rmsNorm(op))
+        what = "rmsnorms";
       else if (op->is(OpKind::OnnxExp) && softmax(op))
         what = "softmaxes";
       if (what)

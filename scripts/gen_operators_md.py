@@ -39,7 +39,7 @@ NOTES = {
     "BatchNormalization": ("unary", "inference only; training mode is rejected"),
     "Dropout": ("data", "inference only (identity); training mode is rejected"),
     "LayerNormalization": ("unary", "GPU: Y only, full-size scale/bias"),
-    "GroupNormalization": ("unary", "opset 18 and 21 scale forms"),
+    "GroupNormalization": ("unary", "opset 18 and 21 scale forms; GPU: opset 21 form (one scale per channel)"),
     "MatMul": ("int-ok", "GPU: f32/f16/bf16 via cuBLASLt; same or broadcast-free batch dims"),
     "Gemm": ("unary", "GPU: cuBLASLt, bias through the epilogue when C is [N]"),
     "Einsum": ("int-ok", "any equation, ellipsis, diagonals"),

@@ -206,24 +206,24 @@ Status lowerSoftmax(const Operation &op, LoweringContext &ctx) {
   return Status::ok();
 }
 
-/// LayerNormalization over dims [axis, rank): one warp per row, two-pass mean/variance.
-Status lowerLayerNorm(const Operation &op, LoweringContext &ctx) {
+/// Normalization (infc.norm, and onnx.LayerNormalization / InstanceNormalization /
+/// GroupNormalization at --opt-level 0): one warp per group of `length` contiguous elements,
+/// two passes for the mean and the variance (one for RMS), statistics in f32 (f64 for f64 x).
+Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAttrs &a) {
   const Value *x = op.operand(0), *scale = op.operand(1), *bias = op.hasOperand(2) ? op.operand(2) : nullptr;
   const Value *y = op.result(0);
-  if (op.numResults() > 1 && (op.result(1)->hasUses() || (op.numResults() > 2 && op.result(2)->hasUses())))
-    return unsupported(op.describe() + ": LayerNormalization's Mean/InvStdDev outputs have no GPU kernel yet");
+  for (size_t r = 1; r < op.numResults(); ++r)
+    if (op.result(r)->hasUses())
+      return unsupported(op.describe() + ": LayerNormalization's Mean/InvStdDev outputs have no GPU kernel yet");
   DType dt = x->type().elem();
-  std::vector<int64_t> shape = shapeOf(x);
-  int64_t rank = static_cast<int64_t>(shape.size());
-  INFC_ASSIGN_OR_RETURN(int64_t axis, op.attrs().getInt("axis", -1));
-  INFC_ASSIGN_OR_RETURN(float eps, op.attrs().getFloat("epsilon", 1e-5f));
-  if (axis < 0)
-    axis += rank;
-  int64_t rows = 1, L = 1;
-  for (int64_t d = 0; d < rank; ++d)
-    (d < axis ? rows : L) *= shape[static_cast<size_t>(d)];
-  if (*scale->type().numElements() != L || (bias && *bias->type().numElements() != L))
-    return unsupported(op.describe() + ": LayerNormalization with broadcast scale/bias has no GPU kernel yet");
+  if (!isFloat(dt))
+    return unsupported(op.describe() + ": normalization of " + std::string(dtypeName(dt)) + " has no GPU kernel");
+  Expected<NormGeometry> g = normGeometry(a, shapeOf(x));
+  if (!g.isOk())
+    return unsupported(op.describe() + ": " + g.status().message());
+  if (*scale->type().numElements() != g->params || (bias && *bias->type().numElements() != g->params))
+    return unsupported(op.describe() + ": normalization with broadcast scale/bias (or one per group) has no GPU kernel yet");
+  int64_t L = g->length;
   std::string T = dt == DType::F64 ? "double" : "float";
   std::vector<const Value *> ins = {x, scale};
   if (bias)
@@ -234,57 +234,52 @@ Status lowerLayerNorm(const Operation &op, LoweringContext &ctx) {
   src << kWarpHelpers;
   beginKernel(src, k, ins, {y});
   src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
-  src << "  INFC_WARP_LOOP(w, " << rows << "LL) {\n    const long long base = w * " << L << "LL;\n";
-  emitMeanInvStd(src, dt, L, eps);
+  src << "  INFC_WARP_LOOP(w, " << g->rows << "LL) {\n    const long long base = w * " << L << "LL;\n";
+  if (a.kind == NormAttrs::Kind::Rms) {
+    src << "    const T mean = 0;\n    T q = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) { T d = (T)"
+        << loadAs(dt, "in0[base + j]") << "; q += d * d; }\n";
+    src << shuffleReduce("q", "a + b");
+    src << "    const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(a.epsilon, false) << ");\n";
+  } else {
+    emitMeanInvStd(src, dt, L, a.epsilon);
+  }
+  // The parameter index of element j: j, or its channel.
+  std::string p = g->perChannel ? "((w % " + std::to_string(g->groups) + "LL) * " + std::to_string(L / g->inner) +
+                                      "LL + j / " + std::to_string(g->inner) + "LL)"
+                                : std::string("j");
   src << "    for (long long j = lane; j < " << L << "LL; j += 32) {\n      T v = ((T)" << loadAs(dt, "in0[base + j]")
-      << " - mean) * inv * (T)" << loadAs(scale->type().elem(), "in1[j]");
+      << " - mean) * inv * (T)" << loadAs(scale->type().elem(), "in1[" + p + "]");
   if (bias)
-    src << " + (T)" << loadAs(bias->type().elem(), "in2[j]");
+    src << " + (T)" << loadAs(bias->type().elem(), "in2[" + p + "]");
   src << ";\n      out0[base + j] = " << storeAs(y->type().elem(), "v") << ";\n    }\n  }\n}\n";
   k.source = src.str();
-  launchWarps(k, rows);
+  launchWarps(k, g->rows);
   ctx.addKernel(op, std::move(k), ins, {y});
   return Status::ok();
 }
 
-/// InstanceNormalization: one warp per (n, c) spatial plane; per-channel scale and bias.
-Status lowerInstanceNorm(const Operation &op, LoweringContext &ctx) {
-  const Value *x = op.operand(0), *scale = op.operand(1), *bias = op.operand(2), *y = op.result();
-  DType dt = x->type().elem();
-  std::vector<int64_t> shape = shapeOf(x);
-  INFC_ASSIGN_OR_RETURN(float eps, op.attrs().getFloat("epsilon", 1e-5f));
-  int64_t C = shape[1], rows = shape[0] * C, L = 1;
-  for (size_t d = 2; d < shape.size(); ++d)
-    L *= shape[d];
-  std::string T = dt == DType::F64 ? "double" : "float";
-  KernelLayer k;
-  k.function = ctx.kernelName(op);
-  std::ostringstream src;
-  src << kWarpHelpers;
-  beginKernel(src, k, {x, scale, bias}, {y});
-  src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
-  src << "  INFC_WARP_LOOP(w, " << rows << "LL) {\n    const long long base = w * " << L << "LL, ch = w % " << C << "LL;\n";
-  emitMeanInvStd(src, dt, L, eps);
-  src << "    const T sc = (T)" << loadAs(scale->type().elem(), "in1[ch]") << ", bi = (T)" << loadAs(bias->type().elem(), "in2[ch]")
-      << ";\n    for (long long j = lane; j < " << L << "LL; j += 32)\n      out0[base + j] = "
-      << storeAs(dt, "((T)" + loadAs(dt, "in0[base + j]") + " - mean) * inv * sc + bi") << ";\n  }\n}\n";
-  k.source = src.str();
-  launchWarps(k, rows);
-  ctx.addKernel(op, std::move(k), {x, scale, bias}, {y});
-  return Status::ok();
+Status lowerInfcNorm(const Operation &op, LoweringContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(NormAttrs a, NormAttrs::read(op));
+  return lowerNormGeometry(op, ctx, a);
+}
+
+Status lowerOnnxNorm(const Operation &op, LoweringContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(NormAttrs a, NormAttrs::fromOnnx(op));
+  return lowerNormGeometry(op, ctx, a);
 }
 
 } // namespace
 
 void registerReduceLowerings(LoweringTable &t) {
-  t[static_cast<size_t>(OpKind::OnnxInstanceNormalization)] = &lowerInstanceNorm;
+  for (OpKind k : {OpKind::OnnxInstanceNormalization, OpKind::OnnxLayerNormalization, OpKind::OnnxGroupNormalization})
+    t[static_cast<size_t>(k)] = &lowerOnnxNorm;
+  t[static_cast<size_t>(OpKind::InfcNorm)] = &lowerInfcNorm;
   for (OpKind k : {OpKind::OnnxReduceSum, OpKind::OnnxReduceMean, OpKind::OnnxReduceMax, OpKind::OnnxReduceMin,
                    OpKind::OnnxReduceProd, OpKind::OnnxReduceL1, OpKind::OnnxReduceL2, OpKind::OnnxReduceSumSquare,
                    OpKind::OnnxReduceLogSum, OpKind::OnnxGlobalAveragePool, OpKind::OnnxGlobalMaxPool})
     t[static_cast<size_t>(k)] = &lowerReduce;
   t[static_cast<size_t>(OpKind::OnnxSoftmax)] = &lowerSoftmax;
   t[static_cast<size_t>(OpKind::OnnxLogSoftmax)] = &lowerSoftmax;
-  t[static_cast<size_t>(OpKind::OnnxLayerNormalization)] = &lowerLayerNorm;
 }
 
 } // namespace infc::codegen

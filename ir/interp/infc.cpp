@@ -182,5 +182,41 @@ Status evalInfcFused(EvalContext &c) {
   return Status::ok();
 }
 
+Status evalInfcNorm(EvalContext &c) {
+  INFC_ASSIGN_OR_RETURN(NormAttrs a, NormAttrs::read(c.op()));
+  const Tensor &x = c.input(0);
+  Expected<NormGeometry> g = normGeometry(a, x.shape());
+  if (!g.isOk())
+    return c.error(g.status().message());
+  const Tensor &scale = c.input(1);
+  bool hasBias = c.hasInput(2);
+  if (scale.numElements() != g->params || (hasBias && c.input(2).numElements() != g->params))
+    return c.error("scale or bias does not have " + std::to_string(g->params) + " values");
+  bool rms = a.kind == NormAttrs::Kind::Rms;
+  Tensor y(x.dtype(), x.shape());
+  for (int64_t r = 0; r < g->rows; ++r) {
+    int64_t base = r * g->length;
+    double mean = 0, var = 0;
+    if (!rms) {
+      for (int64_t j = 0; j < g->length; ++j)
+        mean += x.getDouble(base + j);
+      mean /= static_cast<double>(g->length);
+    }
+    for (int64_t j = 0; j < g->length; ++j) {
+      double d = x.getDouble(base + j) - mean;
+      var += d * d;
+    }
+    var /= static_cast<double>(g->length);
+    double inv = 1.0 / std::sqrt(var + static_cast<double>(a.epsilon));
+    for (int64_t j = 0; j < g->length; ++j) {
+      int64_t p = g->param(r, j);
+      double v = (x.getDouble(base + j) - mean) * inv * scale.getDouble(p) + (hasBias ? c.input(2).getDouble(p) : 0.0);
+      y.setDouble(base + j, v);
+    }
+  }
+  c.setOutput(0, std::move(y));
+  return Status::ok();
+}
+
 } // namespace infc::interp
 

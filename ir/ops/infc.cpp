@@ -190,5 +190,35 @@ Status inferShapesInfcFused(InferContext &ctx) {
   return Status::ok();
 }
 
+Status inferShapesInfcNorm(InferContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(NormAttrs a, NormAttrs::read(ctx.op()));
+  const TensorType &x = ctx.operandType(0);
+  if (!x.isRanked() || !isFloat(x.elem()))
+    return ctx.error("norm of " + x.str() + ": needs a ranked float tensor");
+  for (size_t i = 1; i < 3; ++i) {
+    if (!ctx.hasOperand(i))
+      continue;
+    const TensorType &p = ctx.operandType(i);
+    if (p.elem() != x.elem())
+      return ctx.error(std::string(i == 1 ? "scale" : "bias") + " has type " + p.str() + ", expected " +
+                       std::string(dtypeName(x.elem())) + " elements");
+  }
+  if (x.isStatic()) {
+    Expected<NormGeometry> g = normGeometry(a, x.staticShape());
+    if (!g.isOk())
+      return ctx.error("norm of " + x.str() + ": " + g.status().message());
+    for (size_t i = 1; i < 3; ++i) {
+      if (!ctx.hasOperand(i) || !ctx.operandType(i).isStatic())
+        continue;
+      const TensorType &p = ctx.operandType(i);
+      if (*p.numElements() != g->params || (g->perChannel && p.rank() != 1))
+        return ctx.error(std::string(i == 1 ? "scale" : "bias") + " has type " + p.str() + ", expected " +
+                         std::to_string(g->params) + (g->perChannel ? " values, one per channel" : " values, one per element of a row"));
+    }
+  }
+  ctx.setResultType(0, x);
+  return Status::ok();
+}
+
 } // namespace infc::ops
 
