@@ -4,6 +4,7 @@
 #include "compiler/Driver.h"
 #include "compiler/FileUtil.h"
 #include "compiler/Inspect.h"
+#include "compiler/LayerPrecision.h"
 #include "compiler/Pipeline.h"
 #include "compiler/Run.h"
 #include "compiler/TimingCacheFile.h"
@@ -31,6 +32,8 @@ struct BuildArgs {
   std::string timingCache;
   bool requireCompleteCache = false;
   bool int8 = false;
+  std::string layerPrecision;
+  bool strictPrecision = false;
   std::string calibDir, calibMethod = "entropy", calibCache;
   double calibPercentile = 99.99;
   int64_t calibBatches = 0;
@@ -55,6 +58,11 @@ int emitIr(const BuildArgs &a) {
       oo.onnxPasses = a.passes;
     oo.fp16 = a.fp16;
     oo.optLevel = a.optLevel;
+    Expected<PrecisionFlags> pf = precisionFlags(a.layerPrecision, a.strictPrecision, **module, a.fp16, a.model);
+    if (!pf.isOk())
+      return fail(pf.status());
+    oo.layerPrecision = pf->layers;
+    oo.strictPrecision = pf->strict;
     PipelineOptions po;
     po.printStats = a.stats;
     if (Status s = optimizeModule(**module, oo, po); !s.isOk())
@@ -98,6 +106,8 @@ int buildEngine(const BuildArgs &a) {
   o.timingCachePath = a.timingCache;
   o.requireCompleteCache = a.requireCompleteCache;
   o.int8 = a.int8;
+  o.layerPrecision = a.layerPrecision;
+  o.strictPrecision = a.strictPrecision;
   o.calib.dir = a.calibDir;
   o.calib.percentile = a.calibPercentile;
   o.calib.maxBatches = a.calibBatches;
@@ -159,6 +169,12 @@ int main(int argc, char **argv) {
   b->add_option("--shapes", build.shapes, "Fix input shapes: NAME:1x3x224x224[,NAME:...]");
   b->add_option("--target", build.target, "GPU compute capability to build for, e.g. sm_90 (default: the GPU present)");
   b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");
+  b->add_option("--layer-precision", build.layerPrecision,
+                "Precision of layers by ONNX node name: NAME:fp32|fp16[,NAME:...] (fp16 needs --fp16; int8 is refused: "
+                "no INT8 kernels yet)");
+  b->add_flag("--strict-precision", build.strictPrecision,
+              "With --fp16: fail, naming the ops, where the precision policy would keep an op in f32 that "
+              "--layer-precision does not name");
   b->add_option("--workspace", build.workspaceMiB, "Most workspace (MiB) one cuDNN/cuBLASLt tactic may use")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t(1), uint64_t(1) << 20));

@@ -81,7 +81,14 @@ Status lowerGraph(const Graph &graph, LoweringContext &ctx, const std::string &m
       continue;
     }
     ctx.setCurrent(op.get(), index++);
+    size_t before = ctx.layers().size();
     Status s = fn(*op, ctx);
+    // The reason assign-precision gave for keeping the op in f32, on every layer it became
+    // (inspect shows it; infc.fused kernels add their members' reasons themselves).
+    if (const Attribute *why = op->attrs().find("precision"); s.isOk() && why && std::holds_alternative<std::string>(*why))
+      for (size_t i = before; i < ctx.layers().size(); ++i)
+        if (Layer &l = ctx.layers()[i]; l.precision.find(std::get<std::string>(*why)) == std::string::npos)
+          l.precision += "; " + std::get<std::string>(*why);
     if (s.code() == StatusCode::Unsupported)
       unsupportedOps.push_back(s.withPrefix(modelPath).message());
     else if (!s.isOk())

@@ -7,6 +7,7 @@
 #include "compiler/EngineReference.h"
 #include "compiler/FileUtil.h"
 #include "compiler/Pipeline.h"
+#include "compiler/LayerPrecision.h"
 #include "compiler/Profiles.h"
 #include "compiler/TimingCacheFile.h"
 #include "runtime/RuntimeImpl.h"
@@ -118,6 +119,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(o.shapes));
     INFC_RETURN_IF_ERROR(applyInputShapes(*module, shapes, o.modelPath));
   }
+  INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
+                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16, o.modelPath));
   // Every dynamic input dim must be fixed (optimization profiles come later).
   for (const auto &a : module->mainGraph()->body().arguments())
     if (!a->type().isStatic()) {
@@ -163,6 +166,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   opt.onnxPasses = o.passes;
   opt.fp16 = o.fp16;
   opt.optLevel = o.optLevel;
+  opt.layerPrecision = precision.layers;
+  opt.strictPrecision = precision.strict;
   INFC_RETURN_IF_ERROR(optimizeModule(*module, opt).withPrefix(o.modelPath));
 
   if (o.requireCompleteCache && !cached)
@@ -170,6 +175,10 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
                            "with --no-timing); on the target GPU, missing entries are timed");
   nlohmann::json opts;
   opts["fp16"] = o.fp16;
+  if (!o.layerPrecision.empty())
+    opts["layer_precision"] = o.layerPrecision;
+  if (o.strictPrecision)
+    opts["strict_precision"] = true;
   opts["shapes"] = o.shapes;
   opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
   opts["opt_level"] = o.optLevel;

@@ -27,6 +27,8 @@ struct CompileOptions {
   std::string timingCachePath;
   bool requireCompleteCache = false; ///< --require-complete-cache
   bool int8 = false;
+  std::string layerPrecision;   ///< --layer-precision NAME:fp32|fp16,... (compiler/LayerPrecision.h)
+  bool strictPrecision = false; ///< --strict-precision
   CalibrationOptions calib;
   std::string calibCache;
 };

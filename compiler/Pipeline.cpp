@@ -10,6 +10,8 @@ Status runPassPipeline(Module &module, const std::string &passList, const Pipeli
   pmOptions.verifyEach = options.verifyEach;
   INFC_ASSIGN_OR_RETURN(PassManager pm, PassManager::parse(passList, pmOptions));
   PassContext ctx;
+  ctx.layerPrecision = options.layerPrecision;
+  ctx.strictPrecision = options.strictPrecision;
   INFC_RETURN_IF_ERROR(pm.run(module, ctx));
   if (options.printStats)
     for (const auto &[k, v] : ctx.stats.counters())
@@ -36,8 +38,12 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   // Recognition before precision: a recognized LayerNorm or Softmax has no Pow or Exp to keep in f32.
   if (o.optLevel >= 1)
     INFC_RETURN_IF_ERROR(runPassPipeline(module, "recognize-ops,dce", pipeline));
-  if (o.fp16)
-    INFC_RETURN_IF_ERROR(runPassPipeline(module, kFp16Pipeline, pipeline));
+  if (o.fp16) {
+    PipelineOptions precision = pipeline;
+    precision.layerPrecision = o.layerPrecision;
+    precision.strictPrecision = o.strictPrecision;
+    INFC_RETURN_IF_ERROR(runPassPipeline(module, kFp16Pipeline, precision));
+  }
   return runPassPipeline(module, infcPipeline(o.optLevel), pipeline);
 }
 

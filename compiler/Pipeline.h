@@ -1,12 +1,17 @@
 // Entry points the CLI and tools use to run pass pipelines.
 #pragma once
 
+#include <map>
+
 #include "passes/PassManager.h"
 
 namespace infc {
 
 struct PipelineOptions {
   bool verifyEach = true;
+  /// For assign-precision (PassContext): --layer-precision and --strict-precision.
+  std::map<std::string, DType> layerPrecision;
+  bool strictPrecision = false;
   /// Print statistics counters to stderr after the pipeline.
   bool printStats = false;
 };
@@ -25,6 +30,8 @@ std::string infcPipeline(int optLevel);
 struct OptimizeOptions {
   std::string onnxPasses;  ///< empty: kDefaultOnnxPipeline
   bool fp16 = false;
+  std::map<std::string, DType> layerPrecision; ///< --layer-precision (compiler/LayerPrecision.h)
+  bool strictPrecision = false;                ///< --strict-precision
   int optLevel = 3;
 };
 

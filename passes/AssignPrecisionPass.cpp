@@ -10,7 +10,9 @@
 //    result stays wide unless the op brings the range back (Sqrt, Log, Reciprocal, Sigmoid, Tanh,
 //    Softmax, LogSoftmax, Erf, comparisons, and Div whose numerator is not wide);
 //  - everything else computes on f16 storage (kernels still accumulate reductions, softmax sums,
-//    normalization statistics and GEMMs in f32).
+//    normalization statistics and GEMMs in f32);
+//  - `--layer-precision NAME:fp32|fp16` overrides the policy for the ops carrying ONNX node NAME,
+//    and `--strict-precision` makes every other op the policy keeps in f32 an error.
 // Graph inputs and outputs keep float32 (Casts at the boundary); casts are inserted wherever an
 // f16 value meets an f32 op and back.
 #include "ir/OpHooks.h"
@@ -74,6 +76,7 @@ public:
     // 1. Decide, on the float32 graph, which ops keep f32 and why.
     std::unordered_map<const Operation *, std::string> keep;
     std::unordered_set<const Value *> wide;
+    std::unordered_set<const Operation *> userChoice; ///< precision set by --layer-precision
     for (const auto &opPtr : body.ops()) {
       const Operation &op = *opPtr;
       if (op.is(OpKind::OnnxConstant) || !hasFloatData(op))
@@ -92,6 +95,35 @@ public:
           for (Value *r : op.results())
             wide.insert(r);
       }
+      // --layer-precision overrides the policy for the ops carrying that node (its range
+      // analysis still marks what they produce).
+      for (const NodeRef &n : op.loc().nodes()) {
+        auto asked = ctx.layerPrecision.find(n.name);
+        if (asked == ctx.layerPrecision.end())
+          continue;
+        if (asked->second == DType::F32)
+          keep[&op] = "f32: --layer-precision " + n.name + ":fp32";
+        else
+          keep.erase(&op);
+        userChoice.insert(&op);
+        break;
+      }
+    }
+    // --strict-precision: the policy may not keep an op in f32 that the user did not ask for.
+    if (ctx.strictPrecision) {
+      std::string kept;
+      size_t count = 0;
+      for (const auto &opPtr : body.ops()) {
+        auto it = keep.find(opPtr.get());
+        if (it == keep.end() || userChoice.count(opPtr.get()))
+          continue;
+        if (++count <= 5)
+          kept += "\n  " + opPtr->describe() + ": " + it->second;
+      }
+      if (count)
+        return invalidArgument("--strict-precision: " + std::to_string(count) + " op" + (count > 1 ? "s" : "") +
+                               " would stay in f32 instead of f16 (name them with --layer-precision NAME:fp32 to allow "
+                               "it, or NAME:fp16 to force f16):" + kept + (count > 5 ? "\n  ..." : ""));
     }
 
     // 2. Inputs: cast to f16 right away.

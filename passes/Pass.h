@@ -29,6 +29,10 @@ struct PassContext {
   Statistics stats;
   /// Largest constant (in bytes) const-fold may create; bigger results stay computed at run time.
   int64_t maxFoldBytes = int64_t(64) << 20;
+  /// assign-precision: the precision asked for ops carrying an ONNX node (`--layer-precision`:
+  /// F32 or F16), and whether an op the policy keeps in f32 is an error (`--strict-precision`).
+  std::map<std::string, DType> layerPrecision;
+  bool strictPrecision = false;
   /// Counter key prefixed with the current pass name: "const-fold.ops-folded".
   int64_t &stat(std::string_view pass, const std::string &key) {
     return stats[std::string(pass) + "." + key];
