@@ -12,6 +12,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+
 #include <cstdio>
 
 using namespace infc;
@@ -34,6 +36,8 @@ struct BuildArgs {
   bool int8 = false;
   std::string layerPrecision;
   bool strictPrecision = false;
+  int builderOptLevel = 3;
+  double tuningBudget = 0;
   std::string calibDir, calibMethod = "entropy", calibCache;
   double calibPercentile = 99.99;
   int64_t calibBatches = 0;
@@ -106,6 +110,8 @@ int buildEngine(const BuildArgs &a) {
   o.timingCachePath = a.timingCache;
   o.requireCompleteCache = a.requireCompleteCache;
   o.int8 = a.int8;
+  o.builderOptLevel = a.builderOptLevel;
+  o.tuningBudget = a.tuningBudget;
   o.layerPrecision = a.layerPrecision;
   o.strictPrecision = a.strictPrecision;
   o.calib.dir = a.calibDir;
@@ -178,6 +184,21 @@ int main(int argc, char **argv) {
   b->add_option("--workspace", build.workspaceMiB, "Most workspace (MiB) one cuDNN/cuBLASLt tactic may use")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t(1), uint64_t(1) << 20));
+  b->add_option("--builder-opt-level", build.builderOptLevel,
+                "Tactic search breadth on the target GPU: candidates timed per layer, 0 (the heuristic's first) to 5 "
+                "(cuDNN: 1, 4, 12, all, all, all configs; cuBLASLt: 1, 2, 4, 8, 16, 32 algorithms)")
+      ->check(CLI::Range(0, 5))
+      ->capture_default_str();
+  b->add_option("--tuning-budget", build.tuningBudget,
+                "Seconds of tactic timing: when spent, the layer being timed keeps the best found and later layers "
+                "take the heuristic's first candidate")
+      ->check(CLI::Validator(
+          [](std::string &v) {
+            char *end = nullptr;
+            double d = std::strtod(v.c_str(), &end);
+            return end && *end == 0 && d > 0 && d < 1e9 ? std::string() : "'" + v + "' is not a positive number of seconds";
+          },
+          "SECONDS"));
   b->add_flag("--no-timing", build.noTiming,
               "Choose tactics by heuristics at load time even with the target GPU present (faster builds)");
   b->add_option("--passes", build.passes, "Pass pipeline")->capture_default_str();

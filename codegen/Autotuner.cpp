@@ -121,7 +121,17 @@ struct TimingStream {
   }
 };
 
-constexpr int kMatmulCandidates = 8; ///< cuBLASLt heuristic candidates timed per matmul
+/// Candidates timed per layer at each --builder-opt-level (0..5; 3 is the default): cuDNN
+/// engine configs (0 = all that finalize) and cuBLASLt heuristic answers.
+size_t convCandidateCap(int level) {
+  constexpr size_t caps[] = {1, 4, 12, 0, 0, 0};
+  size_t c = caps[std::clamp(level, 0, 5)];
+  return c ? c : SIZE_MAX;
+}
+int matmulCandidateCap(int level) {
+  constexpr int caps[] = {1, 2, 4, 8, 16, 32};
+  return caps[std::clamp(level, 0, 5)];
+}
 constexpr int kMatmulWarmups = 3;
 constexpr int kMatmulTimedRuns = 10;
 constexpr double kMatmulTie = 0.02; ///< within 2% of the fastest: tied, heuristic order decides
@@ -194,6 +204,12 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   if (std::string e = first->build(handle_, spec, -1, {}, maxWorkspace_, &candidates); !e.empty())
     return unsupported(e);
   candidates.insert(candidates.begin(), std::move(first));
+  // --builder-opt-level caps the search; once the tuning budget is spent, the heuristic's first.
+  size_t cap = pastBudget() ? 1 : convCandidateCap(level_);
+  if (cap == 1 && pastBudget())
+    ++budgetCuts_;
+  if (candidates.size() > cap)
+    candidates.resize(cap);
 
   uint64_t esize = dtypeSize(static_cast<DType>(spec.dtype));
   std::vector<int64_t> biasDims(spec.yDims.size(), 1);
@@ -218,6 +234,8 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   CUdeviceptr out = spec.inPlace ? z : y;
   std::vector<std::pair<float, size_t>> timedMs; // (ms, candidate), in candidate order
   for (size_t i = 0; i < candidates.size(); ++i) {
+    if (!timedMs.empty() && pastBudget())
+      break; // the budget ran out: the best found so far
     const rt::ConvPlan &p = *candidates[i];
     auto run = [&] { return p.execute(handle_, ptr(x), ptr(w), ptr(out), ptr(b), ptr(z), ptr(ws)); };
     // One warm-up run (also weeds out configs that fail at execution), then the best of three
@@ -273,10 +291,18 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   t.knobs = p.knobs();
   t.workspaceBytes = p.workspaceBytes();
   t.ms = static_cast<double>(bestMs);
-  char buf[160];
+  char buf[224];
   std::snprintf(buf, sizeof buf, "cuDNN engine %lld: %.4f ms, fastest of %zu timed", static_cast<long long>(t.engineId),
                 static_cast<double>(bestMs), timed);
   t.description = buf;
+  // The runner-up: the next fastest config (what a worse choice would have cost).
+  for (const auto &[ms, i] : timedMs)
+    if (static_cast<int>(i) != best && ms >= bestMs) {
+      std::snprintf(buf, sizeof buf, "; runner-up engine %lld: %.4f ms", static_cast<long long>(candidates[i]->engineId()),
+                    static_cast<double>(ms));
+      t.description += buf;
+      break;
+    }
   cache_[key] = t;
   if (timingCache_)
     timingCache_->put(sku_, gpu_, convCacheKey(spec), convEntry(t));
@@ -302,7 +328,10 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   // The heuristic is asked exactly as the runtime asks it (same descriptors, preference and
   // workspace limit), only for more than one answer.
   std::vector<cublasLtMatmulHeuristicResult_t> heuristics;
-  if (std::string e = plan.heuristics(ltHandle_, kMatmulCandidates, maxWorkspace_, heuristics); !e.empty())
+  int wanted = pastBudget() ? 1 : matmulCandidateCap(level_);
+  if (wanted == 1 && pastBudget())
+    ++budgetCuts_;
+  if (std::string e = plan.heuristics(ltHandle_, wanted, maxWorkspace_, heuristics); !e.empty())
     return unsupported("autotuning: " + e);
   matmulCandidates_ += heuristics.size();
 
@@ -349,7 +378,10 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
 
   TimingStream ts;
   INFC_RETURN_IF_ERROR(ts.create(kMatmulTimedRuns + 1));
+  bool anyTimed = false;
   for (Candidate &cand : candidates) {
+    if (anyTimed && pastBudget())
+      break; // the budget ran out: the best found so far
     auto run = [&] {
       return plan.run(ltHandle_, cand.algo, ptr(a), ptr(b), ptr(c), ptr(d), ptr(bias), ptr(ws), cand.workspace, ts.stream)
           .empty();
@@ -379,6 +411,7 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
     std::sort(times.begin(), times.end());
     size_t mid = times.size() / 2;
     cand.ms = times.size() % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+    anyTimed = true;
   }
   drv().cuStreamSynchronize(ts.stream); // nothing may still use the scratch buffers
 
@@ -411,8 +444,14 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   tactic.description = "cuBLASLt algo " + std::to_string(winner + 1) + " of " + std::to_string(timed.size()) +
                        " timed: " + msText(best.ms) +
                        (winner == 0 ? " (the heuristic's first)" : " (heuristic first: " + msText(timed[0]->ms) + ")");
+  const Candidate *runnerUp = nullptr;
+  for (const Candidate *cand : timed)
+    if (cand != &best && (!runnerUp || cand->ms < runnerUp->ms))
+      runnerUp = cand;
+  if (runnerUp)
+    tactic.description += "; runner-up " + msText(runnerUp->ms);
   if (size_t skipped = heuristics.size() - timed.size(); skipped > 0)
-    tactic.description += "; " + std::to_string(skipped) + " more did not run";
+    tactic.description += "; " + std::to_string(skipped) + " more not timed";
   matmulCache_[key] = tactic;
   if (timingCache_)
     timingCache_->put(sku_, gpu_, matmulCacheKey(problem), matmulEntry(tactic));

@@ -11,6 +11,7 @@
 
 #include <cuda.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,9 +32,10 @@ public:
   /// for the build report.
   size_t convsTimed() const { return cache_.size(); }
   size_t candidatesTried() const { return candidates_; }
-  /// Times up to 8 of cuBLASLt's heuristic candidates for `problem` (3 warm-ups, then the median
-  /// of 10 runs each) and returns the fastest; candidates within 2% of the fastest count as tied
-  /// and the earliest in heuristic order wins.
+  /// Times up to 8 of cuBLASLt's heuristic candidates for `problem` (1 to 32 by --builder-opt-level;
+  /// 3 warm-ups, then the median of 10 runs each) and returns the fastest; candidates within 2% of
+  /// the fastest count as tied and the earliest in heuristic order wins. The tactic's text names
+  /// the runner-up's time (conv tactics too).
   Expected<MatmulTactic> tuneMatmul(const rt::CublasLtProblem &problem) override;
   /// Distinct matmuls tuned and cuBLASLt algorithms tried, for the build report.
   size_t matmulsTimed() const { return matmulCache_.size(); }
@@ -42,6 +44,17 @@ public:
   /// records what it times there.
   void useTimingCache(TimingCache *cache, const GpuSku &gpu);
   size_t cacheHits() const { return cacheHits_; }
+  /// --builder-opt-level (0..5, default 3): how many candidates each layer times (Autotuner.cpp).
+  void setOptLevel(int level) { level_ = level; }
+  /// --tuning-budget: after `seconds` of tuning, layers still to tune stop timing (the best found
+  /// so far for the one in progress, the heuristic's first for later ones).
+  void setBudget(double seconds) {
+    budgetEnd_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                         std::chrono::duration<double>(seconds));
+    hasBudget_ = true;
+  }
+  /// Layers that took the heuristic's first candidate because the budget had run out.
+  size_t budgetCuts() const { return budgetCuts_; }
 
 private:
   Autotuner() = default;
@@ -63,6 +76,11 @@ private:
   GpuSku gpu_;
   std::string sku_;
   size_t cacheHits_ = 0;
+  int level_ = 3;
+  bool hasBudget_ = false;
+  std::chrono::steady_clock::time_point budgetEnd_;
+  size_t budgetCuts_ = 0;
+  bool pastBudget() const { return hasBudget_ && std::chrono::steady_clock::now() >= budgetEnd_; }
 };
 
 } // namespace infc::codegen

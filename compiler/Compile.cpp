@@ -189,8 +189,15 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   eb.referenceIr = referenceIrText(*module);
   eb.workspaceBytes = o.workspaceBytes;
   std::unique_ptr<codegen::Autotuner> tuner;
+  if ((o.builderOptLevel != 3 || o.tuningBudget > 0) && !(timed && !cached))
+    return invalidArgument(o.modelPath + ": --builder-opt-level and --tuning-budget shape the timing of tactics, and this build "
+                           "times none (" + std::string(eb.gpuName.empty() ? "no target GPU here" :
+                                                        cached ? "tactics come from the timing cache" : "--no-timing") + ")");
   if (timed && !cached) {
     INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
+    tuner->setOptLevel(o.builderOptLevel);
+    if (o.tuningBudget > 0)
+      tuner->setBudget(o.tuningBudget);
     if (cache)
       tuner->useTimingCache(&*cache, codegen::GpuSku{dev.name, dev.smMajor, dev.smMinor, dev.multiprocessors});
     codegen::useAutotuner(eb, tuner.get());
@@ -210,7 +217,9 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   if (tuner)
     report.tactics = "tried " + std::to_string(tuner->candidatesTried()) + " cuDNN candidates for " +
                      std::to_string(tuner->convsTimed()) + " distinct convolutions" +
-                     (cache ? ", " + std::to_string(tuner->cacheHits()) + " tactics from the timing cache" : "");
+                     (cache ? ", " + std::to_string(tuner->cacheHits()) + " tactics from the timing cache" : "") +
+                     (tuner->budgetCuts() ? "; the tuning budget ran out: " + std::to_string(tuner->budgetCuts()) +
+                                                " layers took the heuristic's first candidate" : "");
   else if (cached)
     report.tactics = "from the timing cache " + o.timingCachePath + " (" + eb.gpuName + ")" +
                      (built.untuned.empty() ? "" : "; " + std::to_string(built.untuned.size()) + " layers by heuristics at load time");

@@ -18,6 +18,8 @@ struct CompileOptions {
   int optLevel = 3;        ///< --opt-level (compiler/Pipeline.h)
   bool timing = true;      ///< time candidate tactics when the target GPU is present
   uint64_t workspaceBytes = uint64_t(1) << 30; ///< most workspace one tactic may use
+  int builderOptLevel = 3;  ///< --builder-opt-level 0..5: candidates timed per layer
+  double tuningBudget = 0;  ///< --tuning-budget seconds (0: none)
   /// --int8: calibrate (calib.dir set) or read calibCache, write calibCache when calibrating.
   /// INT8 kernels do not exist yet, so an --int8 build stops with an error after calibration.
   /// --min-shapes / --opt-shapes / --max-shapes (k-th of each: profile k). Checked, then refused:
