@@ -10,6 +10,22 @@ namespace infc {
 
 namespace {
 
+/// The input whose bytes a layer's first output overwrites (the same arena offset), or "".
+std::string inPlaceOver(const fb::Engine &e, const fb::Layer &l) {
+  if (!l.outputs() || !l.outputs()->size() || !l.inputs())
+    return "";
+  const fb::Tensor *out = e.tensors()->Get(static_cast<uint32_t>(l.outputs()->Get(0)));
+  if (out->kind() != fb::TensorKind::Activation)
+    return "";
+  for (int32_t i : *l.inputs()) {
+    const fb::Tensor *in = e.tensors()->Get(static_cast<uint32_t>(i));
+    if (in->kind() == fb::TensorKind::Activation && in->offset() == out->offset() && in->bytes() && in != out)
+      return in->name()->str();
+  }
+  return "";
+}
+
+
 std::string dtypeStr(int32_t t) {
   switch (t) {
   case 1: return "f32"; case 2: return "u8"; case 3: return "i8"; case 4: return "u16"; case 5: return "i16";
@@ -97,6 +113,8 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
     if (l->outputs())
       for (int32_t i : *l->outputs())
         lj["outputs"].push_back(tensorJson(e, i));
+    if (std::string over = inPlaceOver(e, *l); !over.empty())
+      lj["in_place_over"] = over;
     lj["onnx_nodes"] = nlohmann::json::array();
     if (l->onnx_nodes())
       for (const auto *n : *l->onnx_nodes())
@@ -126,6 +144,8 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
     os << "    #" << idx++ << " " << layerKernel(*l) << " [" << (l->precision() ? l->precision()->str() : "") << "]";
     if (l->outputs() && l->outputs()->size())
       os << " -> " << shapeStr(*e.tensors()->Get(static_cast<uint32_t>(l->outputs()->Get(0))));
+    if (std::string over = inPlaceOver(e, *l); !over.empty())
+      os << " (in place over " << over << ")";
     if (l->onnx_nodes() && l->onnx_nodes()->size()) {
       os << "  onnx_nodes:";
       for (const auto *n : *l->onnx_nodes())
