@@ -213,6 +213,20 @@ bool hardSwishFromSigmoid(Operation *hs) {
   return true;
 }
 
+/// Whether `v` is a constant of D values of `x`'s dtype (a per-channel scale or shift).
+bool channelConst(const Value *v, const Value *x, int64_t D) {
+  const Tensor *t = v ? getConstantValue(v) : nullptr;
+  return t && t->rank() == 1 && t->numElements() == D && t->dtype() == x->type().elem();
+}
+
+/// A constant of D ones (the scale of a normalization written without one), before `at`.
+Value *onesScale(Operation *at, const Value *x, int64_t D, const std::string &suffix) {
+  Tensor ones(x->type().elem(), {D});
+  for (int64_t i = 0; i < D; ++i)
+    ones.setDouble(i, 1.0);
+  return createConstant(*at->parentBlock(), ones, x->name() + suffix, at);
+}
+
 /// Anchored at the first ReduceMean: the LayerNorm decomposition over the last axis.
 bool layerNorm(Operation *mean) {
   Value *x = mean->operand(0);
@@ -246,29 +260,21 @@ bool layerNorm(Operation *mean) {
     return false;
   std::vector<Operation *> ops = {mean, sub, pow, var, addEps, sqrt, div};
   int64_t D = x->type().dim(x->type().rank() - 1).value;
-  auto channelConst = [&](Value *v) {
-    const Tensor *t = v ? getConstantValue(v) : nullptr;
-    return t && t->rank() == 1 && t->numElements() == D && t->dtype() == x->type().elem();
-  };
   Value *gamma = nullptr, *beta = nullptr;
   Operation *mulG = only(div->result(), OpKind::OnnxMul);
-  if (mulG && channelConst(otherOperand(mulG, div->result()))) {
+  if (mulG && channelConst(otherOperand(mulG, div->result()), x, D)) {
     gamma = otherOperand(mulG, div->result());
     ops.push_back(mulG);
     Operation *addB = only(mulG->result(), OpKind::OnnxAdd);
-    if (addB && channelConst(otherOperand(addB, mulG->result()))) {
+    if (addB && channelConst(otherOperand(addB, mulG->result()), x, D)) {
       beta = otherOperand(addB, mulG->result());
       ops.push_back(addB);
     }
   }
   if (D <= 0 || ops.back()->result()->type() != x->type())
     return false;
-  if (!gamma) {
-    Tensor ones(x->type().elem(), {D});
-    for (int64_t i = 0; i < D; ++i)
-      ones.setDouble(i, 1.0);
-    gamma = createConstant(*mean->parentBlock(), ones, x->name() + ".ln_scale", mean);
-  }
+  if (!gamma)
+    gamma = onesScale(mean, x, D, ".ln_scale");
   AttrMap a;
   a.set("axis", int64_t(-1));
   a.set("epsilon", static_cast<float>(epsT->getDouble(0)));
@@ -322,21 +328,15 @@ bool rmsNorm(Operation *mean) {
   int64_t D = x->type().dim(x->type().rank() - 1).value;
   Value *gamma = nullptr;
   if (Operation *mulG = only(norm->result(), OpKind::OnnxMul)) {
-    Value *g = otherOperand(mulG, norm->result());
-    const Tensor *t = g ? getConstantValue(g) : nullptr;
-    if (t && t->rank() == 1 && t->numElements() == D && t->dtype() == x->type().elem()) {
+    if (Value *g = otherOperand(mulG, norm->result()); channelConst(g, x, D)) {
       gamma = g;
       ops.push_back(mulG);
     }
   }
   if (D <= 0 || ops.back()->result()->type() != x->type())
     return false;
-  if (!gamma) {
-    Tensor ones(x->type().elem(), {D});
-    for (int64_t i = 0; i < D; ++i)
-      ones.setDouble(i, 1.0);
-    gamma = createConstant(*mean->parentBlock(), ones, x->name() + ".rms_scale", mean);
-  }
+  if (!gamma)
+    gamma = onesScale(mean, x, D, ".rms_scale");
   NormAttrs a;
   a.kind = NormAttrs::Kind::Rms;
   a.axis = -1;

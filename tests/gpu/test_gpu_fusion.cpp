@@ -34,8 +34,8 @@ AttrMap convAttrs() {
   return a;
 }
 
-/// Engine layers as (kind, onnx_nodes) for the GPU present, built with timed tactics.
-std::vector<std::pair<std::string, std::vector<std::string>>> layersOf(const Module &m, bool fp16) {
+/// The engine of `m` for the GPU present, built with timed tactics.
+std::unique_ptr<rt::EngineView> timedEngine(const Module &m, bool fp16) {
   codegen::EngineBuildOptions opts;
   opts.lowering.fp16 = fp16;
   opts.gpuName = "test GPU";
@@ -47,6 +47,12 @@ std::vector<std::pair<std::string, std::vector<std::string>>> layersOf(const Mod
   std::string err;
   auto view = rt::EngineView::fromBytes(built->bytes, err);
   REQUIRE(view);
+  return view;
+}
+
+/// Engine layers as (kind, onnx_nodes) for the GPU present, built with timed tactics.
+std::vector<std::pair<std::string, std::vector<std::string>>> layersOf(const Module &m, bool fp16) {
+  std::unique_ptr<rt::EngineView> view = timedEngine(m, fp16);
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const fb::Layer *l : *view->engine().layers()) {
     std::vector<std::string> nodes;
@@ -240,16 +246,7 @@ TEST_CASE("residual convolutions written over their residual (ResNet blocks) mat
 
     // How many residual convolutions ran in place (cuDNN's fused graph must win the timing, and
     // a tactic must give the same result with y over z).
-    codegen::EngineBuildOptions opts;
-    opts.lowering.fp16 = fp16;
-    auto tuner = codegen::Autotuner::create(opts.workspaceBytes);
-    REQUIRE(tuner.isOk());
-    codegen::useAutotuner(opts, tuner->get());
-    auto built = codegen::buildEngine(m, opts, "test");
-    REQUIRE(built.isOk());
-    std::string err;
-    auto view = rt::EngineView::fromBytes(built->bytes, err);
-    REQUIRE(view);
+    std::unique_ptr<rt::EngineView> view = timedEngine(m, fp16);
     const auto *tensors = view->engine().tensors();
     int residual = 0, inPlace = 0;
     for (const fb::Layer *l : *view->engine().layers())
