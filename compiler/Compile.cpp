@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <optional>
 
 namespace infc {
 
@@ -34,12 +35,12 @@ Expected<std::pair<int, int>> parseTarget(const std::string &target) {
   return std::make_pair(major, minor);
 }
 
-Expected<CompileReport> compileToEngine(const CompileOptions &o) {
-  auto start = std::chrono::steady_clock::now();
-  CompileReport report;
-  codegen::EngineBuildOptions eb;
-  rt::DeviceInfo dev;
-  std::string noGpu = rt::queryDevice(dev);
+namespace {
+
+/// The compute capability to build for, and the GPU present when it may time tactics for it
+/// (eb.gpuName).
+Status resolveTarget(const CompileOptions &o, const rt::DeviceInfo &dev, const std::string &noGpu,
+                     codegen::EngineBuildOptions &eb) {
   if (o.target.empty()) {
     if (!noGpu.empty())
       return invalidArgument(o.modelPath + ": " + noGpu + "; pass --target (e.g. --target sm_90) to build for a GPU that is not here");
@@ -57,27 +58,28 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
         (!named || codegen::gpuMatchesSku(dev.name, o.target)))
       eb.gpuName = dev.name;
   }
-  eb.lowering.fp16 = o.fp16;
-  report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
-                  (eb.gpuName.empty() ? "" : " (" + eb.gpuName + ")");
+  return Status::ok();
+}
 
-  // Checked before the work, so a refused -o costs nothing.
-  INFC_RETURN_IF_ERROR(checkOutputPath(o.outputPath, o.modelPath));
-  if (o.int8 && !o.calib.dir.empty() && !o.calibCache.empty())
-    INFC_RETURN_IF_ERROR(checkOutputPath(o.calibCache, o.modelPath));
-  if (o.requireCompleteCache && o.timingCachePath.empty())
-    return invalidArgument("--require-complete-cache needs --timing-cache FILE");
-  bool timed = o.timing && !eb.gpuName.empty();
+/// Where tactics come from: timing on the target GPU (`timed`, reading and extending `cache`),
+/// or, without it, a timing cache's entries for the target (`cached`).
+struct TacticSetup {
+  bool timed = false;
+  std::optional<codegen::TimingCache> cache;
+  std::unique_ptr<codegen::CachedTactics> cached; ///< reads *cache
+};
+
+Status setUpTimingCache(const CompileOptions &o, const rt::DeviceInfo &dev, codegen::EngineBuildOptions &eb,
+                        CompileReport &report, TacticSetup &t) {
+  t.timed = o.timing && !eb.gpuName.empty();
   // The timing cache: the GPU build reads and extends it; a build without the target GPU (or
   // with --no-timing) takes its tactics from the cache's entries for the target.
-  std::optional<codegen::TimingCache> cache;
-  std::unique_ptr<codegen::CachedTactics> cached;
   if (!o.timingCachePath.empty()) {
-    INFC_ASSIGN_OR_RETURN(cache, codegen::TimingCache::load(o.timingCachePath, /*mustExist=*/!timed));
-    if (!timed) {
+    INFC_ASSIGN_OR_RETURN(t.cache, codegen::TimingCache::load(o.timingCachePath, /*mustExist=*/!t.timed));
+    if (!t.timed) {
       // The GPU named by --target, else the one present (--no-timing).
       std::string target = !o.target.empty() ? o.target : codegen::skuNameOf(dev.name);
-      std::vector<std::string> skus = cache->skusFor(target, eb.lowering.smMajor, eb.lowering.smMinor);
+      std::vector<std::string> skus = t.cache->skusFor(target, eb.lowering.smMajor, eb.lowering.smMinor);
       if (skus.size() > 1) {
         std::string names;
         for (const std::string &k : skus)
@@ -89,21 +91,24 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
         // Nothing to take: every library layer is reported as uncovered.
         report.warnings.push_back(o.timingCachePath + ": no entries for " + target +
                                   " timed with this infc's CUDA, cuDNN and cuBLASLt");
-        cached = std::make_unique<codegen::CachedTactics>(*cache, "");
-        codegen::useAutotuner(eb, cached.get());
+        t.cached = std::make_unique<codegen::CachedTactics>(*t.cache, "");
+        codegen::useAutotuner(eb, t.cached.get());
       } else {
-        cached = std::make_unique<codegen::CachedTactics>(*cache, skus[0]);
-        codegen::useAutotuner(eb, cached.get());
-        eb.gpuName = cache->raw()["gpus"][skus[0]]["gpu"].get<std::string>();
+        t.cached = std::make_unique<codegen::CachedTactics>(*t.cache, skus[0]);
+        codegen::useAutotuner(eb, t.cached.get());
+        eb.gpuName = t.cache->raw()["gpus"][skus[0]]["gpu"].get<std::string>();
         report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) + " (" + eb.gpuName + ")";
         // Tactics timed on that GPU: the engine records what a build there records.
-        timed = true;
+        t.timed = true;
       }
     }
   }
-  if (eb.gpuName.empty())
-    report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
-                              " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
+  return Status::ok();
+}
+
+/// The model with its input shapes fixed, or why this build cannot make an engine of it
+/// (profiles, dynamic dims left, explicit Q/DQ).
+Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o) {
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
   if (!o.minShapes.empty() || !o.optShapes.empty() || !o.maxShapes.empty()) {
     if (!o.shapes.empty())
@@ -119,8 +124,6 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(o.shapes));
     INFC_RETURN_IF_ERROR(applyInputShapes(*module, shapes, o.modelPath));
   }
-  INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
-                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16, o.modelPath));
   // Every dynamic input dim must be fixed (optimization profiles come later).
   for (const auto &a : module->mainGraph()->body().arguments())
     if (!a->type().isStatic()) {
@@ -144,24 +147,62 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
                              "do not build to INT8 kernels yet, and running the pairs as separate kernels around FP32 math "
                              "would be slower than the FP32 model: export it without Q/DQ nodes (and use --int8 --calib "
                              "once INT8 engines exist)");
-  if (o.int8) {
-    // Calibration runs on the imported FP32 graph: its value names are the ONNX tensor names the
-    // cache is keyed by.
-    INFC_ASSIGN_OR_RETURN(std::string modelBytes, readFile(o.modelPath));
-    std::string sha = support::sha256Hex(modelBytes);
-    CalibrationTable table;
-    if (!o.calib.dir.empty()) {
-      INFC_ASSIGN_OR_RETURN(table, calibrate(*module->mainGraph(), o.calib));
-      if (!o.calibCache.empty())
-        INFC_RETURN_IF_ERROR(writeFileAtomically(o.calibCache, calibrationCacheJson(table, sha)));
-    } else {
-      INFC_ASSIGN_OR_RETURN(table, readCalibrationCache(o.calibCache, sha, o.modelPath));
-    }
-    return unsupported(o.modelPath + ": INT8 engines are not implemented yet (there are no INT8 kernels); " +
-                       std::to_string(table.tensors.size()) + " tensors calibrated (" + calibMethodName(table.method) + ")" +
-                       (o.calib.dir.empty() || o.calibCache.empty() ? std::string() : ", ranges written to " + o.calibCache) +
-                       "; no engine written");
+  return module;
+}
+
+/// --int8: calibrates (or reads the calibration cache), writes the cache, then says that INT8
+/// engines do not exist yet.
+Status calibrateOnly(const CompileOptions &o, const Module &module) {
+  // Calibration runs on the imported FP32 graph: its value names are the ONNX tensor names the
+  // cache is keyed by.
+  INFC_ASSIGN_OR_RETURN(std::string modelBytes, readFile(o.modelPath));
+  std::string sha = support::sha256Hex(modelBytes);
+  CalibrationTable table;
+  if (!o.calib.dir.empty()) {
+    INFC_ASSIGN_OR_RETURN(table, calibrate(*module.mainGraph(), o.calib));
+    if (!o.calibCache.empty())
+      INFC_RETURN_IF_ERROR(writeFileAtomically(o.calibCache, calibrationCacheJson(table, sha)));
+  } else {
+    INFC_ASSIGN_OR_RETURN(table, readCalibrationCache(o.calibCache, sha, o.modelPath));
   }
+  return unsupported(o.modelPath + ": INT8 engines are not implemented yet (there are no INT8 kernels); " +
+                     std::to_string(table.tensors.size()) + " tensors calibrated (" + calibMethodName(table.method) + ")" +
+                     (o.calib.dir.empty() || o.calibCache.empty() ? std::string() : ", ranges written to " + o.calibCache) +
+                     "; no engine written");
+}
+
+} // namespace
+
+Expected<CompileReport> compileToEngine(const CompileOptions &o) {
+  auto start = std::chrono::steady_clock::now();
+  CompileReport report;
+  codegen::EngineBuildOptions eb;
+  rt::DeviceInfo dev;
+  std::string noGpu = rt::queryDevice(dev);
+  INFC_RETURN_IF_ERROR(resolveTarget(o, dev, noGpu, eb));
+  eb.lowering.fp16 = o.fp16;
+  report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
+                  (eb.gpuName.empty() ? "" : " (" + eb.gpuName + ")");
+
+  // Checked before the work, so a refused -o costs nothing.
+  INFC_RETURN_IF_ERROR(checkOutputPath(o.outputPath, o.modelPath));
+  if (o.int8 && !o.calib.dir.empty() && !o.calibCache.empty())
+    INFC_RETURN_IF_ERROR(checkOutputPath(o.calibCache, o.modelPath));
+  if (o.requireCompleteCache && o.timingCachePath.empty())
+    return invalidArgument("--require-complete-cache needs --timing-cache FILE");
+  TacticSetup tactics;
+  INFC_RETURN_IF_ERROR(setUpTimingCache(o, dev, eb, report, tactics));
+  bool timed = tactics.timed;
+  std::optional<codegen::TimingCache> &cache = tactics.cache;
+  std::unique_ptr<codegen::CachedTactics> &cached = tactics.cached;
+  if (eb.gpuName.empty())
+    report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
+                              " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
+  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadForBuild(o));
+  INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
+                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16, o.modelPath));
+  if (o.int8)
+    return calibrateOnly(o, *module);
   OptimizeOptions opt;
   opt.onnxPasses = o.passes;
   opt.fp16 = o.fp16;
