@@ -205,9 +205,9 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
     return unsupported(e);
   candidates.insert(candidates.begin(), std::move(first));
   // --builder-opt-level caps the search; once the tuning budget is spent, the heuristic's first.
-  size_t cap = pastBudget() ? 1 : convCandidateCap(level_);
-  if (cap == 1 && pastBudget())
-    ++budgetCuts_;
+  bool cut = pastBudget();
+  size_t cap = cut ? 1 : convCandidateCap(level_);
+  budgetCuts_ += cut ? 1 : 0;
   if (candidates.size() > cap)
     candidates.resize(cap);
 
@@ -328,9 +328,9 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   // The heuristic is asked exactly as the runtime asks it (same descriptors, preference and
   // workspace limit), only for more than one answer.
   std::vector<cublasLtMatmulHeuristicResult_t> heuristics;
-  int wanted = pastBudget() ? 1 : matmulCandidateCap(level_);
-  if (wanted == 1 && pastBudget())
-    ++budgetCuts_;
+  bool cut = pastBudget();
+  int wanted = cut ? 1 : matmulCandidateCap(level_);
+  budgetCuts_ += cut ? 1 : 0;
   if (std::string e = plan.heuristics(ltHandle_, wanted, maxWorkspace_, heuristics); !e.empty())
     return unsupported("autotuning: " + e);
   matmulCandidates_ += heuristics.size();

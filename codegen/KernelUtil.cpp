@@ -13,7 +13,7 @@ const Operation *soleUser(const Value *v) {
 
 bool LoweringContext::canOverwrite(const Value *v, const Operation &op) const {
   const Value *y = op.result();
-  if (y->isGraphOutput() || !(v->type() == y->type()))
+  if (!options_.inPlace || y->isGraphOutput() || !(v->type() == y->type()))
     return false;
   // Every name of v's bytes: its root and the root's aliases (Reshape results, earlier in-place
   // results). None may be the user's or a constant, and none may be read after `op`.

@@ -110,7 +110,8 @@ public:
   /// `out` is `in` under another shape (Reshape and friends): no layer; the engine gives both
   /// the same bytes. Only for values the user cannot bind (not graph inputs or outputs).
   void addAlias(const Value *out, const Value *in) { aliases_[out] = in; }
-  /// Whether `op` (being lowered) may write its result over operand `v`'s bytes: v has the
+  /// Whether `op` (being lowered) may write its result over operand `v`'s bytes: in-place results
+  /// are on (LoweringOptions::inPlace), v has the
   /// result's type, the result is no graph output, and every name of v's bytes (v, its alias
   /// root, the root's other aliases) is an arena tensor made by a layer (no graph input or output,
   /// no constant) that `op` reads once in all and is the last to read (every other reader was

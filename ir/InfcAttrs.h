@@ -129,6 +129,10 @@ struct NormGeometry {
   int64_t param(int64_t r, int64_t j) const {
     return perChannel ? (r % groups) * (length / inner) + j / inner : j;
   }
+  /// Whether `p` can be the scale or bias: static, `params` elements, 1-D when per channel.
+  bool fits(const TensorType &p) const {
+    return p.isStatic() && *p.numElements() == params && (!perChannel || p.rank() == 1);
+  }
 };
 /// The geometry of `a` over static `shape`, or a sentence saying why it does not apply.
 Expected<NormGeometry> normGeometry(const NormAttrs &a, const std::vector<int64_t> &shape);

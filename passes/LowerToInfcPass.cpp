@@ -99,8 +99,7 @@ Expected<bool> lowerNorm(Operation *op) {
   for (size_t i = 1; i < 3; ++i) {
     if (!op->hasOperand(i))
       continue;
-    const TensorType &p = op->operand(i)->type();
-    if (!p.isStatic() || *p.numElements() != g->params || (g->perChannel && p.rank() != 1))
+    if (!g->fits(op->operand(i)->type()))
       return false; // broadcast parameters, or opset 18's one scale per group
     operands.push_back(op->operand(i));
   }

@@ -134,7 +134,7 @@ Status lowerDepthwise(const Operation &op, LoweringContext &ctx, const ConvAttrs
   k.function = ctx.kernelName(op, "depthwise");
   std::string T = cudaStorageType(t);
   // y over z: each thread reads its 8 channels of z at a pixel just before writing y there.
-  bool inPlace = z && ctx.options().inPlace && ctx.canOverwrite(z, op);
+  bool inPlace = z && ctx.canOverwrite(z, op);
   const char *zy = inPlace ? "* " : "* __restrict__ ";
   std::ostringstream src;
   src << "extern \"C\" __global__ void " << k.function << "(const " << T << "* __restrict__ x, const " << T
@@ -244,7 +244,7 @@ Status lowerInfcConv(const Operation &op, LoweringContext &ctx) {
     // each element of z before writing that element of y; the autotuner times and checks every
     // tactic this way, and falls back to separate buffers when none passes.
     ConvLayer inPlace = fused;
-    inPlace.inPlace = z && ctx.options().inPlace && ctx.canOverwrite(z, op);
+    inPlace.inPlace = z && ctx.canOverwrite(z, op);
     for (const ConvLayer *c : {&inPlace, &fused}) {
       if (c == &fused && !inPlace.inPlace)
         continue; // already tried: the same layer

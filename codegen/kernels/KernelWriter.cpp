@@ -31,8 +31,6 @@ void beginKernel(std::ostringstream &src, KernelLayer &k, const std::vector<cons
 }
 
 const Value *inPlaceOperand(const Operation &op, const LoweringContext &ctx, const std::vector<const Value *> &ins) {
-  if (!ctx.options().inPlace)
-    return nullptr;
   for (const Value *v : ins)
     if (ctx.canOverwrite(v, op))
       return v;

@@ -32,11 +32,17 @@ std::string shuffleReduce(const std::string &var, const std::string &combine) {
 
 /// In a warp loop over rows of L elements at in0[base..]: the row's `mean` and `inv` =
 /// 1/sqrt(variance + eps), two-pass (mean first, then squared deviations), in the compute type T.
-void emitMeanInvStd(std::ostringstream &src, DType dt, int64_t L, float eps) {
-  src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += (T)" << loadAs(dt, "in0[base + j]") << ";\n";
-  src << shuffleReduce("s", "a + b");
-  src << "    const T mean = s / (T)" << L << ";\n    T q = 0;\n    for (long long j = lane; j < " << L
-      << "LL; j += 32) { T d = (T)" << loadAs(dt, "in0[base + j]") << " - mean; q += d * d; }\n";
+/// With `rms`, mean = 0 and inv = 1/sqrt(mean(x^2) + eps) in one pass.
+void emitMeanInvStd(std::ostringstream &src, DType dt, int64_t L, float eps, bool rms) {
+  if (rms) {
+    src << "    const T mean = 0;\n";
+  } else {
+    src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += (T)" << loadAs(dt, "in0[base + j]") << ";\n";
+    src << shuffleReduce("s", "a + b");
+    src << "    const T mean = s / (T)" << L << ";\n";
+  }
+  src << "    T q = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) { T d = (T)" << loadAs(dt, "in0[base + j]")
+      << (rms ? "" : " - mean") << "; q += d * d; }\n";
   src << shuffleReduce("q", "a + b");
   src << "    const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(eps, false) << ");\n";
 }
@@ -221,7 +227,7 @@ Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAt
   Expected<NormGeometry> g = normGeometry(a, shapeOf(x));
   if (!g.isOk())
     return unsupported(op.describe() + ": " + g.status().message());
-  if (*scale->type().numElements() != g->params || (bias && *bias->type().numElements() != g->params))
+  if (!g->fits(scale->type()) || (bias && !g->fits(bias->type())))
     return unsupported(op.describe() + ": normalization with broadcast scale/bias (or one per group) has no GPU kernel yet");
   int64_t L = g->length;
   std::string T = dt == DType::F64 ? "double" : "float";
@@ -235,14 +241,7 @@ Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAt
   beginKernel(src, k, ins, {y});
   src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
   src << "  INFC_WARP_LOOP(w, " << g->rows << "LL) {\n    const long long base = w * " << L << "LL;\n";
-  if (a.kind == NormAttrs::Kind::Rms) {
-    src << "    const T mean = 0;\n    T q = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) { T d = (T)"
-        << loadAs(dt, "in0[base + j]") << "; q += d * d; }\n";
-    src << shuffleReduce("q", "a + b");
-    src << "    const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(a.epsilon, false) << ");\n";
-  } else {
-    emitMeanInvStd(src, dt, L, a.epsilon);
-  }
+  emitMeanInvStd(src, dt, L, a.epsilon, a.kind == NormAttrs::Kind::Rms);
   // The parameter index of element j: j, or its channel.
   std::string p = g->perChannel ? "((w % " + std::to_string(g->groups) + "LL) * " + std::to_string(L / g->inner) +
                                       "LL + j / " + std::to_string(g->inner) + "LL)"

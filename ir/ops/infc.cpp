@@ -211,7 +211,7 @@ Status inferShapesInfcNorm(InferContext &ctx) {
       if (!ctx.hasOperand(i) || !ctx.operandType(i).isStatic())
         continue;
       const TensorType &p = ctx.operandType(i);
-      if (*p.numElements() != g->params || (g->perChannel && p.rank() != 1))
+      if (!g->fits(p))
         return ctx.error(std::string(i == 1 ? "scale" : "bias") + " has type " + p.str() + ", expected " +
                          std::to_string(g->params) + (g->perChannel ? " values, one per channel" : " values, one per element of a row"));
     }
