@@ -62,7 +62,7 @@ int emitIr(const BuildArgs &a) {
       oo.onnxPasses = a.passes;
     oo.fp16 = a.fp16;
     oo.optLevel = a.optLevel;
-    Expected<PrecisionFlags> pf = precisionFlags(a.layerPrecision, a.strictPrecision, **module, a.fp16, a.model);
+    Expected<PrecisionFlags> pf = precisionFlags(a.layerPrecision, a.strictPrecision, **module, a.fp16, false, a.model);
     if (!pf.isOk())
       return fail(pf.status());
     oo.layerPrecision = pf->layers;
@@ -135,6 +135,8 @@ int buildEngine(const BuildArgs &a) {
                static_cast<unsigned long long>(r->arenaBytes), r->seconds);
   if (!r->tactics.empty())
     std::fprintf(stderr, "tactics: %s\n", r->tactics.c_str());
+  if (!r->int8Summary.empty())
+    std::fprintf(stderr, "int8: %s\n", r->int8Summary.c_str());
   std::fprintf(stderr, "sha256: %s\n", r->sha256.c_str());
   return 0;
 }
@@ -176,11 +178,11 @@ int main(int argc, char **argv) {
   b->add_option("--target", build.target, "GPU compute capability to build for, e.g. sm_90 (default: the GPU present)");
   b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");
   b->add_option("--layer-precision", build.layerPrecision,
-                "Precision of layers by ONNX node name: NAME:fp32|fp16[,NAME:...] (fp16 needs --fp16; int8 is refused: "
-                "no INT8 kernels yet)");
+                "Precision of layers by ONNX node name: NAME:fp32|fp16|int8[,NAME:...] (fp16 needs --fp16 or --int8; "
+                "int8 needs --int8 and is an error for a layer that has no INT8 kernel)");
   b->add_flag("--strict-precision", build.strictPrecision,
               "With --fp16: fail, naming the ops, where the precision policy would keep an op in f32 that "
-              "--layer-precision does not name");
+              "--layer-precision does not name; with --int8: fail where a convolution would stay in f16");
   b->add_option("--workspace", build.workspaceMiB, "Most workspace (MiB) one cuDNN/cuBLASLt tactic may use")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t(1), uint64_t(1) << 20));
@@ -218,8 +220,8 @@ int main(int argc, char **argv) {
               "With --timing-cache and no target GPU: fail, naming every layer the cache does not cover, instead of "
               "leaving those layers to load-time heuristics");
   b->add_flag("--int8", build.int8,
-              "INT8 post-training quantization: calibrate activation ranges from --calib DIR (or read --calib-cache). "
-              "Calibration works; INT8 kernels do not exist yet, so no engine is written");
+              "INT8 post-training quantization: calibrate activation ranges from --calib DIR (or read --calib-cache); "
+              "channels-last convolutions run in INT8 (cuDNN), everything else in FP16 (implies --fp16)");
   b->add_option("--calib", build.calibDir,
                 "Calibration folder: one file per batch in name order, .npy (single-input model) or .npz with one array per input name");
   b->add_option("--calib-method", build.calibMethod, "entropy (TensorRT's KL method), percentile or minmax")

@@ -59,7 +59,9 @@ Status fillRandom(CUdeviceptr p, uint64_t elements, DType t, uint32_t seed) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (uint64_t i = 0; i < blockElements; ++i) {
     float v = dist(rng);
-    if (t == DType::F16) {
+    if (t == DType::I8) {
+      host[i] = static_cast<uint8_t>(static_cast<int8_t>(std::lround(v * 100.0f)));
+    } else if (t == DType::F16) {
       uint16_t h = floatToHalf(v);
       std::memcpy(host.data() + i * esize, &h, sizeof h);
     } else if (t == DType::BF16) {
@@ -76,10 +78,17 @@ Status fillRandom(CUdeviceptr p, uint64_t elements, DType t, uint32_t seed) {
   return Status::ok();
 }
 
-/// Whether two buffers of `n` elements of dtype `t` (f32, f16, bf16) agree: every element within
-/// `rel` of the largest magnitude in `want`.
+/// Whether two buffers of `n` elements of dtype `t` (f32, f16, bf16, i8) agree: every element
+/// within `rel` of the largest magnitude in `want` (int8: within one step).
+Status fillConstant(CUdeviceptr p, uint64_t elements, float v) {
+  std::vector<float> host(elements, v);
+  return cuStatus(drv().cuMemcpyHtoD(p, host.data(), elements * sizeof(float)), "filling scratch buffers");
+}
+
 bool sameWithin(const uint8_t *want, const uint8_t *got, uint64_t n, DType t, double rel) {
   auto at = [t](const uint8_t *p, uint64_t i) -> double {
+    if (t == DType::I8)
+      return static_cast<int8_t>(p[i]);
     if (t == DType::F32) {
       float f;
       std::memcpy(&f, p + i * 4, 4);
@@ -92,9 +101,10 @@ bool sameWithin(const uint8_t *want, const uint8_t *got, uint64_t n, DType t, do
   double scale = 0;
   for (uint64_t i = 0; i < n; ++i)
     scale = std::max(scale, std::abs(at(want, i)));
+  double tolerance = t == DType::I8 ? 1.0 : rel * scale;
   for (uint64_t i = 0; i < n; ++i) {
     double a = at(want, i), b = at(got, i);
-    if (!(std::abs(a - b) <= rel * scale)) // NaN fails too
+    if (!(std::abs(a - b) <= tolerance)) // NaN fails too
       return false;
   }
   return true;
@@ -138,23 +148,24 @@ constexpr double kMatmulTie = 0.02; ///< within 2% of the fastest: tied, heurist
 
 } // namespace
 
-Expected<bool> Autotuner::sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, CUdeviceptr x, CUdeviceptr w,
-                                      CUdeviceptr y, CUdeviceptr b, CUdeviceptr z, CUdeviceptr ws) {
-  DType t = static_cast<DType>(spec.dtype);
+Expected<bool> Autotuner::sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf) {
+  DType t = static_cast<DType>(spec.dtype), in = spec.int8 ? DType::I8 : t, param = spec.int8 ? DType::F32 : t;
   uint64_t n = count(spec.yDims), bytes = n * dtypeSize(t);
-  std::vector<int64_t> biasDims(spec.yDims.size(), 1);
-  biasDims[1] = spec.yDims[1];
-  INFC_RETURN_IF_ERROR(fillRandom(x, count(spec.xDims), t, 11));
-  INFC_RETURN_IF_ERROR(fillRandom(w, count(spec.wDims), t, 12));
-  INFC_RETURN_IF_ERROR(fillRandom(b, count(biasDims), t, 13));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.x, count(spec.xDims), in, 11));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.w, count(spec.wDims), in, 12));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.b, static_cast<uint64_t>(spec.yDims[1]), param, 13));
+  if (spec.int8) { // int8 data is within +-100: a sum of `fanIn` products is about 3300 sqrt(fanIn)
+    double fanIn = static_cast<double>(count(spec.wDims) / static_cast<uint64_t>(spec.yDims[1]));
+    INFC_RETURN_IF_ERROR(fillConstant(buf.s, static_cast<uint64_t>(spec.yDims[1]), static_cast<float>(0.01 / std::sqrt(fanIn))));
+  }
   auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
   std::vector<uint8_t> separate(bytes), inPlace(bytes);
-  for (CUdeviceptr out : {y, z}) {
-    INFC_RETURN_IF_ERROR(fillRandom(z, n, t, 14));
-    if (!plan.execute(handle_, ptr(x), ptr(w), ptr(out), ptr(b), ptr(z), ptr(ws)).empty() ||
+  for (CUdeviceptr out : {buf.y, buf.z}) {
+    INFC_RETURN_IF_ERROR(fillRandom(buf.z, n, t, 14));
+    if (!plan.execute(handle_, ptr(buf.x), ptr(buf.w), ptr(out), ptr(buf.b), ptr(buf.z), ptr(buf.ws), ptr(buf.s)).empty() ||
         drv().cuCtxSynchronize() != CUDA_SUCCESS)
       return false;
-    INFC_RETURN_IF_ERROR(cuStatus(drv().cuMemcpyDtoH(out == y ? separate.data() : inPlace.data(), out, bytes), "cuMemcpyDtoH"));
+    INFC_RETURN_IF_ERROR(cuStatus(drv().cuMemcpyDtoH(out == buf.y ? separate.data() : inPlace.data(), out, bytes), "cuMemcpyDtoH"));
   }
   return sameWithin(separate.data(), inPlace.data(), n, t, 1e-2);
 }
@@ -211,19 +222,25 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   if (candidates.size() > cap)
     candidates.resize(cap);
 
-  uint64_t esize = dtypeSize(static_cast<DType>(spec.dtype));
-  std::vector<int64_t> biasDims(spec.yDims.size(), 1);
-  biasDims[1] = spec.yDims[1];
+  // Buffers in each tensor's dtype: INT8 convolutions read int8 x, w (and maybe z) and float32
+  // bias and scales.
+  uint64_t ysize = dtypeSize(static_cast<DType>(spec.dtype));
+  uint64_t insize = spec.int8 ? 1 : ysize, psize = spec.int8 ? 4 : ysize;
+  uint64_t zsize = spec.zDtype ? dtypeSize(static_cast<DType>(spec.zDtype)) : ysize;
+  uint64_t channels = static_cast<uint64_t>(spec.yDims[1]);
   uint64_t maxWs = 0;
   for (const auto &c : candidates)
     maxWs = std::max(maxWs, c->workspaceBytes());
   Scratch s;
-  INFC_ASSIGN_OR_RETURN(CUdeviceptr x, s.alloc(count(spec.xDims) * esize));
-  INFC_ASSIGN_OR_RETURN(CUdeviceptr w, s.alloc(count(spec.wDims) * esize));
-  INFC_ASSIGN_OR_RETURN(CUdeviceptr y, s.alloc(count(spec.yDims) * esize));
-  INFC_ASSIGN_OR_RETURN(CUdeviceptr b, s.alloc(count(biasDims) * esize));
-  INFC_ASSIGN_OR_RETURN(CUdeviceptr z, s.alloc(count(spec.yDims) * esize));
-  INFC_ASSIGN_OR_RETURN(CUdeviceptr ws, s.alloc(maxWs));
+  ConvBuffers bufs;
+  INFC_ASSIGN_OR_RETURN(bufs.x, s.alloc(count(spec.xDims) * insize));
+  INFC_ASSIGN_OR_RETURN(bufs.w, s.alloc(count(spec.wDims) * insize));
+  INFC_ASSIGN_OR_RETURN(bufs.y, s.alloc(count(spec.yDims) * ysize));
+  INFC_ASSIGN_OR_RETURN(bufs.b, s.alloc(channels * psize));
+  INFC_ASSIGN_OR_RETURN(bufs.z, s.alloc(count(spec.yDims) * std::max(zsize, ysize)));
+  INFC_ASSIGN_OR_RETURN(bufs.s, s.alloc(channels * 4));
+  INFC_ASSIGN_OR_RETURN(bufs.ws, s.alloc(maxWs));
+  CUdeviceptr x = bufs.x, w = bufs.w, out = spec.inPlace ? bufs.z : bufs.y, b = bufs.b, z = bufs.z, ws = bufs.ws, sc = bufs.s;
   auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
 
   CUevent start = nullptr, stop = nullptr;
@@ -231,13 +248,12 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuEventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate"));
   cudnnSetStream(handle_, nullptr);
   // In place, y is z's bytes: timed as it will run.
-  CUdeviceptr out = spec.inPlace ? z : y;
   std::vector<std::pair<float, size_t>> timedMs; // (ms, candidate), in candidate order
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (!timedMs.empty() && pastBudget())
       break; // the budget ran out: the best found so far
     const rt::ConvPlan &p = *candidates[i];
-    auto run = [&] { return p.execute(handle_, ptr(x), ptr(w), ptr(out), ptr(b), ptr(z), ptr(ws)); };
+    auto run = [&] { return p.execute(handle_, ptr(x), ptr(w), ptr(out), ptr(b), ptr(z), ptr(ws), ptr(sc)); };
     // One warm-up run (also weeds out configs that fail at execution), then the best of three
     // timed rounds of `reps` runs: robust against clock ramp-up and one-off stalls.
     if (!run().empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
@@ -272,7 +288,7 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   float bestMs = 0;
   for (const auto &[ms, i] : timedMs) {
     if (spec.inPlace) {
-      Expected<bool> same = sameInPlace(*candidates[i], spec, x, w, y, b, z, ws);
+      Expected<bool> same = sameInPlace(*candidates[i], spec, bufs);
       if (!same.isOk())
         return same.status();
       if (!*same)

@@ -60,8 +60,10 @@ private:
   Autotuner() = default;
   /// Whether `plan` gives the same y (within FP16 noise) with y over z as with separate buffers,
   /// on random data (overwrites the scratch buffers).
-  Expected<bool> sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, CUdeviceptr x, CUdeviceptr w, CUdeviceptr y,
-                             CUdeviceptr b, CUdeviceptr z, CUdeviceptr ws);
+  struct ConvBuffers {
+    CUdeviceptr x = 0, w = 0, y = 0, b = 0, z = 0, s = 0, ws = 0;
+  };
+  Expected<bool> sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf);
   uint64_t maxWorkspace_ = 0;
   cudnnHandle_t handle_ = nullptr;
   CUcontext context_ = nullptr; ///< the primary context, retained (cuDNN and the runtime share it)

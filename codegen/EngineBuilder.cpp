@@ -264,6 +264,10 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
   spec.activation = c.activation;
   spec.dtype = static_cast<int32_t>(c.y->type().elem());
   spec.inPlace = c.inPlace;
+  spec.int8 = c.s != nullptr;
+  spec.zMult = c.zMult;
+  if (c.z && c.z->type().elem() != c.y->type().elem())
+    spec.zDtype = static_cast<int32_t>(c.z->type().elem());
   if (std::string e = rt::normalizeConvSpec(spec); !e.empty())
     return internalError(e);
   return spec;
@@ -373,8 +377,13 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
       impl = fb::CreateCudnnConvDirect(fbb, slotOf[c->x], slotOf[c->w], c->b ? slotOf[c->b] : -1, c->z ? slotOf[c->z] : -1,
                                        slotOf[c->y], static_cast<int32_t>(c->strides.size()), &c->padsBegin, &c->padsEnd,
                                        &c->strides, &c->dilations, 1, c->transpose, c->activation.c_str(),
-                                       static_cast<int32_t>(c->y->type().elem()), static_cast<int32_t>(DType::F32),
-                                       tactic.engineId, &tactic.knobs, tactic.workspaceBytes, c->nhwc)
+                                       static_cast<int32_t>(c->y->type().elem()),
+                                       static_cast<int32_t>(c->s ? DType::I32 : DType::F32),
+                                       tactic.engineId, &tactic.knobs, tactic.workspaceBytes, c->nhwc,
+                                       c->s ? slotOf[c->s] : -1,
+                                       c->z && c->z->type().elem() != c->y->type().elem()
+                                           ? static_cast<int32_t>(c->z->type().elem()) : 0,
+                                       c->zMult)
                  .Union();
       implType = fb::LayerImpl::CudnnConv;
     } else if (const auto *m = std::get_if<MatmulLayer>(&l.impl)) {

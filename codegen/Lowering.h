@@ -42,6 +42,10 @@ struct KernelLayer {
 
 struct ConvLayer {
   const Value *x = nullptr, *w = nullptr, *b = nullptr, *z = nullptr, *y = nullptr;
+  /// INT8 (x and w int8): the float32 scale per output channel of the accumulator, and the
+  /// factor of z (ConvAttrs' INT8 form).
+  const Value *s = nullptr;
+  float zMult = 1.0f;
   std::vector<int64_t> padsBegin, padsEnd, strides, dilations;
   bool transpose = false;
   bool nhwc = false; ///< x, y, z physically (N, spatial..., C), w (K, spatial..., C/g)

@@ -42,7 +42,10 @@ double entropyAmax(const std::vector<uint64_t> &hist, double binWidth) {
   double best = std::numeric_limits<double>::infinity();
   size_t bestI = n - 1;
   std::vector<double> q;
-  for (size_t i = kCalibLevels; i < n; ++i) {
+  // i = n keeps every bin: without it the top bin would always be clipped, and data with few
+  // distinct values (8-bit images: |x| on 9 levels, the background at max |x|) would lose its
+  // largest value to a threshold whose divergence is small only because the histogram is sparse.
+  for (size_t i = kCalibLevels; i <= n; ++i) {
     // Q: bins 0..i-1 merged into 128 groups, each group's count spread over its non-empty bins.
     q.assign(i, 0.0);
     size_t merged = i / kCalibLevels;
@@ -80,7 +83,7 @@ double entropyAmax(const std::vector<uint64_t> &hist, double binWidth) {
       bestI = i;
     }
   }
-  return (static_cast<double>(bestI) + 0.5) * binWidth;
+  return bestI == n ? static_cast<double>(n) * binWidth : (static_cast<double>(bestI) + 0.5) * binWidth;
 }
 
 double percentileAmax(const std::vector<uint64_t> &hist, double binWidth, double percentile) {

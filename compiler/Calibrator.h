@@ -24,7 +24,8 @@ constexpr int kCalibBins = 2048;
 constexpr int kCalibLevels = 128;
 
 /// The entropy method (Migacz, "8-bit Inference with TensorRT", GTC 2017) on a histogram of |x|
-/// with bins of `binWidth`: for i = 128 .. bins-1 kept bins, the reference distribution P is bins
+/// with bins of `binWidth`: for i = 128 .. bins kept bins (i = bins: nothing clipped, threshold
+/// bins * binWidth = amax; the slides stop at bins-1, which always clips the top bin), the reference distribution P is bins
 /// 0..i-1 with the count of bins i.. (outliers) added to bin i-1; the candidate Q merges bins
 /// 0..i-1 into 128 groups of i/128 bins (the last group takes the remainder), each group's count
 /// spread evenly over its non-empty bins; the i with the smallest KL(P || Q) wins (the first, on

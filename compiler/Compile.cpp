@@ -150,9 +150,30 @@ Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o) {
   return module;
 }
 
-/// --int8: calibrates (or reads the calibration cache), writes the cache, then says that INT8
-/// engines do not exist yet.
-Status calibrateOnly(const CompileOptions &o, const Module &module) {
+/// What an INT8 build left out of INT8, so that a model whose layers all fell back is never
+/// mistaken for an INT8 engine.
+std::string int8Summary(const Graph &graph) {
+  size_t convs = 0, int8 = 0, matmuls = 0;
+  for (const auto &op : graph.body().ops()) {
+    if (op->is(OpKind::InfcConv)) {
+      ++convs;
+      int8 += op->operand(0)->type().elem() == DType::I8;
+    }
+    matmuls += op->is(OpKind::InfcMatmul) || op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm) ||
+               op->is(OpKind::InfcAttention);
+  }
+  std::string s = std::to_string(int8) + " of " + std::to_string(convs) + " convolutions run in INT8";
+  if (int8 < convs)
+    s += " (the others say why in `infc inspect`)";
+  if (matmuls)
+    s += "; " + std::to_string(matmuls) + " matmuls and attention layers stay in FP16 (INT8 matmuls are not implemented yet)";
+  return s;
+}
+
+/// --int8: calibrates (or reads the calibration cache) and writes the cache; returns each
+/// calibrated tensor's amax by ONNX name.
+Expected<std::map<std::string, double>> calibrationRanges(const CompileOptions &o, const Module &module,
+                                                          std::string &summary) {
   // Calibration runs on the imported FP32 graph: its value names are the ONNX tensor names the
   // cache is keyed by.
   INFC_ASSIGN_OR_RETURN(std::string modelBytes, readFile(o.modelPath));
@@ -165,10 +186,15 @@ Status calibrateOnly(const CompileOptions &o, const Module &module) {
   } else {
     INFC_ASSIGN_OR_RETURN(table, readCalibrationCache(o.calibCache, sha, o.modelPath));
   }
-  return unsupported(o.modelPath + ": INT8 engines are not implemented yet (there are no INT8 kernels); " +
-                     std::to_string(table.tensors.size()) + " tensors calibrated (" + calibMethodName(table.method) + ")" +
-                     (o.calib.dir.empty() || o.calibCache.empty() ? std::string() : ", ranges written to " + o.calibCache) +
-                     "; no engine written");
+  std::map<std::string, double> ranges;
+  for (const auto &[name, r] : table.tensors)
+    ranges[name] = r.amax;
+  if (ranges.empty())
+    return invalidArgument(o.modelPath + ": calibration found no float activations to quantize");
+  summary = std::to_string(table.tensors.size()) + " tensors calibrated (" + calibMethodName(table.method) + ")" +
+            (o.calib.dir.empty() ? ", from " + o.calibCache : o.calibCache.empty() ? "" : ", ranges written to " + o.calibCache) +
+            "; ";
+  return ranges;
 }
 
 } // namespace
@@ -180,7 +206,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   rt::DeviceInfo dev;
   std::string noGpu = rt::queryDevice(dev);
   INFC_RETURN_IF_ERROR(resolveTarget(o, dev, noGpu, eb));
-  eb.lowering.fp16 = o.fp16;
+  eb.lowering.fp16 = o.fp16 || o.int8;
   report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                   (eb.gpuName.empty() ? "" : " (" + eb.gpuName + ")");
 
@@ -200,22 +226,27 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
                               " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadForBuild(o));
   INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
-                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16, o.modelPath));
-  if (o.int8)
-    return calibrateOnly(o, *module);
+                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16, o.int8, o.modelPath));
   OptimizeOptions opt;
+  if (o.int8) {
+    INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, report.int8Summary));
+  }
   opt.onnxPasses = o.passes;
   opt.fp16 = o.fp16;
   opt.optLevel = o.optLevel;
   opt.layerPrecision = precision.layers;
   opt.strictPrecision = precision.strict;
   INFC_RETURN_IF_ERROR(optimizeModule(*module, opt).withPrefix(o.modelPath));
+  if (o.int8)
+    report.int8Summary += int8Summary(*module->mainGraph());
 
   if (o.requireCompleteCache && !cached)
     return invalidArgument("--require-complete-cache applies to builds from the timing cache (without the target GPU, or "
                            "with --no-timing); on the target GPU, missing entries are timed");
   nlohmann::json opts;
   opts["fp16"] = o.fp16;
+  if (o.int8) // the ranges are in the reference IR's scales; not the folder or cache they came from
+    opts["int8"] = true;
   if (!o.layerPrecision.empty())
     opts["layer_precision"] = o.layerPrecision;
   if (o.strictPrecision)

@@ -43,6 +43,8 @@ struct CompileReport {
   double seconds = 0;
   std::string tactics;     ///< how tactics were chosen ("timed 38 candidates for 20 convolutions")
   std::string sha256;      ///< of the engine file's bytes
+  /// --int8: how many convolutions run in INT8 and what stays in higher precision.
+  std::string int8Summary;
 };
 
 Expected<CompileReport> compileToEngine(const CompileOptions &options);

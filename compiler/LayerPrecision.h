@@ -11,18 +11,18 @@ namespace infc {
 
 /// Parses "a:fp32,b:fp16" and checks it against `graph` (every NAME is a node of the model, named
 /// once) and the build's flags (fp16 layers need --fp16, as TensorRT's layer precisions need its
-/// builder flag; int8 layers need INT8 kernels, which do not exist yet). Returns NAME -> DType
-/// (F32 or F16). Errors name the flag's entry.
+/// builder flag, or --int8, which allows FP16 fallback; int8 layers need --int8). Returns NAME ->
+/// DType (F32, F16 or I8). Errors name the flag's entry.
 Expected<std::map<std::string, DType>> parseLayerPrecision(const std::string &spec, const Graph &graph, bool fp16,
-                                                           const std::string &modelPath);
+                                                           bool int8, const std::string &modelPath);
 
 struct PrecisionFlags {
   std::map<std::string, DType> layers;
   bool strict = false;
 };
 /// --layer-precision and --strict-precision for a build of `module` (with --fp16 or not):
-/// --strict-precision needs --fp16 (in an FP32 build nothing falls back).
+/// --strict-precision needs --fp16 or --int8 (in an FP32 build nothing falls back).
 Expected<PrecisionFlags> precisionFlags(const std::string &layerPrecision, bool strict, const Module &module, bool fp16,
-                                        const std::string &modelPath);
+                                        bool int8, const std::string &modelPath);
 
 } // namespace infc

@@ -12,6 +12,7 @@ Status runPassPipeline(Module &module, const std::string &passList, const Pipeli
   PassContext ctx;
   ctx.layerPrecision = options.layerPrecision;
   ctx.strictPrecision = options.strictPrecision;
+  ctx.int8Ranges = options.int8Ranges;
   INFC_RETURN_IF_ERROR(pm.run(module, ctx));
   if (options.printStats)
     for (const auto &[k, v] : ctx.stats.counters())
@@ -34,17 +35,26 @@ std::string infcPipeline(int optLevel) {
 Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOptions &pipeline) {
   if (o.optLevel < 0 || o.optLevel > 3)
     return invalidArgument("--opt-level " + std::to_string(o.optLevel) + " is not in 0..3");
+  bool int8 = !o.int8Ranges.empty();
+  if (int8 && o.optLevel < 2)
+    return invalidArgument("--int8 needs --opt-level 2 or more (INT8 convolutions run channels-last)");
   INFC_RETURN_IF_ERROR(runPassPipeline(module, o.onnxPasses.empty() ? kDefaultOnnxPipeline : o.onnxPasses, pipeline));
   // Recognition before precision: a recognized LayerNorm or Softmax has no Pow or Exp to keep in f32.
   if (o.optLevel >= 1)
     INFC_RETURN_IF_ERROR(runPassPipeline(module, "recognize-ops,dce", pipeline));
-  if (o.fp16) {
-    PipelineOptions precision = pipeline;
-    precision.layerPrecision = o.layerPrecision;
-    precision.strictPrecision = o.strictPrecision;
+  PipelineOptions precision = pipeline;
+  precision.layerPrecision = o.layerPrecision;
+  // INT8 builds fall back to FP16 (what stays out of INT8 runs in FP16, channels-last); only
+  // quantize-int8 enforces --strict-precision there (falling back to f16 is what it checks).
+  precision.strictPrecision = o.strictPrecision && !int8;
+  if (o.fp16 || int8)
     INFC_RETURN_IF_ERROR(runPassPipeline(module, kFp16Pipeline, precision));
-  }
-  return runPassPipeline(module, infcPipeline(o.optLevel), pipeline);
+  INFC_RETURN_IF_ERROR(runPassPipeline(module, infcPipeline(o.optLevel), pipeline));
+  if (!int8)
+    return Status::ok();
+  precision.strictPrecision = o.strictPrecision;
+  precision.int8Ranges = o.int8Ranges;
+  return runPassPipeline(module, "quantize-int8,dce", precision);
 }
 
 } // namespace infc

@@ -12,6 +12,8 @@ struct PipelineOptions {
   /// For assign-precision (PassContext): --layer-precision and --strict-precision.
   std::map<std::string, DType> layerPrecision;
   bool strictPrecision = false;
+  /// For quantize-int8 (PassContext): the calibrated range (amax) of each activation, by ONNX name.
+  std::map<std::string, double> int8Ranges;
   /// Print statistics counters to stderr after the pipeline.
   bool printStats = false;
 };
@@ -33,6 +35,9 @@ struct OptimizeOptions {
   std::map<std::string, DType> layerPrecision; ///< --layer-precision (compiler/LayerPrecision.h)
   bool strictPrecision = false;                ///< --strict-precision
   int optLevel = 3;
+  /// --int8: calibrated ranges by ONNX tensor name. Non-empty: FP16 everywhere first, then
+  /// quantize-int8 makes the channels-last convolutions INT8 (needs --opt-level 2 or more).
+  std::map<std::string, double> int8Ranges;
 };
 
 /// Everything between import (with shapes fixed) and code generation: the onnx.* pipeline,

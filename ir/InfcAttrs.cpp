@@ -150,6 +150,16 @@ Expected<ConvAttrs> ConvAttrs::read(const Operation &op) {
   if (!act.isOk())
     return op.error(act.status().message());
   a.act = *act;
+  INFC_ASSIGN_OR_RETURN(a.zMult, m.getFloat("z_mult", 1.0f));
+  if (!std::isfinite(a.zMult))
+    return op.error("z_mult must be finite");
+  if (m.has("dtype")) {
+    INFC_ASSIGN_OR_RETURN(std::string name, m.getString("dtype"));
+    std::optional<DType> t = parseDType(name);
+    if (!t || (*t != DType::F16 && *t != DType::F32 && *t != DType::BF16))
+      return op.error("conv dtype '" + name + "': expected f16, bf16 or f32 (int8 results need no dtype)");
+    a.outType = *t;
+  }
   return a;
 }
 
@@ -163,6 +173,14 @@ void ConvAttrs::write(AttrMap &m) const {
     m.erase("group");
   writeLayout(m, layout);
   act.write(m);
+  if (zMult != 1.0f)
+    m.set("z_mult", zMult);
+  else
+    m.erase("z_mult");
+  if (outType != DType::I8)
+    m.set("dtype", std::string(dtypeName(outType)));
+  else
+    m.erase("dtype");
 }
 
 AttrMap ConvAttrs::onnxAttrs() const {

@@ -33,6 +33,8 @@ struct PassContext {
   /// F32 or F16), and whether an op the policy keeps in f32 is an error (`--strict-precision`).
   std::map<std::string, DType> layerPrecision;
   bool strictPrecision = false;
+  /// quantize-int8: the calibrated range (amax) of each activation, by ONNX tensor name.
+  std::map<std::string, double> int8Ranges;
   /// Counter key prefixed with the current pass name: "const-fold.ops-folded".
   int64_t &stat(std::string_view pass, const std::string &key) {
     return stats[std::string(pass) + "." + key];

@@ -17,7 +17,7 @@ std::string cudnnCheck(cudnnStatus_t s, const std::string &what) {
 
 namespace {
 
-constexpr int64_t kUidX = 1, kUidW = 2, kUidY = 3, kUidB = 4, kUidZ = 5;
+constexpr int64_t kUidX = 1, kUidW = 2, kUidY = 3, kUidB = 4, kUidZ = 5, kUidS = 6;
 
 struct ActivationParams {
   cudnnPointwiseMode_t mode = CUDNN_POINTWISE_RELU_FWD;
@@ -30,6 +30,7 @@ bool cudnnTypeOf(int32_t dtype, cudnnDataType_t &out) {
   case 1: out = CUDNN_DATA_FLOAT; return true;
   case 10: out = CUDNN_DATA_HALF; return true;
   case 16: out = CUDNN_DATA_BFLOAT16; return true;
+  case 3: out = CUDNN_DATA_INT8; return true;
   default: return false;
   }
 }
@@ -90,7 +91,7 @@ struct Builder {
   }
 
   cudnnBackendDescriptor_t pointwise(cudnnPointwiseMode_t mode, cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t b,
-                                     cudnnBackendDescriptor_t y, const ActivationParams *act = nullptr) {
+                                     cudnnBackendDescriptor_t y, const ActivationParams *act = nullptr, float alpha2 = 1.0f) {
     cudnnBackendDescriptor_t pw = make(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
     cudnnDataType_t prec = CUDNN_DATA_FLOAT;
     set(pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
@@ -111,6 +112,8 @@ struct Builder {
     set(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
     if (b)
       set(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b);
+    if (b && alpha2 != 1.0f) // y = op(x, alpha2 * b): an INT8 residual's scale
+      set(op, CUDNN_ATTR_OPERATION_POINTWISE_ALPHA2, CUDNN_TYPE_FLOAT, 1, &alpha2);
     set(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
     finalize(op, "pointwise operation");
     return op;
@@ -165,25 +168,34 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
   graphOwned_ = std::make_shared<Owned>();
   handle_ = handle;
   Builder b{graphOwned_->d, ""};
-  cudnnDataType_t io;
-  if (!cudnnTypeOf(spec.dtype, io))
+  cudnnDataType_t io, in, zType;
+  if (!cudnnTypeOf(spec.dtype, io) || !cudnnTypeOf(spec.zDtype ? spec.zDtype : spec.dtype, zType))
     return "cuDNN convolution: unsupported dtype " + std::to_string(spec.dtype);
+  if (spec.int8 && spec.transpose)
+    return "cuDNN convolution: INT8 ConvTranspose is not supported";
+  if (!spec.int8 && (io == CUDNN_DATA_INT8 || spec.zDtype))
+    return "cuDNN convolution: int8 tensors need an INT8 convolution";
+  in = spec.int8 ? CUDNN_DATA_INT8 : io;
+  // Float epilogue tensors (bias, INT8 scale) are float32 in an INT8 convolution, y's type otherwise.
+  cudnnDataType_t paramType = spec.int8 ? CUDNN_DATA_FLOAT : io;
   size_t sd = spec.xDims.size() - 2;
   hasBias_ = spec.hasBias;
   hasResidual_ = spec.hasResidual;
-  bool fused = spec.hasBias || spec.hasResidual || !spec.activation.empty();
+  hasScale_ = spec.int8;
+  bool fused = spec.int8 || spec.hasBias || spec.hasResidual || !spec.activation.empty();
   if (spec.transpose && fused)
     return "cuDNN convolution: epilogue fusion is not supported for ConvTranspose";
 
   int64_t nextVirtual = 100;
-  cudnnBackendDescriptor_t x = b.tensor(kUidX, io, spec.xDims, spec.nhwc, false);
-  cudnnBackendDescriptor_t w = b.tensor(kUidW, io, spec.wDims, spec.nhwc, false);
+  cudnnBackendDescriptor_t x = b.tensor(kUidX, in, spec.xDims, spec.nhwc, false);
+  cudnnBackendDescriptor_t w = b.tensor(kUidW, in, spec.wDims, spec.nhwc, false);
   // The convolution result is virtual when an epilogue follows; cuDNN keeps it in registers.
-  cudnnBackendDescriptor_t convOut = fused ? b.tensor(nextVirtual++, CUDNN_DATA_FLOAT, spec.yDims, spec.nhwc, true)
+  cudnnDataType_t accType = spec.int8 ? CUDNN_DATA_INT32 : CUDNN_DATA_FLOAT;
+  cudnnBackendDescriptor_t convOut = fused ? b.tensor(nextVirtual++, accType, spec.yDims, spec.nhwc, true)
                                            : b.tensor(kUidY, io, spec.yDims, spec.nhwc, false);
 
   cudnnBackendDescriptor_t conv = b.make(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
-  cudnnDataType_t comp = CUDNN_DATA_FLOAT;
+  cudnnDataType_t comp = accType;
   cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
   int64_t nsd = static_cast<int64_t>(sd);
   b.set(conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &comp);
@@ -228,20 +240,26 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     bool hasAct = !spec.activation.empty();
     if (hasAct && !activationMode(spec.activation, act))
       return "cuDNN convolution: unsupported activation '" + spec.activation + "'";
-    int remaining = (spec.hasResidual ? 1 : 0) + (spec.hasBias ? 1 : 0) + (hasAct ? 1 : 0);
+    int remaining = (spec.int8 ? 1 : 0) + (spec.hasResidual ? 1 : 0) + (spec.hasBias ? 1 : 0) + (hasAct ? 1 : 0);
     auto nextOut = [&]() {
       --remaining;
       return remaining == 0 ? b.tensor(kUidY, io, spec.yDims, spec.nhwc, false)
                             : b.tensor(nextVirtual++, CUDNN_DATA_FLOAT, spec.yDims, spec.nhwc, true);
     };
-    if (spec.hasResidual) {
-      cudnnBackendDescriptor_t z = b.tensor(kUidZ, io, spec.yDims, spec.nhwc, false);
+    if (spec.int8) { // the int32 accumulator times the per-channel scale (x's scale times w's)
+      cudnnBackendDescriptor_t scale = b.tensor(kUidS, CUDNN_DATA_FLOAT, biasDims, spec.nhwc, false);
       cudnnBackendDescriptor_t out = nextOut();
-      ops.push_back(b.pointwise(CUDNN_POINTWISE_ADD, cur, z, out));
+      ops.push_back(b.pointwise(CUDNN_POINTWISE_MUL, cur, scale, out));
+      cur = out;
+    }
+    if (spec.hasResidual) {
+      cudnnBackendDescriptor_t z = b.tensor(kUidZ, zType, spec.yDims, spec.nhwc, false);
+      cudnnBackendDescriptor_t out = nextOut();
+      ops.push_back(b.pointwise(CUDNN_POINTWISE_ADD, cur, z, out, nullptr, spec.zMult));
       cur = out;
     }
     if (spec.hasBias) {
-      cudnnBackendDescriptor_t bias = b.tensor(kUidB, io, biasDims, spec.nhwc, false);
+      cudnnBackendDescriptor_t bias = b.tensor(kUidB, paramType, biasDims, spec.nhwc, false);
       cudnnBackendDescriptor_t out = nextOut();
       ops.push_back(b.pointwise(CUDNN_POINTWISE_ADD, cur, bias, out));
       cur = out;
@@ -325,6 +343,7 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
       alt->graphOwned_ = graphOwned_;
       alt->hasBias_ = hasBias_;
       alt->hasResidual_ = hasResidual_;
+      alt->hasScale_ = hasScale_;
       target = alt.get();
     }
     // FP32 convolutions must stay FP32 unless a recorded tactic says otherwise: skip engines that
@@ -407,9 +426,10 @@ bool ConvPlan::adopt(cudnnBackendDescriptor_t cfg, bool fp32Only, uint64_t maxWo
   return true;
 }
 
-std::string ConvPlan::execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace) const {
-  int64_t uids[5] = {kUidX, kUidW, kUidY, 0, 0};
-  void *ptrs[5] = {x, w, y, nullptr, nullptr};
+std::string ConvPlan::execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace,
+                              void *s) const {
+  int64_t uids[6] = {kUidX, kUidW, kUidY, 0, 0, 0};
+  void *ptrs[6] = {x, w, y, nullptr, nullptr, nullptr};
   int64_t n = 3;
   if (hasBias_) {
     uids[n] = kUidB;
@@ -418,6 +438,10 @@ std::string ConvPlan::execute(cudnnHandle_t handle, void *x, void *w, void *y, v
   if (hasResidual_) {
     uids[n] = kUidZ;
     ptrs[n++] = z;
+  }
+  if (hasScale_) {
+    uids[n] = kUidS;
+    ptrs[n++] = s;
   }
   cudnnBackendDescriptor_t pack = nullptr;
   if (std::string e = cudnnCheck(cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &pack), "variant pack");
@@ -466,14 +490,14 @@ public:
   }
   cudnnHandle_t handle = nullptr;
   std::unique_ptr<ConvPlan> plan;
-  int x = -1, w = -1, y = -1, b = -1, z = -1;
+  int x = -1, w = -1, y = -1, b = -1, z = -1, s = -1;
 
   std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) override {
     if (std::string e = cudnnCheck(cudnnSetStream(handle, reinterpret_cast<cudaStream_t>(stream)), "cudnnSetStream");
         !e.empty())
       return e;
     auto ptr = [&](int idx) { return idx < 0 ? nullptr : reinterpret_cast<void *>(addr[static_cast<size_t>(idx)]); };
-    return plan->execute(handle, ptr(x), ptr(w), ptr(y), ptr(b), ptr(z), reinterpret_cast<void *>(workspace));
+    return plan->execute(handle, ptr(x), ptr(w), ptr(y), ptr(b), ptr(z), reinterpret_cast<void *>(workspace), ptr(s));
   }
   uint64_t workspaceBytes() const override { return plan->workspaceBytes(); }
 };
@@ -501,6 +525,9 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
   spec.activation = c->activation() ? c->activation()->str() : "";
   spec.dtype = c->io_dtype();
   spec.nhwc = c->layout_nhwc();
+  spec.int8 = c->s() >= 0;
+  spec.zDtype = c->z_dtype();
+  spec.zMult = c->z_mult();
   if (spec.nhwc) // the tensors hold physical (N, spatial..., C) shapes; cuDNN takes (N, C, spatial...)
     for (std::vector<int64_t> *d : {&spec.xDims, &spec.wDims, &spec.yDims})
       if (d->size() >= 3)
@@ -508,7 +535,7 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
   if (std::string err = normalizeConvSpec(spec); !err.empty())
     return err;
   auto exec = std::make_unique<ConvExec>();
-  exec->x = c->x(); exec->w = c->w(); exec->y = c->y(); exec->b = c->b(); exec->z = c->z();
+  exec->x = c->x(); exec->w = c->w(); exec->y = c->y(); exec->b = c->b(); exec->z = c->z(); exec->s = c->s();
   if (std::string err = cudnnCheck(cudnnCreate(&exec->handle), "cudnnCreate"); !err.empty())
     return err;
   exec->plan = std::make_unique<ConvPlan>();

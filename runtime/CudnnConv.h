@@ -19,7 +19,13 @@ struct ConvSpec {
   bool hasBias = false;     ///< bias of shape [C_out], added after the convolution
   bool hasResidual = false; ///< z with y's dims, added after the convolution (before the bias)
   std::string activation;   ///< "", "relu", "sigmoid", "tanh", "gelu"
-  int32_t dtype = 1;        ///< infc dtype of x, w, y, bias, z (1 = f32, 10 = f16, 16 = bf16)
+  int32_t dtype = 1;        ///< infc dtype of y, and of x, w, bias, z unless int8 (1 = f32, 10 = f16, 16 = bf16, 3 = i8)
+  /// INT8 convolution: x and w are int8, the int32 accumulator is multiplied by a float scale per
+  /// output channel (s, [C_out]) before the float32 bias; y is int8 (the scales fold in its
+  /// quantization), f16 or f32. y = act(acc * s + zMult * z + b).
+  bool int8 = false;
+  int32_t zDtype = 0;       ///< dtype of z when it differs from y's (int8: an int8 residual into f16)
+  float zMult = 1.0f;       ///< factor of z (int8: z's scale over y's)
   bool nhwc = false;        ///< memory layout of x/y/z is channels-last
   /// y is written over z (the same bytes). Only the builder uses it: the autotuner times and
   /// checks tactics this way, and it is part of their cache key. The runtime needs no flag (the
@@ -49,8 +55,9 @@ public:
   int64_t engineId() const { return engineId_; }
   const std::vector<int64_t> &knobs() const { return knobs_; }
   uint64_t workspaceBytes() const { return workspace_; }
-  /// Runs y = act(conv(x, w) [+ z] [+ b]) on the handle's stream.
-  std::string execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace) const;
+  /// Runs y = act(conv(x, w) [* s] [+ z] [+ b]) on the handle's stream (s: INT8 only).
+  std::string execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace,
+                      void *s = nullptr) const;
 
 private:
   struct Owned { // graph-level descriptors, shared by a plan and its alternatives
@@ -66,7 +73,7 @@ private:
   int64_t engineId_ = -1;
   std::vector<int64_t> knobs_;
   uint64_t workspace_ = 0;
-  bool hasBias_ = false, hasResidual_ = false;
+  bool hasBias_ = false, hasResidual_ = false, hasScale_ = false;
 };
 
 /// "" or "<what>: <cudnn error string>".

@@ -2,8 +2,9 @@
 
 #include "support/FileRead.h"
 
-#include <cstdint>
 #include <cerrno>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -137,7 +138,7 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
       for (int32_t idx : {c->x(), c->w(), c->y()})
         if (std::string err = checkTensorRef(idx, e, what); !err.empty())
           return err;
-      for (int32_t idx : {c->b(), c->z()})
+      for (int32_t idx : {c->b(), c->z(), c->s()})
         if (idx != -1)
           if (std::string err = checkTensorRef(idx, e, what); !err.empty())
             return err;
@@ -146,6 +147,8 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
           c->pads_begin()->size() != sd || c->pads_end()->size() != sd || c->strides()->size() != sd ||
           c->dilations()->size() != sd)
         return what + " has inconsistent convolution parameters";
+      if (c->s() != -1 && (c->transpose() || !std::isfinite(c->z_mult())))
+        return what + " is an INT8 convolution with a transpose or a non-finite residual factor";
       if (c->groups() <= 0 || c->workspace_bytes() > (uint64_t(1) << 40))
         return what + " has " + std::to_string(c->groups()) + " groups or a workspace beyond any GPU";
       for (size_t i = 0; i < sd; ++i)

@@ -112,12 +112,36 @@ def count_flops(name):
     return fc.get_total_flops()
 
 
+def int8_calibration_cache(infc, onnx_path, names, name, work):
+    """Calibrates `name` (minmax, on the reference interpreter) from two batch-1 samples of the
+    bench's own random inputs and returns the calibration cache; every batch size reads it (ranges
+    are per tensor, whatever the batch). Random-weight models: this measures speed only."""
+    import numpy as np
+    cache = f"{work}/{name}.calib.json"
+    if os.path.exists(cache):
+        return cache
+    cal = f"{work}/{name}.calib"
+    os.makedirs(cal, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        np.save(f"{cal}/b{i}.npy", rng.standard_normal((1, 3, 224, 224)).astype(np.float32))
+    b = subprocess.run([infc, "build", onnx_path, "-o", f"{work}/{name}.calib.plan", "--shapes", f"{names[0]}:1x3x224x224",
+                        "--int8", "--calib", cal, "--calib-method", "minmax", "--calib-cache", cache, "--no-timing"],
+                       capture_output=True, text=True)
+    if b.returncode != 0:
+        raise RuntimeError("calibration failed: " + b.stderr.strip()[-300:])
+    return cache
+
+
 def infc_engine(infc, onnx_path, names, name, batch, prec, work, iters, opt_level=3):
     shape = f"{names[0]}:{batch}x3x224x224" if name != "bert" else f"{names[0]}:{batch}x128"
     plan = f"{work}/{name}.b{batch}.{prec}.O{opt_level}.plan"
     t0 = time.time()
-    b = subprocess.run([infc, "build", onnx_path, "-o", plan, "--shapes", shape, "--opt-level", str(opt_level)] +
-                       (["--fp16"] if prec == "fp16" else []), capture_output=True, text=True)
+    flags = {"fp16": ["--fp16"], "fp32": []}.get(prec)
+    if prec == "int8":
+        flags = ["--int8", "--calib-cache", int8_calibration_cache(infc, onnx_path, names, name, work)]
+    b = subprocess.run([infc, "build", onnx_path, "-o", plan, "--shapes", shape, "--opt-level", str(opt_level)] + flags,
+                       capture_output=True, text=True)
     r = {"build_s": round(time.time() - t0, 2)}
     if b.returncode != 0:
         return {"error": b.stderr.strip()[-300:]}
@@ -165,8 +189,10 @@ def bench(a):
             iters = 200 if batch == 1 else 100
             res = {}
             wanted = (lambda v: a.variants is None or v in a.variants.split(","))
-            for prec in ("fp32", "fp16"):
-                if wanted(f"infc-{prec}"):
+            for prec in ("fp32", "fp16", "int8"):
+                if prec == "int8" and name == "bert" and wanted("infc-int8"):
+                    res["infc-int8"] = {"error": "INT8 matmuls are not implemented yet"}
+                elif wanted(f"infc-{prec}"):
                     res[f"infc-{prec}"] = infc_engine(a.infc, onnx_path, names, name, batch, prec, work, iters)
             if wanted("infc-fp16-O0"):
                 res["infc-fp16-O0"] = infc_engine(a.infc, onnx_path, names, name, batch, "fp16", work, iters, opt_level=0)
@@ -246,7 +272,7 @@ def main():
     ap.add_argument("--compile-batches", choices=["all", "1", "large"], default="all",
                     help="which batch sizes get a torch.compile peer (it takes minutes per model and batch)")
     ap.add_argument("--batches", choices=["all", "1", "large"], default="all")
-    ap.add_argument("--variants", help="comma-separated subset of infc-fp32,infc-fp16,infc-fp16-O0,eager-fp32,"
+    ap.add_argument("--variants", help="comma-separated subset of infc-fp32,infc-fp16,infc-int8,infc-fp16-O0,eager-fp32,"
                     "eager-fp16,compile-fp16 (default: all; compile-fp16 also needs --compile)")
     ap.add_argument("--render", nargs="+", help="render these bench JSON files as markdown")
     ap.add_argument("--peer", help=argparse.SUPPRESS)  # internal: NAME:BATCH:MODE:ITERS in a subprocess

@@ -46,9 +46,12 @@ void addConvLayer(const Operation &op, LoweringContext &ctx, const ConvLayer &c,
     l.inputs.push_back(c.b);
   if (c.z)
     l.inputs.push_back(c.z);
+  if (c.s)
+    l.inputs.push_back(c.s);
   l.outputs = {c.y};
   l.tactic = "cuDNN heuristic (mode A)";
-  l.precision = std::string(dtypeName(c.y->type().elem())) + (c.nhwc ? " nhwc" : "");
+  l.precision = c.s ? std::string("int8") + (c.nhwc ? " nhwc" : "") + " -> " + std::string(dtypeName(c.y->type().elem()))
+                    : std::string(dtypeName(c.y->type().elem())) + (c.nhwc ? " nhwc" : "");
   ctx.addLayer(std::move(l));
 }
 
@@ -208,8 +211,40 @@ Status lowerDepthwise(const Operation &op, LoweringContext &ctx, const ConvAttrs
 /// it runs and pays (LoweringOptions::acceptConvFusion); otherwise conv + bias in cuDNN and the
 /// rest of the epilogue as a generated kernel. The IR's fusion decision stands either way: this
 /// only picks how to run it.
+/// The INT8 form of infc.conv: always one cuDNN graph (the per-channel scale is part of it).
+Status lowerInt8Conv(const Operation &op, LoweringContext &ctx, const ConvAttrs &a) {
+  size_t sd = a.strides.size();
+  if (sd != 2 || a.group != 1 || a.layout != Layout::NHWC)
+    return unsupported(op.describe() + ": INT8 convolutions run 2-D, ungrouped and channels-last");
+  ConvLayer c;
+  c.x = op.operand(0);
+  c.w = op.operand(1);
+  c.b = op.hasOperand(2) ? op.operand(2) : nullptr;
+  c.z = op.hasOperand(3) ? op.operand(3) : nullptr;
+  c.s = op.operand(4);
+  c.zMult = a.zMult;
+  c.y = op.result();
+  c.strides = a.strides;
+  c.dilations = a.dilations;
+  c.padsBegin.assign(a.pads.begin(), a.pads.begin() + 2);
+  c.padsEnd.assign(a.pads.begin() + 2, a.pads.end());
+  c.nhwc = true;
+  c.activation = cudnnActivation(a.act);
+  if (!a.act.none() && c.activation.empty())
+    return unsupported(op.describe() + ": activation " + std::string(a.act.name()) + " has no INT8 epilogue");
+  // In place over an int8 residual read only here (ResNet's identity), as in FP16; the autotuner
+  // checks each tactic that way.
+  c.inPlace = c.z && c.z->type() == c.y->type() && ctx.canOverwrite(c.z, op);
+  addConvLayer(op, ctx, c, op.loc());
+  if (c.inPlace)
+    ctx.addAlias(c.y, c.z);
+  return Status::ok();
+}
+
 Status lowerInfcConv(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
+  if (op.operand(0)->type().elem() == DType::I8)
+    return lowerInt8Conv(op, ctx, a);
   DType t = op.result()->type().elem();
   if (t != DType::F32 && t != DType::F16 && t != DType::BF16)
     return unsupported(op.describe() + ": Conv on " + std::string(dtypeName(t)) + " has no GPU kernel yet");

@@ -6,6 +6,7 @@
 #include "ir/Interpreter.h"
 #include "ir/ScratchOp.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace infc::interp {
@@ -20,11 +21,47 @@ Tensor transposed(const Tensor &t, const std::vector<int64_t> &perm) {
   return t;
 }
 
+/// The INT8 form of infc.conv (ConvAttrs): the exact integer accumulator (int8 products summed in
+/// double, exact below 2^53), then the float epilogue in double, then int8 rounding half to even
+/// with saturation, or the float result type.
+Status evalInt8Conv(EvalContext &c, const ConvAttrs &a) {
+  const Operation &op = c.op();
+  int64_t rank = c.input(1).rank();
+  std::vector<int64_t> toLogical = layoutInversePerm(a.layout, rank);
+  Tensor x = transposed(c.input(0), toLogical).castTo(DType::F64);
+  Tensor w = transposed(c.input(1), toLogical).castTo(DType::F64);
+  ScratchOp conv(op, OpKind::OnnxConv,
+                 {TensorType::fromStatic(DType::F64, x.shape()), TensorType::fromStatic(DType::F64, w.shape())}, a.onnxAttrs());
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, conv.eval({&x, &w}));
+  std::vector<double> v = toDoubles(out[0]), z;
+  std::vector<double> s = toDoubles(c.input(4)), b = c.hasInput(2) ? toDoubles(c.input(2)) : std::vector<double>(s.size(), 0.0);
+  if (c.hasInput(3))
+    z = toDoubles(transposed(c.input(3), toLogical));
+  const std::vector<int64_t> &ys = out[0].shape();
+  int64_t k = ys[1], inner = 1;
+  for (size_t d = 2; d < ys.size(); ++d)
+    inner *= ys[d];
+  for (size_t i = 0; i < v.size(); ++i) {
+    size_t ch = static_cast<size_t>((static_cast<int64_t>(i) / inner) % k);
+    double r = v[i] * s[ch] + (z.empty() ? 0.0 : static_cast<double>(a.zMult) * z[i]) + b[ch];
+    r = a.act.apply(r);
+    if (a.outType == DType::I8)
+      r = std::clamp(std::nearbyint(r), -128.0, 127.0); // the default rounding mode: half to even
+    v[i] = r;
+  }
+  Tensor y(a.outType, ys);
+  storeDoubles(y, v);
+  c.setOutput(0, transposed(y, layoutPerm(a.layout, rank)));
+  return Status::ok();
+}
+
 } // namespace
 
 Status evalInfcConv(EvalContext &c) {
   const Operation &op = c.op();
   INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
+  if (c.input(0).dtype() == DType::I8)
+    return evalInt8Conv(c, a);
   int64_t rank = c.input(1).rank();
   std::vector<int64_t> toLogical = layoutInversePerm(a.layout, rank);
   Tensor x = transposed(c.input(0), toLogical);

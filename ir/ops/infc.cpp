@@ -26,19 +26,41 @@ Status inferShapesInfcConv(InferContext &ctx) {
   INFC_RETURN_IF_ERROR(requireRank(ctx, 0, w.rank(), "input"));
   INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
   int64_t rank = w.rank();
+  bool int8 = ctx.operandType(0).elem() == DType::I8;
+  if (int8 != (w.elem() == DType::I8) || int8 != ctx.hasOperand(4))
+    return ctx.error("an INT8 convolution needs an int8 input, int8 weights and a per-channel scale (operand 5); "
+                     "got " + ctx.operandType(0).str() + ", " + w.str() + (ctx.hasOperand(4) ? " and a scale" : " and no scale"));
+  if (!int8 && (op.attrs().has("dtype") || op.attrs().has("z_mult")))
+    return ctx.error("dtype and z_mult belong to INT8 convolutions");
   std::vector<int64_t> toLogical = layoutInversePerm(a.layout, rank), toPhysical = layoutPerm(a.layout, rank);
-  ScratchOp conv(op, OpKind::OnnxConv, {permuteType(ctx.operandType(0), toLogical), permuteType(w, toLogical)},
-                 a.onnxAttrs());
+  // INT8: the shapes are those of the same convolution in f32.
+  auto logical = [&](TensorType t) {
+    if (int8)
+      t.setElem(DType::F32);
+    return permuteType(t, toLogical);
+  };
+  ScratchOp conv(op, OpKind::OnnxConv, {logical(ctx.operandType(0)), logical(w)}, a.onnxAttrs());
   INFC_ASSIGN_OR_RETURN(std::vector<TensorType> out, conv.infer());
   TensorType y = permuteType(out[0], toPhysical);
-  if (ctx.hasOperand(2)) {
-    const TensorType &b = ctx.operandType(2);
-    if (!b.isRanked() || b.rank() != 1 || b.dim(0) != w.dim(0) || b.elem() != y.elem())
-      return ctx.error("bias has type " + b.str() + ", expected one " + std::string(dtypeName(y.elem())) +
-                       " per output channel");
+  if (int8)
+    y.setElem(a.outType);
+  DType paramType = int8 ? DType::F32 : y.elem();
+  for (size_t i : {size_t(2), size_t(4)}) {
+    if (!ctx.hasOperand(i))
+      continue;
+    const TensorType &b = ctx.operandType(i);
+    if (!b.isRanked() || b.rank() != 1 || b.dim(0) != w.dim(0) || b.elem() != paramType)
+      return ctx.error(std::string(i == 2 ? "bias" : "scale") + " has type " + b.str() + ", expected one " +
+                       std::string(dtypeName(paramType)) + " per output channel");
   }
-  if (ctx.hasOperand(3) && ctx.operandType(3) != y)
-    return ctx.error("residual has type " + ctx.operandType(3).str() + ", expected the result type " + y.str());
+  if (ctx.hasOperand(3)) {
+    TensorType z = ctx.operandType(3);
+    bool zOk = int8 ? z.elem() == DType::I8 || isFloat(z.elem()) : z.elem() == y.elem();
+    z.setElem(y.elem());
+    if (!zOk || z != y)
+      return ctx.error("residual has type " + ctx.operandType(3).str() + ", expected the result type " + y.str() +
+                       (int8 ? " (or its shape in int8)" : ""));
+  }
   ctx.setResultType(0, y);
   return Status::ok();
 }

@@ -24,7 +24,7 @@ def histogram(x, amax):
 def entropy_amax(hist, width):
     total = hist.sum()
     best, best_i = np.inf, len(hist) - 1
-    for i in range(LEVELS, len(hist)):
+    for i in range(LEVELS, len(hist) + 1):
         p = hist[:i].copy()
         p[i - 1] += hist[i:].sum()
         p /= total
@@ -44,7 +44,7 @@ def entropy_amax(hist, width):
         kl = float(np.sum(p[mask] * np.log(p[mask] / q[mask])))
         if kl < best:
             best, best_i = kl, i
-    return (best_i + 0.5) * width
+    return len(hist) * width if best_i == len(hist) else (best_i + 0.5) * width
 
 
 def reference_amax(method, files, percentile):

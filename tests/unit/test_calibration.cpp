@@ -34,9 +34,18 @@ TEST_CASE("entropy calibration picks TensorRT's KL threshold", "[calibration]") 
     narrow[static_cast<size_t>(k)] = static_cast<uint64_t>(1000 - 7 * k);
   CHECK(entropyAmax(narrow, 0.01) == Approx(128.5 * 0.01));
 
-  // A flat histogram: clipping always costs more than merging, so every bin is kept.
+  // A flat histogram: clipping always costs more than merging, so every bin is kept (the
+  // threshold is then the top of the range, amax itself).
   std::vector<uint64_t> flat(kCalibBins, 1);
-  CHECK(entropyAmax(flat, 1.0) == 2047.5);
+  CHECK(entropyAmax(flat, 1.0) == 2048.0);
+
+  // Few distinct values with the largest the most frequent (an 8-bit image's background at
+  // max |x|): keeping every bin has zero divergence; any clipping threshold moves the background.
+  std::vector<uint64_t> levels(kCalibBins, 0);
+  for (int v = 0; v < 8; ++v)
+    levels[static_cast<size_t>(v * 256)] = 50;
+  levels[kCalibBins - 1] = 1000;
+  CHECK(entropyAmax(levels, 1.0 / 2048) == 1.0);
 
   // A bell curve with a comb of small counts (numpy reference: 1011.5).
   std::vector<uint64_t> bell(kCalibBins);

@@ -1,0 +1,270 @@
+// quantize-int8: the quantize stage of post-training INT8 (calibration, the observe stage, gave
+// each ONNX tensor its range amax). Every channels-last infc.conv whose input has a range becomes
+// an INT8 convolution (ConvAttrs: int8 input and weights, float32 scale per output channel):
+//  - activations: symmetric per-tensor scale amax / 127 (1/127 for an all-zero tensor); a float
+//    input is quantized by one onnx.QuantizeLinear per value, shared by its readers;
+//  - weights: symmetric per-output-channel scales max |w_k| / 127, rounded half to even;
+//  - requantization in the epilogue: a convolution whose every reader is an INT8 convolution (as
+//    input or residual), whose result has a range and whose activation commutes with a positive
+//    scale (none, relu, clip, leaky relu) writes int8 itself: its scale folds into s, the bias,
+//    the residual factor and the clip bounds. Otherwise it writes its float type (f16).
+// Ops that stay in f16 say why in `precision` ("f16: grouped convolution has no INT8 kernel yet"),
+// as assign-precision's f32 reasons do; `--layer-precision NAME:fp16|fp32` keeps a conv out of
+// INT8, NAME:int8 makes a conv that cannot be quantized an error, and `--strict-precision` makes
+// any convolution left in f16 one.
+#include "ir/InfcAttrs.h"
+#include "passes/Pass.h"
+#include "passes/Rewrite.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace infc {
+namespace {
+
+/// The scale of a tensor of range `amax`, as float32 (what every kernel multiplies by).
+float activationScale(double amax) { return amax > 0 ? static_cast<float>(amax / 127.0) : 1.0f / 127.0f; }
+
+/// Activations that commute with multiplication by a positive scale: act(v) / s = act'(v / s).
+bool positivelyHomogeneous(const Activation &a) {
+  return a.kind == Act::None || a.kind == Act::Relu || a.kind == Act::Clip || a.kind == Act::LeakyRelu;
+}
+
+/// Activations cuDNN's INT8 epilogue runs.
+bool int8Activation(const Activation &a) {
+  switch (a.kind) {
+  case Act::None: case Act::Relu: case Act::Clip: case Act::LeakyRelu: case Act::Sigmoid: case Act::Tanh:
+  case Act::Silu: case Act::Gelu: case Act::GeluTanh:
+    return true;
+  default:
+    return false;
+  }
+}
+
+std::string formatScale(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+class QuantizeInt8Pass final : public Pass {
+public:
+  std::string_view name() const override { return "quantize-int8"; }
+
+  Expected<bool> run(Graph &graph, PassContext &ctx) override {
+    if (ctx.int8Ranges.empty())
+      return invalidArgument("quantize-int8 needs calibrated ranges (infc build --int8 --calib DIR, or infc-opt "
+                             "--calib-cache FILE)");
+    ranges_ = &ctx.int8Ranges;
+    Block &body = graph.body();
+
+    // 1. Which convolutions become INT8, and why the others do not.
+    std::unordered_set<const Operation *> quant;
+    std::vector<std::string> strictFailures;
+    for (Operation *op : body.opPointers()) {
+      if (!op->is(OpKind::InfcConv))
+        continue;
+      std::string asked; // "fp16", "fp32", "int8" from --layer-precision, by ONNX node
+      std::string node;
+      for (const NodeRef &n : op->loc().nodes())
+        if (auto it = ctx.layerPrecision.find(n.name); it != ctx.layerPrecision.end()) {
+          asked = it->second == DType::I8 ? "int8" : it->second == DType::F32 ? "fp32" : "fp16";
+          node = n.name;
+          break;
+        }
+      std::string why = asked.empty() || asked == "int8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
+      if (why.empty()) {
+        quant.insert(op);
+        continue;
+      }
+      if (!op->attrs().has("precision"))
+        op->attrs().set("precision", std::string(dtypeName(op->result()->type().elem())) + ": " + why);
+      if (asked == "int8")
+        return invalidArgument("--layer-precision " + node + ":int8: " + op->describe() + " cannot run in INT8: " + why);
+      if (ctx.strictPrecision && asked.empty())
+        strictFailures.push_back(op->describe() + ": " + why);
+    }
+    if (!strictFailures.empty()) {
+      std::string list;
+      for (size_t i = 0; i < strictFailures.size() && i < 5; ++i)
+        list += "\n  " + strictFailures[i];
+      return invalidArgument("--strict-precision: " + std::to_string(strictFailures.size()) + " convolution" +
+                             (strictFailures.size() > 1 ? "s" : "") + " would stay in f16 instead of INT8 (name them "
+                             "with --layer-precision NAME:fp16 to allow it):" + list +
+                             (strictFailures.size() > 5 ? "\n  ..." : ""));
+    }
+
+    // 2. Which of them write int8 (requantize in their epilogue).
+    std::unordered_set<const Operation *> int8Out;
+    for (const Operation *op : quant) {
+      const Value *y = op->result();
+      INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(*op));
+      bool ok = !y->isGraphOutput() && !y->users().empty() && positivelyHomogeneous(a.act) && rangeOf(y);
+      for (const Operation *u : y->users())
+        ok = ok && quant.count(u) && u->operand(1) != y && (!u->hasOperand(2) || u->operand(2) != y);
+      if (ok)
+        int8Out.insert(op);
+    }
+
+    // 3. Rewrite in program order: a producer is rewritten before its readers, which then see int8.
+    bool changed = false;
+    for (Operation *op : body.opPointers()) {
+      if (!quant.count(op))
+        continue;
+      INFC_RETURN_IF_ERROR(rewrite(body, op, int8Out.count(op) != 0, ctx));
+      changed = true;
+    }
+    return changed;
+  }
+
+private:
+  const std::map<std::string, double> *ranges_ = nullptr;
+  std::unordered_map<const Value *, Value *> quantized_; ///< float value -> its int8 QuantizeLinear
+  std::unordered_map<const Value *, float> int8Scale_;   ///< int8 value -> its scale
+
+  /// The calibrated range of `v`: its own ONNX name (less the suffixes passes add when they
+  /// re-create a value in another layout or precision: "x.nhwc", "x.f16"), else that of the
+  /// value it is a relayout, precision cast or reshape of.
+  const double *rangeOf(const Value *v) const {
+    for (int hops = 0; v && hops < 16; ++hops) {
+      std::string name = v->name();
+      for (;;) {
+        if (auto it = ranges_->find(name); it != ranges_->end())
+          return &it->second;
+        size_t dot = name.rfind('.');
+        if (dot == std::string::npos || dot == 0)
+          break;
+        std::string suffix = name.substr(dot + 1);
+        if (suffix != "nhwc" && suffix != "nchw" && suffix != "f16" && suffix != "f32" && suffix != "bf16")
+          break;
+        name.resize(dot);
+      }
+      const Operation *def = v->definingOp();
+      if (!def)
+        return nullptr;
+      bool sameRange = def->is(OpKind::InfcLayoutCast) || def->is(OpKind::OnnxReshape) || def->is(OpKind::OnnxTranspose) ||
+                       def->is(OpKind::OnnxFlatten) || def->is(OpKind::OnnxSqueeze) || def->is(OpKind::OnnxUnsqueeze) ||
+                       (def->is(OpKind::OnnxCast) && isFloat(def->operand(0)->type().elem()));
+      if (!sameRange)
+        return nullptr;
+      v = def->operand(0);
+    }
+    return nullptr;
+  }
+
+  /// Why `op` stays in float, or "" when it can be an INT8 convolution.
+  std::string ineligible(const Operation &op) const {
+    Expected<ConvAttrs> a = ConvAttrs::read(op);
+    if (!a.isOk())
+      return a.status().message();
+    const Value *x = op.operand(0), *w = op.operand(1);
+    if (a->layout != Layout::NHWC)
+      return "INT8 convolutions run channels-last, this one is nchw";
+    if (a->group != 1)
+      return "grouped convolution has no INT8 kernel yet";
+    if (!isFloat(x->type().elem()) || !getConstantValue(w) || (op.hasOperand(2) && !getConstantValue(op.operand(2))))
+      return "INT8 needs constant weights and bias";
+    if (!x->type().isStatic() || !op.result()->type().isStatic())
+      return "INT8 needs static shapes";
+    int64_t c = x->type().dim(x->type().rank() - 1).value, k = w->type().dim(0).value;
+    if (c % 4 != 0 || k % 4 != 0)
+      return "INT8 convolutions need channel counts divisible by 4 (" + std::to_string(c) + " in, " + std::to_string(k) +
+             " out)";
+    if (!int8Activation(a->act))
+      return "activation " + std::string(a->act.name()) + " has no INT8 epilogue";
+    if (!rangeOf(x))
+      return "no calibrated range for its input %" + x->name();
+    return "";
+  }
+
+  /// `x` as int8 with scale `scale`: one QuantizeLinear per value, placed before its first
+  /// INT8 reader `before` (the others come later in program order).
+  Value *quantize(Block &body, Value *x, float scale, Operation *before) {
+    Value *&q = quantized_[x];
+    if (q)
+      return q;
+    Value *s = createConstant(body, Tensor::scalarF32(scale), x->name() + ".scale", before);
+    AttrMap attrs;
+    attrs.set("output_dtype", static_cast<int64_t>(DType::I8));
+    TensorType t = x->type();
+    t.setElem(DType::I8);
+    q = body.create(OpKind::OnnxQuantizeLinear, {x, s}, {t}, attrs, before->loc(), before, {x->name() + ".i8"})->result();
+    int8Scale_[q] = scale;
+    return q;
+  }
+
+  Status rewrite(Block &body, Operation *op, bool writesInt8, PassContext &ctx) {
+    INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(*op));
+    Value *x = op->operand(0), *y = op->result();
+    DType floatType = y->type().elem();
+    float xs = activationScale(*rangeOf(x));
+    Value *xq = x->type().elem() == DType::I8 ? x : quantize(body, x, xs, op);
+    if (x->type().elem() == DType::I8)
+      xs = int8Scale_.at(x);
+    float ys = writesInt8 ? activationScale(*rangeOf(y)) : 1.0f;
+
+    // Weights: per output channel, symmetric.
+    Tensor w = getConstantValue(op->operand(1))->castTo(DType::F64);
+    int64_t k = w.shape()[0], per = w.numElements() / std::max<int64_t>(k, 1);
+    Tensor wq(DType::I8, w.shape());
+    std::vector<float> s(static_cast<size_t>(k));
+    float wMin = 0, wMax = 0;
+    for (int64_t o = 0; o < k; ++o) {
+      double m = 0;
+      for (int64_t i = 0; i < per; ++i)
+        m = std::max(m, std::fabs(w.getDouble(o * per + i)));
+      float ws = m > 0 ? static_cast<float>(m / 127.0) : 1.0f;
+      for (int64_t i = 0; i < per; ++i)
+        wq.setDouble(o * per + i, std::clamp(std::nearbyint(w.getDouble(o * per + i) / ws), -127.0, 127.0));
+      s[static_cast<size_t>(o)] = static_cast<float>(static_cast<double>(xs) * ws / ys);
+      wMin = o == 0 ? ws : std::min(wMin, ws);
+      wMax = o == 0 ? ws : std::max(wMax, ws);
+    }
+    std::vector<Value *> operands(5, nullptr);
+    operands[0] = xq;
+    operands[1] = createConstant(body, wq, op->operand(1)->name() + ".i8", op);
+    if (op->hasOperand(2)) {
+      Tensor b = getConstantValue(op->operand(2))->castTo(DType::F64);
+      std::vector<float> bf(static_cast<size_t>(b.numElements()));
+      for (size_t i = 0; i < bf.size(); ++i)
+        bf[i] = static_cast<float>(b.getDouble(static_cast<int64_t>(i)) / ys);
+      operands[2] = createConstant(body, Tensor::fromF32(bf, {b.numElements()}), op->operand(2)->name() + ".f32", op);
+    }
+    std::string zText;
+    if (op->hasOperand(3)) {
+      Value *z = op->operand(3);
+      operands[3] = z;
+      float zs = z->type().elem() == DType::I8 ? int8Scale_.at(z) : 1.0f;
+      a.zMult = static_cast<float>(static_cast<double>(zs) / ys);
+      if (z->type().elem() == DType::I8)
+        zText = ", residual scale " + formatScale(zs);
+    }
+    operands[4] = createConstant(body, Tensor::fromF32(s, {k}), y->name() + ".scale", op);
+    if (writesInt8 && a.act.kind == Act::Clip)
+      for (float &p : a.act.params)
+        p /= ys;
+    a.outType = writesInt8 ? DType::I8 : floatType;
+    AttrMap attrs = op->attrs();
+    a.write(attrs);
+    attrs.set("precision", "int8: input scale " + formatScale(xs) + ", weight scales " + formatScale(wMin) + ".." +
+                               formatScale(wMax) + " per channel" + zText + ", " +
+                               (writesInt8 ? "output int8 scale " + formatScale(ys) : "output " + std::string(dtypeName(floatType))));
+    TensorType t = y->type();
+    t.setElem(a.outType);
+    Operation *q = replaceWithOp(op, OpKind::InfcConv, operands, std::move(attrs), t, op->loc());
+    if (writesInt8)
+      int8Scale_[q->result()] = ys;
+    ++ctx.stat(name(), writesInt8 ? "convs-int8-out" : "convs-float-out");
+    return Status::ok();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createQuantizeInt8Pass() { return std::make_unique<QuantizeInt8Pass>(); }
+
+} // namespace infc
