@@ -75,6 +75,7 @@ Status checkNumerics(const Graph &before, const Graph &after) {
 int main(int argc, char **argv) {
   CLI::App app{"infc-opt: parse textual IR, run passes, print textual IR"};
   std::string input = "-", output = "-", passes;
+  std::string int8Ranges;
   bool checkNum = false, stats = false, listPasses = false, noVerify = false;
   app.add_option("input", input, "Input .ir file ('-' for stdin)");
   app.add_option("-o,--output", output, "Output file (default: stdout)");
@@ -83,6 +84,8 @@ int main(int argc, char **argv) {
                "Run the graph before and after the passes on the reference interpreter with random inputs "
                "and fail if the outputs differ");
   app.add_flag("--stats", stats, "Print pass statistics to stderr");
+  app.add_option("--int8-ranges", int8Ranges,
+                 "For quantize-int8: calibrated ranges NAME=AMAX[,NAME=AMAX...] by value name (what --calib gives infc build)");
   app.add_flag("--list-passes", listPasses, "List the registered passes");
   app.add_flag("--no-verify", noVerify, "Don't run the verifier after each pass");
   try {
@@ -112,6 +115,17 @@ int main(int argc, char **argv) {
     original = std::move(*again);
   }
   PipelineOptions po;
+  for (size_t start = 0; start < int8Ranges.size();) {
+    size_t comma = int8Ranges.find(',', start);
+    std::string entry = int8Ranges.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? int8Ranges.size() : comma + 1;
+    size_t eq = entry.rfind('=');
+    char *end = nullptr;
+    double amax = eq == std::string::npos ? -1 : std::strtod(entry.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || eq == 0 || !end || *end || !(amax >= 0) || !std::isfinite(amax))
+      return fail(invalidArgument("--int8-ranges '" + entry + "' is not NAME=AMAX with AMAX >= 0"));
+    po.int8Ranges[entry.substr(0, eq)] = amax;
+  }
   po.verifyEach = !noVerify;
   po.printStats = stats;
   if (Status s = runPassPipeline(**module, passes, po); !s.isOk())

@@ -94,3 +94,44 @@ TEST_CASE("INT8 convolutions (int8 and f16 results, int8 residual) match the ref
     CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 0.0, 0.02 * amax) <= 1.0);
   }
 }
+
+#include "runtime/CudnnConv.h"
+#include <cudnn.h>
+
+TEST_CASE("probe: which INT8 cuDNN graphs finalize", "[int8-probe]") {
+  REQUIRE_GPU();
+  auto tuner = codegen::Autotuner::create(uint64_t(1) << 30); // makes the primary context current
+  REQUIRE(tuner.isOk());
+  cudnnHandle_t h;
+  REQUIRE(cudnnCreate(&h) == CUDNN_STATUS_SUCCESS);
+  for (int64_t c : {4, 16, 64})
+    for (int64_t k3 : {1, 3})
+      for (int32_t out : {3, 10, 1})
+        for (int variant = 0; variant < 6; ++variant) {
+          rt::ConvSpec s;
+          s.xDims = {8, c, 28, 28};
+          s.wDims = {64, c, k3, k3};
+          s.yDims = {8, 64, 28, 28};
+          int64_t p = k3 / 2;
+          s.padsBegin = {p, p};
+          s.padsEnd = {p, p};
+          s.strides = {1, 1};
+          s.dilations = {1, 1};
+          s.nhwc = true;
+          s.int8 = true;
+          s.dtype = out;
+          s.hasBias = variant != 1;
+          s.activation = variant == 2 ? "" : "relu";
+          if (variant >= 3) {
+            s.hasResidual = true;
+            s.zDtype = variant == 3 ? 3 : variant == 4 ? 10 : 0;
+            s.zMult = variant == 5 ? 1.0f : 0.5f;
+          }
+          rt::ConvPlan plan;
+          std::string e = plan.build(h, s, -1, {}, uint64_t(1) << 30);
+          WARN("c " << c << " k " << k3 << " out " << out << " variant " << variant << " (bias " << s.hasBias << " act '"
+                    << s.activation << "' z " << s.hasResidual << " zdtype " << s.zDtype << " zmult " << s.zMult
+                    << "): " << (e.empty() ? "OK engine " + std::to_string(plan.engineId()) : e));
+        }
+  cudnnDestroy(h);
+}
