@@ -265,12 +265,28 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
   spec.dtype = static_cast<int32_t>(c.y->type().elem());
   spec.inPlace = c.inPlace;
   spec.int8 = c.s != nullptr;
-  spec.zMult = c.zMult;
+  spec.postMult = c.postMult;
   if (c.z && c.z->type().elem() != c.y->type().elem())
     spec.zDtype = static_cast<int32_t>(c.z->type().elem());
   if (std::string e = rt::normalizeConvSpec(spec); !e.empty())
     return internalError(e);
   return spec;
+}
+
+Expected<std::pair<double, double>> timeInt8Conv(TacticSource &tactics, const Operation &op, bool int8Out,
+                                                 bool int8Residual) {
+  INFC_ASSIGN_OR_RETURN(ConvLayer layer, fusedConvLayer(op));
+  INFC_ASSIGN_OR_RETURN(rt::ConvSpec f16, convSpecOf(layer));
+  rt::ConvSpec q = f16;
+  q.int8 = true;
+  q.dtype = static_cast<int32_t>(int8Out ? DType::I8 : DType::F16);
+  if (q.hasResidual && int8Residual != int8Out)
+    q.zDtype = static_cast<int32_t>(int8Residual ? DType::I8 : DType::F16);
+  // Only whether there is a factor after the activation shapes the graph (passes/QuantizeInt8Pass).
+  q.postMult = q.hasResidual && (int8Residual || int8Out) ? 0.5f : 1.0f;
+  INFC_ASSIGN_OR_RETURN(ConvTactic a, tactics.tuneConv(f16));
+  INFC_ASSIGN_OR_RETURN(ConvTactic b, tactics.tuneConv(q));
+  return std::make_pair(a.ms, b.ms);
 }
 
 void useAutotuner(EngineBuildOptions &options, TacticSource *tuner) {
@@ -383,7 +399,7 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
                                        c->s ? slotOf[c->s] : -1,
                                        c->z && c->z->type().elem() != c->y->type().elem()
                                            ? static_cast<int32_t>(c->z->type().elem()) : 0,
-                                       c->zMult)
+                                       c->postMult)
                  .Union();
       implType = fb::LayerImpl::CudnnConv;
     } else if (const auto *m = std::get_if<MatmulLayer>(&l.impl)) {

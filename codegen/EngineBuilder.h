@@ -37,6 +37,13 @@ struct EngineBuildResult {
 /// The cuDNN description of a convolution layer (1-D convolutions become 2-D).
 Expected<rt::ConvSpec> convSpecOf(const ConvLayer &layer);
 
+/// The timed milliseconds of f16 infc.conv `op` with its whole epilogue, and of its INT8 form
+/// (writing int8 or f16, reading its residual in int8 or not), from `tactics` (the autotuner, or
+/// a timing cache, so that a build from the cache decides as the timed build did). NotFound or
+/// Unsupported when either has no answer.
+Expected<std::pair<double, double>> timeInt8Conv(class TacticSource &tactics, const Operation &op, bool int8Out,
+                                                 bool int8Residual);
+
 /// Builds with timed tactics from `tuner`, and lets convolutions fuse their epilogues where the
 /// timed fused graph beats the timed unfused convolution plus separate kernels.
 void useAutotuner(EngineBuildOptions &options, class TacticSource *tuner);

@@ -43,9 +43,9 @@ struct KernelLayer {
 struct ConvLayer {
   const Value *x = nullptr, *w = nullptr, *b = nullptr, *z = nullptr, *y = nullptr;
   /// INT8 (x and w int8): the float32 scale per output channel of the accumulator, and the
-  /// factor of z (ConvAttrs' INT8 form).
+  /// factor after the activation (ConvAttrs' INT8 form).
   const Value *s = nullptr;
-  float zMult = 1.0f;
+  float postMult = 1.0f;
   std::vector<int64_t> padsBegin, padsEnd, strides, dilations;
   bool transpose = false;
   bool nhwc = false; ///< x, y, z physically (N, spatial..., C), w (K, spatial..., C/g)
@@ -140,6 +140,10 @@ private:
 };
 
 using LowerFn = Status (*)(const Operation &, LoweringContext &);
+
+/// The cuDNN layer of infc.conv `op` with its whole epilogue fused (what the autotuner times when
+/// the precision of a convolution is decided by timing, passes/QuantizeInt8Pass.cpp).
+Expected<ConvLayer> fusedConvLayer(const Operation &op);
 
 /// The op reading `v` when it is the only reader and `v` is not a graph output: the condition
 /// for a fusion to absorb that op (v then never needs to exist in memory).

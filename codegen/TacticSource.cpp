@@ -16,8 +16,8 @@ std::string convSignature(const rt::ConvSpec &s) {
   os << s.transpose << s.hasBias << s.hasResidual << s.activation << "|" << s.dtype << s.nhwc;
   if (s.inPlace)
     os << "|inplace";
-  if (s.int8) // the residual factor's value is a runtime operand; whether it exists changes the graph
-    os << "|int8:" << s.zDtype << (s.zMult != 1.0f ? ":scaled-z" : "");
+  if (s.int8) // the factor's value is a runtime operand; whether there is one changes the graph
+    os << "|int8:" << s.zDtype << (s.postMult != 1.0f ? ":post-mult" : "");
   return os.str();
 }
 

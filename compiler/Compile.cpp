@@ -227,7 +227,28 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadForBuild(o));
   INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
                         precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16, o.int8, o.modelPath));
+  std::unique_ptr<codegen::Autotuner> tuner;
+  if ((o.builderOptLevel != 3 || o.tuningBudget > 0) && !(timed && !cached))
+    return invalidArgument(o.modelPath + ": --builder-opt-level and --tuning-budget shape the timing of tactics, and this build "
+                           "times none (" + std::string(eb.gpuName.empty() ? "no target GPU here" :
+                                                        cached ? "tactics come from the timing cache" : "--no-timing") + ")");
+  if (timed && !cached) {
+    INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
+    tuner->setOptLevel(o.builderOptLevel);
+    if (o.tuningBudget > 0)
+      tuner->setBudget(o.tuningBudget);
+    if (cache)
+      tuner->useTimingCache(&*cache, codegen::GpuSku{dev.name, dev.smMajor, dev.smMinor, dev.multiprocessors});
+    codegen::useAutotuner(eb, tuner.get());
+  }
   OptimizeOptions opt;
+  // INT8 convolutions only where the timed INT8 form beats f16 (timed here, or as the timing
+  // cache recorded it for this GPU, so that both builds decide alike).
+  codegen::TacticSource *timing = tuner ? static_cast<codegen::TacticSource *>(tuner.get()) : cached.get();
+  if (timing && o.int8)
+    opt.int8Timing = [timing](const Operation &op, bool int8Out, bool int8Residual) {
+      return codegen::timeInt8Conv(*timing, op, int8Out, int8Residual);
+    };
   if (o.int8) {
     INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, report.int8Summary));
   }
@@ -260,20 +281,6 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   eb.optionsJson = opts.dump();
   eb.referenceIr = referenceIrText(*module);
   eb.workspaceBytes = o.workspaceBytes;
-  std::unique_ptr<codegen::Autotuner> tuner;
-  if ((o.builderOptLevel != 3 || o.tuningBudget > 0) && !(timed && !cached))
-    return invalidArgument(o.modelPath + ": --builder-opt-level and --tuning-budget shape the timing of tactics, and this build "
-                           "times none (" + std::string(eb.gpuName.empty() ? "no target GPU here" :
-                                                        cached ? "tactics come from the timing cache" : "--no-timing") + ")");
-  if (timed && !cached) {
-    INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
-    tuner->setOptLevel(o.builderOptLevel);
-    if (o.tuningBudget > 0)
-      tuner->setBudget(o.tuningBudget);
-    if (cache)
-      tuner->useTimingCache(&*cache, codegen::GpuSku{dev.name, dev.smMajor, dev.smMinor, dev.multiprocessors});
-    codegen::useAutotuner(eb, tuner.get());
-  }
   INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(*module, eb, o.modelPath));
   if (!built.untuned.empty()) {
     if (o.requireCompleteCache) {

@@ -13,6 +13,7 @@ Status runPassPipeline(Module &module, const std::string &passList, const Pipeli
   ctx.layerPrecision = options.layerPrecision;
   ctx.strictPrecision = options.strictPrecision;
   ctx.int8Ranges = options.int8Ranges;
+  ctx.int8Timing = options.int8Timing;
   INFC_RETURN_IF_ERROR(pm.run(module, ctx));
   if (options.printStats)
     for (const auto &[k, v] : ctx.stats.counters())
@@ -54,6 +55,7 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
     return Status::ok();
   precision.strictPrecision = o.strictPrecision;
   precision.int8Ranges = o.int8Ranges;
+  precision.int8Timing = o.int8Timing;
   return runPassPipeline(module, "quantize-int8,dce", precision);
 }
 

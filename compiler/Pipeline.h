@@ -1,6 +1,7 @@
 // Entry points the CLI and tools use to run pass pipelines.
 #pragma once
 
+#include <functional>
 #include <map>
 
 #include "passes/PassManager.h"
@@ -12,8 +13,10 @@ struct PipelineOptions {
   /// For assign-precision (PassContext): --layer-precision and --strict-precision.
   std::map<std::string, DType> layerPrecision;
   bool strictPrecision = false;
-  /// For quantize-int8 (PassContext): the calibrated range (amax) of each activation, by ONNX name.
+  /// For quantize-int8 (PassContext): the calibrated range (amax) of each activation, by ONNX
+  /// name, and the timing of f16 against INT8 convolutions when the target GPU is here.
   std::map<std::string, double> int8Ranges;
+  std::function<Expected<std::pair<double, double>>(const Operation &, bool, bool)> int8Timing;
   /// Print statistics counters to stderr after the pipeline.
   bool printStats = false;
 };
@@ -38,6 +41,7 @@ struct OptimizeOptions {
   /// --int8: calibrated ranges by ONNX tensor name. Non-empty: FP16 everywhere first, then
   /// quantize-int8 makes the channels-last convolutions INT8 (needs --opt-level 2 or more).
   std::map<std::string, double> int8Ranges;
+  std::function<Expected<std::pair<double, double>>(const Operation &, bool, bool)> int8Timing;
 };
 
 /// Everything between import (with shapes fixed) and code generation: the onnx.* pipeline,

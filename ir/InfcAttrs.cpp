@@ -150,9 +150,12 @@ Expected<ConvAttrs> ConvAttrs::read(const Operation &op) {
   if (!act.isOk())
     return op.error(act.status().message());
   a.act = *act;
-  INFC_ASSIGN_OR_RETURN(a.zMult, m.getFloat("z_mult", 1.0f));
-  if (!std::isfinite(a.zMult))
-    return op.error("z_mult must be finite");
+  INFC_ASSIGN_OR_RETURN(a.postMult, m.getFloat("post_mult", 1.0f));
+  if (!(a.postMult > 0.0f) || !std::isfinite(a.postMult))
+    return op.error("post_mult must be positive and finite");
+  if (a.postMult != 1.0f && a.act.kind != Act::None && a.act.kind != Act::Relu && a.act.kind != Act::Clip &&
+      a.act.kind != Act::LeakyRelu)
+    return op.error("post_mult needs an activation that commutes with positive factors (none, relu, clip, leaky_relu)");
   if (m.has("dtype")) {
     INFC_ASSIGN_OR_RETURN(std::string name, m.getString("dtype"));
     std::optional<DType> t = parseDType(name);
@@ -173,10 +176,10 @@ void ConvAttrs::write(AttrMap &m) const {
     m.erase("group");
   writeLayout(m, layout);
   act.write(m);
-  if (zMult != 1.0f)
-    m.set("z_mult", zMult);
+  if (postMult != 1.0f)
+    m.set("post_mult", postMult);
   else
-    m.erase("z_mult");
+    m.erase("post_mult");
   if (outType != DType::I8)
     m.set("dtype", std::string(dtypeName(outType)));
   else

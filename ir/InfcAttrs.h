@@ -37,9 +37,11 @@ struct Activation {
 
 /// infc.conv: y = act(conv(x, w) + b + z).
 /// INT8 form (x and w int8; operand 4, s, float32 with one scale per output channel; bias
-/// float32): y = out(act(acc * s + zMult * z + b)) with acc the exact int32 sum of x * w; out
-/// rounds half to even and saturates to [-128, 127] when y is int8 (its scale is folded into s, b
-/// and zMult), else converts to y's float type (`dtype`). z may be int8 or float.
+/// float32): y = out(postMult * act(acc * s + z + b)) with acc the exact int32 sum of x * w and z
+/// (int8 or float) added as it is; out rounds half to even and saturates to [-128, 127] when y is
+/// int8, else converts to y's float type (`dtype`). The scales of x, w, z and y fold into s, b,
+/// the activation's bounds and postMult (passes/QuantizeInt8Pass.cpp), which is positive, and
+/// not 1 only for an activation that commutes with positive factors.
 struct ConvAttrs {
   std::vector<int64_t> strides, dilations;
   std::vector<int64_t> pads; ///< begin pads then end pads, explicit (auto_pad resolved at lowering)
@@ -47,7 +49,7 @@ struct ConvAttrs {
   Layout layout = Layout::NCHW;
   Activation act;
   DType outType = DType::I8; ///< INT8 form: y's dtype (`dtype`: "f16", "f32"; int8 when absent)
-  float zMult = 1.0f;        ///< INT8 form: factor of the residual (`z_mult`)
+  float postMult = 1.0f;     ///< INT8 form: factor after the activation (`post_mult`)
   static Expected<ConvAttrs> read(const Operation &op);
   void write(AttrMap &attrs) const;
   /// The attributes of the onnx.Conv that computes the same convolution in the logical layout.

@@ -3,6 +3,7 @@
 
 #include "ir/IR.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,6 +36,11 @@ struct PassContext {
   bool strictPrecision = false;
   /// quantize-int8: the calibrated range (amax) of each activation, by ONNX tensor name.
   std::map<std::string, double> int8Ranges;
+  /// quantize-int8, when the target GPU is here: the timed milliseconds of f16 infc.conv `op` as
+  /// it is and of its INT8 form (writing int8 or f16; reading its residual in int8 or not). A
+  /// convolution stays f16 where INT8 is not faster, as TensorRT's builder keeps the faster of
+  /// the precisions it allows. NotFound/Unsupported: no answer (INT8 stays).
+  std::function<Expected<std::pair<double, double>>(const Operation &op, bool int8Out, bool int8Residual)> int8Timing;
   /// Counter key prefixed with the current pass name: "const-fold.ops-folded".
   int64_t &stat(std::string_view pass, const std::string &key) {
     return stats[std::string(pass) + "." + key];

@@ -1,13 +1,16 @@
 // quantize-int8: the quantize stage of post-training INT8 (calibration, the observe stage, gave
-// each ONNX tensor its range amax). Every channels-last infc.conv whose input has a range becomes
-// an INT8 convolution (ConvAttrs: int8 input and weights, float32 scale per output channel):
+// each ONNX tensor its range amax). Every channels-last f16 infc.conv whose input has a range
+// becomes an INT8 convolution (ConvAttrs' INT8 form: int8 input and weights, a float32 scale per
+// output channel, y = out(post_mult * act(acc * s + z + b))):
 //  - activations: symmetric per-tensor scale amax / 127 (1/127 for an all-zero tensor); a float
 //    input is quantized by one onnx.QuantizeLinear per value, shared by its readers;
 //  - weights: symmetric per-output-channel scales max |w_k| / 127, rounded half to even;
 //  - requantization in the epilogue: a convolution whose every reader is an INT8 convolution (as
 //    input or residual), whose result has a range and whose activation commutes with a positive
-//    scale (none, relu, clip, leaky relu) writes int8 itself: its scale folds into s, the bias,
-//    the residual factor and the clip bounds. Otherwise it writes its float type (f16).
+//    factor (none, relu, clip, leaky relu) writes int8 itself. The epilogue runs in the units of
+//    its residual (z's scale; 1 for a float z; y's scale without z): s = x_scale * w_scale / unit,
+//    the bias and clip bounds over the unit, and post_mult = unit / y's scale (1 for f16 results),
+//    so z is added as it is (cuDNN 9.19 runs no INT8 graph that scales z; docs/int8.md).
 // Ops that stay in f16 say why in `precision` ("f16: grouped convolution has no INT8 kernel yet"),
 // as assign-precision's f32 reasons do; `--layer-precision NAME:fp16|fp32` keeps a conv out of
 // INT8, NAME:int8 makes a conv that cannot be quantized an error, and `--strict-precision` makes
@@ -63,7 +66,7 @@ public:
     Block &body = graph.body();
 
     // 1. Which convolutions become INT8, and why the others do not.
-    std::unordered_set<const Operation *> quant;
+    std::unordered_set<const Operation *> quant, forced; ///< forced: --layer-precision NAME:int8
     std::vector<std::string> strictFailures;
     for (Operation *op : body.opPointers()) {
       if (!op->is(OpKind::InfcConv))
@@ -79,6 +82,8 @@ public:
       std::string why = asked.empty() || asked == "int8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
       if (why.empty()) {
         quant.insert(op);
+        if (asked == "int8")
+          forced.insert(op);
         continue;
       }
       if (!op->attrs().has("precision"))
@@ -98,16 +103,60 @@ public:
                              (strictFailures.size() > 5 ? "\n  ..." : ""));
     }
 
-    // 2. Which of them write int8 (requantize in their epilogue).
+    // 2. Which of them write int8 (requantize in their epilogue). A reader that takes the result
+    // as its residual needs an activation that commutes with positive factors too (its epilogue
+    // then runs in the residual's units and rescales after the activation).
     std::unordered_set<const Operation *> int8Out;
-    for (const Operation *op : quant) {
-      const Value *y = op->result();
-      INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(*op));
-      bool ok = !y->isGraphOutput() && !y->users().empty() && positivelyHomogeneous(a.act) && rangeOf(y);
-      for (const Operation *u : y->users())
-        ok = ok && quant.count(u) && u->operand(1) != y && (!u->hasOperand(2) || u->operand(2) != y);
-      if (ok)
-        int8Out.insert(op);
+    auto decideOutputs = [&]() -> Status {
+      int8Out.clear();
+      for (const Operation *op : quant) {
+        const Value *y = op->result();
+        INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(*op));
+        bool ok = !y->isGraphOutput() && !y->users().empty() && positivelyHomogeneous(a.act) && rangeOf(y);
+        for (const Operation *u : y->users()) {
+          ok = ok && quant.count(u) && u->operand(1) != y && (!u->hasOperand(2) || u->operand(2) != y);
+          if (ok && u->hasOperand(3) && u->operand(3) == y) {
+            INFC_ASSIGN_OR_RETURN(ConvAttrs ua, ConvAttrs::read(*u));
+            ok = positivelyHomogeneous(ua.act);
+          }
+        }
+        if (ok)
+          int8Out.insert(op);
+      }
+      return Status::ok();
+    };
+    INFC_RETURN_IF_ERROR(decideOutputs());
+
+    // 2b. With the target GPU here: INT8 only where it is faster than f16, timed in the form it
+    // would take; a conv that leaves INT8 changes its neighbours' forms, so until nothing changes.
+    // --strict-precision and NAME:int8 keep INT8 whatever the timing.
+    if (ctx.int8Timing && !ctx.strictPrecision) {
+      std::unordered_set<const Operation *> timedKeep;
+      for (bool again = true; again;) {
+        again = false;
+        for (Operation *op : body.opPointers()) {
+          if (!quant.count(op) || forced.count(op) || timedKeep.count(op))
+            continue;
+          const Value *z = op->hasOperand(3) ? op->operand(3) : nullptr;
+          bool zInt8 = z && z->definingOp() && int8Out.count(z->definingOp());
+          Expected<std::pair<double, double>> ms = ctx.int8Timing(*op, int8Out.count(op) != 0, zInt8);
+          if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
+            return ms.status();
+          if (!ms.isOk() || ms->second < ms->first) {
+            timedKeep.insert(op); // not reconsidered: its neighbours only ever leave INT8
+            continue;
+          }
+          char buf[160];
+          std::snprintf(buf, sizeof buf, "f16: faster than INT8 here (%.4f ms against %.4f ms, timed)", ms->first, ms->second);
+          op->attrs().set("precision", std::string(buf));
+          quant.erase(op);
+          ++ctx.stat(name(), "convs-f16-faster");
+          INFC_RETURN_IF_ERROR(decideOutputs());
+          timedKeep.clear(); // the forms around it changed: time again
+          again = true;
+          break;
+        }
+      }
     }
 
     // 3. Rewrite in program order: a producer is rewritten before its readers, which then see int8.
@@ -170,6 +219,10 @@ private:
       return "INT8 needs constant weights and bias";
     if (!x->type().isStatic() || !op.result()->type().isStatic())
       return "INT8 needs static shapes";
+    // cuDNN 9.19 finalizes INT8 graphs that write int8 or f16, not f32 (docs/int8.md).
+    if (op.result()->type().elem() != DType::F16)
+      return "INT8 convolutions write int8 or f16, and this one computes in " +
+             std::string(dtypeName(op.result()->type().elem()));
     int64_t c = x->type().dim(x->type().rank() - 1).value, k = w->type().dim(0).value;
     if (c % 4 != 0 || k % 4 != 0)
       return "INT8 convolutions need channel counts divisible by 4 (" + std::to_string(c) + " in, " + std::to_string(k) +
@@ -206,6 +259,9 @@ private:
     if (x->type().elem() == DType::I8)
       xs = int8Scale_.at(x);
     float ys = writesInt8 ? activationScale(*rangeOf(y)) : 1.0f;
+    // The units the epilogue runs in: the residual's (added as it is), else the result's.
+    Value *z = op->hasOperand(3) ? op->operand(3) : nullptr;
+    double unit = z ? (z->type().elem() == DType::I8 ? static_cast<double>(int8Scale_.at(z)) : 1.0) : ys;
 
     // Weights: per output channel, symmetric.
     Tensor w = getConstantValue(op->operand(1))->castTo(DType::F64);
@@ -220,7 +276,7 @@ private:
       float ws = m > 0 ? static_cast<float>(m / 127.0) : 1.0f;
       for (int64_t i = 0; i < per; ++i)
         wq.setDouble(o * per + i, std::clamp(std::nearbyint(w.getDouble(o * per + i) / ws), -127.0, 127.0));
-      s[static_cast<size_t>(o)] = static_cast<float>(static_cast<double>(xs) * ws / ys);
+      s[static_cast<size_t>(o)] = static_cast<float>(static_cast<double>(xs) * ws / unit);
       wMin = o == 0 ? ws : std::min(wMin, ws);
       wMax = o == 0 ? ws : std::max(wMax, ws);
     }
@@ -231,22 +287,21 @@ private:
       Tensor b = getConstantValue(op->operand(2))->castTo(DType::F64);
       std::vector<float> bf(static_cast<size_t>(b.numElements()));
       for (size_t i = 0; i < bf.size(); ++i)
-        bf[i] = static_cast<float>(b.getDouble(static_cast<int64_t>(i)) / ys);
+        bf[i] = static_cast<float>(b.getDouble(static_cast<int64_t>(i)) / unit);
       operands[2] = createConstant(body, Tensor::fromF32(bf, {b.numElements()}), op->operand(2)->name() + ".f32", op);
     }
     std::string zText;
-    if (op->hasOperand(3)) {
-      Value *z = op->operand(3);
-      operands[3] = z;
-      float zs = z->type().elem() == DType::I8 ? int8Scale_.at(z) : 1.0f;
-      a.zMult = static_cast<float>(static_cast<double>(zs) / ys);
-      if (z->type().elem() == DType::I8)
-        zText = ", residual scale " + formatScale(zs);
-    }
+    operands[3] = z;
+    if (z && z->type().elem() == DType::I8)
+      zText = ", residual scale " + formatScale(unit);
     operands[4] = createConstant(body, Tensor::fromF32(s, {k}), y->name() + ".scale", op);
-    if (writesInt8 && a.act.kind == Act::Clip)
+    a.postMult = static_cast<float>(unit / ys);
+    if (a.postMult != 1.0f && !positivelyHomogeneous(a.act))
+      return internalError(op->describe() + ": quantize-int8 chose an int8 residual or result for an activation that "
+                           "does not commute with positive factors");
+    if (a.act.kind == Act::Clip)
       for (float &p : a.act.params)
-        p /= ys;
+        p = static_cast<float>(p / unit);
     a.outType = writesInt8 ? DType::I8 : floatType;
     AttrMap attrs = op->attrs();
     a.write(attrs);

@@ -17,7 +17,7 @@ std::string cudnnCheck(cudnnStatus_t s, const std::string &what) {
 
 namespace {
 
-constexpr int64_t kUidX = 1, kUidW = 2, kUidY = 3, kUidB = 4, kUidZ = 5, kUidS = 6;
+constexpr int64_t kUidX = 1, kUidW = 2, kUidY = 3, kUidB = 4, kUidZ = 5, kUidS = 6, kUidPostMult = 7;
 
 struct ActivationParams {
   cudnnPointwiseMode_t mode = CUDNN_POINTWISE_RELU_FWD;
@@ -90,8 +90,25 @@ struct Builder {
     return t;
   }
 
+  /// A float scalar passed by value at execution (a host pointer in the variant pack).
+  cudnnBackendDescriptor_t scalarByValue(int64_t uid, size_t rank) {
+    std::vector<int64_t> ones(rank, 1);
+    cudnnDataType_t type = CUDNN_DATA_FLOAT;
+    bool byValue = true;
+    int64_t alignment = 16;
+    cudnnBackendDescriptor_t t = make(CUDNN_BACKEND_TENSOR_DESCRIPTOR);
+    set(t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &type);
+    set(t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, static_cast<int64_t>(rank), ones.data());
+    set(t, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, static_cast<int64_t>(rank), ones.data());
+    set(t, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid);
+    set(t, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &alignment);
+    set(t, CUDNN_ATTR_TENSOR_IS_BY_VALUE, CUDNN_TYPE_BOOLEAN, 1, &byValue);
+    finalize(t, "by-value scalar");
+    return t;
+  }
+
   cudnnBackendDescriptor_t pointwise(cudnnPointwiseMode_t mode, cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t b,
-                                     cudnnBackendDescriptor_t y, const ActivationParams *act = nullptr, float alpha2 = 1.0f) {
+                                     cudnnBackendDescriptor_t y, const ActivationParams *act = nullptr) {
     cudnnBackendDescriptor_t pw = make(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
     cudnnDataType_t prec = CUDNN_DATA_FLOAT;
     set(pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
@@ -112,8 +129,6 @@ struct Builder {
     set(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
     if (b)
       set(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b);
-    if (b && alpha2 != 1.0f) // y = op(x, alpha2 * b): an INT8 residual's scale
-      set(op, CUDNN_ATTR_OPERATION_POINTWISE_ALPHA2, CUDNN_TYPE_FLOAT, 1, &alpha2);
     set(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
     finalize(op, "pointwise operation");
     return op;
@@ -182,6 +197,7 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
   hasBias_ = spec.hasBias;
   hasResidual_ = spec.hasResidual;
   hasScale_ = spec.int8;
+  postMult_ = spec.int8 ? spec.postMult : 1.0f;
   bool fused = spec.int8 || spec.hasBias || spec.hasResidual || !spec.activation.empty();
   if (spec.transpose && fused)
     return "cuDNN convolution: epilogue fusion is not supported for ConvTranspose";
@@ -240,7 +256,11 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     bool hasAct = !spec.activation.empty();
     if (hasAct && !activationMode(spec.activation, act))
       return "cuDNN convolution: unsupported activation '" + spec.activation + "'";
-    int remaining = (spec.int8 ? 1 : 0) + (spec.hasResidual ? 1 : 0) + (spec.hasBias ? 1 : 0) + (hasAct ? 1 : 0);
+    // INT8 with a residual of another scale: y = postMult * act(...), the factor last (cuDNN 9.19
+    // on sm_90 finalizes no INT8 graph that scales z in its add, POINTWISE_ALPHA2, and its engine
+    // 11 crashes executing one that multiplies z by a by-value scalar first; docs/int8.md).
+    bool post = spec.int8 && spec.postMult != 1.0f;
+    int remaining = (spec.int8 ? 1 : 0) + (spec.hasResidual ? 1 : 0) + (spec.hasBias ? 1 : 0) + (hasAct ? 1 : 0) + (post ? 1 : 0);
     auto nextOut = [&]() {
       --remaining;
       return remaining == 0 ? b.tensor(kUidY, io, spec.yDims, spec.nhwc, false)
@@ -255,7 +275,7 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     if (spec.hasResidual) {
       cudnnBackendDescriptor_t z = b.tensor(kUidZ, zType, spec.yDims, spec.nhwc, false);
       cudnnBackendDescriptor_t out = nextOut();
-      ops.push_back(b.pointwise(CUDNN_POINTWISE_ADD, cur, z, out, nullptr, spec.zMult));
+      ops.push_back(b.pointwise(CUDNN_POINTWISE_ADD, cur, z, out));
       cur = out;
     }
     if (spec.hasBias) {
@@ -267,6 +287,11 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     if (hasAct) {
       cudnnBackendDescriptor_t out = nextOut();
       ops.push_back(b.pointwise(act.mode, cur, nullptr, out, &act));
+      cur = out;
+    }
+    if (post) {
+      cudnnBackendDescriptor_t out = nextOut();
+      ops.push_back(b.pointwise(CUDNN_POINTWISE_MUL, cur, b.scalarByValue(kUidPostMult, spec.yDims.size()), out));
     }
   }
 
@@ -344,6 +369,7 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
       alt->hasBias_ = hasBias_;
       alt->hasResidual_ = hasResidual_;
       alt->hasScale_ = hasScale_;
+      alt->postMult_ = postMult_;
       target = alt.get();
     }
     // FP32 convolutions must stay FP32 unless a recorded tactic says otherwise: skip engines that
@@ -428,8 +454,8 @@ bool ConvPlan::adopt(cudnnBackendDescriptor_t cfg, bool fp32Only, uint64_t maxWo
 
 std::string ConvPlan::execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace,
                               void *s) const {
-  int64_t uids[6] = {kUidX, kUidW, kUidY, 0, 0, 0};
-  void *ptrs[6] = {x, w, y, nullptr, nullptr, nullptr};
+  int64_t uids[7] = {kUidX, kUidW, kUidY, 0, 0, 0, 0};
+  void *ptrs[7] = {x, w, y, nullptr, nullptr, nullptr, nullptr};
   int64_t n = 3;
   if (hasBias_) {
     uids[n] = kUidB;
@@ -442,6 +468,10 @@ std::string ConvPlan::execute(cudnnHandle_t handle, void *x, void *w, void *y, v
   if (hasScale_) {
     uids[n] = kUidS;
     ptrs[n++] = s;
+  }
+  if (postMult_ != 1.0f) { // by value: cuDNN reads the float at this host address
+    uids[n] = kUidPostMult;
+    ptrs[n++] = const_cast<float *>(&postMult_);
   }
   cudnnBackendDescriptor_t pack = nullptr;
   if (std::string e = cudnnCheck(cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &pack), "variant pack");
@@ -527,7 +557,7 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
   spec.nhwc = c->layout_nhwc();
   spec.int8 = c->s() >= 0;
   spec.zDtype = c->z_dtype();
-  spec.zMult = c->z_mult();
+  spec.postMult = c->post_mult();
   if (spec.nhwc) // the tensors hold physical (N, spatial..., C) shapes; cuDNN takes (N, C, spatial...)
     for (std::vector<int64_t> *d : {&spec.xDims, &spec.wDims, &spec.yDims})
       if (d->size() >= 3)

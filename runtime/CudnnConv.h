@@ -22,10 +22,10 @@ struct ConvSpec {
   int32_t dtype = 1;        ///< infc dtype of y, and of x, w, bias, z unless int8 (1 = f32, 10 = f16, 16 = bf16, 3 = i8)
   /// INT8 convolution: x and w are int8, the int32 accumulator is multiplied by a float scale per
   /// output channel (s, [C_out]) before the float32 bias; y is int8 (the scales fold in its
-  /// quantization), f16 or f32. y = act(acc * s + zMult * z + b).
+  /// quantization) or f16. y = postMult * act(acc * s + z + b) (z int8 or f16, added as it is).
   bool int8 = false;
   int32_t zDtype = 0;       ///< dtype of z when it differs from y's (int8: an int8 residual into f16)
-  float zMult = 1.0f;       ///< factor of z (int8: z's scale over y's)
+  float postMult = 1.0f;    ///< INT8: factor after the activation (a positively homogeneous one)
   bool nhwc = false;        ///< memory layout of x/y/z is channels-last
   /// y is written over z (the same bytes). Only the builder uses it: the autotuner times and
   /// checks tactics this way, and it is part of their cache key. The runtime needs no flag (the
@@ -74,6 +74,7 @@ private:
   std::vector<int64_t> knobs_;
   uint64_t workspace_ = 0;
   bool hasBias_ = false, hasResidual_ = false, hasScale_ = false;
+  float postMult_ = 1.0f; ///< the factor after the activation, passed to cuDNN by value
 };
 
 /// "" or "<what>: <cudnn error string>".

@@ -147,8 +147,8 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
           c->pads_begin()->size() != sd || c->pads_end()->size() != sd || c->strides()->size() != sd ||
           c->dilations()->size() != sd)
         return what + " has inconsistent convolution parameters";
-      if (c->s() != -1 && (c->transpose() || !std::isfinite(c->z_mult())))
-        return what + " is an INT8 convolution with a transpose or a non-finite residual factor";
+      if (c->s() != -1 && (c->transpose() || !(c->post_mult() > 0.0f) || !std::isfinite(c->post_mult())))
+        return what + " is an INT8 convolution with a transpose or a post multiplier that is not positive and finite";
       if (c->groups() <= 0 || c->workspace_bytes() > (uint64_t(1) << 40))
         return what + " has " + std::to_string(c->groups()) + " groups or a workspace beyond any GPU";
       for (size_t i = 0; i < sd; ++i)

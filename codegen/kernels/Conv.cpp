@@ -222,7 +222,7 @@ Status lowerInt8Conv(const Operation &op, LoweringContext &ctx, const ConvAttrs 
   c.b = op.hasOperand(2) ? op.operand(2) : nullptr;
   c.z = op.hasOperand(3) ? op.operand(3) : nullptr;
   c.s = op.operand(4);
-  c.zMult = a.zMult;
+  c.postMult = a.postMult;
   c.y = op.result();
   c.strides = a.strides;
   c.dilations = a.dilations;
@@ -364,6 +364,28 @@ Status lowerConvTranspose(const Operation &op, LoweringContext &ctx) {
 }
 
 } // namespace
+
+Expected<ConvLayer> fusedConvLayer(const Operation &op) {
+  INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
+  size_t sd = a.strides.size();
+  ConvLayer c;
+  c.x = op.operand(0);
+  c.w = op.operand(1);
+  c.b = op.hasOperand(2) ? op.operand(2) : nullptr;
+  c.z = op.hasOperand(3) ? op.operand(3) : nullptr;
+  c.s = op.hasOperand(4) ? op.operand(4) : nullptr;
+  c.y = op.result();
+  c.postMult = a.postMult;
+  c.strides = a.strides;
+  c.dilations = a.dilations;
+  c.padsBegin.assign(a.pads.begin(), a.pads.begin() + static_cast<long>(sd));
+  c.padsEnd.assign(a.pads.begin() + static_cast<long>(sd), a.pads.end());
+  c.nhwc = a.layout == Layout::NHWC;
+  c.activation = cudnnActivation(a.act);
+  if (!a.act.none() && c.activation.empty())
+    return unsupported(op.describe() + ": cuDNN has no epilogue for activation " + std::string(a.act.name()));
+  return c;
+}
 
 void registerConvLowerings(LoweringTable &t) {
   t[static_cast<size_t>(OpKind::OnnxConv)] = &lowerConv;

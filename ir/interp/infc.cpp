@@ -43,8 +43,8 @@ Status evalInt8Conv(EvalContext &c, const ConvAttrs &a) {
     inner *= ys[d];
   for (size_t i = 0; i < v.size(); ++i) {
     size_t ch = static_cast<size_t>((static_cast<int64_t>(i) / inner) % k);
-    double r = v[i] * s[ch] + (z.empty() ? 0.0 : static_cast<double>(a.zMult) * z[i]) + b[ch];
-    r = a.act.apply(r);
+    double r = v[i] * s[ch] + (z.empty() ? 0.0 : z[i]) + b[ch];
+    r = static_cast<double>(a.postMult) * a.act.apply(r);
     if (a.outType == DType::I8)
       r = std::clamp(std::nearbyint(r), -128.0, 127.0); // the default rounding mode: half to even
     v[i] = r;

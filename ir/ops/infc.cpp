@@ -30,8 +30,8 @@ Status inferShapesInfcConv(InferContext &ctx) {
   if (int8 != (w.elem() == DType::I8) || int8 != ctx.hasOperand(4))
     return ctx.error("an INT8 convolution needs an int8 input, int8 weights and a per-channel scale (operand 5); "
                      "got " + ctx.operandType(0).str() + ", " + w.str() + (ctx.hasOperand(4) ? " and a scale" : " and no scale"));
-  if (!int8 && (op.attrs().has("dtype") || op.attrs().has("z_mult")))
-    return ctx.error("dtype and z_mult belong to INT8 convolutions");
+  if (!int8 && (op.attrs().has("dtype") || op.attrs().has("post_mult")))
+    return ctx.error("dtype and post_mult belong to INT8 convolutions");
   std::vector<int64_t> toLogical = layoutInversePerm(a.layout, rank), toPhysical = layoutPerm(a.layout, rank);
   // INT8: the shapes are those of the same convolution in f32.
   auto logical = [&](TensorType t) {
