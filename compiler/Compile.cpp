@@ -137,7 +137,7 @@ Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o) {
   // Explicitly quantized models (QuantizeLinear -> DequantizeLinear pairs, from QAT or
   // quantize_static) would run as FP32 plus separate quantize and dequantize kernels: slower
   // than the FP32 model, and not what the user asked for. Refused until the pairs fold into
-  // INT8 kernels.
+  // INT8 kernels (calibrated INT8 of the FP32 model is what works today).
   for (const auto &op : module->mainGraph()->body().ops())
     if (op->is(OpKind::OnnxQuantizeLinear))
       for (const Operation *user : op->result()->users())
@@ -145,8 +145,8 @@ Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o) {
           return unsupported(o.modelPath + ": " + op->describe() +
                              ": the model is explicitly quantized (QuantizeLinear -> DequantizeLinear pairs); Q/DQ models "
                              "do not build to INT8 kernels yet, and running the pairs as separate kernels around FP32 math "
-                             "would be slower than the FP32 model: export it without Q/DQ nodes (and use --int8 --calib "
-                             "once INT8 engines exist)");
+                             "would be slower than the FP32 model: export it without Q/DQ nodes and build that with "
+                             "--int8 --calib DIR");
   return module;
 }
 
