@@ -5,6 +5,7 @@
 #include "codegen/TimingCache.h"
 #include "compiler/CalibrationCache.h"
 #include "compiler/EngineReference.h"
+#include "compiler/ExplicitQuant.h"
 #include "compiler/FileUtil.h"
 #include "compiler/Pipeline.h"
 #include "compiler/LayerPrecision.h"
@@ -134,19 +135,6 @@ Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o) {
       return invalidArgument(o.modelPath + ": input '" + a->name() + "' has dynamic dims (" + dims +
                              "): fix them with --shapes " + a->name() + ":DIMxDIMx...");
     }
-  // Explicitly quantized models (QuantizeLinear -> DequantizeLinear pairs, from QAT or
-  // quantize_static) would run as FP32 plus separate quantize and dequantize kernels: slower
-  // than the FP32 model, and not what the user asked for. Refused until the pairs fold into
-  // INT8 kernels (calibrated INT8 of the FP32 model is what works today).
-  for (const auto &op : module->mainGraph()->body().ops())
-    if (op->is(OpKind::OnnxQuantizeLinear))
-      for (const Operation *user : op->result()->users())
-        if (user->is(OpKind::OnnxDequantizeLinear))
-          return unsupported(o.modelPath + ": " + op->describe() +
-                             ": the model is explicitly quantized (QuantizeLinear -> DequantizeLinear pairs); Q/DQ models "
-                             "do not build to INT8 kernels yet, and running the pairs as separate kernels around FP32 math "
-                             "would be slower than the FP32 model: export it without Q/DQ nodes and build that with "
-                             "--int8 --calib DIR");
   return module;
 }
 
@@ -166,7 +154,8 @@ std::string int8Summary(const Graph &graph) {
   if (int8 < convs)
     s += " (the others say why in `infc inspect`)";
   if (matmuls)
-    s += "; " + std::to_string(matmuls) + " matmuls and attention layers stay in FP16 (INT8 matmuls are not implemented yet)";
+    s += "; " + std::to_string(matmuls) + (matmuls == 1 ? " matmul or attention layer stays" : " matmuls and attention layers stay") +
+         " in FP16 (INT8 matmuls are not implemented yet)";
   return s;
 }
 
@@ -225,8 +214,16 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                               " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadForBuild(o));
+  // Explicitly quantized models (QuantizeLinear -> DequantizeLinear pairs on activations) build
+  // to INT8 with their own scales, as a calibration would give them (compiler/ExplicitQuant.h).
+  bool explicitInt8 = hasActivationQdq(*module->mainGraph());
+  if (explicitInt8 && (!o.calib.dir.empty() || !o.calibCache.empty()))
+    return invalidArgument(o.modelPath + ": the model is explicitly quantized (QuantizeLinear -> DequantizeLinear pairs): "
+                           "their scales are its calibration; build it without --calib and --calib-cache");
+  bool int8 = o.int8 || explicitInt8;
+  eb.lowering.fp16 = o.fp16 || int8;
   INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
-                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16, o.int8, o.modelPath));
+                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16, int8, o.modelPath));
   std::unique_ptr<codegen::Autotuner> tuner;
   if ((o.builderOptLevel != 3 || o.tuningBudget > 0) && !(timed && !cached))
     return invalidArgument(o.modelPath + ": --builder-opt-level and --tuning-budget shape the timing of tactics, and this build "
@@ -245,11 +242,16 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   // INT8 convolutions only where the timed INT8 form beats f16 (timed here, or as the timing
   // cache recorded it for this GPU, so that both builds decide alike).
   codegen::TacticSource *timing = tuner ? static_cast<codegen::TacticSource *>(tuner.get()) : cached.get();
-  if (timing && o.int8)
+  if (timing && int8)
     opt.int8Timing = [timing](const Operation &op, bool int8Out, bool int8Residual) {
       return codegen::timeInt8Conv(*timing, op, int8Out, int8Residual);
     };
-  if (o.int8) {
+  if (explicitInt8) {
+    INFC_ASSIGN_OR_RETURN(opt.int8Ranges, takeActivationQdq(*module->mainGraph(), o.modelPath));
+    size_t n = opt.int8Ranges.size();
+    report.int8Summary = "explicitly quantized: the scales of " + std::to_string(n) + (n == 1 ? " tensor" : " tensors") +
+                         " from their QuantizeLinear/DequantizeLinear pairs; ";
+  } else if (o.int8) {
     INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, report.int8Summary));
   }
   opt.onnxPasses = o.passes;
@@ -258,7 +260,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   opt.layerPrecision = precision.layers;
   opt.strictPrecision = precision.strict;
   INFC_RETURN_IF_ERROR(optimizeModule(*module, opt).withPrefix(o.modelPath));
-  if (o.int8)
+  if (int8)
     report.int8Summary += int8Summary(*module->mainGraph());
 
   if (o.requireCompleteCache && !cached)
@@ -266,8 +268,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
                            "with --no-timing); on the target GPU, missing entries are timed");
   nlohmann::json opts;
   opts["fp16"] = o.fp16;
-  if (o.int8) // the ranges are in the reference IR's scales; not the folder or cache they came from
-    opts["int8"] = true;
+  if (int8) // the ranges are in the reference IR's scales; not the folder or cache they came from
+    opts["int8"] = explicitInt8 ? "explicit" : "calibrated";
   if (!o.layerPrecision.empty())
     opts["layer_precision"] = o.layerPrecision;
   if (o.strictPrecision)

@@ -169,8 +169,8 @@ def main():
     save(out, "resize_zero.onnx",
          model([helper.make_node("Resize", ["x", "", "scales"], ["y"], name="zero_resize")], [vi("x", [1, 1, 4, 4])], [vi("y", None)],
                inits=[numpy_helper.from_array(np.array([1, 1, 0, 0], np.float32), "scales")]))
-    # A QAT-style Q/DQ pair in front of a MatMul: refused (no INT8 kernels; FP32 + Q/DQ kernels
-    # would be slower than the FP32 model).
+    # A QAT-style Q/DQ pair in front of a MatMul: its scale is x's INT8 scale; the MatMul stays
+    # FP16 (no INT8 matmuls yet), which the build says. With a zero point of 3 (asymmetric): refused.
     qdq_inits = [numpy_helper.from_array(np.array(0.05, np.float32), "s"), numpy_helper.from_array(np.array(0, np.int8), "z"),
                  numpy_helper.from_array(np.ones((4, 2), np.float32), "w")]
     save(out, "qdq.onnx",
@@ -178,6 +178,11 @@ def main():
                 helper.make_node("DequantizeLinear", ["q", "s", "z"], ["dq"], name="dq1"),
                 helper.make_node("MatMul", ["dq", "w"], ["y"], name="mm1")],
                [vi("x", [3, 4])], [vi("y", [3, 2])], inits=qdq_inits))
+    save(out, "qdq_asym.onnx",
+         model([helper.make_node("QuantizeLinear", ["x", "s", "z3"], ["q"], name="q1"),
+                helper.make_node("DequantizeLinear", ["q", "s", "z3"], ["dq"], name="dq1"),
+                helper.make_node("MatMul", ["dq", "w"], ["y"], name="mm1")],
+               [vi("x", [3, 4])], [vi("y", [3, 2])], inits=qdq_inits + [numpy_helper.from_array(np.array(3, np.int8), "z3")]))
     # Shape arithmetic that would wrap int64 (UB before checked arithmetic): errors naming the node.
     big = 2 ** 62
     save(out, "tile_overflow.onnx",
