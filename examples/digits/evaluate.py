@@ -33,7 +33,9 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 MODELS = ("digits_cnn", "digits_vit")
-VARIANTS = ("fp32", "fp16", "int8-entropy", "int8-percentile", "int8-minmax")
+VARIANTS = ("fp32", "fp16", "int8-entropy", "int8-percentile", "int8-minmax", "int8-qdq")
+# int8-qdq: the model's explicitly quantized copy (MODEL_qdq.onnx, from quantize_qdq.py), built
+# with no calibration data; only models that have one.
 CALIB_DIR = HERE / "calib"
 
 
@@ -88,12 +90,15 @@ def calibration_dir(batch, tmp):
 
 
 def build_cmd(args, model, variant, plan, calib):
-    cmd = [args.infc, "build", str(HERE / f"{model}.onnx"), "-o", str(plan),
+    onnx_file = HERE / (f"{model}_qdq.onnx" if variant == "int8-qdq" else f"{model}.onnx")
+    cmd = [args.infc, "build", str(onnx_file), "-o", str(plan),
            "--shapes", f"input:{args.batch}x1x8x8"]
     if args.target:
         cmd += ["--target", args.target]
     if variant == "fp16":
         cmd += ["--fp16"]
+    elif variant == "int8-qdq":
+        pass
     elif variant.startswith("int8-"):
         method = variant[len("int8-"):]
         cmd += ["--int8", "--calib", str(calib), "--calib-method", method,
@@ -164,11 +169,13 @@ def main():
     rows, failed = [], False
     with tempfile.TemporaryDirectory(prefix="infc-digits-") as tmp:
         calib, calib_images = (None, 0)
-        if any(v.startswith("int8-") for v in variants):
+        if any(v.startswith("int8-") and v != "int8-qdq" for v in variants):
             calib, calib_images = calibration_dir(args.batch, tmp)
         for model in models:
             base = None
             for variant in variants:
+                if variant == "int8-qdq" and not (HERE / f"{model}_qdq.onnx").exists():
+                    continue  # no explicitly quantized copy of this model
                 plan = out / f"{model}.{variant}.plan"
                 row = {"model": model, "variant": variant, "engine": str(plan)}
                 try:
