@@ -17,7 +17,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int kFormatVersion = 1;
+/// 2: SKU keys and blocks carry the device memory (version 1's keys did not).
+constexpr int kFormatVersion = 2;
 constexpr uint64_t kMaxCacheBytes = uint64_t(1) << 30;
 
 int64_t cudnnVersion() { return static_cast<int64_t>(cudnnGetVersion()); }
@@ -73,7 +74,8 @@ bool currentVersions(const json &g) {
 
 std::string skuKey(const GpuSku &gpu) {
   std::ostringstream os;
-  os << gpu.name << "|sm_" << gpu.smMajor << gpu.smMinor << "|" << gpu.smCount << " SMs|CUDA " << CUDA_VERSION << "|cuDNN "
+  os << gpu.name << "|sm_" << gpu.smMajor << gpu.smMinor << "|" << gpu.smCount << " SMs|" << gpu.memoryGiB << " GiB|CUDA "
+     << CUDA_VERSION << "|cuDNN "
      << cudnnVersion() << "|cuBLASLt " << cublasLtVersion();
   return os.str();
 }
@@ -117,7 +119,7 @@ Expected<TimingCache> TimingCache::parse(const std::string &text, const std::str
     return bad("no \"version\"");
   if (j["version"].get<int64_t>() != kFormatVersion)
     return invalidArgument(what + ": timing cache version " + j["version"].dump() + ", this infc reads version " +
-                           std::to_string(kFormatVersion));
+                           std::to_string(kFormatVersion) + " (SKU keys now include the device memory): time again on the GPU");
   if (!j.contains("gpus") || !j["gpus"].is_object())
     return bad("no \"gpus\"");
   for (const auto &[sku, g] : j["gpus"].items()) {
@@ -166,6 +168,7 @@ void TimingCache::put(const std::string &sku, const GpuSku &gpu, const std::stri
     g["gpu"] = gpu.name;
     g["sm"] = "sm_" + std::to_string(gpu.smMajor) + std::to_string(gpu.smMinor);
     g["sm_count"] = gpu.smCount;
+    g["memory_gib"] = gpu.memoryGiB;
     g["cuda"] = CUDA_VERSION;
     g["cudnn"] = cudnnVersion();
     g["cublaslt"] = cublasLtVersion();

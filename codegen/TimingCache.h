@@ -2,10 +2,11 @@
 // SKU and library versions, so that later builds skip the timing and builds on machines without
 // that GPU (CI runners) choose exactly the same tactics and write byte-identical engines.
 //
-// Versioned JSON, one block per SKU key ("NVIDIA H200|sm_90|132 SMs|CUDA 13000|cuDNN 91900|
-// cuBLASLt 130100"): entries of one SKU never serve another, nor other library versions.
-//   {"format": "infc-timing-cache", "version": 1, "gpus": {"<sku key>": {"gpu": "NVIDIA H200",
-//    "sm": "sm_90", "sm_count": 132, "cuda": 13000, "cudnn": 91900, "cublaslt": 130100,
+// Versioned JSON, one block per SKU key ("NVIDIA H200|sm_90|132 SMs|140 GiB|CUDA 13000|cuDNN
+// 91900|cuBLASLt 130100"): entries of one SKU never serve another (a variant with other memory
+// or another SM count is another SKU), nor other library versions.
+//   {"format": "infc-timing-cache", "version": 2, "gpus": {"<sku key>": {"gpu": "NVIDIA H200",
+//    "sm": "sm_90", "sm_count": 132, "memory_gib": 140, "cuda": 13000, "cudnn": 91900, "cublaslt": 130100,
 //    "entries": {"conv:<signature>": {"engine": 12, "knobs": [...], "workspace": 0, "ms": 0.41,
 //    "description": "..."}, "matmul:<problem>": {"algo": "<hex>", "workspace": 0, "ms": ...}}}}}
 #pragma once
@@ -23,6 +24,7 @@ struct GpuSku {
   std::string name; ///< the driver's device name, "NVIDIA H200"
   int smMajor = 0, smMinor = 0;
   int smCount = 0;
+  int memoryGiB = 0; ///< total device memory, rounded to GiB
 };
 
 /// The SKU key of `gpu` with this infc's CUDA, cuDNN and cuBLASLt versions.
@@ -55,7 +57,7 @@ public:
   size_t pruneStale();
 
 private:
-  nlohmann::json root_ = {{"format", "infc-timing-cache"}, {"version", 1}, {"gpus", nlohmann::json::object()}};
+  nlohmann::json root_ = {{"format", "infc-timing-cache"}, {"version", 2}, {"gpus", nlohmann::json::object()}};
 };
 
 /// Tactics from a timing cache's entries for one SKU: what a build on the machine without that

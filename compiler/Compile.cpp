@@ -235,7 +235,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     if (o.tuningBudget > 0)
       tuner->setBudget(o.tuningBudget);
     if (cache)
-      tuner->useTimingCache(&*cache, codegen::GpuSku{dev.name, dev.smMajor, dev.smMinor, dev.multiprocessors});
+      tuner->useTimingCache(&*cache, codegen::GpuSku{dev.name, dev.smMajor, dev.smMinor, dev.multiprocessors,
+                                                      static_cast<int>((dev.memoryBytes + (uint64_t(1) << 29)) >> 30)});
     codegen::useAutotuner(eb, tuner.get());
   }
   OptimizeOptions opt;

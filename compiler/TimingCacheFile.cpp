@@ -38,7 +38,7 @@ Expected<std::string> showTimingCache(const std::string &path, bool asJson) {
   if (asJson)
     return c.text();
   std::ostringstream os;
-  os << "timing cache " << path << " (format 1)\n";
+  os << "timing cache " << path << " (format " << c.raw().value("version", 0) << ")\n";
   const auto &gpus = c.raw()["gpus"];
   if (gpus.empty())
     os << "  no entries\n";
@@ -47,7 +47,7 @@ Expected<std::string> showTimingCache(const std::string &path, bool asJson) {
     for (const auto &[key, e] : g["entries"].items())
       (key.rfind("conv:", 0) == 0 ? convs : matmuls) += 1;
     os << "  " << g["gpu"].get<std::string>() << " (" << g["sm"].get<std::string>() << ", " << g.value("sm_count", 0)
-       << " SMs), CUDA " << g.value("cuda", 0) << ", cuDNN " << g.value("cudnn", 0) << ", cuBLASLt " << g.value("cublaslt", 0)
+       << " SMs, " << g.value("memory_gib", 0) << " GiB), CUDA " << g.value("cuda", 0) << ", cuDNN " << g.value("cudnn", 0) << ", cuBLASLt " << g.value("cublaslt", 0)
        << ": " << convs << " convolutions, " << matmuls << " matmuls\n";
   }
   return os.str();

@@ -26,6 +26,9 @@ std::string queryDevice(DeviceInfo &info) {
   drv().cuDeviceGetAttribute(&info.smMajor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
   drv().cuDeviceGetAttribute(&info.smMinor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
   drv().cuDeviceGetAttribute(&info.multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
+  size_t bytes = 0;
+  if (drv().cuDeviceTotalMem(&bytes, dev) == CUDA_SUCCESS)
+    info.memoryBytes = bytes;
   return "";
 }
 

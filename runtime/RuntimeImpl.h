@@ -17,6 +17,7 @@ struct DeviceInfo {
   std::string name;
   int smMajor = 0, smMinor = 0;
   int multiprocessors = 0;
+  uint64_t memoryBytes = 0; ///< total device memory
 };
 
 /// Initializes the driver and describes the current device; error when there is no usable GPU.

@@ -89,10 +89,14 @@ TEST_CASE("timing cache round-trips, merges and refuses foreign files", "[timing
   CHECK(skuComputeCapability("l4") == std::make_pair(8, 9));
 
   CHECK(!TimingCache::parse("{", "x.json").isOk());
-  CHECK(!TimingCache::parse(R"({"format": "infc-timing-cache", "version": 2, "gpus": {}})", "x.json").isOk());
+  // Version 1 (SKU keys without the device memory) is refused, naming the version this reads.
+  Expected<TimingCache> v1 = TimingCache::parse(R"({"format": "infc-timing-cache", "version": 1, "gpus": {}})", "x.json");
+  REQUIRE(!v1.isOk());
+  CHECK(v1.status().message().find("timing cache version 1, this infc reads version 2") != std::string::npos);
+  CHECK(!TimingCache::parse(R"({"format": "infc-timing-cache", "version": 3, "gpus": {}})", "x.json").isOk());
   CHECK(!TimingCache::parse(R"({"format": "other", "version": 1, "gpus": {}})", "x.json").isOk());
   Expected<TimingCache> badEntry = TimingCache::parse(
-      R"({"format": "infc-timing-cache", "version": 1, "gpus": {"k": {"gpu": "g", "sm": "sm_90", "entries": {"conv:s": {"engine": "x"}}}}})",
+      R"({"format": "infc-timing-cache", "version": 2, "gpus": {"k": {"gpu": "g", "sm": "sm_90", "entries": {"conv:s": {"engine": "x"}}}}})",
       "x.json");
   REQUIRE(!badEntry.isOk());
   CHECK(badEntry.status().message() == "x.json: not an infc timing cache (entry 'conv:s' of GPU 'k' is malformed)");
@@ -155,7 +159,7 @@ TEST_CASE("a build from a timing cache records its tactics and names the layers 
   REQUIRE(again.isOk());
   CHECK(again->bytes == built->bytes);
   // Another GPU's entries do not serve this one.
-  CachedTactics other(cache, skuKey(GpuSku{"NVIDIA H100 80GB HBM3", 9, 0, 132}));
+  CachedTactics other(cache, skuKey(GpuSku{"NVIDIA H100 80GB HBM3", 9, 0, 132, 80}));
   EngineBuildOptions d = options();
   useAutotuner(d, &other);
   Expected<EngineBuildResult> missing = buildEngine(*m, d, "m.onnx");
