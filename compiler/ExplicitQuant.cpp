@@ -21,7 +21,7 @@ Expected<double> scalarOf(const Operation &op, size_t operand, const char *what,
     return unsupported(modelPath + ": " + op.describe() + ": its " + what + " is not a constant");
   if (t->numElements() != 1)
     return unsupported(modelPath + ": " + op.describe() + ": per-axis or blocked activation " + what + "s (" +
-                       std::to_string(t->numElements()) + " values) are not supported; activations take one scale");
+                       std::to_string(t->numElements()) + " values) are not supported; an activation takes one " + what);
   return t->getDouble(0);
 }
 
@@ -46,6 +46,8 @@ Expected<std::map<std::string, double>> takeActivationQdq(Graph &graph, const st
                          std::string(dtypeName(q->result()->type().elem())) +
                          "; INT8 engines take symmetric int8 activations (ONNX Runtime: activation_type=QInt8, "
                          "ActivationSymmetric=True)");
+    INFC_ASSIGN_OR_RETURN(double qs, scalarOf(*q, 1, "scale", modelPath));
+    INFC_ASSIGN_OR_RETURN(double ds, scalarOf(*dq, 1, "scale", modelPath));
     for (Operation *op : {q, dq}) {
       if (!op->hasOperand(2))
         continue;
@@ -54,8 +56,6 @@ Expected<std::map<std::string, double>> takeActivationQdq(Graph &graph, const st
         return unsupported(modelPath + ": " + op->describe() + ": zero point " + std::to_string(static_cast<long long>(zp)) +
                            ": asymmetric activation quantization is not supported (ONNX Runtime: ActivationSymmetric=True)");
     }
-    INFC_ASSIGN_OR_RETURN(double qs, scalarOf(*q, 1, "scale", modelPath));
-    INFC_ASSIGN_OR_RETURN(double ds, scalarOf(*dq, 1, "scale", modelPath));
     if (qs != ds || !(qs > 0))
       return unsupported(modelPath + ": " + dq->describe() + ": a QuantizeLinear/DequantizeLinear pair with scales " +
                          std::to_string(qs) + " and " + std::to_string(ds) + " (they must be one positive scale)");

@@ -178,6 +178,18 @@ def main():
                 helper.make_node("DequantizeLinear", ["q", "s", "z"], ["dq"], name="dq1"),
                 helper.make_node("MatMul", ["dq", "w"], ["y"], name="mm1")],
                [vi("x", [3, 4])], [vi("y", [3, 2])], inits=qdq_inits))
+    save(out, "qdq_axis.onnx",
+         model([helper.make_node("QuantizeLinear", ["x", "s4", "z4"], ["q"], name="q1", axis=1),
+                helper.make_node("DequantizeLinear", ["q", "s4", "z4"], ["dq"], name="dq1", axis=1),
+                helper.make_node("MatMul", ["dq", "w"], ["y"], name="mm1")],
+               [vi("x", [3, 4])], [vi("y", [3, 2])],
+               inits=qdq_inits + [numpy_helper.from_array(np.full(4, 0.05, np.float32), "s4"),
+                                  numpy_helper.from_array(np.zeros(4, np.int8), "z4")]))
+    save(out, "qdq_u8.onnx",
+         model([helper.make_node("QuantizeLinear", ["x", "s", "zu"], ["q"], name="q1"),
+                helper.make_node("DequantizeLinear", ["q", "s", "zu"], ["dq"], name="dq1"),
+                helper.make_node("MatMul", ["dq", "w"], ["y"], name="mm1")],
+               [vi("x", [3, 4])], [vi("y", [3, 2])], inits=qdq_inits + [numpy_helper.from_array(np.array(0, np.uint8), "zu")]))
     save(out, "qdq_asym.onnx",
          model([helper.make_node("QuantizeLinear", ["x", "s", "z3"], ["q"], name="q1"),
                 helper.make_node("DequantizeLinear", ["q", "s", "z3"], ["dq"], name="dq1"),
