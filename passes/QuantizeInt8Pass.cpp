@@ -61,7 +61,7 @@ public:
   Expected<bool> run(Graph &graph, PassContext &ctx) override {
     if (ctx.int8Ranges.empty())
       return invalidArgument("quantize-int8 needs calibrated ranges (infc build --int8 --calib DIR, or infc-opt "
-                             "--calib-cache FILE)");
+                             "--int8-ranges NAME=AMAX,...)");
     ranges_ = &ctx.int8Ranges;
     Block &body = graph.body();
 
