@@ -27,7 +27,7 @@ int fail(const Status &s) {
 
 struct BuildArgs {
   std::string model, output, emit, shapes, target, passes = kDefaultOnnxPipeline;
-  bool stats = false, elide = false, fp16 = false, noTiming = false;
+  bool stats = false, elide = false, fp16 = false, bf16 = false, noTiming = false;
   uint64_t workspaceMiB = 1024;
   int optLevel = 3;
   std::vector<std::string> minShapes, optShapes, maxShapes;
@@ -61,8 +61,9 @@ int emitIr(const BuildArgs &a) {
     if (a.passes != kDefaultOnnxPipeline)
       oo.onnxPasses = a.passes;
     oo.fp16 = a.fp16;
+    oo.bf16 = a.bf16;
     oo.optLevel = a.optLevel;
-    Expected<PrecisionFlags> pf = precisionFlags(a.layerPrecision, a.strictPrecision, **module, a.fp16, false, a.model);
+    Expected<PrecisionFlags> pf = precisionFlags(a.layerPrecision, a.strictPrecision, **module, a.fp16 || a.bf16, false, a.model);
     if (!pf.isOk())
       return fail(pf.status());
     oo.layerPrecision = pf->layers;
@@ -99,6 +100,7 @@ int buildEngine(const BuildArgs &a) {
   o.shapes = a.shapes;
   o.target = a.target;
   o.fp16 = a.fp16;
+  o.bf16 = a.bf16;
   o.optLevel = a.optLevel;
   o.timing = !a.noTiming;
   o.workspaceBytes = a.workspaceMiB << 20;
@@ -177,6 +179,9 @@ int main(int argc, char **argv) {
   b->add_option("--shapes", build.shapes, "Fix input shapes: NAME:1x3x224x224[,NAME:...]");
   b->add_option("--target", build.target, "GPU compute capability to build for, e.g. sm_90 (default: the GPU present)");
   b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");
+  b->add_flag("--bf16", build.bf16,
+              "BF16 storage and tensor-core math instead of FP16 (float32's range: no op kept in FP32 for range; "
+              "not with --fp16 or --int8)");
   b->add_option("--layer-precision", build.layerPrecision,
                 "Precision of layers by ONNX node name: NAME:fp32|fp16|int8[,NAME:...] (fp16 needs --fp16 or --int8; "
                 "int8 needs --int8 and is an error for a layer that has no INT8 kernel)");

@@ -223,7 +223,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   bool int8 = o.int8 || explicitInt8;
   eb.lowering.fp16 = o.fp16 || int8;
   INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
-                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16, int8, o.modelPath));
+                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, int8, o.modelPath));
   std::unique_ptr<codegen::Autotuner> tuner;
   if ((o.builderOptLevel != 3 || o.tuningBudget > 0) && !(timed && !cached))
     return invalidArgument(o.modelPath + ": --builder-opt-level and --tuning-budget shape the timing of tactics, and this build "
@@ -257,6 +257,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   }
   opt.onnxPasses = o.passes;
   opt.fp16 = o.fp16;
+  opt.bf16 = o.bf16;
   opt.optLevel = o.optLevel;
   opt.layerPrecision = precision.layers;
   opt.strictPrecision = precision.strict;
@@ -269,6 +270,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
                            "with --no-timing); on the target GPU, missing entries are timed");
   nlohmann::json opts;
   opts["fp16"] = o.fp16;
+  if (o.bf16)
+    opts["bf16"] = true;
   if (int8) // the ranges are in the reference IR's scales; not the folder or cache they came from
     opts["int8"] = explicitInt8 ? "explicit" : "calibrated";
   if (!o.layerPrecision.empty())

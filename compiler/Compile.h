@@ -14,6 +14,7 @@ struct CompileOptions {
   std::string shapes;      ///< --shapes
   std::string target;      ///< "sm_90"; empty = the GPU present
   bool fp16 = false;
+  bool bf16 = false;       ///< --bf16
   std::string passes;      ///< empty = the default onnx.* pipeline
   int optLevel = 3;        ///< --opt-level (compiler/Pipeline.h)
   bool timing = true;      ///< time candidate tactics when the target GPU is present

@@ -12,6 +12,7 @@ Status runPassPipeline(Module &module, const std::string &passList, const Pipeli
   PassContext ctx;
   ctx.layerPrecision = options.layerPrecision;
   ctx.strictPrecision = options.strictPrecision;
+  ctx.lowPrecision = options.lowPrecision;
   ctx.int8Ranges = options.int8Ranges;
   ctx.int8Timing = options.int8Timing;
   INFC_RETURN_IF_ERROR(pm.run(module, ctx));
@@ -37,6 +38,8 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   if (o.optLevel < 0 || o.optLevel > 3)
     return invalidArgument("--opt-level " + std::to_string(o.optLevel) + " is not in 0..3");
   bool int8 = !o.int8Ranges.empty();
+  if (o.bf16 && (o.fp16 || int8))
+    return invalidArgument("--bf16 goes with neither --fp16 nor INT8 yet: pick one 16-bit type");
   if (int8 && o.optLevel < 2)
     return invalidArgument("--int8 needs --opt-level 2 or more (INT8 convolutions run channels-last)");
   INFC_RETURN_IF_ERROR(runPassPipeline(module, o.onnxPasses.empty() ? kDefaultOnnxPipeline : o.onnxPasses, pipeline));
@@ -48,7 +51,8 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   // INT8 builds fall back to FP16 (what stays out of INT8 runs in FP16, channels-last); only
   // quantize-int8 enforces --strict-precision there (falling back to f16 is what it checks).
   precision.strictPrecision = o.strictPrecision && !int8;
-  if (o.fp16 || int8)
+  precision.lowPrecision = o.bf16 ? DType::BF16 : DType::F16;
+  if (o.fp16 || o.bf16 || int8)
     INFC_RETURN_IF_ERROR(runPassPipeline(module, kFp16Pipeline, precision));
   INFC_RETURN_IF_ERROR(runPassPipeline(module, infcPipeline(o.optLevel), pipeline));
   if (!int8)

@@ -13,6 +13,8 @@ struct PipelineOptions {
   /// For assign-precision (PassContext): --layer-precision and --strict-precision.
   std::map<std::string, DType> layerPrecision;
   bool strictPrecision = false;
+  /// For assign-precision: the 16-bit type (F16, or BF16 with --bf16).
+  DType lowPrecision = DType::F16;
   /// For quantize-int8 (PassContext): the calibrated range (amax) of each activation, by ONNX
   /// name, and the timing of f16 against INT8 convolutions when the target GPU is here.
   std::map<std::string, double> int8Ranges;
@@ -35,6 +37,7 @@ std::string infcPipeline(int optLevel);
 struct OptimizeOptions {
   std::string onnxPasses;  ///< empty: kDefaultOnnxPipeline
   bool fp16 = false;
+  bool bf16 = false;                           ///< --bf16: BF16 instead of FP16 (not with fp16 or INT8)
   std::map<std::string, DType> layerPrecision; ///< --layer-precision (compiler/LayerPrecision.h)
   bool strictPrecision = false;                ///< --strict-precision
   int optLevel = 3;

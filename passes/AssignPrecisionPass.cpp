@@ -1,5 +1,7 @@
-// assign-precision: FP16 storage and math for float32 tensors, op by op, with a policy that keeps
-// float32 where FP16 would overflow, and says why. Replaces the whole-graph dtype swap.
+// assign-precision: FP16 (or, with --bf16, BF16) storage and math for float32 tensors, op by op,
+// with a policy that keeps float32 where FP16 would overflow, and says why. Replaces the
+// whole-graph dtype swap. BF16 has float32's exponent range: nothing is kept for range there
+// (only --layer-precision NAME:fp32 keeps an op in f32).
 //
 // Policy (each kept op gets `precision = "f32: <reason>"`, printed in the IR and in inspect):
 //  - range-expanding ops keep f32: Exp and Softplus (exp overflows f16 above 11.09), Pow (|x|^p
@@ -70,6 +72,11 @@ public:
 
   Expected<bool> run(Graph &graph, PassContext &ctx) override {
     Block &body = graph.body();
+    low_ = ctx.lowPrecision;
+    if (low_ != DType::F16 && low_ != DType::BF16)
+      return invalidArgument("assign-precision: the 16-bit type must be f16 or bf16");
+    const std::string lowName(dtypeName(low_));
+    bool rangePolicy = low_ == DType::F16; // bf16 holds float32's range
     Operation *first = body.ops().empty() ? nullptr : body.ops().front().get();
     bool changed = false;
 
@@ -85,7 +92,7 @@ public:
       for (Value *v : op.operands())
         if (v && wide.count(v))
           wideIn = v;
-      if (const char *why = expandsRange(op)) {
+      if (const char *why = rangePolicy ? expandsRange(op) : nullptr) {
         keep[&op] = std::string("f32: ") + why;
         for (Value *r : op.results())
           wide.insert(r);
@@ -122,15 +129,15 @@ public:
       }
       if (count)
         return invalidArgument("--strict-precision: " + std::to_string(count) + " op" + (count > 1 ? "s" : "") +
-                               " would stay in f32 instead of f16 (name them with --layer-precision NAME:fp32 to allow "
-                               "it, or NAME:fp16 to force f16):" + kept + (count > 5 ? "\n  ..." : ""));
+                               " would stay in f32 instead of " + lowName + " (name them with --layer-precision NAME:fp32 "
+                               "to allow it, or NAME:fp16 to force f16):" + kept + (count > 5 ? "\n  ..." : ""));
     }
 
     // 2. Inputs: cast to f16 right away.
     for (const auto &arg : body.arguments()) {
       if (arg->type().elem() != DType::F32 || !arg->hasUses())
         continue;
-      Value *h = castTo(body, arg.get(), DType::F16, first, arg->name() + ".f16");
+      Value *h = castTo(body, arg.get(), low_, first, arg->name() + "." + lowName);
       std::vector<Operation *> users = arg->users();
       for (Operation *u : users)
         if (u != h->definingOp())
@@ -157,7 +164,7 @@ public:
             anyF16Reader = anyF16Reader || (u->operand(i) == op->result() && !keepsFloat32(*u, i) && !keep.count(u));
         if (t && t->dtype() == DType::F32 && anyF16Reader) {
           originals_[op->result()] = *t;
-          op->attrs().set("value", t->castTo(DType::F16));
+          op->attrs().set("value", t->castTo(low_));
           ++ctx.stat(name(), "constants-converted");
           changed = true;
         }
@@ -166,18 +173,18 @@ public:
         ++ctx.stat(name(), "ops-kept-f32");
         changed = true;
       } else if (op->is(OpKind::OnnxCast) && *op->attrs().getInt("to", 0) == static_cast<int64_t>(DType::F32)) {
-        op->attrs().set("to", static_cast<int64_t>(DType::F16));
+        op->attrs().set("to", static_cast<int64_t>(low_));
         changed = true;
       } else if (op->is(OpKind::OnnxConstantOfShape) && op->attrs().has("value")) {
         Tensor v = *op->attrs().getTensor("value");
         if (v.dtype() == DType::F32) {
-          op->attrs().set("value", v.castTo(DType::F16));
+          op->attrs().set("value", v.castTo(low_));
           changed = true;
         }
       }
       if (!op->is(OpKind::OnnxConstant)) {
-        DType want = f32 ? DType::F32 : DType::F16;
-        DType other = f32 ? DType::F16 : DType::F32;
+        DType want = f32 ? DType::F32 : low_;
+        DType other = f32 ? low_ : DType::F32;
         for (size_t i = 0; i < op->numOperands(); ++i) {
           Value *v = op->operand(i);
           if (v && keepsFloat32(*op, i)) {
@@ -203,7 +210,7 @@ public:
     // 4. Outputs back to float32.
     for (size_t i = 0; i < graph.outputs().size(); ++i) {
       Value *v = graph.outputs()[i].value;
-      if (!wasF32[i] || v->type().elem() != DType::F16)
+      if (!wasF32[i] || v->type().elem() != low_)
         continue;
       graph.setOutputValue(i, castTo(body, v, DType::F32, nullptr, graph.outputs()[i].name + ".f32"));
       changed = true;
@@ -212,6 +219,7 @@ public:
   }
 
 private:
+  DType low_ = DType::F16;
   /// Float32 values of the constants converted to f16, for readers that keep f32.
   std::unordered_map<const Value *, Tensor> originals_;
   /// One cast per value and dtype.
@@ -224,7 +232,7 @@ private:
       return def->operand(0);
     Value *&c = casts_[{v, to}];
     if (!c)
-      c = castTo(body, v, to, before, v->name() + (to == DType::F32 ? ".f32" : ".f16"));
+      c = castTo(body, v, to, before, v->name() + "." + std::string(dtypeName(to)));
     return c;
   }
 

@@ -34,6 +34,8 @@ struct PassContext {
   /// F32 or F16), and whether an op the policy keeps in f32 is an error (`--strict-precision`).
   std::map<std::string, DType> layerPrecision;
   bool strictPrecision = false;
+  /// assign-precision: the 16-bit type float32 tensors become (F16, or BF16 with --bf16).
+  DType lowPrecision = DType::F16;
   /// quantize-int8: the calibrated range (amax) of each activation, by ONNX tensor name.
   std::map<std::string, double> int8Ranges;
   /// quantize-int8, when the target GPU is here: the timed milliseconds of f16 infc.conv `op` as

@@ -33,7 +33,7 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 MODELS = ("digits_cnn", "digits_vit")
-VARIANTS = ("fp32", "fp16", "int8-entropy", "int8-percentile", "int8-minmax", "int8-qdq")
+VARIANTS = ("fp32", "fp16", "bf16", "int8-entropy", "int8-percentile", "int8-minmax", "int8-qdq")
 # int8-qdq: the model's explicitly quantized copy (MODEL_qdq.onnx, from quantize_qdq.py), built
 # with no calibration data; only models that have one.
 CALIB_DIR = HERE / "calib"
@@ -97,6 +97,8 @@ def build_cmd(args, model, variant, plan, calib):
         cmd += ["--target", args.target]
     if variant == "fp16":
         cmd += ["--fp16"]
+    elif variant == "bf16":
+        cmd += ["--bf16"]
     elif variant == "int8-qdq":
         pass
     elif variant.startswith("int8-"):
