@@ -1,7 +1,9 @@
 // quantize-int8 with timing (PassContext::int8Timing): a convolution stays f16 where its INT8
 // form is not faster, its neighbours change form accordingly, and --strict-precision keeps INT8
 // whatever the timing. The timing here is a fake with fixed answers (the GPU's is in the
-// autotuner); the IR forms are checked in tests/lit/passes/quantize-int8.ir.
+// autotuner); the IR forms are checked in tests/lit/passes/quantize-int8.ir. Then explicit Q/DQ
+// pairs becoming ranges (compiler/ExplicitQuant.h).
+#include "compiler/ExplicitQuant.h"
 #include "ir/InfcAttrs.h"
 #include "ir/Parser.h"
 #include "passes/PassManager.h"
@@ -125,4 +127,60 @@ TEST_CASE("quantize-int8 without an answer from the timing keeps INT8", "[passes
     return internalError("the GPU fell over");
   };
   CHECK_FALSE(pm->run(*m2, ctx).isOk());
+}
+
+TEST_CASE("explicit Q/DQ pairs become ranges; readers and graph outputs read the float tensor", "[passes][int8]") {
+  // x -> Q -> DQ (two of them, scales 0.5 and 0.25) -> a Relu each; one DQ is also a graph output.
+  // A DequantizeLinear of a constant (int8 weights) stays for const-fold.
+  const char *text = R"(graph @g(%x: tensor<4xf32>) -> ("r1": tensor<4xf32>, "r2": tensor<4xf32>, "d2": tensor<4xf32>, "wf": tensor<2xf32>) {
+  %s1 = onnx.Constant() {value = dense<[0.5]> : tensor<f32>} : () -> tensor<f32>
+  %s2 = onnx.Constant() {value = dense<[0.25]> : tensor<f32>} : () -> tensor<f32>
+  %z = onnx.Constant() {value = dense<[0]> : tensor<i8>} : () -> tensor<i8>
+  %q1 = onnx.QuantizeLinear(%x, %s1, %z) : (tensor<4xf32>, tensor<f32>, tensor<i8>) -> tensor<4xi8>
+  %d1 = onnx.DequantizeLinear(%q1, %s1, %z) : (tensor<4xi8>, tensor<f32>, tensor<i8>) -> tensor<4xf32>
+  %q2 = onnx.QuantizeLinear(%x, %s2, %z) : (tensor<4xf32>, tensor<f32>, tensor<i8>) -> tensor<4xi8>
+  %d2 = onnx.DequantizeLinear(%q2, %s2, %z) : (tensor<4xi8>, tensor<f32>, tensor<i8>) -> tensor<4xf32>
+  %r1 = onnx.Relu(%d1) : (tensor<4xf32>) -> tensor<4xf32>
+  %r2 = onnx.Relu(%d2) : (tensor<4xf32>) -> tensor<4xf32>
+  %w = onnx.Constant() {value = dense<[2, -3]> : tensor<2xi8>} : () -> tensor<2xi8>
+  %wf = onnx.DequantizeLinear(%w, %s1, %z) : (tensor<2xi8>, tensor<f32>, tensor<i8>) -> tensor<2xf32>
+  return %r1, %r2, %d2, %wf
+})";
+  Expected<std::unique_ptr<Module>> m = parseModule(text, "g.ir");
+  REQUIRE(m.isOk());
+  Graph &g = *(*m)->mainGraph();
+  REQUIRE(hasActivationQdq(g));
+  Expected<std::map<std::string, double>> ranges = takeActivationQdq(g, "g.onnx");
+  REQUIRE(ranges.isOk());
+  // Two pairs on x: the larger range (127 * 0.5) keeps every value representable.
+  REQUIRE(ranges->size() == 1);
+  CHECK(ranges->at("x") == Approx(63.5));
+  CHECK_FALSE(hasActivationQdq(g));
+  Value *x = g.body().arguments()[0].get();
+  CHECK(g.outputs()[2].value == x);
+  CHECK(g.outputs()[0].value->definingOp()->operand(0) == x);
+  size_t quantOps = 0, dequantOps = 0;
+  for (const auto &op : g.body().ops()) {
+    quantOps += op->is(OpKind::OnnxQuantizeLinear);
+    dequantOps += op->is(OpKind::OnnxDequantizeLinear);
+  }
+  CHECK(quantOps == 0);
+  CHECK(dequantOps == 1); // the weights' DequantizeLinear, for const-fold
+}
+
+TEST_CASE("explicit Q/DQ pairs with two different scales are refused, naming the node", "[passes][int8]") {
+  const char *text = R"(graph @g(%x: tensor<4xf32>) -> ("y": tensor<4xf32>) {
+  %s1 = onnx.Constant() {value = dense<[0.5]> : tensor<f32>} : () -> tensor<f32>
+  %s2 = onnx.Constant() {value = dense<[0.25]> : tensor<f32>} : () -> tensor<f32>
+  %z = onnx.Constant() {value = dense<[0]> : tensor<i8>} : () -> tensor<i8>
+  %q = onnx.QuantizeLinear(%x, %s1, %z) : (tensor<4xf32>, tensor<f32>, tensor<i8>) -> tensor<4xi8>
+  %y = onnx.DequantizeLinear(%q, %s2, %z) : (tensor<4xi8>, tensor<f32>, tensor<i8>) -> tensor<4xf32> loc("dq1":DequantizeLinear:4)
+  return %y
+})";
+  Expected<std::unique_ptr<Module>> m = parseModule(text, "g.ir");
+  REQUIRE(m.isOk());
+  Expected<std::map<std::string, double>> ranges = takeActivationQdq(*(*m)->mainGraph(), "g.onnx");
+  REQUIRE_FALSE(ranges.isOk());
+  CHECK(ranges.status().message().find("g.onnx: node 'dq1' (DequantizeLinear): a QuantizeLinear/DequantizeLinear pair with scales") !=
+        std::string::npos);
 }
