@@ -302,7 +302,7 @@ int main(int argc, char **argv) {
     if (build.int8 && !build.emit.empty())
       return fail(invalidArgument("--int8 applies to engines, not --emit"));
     if (build.int8 && build.calibDir.empty() && build.calibCache.empty())
-      return fail(invalidArgument("--int8 needs calibration data: --calib DIR (and --calib-cache FILE to keep the ranges), or --calib-cache FILE from an earlier calibration"));
+      return fail(invalidArgument("--int8 needs calibration data: --calib DIR (and --calib-cache FILE to keep the ranges), or --calib-cache FILE from an earlier calibration (an explicitly quantized Q/DQ model needs neither: build it without --int8)"));
     if (b->count("--calib-batches") && build.calibDir.empty())
       return fail(invalidArgument("--calib-batches needs --calib DIR"));
     if (b->count("--calib-percentile") && build.calibMethod != "percentile")
