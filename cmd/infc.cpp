@@ -27,7 +27,7 @@ int fail(const Status &s) {
 
 struct BuildArgs {
   std::string model, output, emit, shapes, target, passes = kDefaultOnnxPipeline;
-  bool stats = false, elide = false, fp16 = false, bf16 = false, noTiming = false;
+  bool stats = false, elide = false, fp16 = false, bf16 = false, best = false, noTiming = false;
   uint64_t workspaceMiB = 1024;
   int optLevel = 3;
   std::vector<std::string> minShapes, optShapes, maxShapes;
@@ -179,6 +179,9 @@ int main(int argc, char **argv) {
   b->add_option("--shapes", build.shapes, "Fix input shapes: NAME:1x3x224x224[,NAME:...]");
   b->add_option("--target", build.target, "GPU compute capability to build for, e.g. sm_90 (default: the GPU present)");
   b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");
+  b->add_flag("--best", build.best,
+              "Each layer in the fastest precision allowed: INT8 with calibration data (--calib or --calib-cache; "
+              "FP16 where INT8 times slower), else FP16 (FP8 is not implemented)");
   b->add_flag("--bf16", build.bf16,
               "BF16 storage and tensor-core math instead of FP16 (float32's range: no op kept in FP32 for range; "
               "not with --fp16 or --int8)");
@@ -294,11 +297,21 @@ int main(int argc, char **argv) {
     return app.exit(e);
   }
   if (b->parsed()) {
+    // --best: each layer in the fastest precision allowed: INT8 where calibration data is given
+    // (which keeps a convolution in FP16 where INT8 times slower), else FP16. FP8 is not there yet.
+    if (build.best) {
+      if (build.fp16 || build.bf16 || build.int8)
+        return fail(invalidArgument("--best chooses the precisions itself: drop --fp16, --bf16 and --int8"));
+      if (!build.calibDir.empty() || !build.calibCache.empty())
+        build.int8 = true;
+      else
+        build.fp16 = true;
+    }
     if (!build.emit.empty() && build.emit != "ir-final" && b->count("--opt-level"))
       return fail(invalidArgument("--opt-level applies to engines and --emit=ir-final, not --emit=" + build.emit));
     for (const char *flag : {"--calib", "--calib-method", "--calib-percentile", "--calib-batches", "--calib-cache"})
       if (b->count(flag) && !build.int8)
-        return fail(invalidArgument(std::string(flag) + " needs --int8"));
+        return fail(invalidArgument(std::string(flag) + " needs --int8 (or --best)"));
     if (build.int8 && !build.emit.empty())
       return fail(invalidArgument("--int8 applies to engines, not --emit"));
     if (build.int8 && build.calibDir.empty() && build.calibCache.empty())
