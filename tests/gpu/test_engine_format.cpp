@@ -4,10 +4,12 @@
 // dangling references, and an engine built for another compute capability.
 // All but the last case run without a GPU ([gpu-free]); the last also runs end to end on a GPU.
 #include "gpu_test_util.h"
+#include "ir/Parser.h"
 #include "runtime/EngineReader.h"
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -48,6 +50,27 @@ std::string convEngine() {
   Value *w = g.body().create(OpKind::OnnxConstant, {}, {TensorType::fromStatic(DType::F32, {4, 2, 3, 3})}, a, {}, nullptr, {"W"})->result();
   g.addOutput("y", g.body().create(OpKind::OnnxConv, {x, w}, {TensorType::fromStatic(DType::F32, {1, 4, 4, 4})})->result());
   auto built = codegen::buildEngine(m, codegen::EngineBuildOptions{}, "test");
+  REQUIRE(built.isOk());
+  return built->bytes;
+}
+
+/// A one-convolution INT8 engine (int8 in and out, an int8 residual, post_mult 0.5), built
+/// without a GPU: its CudnnConv table stores `s` and `post_mult`.
+std::string int8ConvEngine() {
+  std::string w, sc;
+  for (int i = 0; i < 64; ++i)
+    w += (i ? ", " : "") + std::to_string(i % 5 - 2);
+  for (int i = 0; i < 8; ++i)
+    sc += (i ? ", " : "") + std::string("0.125");
+  std::string text = R"(graph @q(%x: tensor<1x4x4x8xi8>, %z: tensor<1x4x4x8xi8>) -> ("y": tensor<1x4x4x8xi8>) {
+  %w = onnx.Constant() {value = dense<[)" + w + R"(]> : tensor<8x1x1x8xi8>} : () -> tensor<8x1x1x8xi8>
+  %s = onnx.Constant() {value = dense<[)" + sc + R"(]> : tensor<8xf32>} : () -> tensor<8xf32>
+  %y = infc.conv(%x, %w, none, %z, %s) {act = "relu", layout = "nhwc", post_mult = 0.5} : (tensor<1x4x4x8xi8>, tensor<8x1x1x8xi8>, none, tensor<1x4x4x8xi8>, tensor<8xf32>) -> tensor<1x4x4x8xi8>
+  return %y
+})";
+  Expected<std::unique_ptr<Module>> m = parseModule(text, "int8.ir");
+  REQUIRE(m.isOk());
+  auto built = codegen::buildEngine(**m, codegen::EngineBuildOptions{}, "test");
   REQUIRE(built.isOk());
   return built->bytes;
 }
@@ -293,6 +316,22 @@ TEST_CASE("a damaged engine description fails FlatBuffers verification or the se
     CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { REQUIRE(c.mutate_groups(0)); })), "has 0 groups"));
     CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { c.mutable_strides()->Mutate(0, 0); })),
                    "has a non-positive stride or dilation"));
+  }
+  SECTION("an INT8 convolution with a missing scale tensor or a post multiplier that is not positive") {
+    std::string conv = int8ConvEngine();
+    CHECK(loadError(conv).empty());
+    auto editConv = [&](auto edit) {
+      return editEngine(conv, [&](fb::Engine &e) {
+        for (uint32_t i = 0; i < e.layers()->size(); ++i)
+          if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CudnnConv)
+            edit(*const_cast<fb::CudnnConv *>(l->impl_as_CudnnConv()));
+      });
+    };
+    CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { REQUIRE(c.mutate_s(999)); })), "refers to tensor 999"));
+    CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { REQUIRE(c.mutate_post_mult(-1.0f)); })),
+                   "post multiplier that is not positive and finite"));
+    CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { REQUIRE(c.mutate_post_mult(std::nanf(""))); })),
+                   "post multiplier that is not positive and finite"));
   }
   SECTION("a kernel launch with an empty grid") {
     std::string bad = editEngine(bytes, [&](fb::Engine &e) {
