@@ -78,13 +78,14 @@ Status fillRandom(CUdeviceptr p, uint64_t elements, DType t, uint32_t seed) {
   return Status::ok();
 }
 
-/// Whether two buffers of `n` elements of dtype `t` (f32, f16, bf16, i8) agree: every element
-/// within `rel` of the largest magnitude in `want` (int8: within one step).
+/// `elements` float32 values `v` at `p`.
 Status fillConstant(CUdeviceptr p, uint64_t elements, float v) {
   std::vector<float> host(elements, v);
   return cuStatus(drv().cuMemcpyHtoD(p, host.data(), elements * sizeof(float)), "filling scratch buffers");
 }
 
+/// Whether two buffers of `n` elements of dtype `t` (f32, f16, bf16, i8) agree: every element
+/// within `rel` of the largest magnitude in `want` (int8: within one step).
 bool sameWithin(const uint8_t *want, const uint8_t *got, uint64_t n, DType t, double rel) {
   auto at = [t](const uint8_t *p, uint64_t i) -> double {
     if (t == DType::I8)
@@ -240,7 +241,6 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   INFC_ASSIGN_OR_RETURN(bufs.z, s.alloc(count(spec.yDims) * std::max(zsize, ysize)));
   INFC_ASSIGN_OR_RETURN(bufs.s, s.alloc(channels * 4));
   INFC_ASSIGN_OR_RETURN(bufs.ws, s.alloc(maxWs));
-  CUdeviceptr x = bufs.x, w = bufs.w, out = spec.inPlace ? bufs.z : bufs.y, b = bufs.b, z = bufs.z, ws = bufs.ws, sc = bufs.s;
   auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
 
   CUevent start = nullptr, stop = nullptr;
@@ -248,12 +248,15 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuEventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate"));
   cudnnSetStream(handle_, nullptr);
   // In place, y is z's bytes: timed as it will run.
+  CUdeviceptr out = spec.inPlace ? bufs.z : bufs.y;
   std::vector<std::pair<float, size_t>> timedMs; // (ms, candidate), in candidate order
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (!timedMs.empty() && pastBudget())
       break; // the budget ran out: the best found so far
     const rt::ConvPlan &p = *candidates[i];
-    auto run = [&] { return p.execute(handle_, ptr(x), ptr(w), ptr(out), ptr(b), ptr(z), ptr(ws), ptr(sc)); };
+    auto run = [&] {
+      return p.execute(handle_, ptr(bufs.x), ptr(bufs.w), ptr(out), ptr(bufs.b), ptr(bufs.z), ptr(bufs.ws), ptr(bufs.s));
+    };
     // One warm-up run (also weeds out configs that fail at execution), then the best of three
     // timed rounds of `reps` runs: robust against clock ramp-up and one-off stalls.
     if (!run().empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)

@@ -245,6 +245,14 @@ Expected<CubinResult> compileKernels(LoweringContext &ctx, const EngineBuildOpti
 
 } // namespace
 
+namespace {
+/// The dtype of a convolution's residual when it differs from the result's (an int8 residual into
+/// an f16 result, or the reverse), else 0: ConvSpec::zDtype and the engine's `z_dtype`.
+int32_t residualDtype(const ConvLayer &c) {
+  return c.z && c.z->type().elem() != c.y->type().elem() ? static_cast<int32_t>(c.z->type().elem()) : 0;
+}
+} // namespace
+
 Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
   rt::ConvSpec spec;
   // cuDNN takes logical (N, C, spatial...) dims; strides carry the layout.
@@ -266,8 +274,7 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
   spec.inPlace = c.inPlace;
   spec.int8 = c.s != nullptr;
   spec.postMult = c.postMult;
-  if (c.z && c.z->type().elem() != c.y->type().elem())
-    spec.zDtype = static_cast<int32_t>(c.z->type().elem());
+  spec.zDtype = residualDtype(c);
   if (std::string e = rt::normalizeConvSpec(spec); !e.empty())
     return internalError(e);
   return spec;
@@ -396,10 +403,7 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
                                        static_cast<int32_t>(c->y->type().elem()),
                                        static_cast<int32_t>(c->s ? DType::I32 : DType::F32),
                                        tactic.engineId, &tactic.knobs, tactic.workspaceBytes, c->nhwc,
-                                       c->s ? slotOf[c->s] : -1,
-                                       c->z && c->z->type().elem() != c->y->type().elem()
-                                           ? static_cast<int32_t>(c->z->type().elem()) : 0,
-                                       c->postMult)
+                                       c->s ? slotOf[c->s] : -1, residualDtype(*c), c->postMult)
                  .Union();
       implType = fb::LayerImpl::CudnnConv;
     } else if (const auto *m = std::get_if<MatmulLayer>(&l.impl)) {

@@ -17,8 +17,6 @@ namespace {
 
 using json = nlohmann::json;
 
-/// 2: SKU keys and blocks carry the device memory (version 1's keys did not).
-constexpr int kFormatVersion = 2;
 constexpr uint64_t kMaxCacheBytes = uint64_t(1) << 30;
 
 int64_t cudnnVersion() { return static_cast<int64_t>(cudnnGetVersion()); }

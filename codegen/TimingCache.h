@@ -39,6 +39,8 @@ bool gpuMatchesSku(const std::string &gpu, const std::string &name);
 
 class TimingCache {
 public:
+  /// 2: SKU keys and blocks carry the device memory (version 1's keys did not).
+  static constexpr int kFormatVersion = 2;
   /// Reads `path`; a missing file is an empty cache unless `mustExist`. A file that is not a
   /// timing cache, or of another format version, is an error naming it.
   static Expected<TimingCache> load(const std::string &path, bool mustExist);
@@ -57,7 +59,7 @@ public:
   size_t pruneStale();
 
 private:
-  nlohmann::json root_ = {{"format", "infc-timing-cache"}, {"version", 2}, {"gpus", nlohmann::json::object()}};
+  nlohmann::json root_ = {{"format", "infc-timing-cache"}, {"version", kFormatVersion}, {"gpus", nlohmann::json::object()}};
 };
 
 /// Tactics from a timing cache's entries for one SKU: what a build on the machine without that

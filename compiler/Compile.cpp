@@ -195,7 +195,6 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   rt::DeviceInfo dev;
   std::string noGpu = rt::queryDevice(dev);
   INFC_RETURN_IF_ERROR(resolveTarget(o, dev, noGpu, eb));
-  eb.lowering.fp16 = o.fp16 || o.int8;
   report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                   (eb.gpuName.empty() ? "" : " (" + eb.gpuName + ")");
 

@@ -55,7 +55,7 @@ public:
   int64_t engineId() const { return engineId_; }
   const std::vector<int64_t> &knobs() const { return knobs_; }
   uint64_t workspaceBytes() const { return workspace_; }
-  /// Runs y = act(conv(x, w) [* s] [+ z] [+ b]) on the handle's stream (s: INT8 only).
+  /// Runs y = act(conv(x, w) [* s] [+ z] [+ b]) [* postMult] on the handle's stream (s, postMult: INT8 only).
   std::string execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace,
                       void *s = nullptr) const;
 

@@ -213,25 +213,9 @@ Status lowerDepthwise(const Operation &op, LoweringContext &ctx, const ConvAttrs
 /// only picks how to run it.
 /// The INT8 form of infc.conv: always one cuDNN graph (the per-channel scale is part of it).
 Status lowerInt8Conv(const Operation &op, LoweringContext &ctx, const ConvAttrs &a) {
-  size_t sd = a.strides.size();
-  if (sd != 2 || a.group != 1 || a.layout != Layout::NHWC)
+  if (a.strides.size() != 2 || a.group != 1 || a.layout != Layout::NHWC)
     return unsupported(op.describe() + ": INT8 convolutions run 2-D, ungrouped and channels-last");
-  ConvLayer c;
-  c.x = op.operand(0);
-  c.w = op.operand(1);
-  c.b = op.hasOperand(2) ? op.operand(2) : nullptr;
-  c.z = op.hasOperand(3) ? op.operand(3) : nullptr;
-  c.s = op.operand(4);
-  c.postMult = a.postMult;
-  c.y = op.result();
-  c.strides = a.strides;
-  c.dilations = a.dilations;
-  c.padsBegin.assign(a.pads.begin(), a.pads.begin() + 2);
-  c.padsEnd.assign(a.pads.begin() + 2, a.pads.end());
-  c.nhwc = true;
-  c.activation = cudnnActivation(a.act);
-  if (!a.act.none() && c.activation.empty())
-    return unsupported(op.describe() + ": activation " + std::string(a.act.name()) + " has no INT8 epilogue");
+  INFC_ASSIGN_OR_RETURN(ConvLayer c, fusedConvLayer(op));
   // In place over an int8 residual read only here (ResNet's identity), as in FP16; the autotuner
   // checks each tactic that way.
   c.inPlace = c.z && c.z->type() == c.y->type() && ctx.canOverwrite(c.z, op);

@@ -5,6 +5,8 @@
 #include "ir/OpHooks.h"
 #include "runtime/CudaDriver.h"
 
+#include <catch2/catch.hpp>
+
 #include <cmath>
 #include <random>
 
@@ -13,6 +15,12 @@ namespace infc::gputest {
 Value *addOp(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs, const std::string &name) {
   Operation *op = g.body().create(kind, operands, {TensorType::unranked(DType::Undefined)}, attrs, {}, nullptr, {name});
   return inferShapes(*op).isOk() ? op->result() : nullptr;
+}
+
+Value *requireOp(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs, const std::string &name) {
+  Value *v = addOp(g, kind, std::move(operands), std::move(attrs), name);
+  REQUIRE(v);
+  return v;
 }
 
 Value *randomWeight(Graph &g, std::vector<int64_t> shape, uint32_t seed, const std::string &name) {

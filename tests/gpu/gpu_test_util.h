@@ -26,6 +26,9 @@ double toleranceRatio(const Tensor &got, const Tensor &want, double rtol, double
 /// Appends `kind(operands)` to `g`'s body with inferred result type; nullptr if inference fails.
 Value *addOp(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs = {}, const std::string &name = "");
 
+/// addOp that fails the current Catch2 test when inference refuses the op.
+Value *requireOp(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs = {}, const std::string &name = "");
+
 /// A float32 constant of `shape` with uniform [-1, 1) values from `seed`.
 Value *randomWeight(Graph &g, std::vector<int64_t> shape, uint32_t seed, const std::string &name);
 

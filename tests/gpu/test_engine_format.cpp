@@ -115,6 +115,15 @@ template <typename F> std::string editEngine(const std::string &bytes, F edit) {
   return copy;
 }
 
+/// `bytes` with `edit` applied to each of its cuDNN convolution layers, resealed.
+template <typename F> std::string editConvLayers(const std::string &bytes, F edit) {
+  return editEngine(bytes, [&](fb::Engine &e) {
+    for (uint32_t i = 0; i < e.layers()->size(); ++i)
+      if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CudnnConv)
+        edit(*const_cast<fb::CudnnConv *>(l->impl_as_CudnnConv()));
+  });
+}
+
 bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
 
 } // namespace
@@ -306,13 +315,7 @@ TEST_CASE("a damaged engine description fails FlatBuffers verification or the se
   SECTION("a convolution with 0 groups or a 0 stride") {
     std::string conv = convEngine();
     CHECK(loadError(conv).empty());
-    auto editConv = [&](auto edit) {
-      return editEngine(conv, [&](fb::Engine &e) {
-        for (uint32_t i = 0; i < e.layers()->size(); ++i)
-          if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CudnnConv)
-            edit(*const_cast<fb::CudnnConv *>(l->impl_as_CudnnConv()));
-      });
-    };
+    auto editConv = [&](auto edit) { return editConvLayers(conv, edit); };
     CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { REQUIRE(c.mutate_groups(0)); })), "has 0 groups"));
     CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { c.mutable_strides()->Mutate(0, 0); })),
                    "has a non-positive stride or dilation"));
@@ -320,13 +323,7 @@ TEST_CASE("a damaged engine description fails FlatBuffers verification or the se
   SECTION("an INT8 convolution with a missing scale tensor or a post multiplier that is not positive") {
     std::string conv = int8ConvEngine();
     CHECK(loadError(conv).empty());
-    auto editConv = [&](auto edit) {
-      return editEngine(conv, [&](fb::Engine &e) {
-        for (uint32_t i = 0; i < e.layers()->size(); ++i)
-          if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CudnnConv)
-            edit(*const_cast<fb::CudnnConv *>(l->impl_as_CudnnConv()));
-      });
-    };
+    auto editConv = [&](auto edit) { return editConvLayers(conv, edit); };
     CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { REQUIRE(c.mutate_s(999)); })), "refers to tensor 999"));
     CHECK(contains(loadError(editConv([](fb::CudnnConv &c) { REQUIRE(c.mutate_post_mult(-1.0f)); })),
                    "post multiplier that is not positive and finite"));

@@ -15,14 +15,9 @@
 #include <random>
 
 using namespace infc;
+using gputest::requireOp;
 
 namespace {
-
-Value *add(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs = {}, const std::string &name = "") {
-  Value *v = gputest::addOp(g, kind, std::move(operands), std::move(attrs), name);
-  REQUIRE(v);
-  return v;
-}
 
 Value *weight(Graph &g, std::vector<int64_t> shape, uint32_t seed, const std::string &name) {
   return gputest::randomWeight(g, std::move(shape), seed, name);
@@ -74,10 +69,10 @@ TEST_CASE("conv + residual add + relu fuse into one cuDNN layer and match the re
     Module m;
     Graph &g = m.addGraph("main");
     Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 16, 12, 12}));
-    Value *a = add(g, OpKind::OnnxConv, {x, weight(g, {16, 16, 3, 3}, 1, "wa"), weight(g, {16}, 2, "ba")}, convAttrs(), "conv_a");
-    Value *b = add(g, OpKind::OnnxConv, {x, weight(g, {16, 16, 3, 3}, 3, "wb"), weight(g, {16}, 4, "bb")}, convAttrs(), "conv_b");
-    Value *s = add(g, OpKind::OnnxAdd, {b, a}, {}, "add");
-    g.addOutput("y", add(g, OpKind::OnnxRelu, {s}, {}, "relu"));
+    Value *a = requireOp(g, OpKind::OnnxConv, {x, weight(g, {16, 16, 3, 3}, 1, "wa"), weight(g, {16}, 2, "ba")}, convAttrs(), "conv_a");
+    Value *b = requireOp(g, OpKind::OnnxConv, {x, weight(g, {16, 16, 3, 3}, 3, "wb"), weight(g, {16}, 4, "bb")}, convAttrs(), "conv_b");
+    Value *s = requireOp(g, OpKind::OnnxAdd, {b, a}, {}, "add");
+    g.addOutput("y", requireOp(g, OpKind::OnnxRelu, {s}, {}, "relu"));
     if (fp16)
       REQUIRE(runPassPipeline(m, kFp16Pipeline).isOk());
     // The infc.* level fuses add and relu into conv_b (and makes the f16 convs NHWC).
@@ -136,14 +131,14 @@ TEST_CASE("MatMul+bias+Relu epilogue, Reshape alias and a pointwise chain match 
     Graph &g = m.addGraph("main");
     Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {4, 64}));
     Value *x2 = g.body().addArgument("x2", TensorType::fromStatic(DType::F32, {4, 4, 8}));
-    Value *mm = add(g, OpKind::OnnxMatMul, {x, weight(g, {64, 32}, 11, "W")}, {}, "mm");
-    Value *biased = add(g, OpKind::OnnxAdd, {mm, weight(g, {32}, 12, "b")}, {}, "bias");
-    Value *r = add(g, OpKind::OnnxRelu, {biased}, {}, "relu");
-    Value *rs = add(g, OpKind::OnnxReshape, {r, shapeConst(g, {4, 4, 8}, "shape")}, {}, "reshape");
-    Value *mul = add(g, OpKind::OnnxMul, {rs, scalarConst(g, 0.5f, "half")}, {}, "mul");
-    Value *plus = add(g, OpKind::OnnxAdd, {mul, scalarConst(g, 1.0f, "one")}, {}, "plus");
-    Value *sig = add(g, OpKind::OnnxSigmoid, {plus}, {}, "sigmoid");
-    g.addOutput("y", add(g, OpKind::OnnxSub, {sig, x2}, {}, "sub"));
+    Value *mm = requireOp(g, OpKind::OnnxMatMul, {x, weight(g, {64, 32}, 11, "W")}, {}, "mm");
+    Value *biased = requireOp(g, OpKind::OnnxAdd, {mm, weight(g, {32}, 12, "b")}, {}, "bias");
+    Value *r = requireOp(g, OpKind::OnnxRelu, {biased}, {}, "relu");
+    Value *rs = requireOp(g, OpKind::OnnxReshape, {r, shapeConst(g, {4, 4, 8}, "shape")}, {}, "reshape");
+    Value *mul = requireOp(g, OpKind::OnnxMul, {rs, scalarConst(g, 0.5f, "half")}, {}, "mul");
+    Value *plus = requireOp(g, OpKind::OnnxAdd, {mul, scalarConst(g, 1.0f, "one")}, {}, "plus");
+    Value *sig = requireOp(g, OpKind::OnnxSigmoid, {plus}, {}, "sigmoid");
+    g.addOutput("y", requireOp(g, OpKind::OnnxSub, {sig, x2}, {}, "sub"));
     if (fp16)
       REQUIRE(runPassPipeline(m, kFp16Pipeline).isOk());
     // The bias and ReLU join the matmul in the IR (fuse-matmul-epilogue), as `infc build` does.
@@ -163,9 +158,9 @@ TEST_CASE("Conv + Clip(0, 6) fuses as a clipped ReLU and matches the reference",
   Module m;
   Graph &g = m.addGraph("main");
   Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 8, 10, 10}));
-  Value *c = add(g, OpKind::OnnxConv, {x, weight(g, {8, 8, 3, 3}, 31, "w"), weight(g, {8}, 32, "b")}, convAttrs(), "conv");
+  Value *c = requireOp(g, OpKind::OnnxConv, {x, weight(g, {8, 8, 3, 3}, 31, "w"), weight(g, {8}, 32, "b")}, convAttrs(), "conv");
   Value *lo = scalarConst(g, 0.0f, "lo"), *hi = scalarConst(g, 0.25f, "hi");
-  g.addOutput("y", add(g, OpKind::OnnxClip, {c, lo, hi}, {}, "relu6"));
+  g.addOutput("y", requireOp(g, OpKind::OnnxClip, {c, lo, hi}, {}, "relu6"));
   REQUIRE(runPassPipeline(m, infcPipeline(3)).isOk());
   std::vector<Tensor> inputs = {gputest::randomF32({2, 8, 10, 10}, 33)};
   Expected<double> ratio = gputest::referenceRatio(m, inputs, false, 1e-4, 1e-5);
@@ -183,11 +178,11 @@ TEST_CASE("a transpose that keeps the innermost axis moves whole rows and matche
     Module m;
     Graph &g = m.addGraph("main");
     Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 5, 3, 8}));
-    Value *r = add(g, OpKind::OnnxRelu, {x}, {}, "relu");
+    Value *r = requireOp(g, OpKind::OnnxRelu, {x}, {}, "relu");
     AttrMap perm;
     perm.set("perm", std::vector<int64_t>{0, 2, 1, 3});
-    Value *t = add(g, OpKind::OnnxTranspose, {r}, perm, "transpose");
-    g.addOutput("y", add(g, OpKind::OnnxSigmoid, {t}, {}, "sigmoid"));
+    Value *t = requireOp(g, OpKind::OnnxTranspose, {r}, perm, "transpose");
+    g.addOutput("y", requireOp(g, OpKind::OnnxSigmoid, {t}, {}, "sigmoid"));
     if (fp16)
       REQUIRE(runPassPipeline(m, kFp16Pipeline).isOk());
     std::vector<Tensor> inputs = {gputest::randomF32({2, 5, 3, 8}, 41)};
@@ -215,16 +210,16 @@ TEST_CASE("residual convolutions written over their residual (ResNet blocks) mat
     Graph &g = m.addGraph("main");
     Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 16, 10, 10}));
     AttrMap none;
-    Value *s = add(g, OpKind::OnnxRelu, {add(g, OpKind::OnnxConv, {x, weight(g, {32, 16, 3, 3}, 1, "w0")}, convAttrs(), "stem")}, none, "r0");
+    Value *s = requireOp(g, OpKind::OnnxRelu, {requireOp(g, OpKind::OnnxConv, {x, weight(g, {32, 16, 3, 3}, 1, "w0")}, convAttrs(), "stem")}, none, "r0");
     for (int b = 0; b < 2; ++b) {
       std::string p = "b" + std::to_string(b);
       uint32_t seed = 10 + 10 * static_cast<uint32_t>(b);
-      Value *c1 = add(g, OpKind::OnnxRelu, {add(g, OpKind::OnnxConv, {s, weight(g, {8, 32, 1, 1}, seed, p + "w1")}, none, p + "c1")}, none);
-      Value *c2 = add(g, OpKind::OnnxRelu, {add(g, OpKind::OnnxConv, {c1, weight(g, {8, 8, 3, 3}, seed + 1, p + "w2")}, convAttrs(), p + "c2")}, none);
-      Value *c3 = add(g, OpKind::OnnxConv, {c2, weight(g, {32, 8, 1, 1}, seed + 2, p + "w3"), weight(g, {32}, seed + 3, p + "b3")}, none, p + "c3");
-      s = add(g, OpKind::OnnxRelu, {add(g, OpKind::OnnxAdd, {c3, s}, none, p + "add")}, none, p + "out");
+      Value *c1 = requireOp(g, OpKind::OnnxRelu, {requireOp(g, OpKind::OnnxConv, {s, weight(g, {8, 32, 1, 1}, seed, p + "w1")}, none, p + "c1")}, none);
+      Value *c2 = requireOp(g, OpKind::OnnxRelu, {requireOp(g, OpKind::OnnxConv, {c1, weight(g, {8, 8, 3, 3}, seed + 1, p + "w2")}, convAttrs(), p + "c2")}, none);
+      Value *c3 = requireOp(g, OpKind::OnnxConv, {c2, weight(g, {32, 8, 1, 1}, seed + 2, p + "w3"), weight(g, {32}, seed + 3, p + "b3")}, none, p + "c3");
+      s = requireOp(g, OpKind::OnnxRelu, {requireOp(g, OpKind::OnnxAdd, {c3, s}, none, p + "add")}, none, p + "out");
     }
-    g.addOutput("y", add(g, OpKind::OnnxConv, {s, weight(g, {4, 32, 1, 1}, 99, "wy")}, none, "head"));
+    g.addOutput("y", requireOp(g, OpKind::OnnxConv, {s, weight(g, {4, 32, 1, 1}, 99, "wy")}, none, "head"));
     if (fp16)
       REQUIRE(runPassPipeline(m, kFp16Pipeline).isOk());
     REQUIRE(runPassPipeline(m, infcPipeline(3)).isOk());

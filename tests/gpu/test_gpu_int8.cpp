@@ -16,14 +16,9 @@
 #include <fstream>
 
 using namespace infc;
+using gputest::requireOp;
 
 namespace {
-
-Value *add(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs = {}, const std::string &name = "") {
-  Value *v = gputest::addOp(g, kind, std::move(operands), std::move(attrs), name);
-  REQUIRE(v);
-  return v;
-}
 
 AttrMap convAttrs(int64_t k, int64_t stride) {
   AttrMap a;
@@ -40,14 +35,14 @@ std::unique_ptr<Module> residualNet(int64_t n, int64_t c, int64_t hw) {
   auto m = std::make_unique<Module>();
   Graph &g = m->addGraph("main");
   Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {n, c, hw, hw}));
-  Value *a = add(g, OpKind::OnnxConv, {x, gputest::randomWeight(g, {c, c, 3, 3}, 1, "wa"), gputest::randomWeight(g, {c}, 2, "ba")},
+  Value *a = requireOp(g, OpKind::OnnxConv, {x, gputest::randomWeight(g, {c, c, 3, 3}, 1, "wa"), gputest::randomWeight(g, {c}, 2, "ba")},
                  convAttrs(3, 1), "conv_a");
-  Value *ar = add(g, OpKind::OnnxRelu, {a}, {}, "relu_a");
-  Value *b = add(g, OpKind::OnnxConv, {ar, gputest::randomWeight(g, {c, c, 3, 3}, 3, "wb"), gputest::randomWeight(g, {c}, 4, "bb")},
+  Value *ar = requireOp(g, OpKind::OnnxRelu, {a}, {}, "relu_a");
+  Value *b = requireOp(g, OpKind::OnnxConv, {ar, gputest::randomWeight(g, {c, c, 3, 3}, 3, "wb"), gputest::randomWeight(g, {c}, 4, "bb")},
                  convAttrs(3, 1), "conv_b");
-  Value *s = add(g, OpKind::OnnxAdd, {b, ar}, {}, "add_b");
-  Value *br = add(g, OpKind::OnnxRelu, {s}, {}, "relu_b");
-  Value *y = add(g, OpKind::OnnxConv, {br, gputest::randomWeight(g, {2 * c, c, 1, 1}, 5, "wc"), gputest::randomWeight(g, {2 * c}, 6, "bc")},
+  Value *s = requireOp(g, OpKind::OnnxAdd, {b, ar}, {}, "add_b");
+  Value *br = requireOp(g, OpKind::OnnxRelu, {s}, {}, "relu_b");
+  Value *y = requireOp(g, OpKind::OnnxConv, {br, gputest::randomWeight(g, {2 * c, c, 1, 1}, 5, "wc"), gputest::randomWeight(g, {2 * c}, 6, "bc")},
                  convAttrs(1, 2), "conv_c");
   g.addOutput("y", y);
   return m;

@@ -19,14 +19,9 @@
 #include <functional>
 
 using namespace infc;
+using gputest::requireOp;
 
 namespace {
-
-Value *add(Graph &g, OpKind kind, std::vector<Value *> operands, AttrMap attrs = {}, const std::string &name = "") {
-  Value *v = gputest::addOp(g, kind, std::move(operands), std::move(attrs), name);
-  REQUIRE(v);
-  return v;
-}
 
 Value *weight(Graph &g, std::vector<int64_t> shape, uint32_t seed, const std::string &name) {
   return gputest::randomWeight(g, std::move(shape), seed, name);
@@ -46,22 +41,22 @@ std::vector<MatmulCase> matmulCases() {
   return {
       {"MatMul + bias + Relu (relu_bias epilogue)", {{128, 256}},
        [](Graph &g, const std::vector<Value *> &in) {
-         Value *mm = add(g, OpKind::OnnxMatMul, {in[0], weight(g, {256, 192}, 1, "W")}, {}, "mm");
-         Value *b = add(g, OpKind::OnnxAdd, {mm, weight(g, {192}, 2, "b")}, {}, "bias");
-         g.addOutput("y", add(g, OpKind::OnnxRelu, {b}, {}, "relu"));
+         Value *mm = requireOp(g, OpKind::OnnxMatMul, {in[0], weight(g, {256, 192}, 1, "W")}, {}, "mm");
+         Value *b = requireOp(g, OpKind::OnnxAdd, {mm, weight(g, {192}, 2, "b")}, {}, "bias");
+         g.addOutput("y", requireOp(g, OpKind::OnnxRelu, {b}, {}, "relu"));
        },
        "relu_bias"},
       {"MatMul + bias (bias epilogue)", {{16, 40}},
        [](Graph &g, const std::vector<Value *> &in) {
-         Value *mm = add(g, OpKind::OnnxMatMul, {in[0], weight(g, {40, 24}, 3, "W")}, {}, "mm");
-         g.addOutput("y", add(g, OpKind::OnnxAdd, {mm, weight(g, {24}, 4, "b")}, {}, "bias"));
+         Value *mm = requireOp(g, OpKind::OnnxMatMul, {in[0], weight(g, {40, 24}, 3, "W")}, {}, "mm");
+         g.addOutput("y", requireOp(g, OpKind::OnnxAdd, {mm, weight(g, {24}, 4, "b")}, {}, "bias"));
        },
        "bias"},
       {"batched MatMul (strided batch)", {{3, 8, 32}, {3, 32, 24}},
-       [](Graph &g, const std::vector<Value *> &in) { g.addOutput("y", add(g, OpKind::OnnxMatMul, {in[0], in[1]}, {}, "mm")); },
+       [](Graph &g, const std::vector<Value *> &in) { g.addOutput("y", requireOp(g, OpKind::OnnxMatMul, {in[0], in[1]}, {}, "mm")); },
        "", false, 3},
       {"MatMul broadcasting A over the batch (stride 0)", {{10, 16}, {2, 16, 8}},
-       [](Graph &g, const std::vector<Value *> &in) { g.addOutput("y", add(g, OpKind::OnnxMatMul, {in[0], in[1]}, {}, "mm")); },
+       [](Graph &g, const std::vector<Value *> &in) { g.addOutput("y", requireOp(g, OpKind::OnnxMatMul, {in[0], in[1]}, {}, "mm")); },
        "", false, 2},
       {"Gemm transB with C, alpha and beta", {{12, 20}},
        [](Graph &g, const std::vector<Value *> &in) {
@@ -69,7 +64,7 @@ std::vector<MatmulCase> matmulCases() {
          a.set("transB", int64_t(1));
          a.set("alpha", 0.5f);
          a.set("beta", 2.0f);
-         g.addOutput("y", add(g, OpKind::OnnxGemm, {in[0], weight(g, {24, 20}, 5, "W"), weight(g, {12, 24}, 6, "C")}, a, "gemm"));
+         g.addOutput("y", requireOp(g, OpKind::OnnxGemm, {in[0], weight(g, {24, 20}, 5, "W"), weight(g, {12, 24}, 6, "C")}, a, "gemm"));
        },
        "", true},
   };
