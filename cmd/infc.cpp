@@ -1,4 +1,6 @@
 // infc: the compiler CLI. Thin: parses arguments, calls the driver, prints one line per error.
+#include "compiler/BuildDisplay.h"
+#include "compiler/BuildReport.h"
 #include "compiler/Compare.h"
 #include "compiler/Compile.h"
 #include "compiler/Driver.h"
@@ -13,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include <cstdio>
 
@@ -20,9 +23,19 @@ using namespace infc;
 
 namespace {
 
+// Exit codes (README, `infc --help`): 0 success; 1 the tool failed (bad model, engine, cache or
+// data, unsupported op, failed build); 2 the command line is wrong (unknown flag, bad value,
+// flags that do not go together); 3 `infc compare` ran and found outputs out of tolerance.
+constexpr int kExitToolError = 1, kExitUsage = 2, kExitMismatch = 3;
+
 int fail(const Status &s) {
   std::fprintf(stderr, "error: %s\n", s.message().c_str());
-  return 1;
+  return kExitToolError;
+}
+
+int usage(const std::string &message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return kExitUsage;
 }
 
 struct BuildArgs {
@@ -41,6 +54,8 @@ struct BuildArgs {
   std::string calibDir, calibMethod = "entropy", calibCache;
   double calibPercentile = 99.99;
   int64_t calibBatches = 0;
+  std::string jsonReport;
+  bool quiet = false, verbose = false;
 };
 
 int emitIr(const BuildArgs &a) {
@@ -119,7 +134,6 @@ int buildEngine(const BuildArgs &a) {
   o.calib.dir = a.calibDir;
   o.calib.percentile = a.calibPercentile;
   o.calib.maxBatches = a.calibBatches;
-  o.calib.progress = [](const std::string &line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   o.calibCache = a.calibCache;
   if (a.int8) {
     Expected<CalibMethod> m = parseCalibMethod(a.calibMethod);
@@ -127,11 +141,30 @@ int buildEngine(const BuildArgs &a) {
       return fail(m.status());
     o.calib.method = *m;
   }
+  if (!a.jsonReport.empty()) {
+    if (Status s = checkOutputPath(a.jsonReport, a.model); !s.isOk())
+      return fail(s);
+    std::error_code e1, e2;
+    if (std::filesystem::weakly_canonical(a.jsonReport, e1) == std::filesystem::weakly_canonical(o.outputPath, e2))
+      return usage("--json " + a.jsonReport + " is the engine's own path: give the report another name");
+  }
+  BuildDisplay display(BuildDisplay::stderrIsTerminal(), a.quiet, a.verbose);
+  o.observer = display.observer();
+  o.calib.progress = display.calibrationProgress();
   Expected<CompileReport> r = compileToEngine(o);
+  display.clear();
+  if (!a.jsonReport.empty())
+    if (Status s = writeFileAtomically(a.jsonReport, buildReportJson(o, r)); !s.isOk()) {
+      if (r.isOk())
+        std::remove(o.outputPath.c_str()); // one outcome: no engine without its report
+      return fail(s);
+    }
   if (!r.isOk())
     return fail(r.status());
   for (const std::string &w : r->warnings)
     std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (a.quiet)
+    return 0;
   std::fprintf(stderr, "built %s for %s: %zu layers, %llu weight bytes, %llu activation bytes, %.2f s\n",
                o.outputPath.c_str(), r->target.c_str(), r->layers, static_cast<unsigned long long>(r->weightBytes),
                static_cast<unsigned long long>(r->arenaBytes), r->seconds);
@@ -162,6 +195,10 @@ int main(int argc, char **argv) {
   CLI::App app{"infc: ahead-of-time ONNX compiler for NVIDIA GPUs"};
   app.set_version_flag("--version", std::string("infc ") + INFC_VERSION);
   app.require_subcommand(1);
+  app.footer("Exit status: 0 success; 1 the tool failed (bad model, engine, cache or data; unsupported op; failed "
+             "build); 2 the command line is wrong (unknown flag, bad value, flags that do not go together); 3 `infc "
+             "compare` found outputs out of tolerance. JSON outputs (build --json, inspect --json, run --json, cache "
+             "show --json) carry schema_version (docs/json.md).");
 
   BuildArgs build;
   CLI::App *b = app.add_subcommand("build", "Compile an ONNX model into an engine (.plan), or emit its IR");
@@ -241,6 +278,12 @@ int main(int argc, char **argv) {
       ->check(CLI::PositiveNumber);
   b->add_option("--calib-cache", build.calibCache,
                 "Calibration cache (JSON): written after calibrating; without --calib, read instead of calibrating");
+  b->add_option("--json", build.jsonReport,
+                "Also write a build report (JSON, docs/json.md: options, stages and their seconds, tactics, every "
+                "layer's kernel, tactic and precision; for a failed build, the error)");
+  b->add_flag("--quiet", build.quiet, "Print only warnings and errors (no progress, no summary)");
+  b->add_flag("--verbose", build.verbose,
+              "Also print each fusion taken or refused and why, and each tactic timed (one line each)");
 
   CLI::App *cache = app.add_subcommand("cache", "Show, merge or prune timing caches (infc build --timing-cache)");
   cache->require_subcommand(1);
@@ -294,32 +337,39 @@ int main(int argc, char **argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    return app.exit(e);
+    int code = app.exit(e); // prints the message (or --help / --version)
+    return code == 0 ? 0 : kExitUsage;
   }
   if (b->parsed()) {
     // --best: each layer in the fastest precision allowed: INT8 where calibration data is given
     // (which keeps a convolution in FP16 where INT8 times slower), else FP16. FP8 is not there yet.
     if (build.best) {
       if (build.fp16 || build.bf16 || build.int8)
-        return fail(invalidArgument("--best chooses the precisions itself: drop --fp16, --bf16 and --int8"));
+        return usage("--best chooses the precisions itself: drop --fp16, --bf16 and --int8");
       if (!build.calibDir.empty() || !build.calibCache.empty())
         build.int8 = true;
       else
         build.fp16 = true;
     }
+    if (build.quiet && build.verbose)
+      return usage("--quiet and --verbose contradict each other: pick one");
+    if (!build.emit.empty())
+      for (const char *flag : {"--json", "--quiet", "--verbose"})
+        if (b->count(flag))
+          return usage(std::string(flag) + " applies to engine builds, not --emit");
     if (!build.emit.empty() && build.emit != "ir-final" && b->count("--opt-level"))
-      return fail(invalidArgument("--opt-level applies to engines and --emit=ir-final, not --emit=" + build.emit));
+      return usage("--opt-level applies to engines and --emit=ir-final, not --emit=" + build.emit);
     for (const char *flag : {"--calib", "--calib-method", "--calib-percentile", "--calib-batches", "--calib-cache"})
       if (b->count(flag) && !build.int8)
-        return fail(invalidArgument(std::string(flag) + " needs --int8 (or --best)"));
+        return usage(std::string(flag) + " needs --int8 (or --best)");
     if (build.int8 && !build.emit.empty())
-      return fail(invalidArgument("--int8 applies to engines, not --emit"));
+      return usage("--int8 applies to engines, not --emit");
     if (build.int8 && build.calibDir.empty() && build.calibCache.empty())
-      return fail(invalidArgument("--int8 needs calibration data: --calib DIR (and --calib-cache FILE to keep the ranges), or --calib-cache FILE from an earlier calibration (an explicitly quantized Q/DQ model needs neither: build it without --int8)"));
+      return usage("--int8 needs calibration data: --calib DIR (and --calib-cache FILE to keep the ranges), or --calib-cache FILE from an earlier calibration (an explicitly quantized Q/DQ model needs neither: build it without --int8)");
     if (b->count("--calib-batches") && build.calibDir.empty())
-      return fail(invalidArgument("--calib-batches needs --calib DIR"));
+      return usage("--calib-batches needs --calib DIR");
     if (b->count("--calib-percentile") && build.calibMethod != "percentile")
-      return fail(invalidArgument("--calib-percentile applies to --calib-method percentile, not " + build.calibMethod));
+      return usage("--calib-percentile applies to --calib-method percentile, not " + build.calibMethod);
     if (!build.emit.empty())
       return emitIr(build);
     return buildEngine(build);
@@ -327,15 +377,15 @@ int main(int argc, char **argv) {
   if (r->parsed()) {
     Expected<std::map<std::string, std::string>> in = parseInputs(runInputs);
     if (!in.isOk())
-      return fail(in.status());
+      return usage(in.status().message());
     run.inputFiles = *in;
     if (run.reference)
       for (const char *flag : {"--no-cuda-graph", "--profile", "--json", "--iterations", "--warmup", "--streams"})
         if (r->count(flag))
-          return fail(invalidArgument(std::string(flag) + " is for GPU runs; --reference runs the graph once on the CPU"));
+          return usage(std::string(flag) + " is for GPU runs; --reference runs the graph once on the CPU");
     run.cudaGraph = !noCudaGraph;
     if (r->count("--reference-memory-limit") && !run.reference)
-      return fail(invalidArgument("--reference-memory-limit applies to --reference runs"));
+      return usage("--reference-memory-limit applies to --reference runs");
     run.referenceMemoryLimit = referenceMemoryMiB << 20;
     Expected<RunReport> rep = runEngine(run);
     if (!rep.isOk())
@@ -374,7 +424,7 @@ int main(int argc, char **argv) {
   if (c->parsed()) {
     Expected<std::map<std::string, std::string>> in = parseInputs(cmpInputs);
     if (!in.isOk())
-      return fail(in.status());
+      return usage(in.status().message());
     cmp.inputFiles = *in;
     Expected<CompareReport> rep = compareModelAndEngine(cmp);
     if (!rep.isOk())
@@ -382,7 +432,7 @@ int main(int argc, char **argv) {
     for (const std::string &n : rep->notes)
       std::fprintf(stderr, "note: %s\n", n.c_str());
     std::fputs(rep->text.c_str(), stdout);
-    return rep->ok ? 0 : 1;
+    return rep->ok ? 0 : kExitMismatch;
   }
   return 1;
 }

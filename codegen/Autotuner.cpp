@@ -208,6 +208,8 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   if (cached_)
     if (Expected<ConvTactic> hit = cached_->tuneConv(spec); hit.isOk()) {
       ++cacheHits_;
+      if (log_)
+        log_("tune conv " + key + ": from the timing cache: " + hit->description);
       return cache_[key] = *hit;
     }
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
@@ -277,6 +279,12 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
     }
     if (!failed)
       timedMs.emplace_back(roundMs, i);
+    if (log_) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "cuDNN engine %lld: ", static_cast<long long>(p.engineId()));
+      log_("tune conv " + convSignature(spec) + ": " + buf +
+           (failed ? std::string("failed at execution") : std::to_string(roundMs) + " ms"));
+    }
   }
   drv().cuEventDestroy(start);
   drv().cuEventDestroy(stop);
@@ -322,6 +330,8 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
       t.description += buf;
       break;
     }
+  if (log_)
+    log_("tune conv " + convSignature(spec) + ": chose " + t.description);
   cache_[key] = t;
   if (timingCache_)
     timingCache_->put(sku_, gpu_, convCacheKey(spec), convEntry(t));
@@ -335,6 +345,8 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   if (cached_)
     if (Expected<MatmulTactic> hit = cached_->tuneMatmul(problem); hit.isOk()) {
       ++cacheHits_;
+      if (log_)
+        log_("tune matmul " + key + ": from the timing cache: " + hit->description);
       return matmulCache_[key] = *hit;
     }
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
@@ -431,6 +443,9 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
     size_t mid = times.size() / 2;
     cand.ms = times.size() % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
     anyTimed = true;
+    if (log_)
+      log_("tune matmul " + key + ": cuBLASLt candidate " + std::to_string(&cand - candidates.data() + 1) + ": " +
+           std::to_string(cand.ms) + " ms");
   }
   drv().cuStreamSynchronize(ts.stream); // nothing may still use the scratch buffers
 
@@ -471,6 +486,8 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
     tactic.description += "; runner-up " + msText(runnerUp->ms);
   if (size_t skipped = heuristics.size() - timed.size(); skipped > 0)
     tactic.description += "; " + std::to_string(skipped) + " more not timed";
+  if (log_)
+    log_("tune matmul " + key + ": chose " + tactic.description);
   matmulCache_[key] = tactic;
   if (timingCache_)
     timingCache_->put(sku_, gpu_, matmulCacheKey(problem), matmulEntry(tactic));

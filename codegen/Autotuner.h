@@ -12,6 +12,7 @@
 #include <cuda.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -55,6 +56,8 @@ public:
   }
   /// Layers that took the heuristic's first candidate because the budget had run out.
   size_t budgetCuts() const { return budgetCuts_; }
+  /// `infc build --verbose`: one line per candidate timed and per choice made.
+  void setLog(std::function<void(const std::string &)> log) { log_ = std::move(log); }
 
 private:
   Autotuner() = default;
@@ -78,6 +81,7 @@ private:
   GpuSku gpu_;
   std::string sku_;
   size_t cacheHits_ = 0;
+  std::function<void(const std::string &)> log_;
   int level_ = 3;
   bool hasBudget_ = false;
   std::chrono::steady_clock::time_point budgetEnd_;

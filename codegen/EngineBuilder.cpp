@@ -296,9 +296,9 @@ Expected<std::pair<double, double>> timeInt8Conv(TacticSource &tactics, const Op
   return std::make_pair(a.ms, b.ms);
 }
 
-void useAutotuner(EngineBuildOptions &options, TacticSource *tuner) {
+void useAutotuner(EngineBuildOptions &options, TacticSource *tuner, std::function<void(const std::string &)> log) {
   options.autotuner = tuner;
-  options.lowering.acceptConvFusion = [tuner](const ConvLayer &fused, const ConvLayer &base, size_t absorbedOps) {
+  options.lowering.acceptConvFusion = [tuner, log](const ConvLayer &fused, const ConvLayer &base, size_t absorbedOps) {
     Expected<rt::ConvSpec> fs = convSpecOf(fused), bs = convSpecOf(base);
     if (!fs.isOk() || !bs.isOk())
       return false;
@@ -313,7 +313,14 @@ void useAutotuner(EngineBuildOptions &options, TacticSource *tuner) {
     double bytes = static_cast<double>(*base.y->type().numElements() * static_cast<int64_t>(dtypeSize(base.y->type().elem())));
     double perOp = 2.0 * bytes / 2.0e12 * 1e3 + 0.003;
     double separate = bt->ms + static_cast<double>(absorbedOps) * perOp + (fused.z ? bytes / 2.0e12 * 1e3 : 0.0);
-    return ft->ms <= separate;
+    bool keep = ft->ms <= separate;
+    if (log) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, ": fused %.4f ms against %.4f ms unfused (conv %.4f ms + %zu separate ops)", ft->ms,
+                    separate, bt->ms, absorbedOps);
+      log(std::string(keep ? "fused" : "did not fuse") + " the epilogue of the convolution writing %" + base.y->name() + buf);
+    }
+    return keep;
   };
 }
 
@@ -356,7 +363,16 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
   auto slotFor = [&t](const Value *v) { return t.slotFor(v); };
   std::vector<flatbuffers::Offset<fb::Layer>> fbLayers;
   usesLibraries = false;
+  size_t libraryLayers = 0, libraryDone = 0;
+  for (const Layer &l : ctx.layers())
+    libraryLayers += !std::holds_alternative<KernelLayer>(l.impl);
+  // "tune" when tactics are timed (or taken from a timing cache) here, else only "serialize".
+  const char *stage = options.autotuner ? "tune" : "serialize";
+  if (options.progress)
+    options.progress(stage, 0, libraryLayers);
   for (const Layer &l : ctx.layers()) {
+    if (options.progress && !std::holds_alternative<KernelLayer>(l.impl))
+      options.progress(stage, ++libraryDone, libraryLayers);
     std::vector<int32_t> in, out;
     for (const Value *v : l.inputs)
       in.push_back(slotOf[v]);
@@ -447,6 +463,11 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
     return invalidArgument(modelPath + ": no graph");
   for (const auto &a : graph->body().arguments())
     INFC_RETURN_IF_ERROR(requireStatic(*a, modelPath));
+  auto stage = [&](const char *name) {
+    if (options.progress)
+      options.progress(name, 0, 0);
+  };
+  stage("lower");
   LoweringContext ctx(options.lowering);
   INFC_RETURN_IF_ERROR(lowerGraph(*graph, ctx, modelPath));
   EngineTensors t;
@@ -454,6 +475,7 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   ArenaPlan arena = planArena(ctx, t);
   rt::EngineWriter writer;
   packWeights(t, writer);
+  stage("compile kernels");
   INFC_ASSIGN_OR_RETURN(CubinResult compiled, compileKernels(ctx, options, modelPath));
   const std::string &cubin = compiled.cubin;
 

@@ -5,6 +5,7 @@
 #include "codegen/Lowering.h"
 #include "runtime/CudnnConv.h"
 
+#include <functional>
 #include <string>
 
 namespace infc::codegen {
@@ -21,6 +22,10 @@ struct EngineBuildOptions {
   /// heuristics when it loads the engine).
   class TacticSource *autotuner = nullptr;
   std::string referenceIr;    ///< textual IR for `infc run --reference`
+  /// Progress for `infc build`'s display: called with (stage, 0, 0) when a stage starts ("lower",
+  /// "compile kernels", "tune"), then with (stage, done, total) as its steps finish (library
+  /// layers given their tactic). Null: silent.
+  std::function<void(const std::string &stage, size_t done, size_t total)> progress;
   int64_t inlineConstantElements = 16; ///< larger constants are stored as weights
 };
 
@@ -45,8 +50,10 @@ Expected<std::pair<double, double>> timeInt8Conv(class TacticSource &tactics, co
                                                  bool int8Residual);
 
 /// Builds with timed tactics from `tuner`, and lets convolutions fuse their epilogues where the
-/// timed fused graph beats the timed unfused convolution plus separate kernels.
-void useAutotuner(EngineBuildOptions &options, class TacticSource *tuner);
+/// timed fused graph beats the timed unfused convolution plus separate kernels (each decision
+/// told to `log`, when given).
+void useAutotuner(EngineBuildOptions &options, class TacticSource *tuner,
+                  std::function<void(const std::string &)> log = {});
 
 /// `modelPath` prefixes error messages.
 Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath);

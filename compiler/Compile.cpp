@@ -186,11 +186,40 @@ Expected<std::map<std::string, double>> calibrationRanges(const CompileOptions &
   return ranges;
 }
 
+/// Times the build's stages into the report and tells the observer when each starts.
+class StageClock {
+public:
+  StageClock(const BuildObserver &observer, CompileReport &report) : observer_(observer), report_(report) {}
+  ~StageClock() { end(); }
+  void begin(const std::string &name) {
+    end();
+    current_ = name;
+    start_ = std::chrono::steady_clock::now();
+    if (observer_.stage)
+      observer_.stage(name);
+  }
+  void end() {
+    if (current_.empty())
+      return;
+    report_.stageSeconds.emplace_back(current_,
+                                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    current_.clear();
+  }
+  const std::string &current() const { return current_; }
+
+private:
+  const BuildObserver &observer_;
+  CompileReport &report_;
+  std::string current_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 } // namespace
 
 Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   auto start = std::chrono::steady_clock::now();
   CompileReport report;
+  StageClock stages(o.observer, report);
   codegen::EngineBuildOptions eb;
   rt::DeviceInfo dev;
   std::string noGpu = rt::queryDevice(dev);
@@ -212,6 +241,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   if (eb.gpuName.empty())
     report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                               " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
+  stages.begin("import");
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadForBuild(o));
   // Explicitly quantized models (QuantizeLinear -> DequantizeLinear pairs on activations) build
   // to INT8 with their own scales, as a calibration would give them (compiler/ExplicitQuant.h).
@@ -236,7 +266,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     if (cache)
       tuner->useTimingCache(&*cache, codegen::GpuSku{dev.name, dev.smMajor, dev.smMinor, dev.multiprocessors,
                                                       static_cast<int>((dev.memoryBytes + (uint64_t(1) << 29)) >> 30)});
-    codegen::useAutotuner(eb, tuner.get());
+    tuner->setLog(o.observer.verbose);
+    codegen::useAutotuner(eb, tuner.get(), o.observer.verbose);
   }
   OptimizeOptions opt;
   // INT8 convolutions only where the timed INT8 form beats f16 (timed here, or as the timing
@@ -252,6 +283,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     report.int8Summary = "explicitly quantized: the scales of " + std::to_string(n) + (n == 1 ? " tensor" : " tensors") +
                          " from their QuantizeLinear/DequantizeLinear pairs; ";
   } else if (o.int8) {
+    stages.begin("calibrate");
     INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, report.int8Summary));
   }
   opt.onnxPasses = o.passes;
@@ -260,7 +292,10 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   opt.optLevel = o.optLevel;
   opt.layerPrecision = precision.layers;
   opt.strictPrecision = precision.strict;
-  INFC_RETURN_IF_ERROR(optimizeModule(*module, opt).withPrefix(o.modelPath));
+  stages.begin("optimize");
+  PipelineOptions passOptions;
+  passOptions.remarks = o.observer.verbose;
+  INFC_RETURN_IF_ERROR(optimizeModule(*module, opt, passOptions).withPrefix(o.modelPath));
   if (int8)
     report.int8Summary += int8Summary(*module->mainGraph());
 
@@ -286,6 +321,12 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   eb.optionsJson = opts.dump();
   eb.referenceIr = referenceIrText(*module);
   eb.workspaceBytes = o.workspaceBytes;
+  eb.progress = [&](const std::string &stage, size_t done, size_t total) {
+    if (stage != stages.current())
+      stages.begin(stage);
+    if (total && o.observer.step)
+      o.observer.step(done, total);
+  };
   INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(*module, eb, o.modelPath));
   if (!built.untuned.empty()) {
     if (o.requireCompleteCache) {
@@ -298,17 +339,26 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     for (const std::string &l : built.untuned)
       report.warnings.push_back(l + ": not in the timing cache; chosen by heuristics when the engine is loaded");
   }
-  if (tuner)
+  if (tuner) {
+    report.candidatesTried = tuner->candidatesTried() + tuner->matmulCandidatesTried();
+    report.layersTimed = tuner->convsTimed() + tuner->matmulsTimed();
+    report.cacheHits = tuner->cacheHits();
+    report.budgetCuts = tuner->budgetCuts();
     report.tactics = "tried " + std::to_string(tuner->candidatesTried()) + " cuDNN candidates for " +
-                     std::to_string(tuner->convsTimed()) + " distinct convolutions" +
+                     std::to_string(tuner->convsTimed()) + " distinct convolutions and " +
+                     std::to_string(tuner->matmulCandidatesTried()) + " cuBLASLt candidates for " +
+                     std::to_string(tuner->matmulsTimed()) + " distinct matmuls" +
                      (cache ? ", " + std::to_string(tuner->cacheHits()) + " tactics from the timing cache" : "") +
                      (tuner->budgetCuts() ? "; the tuning budget ran out: " + std::to_string(tuner->budgetCuts()) +
                                                 " layers took the heuristic's first candidate" : "");
-  else if (cached)
+  } else if (cached) {
     report.tactics = "from the timing cache " + o.timingCachePath + " (" + eb.gpuName + ")" +
                      (built.untuned.empty() ? "" : "; " + std::to_string(built.untuned.size()) + " layers by heuristics at load time");
-  else
+  } else {
     report.tactics = "cuDNN/cuBLASLt heuristics at load time";
+  }
+  report.untuned = built.untuned;
+  stages.begin("write");
   INFC_RETURN_IF_ERROR(writeFileAtomically(o.outputPath, built.bytes));
   if (cache && tuner)
     INFC_RETURN_IF_ERROR(saveTimingCache(o.timingCachePath, *cache));
@@ -316,6 +366,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   report.layers = built.numLayers;
   report.weightBytes = built.weightBytes;
   report.arenaBytes = built.arenaBytes;
+  stages.end();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -4,9 +4,22 @@
 #include "compiler/Calibrator.h"
 #include "compiler/Driver.h"
 
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace infc {
+
+/// What a build says while it runs (each callback optional): `stage` when one starts ("import",
+/// "calibrate", "optimize", "lower", "compile kernels", "tune" or "serialize", "write"), `step` as work within
+/// it finishes (calibration batches, library layers tuned), `verbose` one line per fusion taken
+/// or refused and per tactic timed (`infc build --verbose`).
+struct BuildObserver {
+  std::function<void(const std::string &stage)> stage;
+  std::function<void(size_t done, size_t total)> step;
+  std::function<void(const std::string &line)> verbose;
+};
 
 struct CompileOptions {
   std::string modelPath;
@@ -34,6 +47,7 @@ struct CompileOptions {
   bool strictPrecision = false; ///< --strict-precision
   CalibrationOptions calib;
   std::string calibCache;
+  BuildObserver observer;
 };
 
 struct CompileReport {
@@ -46,6 +60,13 @@ struct CompileReport {
   std::string sha256;      ///< of the engine file's bytes
   /// --int8: how many convolutions run in INT8 and what stays in higher precision.
   std::string int8Summary;
+  /// Wall seconds of each stage, in order (BuildObserver's names).
+  std::vector<std::pair<std::string, double>> stageSeconds;
+  /// Tactic timing on the target GPU: candidates tried, distinct layers timed, answers taken
+  /// from the timing cache, layers cut short by --tuning-budget; library layers left to
+  /// load-time heuristics (a timing cache without their entries).
+  size_t candidatesTried = 0, layersTimed = 0, cacheHits = 0, budgetCuts = 0;
+  std::vector<std::string> untuned;
 };
 
 Expected<CompileReport> compileToEngine(const CompileOptions &options);

@@ -1,5 +1,7 @@
 #include "compiler/Inspect.h"
 
+#include "compiler/BuildReport.h"
+
 #include "runtime/EngineReader.h"
 
 #include <nlohmann/json.hpp>
@@ -82,6 +84,7 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
   const fb::Engine &e = view->engine();
   const fb::BuildInfo &info = *e.info();
   nlohmann::json j;
+  j["schema_version"] = kJsonSchemaVersion;
   j["file"] = path;
   j["format_version"] = view->header().formatVersion;
   j["target"] = {{"gpu", info.gpu_name()->str()},

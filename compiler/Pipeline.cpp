@@ -15,6 +15,7 @@ Status runPassPipeline(Module &module, const std::string &passList, const Pipeli
   ctx.lowPrecision = options.lowPrecision;
   ctx.int8Ranges = options.int8Ranges;
   ctx.int8Timing = options.int8Timing;
+  ctx.remarks = options.remarks;
   INFC_RETURN_IF_ERROR(pm.run(module, ctx));
   if (options.printStats)
     for (const auto &[k, v] : ctx.stats.counters())

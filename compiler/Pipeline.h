@@ -21,6 +21,8 @@ struct PipelineOptions {
   std::function<Expected<std::pair<double, double>>(const Operation &, bool, bool)> int8Timing;
   /// Print statistics counters to stderr after the pipeline.
   bool printStats = false;
+  /// --verbose: the fusion passes' decisions (PassContext::remarks).
+  std::function<void(const std::string &)> remarks;
 };
 
 /// Runs a `--passes=` style pipeline over every graph of `module`. An empty list is a no-op.

@@ -1,5 +1,7 @@
 #include "compiler/Run.h"
 
+#include "compiler/BuildReport.h"
+
 #include "compiler/EngineReference.h"
 #include "compiler/FileUtil.h"
 #include "compiler/Inspect.h"
@@ -391,6 +393,7 @@ Expected<RunReport> runEngine(const RunOptions &options) {
       return nlohmann::json{{"min_ms", s.min}, {"mean_ms", s.mean}, {"median_ms", s.median}, {"p90_ms", s.p90},
                             {"p99_ms", s.p99}, {"max_ms", s.max}};
     };
+    j["schema_version"] = kJsonSchemaVersion;
     j["engine"] = options.enginePath;
     j["iterations"] = iters;
     j["warmup"] = options.warmup;

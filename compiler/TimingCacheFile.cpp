@@ -1,5 +1,7 @@
 #include "compiler/TimingCacheFile.h"
 
+#include "compiler/BuildReport.h"
+
 #include "compiler/FileUtil.h"
 
 #include <fcntl.h>
@@ -35,8 +37,13 @@ Status saveTimingCache(const std::string &path, const codegen::TimingCache &cach
 
 Expected<std::string> showTimingCache(const std::string &path, bool asJson) {
   INFC_ASSIGN_OR_RETURN(codegen::TimingCache c, codegen::TimingCache::load(path, /*mustExist=*/true));
-  if (asJson)
-    return c.text();
+  if (asJson) {
+    // The cache itself (its own "version" is the file format's) with the schema version of
+    // infc's JSON output.
+    nlohmann::json j = c.raw();
+    j["schema_version"] = kJsonSchemaVersion;
+    return j.dump(1) + "\n";
+  }
   std::ostringstream os;
   os << "timing cache " << path << " (format " << c.raw().value("version", 0) << ")\n";
   const auto &gpus = c.raw()["gpus"];

@@ -115,12 +115,15 @@ public:
     return rewriteUntilFixed(graph, [&](Operation *op) -> Expected<bool> {
       if (op->is(OpKind::OnnxMatMul) && fuse(op)) {
         ++ctx.stat(name(), "attentions-fused");
+        ctx.remark(name(), [] { return std::string("fused a scaled-dot-product attention into one infc.attention"); });
         return true;
       }
       if (op->is(OpKind::InfcAttention)) {
         INFC_ASSIGN_OR_RETURN(bool packed, pack(op));
-        if (packed)
+        if (packed) {
           ++ctx.stat(name(), "qkv-packed");
+          ctx.remark(name(), [] { return std::string("packed an attention's q, k and v projections into one matmul"); });
+        }
         return packed;
       }
       return false;

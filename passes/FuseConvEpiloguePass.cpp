@@ -35,16 +35,33 @@ private:
     if (user && user->is(OpKind::OnnxAdd) && !conv->hasOperand(3)) {
       Value *other = user->operand(0) == y ? user->operand(1) : user->operand(0);
       if (other != y && other->type() == y->type() && user->result()->type() == y->type() && !getConstantValue(other)) {
+        ctx.remark(name(), [&] { return "fused the residual add " + user->describe() + " into " + conv->describe(); });
         operands[3] = other;
         // The fused conv takes the Add's place: the residual is computed before it.
         replacePattern({conv, user}, OpKind::InfcConv, trimmed(operands), conv->attrs());
         ++ctx.stat(name(), "residuals-fused");
         return true;
       }
+      ctx.remark(name(), [&] {
+        return "did not fuse " + user->describe() + " into " + conv->describe() + ": " +
+               (other == y ? "it adds the result to itself"
+                : getConstantValue(other) ? "the other operand is a constant"
+                                          : "it broadcasts or changes the type");
+      });
+    } else if (user && user->is(OpKind::OnnxAdd)) {
+      ctx.remark(name(), [&] {
+        return "did not fuse " + user->describe() + " into " + conv->describe() + ": the convolution has a residual already";
+      });
+    } else if (!user && !y->users().empty() && y->users().size() != 2) {
+      ctx.remark(name(), [&] {
+        return "nothing fused into " + conv->describe() + ": its result " +
+               (y->isGraphOutput() ? std::string("is a graph output") : "has " + std::to_string(y->users().size()) + " readers");
+      });
     }
     if (user && user->result()->type() == y->type() && user->operand(0) == y) {
       INFC_ASSIGN_OR_RETURN(std::optional<Activation> act, epilogueActivation(*user));
       if (act) {
+        ctx.remark(name(), [&] { return "fused " + user->describe() + " into " + conv->describe(); });
         a.act = *act;
         AttrMap m = conv->attrs();
         a.write(m);
@@ -65,6 +82,7 @@ private:
       if (sig && mul && soleUser(sig->result()) == mul && mul->result()->type() == y->type() &&
           ((mul->operand(0) == y && mul->operand(1) == sig->result()) ||
            (mul->operand(1) == y && mul->operand(0) == sig->result()))) {
+        ctx.remark(name(), [&] { return "fused SiLU (" + sig->describe() + ", " + mul->describe() + ") into " + conv->describe(); });
         a.act = Activation{Act::Silu, {}};
         AttrMap m = conv->attrs();
         a.write(m);

@@ -59,6 +59,12 @@ public:
       }
       if (chain.size() < 2)
         return false;
+      ctx.remark(name(), [&] {
+        std::string ops;
+        for (const Operation *c : chain)
+          ops += (ops.empty() ? "" : ", ") + std::string(c->name());
+        return "fused " + std::to_string(chain.size()) + " elementwise ops into one kernel: " + ops;
+      });
       fuse(chain);
       ctx.stat(name(), "ops-fused") += static_cast<int64_t>(chain.size());
       ++ctx.stat(name(), "kernels");

@@ -22,8 +22,10 @@ public:
 private:
   Expected<bool> fuseOne(Operation *op, PassContext &ctx) {
     if (op->is(OpKind::OnnxMatMul)) {
+      std::string what = op->describe();
       if (!fuseBias(op))
         return false;
+      ctx.remark(name(), [&] { return "fused the bias add into " + what; });
       ++ctx.stat(name(), "biases-fused");
       return true;
     }
@@ -34,17 +36,25 @@ private:
     if (a.act.none() && !op->hasOperand(3) && user && user->is(OpKind::OnnxAdd)) {
       Value *z = user->operand(0) == op->result() ? user->operand(1) : user->operand(0);
       if (z != op->result() && z->type() == op->result()->type() && user->result()->type() == z->type()) {
+        ctx.remark(name(), [&] { return "fused the residual add " + user->describe() + " into " + op->describe(); });
         std::vector<Value *> operands = {op->operand(0), op->operand(1), op->hasOperand(2) ? op->operand(2) : nullptr, z};
         replacePattern({op, user}, OpKind::InfcMatmul, operands, op->attrs());
         ++ctx.stat(name(), "residuals-fused");
         return true;
       }
+      ctx.remark(name(), [&] {
+        return "did not fuse " + user->describe() + " into " + op->describe() + ": it broadcasts or changes the type";
+      });
     }
     if (!a.act.none() || !user || user->operand(0) != op->result() || user->result()->type() != op->result()->type())
       return false;
     INFC_ASSIGN_OR_RETURN(std::optional<Activation> act, epilogueActivation(*user));
-    if (!act)
+    if (!act) {
+      if (!user->is(OpKind::OnnxAdd))
+        ctx.remark(name(), [&] { return "did not fuse " + user->describe() + " into " + op->describe() + ": not an epilogue activation"; });
       return false;
+    }
+    ctx.remark(name(), [&] { return "fused " + user->describe() + " into " + op->describe(); });
     a.act = *act;
     AttrMap m = op->attrs();
     a.write(m);

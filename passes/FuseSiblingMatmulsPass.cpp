@@ -72,6 +72,9 @@ public:
       }
       if (group.size() < 2 || !isFirst(op, group))
         return false;
+      ctx.remark(name(), [&] {
+        return "fused " + std::to_string(group.size()) + " matmuls that read " + op->operand(0)->name() + " into one";
+      });
       fuseGroup(group);
       ctx.stat(name(), "matmuls-fused") += static_cast<int64_t>(group.size());
       return true;

@@ -43,6 +43,14 @@ struct PassContext {
   /// convolution stays f16 where INT8 is not faster, as TensorRT's builder keeps the faster of
   /// the precisions it allows. NotFound/Unsupported: no answer (INT8 stays).
   std::function<Expected<std::pair<double, double>>(const Operation &op, bool int8Out, bool int8Residual)> int8Timing;
+  /// `infc build --verbose`: one line per decision a fusion pass takes or refuses, and why
+  /// ("fuse-conv-epilogue: fused Relu into conv 'c1'"). Null when nobody listens.
+  std::function<void(const std::string &line)> remarks;
+  /// Sends "<pass>: <text>" to `remarks`; `text()` runs only when someone listens.
+  template <typename TextFn> void remark(std::string_view pass, TextFn &&text) {
+    if (remarks)
+      remarks(std::string(pass) + ": " + text());
+  }
   /// Counter key prefixed with the current pass name: "const-fold.ops-folded".
   int64_t &stat(std::string_view pass, const std::string &key) {
     return stats[std::string(pass) + "." + key];
