@@ -1,5 +1,6 @@
 #include "codegen/Autotuner.h"
 
+#include "codegen/TacticCheck.h"
 #include "codegen/TimingCache.h"
 
 #include "ir/DType.h"
@@ -48,35 +49,34 @@ uint64_t count(const std::vector<int64_t> &dims) {
   return n;
 }
 
-/// Deterministic values in [-1, 1) of dtype `t` (f32, f16, bf16) in `elements` elements: zeros
-/// would make tensor cores draw less power (and clock higher) than real data does; NaNs and
-/// denormals take other paths. One block of host values, repeated, keeps large buffers cheap.
+/// Deterministic values in [-1, 1) of dtype `t` (f32, f16, bf16; int8 within +-100) in
+/// `elements` elements: zeros would make tensor cores draw less power (and clock higher) than
+/// real data does; NaNs and denormals take other paths. One block of host values, repeated, keeps
+/// large buffers cheap, and lets the host reference regenerate them (TacticCheck.h).
 Status fillRandom(CUdeviceptr p, uint64_t elements, DType t, uint32_t seed) {
   size_t esize = dtypeSize(t);
-  uint64_t blockElements = std::min<uint64_t>(elements, uint64_t(1) << 20);
-  std::vector<uint8_t> host(blockElements * esize);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (uint64_t i = 0; i < blockElements; ++i) {
-    float v = dist(rng);
-    if (t == DType::I8) {
-      host[i] = static_cast<uint8_t>(static_cast<int8_t>(std::lround(v * 100.0f)));
-    } else if (t == DType::F16) {
-      uint16_t h = floatToHalf(v);
-      std::memcpy(host.data() + i * esize, &h, sizeof h);
-    } else if (t == DType::BF16) {
-      uint16_t h = floatToBf16(v);
-      std::memcpy(host.data() + i * esize, &h, sizeof h);
-    } else {
-      std::memcpy(host.data() + i * esize, &v, sizeof v);
-    }
-  }
+  std::vector<uint8_t> host = randomBlock(elements, t, seed);
+  uint64_t blockElements = host.size() / esize;
   for (uint64_t done = 0; done < elements; done += blockElements) {
     uint64_t n = std::min(blockElements, elements - done);
     INFC_RETURN_IF_ERROR(cuStatus(drv().cuMemcpyHtoD(p + done * esize, host.data(), n * esize), "filling scratch buffers"));
   }
   return Status::ok();
 }
+
+/// The values of dtype `t` at `positions` of the buffer at `p` (one small copy each).
+Expected<std::vector<double>> readSamples(CUdeviceptr p, DType t, const std::vector<uint64_t> &positions) {
+  size_t esize = dtypeSize(t);
+  std::vector<uint8_t> one(esize);
+  std::vector<double> out;
+  for (uint64_t pos : positions) {
+    INFC_RETURN_IF_ERROR(cuStatus(drv().cuMemcpyDtoH(one.data(), p + pos * esize, esize), "reading a checked result"));
+    out.push_back(repeatedElement(one, t, 0));
+  }
+  return out;
+}
+
+constexpr size_t kCheckSamples = 256; ///< outputs compared with the host reference per candidate
 
 /// `elements` float32 values `v` at `p`.
 Status fillConstant(CUdeviceptr p, uint64_t elements, float v) {
@@ -171,6 +171,36 @@ Expected<bool> Autotuner::sameInPlace(const rt::ConvPlan &plan, const rt::ConvSp
   return sameWithin(separate.data(), inPlace.data(), n, t, 1e-2);
 }
 
+Expected<std::string> Autotuner::checkConv(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf) {
+  DType t = static_cast<DType>(spec.dtype), in = spec.int8 ? DType::I8 : t, param = spec.int8 ? DType::F32 : t;
+  DType zType = spec.zDtype ? static_cast<DType>(spec.zDtype) : t;
+  ConvCheckData data;
+  INFC_RETURN_IF_ERROR(fillRandom(buf.x, count(spec.xDims), in, ConvCheckData::kSeedX));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.w, count(spec.wDims), in, ConvCheckData::kSeedW));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.b, static_cast<uint64_t>(spec.yDims[1]), param, ConvCheckData::kSeedB));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.z, count(spec.yDims), zType, ConvCheckData::kSeedZ));
+  if (spec.int8) { // int8 data is within +-100: a sum of `fanIn` products is about 3300 sqrt(fanIn)
+    double fanIn = static_cast<double>(count(spec.wDims) / static_cast<uint64_t>(spec.yDims[1]));
+    data.scale = static_cast<float>(0.01 / std::sqrt(fanIn));
+    INFC_RETURN_IF_ERROR(fillConstant(buf.s, static_cast<uint64_t>(spec.yDims[1]), data.scale));
+  }
+  auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
+  if (std::string e = plan.execute(handle_, ptr(buf.x), ptr(buf.w), ptr(buf.y), ptr(buf.b), ptr(buf.z), ptr(buf.ws), ptr(buf.s));
+      !e.empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
+    return std::string("it failed to run: ") + e;
+  std::vector<uint64_t> positions = samplePositions(count(spec.yDims), kCheckSamples);
+  std::vector<double> want;
+  for (uint64_t pos : positions) {
+    std::string why;
+    want.push_back(convReference(spec, data, pos, why));
+    if (!why.empty())
+      return "unchecked: " + why;
+  }
+  INFC_ASSIGN_OR_RETURN(std::vector<double> got, readSamples(buf.y, t, positions));
+  std::string why;
+  return samplesMatch(want, got, t, why) ? std::string() : why;
+}
+
 Autotuner::~Autotuner() {
   if (ltHandle_)
     cublasLtDestroy(ltHandle_);
@@ -263,6 +293,24 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
     // timed rounds of `reps` runs: robust against clock ramp-up and one-off stalls.
     if (!run().empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
       continue;
+    // One timed probe first: a config already 3x slower than the best so far cannot win, and
+    // slow fallback engines would otherwise take most of a large network's build time.
+    if (!timedMs.empty()) {
+      float best = std::min_element(timedMs.begin(), timedMs.end())->first, probe = 0;
+      drv().cuEventRecord(start, nullptr);
+      bool ok = run().empty();
+      drv().cuEventRecord(stop, nullptr);
+      if (!ok || drv().cuEventSynchronize(stop) != CUDA_SUCCESS)
+        continue;
+      drv().cuEventElapsedTime(&probe, start, stop);
+      if (probe > 3.0f * best) {
+        ++probeCuts_;
+        if (log_)
+          log_("tune conv " + key + ": cuDNN engine " + std::to_string(p.engineId()) + ": " + std::to_string(probe) +
+               " ms in one probe run, over 3x the best so far: not timed further");
+        continue;
+      }
+    }
     float roundMs = 1e30f;
     int reps = 3;
     bool failed = false;
@@ -297,6 +345,7 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   std::stable_sort(timedMs.begin(), timedMs.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
   int best = -1;
   float bestMs = 0;
+  std::string firstMismatch;
   for (const auto &[ms, i] : timedMs) {
     if (spec.inPlace) {
       Expected<bool> same = sameInPlace(*candidates[i], spec, bufs);
@@ -305,13 +354,25 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
       if (!*same)
         continue; // this config does not tolerate y == z: the next fastest
     }
+    // Before it may win: its result against the host reference (TacticCheck.h).
+    INFC_ASSIGN_OR_RETURN(std::string mismatch, checkConv(*candidates[i], spec, bufs));
+    if (!mismatch.empty() && mismatch.rfind("unchecked: ", 0) != 0) {
+      ++rejected_;
+      if (log_)
+        log_("tune conv " + key + ": cuDNN engine " + std::to_string(candidates[i]->engineId()) +
+             " rejected: " + mismatch);
+      if (firstMismatch.empty())
+        firstMismatch = "engine " + std::to_string(candidates[i]->engineId()) + ": " + mismatch;
+      continue;
+    }
     best = static_cast<int>(i);
     bestMs = ms;
     break;
   }
   if (best < 0)
-    return unsupported("autotuning: none of the " + std::to_string(timed) +
-                       " cuDNN engine configs for this convolution gives the same result with its output over its residual");
+    return internalError("autotuning: none of the " + std::to_string(timed) + " cuDNN engine configs for this convolution " +
+                         (firstMismatch.empty() ? "gives the same result with its output over its residual"
+                                                : "matches the host reference (" + firstMismatch + ")"));
   const rt::ConvPlan &p = *candidates[static_cast<size_t>(best)];
   ConvTactic t;
   t.engineId = p.engineId();
@@ -449,22 +510,69 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   }
   drv().cuStreamSynchronize(ts.stream); // nothing may still use the scratch buffers
 
+  // Whether a candidate's result matches the host reference at sampled outputs (TacticCheck.h).
+  auto check = [&](const Candidate &cand) -> Expected<std::string> {
+    INFC_RETURN_IF_ERROR(fillRandom(a, problem.aElements(), t, MatmulCheckData::kSeedA));
+    INFC_RETURN_IF_ERROR(fillRandom(b, problem.bElements(), t, MatmulCheckData::kSeedB));
+    if (problem.hasC)
+      INFC_RETURN_IF_ERROR(fillRandom(c, problem.cElements(), t, MatmulCheckData::kSeedC));
+    if (problem.hasBias)
+      INFC_RETURN_IF_ERROR(fillRandom(bias, static_cast<uint64_t>(problem.n), t, MatmulCheckData::kSeedBias));
+    if (!plan.run(ltHandle_, cand.algo, ptr(a), ptr(b), ptr(c), ptr(d), ptr(bias), ptr(ws), cand.workspace, ts.stream).empty() ||
+        drv().cuStreamSynchronize(ts.stream) != CUDA_SUCCESS)
+      return std::string("it failed to run");
+    std::vector<uint64_t> logical = samplePositions(static_cast<uint64_t>(problem.batch * problem.m * problem.n), kCheckSamples);
+    std::vector<uint64_t> positions;
+    std::vector<double> want;
+    for (uint64_t l : logical) {
+      std::string why;
+      uint64_t pos = 0;
+      want.push_back(matmulReference(problem, l, pos, why));
+      if (!why.empty())
+        return "unchecked: " + why;
+      positions.push_back(pos);
+    }
+    INFC_ASSIGN_OR_RETURN(std::vector<double> got, readSamples(d, t, positions));
+    std::string why;
+    return samplesMatch(want, got, t, why) ? std::string() : why;
+  };
+  const Candidate *chosen = nullptr;
   std::vector<const Candidate *> timed;
-  for (const Candidate &cand : candidates)
-    if (cand.ms >= 0)
-      timed.push_back(&cand);
-  if (timed.empty())
-    return unsupported("autotuning: none of the " + std::to_string(heuristics.size()) +
-                       " cuBLASLt algorithms for this matmul ran");
-  float fastest = timed[0]->ms;
-  for (const Candidate *cand : timed)
-    fastest = std::min(fastest, cand->ms);
-  // The earliest in heuristic order among those within noise of the fastest: deterministic when
-  // several algorithms tie, and no worse than the heuristic's own pick when they do.
   size_t winner = 0;
-  while (static_cast<double>(timed[winner]->ms) > static_cast<double>(fastest) * (1.0 + kMatmulTie))
-    ++winner;
-  const Candidate &best = *timed[winner];
+  std::string firstMismatch;
+  while (!chosen) {
+    timed.clear();
+    for (const Candidate &cand : candidates)
+      if (cand.ms >= 0)
+        timed.push_back(&cand);
+    if (timed.empty())
+      return firstMismatch.empty()
+                 ? unsupported("autotuning: none of the " + std::to_string(heuristics.size()) +
+                               " cuBLASLt algorithms for this matmul ran")
+                 : internalError("autotuning: none of the cuBLASLt algorithms for this matmul matches the host reference (" +
+                                 firstMismatch + ")");
+    float fastest = timed[0]->ms;
+    for (const Candidate *cand : timed)
+      fastest = std::min(fastest, cand->ms);
+    // The earliest in heuristic order among those within noise of the fastest: deterministic when
+    // several algorithms tie, and no worse than the heuristic's own pick when they do.
+    winner = 0;
+    while (static_cast<double>(timed[winner]->ms) > static_cast<double>(fastest) * (1.0 + kMatmulTie))
+      ++winner;
+    Candidate &w = candidates[static_cast<size_t>(timed[winner] - candidates.data())];
+    INFC_ASSIGN_OR_RETURN(std::string mismatch, check(w));
+    if (mismatch.empty() || mismatch.rfind("unchecked: ", 0) == 0) {
+      chosen = &w;
+    } else {
+      ++rejected_;
+      if (log_)
+        log_("tune matmul " + key + ": cuBLASLt candidate " + std::to_string(&w - candidates.data() + 1) + " rejected: " + mismatch);
+      if (firstMismatch.empty())
+        firstMismatch = mismatch;
+      w.ms = -1; // out of the running
+    }
+  }
+  const Candidate &best = *chosen;
   MatmulTactic tactic;
   tactic.algo.resize(sizeof best.algo);
   std::memcpy(tactic.algo.data(), &best.algo, sizeof best.algo);

@@ -56,6 +56,10 @@ public:
   }
   /// Layers that took the heuristic's first candidate because the budget had run out.
   size_t budgetCuts() const { return budgetCuts_; }
+  /// Timed candidates refused because their result differed from the host reference.
+  size_t rejected() const { return rejected_; }
+  /// Configs not timed past one probe run because it was over 3x the best so far.
+  size_t probeCuts() const { return probeCuts_; }
   /// `infc build --verbose`: one line per candidate timed and per choice made.
   void setLog(std::function<void(const std::string &)> log) { log_ = std::move(log); }
 
@@ -67,6 +71,10 @@ private:
     CUdeviceptr x = 0, w = 0, y = 0, b = 0, z = 0, s = 0, ws = 0;
   };
   Expected<bool> sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf);
+  /// "" when `plan`'s result matches the host reference (codegen/TacticCheck.h) at sampled
+  /// outputs; else why not ("unchecked: ..." when the reference cannot compute this spec).
+  /// Overwrites the scratch buffers.
+  Expected<std::string> checkConv(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf);
   uint64_t maxWorkspace_ = 0;
   cudnnHandle_t handle_ = nullptr;
   CUcontext context_ = nullptr; ///< the primary context, retained (cuDNN and the runtime share it)
@@ -81,6 +89,8 @@ private:
   GpuSku gpu_;
   std::string sku_;
   size_t cacheHits_ = 0;
+  size_t rejected_ = 0;
+  size_t probeCuts_ = 0; ///< conv configs dropped after one probe run (3x slower than the best)
   std::function<void(const std::string &)> log_;
   int level_ = 3;
   bool hasBudget_ = false;

@@ -48,6 +48,7 @@ std::string buildReportJson(const CompileOptions &o, const Expected<CompileRepor
                   {"layers_timed", r.layersTimed},
                   {"from_timing_cache", r.cacheHits},
                   {"budget_cuts", r.budgetCuts},
+                  {"refused_by_reference_check", r.rejected},
                   {"untuned", r.untuned}};
   if (!r.int8Summary.empty())
     j["int8"] = r.int8Summary;

@@ -344,11 +344,16 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     report.layersTimed = tuner->convsTimed() + tuner->matmulsTimed();
     report.cacheHits = tuner->cacheHits();
     report.budgetCuts = tuner->budgetCuts();
+    report.rejected = tuner->rejected();
     report.tactics = "tried " + std::to_string(tuner->candidatesTried()) + " cuDNN candidates for " +
                      std::to_string(tuner->convsTimed()) + " distinct convolutions and " +
                      std::to_string(tuner->matmulCandidatesTried()) + " cuBLASLt candidates for " +
                      std::to_string(tuner->matmulsTimed()) + " distinct matmuls" +
                      (cache ? ", " + std::to_string(tuner->cacheHits()) + " tactics from the timing cache" : "") +
+                     (tuner->probeCuts() ? "; " + std::to_string(tuner->probeCuts()) +
+                                               " configs dropped after one probe run (over 3x the best)" : "") +
+                     (tuner->rejected() ? "; " + std::to_string(tuner->rejected()) +
+                                              " fast candidates refused: their results differ from the host reference" : "") +
                      (tuner->budgetCuts() ? "; the tuning budget ran out: " + std::to_string(tuner->budgetCuts()) +
                                                 " layers took the heuristic's first candidate" : "");
   } else if (cached) {

@@ -66,6 +66,7 @@ struct CompileReport {
   /// from the timing cache, layers cut short by --tuning-budget; library layers left to
   /// load-time heuristics (a timing cache without their entries).
   size_t candidatesTried = 0, layersTimed = 0, cacheHits = 0, budgetCuts = 0;
+  size_t rejected = 0; ///< timed candidates refused by the reference check (codegen/TacticCheck.h)
   std::vector<std::string> untuned;
 };
 
