@@ -280,8 +280,16 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &c) {
   return spec;
 }
 
-Expected<std::pair<double, double>> timeInt8Conv(TacticSource &tactics, const Operation &op, bool int8Out,
-                                                 bool int8Residual) {
+namespace {
+
+/// The modeled time of a separate memory-bound kernel moving `bytes` (read plus written): 2 TB/s
+/// plus 3 us of launch and tail (what fusing or not fusing it saves).
+double separateKernelMs(double bytes) { return bytes / 2.0e12 * 1e3 + 0.003; }
+
+} // namespace
+
+Expected<std::pair<double, double>> timeInt8Conv(TacticSource &tactics, const Operation &op, const Int8ConvForm &form) {
+  bool int8Out = form.int8Out, int8Residual = form.int8Residual;
   INFC_ASSIGN_OR_RETURN(ConvLayer layer, fusedConvLayer(op));
   INFC_ASSIGN_OR_RETURN(rt::ConvSpec f16, convSpecOf(layer));
   rt::ConvSpec q = f16;
@@ -293,7 +301,11 @@ Expected<std::pair<double, double>> timeInt8Conv(TacticSource &tactics, const Op
   q.postMult = q.hasResidual && (int8Residual || int8Out) ? 0.5f : 1.0f;
   INFC_ASSIGN_OR_RETURN(ConvTactic a, tactics.tuneConv(f16));
   INFC_ASSIGN_OR_RETURN(ConvTactic b, tactics.tuneConv(q));
-  return std::make_pair(a.ms, b.ms);
+  // A float input is quantized by a QuantizeLinear kernel of its own: f16 read, int8 written.
+  double quantize = 0;
+  if (form.quantizesInput)
+    quantize = separateKernelMs(3.0 * static_cast<double>(*op.operand(0)->type().numElements()));
+  return std::make_pair(a.ms, b.ms + quantize);
 }
 
 void useAutotuner(EngineBuildOptions &options, TacticSource *tuner, std::function<void(const std::string &)> log) {
@@ -311,7 +323,7 @@ void useAutotuner(EngineBuildOptions &options, TacticSource *tuner, std::functio
     // Unfused, each absorbed op is a kernel that reads and writes y (a residual add also reads
     // z): estimate it at 2 TB/s plus 3 us of launch and tail.
     double bytes = static_cast<double>(*base.y->type().numElements() * static_cast<int64_t>(dtypeSize(base.y->type().elem())));
-    double perOp = 2.0 * bytes / 2.0e12 * 1e3 + 0.003;
+    double perOp = separateKernelMs(2.0 * bytes);
     double separate = bt->ms + static_cast<double>(absorbedOps) * perOp + (fused.z ? bytes / 2.0e12 * 1e3 : 0.0);
     bool keep = ft->ms <= separate;
     if (log) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "codegen/Lowering.h"
+#include "passes/Pass.h"
 #include "runtime/CudnnConv.h"
 
 #include <functional>
@@ -46,8 +47,8 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &layer);
 /// (writing int8 or f16, reading its residual in int8 or not), from `tactics` (the autotuner, or
 /// a timing cache, so that a build from the cache decides as the timed build did). NotFound or
 /// Unsupported when either has no answer.
-Expected<std::pair<double, double>> timeInt8Conv(class TacticSource &tactics, const Operation &op, bool int8Out,
-                                                 bool int8Residual);
+Expected<std::pair<double, double>> timeInt8Conv(class TacticSource &tactics, const Operation &op,
+                                                 const Int8ConvForm &form);
 
 /// Builds with timed tactics from `tuner`, and lets convolutions fuse their epilogues where the
 /// timed fused graph beats the timed unfused convolution plus separate kernels (each decision

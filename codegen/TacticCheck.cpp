@@ -175,7 +175,12 @@ double convReference(const rt::ConvSpec &spec, const ConvCheckData &data, uint64
   int64_t n = yi[0], outC = yi[1];
   double acc = 0;
   std::vector<int64_t> r(sd, 0), xi(spec.xDims.size()), wi(spec.wDims.size());
-  int64_t reduceC = spec.transpose ? spec.xDims[1] : spec.wDims[1];
+  // Groups (cuDNN reads them off the dims): forward w is (K, C / G, ...); backward data w is
+  // (K = x's channels, C / G = y's per group, ...). The reduction runs over one group's channels.
+  int64_t groups = spec.transpose ? spec.yDims[1] / spec.wDims[1] : spec.xDims[1] / spec.wDims[1];
+  int64_t reduceC = spec.transpose ? spec.xDims[1] / groups : spec.wDims[1];
+  int64_t group = spec.transpose ? outC / spec.wDims[1] : outC / (spec.yDims[1] / groups);
+  int64_t outInGroup = spec.transpose ? outC % spec.wDims[1] : outC;
   // Every filter tap (odometer over the kernel's spatial dims) and every reduced channel.
   for (bool more = true; more;) {
     bool inside = true;
@@ -197,11 +202,11 @@ double convReference(const rt::ConvSpec &spec, const ConvCheckData &data, uint64
     if (inside) {
       for (int64_t c = 0; c < reduceC; ++c) {
         xi[0] = n;
-        xi[1] = c;
+        xi[1] = group * reduceC + c;
         std::copy(xs.begin(), xs.end(), xi.begin() + 2);
-        // Forward: w is (K = y's channels, C = x's); backward data: (K = x's channels, C = y's).
-        wi[0] = spec.transpose ? c : outC;
-        wi[1] = spec.transpose ? outC : c;
+        // Forward: w is (K = y's channels, C / G); backward data: (K = x's channels, C / G).
+        wi[0] = spec.transpose ? xi[1] : outC;
+        wi[1] = spec.transpose ? outInGroup : c;
         std::copy(r.begin(), r.end(), wi.begin() + 2);
         acc += repeatedElement(bx, in, memoryPosition(spec.xDims, spec.nhwc, xi)) *
                repeatedElement(bw, in, memoryPosition(spec.wDims, spec.nhwc, wi));

@@ -274,8 +274,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   // cache recorded it for this GPU, so that both builds decide alike).
   codegen::TacticSource *timing = tuner ? static_cast<codegen::TacticSource *>(tuner.get()) : cached.get();
   if (timing && int8)
-    opt.int8Timing = [timing](const Operation &op, bool int8Out, bool int8Residual) {
-      return codegen::timeInt8Conv(*timing, op, int8Out, int8Residual);
+    opt.int8Timing = [timing](const Operation &op, const Int8ConvForm &form) {
+      return codegen::timeInt8Conv(*timing, op, form);
     };
   if (explicitInt8) {
     INFC_ASSIGN_OR_RETURN(opt.int8Ranges, takeActivationQdq(*module->mainGraph(), o.modelPath));

@@ -18,7 +18,7 @@ struct PipelineOptions {
   /// For quantize-int8 (PassContext): the calibrated range (amax) of each activation, by ONNX
   /// name, and the timing of f16 against INT8 convolutions when the target GPU is here.
   std::map<std::string, double> int8Ranges;
-  std::function<Expected<std::pair<double, double>>(const Operation &, bool, bool)> int8Timing;
+  Int8TimingFn int8Timing;
   /// Print statistics counters to stderr after the pipeline.
   bool printStats = false;
   /// --verbose: the fusion passes' decisions (PassContext::remarks).
@@ -46,7 +46,7 @@ struct OptimizeOptions {
   /// --int8: calibrated ranges by ONNX tensor name. Non-empty: FP16 everywhere first, then
   /// quantize-int8 makes the channels-last convolutions INT8 (needs --opt-level 2 or more).
   std::map<std::string, double> int8Ranges;
-  std::function<Expected<std::pair<double, double>>(const Operation &, bool, bool)> int8Timing;
+  Int8TimingFn int8Timing;
 };
 
 /// Everything between import (with shapes fixed) and code generation: the onnx.* pipeline,

@@ -25,6 +25,16 @@ private:
   std::map<std::string, int64_t> counters_;
 };
 
+/// The form an f16 infc.conv would take in INT8 (quantize-int8's timing question): whether it
+/// writes int8, reads its residual in int8, and needs its input quantized by a kernel of its own
+/// (its producer does not write int8).
+struct Int8ConvForm {
+  bool int8Out = false, int8Residual = false, quantizesInput = false;
+};
+/// Milliseconds of the conv as it is (f16) and in that INT8 form, the input's quantize kernel
+/// included.
+using Int8TimingFn = std::function<Expected<std::pair<double, double>>(const Operation &op, const Int8ConvForm &form)>;
+
 /// Per-run state shared by passes in a pipeline.
 struct PassContext {
   Statistics stats;
@@ -39,10 +49,10 @@ struct PassContext {
   /// quantize-int8: the calibrated range (amax) of each activation, by ONNX tensor name.
   std::map<std::string, double> int8Ranges;
   /// quantize-int8, when the target GPU is here: the timed milliseconds of f16 infc.conv `op` as
-  /// it is and of its INT8 form (writing int8 or f16; reading its residual in int8 or not). A
+  /// it is and of its INT8 form (Int8ConvForm; a quantize kernel of its input included). A
   /// convolution stays f16 where INT8 is not faster, as TensorRT's builder keeps the faster of
   /// the precisions it allows. NotFound/Unsupported: no answer (INT8 stays).
-  std::function<Expected<std::pair<double, double>>(const Operation &op, bool int8Out, bool int8Residual)> int8Timing;
+  Int8TimingFn int8Timing;
   /// `infc build --verbose`: one line per decision a fusion pass takes or refuses, and why
   /// ("fuse-conv-epilogue: fused Relu into conv 'c1'"). Null when nobody listens.
   std::function<void(const std::string &line)> remarks;

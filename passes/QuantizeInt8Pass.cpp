@@ -139,7 +139,12 @@ public:
             continue;
           const Value *z = op->hasOperand(3) ? op->operand(3) : nullptr;
           bool zInt8 = z && z->definingOp() && int8Out.count(z->definingOp());
-          Expected<std::pair<double, double>> ms = ctx.int8Timing(*op, int8Out.count(op) != 0, zInt8);
+          const Value *x = op->operand(0);
+          Int8ConvForm form;
+          form.int8Out = int8Out.count(op) != 0;
+          form.int8Residual = zInt8;
+          form.quantizesInput = !(x->definingOp() && int8Out.count(x->definingOp()));
+          Expected<std::pair<double, double>> ms = ctx.int8Timing(*op, form);
           if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
             return ms.status();
           if (!ms.isOk() || ms->second < ms->first) {

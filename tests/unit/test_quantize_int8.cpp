@@ -55,10 +55,11 @@ TEST_CASE("quantize-int8 keeps f16 where INT8 is not faster, and re-decides the 
   std::unique_ptr<Module> m = net();
   PassContext ctx;
   ctx.int8Ranges = {{"x", 1.0}, {"a", 2.0}, {"b", 3.0}, {"y", 4.0}};
-  struct Call { bool int8Out, int8Residual; };
+  struct Call { bool int8Out, int8Residual, quantizesInput; };
   std::map<std::string, std::vector<Call>> calls;
-  ctx.int8Timing = [&](const Operation &op, bool int8Out, bool int8Residual) -> Expected<std::pair<double, double>> {
-    calls[op.result()->name()].push_back({int8Out, int8Residual});
+  ctx.int8Timing = [&](const Operation &op, const Int8ConvForm &form) -> Expected<std::pair<double, double>> {
+    bool int8Out = form.int8Out, int8Residual = form.int8Residual;
+    calls[op.result()->name()].push_back({int8Out, int8Residual, form.quantizesInput});
     if (op.result()->name() == "b")
       return std::make_pair(1.0, 2.0); // INT8 twice as slow
     return std::make_pair(1.0, 0.5);
@@ -82,6 +83,9 @@ TEST_CASE("quantize-int8 keeps f16 where INT8 is not faster, and re-decides the 
   // b was timed with its residual in int8 (a's result, when a still wrote int8).
   REQUIRE_FALSE(calls["b"].empty());
   CHECK(calls["b"].front().int8Residual);
+  // Its input then came in int8 too (no quantize kernel to count); a's input x is a graph input.
+  CHECK_FALSE(calls["b"].front().quantizesInput);
+  CHECK(calls["a"].front().quantizesInput);
   CHECK(ctx.stats.counters().at("quantize-int8.convs-f16-faster") == 1);
 }
 
@@ -91,7 +95,7 @@ TEST_CASE("quantize-int8 with --strict-precision keeps INT8 whatever the timing"
   ctx.int8Ranges = {{"x", 1.0}, {"a", 2.0}, {"b", 3.0}, {"y", 4.0}};
   ctx.strictPrecision = true;
   bool asked = false;
-  ctx.int8Timing = [&](const Operation &, bool, bool) -> Expected<std::pair<double, double>> {
+  ctx.int8Timing = [&](const Operation &, const Int8ConvForm &) -> Expected<std::pair<double, double>> {
     asked = true;
     return std::make_pair(1.0, 9.0);
   };
@@ -113,7 +117,7 @@ TEST_CASE("quantize-int8 without an answer from the timing keeps INT8", "[passes
   std::unique_ptr<Module> m = net();
   PassContext ctx;
   ctx.int8Ranges = {{"x", 1.0}, {"a", 2.0}, {"b", 3.0}, {"y", 4.0}};
-  ctx.int8Timing = [&](const Operation &, bool, bool) -> Expected<std::pair<double, double>> {
+  ctx.int8Timing = [&](const Operation &, const Int8ConvForm &) -> Expected<std::pair<double, double>> {
     return notFound("not in the timing cache");
   };
   Expected<PassManager> pm = PassManager::parse("quantize-int8,dce");
@@ -123,7 +127,7 @@ TEST_CASE("quantize-int8 without an answer from the timing keeps INT8", "[passes
     CHECK(isInt8Conv(opNamed(*m, n)));
   // Any other failure of the timing is an error of the build.
   std::unique_ptr<Module> m2 = net();
-  ctx.int8Timing = [&](const Operation &, bool, bool) -> Expected<std::pair<double, double>> {
+  ctx.int8Timing = [&](const Operation &, const Int8ConvForm &) -> Expected<std::pair<double, double>> {
     return internalError("the GPU fell over");
   };
   CHECK_FALSE(pm->run(*m2, ctx).isOk());

@@ -134,6 +134,45 @@ TEST_CASE("tactic check: convolution reference equals the interpreter", "[tactic
   }
 }
 
+TEST_CASE("tactic check: grouped and depthwise convolutions equal the interpreter", "[tactic-check]") {
+  for (int64_t group : {2, 4}) {
+    rt::ConvSpec s;
+    s.xDims = {1, 4, 5, 5};
+    s.wDims = {8, 4 / group, 3, 3};
+    s.strides = {1, 1};
+    s.dilations = {1, 1};
+    s.padsBegin = {1, 1};
+    s.padsEnd = {1, 1};
+    s.yDims = {1, 8, 5, 5};
+    s.dtype = static_cast<int32_t>(DType::F32);
+    s.nhwc = group == 4;
+    std::string w = "tensor<" + dims(s.wDims) + ">";
+    std::string text = "graph @g(%x: tensor<1x4x5x5xf32>, %w: " + w + ") -> (\"y\": tensor<1x8x5x5xf32>) {\n  %y = onnx.Conv(%x, %w) {group = " +
+                       std::to_string(group) + ", pads = [1, 1, 1, 1]} : (tensor<1x4x5x5xf32>, " + w +
+                       ") -> tensor<1x8x5x5xf32>\n  return %y\n}\n";
+    Tensor want = interpretOne(text, {logicalTensor(s.xDims, s.nhwc, ConvCheckData::kSeedX),
+                                      logicalTensor(s.wDims, s.nhwc, ConvCheckData::kSeedW)});
+    expectConvMatches(s, want, [](uint64_t, double v) { return v; });
+  }
+  // A grouped transposed convolution: w (x's 4 channels, 3 of y's 6 per group, 2, 2).
+  rt::ConvSpec t;
+  t.transpose = true;
+  t.xDims = {1, 4, 3, 3};
+  t.wDims = {4, 3, 2, 2};
+  t.strides = {2, 2};
+  t.dilations = {1, 1};
+  t.padsBegin = {0, 0};
+  t.padsEnd = {0, 0};
+  t.yDims = {1, 6, 6, 6};
+  t.dtype = static_cast<int32_t>(DType::F32);
+  std::string text = "graph @g(%x: tensor<1x4x3x3xf32>, %w: tensor<4x3x2x2xf32>) -> (\"y\": tensor<1x6x6x6xf32>) {\n"
+                     "  %y = onnx.ConvTranspose(%x, %w) {group = 2, strides = [2, 2]} : (tensor<1x4x3x3xf32>, "
+                     "tensor<4x3x2x2xf32>) -> tensor<1x6x6x6xf32>\n  return %y\n}\n";
+  Tensor want = interpretOne(text, {logicalTensor(t.xDims, false, ConvCheckData::kSeedX),
+                                    logicalTensor(t.wDims, false, ConvCheckData::kSeedW)});
+  expectConvMatches(t, want, [](uint64_t, double v) { return v; });
+}
+
 TEST_CASE("tactic check: transposed convolution reference equals the interpreter", "[tactic-check]") {
   rt::ConvSpec s;
   s.transpose = true;
