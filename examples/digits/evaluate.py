@@ -95,6 +95,8 @@ def build_cmd(args, model, variant, plan, calib):
            "--shapes", f"input:{args.batch}x1x8x8"]
     if args.target:
         cmd += ["--target", args.target]
+    if args.no_timing:
+        cmd += ["--no-timing"]
     if variant == "fp16":
         cmd += ["--fp16"]
     elif variant == "bf16":
@@ -147,6 +149,8 @@ def main():
     ap.add_argument("--target", help="pass --target to infc build (e.g. sm_90 on a machine without a GPU)")
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "infc-digits"),
                     help="folder for engines, calibration caches and digits_accuracy.json (default: %(default)s)")
+    ap.add_argument("--no-timing", action="store_true",
+                    help="pass --no-timing to infc build (tactics by heuristics at load time: faster builds on the GPU)")
     ap.add_argument("--batch", type=int, default=40, help="engine batch size (default: %(default)s)")
     args = ap.parse_args()
 
