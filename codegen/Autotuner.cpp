@@ -330,7 +330,7 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
     if (log_) {
       char buf[96];
       std::snprintf(buf, sizeof buf, "cuDNN engine %lld: ", static_cast<long long>(p.engineId()));
-      log_("tune conv " + convSignature(spec) + ": " + buf +
+      log_("tune conv " + key + ": " + buf +
            (failed ? std::string("failed at execution") : std::to_string(roundMs) + " ms"));
     }
   }
@@ -392,7 +392,7 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
       break;
     }
   if (log_)
-    log_("tune conv " + convSignature(spec) + ": chose " + t.description);
+    log_("tune conv " + key + ": chose " + t.description);
   cache_[key] = t;
   if (timingCache_)
     timingCache_->put(sku_, gpu_, convCacheKey(spec), convEntry(t));
