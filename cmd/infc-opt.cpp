@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <random>
 
 using namespace infc;
@@ -76,7 +77,7 @@ int main(int argc, char **argv) {
   CLI::App app{"infc-opt: parse textual IR, run passes, print textual IR"};
   std::string input = "-", output = "-", passes;
   std::string int8Ranges;
-  bool checkNum = false, stats = false, listPasses = false, noVerify = false;
+  bool checkNum = false, stats = false, listPasses = false, noVerify = false, remarks = false;
   app.add_option("input", input, "Input .ir file ('-' for stdin)");
   app.add_option("-o,--output", output, "Output file (default: stdout)");
   app.add_option("--passes", passes, "Pipeline, e.g. shape-infer,fixpoint(const-fold,canonicalize),dce");
@@ -84,6 +85,7 @@ int main(int argc, char **argv) {
                "Run the graph before and after the passes on the reference interpreter with random inputs "
                "and fail if the outputs differ");
   app.add_flag("--stats", stats, "Print pass statistics to stderr");
+  app.add_flag("--remarks", remarks, "Print the fusion passes' decisions (taken, or refused and why) to stderr, once each");
   app.add_option("--int8-ranges", int8Ranges,
                  "For quantize-int8: calibrated ranges NAME=AMAX[,NAME=AMAX...] by value name (what --calib gives infc build)");
   app.add_flag("--list-passes", listPasses, "List the registered passes");
@@ -128,6 +130,12 @@ int main(int argc, char **argv) {
   }
   po.verifyEach = !noVerify;
   po.printStats = stats;
+  std::set<std::string> said;
+  if (remarks)
+    po.remarks = [&said](const std::string &line) {
+      if (said.insert(line).second)
+        std::fprintf(stderr, "remark: %s\n", line.c_str());
+    };
   if (Status s = runPassPipeline(**module, passes, po); !s.isOk())
     return fail(s.withPrefix(displayName));
   if (checkNum)

@@ -52,11 +52,6 @@ private:
       ctx.remark(name(), [&] {
         return "did not fuse " + user->describe() + " into " + conv->describe() + ": the convolution has a residual already";
       });
-    } else if (!user && !y->users().empty() && y->users().size() != 2) {
-      ctx.remark(name(), [&] {
-        return "nothing fused into " + conv->describe() + ": its result " +
-               (y->isGraphOutput() ? std::string("is a graph output") : "has " + std::to_string(y->users().size()) + " readers");
-      });
     }
     if (user && user->result()->type() == y->type() && user->operand(0) == y) {
       INFC_ASSIGN_OR_RETURN(std::optional<Activation> act, epilogueActivation(*user));
@@ -91,6 +86,11 @@ private:
         return true;
       }
     }
+    if (!user && !y->users().empty())
+      ctx.remark(name(), [&] {
+        return "nothing fused into " + conv->describe() + ": its result " +
+               (y->isGraphOutput() ? std::string("is a graph output") : "has " + std::to_string(y->users().size()) + " readers");
+      });
     return false;
   }
 

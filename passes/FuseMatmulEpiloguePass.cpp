@@ -23,8 +23,15 @@ private:
   Expected<bool> fuseOne(Operation *op, PassContext &ctx) {
     if (op->is(OpKind::OnnxMatMul)) {
       std::string what = op->describe();
-      if (!fuseBias(op))
+      Operation *add = soleUser(op->result());
+      if (!fuseBias(op)) {
+        if (add && add->is(OpKind::OnnxAdd))
+          ctx.remark(name(), [&] {
+            return "did not fuse " + add->describe() + " into " + what +
+                   ": not a constant bias of one value per output column on a matrix weight";
+          });
         return false;
+      }
       ctx.remark(name(), [&] { return "fused the bias add into " + what; });
       ++ctx.stat(name(), "biases-fused");
       return true;
