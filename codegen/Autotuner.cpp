@@ -42,13 +42,6 @@ struct Scratch {
   }
 };
 
-uint64_t count(const std::vector<int64_t> &dims) {
-  uint64_t n = 1;
-  for (int64_t d : dims)
-    n *= static_cast<uint64_t>(d);
-  return n;
-}
-
 /// Deterministic values in [-1, 1) of dtype `t` (f32, f16, bf16; int8 within +-100) in
 /// `elements` elements: zeros would make tensor cores draw less power (and clock higher) than
 /// real data does; NaNs and denormals take other paths. One block of host values, repeated, keeps
@@ -151,12 +144,12 @@ constexpr double kMatmulTie = 0.02; ///< within 2% of the fastest: tied, heurist
 
 Expected<bool> Autotuner::sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf) {
   DType t = static_cast<DType>(spec.dtype), in = spec.int8 ? DType::I8 : t, param = spec.int8 ? DType::F32 : t;
-  uint64_t n = count(spec.yDims), bytes = n * dtypeSize(t);
-  INFC_RETURN_IF_ERROR(fillRandom(buf.x, count(spec.xDims), in, 11));
-  INFC_RETURN_IF_ERROR(fillRandom(buf.w, count(spec.wDims), in, 12));
+  uint64_t n = elementCount(spec.yDims), bytes = n * dtypeSize(t);
+  INFC_RETURN_IF_ERROR(fillRandom(buf.x, elementCount(spec.xDims), in, 11));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.w, elementCount(spec.wDims), in, 12));
   INFC_RETURN_IF_ERROR(fillRandom(buf.b, static_cast<uint64_t>(spec.yDims[1]), param, 13));
   if (spec.int8) { // int8 data is within +-100: a sum of `fanIn` products is about 3300 sqrt(fanIn)
-    double fanIn = static_cast<double>(count(spec.wDims) / static_cast<uint64_t>(spec.yDims[1]));
+    double fanIn = static_cast<double>(elementCount(spec.wDims) / static_cast<uint64_t>(spec.yDims[1]));
     INFC_RETURN_IF_ERROR(fillConstant(buf.s, static_cast<uint64_t>(spec.yDims[1]), static_cast<float>(0.01 / std::sqrt(fanIn))));
   }
   auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
@@ -175,12 +168,12 @@ Expected<std::string> Autotuner::checkConv(const rt::ConvPlan &plan, const rt::C
   DType t = static_cast<DType>(spec.dtype), in = spec.int8 ? DType::I8 : t, param = spec.int8 ? DType::F32 : t;
   DType zType = spec.zDtype ? static_cast<DType>(spec.zDtype) : t;
   ConvCheckData data;
-  INFC_RETURN_IF_ERROR(fillRandom(buf.x, count(spec.xDims), in, ConvCheckData::kSeedX));
-  INFC_RETURN_IF_ERROR(fillRandom(buf.w, count(spec.wDims), in, ConvCheckData::kSeedW));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.x, elementCount(spec.xDims), in, ConvCheckData::kSeedX));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.w, elementCount(spec.wDims), in, ConvCheckData::kSeedW));
   INFC_RETURN_IF_ERROR(fillRandom(buf.b, static_cast<uint64_t>(spec.yDims[1]), param, ConvCheckData::kSeedB));
-  INFC_RETURN_IF_ERROR(fillRandom(buf.z, count(spec.yDims), zType, ConvCheckData::kSeedZ));
+  INFC_RETURN_IF_ERROR(fillRandom(buf.z, elementCount(spec.yDims), zType, ConvCheckData::kSeedZ));
   if (spec.int8) { // int8 data is within +-100: a sum of `fanIn` products is about 3300 sqrt(fanIn)
-    double fanIn = static_cast<double>(count(spec.wDims) / static_cast<uint64_t>(spec.yDims[1]));
+    double fanIn = static_cast<double>(elementCount(spec.wDims) / static_cast<uint64_t>(spec.yDims[1]));
     data.scale = static_cast<float>(0.01 / std::sqrt(fanIn));
     INFC_RETURN_IF_ERROR(fillConstant(buf.s, static_cast<uint64_t>(spec.yDims[1]), data.scale));
   }
@@ -188,14 +181,13 @@ Expected<std::string> Autotuner::checkConv(const rt::ConvPlan &plan, const rt::C
   if (std::string e = plan.execute(handle_, ptr(buf.x), ptr(buf.w), ptr(buf.y), ptr(buf.b), ptr(buf.z), ptr(buf.ws), ptr(buf.s));
       !e.empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
     return std::string("it failed to run: ") + e;
-  std::vector<uint64_t> positions = samplePositions(count(spec.yDims), kCheckSamples);
+  ConvReference reference(spec, data);
+  if (!reference.unsupported().empty())
+    return "unchecked: " + reference.unsupported();
+  std::vector<uint64_t> positions = samplePositions(elementCount(spec.yDims), kCheckSamples);
   std::vector<double> want;
-  for (uint64_t pos : positions) {
-    std::string why;
-    want.push_back(convReference(spec, data, pos, why));
-    if (!why.empty())
-      return "unchecked: " + why;
-  }
+  for (uint64_t pos : positions)
+    want.push_back(reference.at(pos));
   INFC_ASSIGN_OR_RETURN(std::vector<double> got, readSamples(buf.y, t, positions));
   std::string why;
   return samplesMatch(want, got, t, why) ? std::string() : why;
@@ -266,11 +258,11 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
     maxWs = std::max(maxWs, c->workspaceBytes());
   Scratch s;
   ConvBuffers bufs;
-  INFC_ASSIGN_OR_RETURN(bufs.x, s.alloc(count(spec.xDims) * insize));
-  INFC_ASSIGN_OR_RETURN(bufs.w, s.alloc(count(spec.wDims) * insize));
-  INFC_ASSIGN_OR_RETURN(bufs.y, s.alloc(count(spec.yDims) * ysize));
+  INFC_ASSIGN_OR_RETURN(bufs.x, s.alloc(elementCount(spec.xDims) * insize));
+  INFC_ASSIGN_OR_RETURN(bufs.w, s.alloc(elementCount(spec.wDims) * insize));
+  INFC_ASSIGN_OR_RETURN(bufs.y, s.alloc(elementCount(spec.yDims) * ysize));
   INFC_ASSIGN_OR_RETURN(bufs.b, s.alloc(channels * psize));
-  INFC_ASSIGN_OR_RETURN(bufs.z, s.alloc(count(spec.yDims) * std::max(zsize, ysize)));
+  INFC_ASSIGN_OR_RETURN(bufs.z, s.alloc(elementCount(spec.yDims) * std::max(zsize, ysize)));
   INFC_ASSIGN_OR_RETURN(bufs.s, s.alloc(channels * 4));
   INFC_ASSIGN_OR_RETURN(bufs.ws, s.alloc(maxWs));
   auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
@@ -511,6 +503,7 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   drv().cuStreamSynchronize(ts.stream); // nothing may still use the scratch buffers
 
   // Whether a candidate's result matches the host reference at sampled outputs (TacticCheck.h).
+  const MatmulReference reference(problem);
   auto check = [&](const Candidate &cand) -> Expected<std::string> {
     INFC_RETURN_IF_ERROR(fillRandom(a, problem.aElements(), t, MatmulCheckData::kSeedA));
     INFC_RETURN_IF_ERROR(fillRandom(b, problem.bElements(), t, MatmulCheckData::kSeedB));
@@ -521,15 +514,14 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
     if (!plan.run(ltHandle_, cand.algo, ptr(a), ptr(b), ptr(c), ptr(d), ptr(bias), ptr(ws), cand.workspace, ts.stream).empty() ||
         drv().cuStreamSynchronize(ts.stream) != CUDA_SUCCESS)
       return std::string("it failed to run");
+    if (!reference.unsupported().empty())
+      return "unchecked: " + reference.unsupported();
     std::vector<uint64_t> logical = samplePositions(static_cast<uint64_t>(problem.batch * problem.m * problem.n), kCheckSamples);
     std::vector<uint64_t> positions;
     std::vector<double> want;
     for (uint64_t l : logical) {
-      std::string why;
       uint64_t pos = 0;
-      want.push_back(matmulReference(problem, l, pos, why));
-      if (!why.empty())
-        return "unchecked: " + why;
+      want.push_back(reference.at(l, pos));
       positions.push_back(pos);
     }
     INFC_ASSIGN_OR_RETURN(std::vector<double> got, readSamples(d, t, positions));

@@ -51,6 +51,13 @@ double repeatedElement(const std::vector<uint8_t> &block, DType t, uint64_t i) {
   }
 }
 
+uint64_t elementCount(const std::vector<int64_t> &dims) {
+  uint64_t n = 1;
+  for (int64_t d : dims)
+    n *= static_cast<uint64_t>(d);
+  return n;
+}
+
 std::vector<uint64_t> samplePositions(uint64_t total, size_t count) {
   std::vector<uint64_t> out;
   if (total == 0)
@@ -72,13 +79,6 @@ std::vector<uint64_t> samplePositions(uint64_t total, size_t count) {
 }
 
 namespace {
-
-uint64_t product(const std::vector<int64_t> &dims) {
-  uint64_t n = 1;
-  for (int64_t d : dims)
-    n *= static_cast<uint64_t>(d);
-  return n;
-}
 
 /// Dims in memory order: (N, C, spatial...) or, channels-last, (N, spatial..., C).
 std::vector<int64_t> memoryOrder(const std::vector<int64_t> &dims, bool nhwc) {
@@ -148,29 +148,32 @@ bool applyActivation(const std::string &act, double &v) {
 
 } // namespace
 
-double convReference(const rt::ConvSpec &spec, const ConvCheckData &data, uint64_t pos, std::string &why) {
-  why.clear();
-  DType io = static_cast<DType>(spec.dtype), in = spec.int8 ? DType::I8 : io, param = spec.int8 ? DType::F32 : io;
-  DType zType = spec.zDtype ? static_cast<DType>(spec.zDtype) : io;
+ConvReference::ConvReference(const rt::ConvSpec &spec, const ConvCheckData &data) : spec_(spec), data_(data) {
+  DType io = static_cast<DType>(spec.dtype);
+  in_ = spec.int8 ? DType::I8 : io;
+  param_ = spec.int8 ? DType::F32 : io;
+  zType_ = spec.zDtype ? static_cast<DType>(spec.zDtype) : io;
   size_t sd = spec.yDims.size() - 2;
   if (spec.xDims.size() != spec.yDims.size() || spec.wDims.size() != spec.yDims.size() || spec.strides.size() != sd ||
       spec.dilations.size() != sd || spec.padsBegin.size() != sd) {
-    why = "ranks the host reference does not know";
-    return 0;
+    unsupported_ = "ranks the host reference does not know";
+    return;
   }
-  // The blocks are regenerated on each call's first use (cheap next to the sums below).
-  thread_local std::vector<uint8_t> bx, bw, bb, bz;
-  thread_local std::string blocksOf;
-  std::string key = std::to_string(product(spec.xDims)) + "|" + std::to_string(product(spec.wDims)) + "|" +
-                    std::to_string(product(spec.yDims)) + "|" + std::to_string(spec.dtype) + std::to_string(spec.int8) +
-                    std::to_string(spec.zDtype);
-  if (blocksOf != key) {
-    bx = randomBlock(product(spec.xDims), in, ConvCheckData::kSeedX);
-    bw = randomBlock(product(spec.wDims), in, ConvCheckData::kSeedW);
-    bb = randomBlock(static_cast<uint64_t>(spec.yDims[1]), param, ConvCheckData::kSeedB);
-    bz = randomBlock(product(spec.yDims), zType, ConvCheckData::kSeedZ);
-    blocksOf = key;
+  double probe = 0;
+  if (!applyActivation(spec.activation, probe)) {
+    unsupported_ = "activation '" + spec.activation + "' unknown to the host reference";
+    return;
   }
+  x_ = randomBlock(elementCount(spec.xDims), in_, ConvCheckData::kSeedX);
+  w_ = randomBlock(elementCount(spec.wDims), in_, ConvCheckData::kSeedW);
+  b_ = randomBlock(static_cast<uint64_t>(spec.yDims[1]), param_, ConvCheckData::kSeedB);
+  z_ = randomBlock(elementCount(spec.yDims), zType_, ConvCheckData::kSeedZ);
+}
+
+double ConvReference::at(uint64_t pos) const {
+  const rt::ConvSpec &spec = spec_;
+  DType in = in_;
+  size_t sd = spec.yDims.size() - 2;
   std::vector<int64_t> yi = logicalIndex(spec.yDims, spec.nhwc, pos);
   int64_t n = yi[0], outC = yi[1];
   double acc = 0;
@@ -208,8 +211,8 @@ double convReference(const rt::ConvSpec &spec, const ConvCheckData &data, uint64
         wi[0] = spec.transpose ? xi[1] : outC;
         wi[1] = spec.transpose ? outInGroup : c;
         std::copy(r.begin(), r.end(), wi.begin() + 2);
-        acc += repeatedElement(bx, in, memoryPosition(spec.xDims, spec.nhwc, xi)) *
-               repeatedElement(bw, in, memoryPosition(spec.wDims, spec.nhwc, wi));
+        acc += repeatedElement(x_, in, memoryPosition(spec.xDims, spec.nhwc, xi)) *
+               repeatedElement(w_, in, memoryPosition(spec.wDims, spec.nhwc, wi));
       }
     }
     more = false;
@@ -221,33 +224,33 @@ double convReference(const rt::ConvSpec &spec, const ConvCheckData &data, uint64
       r[d] = 0;
     }
   }
-  double v = spec.int8 ? acc * static_cast<double>(data.scale) : acc;
+  double v = spec.int8 ? acc * static_cast<double>(data_.scale) : acc;
   if (spec.hasResidual)
-    v += repeatedElement(bz, zType, pos);
+    v += repeatedElement(z_, zType_, pos);
   if (spec.hasBias)
-    v += repeatedElement(bb, param, static_cast<uint64_t>(outC));
-  if (!applyActivation(spec.activation, v)) {
-    why = "activation '" + spec.activation + "' unknown to the host reference";
-    return 0;
-  }
+    v += repeatedElement(b_, param_, static_cast<uint64_t>(outC));
+  applyActivation(spec.activation, v); // known: checked by the constructor
   if (spec.int8)
     v *= static_cast<double>(spec.postMult);
   return v;
 }
 
-double matmulReference(const rt::CublasLtProblem &p, uint64_t logical, uint64_t &memoryPos, std::string &why) {
-  why.clear();
-  DType t = static_cast<DType>(p.dtype);
-  thread_local std::vector<uint8_t> ba, bb, bc, bbias;
-  thread_local std::string blocksOf;
-  std::string key = p.key();
-  if (blocksOf != key) {
-    ba = randomBlock(p.aElements(), t, MatmulCheckData::kSeedA);
-    bb = randomBlock(p.bElements(), t, MatmulCheckData::kSeedB);
-    bc = randomBlock(p.cElements(), t, MatmulCheckData::kSeedC);
-    bbias = randomBlock(static_cast<uint64_t>(p.n), t, MatmulCheckData::kSeedBias);
-    blocksOf = key;
+MatmulReference::MatmulReference(const rt::CublasLtProblem &p) : p_(p) {
+  const std::string &e = p.epilogue;
+  if (!e.empty() && e != "bias" && e != "relu" && e != "relu_bias" && e != "gelu" && e != "gelu_bias") {
+    unsupported_ = "epilogue '" + e + "' unknown to the host reference";
+    return;
   }
+  DType t = static_cast<DType>(p.dtype);
+  a_ = randomBlock(p.aElements(), t, MatmulCheckData::kSeedA);
+  b_ = randomBlock(p.bElements(), t, MatmulCheckData::kSeedB);
+  c_ = randomBlock(p.cElements(), t, MatmulCheckData::kSeedC);
+  bias_ = randomBlock(static_cast<uint64_t>(p.n), t, MatmulCheckData::kSeedBias);
+}
+
+double MatmulReference::at(uint64_t logical, uint64_t &memoryPos) const {
+  const rt::CublasLtProblem &p = p_;
+  DType t = static_cast<DType>(p.dtype);
   uint64_t M = static_cast<uint64_t>(p.m), N = static_cast<uint64_t>(p.n);
   uint64_t b = logical / (M * N), m = logical / N % M, n = logical % N;
   auto at = [](uint64_t batch, int64_t stride) { return batch * static_cast<uint64_t>(stride); };
@@ -255,24 +258,20 @@ double matmulReference(const rt::CublasLtProblem &p, uint64_t logical, uint64_t 
   for (uint64_t k = 0; k < static_cast<uint64_t>(p.k); ++k) {
     uint64_t ia = at(b, p.strideA) + (p.transA ? k * static_cast<uint64_t>(p.lda) + m : m * static_cast<uint64_t>(p.lda) + k);
     uint64_t ib = at(b, p.strideB) + (p.transB ? n * static_cast<uint64_t>(p.ldb) + k : k * static_cast<uint64_t>(p.ldb) + n);
-    acc += repeatedElement(ba, t, ia) * repeatedElement(bb, t, ib);
+    acc += repeatedElement(a_, t, ia) * repeatedElement(b_, t, ib);
   }
   memoryPos = at(b, p.strideC) + m * static_cast<uint64_t>(p.ldc) + n;
   double v = static_cast<double>(p.alpha) * acc;
   if (p.hasC)
-    v += static_cast<double>(p.beta) * repeatedElement(bc, t, memoryPos);
+    v += static_cast<double>(p.beta) * repeatedElement(c_, t, memoryPos);
   if (p.hasBias)
-    v += repeatedElement(bbias, t, n);
+    v += repeatedElement(bias_, t, n);
   const std::string &e = p.epilogue;
   if (e == "relu" || e == "relu_bias")
     v = std::max(v, 0.0);
   else if (e == "gelu" || e == "gelu_bias") // cuBLASLt's GELU is the tanh form
     applyActivation("gelu_tanh", v);
-  else if (!e.empty() && e != "bias") {
-    why = "epilogue '" + e + "' unknown to the host reference";
-    return 0;
-  }
-  return v;
+  return v; // other epilogues: refused by the constructor
 }
 
 bool samplesMatch(const std::vector<double> &want, const std::vector<double> &got, DType t, std::string &why) {

@@ -17,13 +17,6 @@ using namespace infc::codegen;
 
 namespace {
 
-uint64_t product(const std::vector<int64_t> &d) {
-  uint64_t n = 1;
-  for (int64_t v : d)
-    n *= static_cast<uint64_t>(v);
-  return n;
-}
-
 std::string dims(const std::vector<int64_t> &d) {
   std::string s;
   for (int64_t v : d)
@@ -59,8 +52,8 @@ uint64_t memoryOf(const std::vector<int64_t> &d, bool nhwc, uint64_t flat) {
 /// A logical NCHW float32 tensor whose element at logical index i holds the value the autotuner's
 /// buffer (filled by repeating randomBlock in memory order, NCHW or channels-last) has there.
 Tensor logicalTensor(const std::vector<int64_t> &d, bool nhwc, uint32_t seed) {
-  std::vector<uint8_t> block = randomBlock(product(d), DType::F32, seed);
-  std::vector<float> v(product(d));
+  std::vector<uint8_t> block = randomBlock(elementCount(d), DType::F32, seed);
+  std::vector<float> v(elementCount(d));
   for (uint64_t flat = 0; flat < v.size(); ++flat)
     v[flat] = static_cast<float>(repeatedElement(block, DType::F32, memoryOf(d, nhwc, flat)));
   return Tensor::fromF32(v, d);
@@ -77,14 +70,13 @@ Tensor interpretOne(const std::string &text, const std::vector<Tensor> &inputs) 
 
 /// Every output of `spec` (f32, y in memory order) against `want` (logical NCHW), after `post`.
 void expectConvMatches(const rt::ConvSpec &spec, const Tensor &want, const std::function<double(uint64_t, double)> &post) {
-  ConvCheckData data;
-  uint64_t n = product(spec.yDims);
+  ConvReference reference(spec, ConvCheckData{});
+  REQUIRE(reference.unsupported().empty());
+  uint64_t n = elementCount(spec.yDims);
   REQUIRE(static_cast<uint64_t>(want.numElements()) == n);
   for (uint64_t logical = 0; logical < n; ++logical) {
     uint64_t mem = memoryOf(spec.yDims, spec.nhwc, logical);
-    std::string why;
-    double got = convReference(spec, data, mem, why);
-    REQUIRE(why.empty());
+    double got = reference.at(mem);
     double expected = post(mem, want.getDouble(static_cast<int64_t>(logical)));
     REQUIRE(got == Approx(expected).margin(1e-4));
   }
@@ -123,7 +115,7 @@ TEST_CASE("tactic check: convolution reference equals the interpreter", "[tactic
     s.hasResidual = true;
     s.hasBias = true;
     s.activation = "relu";
-    std::vector<uint8_t> z = randomBlock(product(s.yDims), DType::F32, ConvCheckData::kSeedZ);
+    std::vector<uint8_t> z = randomBlock(elementCount(s.yDims), DType::F32, ConvCheckData::kSeedZ);
     std::vector<uint8_t> b = randomBlock(4, DType::F32, ConvCheckData::kSeedB);
     std::vector<int64_t> yd = s.yDims;
     expectConvMatches(s, want, [&](uint64_t mem, double v) {
@@ -214,11 +206,11 @@ TEST_CASE("tactic check: matmul reference equals the interpreter", "[tactic-chec
   Tensor want = interpretOne(text, {logicalTensor({9, 5}, false, MatmulCheckData::kSeedA),
                                     logicalTensor({7, 9}, false, MatmulCheckData::kSeedB),
                                     logicalTensor({5, 7}, false, MatmulCheckData::kSeedC)});
+  MatmulReference reference(p);
+  REQUIRE(reference.unsupported().empty());
   for (uint64_t l = 0; l < 35; ++l) {
-    std::string why;
     uint64_t pos = 0;
-    double got = matmulReference(p, l, pos, why);
-    REQUIRE(why.empty());
+    double got = reference.at(l, pos);
     CHECK(pos == l);
     REQUIRE(got == Approx(want.getDouble(static_cast<int64_t>(l))).margin(1e-5));
   }
@@ -240,14 +232,14 @@ TEST_CASE("tactic check: matmul reference equals the interpreter", "[tactic-chec
   std::vector<uint8_t> a = randomBlock(p.aElements(), DType::F32, MatmulCheckData::kSeedA),
                        b = randomBlock(p.bElements(), DType::F32, MatmulCheckData::kSeedB),
                        bias = randomBlock(4, DType::F32, MatmulCheckData::kSeedBias);
+  MatmulReference batched(p);
   for (uint64_t l = 0; l < 24; ++l) {
     uint64_t bi = l / 12, m = l / 4 % 3, n = l % 4;
     double want = repeatedElement(bias, DType::F32, n);
     for (uint64_t k = 0; k < 2; ++k)
       want += repeatedElement(a, DType::F32, bi * 6 + m * 2 + k) * repeatedElement(b, DType::F32, k * 4 + n);
-    std::string why;
     uint64_t pos = 0;
-    REQUIRE(matmulReference(p, l, pos, why) == Approx(want).margin(1e-6));
+    REQUIRE(batched.at(l, pos) == Approx(want).margin(1e-6));
     CHECK(pos == bi * 18 + m * 6 + n);
   }
 }
@@ -267,6 +259,10 @@ TEST_CASE("tactic check: samples, tolerances and unknown epilogues", "[tactic-ch
   CHECK_FALSE(samplesMatch({12.0}, {15.0}, DType::I8, why));
   rt::ConvSpec c = forwardSpec(false);
   c.activation = "mystery";
-  convReference(c, ConvCheckData{}, 0, why);
-  CHECK(why.find("mystery") != std::string::npos);
+  CHECK(ConvReference(c, ConvCheckData{}).unsupported().find("mystery") != std::string::npos);
+  rt::CublasLtProblem m;
+  m.m = m.n = m.k = 1;
+  m.lda = m.ldb = m.ldc = 1;
+  m.epilogue = "dgelu";
+  CHECK(MatmulReference(m).unsupported().find("dgelu") != std::string::npos);
 }
