@@ -6,6 +6,7 @@
 #include "compiler/FileUtil.h"
 #include "compiler/Inspect.h"
 #include "compiler/Npy.h"
+#include "compiler/StreamRunner.h"
 #include "ir/Interpreter.h"
 #include "runtime/EngineReader.h"
 #include "runtime/CudaDriver.h"
@@ -25,44 +26,6 @@
 namespace infc {
 
 namespace {
-
-Status cuStatus(CUresult r, const std::string &what) {
-  if (r == CUDA_SUCCESS)
-    return Status::ok();
-  if (!rt::cudaDriver().loaded)
-    return Status(StatusCode::DeviceError, what + ": " + rt::cudaDriver().error);
-  const char *name = nullptr;
-  rt::cudaDriver().cuGetErrorName(r, &name);
-  return Status(StatusCode::DeviceError, what + ": " + (name ? name : "CUDA error"));
-}
-
-Status apiStatus(infc_status s, const std::string &prefix = "") {
-  if (s == INFC_OK)
-    return Status::ok();
-  return Status(s == INFC_ERROR_NO_DEVICE || s == INFC_ERROR_CUDA ? StatusCode::DeviceError : StatusCode::InvalidArgument,
-                prefix + infc_last_error());
-}
-
-struct IoInfo {
-  std::string name;
-  DType dtype;
-  std::vector<int64_t> shape;
-  size_t bytes;
-};
-
-Expected<IoInfo> ioInfo(infc_engine *e, const char *name) {
-  IoInfo info;
-  info.name = name;
-  int32_t dt = 0;
-  int rank = 0;
-  int64_t dims[8];
-  size_t bytes = 0;
-  INFC_RETURN_IF_ERROR(apiStatus(infc_engine_tensor_info(e, name, &dt, &rank, dims, &bytes)));
-  info.dtype = static_cast<DType>(dt);
-  info.shape.assign(dims, dims + rank);
-  info.bytes = bytes;
-  return info;
-}
 
 std::string randomNote(const std::string &path, const std::string &name) {
   return path + ": input '" + name + "' is random (uniform [-1, 1) floats or integers 0..3, seed 42); give --input " + name +
@@ -188,8 +151,11 @@ Status profileLayers(const RunOptions &options, infc_engine *engine, infc_contex
     const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
     Row row{v[v.size() / 2], i, layerKernel(*l), "", ""};
     if (l->onnx_nodes())
-      for (const auto *s : *l->onnx_nodes())
-        row.nodes += (row.nodes.empty() ? "" : " ") + s->str();
+      for (const auto *s : *l->onnx_nodes()) {
+        if (!row.nodes.empty())
+          row.nodes += ' ';
+        row.nodes += s->str();
+      }
     // Group generated kernels by op ("generated:k12_Relu" -> "generated:Relu").
     row.group = row.kernel;
     if (size_t u = row.group.find('_'); row.group.rfind("generated:k", 0) == 0 && u != std::string::npos)
@@ -280,77 +246,25 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load(options.enginePath.c_str(), &h.engine)));
     std::vector<IoInfo> inInfo;
     INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, options.enginePath, given, inInfo, &report.notes));
-    int numStreams = std::max(1, options.streams);
-    for (int s = 0; s < numStreams; ++s) {
-      infc_context *c = nullptr;
-      INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(h.engine, &c), options.enginePath + ": "));
-      h.contexts.push_back(c);
-      INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_cuda_graph(c, options.cudaGraph ? 1 : 0), options.enginePath + ": "));
-      CUstream st;
-      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuStreamCreate(&st, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
-      h.streams.push_back(st);
-    }
     std::vector<IoInfo> outInfo;
     for (int i = 0; i < infc_engine_num_outputs(h.engine); ++i) {
       INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_output_name(h.engine, i)));
       outInfo.push_back(io);
     }
-    std::map<std::string, Tensor> outputs;
-    for (const IoInfo &io : outInfo)
-      outputs[io.name] = Tensor(io.dtype, io.shape);
+    int numStreams = std::max(1, options.streams);
+    StreamRunSettings settings{numStreams, options.warmup, std::max(1, options.iterations), options.cudaGraph,
+                               options.enginePath};
+    INFC_ASSIGN_OR_RETURN(StreamRunResult streamRun, runStreams(h.engine, inInfo, inputs, outInfo, settings));
+    h.contexts = streamRun.contexts;
+    h.streams = streamRun.cuStreams;
+    if (!streamRun.outputsAgree)
+      report.notes.push_back(options.enginePath + ": the " + std::to_string(numStreams) +
+                             " streams' outputs differ (a kernel that is not deterministic run to run, such as an "
+                             "atomic reduction); the outputs written are stream 0's");
 
-    auto copyIn = [&](int c) -> Status {
-      for (const IoInfo &io : inInfo) {
-        void *dptr = nullptr;
-        INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(h.contexts[c], io.name.c_str(), &dptr)));
-        INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dptr), inputs[io.name].bytes(),
-                                                        io.bytes, h.streams[c]),
-                                      "copying input '" + io.name + "'"));
-      }
-      return Status::ok();
-    };
-    auto copyOut = [&](int c) -> Status {
-      for (const IoInfo &io : outInfo) {
-        void *dptr = nullptr;
-        INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(h.contexts[c], io.name.c_str(), &dptr)));
-        INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuMemcpyDtoHAsync(outputs[io.name].mutableBytes(), reinterpret_cast<CUdeviceptr>(dptr),
-                                                        io.bytes, h.streams[c]),
-                                      "copying output '" + io.name + "'"));
-      }
-      return Status::ok();
-    };
-
-    CUevent ev[4];
-    for (CUevent &e : ev)
-      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventCreate(&e, CU_EVENT_DEFAULT), "cuEventCreate"));
-    std::vector<double> latency, compute, h2d, d2h;
-    for (int it = 0; it < options.warmup + options.iterations; ++it) {
-      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventRecord(ev[0], h.streams[0]), "cuEventRecord"));
-      INFC_RETURN_IF_ERROR(copyIn(0));
-      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventRecord(ev[1], h.streams[0]), "cuEventRecord"));
-      INFC_RETURN_IF_ERROR(apiStatus(infc_context_enqueue(h.contexts[0], h.streams[0]), options.enginePath + ": "));
-      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventRecord(ev[2], h.streams[0]), "cuEventRecord"));
-      INFC_RETURN_IF_ERROR(copyOut(0));
-      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuEventRecord(ev[3], h.streams[0]), "cuEventRecord"));
-      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuStreamSynchronize(h.streams[0]), "running the engine"));
-      if (it < options.warmup)
-        continue;
-      float a, b, c, d;
-      rt::cudaDriver().cuEventElapsedTime(&a, ev[0], ev[1]);
-      rt::cudaDriver().cuEventElapsedTime(&b, ev[1], ev[2]);
-      rt::cudaDriver().cuEventElapsedTime(&c, ev[2], ev[3]);
-      rt::cudaDriver().cuEventElapsedTime(&d, ev[0], ev[3]);
-      h2d.push_back(a);
-      compute.push_back(b);
-      d2h.push_back(c);
-      latency.push_back(d);
-    }
-    // Throughput: back-to-back enqueues (no copies) spread over the streams, wall clock.
+    // Throughput without copies: back-to-back enqueues spread over the streams from this thread
+    // (what the benchmarks compare with PyTorch's back-to-back calls), wall clock.
     int iters = std::max(1, options.iterations);
-    for (int c = 0; c < numStreams; ++c)
-      INFC_RETURN_IF_ERROR(copyIn(c));
-    for (CUstream s : h.streams)
-      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuStreamSynchronize(s), "synchronizing"));
     auto t0 = std::chrono::steady_clock::now();
     for (int it = 0; it < iters; ++it)
       INFC_RETURN_IF_ERROR(apiStatus(infc_context_enqueue(h.contexts[it % numStreams], h.streams[it % numStreams]),
@@ -358,20 +272,33 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     for (CUstream s : h.streams)
       INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuStreamSynchronize(s), "running the engine"));
     double wallMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    for (CUevent &e : ev)
-      rt::cudaDriver().cuEventDestroy(e);
-    report.outputs = outputs;
+    report.outputs = streamRun.outputs;
 
+    std::vector<double> latency, compute, h2d, d2h;
+    double busyMs = 0;
+    for (const StreamTimes &t : streamRun.streams) {
+      latency.insert(latency.end(), t.latency.begin(), t.latency.end());
+      compute.insert(compute.end(), t.compute.begin(), t.compute.end());
+      h2d.insert(h2d.end(), t.h2d.begin(), t.h2d.end());
+      d2h.insert(d2h.end(), t.d2h.begin(), t.d2h.end());
+      for (double ms : t.latency)
+        busyMs += ms;
+    }
     int64_t batch = inInfo.empty() || inInfo[0].shape.empty() ? 1 : inInfo[0].shape[0];
     double qps = 1000.0 * iters / wallMs;
+    double e2eQps = 1000.0 * static_cast<double>(iters) * numStreams / streamRun.wallMs;
     Stats L = stats(latency), C = stats(compute), H = stats(h2d), D = stats(d2h);
     std::ostringstream os;
     os.setf(std::ios::fixed);
     os.precision(4);
-    os << "=== Performance summary (" << options.enginePath << ", " << iters << " iterations, " << options.warmup
-       << " warm-up, " << numStreams << " stream" << (numStreams > 1 ? "s" : "") << ", "
+    os << "=== Performance summary (" << options.enginePath << ", " << iters << " iterations"
+       << (numStreams > 1 ? " per stream" : "") << ", " << options.warmup << " warm-up, " << numStreams << " stream"
+       << (numStreams > 1 ? "s, one host thread each" : "") << ", "
        << (options.cudaGraph ? "CUDA graph" : "no CUDA graph") << ") ===\n";
-    os << "Throughput: " << qps << " qps (" << qps * static_cast<double>(batch) << " inferences/s at batch " << batch << ")\n";
+    os << "Throughput: " << e2eQps << " qps (" << e2eQps * static_cast<double>(batch) << " inferences/s at batch " << batch
+       << "), copies in and out included\n";
+    os << "Throughput without copies: " << qps << " qps (" << qps * static_cast<double>(batch)
+       << " inferences/s), back-to-back enqueues\n";
     auto line = [&](const char *name, const Stats &s) {
       os << name << ": min = " << s.min << " ms, mean = " << s.mean << " ms, median = " << s.median
          << " ms, percentile(90%) = " << s.p90 << " ms, percentile(99%) = " << s.p99 << " ms, max = " << s.max << " ms\n";
@@ -380,6 +307,16 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     line("GPU Compute Time", C);
     line("H2D Latency", H);
     line("D2H Latency", D);
+    if (numStreams > 1) {
+      for (size_t i = 0; i < streamRun.streams.size(); ++i) {
+        const StreamTimes &t = streamRun.streams[i];
+        Stats s = stats(t.latency);
+        os << "Stream " << i << ": " << 1000.0 * static_cast<double>(t.latency.size()) / t.wallMs
+           << " qps, latency median = " << s.median << " ms, percentile(99%) = " << s.p99 << " ms\n";
+      }
+      os << "Overlap: the streams were busy (first copy in to last copy out) " << busyMs << " ms in all, in "
+         << streamRun.wallMs << " ms of wall time (" << busyMs / streamRun.wallMs << "x)\n";
+    }
     size_t engineBytes = 0, contextBytes = 0;
     INFC_RETURN_IF_ERROR(apiStatus(infc_context_device_memory(h.contexts[0], &engineBytes, &contextBytes)));
     os << "Device memory: engine " << engineBytes << " bytes (weights), context " << contextBytes
@@ -402,6 +339,18 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     j["batch"] = batch;
     j["throughput_qps"] = qps;
     j["throughput_inferences_per_s"] = qps * static_cast<double>(batch);
+    nlohmann::json perStream = nlohmann::json::array();
+    for (size_t i = 0; i < streamRun.streams.size(); ++i) {
+      const StreamTimes &t = streamRun.streams[i];
+      perStream.push_back({{"index", i},
+                           {"throughput_qps", 1000.0 * static_cast<double>(t.latency.size()) / t.wallMs},
+                           {"latency", sj(stats(t.latency))}});
+    }
+    j["end_to_end"] = {{"throughput_qps", e2eQps},
+                       {"throughput_inferences_per_s", e2eQps * static_cast<double>(batch)},
+                       {"wall_ms", streamRun.wallMs},
+                       {"busy_ms", busyMs},
+                       {"per_stream", perStream}};
     j["latency"] = sj(L);
     j["gpu_compute"] = sj(C);
     j["h2d"] = sj(H);
@@ -469,8 +418,7 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
 
 namespace infc {
 
-Expected<std::vector<Tensor>> runModuleOnGpu(const Module &module, const std::vector<Tensor> &inputs, bool fp16,
-                                             bool generatedDepthwise) {
+Expected<std::string> buildModuleForGpu(const Module &module, bool fp16, bool generatedDepthwise) {
   rt::DeviceInfo dev;
   if (std::string e = rt::queryDevice(dev); !e.empty())
     return Status(StatusCode::DeviceError, e);
@@ -491,8 +439,14 @@ Expected<std::vector<Tensor>> runModuleOnGpu(const Module &module, const std::ve
   }
   codegen::useAutotuner(opts, tuner);
   INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(module, opts, "engine"));
+  return std::move(built.bytes);
+}
+
+Expected<std::vector<Tensor>> runModuleOnGpu(const Module &module, const std::vector<Tensor> &inputs, bool fp16,
+                                             bool generatedDepthwise) {
+  INFC_ASSIGN_OR_RETURN(std::string bytes, buildModuleForGpu(module, fp16, generatedDepthwise));
   EngineHandles h;
-  INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load_bytes(built.bytes.data(), built.bytes.size(), &h.engine)));
+  INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load_bytes(bytes.data(), bytes.size(), &h.engine)));
   infc_context *c = nullptr;
   INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(h.engine, &c)));
   h.contexts.push_back(c);

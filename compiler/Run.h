@@ -58,4 +58,7 @@ namespace infc {
 /// `generatedDepthwise` selects the generated depthwise kernel (LoweringOptions), for its tests.
 Expected<std::vector<Tensor>> runModuleOnGpu(const class Module &module, const std::vector<Tensor> &inputs, bool fp16 = false,
                                              bool generatedDepthwise = false);
+/// The engine runModuleOnGpu builds (timed tactics, for the GPU present), as file bytes.
+Expected<std::string> buildModuleForGpu(const class Module &module, bool fp16 = false,
+                                                 bool generatedDepthwise = false);
 } // namespace infc

@@ -192,15 +192,9 @@ CublasLtProblem problemOf(const fb::CublasLtMatmul &p) {
 
 class MatmulExec final : public LayerExec {
 public:
-  ~MatmulExec() override {
-    plan_.reset(); // descriptors before the handle
-    if (handle_)
-      cublasLtDestroy(handle_);
-  }
-
-  std::string prepare(const fb::CublasLtMatmul &p, uint64_t workspaceLimit) {
+  std::string prepare(const fb::CublasLtMatmul &p, uint64_t workspaceLimit, ContextHandles &handles) {
     a_ = p.a(); b_ = p.b(); c_ = p.c(); d_ = p.d(); bias_ = p.bias();
-    if (std::string e = cublasCheck(cublasLtCreate(&handle_), "cublasLtCreate"); !e.empty())
+    if (std::string e = handles.cublasLt(handle_); !e.empty())
       return e;
     plan_ = std::make_unique<CublasLtPlan>();
     if (std::string e = plan_->init(problemOf(p)); !e.empty())
@@ -236,7 +230,7 @@ public:
   }
 
 private:
-  cublasLtHandle_t handle_ = nullptr;
+  cublasLtHandle_t handle_ = nullptr; ///< the context's (ContextHandles)
   std::unique_ptr<CublasLtPlan> plan_;
   cublasLtMatmulAlgo_t algo_{};
   uint64_t workspace_ = 0;
@@ -245,9 +239,10 @@ private:
 
 } // namespace
 
-std::string prepareCublasLtMatmul(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out) {
+std::string prepareCublasLtMatmul(const DeviceEngine &engine, const fb::Layer &layer, ContextHandles &handles,
+                                  std::unique_ptr<LayerExec> &out) {
   auto exec = std::make_unique<MatmulExec>();
-  if (std::string e = exec->prepare(*layer.impl_as_CublasLtMatmul(), engine.engine().workspace_bytes()); !e.empty())
+  if (std::string e = exec->prepare(*layer.impl_as_CublasLtMatmul(), engine.engine().workspace_bytes(), handles); !e.empty())
     return e;
   out = std::move(exec);
   return "";

@@ -17,7 +17,7 @@ namespace infc::rt {
   X(cuStreamCreate) X(cuStreamDestroy) X(cuStreamSynchronize) X(cuEventCreate) X(cuEventRecord)                        \
   X(cuEventElapsedTime) X(cuEventDestroy) X(cuEventSynchronize) X(cuGetErrorName) X(cuGetErrorString)                 \
   X(cuDriverGetVersion) X(cuStreamBeginCapture) X(cuStreamEndCapture) X(cuGraphInstantiateWithFlags) X(cuGraphLaunch)  \
-  X(cuGraphExecDestroy) X(cuGraphDestroy)
+  X(cuGraphExecDestroy) X(cuGraphDestroy) X(cuCtxGetCurrent) X(cuMemHostAlloc) X(cuMemFreeHost)
 
 /// Function pointers into libcuda. `loaded` is false (and `error` says why) without a driver.
 struct CudaDriver {

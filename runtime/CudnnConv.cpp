@@ -513,12 +513,7 @@ std::string normalizeConvSpec(ConvSpec &spec) {
 namespace {
 class ConvExec final : public LayerExec {
 public:
-  ~ConvExec() override {
-    plan.reset();
-    if (handle)
-      cudnnDestroy(handle);
-  }
-  cudnnHandle_t handle = nullptr;
+  cudnnHandle_t handle = nullptr; ///< the context's (ContextHandles)
   std::unique_ptr<ConvPlan> plan;
   int x = -1, w = -1, y = -1, b = -1, z = -1, s = -1;
 
@@ -537,7 +532,8 @@ std::vector<int64_t> toVec(const flatbuffers::Vector<int64_t> *v) {
 }
 } // namespace
 
-std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out) {
+std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer, ContextHandles &handles,
+                             std::unique_ptr<LayerExec> &out) {
   const fb::CudnnConv *c = layer.impl_as_CudnnConv();
   const fb::Engine &e = engine.engine();
   auto dims = [&](int idx) { return toVec(e.tensors()->Get(static_cast<uint32_t>(idx))->shape()); };
@@ -566,7 +562,7 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
     return err;
   auto exec = std::make_unique<ConvExec>();
   exec->x = c->x(); exec->w = c->w(); exec->y = c->y(); exec->b = c->b(); exec->z = c->z(); exec->s = c->s();
-  if (std::string err = cudnnCheck(cudnnCreate(&exec->handle), "cudnnCreate"); !err.empty())
+  if (std::string err = handles.cudnn(exec->handle); !err.empty())
     return err;
   exec->plan = std::make_unique<ConvPlan>();
   std::vector<int64_t> knobs = toVec(c->knobs());

@@ -32,7 +32,43 @@ std::string queryDevice(DeviceInfo &info) {
   return "";
 }
 
+ContextHandles::~ContextHandles() {
+  if (cudnn_)
+    cudnnDestroy(cudnn_);
+  if (cublasLt_)
+    cublasLtDestroy(cublasLt_);
+}
+
+std::string ContextHandles::cudnn(cudnnHandle_t &out) {
+  if (!cudnn_)
+    if (cudnnStatus_t s = cudnnCreate(&cudnn_); s != CUDNN_STATUS_SUCCESS) {
+      cudnn_ = nullptr;
+      return std::string("cudnnCreate: ") + cudnnGetErrorString(s);
+    }
+  out = cudnn_;
+  return "";
+}
+
+std::string ContextHandles::cublasLt(cublasLtHandle_t &out) {
+  if (!cublasLt_)
+    if (cublasStatus_t s = cublasLtCreate(&cublasLt_); s != CUBLAS_STATUS_SUCCESS) {
+      cublasLt_ = nullptr;
+      return "cublasLtCreate failed (status " + std::to_string(static_cast<int>(s)) + ")";
+    }
+  out = cublasLt_;
+  return "";
+}
+
+std::string DeviceEngine::makeCurrent() const {
+  CUcontext current = nullptr;
+  if (drv().cuCtxGetCurrent(&current) == CUDA_SUCCESS && current == cuContext_)
+    return "";
+  return cuCheck(drv().cuCtxSetCurrent(cuContext_), "cuCtxSetCurrent");
+}
+
 DeviceEngine::~DeviceEngine() {
+  if (cuContext_)
+    makeCurrent();
   for (CUmodule m : modules_)
     drv().cuModuleUnload(m);
   if (weights_)
@@ -94,6 +130,7 @@ CUfunction DeviceEngine::function(uint32_t module, const std::string &name, std:
 // ---------------------------------------------------------------- ExecutionContext
 
 ExecutionContext::~ExecutionContext() {
+  engine_->makeCurrent();
   dropGraph();
   layers_.clear();
   if (arena_)
@@ -105,6 +142,8 @@ ExecutionContext::~ExecutionContext() {
 std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr<ExecutionContext> &out) {
   auto c = std::unique_ptr<ExecutionContext>(new ExecutionContext());
   c->engine_ = &engine;
+  if (std::string err = engine.makeCurrent(); !err.empty())
+    return err;
   const fb::Engine &e = engine.engine();
   if (e.arena_bytes())
     if (std::string err = cuCheck(drv().cuMemAlloc(&c->arena_, e.arena_bytes()), "allocating the activation arena"); !err.empty())
@@ -119,8 +158,8 @@ std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr
     std::string err;
     switch (layer->impl_type()) {
     case fb::LayerImpl::KernelLaunch: err = prepareKernelLaunch(engine, *layer, exec); break;
-    case fb::LayerImpl::CudnnConv: err = prepareCudnnConv(engine, *layer, exec); break;
-    case fb::LayerImpl::CublasLtMatmul: err = prepareCublasLtMatmul(engine, *layer, exec); break;
+    case fb::LayerImpl::CudnnConv: err = prepareCudnnConv(engine, *layer, c->handles_, exec); break;
+    case fb::LayerImpl::CublasLtMatmul: err = prepareCublasLtMatmul(engine, *layer, c->handles_, exec); break;
     default: err = "layer has no implementation"; break;
     }
     if (!err.empty())
@@ -158,6 +197,8 @@ std::string ExecutionContext::enqueueLayer(size_t i, CUstream stream) {
 }
 
 std::string ExecutionContext::enqueue(CUstream stream) {
+  if (std::string err = engine_->makeCurrent(); !err.empty())
+    return err;
   if (useGraph_ && stream) {
     if (!graphExec_)
       if (std::string err = captureGraph(stream); !err.empty())
@@ -202,7 +243,7 @@ std::string ExecutionContext::captureGraph(CUstream stream) {
 
 std::string ExecutionContext::profile(CUstream stream, std::vector<float> &layerMs) {
   std::vector<CUevent> events(layers_.size() + 1, nullptr);
-  std::string err;
+  std::string err = engine_->makeCurrent();
   for (CUevent &ev : events)
     if (err.empty())
       err = cuCheck(drv().cuEventCreate(&ev, CU_EVENT_DEFAULT), "cuEventCreate");

@@ -5,7 +5,9 @@
 #include "runtime/EngineReader.h"
 #include "runtime/infc_runtime.h"
 
+#include <cublasLt.h>
 #include <cuda.h>
+#include <cudnn.h>
 
 #include <memory>
 #include <string>
@@ -37,12 +39,32 @@ public:
 
 class DeviceEngine;
 
-/// Builds the executor of one layer for a context ("" on success).
-std::string prepareKernelLaunch(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out);
-std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out);
-std::string prepareCublasLtMatmul(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out);
+/// The library handles of one execution context, shared by its layers: one cuDNN and one
+/// cuBLASLt handle per context (created when a layer first needs one), never shared between
+/// contexts, so that contexts on different threads never use one handle at once.
+class ContextHandles {
+public:
+  ContextHandles() = default;
+  ContextHandles(const ContextHandles &) = delete;
+  ContextHandles &operator=(const ContextHandles &) = delete;
+  ~ContextHandles();
+  std::string cudnn(cudnnHandle_t &out);
+  std::string cublasLt(cublasLtHandle_t &out);
 
-/// An engine whose weights and kernels are resident on the current GPU.
+private:
+  cudnnHandle_t cudnn_ = nullptr;
+  cublasLtHandle_t cublasLt_ = nullptr;
+};
+
+/// Builds the executor of one layer for a context ("" on success); `handles` outlive it.
+std::string prepareKernelLaunch(const DeviceEngine &engine, const fb::Layer &layer, std::unique_ptr<LayerExec> &out);
+std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer, ContextHandles &handles,
+                             std::unique_ptr<LayerExec> &out);
+std::string prepareCublasLtMatmul(const DeviceEngine &engine, const fb::Layer &layer, ContextHandles &handles,
+                                  std::unique_ptr<LayerExec> &out);
+
+/// An engine whose weights and kernels are resident on the current GPU. Immutable once loaded,
+/// and so safe to share between threads: each thread runs its own ExecutionContext.
 class DeviceEngine {
 public:
   ~DeviceEngine();
@@ -52,6 +74,9 @@ public:
   CUdeviceptr weights() const { return weights_; }
   CUfunction function(uint32_t module, const std::string &name, std::string &error) const;
   const DeviceInfo &device() const { return device_; }
+  /// Makes the engine's CUDA context (the device's primary context) current on the calling
+  /// thread: a thread other than the loader's starts with none.
+  std::string makeCurrent() const;
 
 private:
   std::unique_ptr<EngineView> view_;
@@ -62,7 +87,8 @@ private:
   std::vector<CUmodule> modules_;
 };
 
-/// One device arena plus prepared layers; enqueue runs the network on a stream.
+/// One device arena plus prepared layers; enqueue runs the network on a stream. Used by one
+/// thread at a time (its layers keep per-launch state; its handles are its own).
 class ExecutionContext {
 public:
   ~ExecutionContext();
@@ -97,6 +123,7 @@ private:
   std::string enqueueLayer(size_t i, CUstream stream);
 
   const DeviceEngine *engine_ = nullptr;
+  ContextHandles handles_; ///< declared before layers_: destroyed after them
   CUdeviceptr arena_ = 0;
   CUdeviceptr workspace_ = 0;
   uint64_t workspaceBytes_ = 0;

@@ -1,6 +1,14 @@
 /* infc runtime C API: load an engine, create execution contexts, bind tensors, enqueue.
  * The runtime depends on the CUDA driver, cuDNN and cuBLASLt only. Every call returns a status
- * code; infc_last_error() gives the message of the last failure on this thread. */
+ * code; infc_last_error() gives the message of the last failure on this thread.
+ *
+ * Threads: an engine is immutable once loaded and may be shared by any number of threads; each
+ * thread creates its own contexts from it (infc_context_create is safe to call concurrently on
+ * one engine). A context is not thread-safe: use it from one thread at a time, and do not free
+ * the engine while a context of it exists. Each context owns its cuDNN and cuBLASLt handles,
+ * workspace, activation arena and CUDA graph, so contexts of one engine run concurrently on
+ * different streams. The calls that touch the GPU make the engine's CUDA context (the device's
+ * primary context) current on the calling thread. */
 #ifndef INFC_RUNTIME_H
 #define INFC_RUNTIME_H
 
