@@ -165,9 +165,13 @@ int buildEngine(const BuildArgs &a) {
     std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (a.quiet)
     return 0;
-  std::fprintf(stderr, "built %s for %s: %zu layers, %llu weight bytes, %llu activation bytes, %.2f s\n",
-               o.outputPath.c_str(), r->target.c_str(), r->layers, static_cast<unsigned long long>(r->weightBytes),
-               static_cast<unsigned long long>(r->arenaBytes), r->seconds);
+  if (r->profiles)
+    std::fprintf(stderr, "built %s for %s: %zu optimization profiles, for the reference executor, %.2f s\n",
+                 o.outputPath.c_str(), r->target.c_str(), r->profiles, r->seconds);
+  else
+    std::fprintf(stderr, "built %s for %s: %zu layers, %llu weight bytes, %llu activation bytes, %.2f s\n",
+                 o.outputPath.c_str(), r->target.c_str(), r->layers, static_cast<unsigned long long>(r->weightBytes),
+                 static_cast<unsigned long long>(r->arenaBytes), r->seconds);
   if (!r->tactics.empty())
     std::fprintf(stderr, "tactics: %s\n", r->tactics.c_str());
   if (!r->int8Summary.empty())
@@ -309,7 +313,17 @@ int main(int argc, char **argv) {
   r->add_option("--output-dir", run.outputDir, "Write each output as DIR/NAME.npy");
   r->add_option("--iterations", run.iterations, "Timed iterations")->capture_default_str();
   r->add_option("--warmup", run.warmup, "Warm-up iterations")->capture_default_str();
-  r->add_option("--streams", run.streams, "Execution contexts on separate streams for the throughput run")->capture_default_str();
+  r->add_option("--streams", run.streams,
+                "Execution contexts, one per host thread and stream, run at once (pinned buffers; copies and compute "
+                "of different streams overlap)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  r->add_option("--shapes", run.shapes,
+                "Input shapes NAME:1x3x224x224[,NAME:...] (engines with optimization profiles: within a profile; "
+                "default: the profile's opt shapes, or the --input files' shapes)");
+  r->add_option("--profile-index", run.profileIndex,
+                "Optimization profile to run in (default: the first whose ranges hold the shapes)")
+      ->check(CLI::NonNegativeNumber);
   r->add_option("--json", run.jsonPath, "Write the report as JSON");
   r->add_flag("--profile", run.profile, "Per-layer GPU times: slowest layers and time per kernel kind (JSON: 'layers')");
   r->add_flag("--reference", run.reference, "Run the engine's graph on the CPU reference interpreter (no GPU needed)");

@@ -55,6 +55,15 @@ struct ArenaPlan {
   uint64_t lowerBound = 0; ///< the largest sum of live bytes at any step
 };
 
+flatbuffers::Offset<fb::BuildInfo> buildInfo(flatbuffers::FlatBufferBuilder &fbb, const EngineBuildOptions &options) {
+  std::string gpuName = options.gpuName.empty() ? "sm_" + std::to_string(options.lowering.smMajor) +
+                                                      std::to_string(options.lowering.smMinor) + " target (no GPU at build time)"
+                                                : options.gpuName;
+  return fb::CreateBuildInfoDirect(fbb, INFC_VERSION, gpuName.c_str(), options.lowering.smMajor, options.lowering.smMinor,
+                                   CUDA_VERSION, static_cast<int64_t>(cudnnGetVersion()),
+                                   static_cast<int64_t>(cublasLtGetVersion()), options.optionsJson.c_str());
+}
+
 Status requireStatic(const Value &v, const std::string &modelPath) {
   if (v.type().isStatic())
     return Status::ok();
@@ -511,12 +520,7 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
     auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(cubin.data()), cubin.size());
     modules.push_back(fb::CreateModule(fbb, fbb.CreateString("infc_kernels"), bytes));
   }
-  std::string gpuName = options.gpuName.empty() ? "sm_" + std::to_string(options.lowering.smMajor) +
-                                                      std::to_string(options.lowering.smMinor) + " target (no GPU at build time)"
-                                                : options.gpuName;
-  auto info = fb::CreateBuildInfoDirect(fbb, INFC_VERSION, gpuName.c_str(), options.lowering.smMajor,
-                                        options.lowering.smMinor, CUDA_VERSION, static_cast<int64_t>(cudnnGetVersion()),
-                                        static_cast<int64_t>(cublasLtGetVersion()), options.optionsJson.c_str());
+  auto info = buildInfo(fbb, options);
   auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &inputs, &outputs, &fbLayers, &modules, arena.plan.totalBytes,
                                      usesLibraries ? std::max(options.workspaceBytes, matmulWorkspace) : 0,
                                      writer.weightBytes(),
@@ -530,6 +534,73 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   result.bytes = writer.finish(root);
   // The reader's own checks on what we are about to hand out: an engine infc writes is one infc
   // loads (sizes that wrap, empty matrices and the like fail here, naming the model).
+  if (std::string e = rt::EngineView::verify(result.bytes); !e.empty())
+    return internalError(modelPath + ": the engine built fails the engine verifier (" + e + "); nothing was written");
+  return result;
+}
+
+Expected<EngineBuildResult> buildProfileEngine(const Module &module, const std::vector<ProfileRanges> &profiles,
+                                               const EngineBuildOptions &options, const std::string &modelPath) {
+  const Graph *graph = module.mainGraph();
+  if (!graph)
+    return invalidArgument(modelPath + ": no main graph");
+  if (profiles.empty())
+    return internalError(modelPath + ": buildProfileEngine without profiles");
+  rt::EngineWriter writer;
+  flatbuffers::FlatBufferBuilder &fbb = writer.builder();
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  std::vector<int32_t> inputs, outputs;
+  // Sizes are known when the shapes are set: bytes and offset 0 (EngineReader's check).
+  auto addTensor = [&](const std::string &name, const TensorType &type, fb::TensorKind kind) -> Expected<int32_t> {
+    if (!type.isRanked())
+      return unsupported(modelPath + ": tensor '" + name + "' has no known rank (" + type.str() + ")");
+    std::vector<int64_t> shape;
+    for (const Dim &d : type.shape())
+      shape.push_back(d.isStatic() ? d.value : -1);
+    tensors.push_back(fb::CreateTensorDirect(fbb, name.c_str(), static_cast<int32_t>(type.elem()), &shape, kind, 0, 0));
+    return static_cast<int32_t>(tensors.size() - 1);
+  };
+  for (const auto &a : graph->body().arguments()) {
+    INFC_ASSIGN_OR_RETURN(int32_t idx, addTensor(a->name(), a->type(), fb::TensorKind::Input));
+    inputs.push_back(idx);
+  }
+  for (const GraphOutput &o : graph->outputs()) {
+    INFC_ASSIGN_OR_RETURN(int32_t idx, addTensor(o.name, o.value->type(), fb::TensorKind::Output));
+    outputs.push_back(idx);
+  }
+  // The constants the reference IR refers to by name (compiler/EngineReference: those over
+  // inlineConstantElements), as weights, in graph order.
+  std::function<Status(const Block &)> addWeights = [&](const Block &block) -> Status {
+    for (const auto &op : block.ops()) {
+      for (const Value *v : op->results())
+        if (const Tensor *c = getConstantValue(v); c && c->numElements() > options.inlineConstantElements) {
+          uint64_t offset = writer.addWeight(c->bytes(), c->byteSize());
+          std::vector<int64_t> shape = c->shape();
+          tensors.push_back(fb::CreateTensorDirect(fbb, v->name().c_str(), static_cast<int32_t>(c->dtype()), &shape,
+                                                   fb::TensorKind::Weight, offset, c->byteSize()));
+        }
+      for (size_t r = 0; r < op->numRegions(); ++r)
+        INFC_RETURN_IF_ERROR(addWeights(op->region(r)));
+    }
+    return Status::ok();
+  };
+  INFC_RETURN_IF_ERROR(addWeights(graph->body()));
+  std::vector<flatbuffers::Offset<fb::Profile>> fbProfiles;
+  for (const ProfileRanges &p : profiles) {
+    if (p.size() != inputs.size())
+      return internalError(modelPath + ": a profile without a range for every input");
+    std::vector<flatbuffers::Offset<fb::ProfileInput>> ranges;
+    for (const ProfileRange &r : p)
+      ranges.push_back(fb::CreateProfileInputDirect(fbb, r.name.c_str(), &r.min, &r.opt, &r.max));
+    fbProfiles.push_back(fb::CreateProfileDirect(fbb, &ranges));
+  }
+  std::vector<flatbuffers::Offset<fb::Layer>> layers;
+  std::vector<flatbuffers::Offset<fb::Module>> modules;
+  auto root = fb::CreateEngineDirect(fbb, buildInfo(fbb, options), &tensors, &inputs, &outputs, &layers, &modules, 0, 0,
+                                     writer.weightBytes(), options.referenceIr.c_str(), 0, &fbProfiles);
+  EngineBuildResult result;
+  result.weightBytes = writer.weightBytes();
+  result.bytes = writer.finish(root);
   if (std::string e = rt::EngineView::verify(result.bytes); !e.empty())
     return internalError(modelPath + ": the engine built fails the engine verifier (" + e + "); nothing was written");
   return result;

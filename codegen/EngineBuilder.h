@@ -56,6 +56,20 @@ Expected<std::pair<double, double>> timeInt8Conv(class TacticSource &tactics, co
 void useAutotuner(EngineBuildOptions &options, class TacticSource *tuner,
                   std::function<void(const std::string &)> log = {});
 
+/// One input's range in an optimization profile.
+struct ProfileRange {
+  std::string name;
+  std::vector<int64_t> min, opt, max;
+};
+/// An optimization profile: a range for every graph input, in argument order.
+using ProfileRanges = std::vector<ProfileRange>;
+
+/// The engine of a module with dynamic dims and optimization profiles: its inputs and outputs
+/// (dynamic dims -1), the profiles and the reference IR, and no GPU layers yet (the runtime
+/// refuses it; `infc run --reference` runs it at any shape within a profile).
+Expected<EngineBuildResult> buildProfileEngine(const Module &module, const std::vector<ProfileRanges> &profiles,
+                                               const EngineBuildOptions &options, const std::string &modelPath);
+
 /// `modelPath` prefixes error messages.
 Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath);
 

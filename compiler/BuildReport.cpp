@@ -61,6 +61,7 @@ std::string buildReportJson(const CompileOptions &o, const Expected<CompileRepor
       j["inputs"] = e["inputs"];
       j["outputs"] = e["outputs"];
       j["layers"] = e["layers"];
+      j["profiles"] = e["profiles"];
     }
   } else {
     j["inspect_error"] = ins.status().message();

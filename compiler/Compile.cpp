@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -107,25 +108,21 @@ Status setUpTimingCache(const CompileOptions &o, const rt::DeviceInfo &dev, code
   return Status::ok();
 }
 
-/// The model with its input shapes fixed, or why this build cannot make an engine of it
-/// (profiles, dynamic dims left, explicit Q/DQ).
-Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o) {
+/// The model with its input shapes fixed, or with its dynamic dims and the profiles given (in
+/// `profiles`), or why this build cannot make an engine of it (dynamic dims left).
+Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o, std::vector<OptimizationProfile> &profiles) {
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
   if (!o.minShapes.empty() || !o.optShapes.empty() || !o.maxShapes.empty()) {
     if (!o.shapes.empty())
       return invalidArgument("--shapes fixes one shape and --min-shapes/--opt-shapes/--max-shapes give ranges: use one or the other");
-    INFC_ASSIGN_OR_RETURN(std::vector<OptimizationProfile> profiles,
-                          parseProfiles(o.minShapes, o.optShapes, o.maxShapes, *module->mainGraph(), o.modelPath));
-    bool one = profiles.size() == 1;
-    return unsupported(o.modelPath + ": optimization profiles are not implemented yet: engines have static shapes (the " +
-                       std::to_string(profiles.size()) + (one ? " profile given is" : " profiles given are") +
-                       " valid for this model); build one engine per shape with --shapes; no engine written");
+    INFC_ASSIGN_OR_RETURN(profiles, parseProfiles(o.minShapes, o.optShapes, o.maxShapes, *module->mainGraph(), o.modelPath));
+    return module;
   }
   if (!o.shapes.empty()) {
     INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(o.shapes));
     INFC_RETURN_IF_ERROR(applyInputShapes(*module, shapes, o.modelPath));
   }
-  // Every dynamic input dim must be fixed (optimization profiles come later).
+  // Without profiles every dynamic input dim must be fixed.
   for (const auto &a : module->mainGraph()->body().arguments())
     if (!a->type().isStatic()) {
       std::string dims;
@@ -133,7 +130,8 @@ Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o) {
         if (!d.isStatic())
           dims += (dims.empty() ? "" : ", ") + (d.symbol.empty() ? std::string("?") : "'" + d.symbol + "'");
       return invalidArgument(o.modelPath + ": input '" + a->name() + "' has dynamic dims (" + dims +
-                             "): fix them with --shapes " + a->name() + ":DIMxDIMx...");
+                             "): fix them with --shapes " + a->name() + ":DIMxDIMx..., or give ranges with --min-shapes, "
+                             "--opt-shapes and --max-shapes");
     }
   return module;
 }
@@ -214,6 +212,85 @@ private:
   std::chrono::steady_clock::time_point start_;
 };
 
+/// An engine with optimization profiles: the model optimized with its dynamic dims, the
+/// profiles, and no GPU layers yet (codegen::buildProfileEngine). What such a build cannot do
+/// yet is refused, never ignored.
+Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique_ptr<Module> module,
+                                            const std::vector<OptimizationProfile> &profiles, codegen::EngineBuildOptions &eb,
+                                            StageClock &stages, CompileReport &report,
+                                            std::chrono::steady_clock::time_point start) {
+  auto refuse = [&](const std::string &what) {
+    return unsupported(o.modelPath + ": " + what + " with optimization profiles is not implemented yet (engines with "
+                       "profiles have no GPU layers yet); no engine written");
+  };
+  if (o.int8 || hasActivationQdq(*module->mainGraph()))
+    return refuse("INT8 (--int8, or a model with QuantizeLinear/DequantizeLinear pairs)");
+  if (!o.timingCachePath.empty() || o.requireCompleteCache)
+    return refuse("a timing cache (--timing-cache, --require-complete-cache)");
+  if (o.builderOptLevel != 3 || o.tuningBudget > 0)
+    return refuse("tactic timing (--builder-opt-level, --tuning-budget)");
+  INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
+                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, false, o.modelPath));
+  OptimizeOptions opt;
+  opt.onnxPasses = o.passes;
+  opt.fp16 = o.fp16;
+  opt.bf16 = o.bf16;
+  opt.optLevel = o.optLevel;
+  opt.layerPrecision = precision.layers;
+  opt.strictPrecision = precision.strict;
+  stages.begin("optimize");
+  PipelineOptions passOptions;
+  passOptions.remarks = o.observer.verbose;
+  INFC_RETURN_IF_ERROR(optimizeModule(*module, opt, passOptions).withPrefix(o.modelPath));
+  // Every input gets a range in every profile; a static input's is its one shape.
+  std::vector<codegen::ProfileRanges> ranges;
+  nlohmann::json profilesJson = nlohmann::json::array();
+  for (const OptimizationProfile &p : profiles) {
+    codegen::ProfileRanges r;
+    nlohmann::json pj = nlohmann::json::object();
+    for (const auto &a : module->mainGraph()->body().arguments()) {
+      auto it = std::find_if(p.inputs.begin(), p.inputs.end(), [&](const ProfileInputRange &x) { return x.name == a->name(); });
+      if (it != p.inputs.end()) {
+        r.push_back(*it);
+      } else {
+        std::vector<int64_t> fixed = a->type().staticShape();
+        r.push_back({a->name(), fixed, fixed, fixed});
+      }
+      pj[a->name()] = {{"min", r.back().min}, {"opt", r.back().opt}, {"max", r.back().max}};
+    }
+    ranges.push_back(std::move(r));
+    profilesJson.push_back(pj);
+  }
+  nlohmann::json opts;
+  opts["fp16"] = o.fp16;
+  if (o.bf16)
+    opts["bf16"] = true;
+  if (!o.layerPrecision.empty())
+    opts["layer_precision"] = o.layerPrecision;
+  if (o.strictPrecision)
+    opts["strict_precision"] = true;
+  opts["profiles"] = profilesJson;
+  opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
+  opts["opt_level"] = o.optLevel;
+  opts["target"] = report.target;
+  eb.optionsJson = opts.dump();
+  eb.referenceIr = referenceIrText(*module);
+  stages.begin("serialize");
+  INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildProfileEngine(*module, ranges, eb, o.modelPath));
+  report.tactics = "none: the engine has no GPU layers yet";
+  report.profiles = profiles.size();
+  report.warnings.push_back(std::to_string(profiles.size()) + (profiles.size() == 1 ? " optimization profile" : " optimization profiles") +
+                            ": the engine runs on the reference executor only (infc run --reference --shapes ...); "
+                            "GPU kernels that take their dims as arguments are not implemented yet, so the runtime "
+                            "refuses it");
+  stages.begin("write");
+  INFC_RETURN_IF_ERROR(writeFileAtomically(o.outputPath, built.bytes));
+  report.sha256 = support::sha256Hex(built.bytes);
+  stages.end();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
 } // namespace
 
 Expected<CompileReport> compileToEngine(const CompileOptions &o) {
@@ -238,11 +315,11 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   bool timed = tactics.timed;
   std::optional<codegen::TimingCache> &cache = tactics.cache;
   std::unique_ptr<codegen::CachedTactics> &cached = tactics.cached;
-  if (eb.gpuName.empty())
-    report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
-                              " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
   stages.begin("import");
-  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadForBuild(o));
+  std::vector<OptimizationProfile> profiles;
+  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadForBuild(o, profiles));
+  if (!profiles.empty())
+    return compileWithProfiles(o, std::move(module), profiles, eb, stages, report, start);
   // Explicitly quantized models (QuantizeLinear -> DequantizeLinear pairs on activations) build
   // to INT8 with their own scales, as a calibration would give them (compiler/ExplicitQuant.h).
   bool explicitInt8 = hasActivationQdq(*module->mainGraph());
@@ -251,6 +328,9 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
                            "their scales are its calibration; build it without --calib and --calib-cache");
   bool int8 = o.int8 || explicitInt8;
   eb.lowering.fp16 = o.fp16 || int8;
+  if (eb.gpuName.empty())
+    report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
+                              " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
   INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
                         precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, int8, o.modelPath));
   std::unique_ptr<codegen::Autotuner> tuner;

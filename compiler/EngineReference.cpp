@@ -58,10 +58,17 @@ Expected<ReferenceModel> loadReferenceModel(const std::string &enginePath) {
     return ios;
   };
   auto same = [](const fb::Tensor *t, const std::string &name, const TensorType &type) {
-    if (!t->name() || t->name()->str() != name || t->dtype() != static_cast<int32_t>(type.elem()) || !type.isStatic())
+    if (!t->name() || t->name()->str() != name || t->dtype() != static_cast<int32_t>(type.elem()) || !type.isRanked())
       return false;
     std::vector<int64_t> dims = t->shape() ? std::vector<int64_t>(t->shape()->begin(), t->shape()->end()) : std::vector<int64_t>();
-    return dims == type.staticShape();
+    if (static_cast<int64_t>(dims.size()) != type.rank())
+      return false;
+    for (size_t d = 0; d < dims.size(); ++d) {
+      const Dim &dim = type.dim(static_cast<int64_t>(d));
+      if (dim.isStatic() ? dims[d] != dim.value : dims[d] != -1) // -1 only in engines with profiles (verified)
+        return false;
+    }
+    return true;
   };
   std::vector<const fb::Tensor *> ins = engineIo(fb::TensorKind::Input), outs = engineIo(fb::TensorKind::Output);
   const auto &args = g->body().arguments();
@@ -77,6 +84,17 @@ Expected<ReferenceModel> loadReferenceModel(const std::string &enginePath) {
                       g->outputs()[i].value->type().str() + " in the IR");
   ReferenceModel r;
   r.module = std::move(m);
+  for (const fb::Tensor *t : ins)
+    r.inputs.push_back({t->name()->str(), t->shape() ? std::vector<int64_t>(t->shape()->begin(), t->shape()->end())
+                                                     : std::vector<int64_t>{}});
+  if (e.profiles())
+    for (const fb::Profile *p : *e.profiles()) {
+      codegen::ProfileRanges ranges;
+      auto vec = [](const flatbuffers::Vector<int64_t> *v) { return std::vector<int64_t>(v->begin(), v->end()); };
+      for (const fb::ProfileInput *in : *p->inputs())
+        ranges.push_back({in->name()->str(), vec(in->min()), vec(in->opt()), vec(in->max())});
+      r.profiles.push_back(std::move(ranges));
+    }
   return r;
 }
 

@@ -2,6 +2,8 @@
 // users without a GPU, and tests, can execute exactly the graph an engine was built from.
 #pragma once
 
+#include "codegen/EngineBuilder.h"
+#include "compiler/ProfileSelect.h"
 #include "ir/IR.h"
 
 #include <memory>
@@ -18,11 +20,13 @@ std::string referenceIrText(const Module &module);
 
 struct ReferenceModel {
   std::unique_ptr<Module> module;
+  std::vector<DeclaredInput> inputs;               ///< the engine's inputs (dims -1: dynamic)
+  std::vector<codegen::ProfileRanges> profiles;    ///< empty: a static engine
 };
 
 /// Reads an engine (verified, no GPU needed) and rebuilds its graph with weights from the blob.
 /// The graph must be the engine's: its inputs and outputs have the engine's names, dtypes and
-/// static shapes (a forged engine's unrelated IR is an error).
+/// shapes (dynamic dims where the engine's are -1; a forged engine's unrelated IR is an error).
 Expected<ReferenceModel> loadReferenceModel(const std::string &enginePath);
 
 /// The most bytes of values alive at once when the interpreter runs `graph` (it frees each value

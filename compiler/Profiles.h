@@ -1,8 +1,9 @@
 // Optimization profiles on the command line (`--min-shapes/--opt-shapes/--max-shapes`, the k-th
-// of each forming profile k), checked against the model's inputs. Engines do not support them
-// yet (their kernels take static shapes): `infc build` checks the ranges, then says so.
+// of each forming profile k), checked against the model's inputs. Engines with profiles have no
+// GPU layers yet: they run on the reference executor (codegen::buildProfileEngine).
 #pragma once
 
+#include "codegen/EngineBuilder.h"
 #include "ir/IR.h"
 
 #include <string>
@@ -10,10 +11,7 @@
 
 namespace infc {
 
-struct ProfileInputRange {
-  std::string name;
-  std::vector<int64_t> min, opt, max;
-};
+using ProfileInputRange = codegen::ProfileRange;
 
 struct OptimizationProfile {
   std::vector<ProfileInputRange> inputs; ///< in graph-argument order

@@ -5,7 +5,10 @@
 #include "compiler/EngineReference.h"
 #include "compiler/FileUtil.h"
 #include "compiler/Inspect.h"
+#include "compiler/Driver.h"
 #include "compiler/Npy.h"
+#include "compiler/Pipeline.h"
+#include "compiler/ProfileSelect.h"
 #include "compiler/StreamRunner.h"
 #include "ir/Interpreter.h"
 #include "runtime/EngineReader.h"
@@ -209,8 +212,38 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     given[name] = std::move(t);
   }
   RunReport report;
+  // The shapes asked for: --shapes, and the shapes of the --input files.
+  std::map<std::string, std::vector<int64_t>> givenShapes;
+  if (!options.shapes.empty()) {
+    INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(options.shapes));
+    for (InputShape &s : shapes)
+      if (!givenShapes.emplace(s.name, s.dims).second)
+        return invalidArgument("--shapes gives '" + s.name + "' twice");
+  }
+  for (const auto &[name, t] : given) {
+    auto [it, inserted] = givenShapes.emplace(name, t.shape());
+    if (!inserted && it->second != t.shape())
+      return invalidArgument("input '" + name + "': --shapes gives " + dimsStr(it->second) + ", its file " +
+                             options.inputFiles.at(name) + " holds " + dimsStr(t.shape()));
+  }
   if (options.reference) {
     INFC_ASSIGN_OR_RETURN(ReferenceModel ref, loadReferenceModel(options.enginePath));
+    std::string names;
+    for (const DeclaredInput &in : ref.inputs)
+      names += (names.empty() ? "" : ", ") + in.name;
+    for (const auto &[name, t] : given)
+      if (std::none_of(ref.inputs.begin(), ref.inputs.end(), [&](const DeclaredInput &in) { return in.name == name; }))
+        return invalidArgument(options.enginePath + ": --input names '" + name + "', which is not an input (inputs: " + names + ")");
+    INFC_ASSIGN_OR_RETURN(RunShapes runShapes, selectRunShapes(ref.inputs, ref.profiles, givenShapes, options.profileIndex,
+                                                               options.enginePath, report.notes));
+    if (runShapes.profile >= 0) {
+      // The engine's graph at these shapes: its dynamic dims bound, every type inferred again.
+      std::vector<InputShape> shapes;
+      for (size_t i = 0; i < ref.inputs.size(); ++i)
+        shapes.push_back({ref.inputs[i].name, runShapes.dims[i]});
+      INFC_RETURN_IF_ERROR(applyInputShapes(*ref.module, shapes, options.enginePath));
+      INFC_RETURN_IF_ERROR(runPassPipeline(*ref.module, "shape-infer").withPrefix(options.enginePath));
+    }
     const Graph &g = *ref.module->mainGraph();
     // Checked before anything is allocated: an engine with huge activations must not exhaust
     // the machine's memory.
@@ -239,13 +272,26 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     for (size_t i = 0; i < outs.size(); ++i)
       report.outputs[g.outputs()[i].name] = outs[i];
     std::ostringstream os;
-    os << "[reference] ran " << options.enginePath << " on the CPU reference interpreter in " << ms << " ms\n";
+    os << "[reference] ran " << options.enginePath << " on the CPU reference interpreter in " << ms << " ms";
+    if (runShapes.profile >= 0) {
+      os << " (profile " << runShapes.profile << ":";
+      for (size_t i = 0; i < ref.inputs.size(); ++i)
+        os << " " << ref.inputs[i].name << " " << dimsStr(runShapes.dims[i]);
+      os << ")";
+    }
+    os << "\n";
     report.text = os.str();
   } else {
     EngineHandles h;
     INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load(options.enginePath.c_str(), &h.engine)));
     std::vector<IoInfo> inInfo;
     INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, options.enginePath, given, inInfo, &report.notes));
+    std::vector<DeclaredInput> declared;
+    for (const IoInfo &io : inInfo)
+      declared.push_back({io.name, io.shape});
+    // Engines the runtime loads have one shape (profiles are refused at load): --shapes, and
+    // --profile-index, are checked against it.
+    INFC_RETURN_IF_ERROR(selectRunShapes(declared, {}, givenShapes, options.profileIndex, options.enginePath, report.notes).status());
     std::vector<IoInfo> outInfo;
     for (int i = 0; i < infc_engine_num_outputs(h.engine); ++i) {
       INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_output_name(h.engine, i)));

@@ -18,6 +18,8 @@ struct RunOptions {
   int iterations = 100;
   int warmup = 10;
   int streams = 1;
+  std::string shapes;    ///< --shapes NAME:DxD,...: the input shapes (within a profile of the engine)
+  int profileIndex = -1; ///< --profile-index: the profile to run in (-1: the first that holds the shapes)
   bool reference = false; ///< run the engine's graph on the CPU reference interpreter instead
   bool profile = false;   ///< per-layer GPU times (events around every layer; trtexec --dumpProfile)
   bool cudaGraph = true;  ///< replay a captured CUDA graph (--no-cuda-graph: one launch per layer)

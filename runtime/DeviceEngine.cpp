@@ -81,6 +81,12 @@ std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr
                                infc_status &code) {
   auto e = std::unique_ptr<DeviceEngine>(new DeviceEngine());
   e->view_ = std::move(view);
+  if (e->view_->engine().profiles() && e->view_->engine().profiles()->size() > 0) {
+    code = INFC_ERROR_UNSUPPORTED;
+    return "the engine has optimization profiles (dynamic shapes), and running those on the GPU is not implemented "
+           "yet: its GPU kernels would need their dims as arguments. Run it on the reference executor (infc run "
+           "--reference --shapes ...), or build an engine per shape with --shapes";
+  }
   code = INFC_ERROR_NO_DEVICE;
   if (std::string err = queryDevice(e->device_); !err.empty())
     return err;

@@ -47,6 +47,36 @@ bool aligned64(const flatbuffers::Vector<int64_t> *v) {
   return !v || v->size() == 0 || reinterpret_cast<uintptr_t>(v->Data()) % alignof(int64_t) == 0;
 }
 
+/// The profiles of an engine: one range per engine input, by name, of the input's rank, static
+/// dims equal to min, opt and max, dynamic dims with 1 <= min <= opt <= max.
+std::string checkProfiles(const fb::Engine &e) {
+  for (uint32_t k = 0; k < e.profiles()->size(); ++k) {
+    const fb::Profile *p = e.profiles()->Get(k);
+    std::string where = "profile " + std::to_string(k);
+    if (!p->inputs() || p->inputs()->size() != e.inputs()->size())
+      return where + " does not give a range for every input";
+    for (uint32_t i = 0; i < p->inputs()->size(); ++i) {
+      const fb::ProfileInput *r = p->inputs()->Get(i);
+      int32_t idx = e.inputs()->Get(i);
+      if (idx < 0 || static_cast<uint32_t>(idx) >= e.tensors()->size())
+        return where + ": input index out of range";
+      const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(idx));
+      if (!r->name() || !t->name() || r->name()->str() != t->name()->str())
+        return where + ": range " + std::to_string(i) + " is not for input " + std::to_string(i);
+      uint32_t rank = t->shape() ? t->shape()->size() : 0;
+      for (const auto *v : {r->min(), r->opt(), r->max()})
+        if (!v || v->size() != rank || !aligned64(v))
+          return where + ": the range of input '" + t->name()->str() + "' is not of its rank";
+      for (uint32_t d = 0; d < rank; ++d) {
+        int64_t lo = r->min()->Get(d), mid = r->opt()->Get(d), hi = r->max()->Get(d), fixed = t->shape()->Get(d);
+        if (fixed >= 0 ? (lo != fixed || mid != fixed || hi != fixed) : !(1 <= lo && lo <= mid && mid <= hi))
+          return where + ": input '" + t->name()->str() + "' dim " + std::to_string(d) + " has a bad range";
+      }
+    }
+  }
+  return "";
+}
+
 } // namespace
 
 std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
@@ -62,8 +92,14 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
       for (const auto *v : {c->pads_begin(), c->pads_end(), c->strides(), c->dilations(), c->knobs()})
         if (!aligned64(v))
           return "a convolution's parameters are misaligned (corrupted file)";
-  if (e.layers()->size() == 0 || e.inputs()->size() == 0 || e.outputs()->size() == 0)
+  bool profiles = e.profiles() && e.profiles()->size() > 0;
+  if (profiles && e.layers()->size() != 0)
+    return "an engine with optimization profiles has no GPU layers yet (corrupted or newer file)";
+  if ((!profiles && e.layers()->size() == 0) || e.inputs()->size() == 0 || e.outputs()->size() == 0)
     return "an engine needs at least one layer, one input and one output";
+  if (profiles)
+    if (std::string err = checkProfiles(e); !err.empty())
+      return err;
   // No GPU holds a terabyte; larger sizes are forged or corrupted (and would wrap in sums).
   constexpr uint64_t kMaxDeviceBytes = uint64_t(1) << 40;
   if (e.arena_bytes() > kMaxDeviceBytes || e.workspace_bytes() > kMaxDeviceBytes)
@@ -82,14 +118,24 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
     if (esize == 0)
       return what + " has unknown dtype " + std::to_string(t->dtype());
     uint64_t n = 1;
+    // The inputs and outputs of an engine with profiles may have dynamic dims (-1); their sizes
+    // are known when the shapes are set (bytes and offset 0 here).
+    bool sizedAtRun = profiles && (t->kind() == fb::TensorKind::Input || t->kind() == fb::TensorKind::Output);
     if (t->shape())
       for (int64_t d : *t->shape()) {
+        if (d == -1 && sizedAtRun)
+          continue;
         if (d < 0)
           return what + " has a negative dimension";
         if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
           return what + " has an element count that overflows";
       }
     uint64_t bytes;
+    if (sizedAtRun) {
+      if (t->bytes() != 0 || t->offset() != 0)
+        return what + " is an input or output of an engine with profiles and yet has a size or an offset";
+      continue;
+    }
     if (__builtin_mul_overflow(n, static_cast<uint64_t>(esize), &bytes) || bytes != t->bytes())
       return what + " says " + std::to_string(t->bytes()) + " bytes, its shape needs " + std::to_string(n * esize);
     uint64_t limit = t->kind() == fb::TensorKind::Weight ? weightsSize : e.arena_bytes();
