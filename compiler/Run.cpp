@@ -212,14 +212,16 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     given[name] = std::move(t);
   }
   RunReport report;
-  // The shapes asked for: --shapes, and the shapes of the --input files.
-  std::map<std::string, std::vector<int64_t>> givenShapes;
+  // The shapes asked for: --shapes, and (for engines with profiles) the shapes of the --input
+  // files; a static engine's files are checked against its shapes when they are bound.
+  std::map<std::string, std::vector<int64_t>> flagShapes;
   if (!options.shapes.empty()) {
     INFC_ASSIGN_OR_RETURN(std::vector<InputShape> shapes, parseInputShapes(options.shapes));
     for (InputShape &s : shapes)
-      if (!givenShapes.emplace(s.name, s.dims).second)
+      if (!flagShapes.emplace(s.name, s.dims).second)
         return invalidArgument("--shapes gives '" + s.name + "' twice");
   }
+  std::map<std::string, std::vector<int64_t>> givenShapes = flagShapes;
   for (const auto &[name, t] : given) {
     auto [it, inserted] = givenShapes.emplace(name, t.shape());
     if (!inserted && it->second != t.shape())
@@ -234,15 +236,18 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     for (const auto &[name, t] : given)
       if (std::none_of(ref.inputs.begin(), ref.inputs.end(), [&](const DeclaredInput &in) { return in.name == name; }))
         return invalidArgument(options.enginePath + ": --input names '" + name + "', which is not an input (inputs: " + names + ")");
-    INFC_ASSIGN_OR_RETURN(RunShapes runShapes, selectRunShapes(ref.inputs, ref.profiles, givenShapes, options.profileIndex,
-                                                               options.enginePath, report.notes));
+    INFC_ASSIGN_OR_RETURN(RunShapes runShapes,
+                          selectRunShapes(ref.inputs, ref.profiles, ref.profiles.empty() ? flagShapes : givenShapes,
+                                          options.profileIndex, options.enginePath, report.notes));
     if (runShapes.profile >= 0) {
-      // The engine's graph at these shapes: its dynamic dims bound, every type inferred again.
+      // The engine's graph at these shapes: its dynamic dims bound, its shape computations
+      // (Shape, Gather, Concat, ... feeding Reshape targets and the like) evaluated, every type
+      // inferred again: the host-side shape program of an engine with profiles.
       std::vector<InputShape> shapes;
       for (size_t i = 0; i < ref.inputs.size(); ++i)
         shapes.push_back({ref.inputs[i].name, runShapes.dims[i]});
       INFC_RETURN_IF_ERROR(applyInputShapes(*ref.module, shapes, options.enginePath));
-      INFC_RETURN_IF_ERROR(runPassPipeline(*ref.module, "shape-infer").withPrefix(options.enginePath));
+      INFC_RETURN_IF_ERROR(runPassPipeline(*ref.module, "shape-infer,const-fold,shape-infer").withPrefix(options.enginePath));
     }
     const Graph &g = *ref.module->mainGraph();
     // Checked before anything is allocated: an engine with huge activations must not exhaust
@@ -291,7 +296,7 @@ Expected<RunReport> runEngine(const RunOptions &options) {
       declared.push_back({io.name, io.shape});
     // Engines the runtime loads have one shape (profiles are refused at load): --shapes, and
     // --profile-index, are checked against it.
-    INFC_RETURN_IF_ERROR(selectRunShapes(declared, {}, givenShapes, options.profileIndex, options.enginePath, report.notes).status());
+    INFC_RETURN_IF_ERROR(selectRunShapes(declared, {}, flagShapes, options.profileIndex, options.enginePath, report.notes).status());
     std::vector<IoInfo> outInfo;
     for (int i = 0; i < infc_engine_num_outputs(h.engine); ++i) {
       INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_output_name(h.engine, i)));

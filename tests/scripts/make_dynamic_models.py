@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Writes the models the dynamic-shape tests build with optimization profiles (weights from a
+fixed seed, nothing downloaded):
+
+  dyn_ocr.onnx   text-recognition style: image [batch, 1, 32, width] -> two conv/ReLU/max-pool
+                 stages -> mean over the height -> [batch, width/4, 16] -> a per-column classifier
+                 through Shape/Gather/Concat/Reshape (a shape subgraph on the dynamic dims, as
+                 exporters write it) -> softmax: logits [batch, width/4, 12].
+
+    python3 tests/scripts/make_dynamic_models.py OUT_DIR
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def ocr(path):
+    r = np.random.default_rng(7)
+    w = lambda *s: (r.standard_normal(s) * (2.0 / np.prod(s[1:])) ** 0.5).astype(np.float32)
+    inits = [numpy_helper.from_array(w(8, 1, 3, 3), "c1_w"), numpy_helper.from_array(w(8) * 0.1, "c1_b"),
+             numpy_helper.from_array(w(16, 8, 3, 3), "c2_w"), numpy_helper.from_array(w(16) * 0.1, "c2_b"),
+             numpy_helper.from_array(w(16, 12), "fc_w"), numpy_helper.from_array(w(12) * 0.1, "fc_b"),
+             numpy_helper.from_array(np.array([-1, 16], np.int64), "flat_shape"),
+             numpy_helper.from_array(np.array([0], np.int64), "i0"),
+             numpy_helper.from_array(np.array([1], np.int64), "i1"),
+             numpy_helper.from_array(np.array([12], np.int64), "classes")]
+    nodes = [
+        helper.make_node("Conv", ["image", "c1_w", "c1_b"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2], name="pool1"),
+        helper.make_node("Conv", ["p1", "c2_w", "c2_b"], ["c2"], pads=[1, 1, 1, 1], name="conv2"),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("MaxPool", ["r2"], ["p2"], kernel_shape=[2, 2], strides=[2, 2], name="pool2"),
+        helper.make_node("ReduceMean", ["p2"], ["m"], axes=[2], keepdims=0, name="mean_h"),
+        helper.make_node("Transpose", ["m"], ["cols"], perm=[0, 2, 1], name="to_columns"),
+        # The exporter's shape subgraph: [batch, columns] of the columns, kept for the final reshape.
+        helper.make_node("Shape", ["cols"], ["cols_shape"], name="shape"),
+        helper.make_node("Gather", ["cols_shape", "i0"], ["n"], axis=0, name="gather_batch"),
+        helper.make_node("Gather", ["cols_shape", "i1"], ["t"], axis=0, name="gather_columns"),
+        helper.make_node("Reshape", ["cols", "flat_shape"], ["flat"], name="flatten_columns"),
+        helper.make_node("MatMul", ["flat", "fc_w"], ["mm"], name="classifier"),
+        helper.make_node("Add", ["mm", "fc_b"], ["logits_flat"], name="bias"),
+        helper.make_node("Concat", ["n", "t", "classes"], ["out_shape"], axis=0, name="out_shape"),
+        helper.make_node("Reshape", ["logits_flat", "out_shape"], ["logits_raw"], name="unflatten"),
+        helper.make_node("Softmax", ["logits_raw"], ["logits"], axis=-1, name="softmax"),
+    ]
+    g = helper.make_graph(nodes, "dyn_ocr",
+                          [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 1, 32, "width"])],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "columns", 12])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="infc-tests")
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    ocr(os.path.join(out, "dyn_ocr.onnx"))
