@@ -166,8 +166,8 @@ int buildEngine(const BuildArgs &a) {
   if (a.quiet)
     return 0;
   if (r->profiles)
-    std::fprintf(stderr, "built %s for %s: %zu optimization profiles, for the reference executor, %.2f s\n",
-                 o.outputPath.c_str(), r->target.c_str(), r->profiles, r->seconds);
+    std::fprintf(stderr, "built %s for %s: %zu optimization profile%s, for the reference executor, %.2f s\n",
+                 o.outputPath.c_str(), r->target.c_str(), r->profiles, r->profiles == 1 ? "" : "s", r->seconds);
   else
     std::fprintf(stderr, "built %s for %s: %zu layers, %llu weight bytes, %llu activation bytes, %.2f s\n",
                  o.outputPath.c_str(), r->target.c_str(), r->layers, static_cast<unsigned long long>(r->weightBytes),
@@ -258,7 +258,7 @@ int main(int argc, char **argv) {
   b->add_flag("--elide-constants", build.elide, "With --emit: print large constants as 'elided' (for reading; not parseable)");
   b->add_option("--min-shapes", build.minShapes,
                 "Optimization profile: smallest shapes NAME:1x3x224x224[,NAME:...]; repeat the three flags for more profiles. "
-                "The ranges are checked, but engines with profiles are not implemented yet")
+                "Such an engine runs on the reference executor only for now (infc run --reference --shapes; docs/dynamic-shapes.md)")
       ->take_all()
       ->allow_extra_args(false);
   b->add_option("--opt-shapes", build.optShapes, "Optimization profile: the shapes to tune for")->take_all()->allow_extra_args(false);

@@ -48,7 +48,7 @@ std::string lastError(const char *what) { return std::string(what) + ": " + infc
 
 } // namespace
 
-TEST_CASE("one engine, eight threads, each with its own context and stream", "[gpu]") {
+TEST_CASE("one engine, eight threads, each with its own context and stream", "[gpu][threads]") {
   REQUIRE_GPU();
   Module m;
   smallCnn(m);

@@ -50,7 +50,7 @@ def ocr(path):
     g = helper.make_graph(nodes, "dyn_ocr",
                           [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 1, 32, "width"])],
                           [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "columns", 12])], inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="infc-tests")
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="infc-tests", ir_version=8)
     onnx.checker.check_model(m)
     onnx.save(m, path)
 
