@@ -5,6 +5,9 @@
 # installed; pip is skipped when the pinned tooling already imports at the
 # right version). Runs as root without sudo; never reads stdin (CI=true safe).
 #
+# Without a CUDA toolkit (/usr/local/cuda), CUDA's headers, NVRTC, cuBLASLt and cuDNN come from
+# NVIDIA's PyPI wheels into /opt/infc-cuda (scripts/install_cuda_wheels.sh, about 1.5 GB).
+#
 # Env:
 #   INFC_FORCE_APT=1   run `apt-get update` + install even if all packages are present
 set -euo pipefail
@@ -82,6 +85,15 @@ else
     fi
   fi
   have_py_tooling || { log "error: python tooling still missing after pip install"; exit 1; }
+fi
+
+# --- CUDA headers and libraries. A CUDA toolkit (/usr/local/cuda, or CUDA_HOME) is used when there
+# is one; CUDA is no Debian package, so a fresh machine gets NVIDIA's PyPI wheels in /opt/infc-cuda
+# (CMakeLists.txt finds them there).
+if [[ -f /usr/local/cuda/include/cuda.h || ( -n "${CUDA_HOME:-}" && -f "${CUDA_HOME}/include/cuda.h" ) ]]; then
+  log "cuda: toolkit in ${CUDA_HOME:-/usr/local/cuda}"
+else
+  bash "$(dirname "${BASH_SOURCE[0]}")/install_cuda_wheels.sh" /opt/infc-cuda
 fi
 
 log "done"
