@@ -11,6 +11,8 @@
 #include <cudnn.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <unordered_map>
 
@@ -235,6 +237,13 @@ Expected<CubinResult> compileKernels(LoweringContext &ctx, const EngineBuildOpti
     }
   if (!anyKernel)
     return CubinResult{};
+  // For infc developers: INFC_DUMP_KERNELS=FILE writes the generated CUDA source NVRTC compiles
+  // (docs/codegen.md). The engine does not depend on it.
+  if (const char *dump = std::getenv("INFC_DUMP_KERNELS"); dump && *dump)
+    if (FILE *f = std::fopen(dump, "wb")) {
+      std::fwrite(source.data(), 1, source.size(), f);
+      std::fclose(f);
+    }
   Expected<CubinResult> all = compileToCubin(source, "infc_kernels.cu", options.lowering.smMajor, options.lowering.smMinor);
   if (all.isOk())
     return all;
