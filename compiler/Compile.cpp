@@ -212,6 +212,22 @@ private:
   std::chrono::steady_clock::time_point start_;
 };
 
+/// The optimizer (the onnx.* passes, precision, the infc.* level) over `module` as the build asks;
+/// `opt` may carry INT8 ranges and timing.
+Status optimize(const CompileOptions &o, Module &module, const PrecisionFlags &precision, OptimizeOptions opt,
+                StageClock &stages) {
+  opt.onnxPasses = o.passes;
+  opt.fp16 = o.fp16;
+  opt.bf16 = o.bf16;
+  opt.optLevel = o.optLevel;
+  opt.layerPrecision = precision.layers;
+  opt.strictPrecision = precision.strict;
+  stages.begin("optimize");
+  PipelineOptions passOptions;
+  passOptions.remarks = o.observer.verbose;
+  return optimizeModule(module, opt, passOptions).withPrefix(o.modelPath);
+}
+
 /// An engine with optimization profiles: the model optimized with its dynamic dims, the
 /// profiles, and no GPU layers yet (codegen::buildProfileEngine). What such a build cannot do
 /// yet is refused, never ignored.
@@ -231,17 +247,7 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
     return refuse("tactic timing (--builder-opt-level, --tuning-budget)");
   INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
                         precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, false, o.modelPath));
-  OptimizeOptions opt;
-  opt.onnxPasses = o.passes;
-  opt.fp16 = o.fp16;
-  opt.bf16 = o.bf16;
-  opt.optLevel = o.optLevel;
-  opt.layerPrecision = precision.layers;
-  opt.strictPrecision = precision.strict;
-  stages.begin("optimize");
-  PipelineOptions passOptions;
-  passOptions.remarks = o.observer.verbose;
-  INFC_RETURN_IF_ERROR(optimizeModule(*module, opt, passOptions).withPrefix(o.modelPath));
+  INFC_RETURN_IF_ERROR(optimize(o, *module, precision, OptimizeOptions{}, stages));
   // Every input gets a range in every profile; a static input's is its one shape.
   std::vector<codegen::ProfileRanges> ranges;
   nlohmann::json profilesJson = nlohmann::json::array();
@@ -366,16 +372,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     stages.begin("calibrate");
     INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, report.int8Summary));
   }
-  opt.onnxPasses = o.passes;
-  opt.fp16 = o.fp16;
-  opt.bf16 = o.bf16;
-  opt.optLevel = o.optLevel;
-  opt.layerPrecision = precision.layers;
-  opt.strictPrecision = precision.strict;
-  stages.begin("optimize");
-  PipelineOptions passOptions;
-  passOptions.remarks = o.observer.verbose;
-  INFC_RETURN_IF_ERROR(optimizeModule(*module, opt, passOptions).withPrefix(o.modelPath));
+  INFC_RETURN_IF_ERROR(optimize(o, *module, precision, std::move(opt), stages));
   if (int8)
     report.int8Summary += int8Summary(*module->mainGraph());
 
