@@ -7,15 +7,21 @@
 # proxy, CA_BUNDLE=FILE gives pip its certificates inside the new system (nothing else is copied).
 #
 #   scripts/check_fresh_debian.sh [ROOT]        (default /srv/infc-deb12; removed first)
+#   REUSE=1 keeps an earlier ROOT (its packages) and only clones and runs again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="${1:-/srv/infc-deb12}"
 log() { printf '[fresh-debian] %s\n' "$*" >&2; }
 command -v debootstrap >/dev/null || { log "installing debootstrap"; apt-get install -y -q debootstrap </dev/null; }
 for m in proc sys dev; do umount -l "$root/$m" 2>/dev/null || true; done
-rm -rf "$root"
-log "debootstrap bookworm (minbase) into $root"
-debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
+if [[ "${REUSE:-0}" == 1 && -x "$root/bin/bash" ]]; then
+  log "reusing $root"
+  rm -rf "$root/infc"
+else
+  rm -rf "$root"
+  log "debootstrap bookworm (minbase) into $root"
+  debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
+fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys"

@@ -2,18 +2,19 @@
 # CUDA for a machine without /usr/local/cuda (a fresh Debian 12 machine has none, and CUDA is no
 # Debian package): NVIDIA's PyPI wheels, unpacked into a toolkit-like folder that CMake is pointed
 # at (CMakeLists.txt: INFC_CUDA_ROOT). Only what infc builds and links against: the CUDA headers
-# (cuda.h and the crt/ headers it needs; the driver itself is loaded at run time), NVRTC, cuBLASLt and cuDNN, at the versions
+# (cuda.h and the crt/ and CCCL headers it needs; the driver itself is loaded at run time), NVRTC, cuBLASLt and cuDNN, at the versions
 # the project was measured with (TOOLCHAIN.md). Idempotent.
 #
 #   scripts/install_cuda_wheels.sh [PREFIX]      (default /opt/infc-cuda)
 set -euo pipefail
 prefix="${1:-/opt/infc-cuda}"
 log() { printf '[cuda-wheels] %s\n' "$*" >&2; }
-if [[ -f "$prefix/.complete" ]]; then
+WHEELS=("nvidia-cuda-runtime==13.0.96" "nvidia-cuda-crt==13.0.88" "nvidia-cuda-cccl==13.0.85" "nvidia-cuda-nvrtc==13.0.88" "nvidia-cublas==13.1.0.3" "nvidia-cudnn-cu13==9.19.0.56")
+# The marker names the wheels: a changed list installs again.
+if [[ -f "$prefix/.complete" && "$(cat "$prefix/.complete")" == "${WHEELS[*]}" ]]; then
   log "already in $prefix"
   exit 0
 fi
-WHEELS=("nvidia-cuda-runtime==13.0.96" "nvidia-cuda-crt==13.0.88" "nvidia-cuda-nvrtc==13.0.88" "nvidia-cublas==13.1.0.3" "nvidia-cudnn-cu13==9.19.0.56")
 log "pip: ${WHEELS[*]} into $prefix/wheels (about 1.5 GB)"
 rm -rf "$prefix"
 mkdir -p "$prefix/include" "$prefix/lib64"
@@ -41,8 +42,8 @@ for lib in "$prefix"/wheels/nvidia/*/lib; do
     [[ -e "$prefix/lib64/$plain" ]] || ln -sfn "$f" "$prefix/lib64/$plain"
   done
 done
-for need in include/cuda.h include/crt/host_defines.h include/nvrtc.h include/cublasLt.h include/cudnn.h lib64/libnvrtc.so lib64/libcublasLt.so lib64/libcudnn.so; do
+for need in include/cuda.h include/crt/host_defines.h include/nv/target include/nvrtc.h include/cublasLt.h include/cudnn.h lib64/libnvrtc.so lib64/libcublasLt.so lib64/libcudnn.so; do
   [[ -e "$prefix/$need" ]] || { log "error: $prefix/$need missing after the install"; exit 1; }
 done
-touch "$prefix/.complete"
+echo "${WHEELS[*]}" > "$prefix/.complete"
 log "CUDA headers and libraries in $prefix"
