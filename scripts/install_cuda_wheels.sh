@@ -45,5 +45,14 @@ done
 for need in include/cuda.h include/crt/host_defines.h include/nv/target include/nvrtc.h include/cublasLt.h include/cudnn.h lib64/libnvrtc.so lib64/libcublasLt.so lib64/libcudnn.so; do
   [[ -e "$prefix/$need" ]] || { log "error: $prefix/$need missing after the install"; exit 1; }
 done
+# NVRTC and cuDNN load parts of themselves with dlopen (libnvrtc-builtins, cuDNN's engine
+# libraries), which an executable's RUNPATH does not reach: make the folder known to the dynamic
+# linker, as CUDA's own installer does.
+if [[ -w /etc/ld.so.conf.d ]]; then
+  echo "$prefix/lib64" > /etc/ld.so.conf.d/infc-cuda.conf
+  ldconfig
+else
+  log "warning: cannot write /etc/ld.so.conf.d: add $prefix/lib64 to LD_LIBRARY_PATH to run infc"
+fi
 echo "${WHEELS[*]}" > "$prefix/.complete"
 log "CUDA headers and libraries in $prefix"
