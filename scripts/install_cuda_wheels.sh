@@ -10,9 +10,21 @@ set -euo pipefail
 prefix="${1:-/opt/infc-cuda}"
 log() { printf '[cuda-wheels] %s\n' "$*" >&2; }
 WHEELS=("nvidia-cuda-runtime==13.0.96" "nvidia-cuda-crt==13.0.88" "nvidia-cuda-cccl==13.0.85" "nvidia-cuda-nvrtc==13.0.88" "nvidia-cublas==13.1.0.3" "nvidia-cudnn-cu13==9.19.0.56")
+# NVRTC and cuDNN load parts of themselves with dlopen (libnvrtc-builtins, cuDNN's engine
+# libraries), which an executable's RUNPATH does not reach: make the folder known to the dynamic
+# linker, as CUDA's own installer does.
+register() {
+  if [[ -w /etc/ld.so.conf.d ]]; then
+    echo "$prefix/lib64" > /etc/ld.so.conf.d/infc-cuda.conf
+    ldconfig
+  else
+    log "warning: cannot write /etc/ld.so.conf.d: add $prefix/lib64 to LD_LIBRARY_PATH to run infc"
+  fi
+}
 # The marker names the wheels: a changed list installs again.
 if [[ -f "$prefix/.complete" && "$(cat "$prefix/.complete")" == "${WHEELS[*]}" ]]; then
   log "already in $prefix"
+  register
   exit 0
 fi
 log "pip: ${WHEELS[*]} into $prefix/wheels (about 1.5 GB)"
@@ -45,14 +57,6 @@ done
 for need in include/cuda.h include/crt/host_defines.h include/nv/target include/nvrtc.h include/cublasLt.h include/cudnn.h lib64/libnvrtc.so lib64/libcublasLt.so lib64/libcudnn.so; do
   [[ -e "$prefix/$need" ]] || { log "error: $prefix/$need missing after the install"; exit 1; }
 done
-# NVRTC and cuDNN load parts of themselves with dlopen (libnvrtc-builtins, cuDNN's engine
-# libraries), which an executable's RUNPATH does not reach: make the folder known to the dynamic
-# linker, as CUDA's own installer does.
-if [[ -w /etc/ld.so.conf.d ]]; then
-  echo "$prefix/lib64" > /etc/ld.so.conf.d/infc-cuda.conf
-  ldconfig
-else
-  log "warning: cannot write /etc/ld.so.conf.d: add $prefix/lib64 to LD_LIBRARY_PATH to run infc"
-fi
+register
 echo "${WHEELS[*]}" > "$prefix/.complete"
 log "CUDA headers and libraries in $prefix"
