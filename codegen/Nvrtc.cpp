@@ -1,5 +1,7 @@
 #include "codegen/Nvrtc.h"
 
+#include "support/FdIo.h"
+
 #include <nvrtc.h>
 
 #include <cerrno>
@@ -63,45 +65,17 @@ namespace {
 // then the name and the source, each as u64 length + bytes. Answer: u8 ok, then the log and the
 // cubin (ok) or the error message (not ok), each as u64 length + bytes.
 
-bool writeAll(int fd, const void *data, size_t n) {
-  const char *p = static_cast<const char *>(data);
-  while (n) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-bool readAll(int fd, void *data, size_t n) {
-  char *p = static_cast<char *>(data);
-  while (n) {
-    ssize_t r = ::read(fd, p, n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
 bool writeBlob(int fd, const std::string &s) {
   uint64_t n = s.size();
-  return writeAll(fd, &n, sizeof n) && writeAll(fd, s.data(), s.size());
+  return support::writeFully(fd, &n, sizeof n) && support::writeFully(fd, s.data(), s.size());
 }
 
 bool readBlob(int fd, std::string &s, uint64_t limit) {
   uint64_t n = 0;
-  if (!readAll(fd, &n, sizeof n) || n > limit)
+  if (!support::readFully(fd, &n, sizeof n) || n > limit)
     return false;
   s.resize(n);
-  return readAll(fd, s.data(), n);
+  return support::readFully(fd, s.data(), n);
 }
 
 constexpr uint64_t kMaxBlob = uint64_t(1) << 32; // 4 GiB: far above any kernel module
@@ -132,7 +106,7 @@ bool writeRequest(int fd, const std::string &source, const std::string &name, in
   sigaddset(&pipeSet, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipeSet, &old);
   uint32_t sm[2] = {static_cast<uint32_t>(smMajor), static_cast<uint32_t>(smMinor)};
-  bool ok = writeAll(fd, sm, sizeof sm) && writeBlob(fd, name) && writeBlob(fd, source);
+  bool ok = support::writeFully(fd, sm, sizeof sm) && writeBlob(fd, name) && writeBlob(fd, source);
   if (!ok && !sigismember(&old, SIGPIPE)) {
     timespec zero{};
     sigtimedwait(&pipeSet, nullptr, &zero); // drop the SIGPIPE this write raised, if any
@@ -170,7 +144,7 @@ Expected<CubinResult> compileInHelper(const std::string &helper, const std::stri
   ::close(toChild[1]);
   uint8_t ok = 0;
   std::string first, second;
-  bool got = readAll(fromChild[0], &ok, 1) && readBlob(fromChild[0], first, kMaxBlob) &&
+  bool got = support::readFully(fromChild[0], &ok, 1) && readBlob(fromChild[0], first, kMaxBlob) &&
              (!ok || readBlob(fromChild[0], second, kMaxBlob));
   ::close(fromChild[0]);
   int status = 0;
@@ -201,11 +175,11 @@ Expected<CubinResult> compileToCubin(const std::string &source, const std::strin
 int serveNvrtcRequest(int in, int out) {
   uint32_t sm[2];
   std::string name, source;
-  if (!readAll(in, sm, sizeof sm) || !readBlob(in, name, 4096) || !readBlob(in, source, kMaxBlob))
+  if (!support::readFully(in, sm, sizeof sm) || !readBlob(in, name, 4096) || !readBlob(in, source, kMaxBlob))
     return 2;
   Expected<CubinResult> r = compileToCubinInProcess(source, name, static_cast<int>(sm[0]), static_cast<int>(sm[1]));
   uint8_t ok = r.isOk() ? 1 : 0;
-  bool written = writeAll(out, &ok, 1) && (r.isOk() ? writeBlob(out, r->log) && writeBlob(out, r->cubin)
+  bool written = support::writeFully(out, &ok, 1) && (r.isOk() ? writeBlob(out, r->log) && writeBlob(out, r->cubin)
                                                      : writeBlob(out, r.status().message()));
   return written ? 0 : 3;
 }

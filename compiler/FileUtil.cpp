@@ -1,5 +1,6 @@
 #include "compiler/FileUtil.h"
 
+#include "support/FdIo.h"
 #include "support/FileRead.h"
 
 #include <cerrno>
@@ -96,18 +97,11 @@ Status writeFileAtomically(const std::string &path, const std::string &data) {
   if (fd < 0)
     return ioError(path + ": cannot create temporary file: " + std::strerror(errno));
   TempFileGuard guard(tmp);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return ioError(path + ": write failed: " + std::strerror(e));
-    }
-    off += static_cast<size_t>(w);
+  if (!support::writeFully(fd, data.data(), data.size())) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ioError(path + ": write failed: " + std::strerror(e));
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(tmp.c_str());

@@ -1,5 +1,7 @@
 #include "support/FileRead.h"
 
+#include "support/FdIo.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -27,18 +29,11 @@ bool readRegularFile(const std::string &path, uint64_t maxBytes, std::string &ou
     return false;
   }
   out.assign(size, '\0');
-  uint64_t got = 0;
-  while (got < size) {
-    ssize_t r = ::read(fd, out.data() + got, size - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      int e = errno;
-      ::close(fd);
-      error = path + (r == 0 ? ": file shrank while being read" : std::string(": read error: ") + std::strerror(e));
-      return false;
-    }
-    got += static_cast<uint64_t>(r);
+  if (!readFully(fd, out.data(), size)) {
+    int e = errno;
+    ::close(fd);
+    error = path + (e == 0 ? ": file shrank while being read" : std::string(": read error: ") + std::strerror(e));
+    return false;
   }
   ::close(fd);
   return true;
