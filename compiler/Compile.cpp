@@ -228,6 +228,23 @@ Status optimize(const CompileOptions &o, Module &module, const PrecisionFlags &p
   return optimizeModule(module, opt, passOptions).withPrefix(o.modelPath);
 }
 
+/// The build options every engine records (BuildInfo.options; the JSON's keys are sorted, so the
+/// order they are set in does not change the bytes).
+nlohmann::json recordedOptions(const CompileOptions &o, const CompileReport &report) {
+  nlohmann::json opts;
+  opts["fp16"] = o.fp16;
+  if (o.bf16)
+    opts["bf16"] = true;
+  if (!o.layerPrecision.empty())
+    opts["layer_precision"] = o.layerPrecision;
+  if (o.strictPrecision)
+    opts["strict_precision"] = true;
+  opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
+  opts["opt_level"] = o.optLevel;
+  opts["target"] = report.target;
+  return opts;
+}
+
 /// An engine with optimization profiles: the model optimized with its dynamic dims, the
 /// profiles, and no GPU layers yet (codegen::buildProfileEngine). What such a build cannot do
 /// yet is refused, never ignored.
@@ -250,10 +267,8 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
   INFC_RETURN_IF_ERROR(optimize(o, *module, precision, OptimizeOptions{}, stages));
   // Every input gets a range in every profile; a static input's is its one shape.
   std::vector<codegen::ProfileRanges> ranges;
-  nlohmann::json profilesJson = nlohmann::json::array();
   for (const OptimizationProfile &p : profiles) {
     codegen::ProfileRanges r;
-    nlohmann::json pj = nlohmann::json::object();
     for (const auto &a : module->mainGraph()->body().arguments()) {
       auto it = std::find_if(p.inputs.begin(), p.inputs.end(), [&](const ProfileInputRange &x) { return x.name == a->name(); });
       if (it != p.inputs.end()) {
@@ -262,23 +277,11 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
         std::vector<int64_t> fixed = a->type().staticShape();
         r.push_back({a->name(), fixed, fixed, fixed});
       }
-      pj[a->name()] = {{"min", r.back().min}, {"opt", r.back().opt}, {"max", r.back().max}};
     }
     ranges.push_back(std::move(r));
-    profilesJson.push_back(pj);
   }
-  nlohmann::json opts;
-  opts["fp16"] = o.fp16;
-  if (o.bf16)
-    opts["bf16"] = true;
-  if (!o.layerPrecision.empty())
-    opts["layer_precision"] = o.layerPrecision;
-  if (o.strictPrecision)
-    opts["strict_precision"] = true;
-  opts["profiles"] = profilesJson;
-  opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
-  opts["opt_level"] = o.optLevel;
-  opts["target"] = report.target;
+  nlohmann::json opts = recordedOptions(o, report);
+  opts["profiles"] = profilesJson(ranges);
   eb.optionsJson = opts.dump();
   eb.referenceIr = referenceIrText(*module);
   stages.begin("serialize");
@@ -379,20 +382,10 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   if (o.requireCompleteCache && !cached)
     return invalidArgument("--require-complete-cache applies to builds from the timing cache (without the target GPU, or "
                            "with --no-timing); on the target GPU, missing entries are timed");
-  nlohmann::json opts;
-  opts["fp16"] = o.fp16;
-  if (o.bf16)
-    opts["bf16"] = true;
+  nlohmann::json opts = recordedOptions(o, report);
   if (int8) // the ranges are in the reference IR's scales; not the folder or cache they came from
     opts["int8"] = explicitInt8 ? "explicit" : "calibrated";
-  if (!o.layerPrecision.empty())
-    opts["layer_precision"] = o.layerPrecision;
-  if (o.strictPrecision)
-    opts["strict_precision"] = true;
   opts["shapes"] = o.shapes;
-  opts["passes"] = o.passes.empty() ? kDefaultOnnxPipeline : o.passes;
-  opts["opt_level"] = o.optLevel;
-  opts["target"] = report.target;
   opts["timing"] = timed;
   opts["workspace_mib"] = o.workspaceBytes >> 20;
   eb.optionsJson = opts.dump();

@@ -1,5 +1,7 @@
 #include "compiler/EngineReference.h"
 
+#include "compiler/Profiles.h"
+
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "runtime/EngineReader.h"
@@ -87,14 +89,7 @@ Expected<ReferenceModel> loadReferenceModel(const std::string &enginePath) {
   for (const fb::Tensor *t : ins)
     r.inputs.push_back({t->name()->str(), t->shape() ? std::vector<int64_t>(t->shape()->begin(), t->shape()->end())
                                                      : std::vector<int64_t>{}});
-  if (e.profiles())
-    for (const fb::Profile *p : *e.profiles()) {
-      codegen::ProfileRanges ranges;
-      auto vec = [](const flatbuffers::Vector<int64_t> *v) { return std::vector<int64_t>(v->begin(), v->end()); };
-      for (const fb::ProfileInput *in : *p->inputs())
-        ranges.push_back({in->name()->str(), vec(in->min()), vec(in->opt()), vec(in->max())});
-      r.profiles.push_back(std::move(ranges));
-    }
+  r.profiles = engineProfiles(e);
   return r;
 }
 

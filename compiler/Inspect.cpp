@@ -1,6 +1,8 @@
 #include "compiler/Inspect.h"
 
 #include "compiler/BuildReport.h"
+#include "compiler/ProfileSelect.h"
+#include "compiler/Profiles.h"
 
 #include "runtime/EngineReader.h"
 
@@ -38,11 +40,8 @@ std::string dtypeStr(int32_t t) {
 }
 
 std::string shapeStr(const fb::Tensor &t) {
-  std::string s;
-  if (t.shape())
-    for (int64_t d : *t.shape())
-      s += (s.empty() ? "" : "x") + (d < 0 ? std::string("?") : std::to_string(d)); // ?: set at run time
-  return (s.empty() ? "scalar" : s) + "x" + dtypeStr(t.dtype());
+  std::vector<int64_t> dims = t.shape() ? std::vector<int64_t>(t.shape()->begin(), t.shape()->end()) : std::vector<int64_t>{};
+  return dimsStr(dims) + "x" + dtypeStr(t.dtype()); // a dynamic dim prints as ?: set at run time
 }
 
 const char *kindStr(fb::TensorKind k) {
@@ -103,16 +102,8 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
     j["outputs"].push_back(tensorJson(e, i));
   // Optimization profiles: per profile, per input, min / opt / max (dims -1 in the shapes above
   // are set within these ranges at run time).
-  j["profiles"] = nlohmann::json::array();
-  if (e.profiles())
-    for (const fb::Profile *p : *e.profiles()) {
-      nlohmann::json pj = nlohmann::json::object();
-      for (const fb::ProfileInput *r : *p->inputs()) {
-        auto vec = [](const flatbuffers::Vector<int64_t> *v) { return std::vector<int64_t>(v->begin(), v->end()); };
-        pj[r->name()->str()] = {{"min", vec(r->min())}, {"opt", vec(r->opt())}, {"max", vec(r->max())}};
-      }
-      j["profiles"].push_back(pj);
-    }
+  std::vector<codegen::ProfileRanges> profiles = engineProfiles(e);
+  j["profiles"] = profilesJson(profiles);
   j["layers"] = nlohmann::json::array();
   for (const fb::Layer *l : *e.layers()) {
     nlohmann::json lj;
@@ -153,20 +144,13 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
   for (int32_t i : *e.outputs())
     os << "  output " << e.tensors()->Get(static_cast<uint32_t>(i))->name()->str() << ": "
        << shapeStr(*e.tensors()->Get(static_cast<uint32_t>(i))) << "\n";
-  for (size_t k = 0; k < j["profiles"].size(); ++k) {
+  for (size_t k = 0; k < profiles.size(); ++k) {
     os << "  profile " << k << ":";
-    for (const auto &[name, r] : j["profiles"][k].items()) {
-      auto dims = [](const nlohmann::json &v) {
-        std::string s;
-        for (const auto &d : v)
-          s += (s.empty() ? "" : "x") + std::to_string(d.get<int64_t>());
-        return s;
-      };
-      os << " " << name << " min " << dims(r["min"]) << " opt " << dims(r["opt"]) << " max " << dims(r["max"]) << ";";
-    }
+    for (const codegen::ProfileRange &r : profiles[k])
+      os << " " << r.name << " min " << dimsStr(r.min) << " opt " << dimsStr(r.opt) << " max " << dimsStr(r.max) << ";";
     os << "\n";
   }
-  if (!j["profiles"].empty())
+  if (!profiles.empty())
     os << "  runs on the reference executor only (infc run --reference --shapes ...): GPU layers for engines with "
           "profiles are not implemented yet\n";
   os << "  layers (" << e.layers()->size() << "):\n";

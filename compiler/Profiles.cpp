@@ -79,4 +79,29 @@ Expected<std::vector<OptimizationProfile>> parseProfiles(const std::vector<std::
   return profiles;
 }
 
+std::vector<codegen::ProfileRanges> engineProfiles(const fb::Engine &engine) {
+  std::vector<codegen::ProfileRanges> profiles;
+  if (!engine.profiles())
+    return profiles;
+  auto vec = [](const flatbuffers::Vector<int64_t> *v) { return std::vector<int64_t>(v->begin(), v->end()); };
+  for (const fb::Profile *p : *engine.profiles()) {
+    codegen::ProfileRanges ranges;
+    for (const fb::ProfileInput *in : *p->inputs())
+      ranges.push_back({in->name()->str(), vec(in->min()), vec(in->opt()), vec(in->max())});
+    profiles.push_back(std::move(ranges));
+  }
+  return profiles;
+}
+
+nlohmann::json profilesJson(const std::vector<codegen::ProfileRanges> &profiles) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const codegen::ProfileRanges &p : profiles) {
+    nlohmann::json pj = nlohmann::json::object();
+    for (const codegen::ProfileRange &r : p)
+      pj[r.name] = {{"min", r.min}, {"opt", r.opt}, {"max", r.max}};
+    out.push_back(pj);
+  }
+  return out;
+}
+
 } // namespace infc

@@ -5,6 +5,9 @@
 
 #include "codegen/EngineBuilder.h"
 #include "ir/IR.h"
+#include "runtime/engine_generated.h"
+
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
@@ -25,5 +28,12 @@ Expected<std::vector<OptimizationProfile>> parseProfiles(const std::vector<std::
                                                          const std::vector<std::string> &opts,
                                                          const std::vector<std::string> &maxs, const Graph &graph,
                                                          const std::string &modelPath);
+
+/// The profiles an engine carries, as the builder gave them (empty for a static engine).
+std::vector<codegen::ProfileRanges> engineProfiles(const fb::Engine &engine);
+
+/// Profiles as JSON: per profile an object with, per input name, `min`, `opt` and `max` (what
+/// `infc inspect --json` lists and the build options record).
+nlohmann::json profilesJson(const std::vector<codegen::ProfileRanges> &profiles);
 
 } // namespace infc

@@ -35,17 +35,25 @@ std::string randomNote(const std::string &path, const std::string &name) {
          "=FILE.npy for real data";
 }
 
+/// Every name in `given` (the --input files) is one of `inputs`' names: the error otherwise.
+template <class Input>
+Status checkInputNames(const std::vector<Input> &inputs, const std::map<std::string, Tensor> &given,
+                       const std::string &path) {
+  std::string names;
+  for (const Input &in : inputs)
+    names += (names.empty() ? "" : ", ") + in.name;
+  for (const auto &[name, t] : given)
+    if (std::none_of(inputs.begin(), inputs.end(), [&](const Input &in) { return in.name == name; }))
+      return invalidArgument(path + ": --input names '" + name + "', which is not an input (inputs: " + names + ")");
+  return Status::ok();
+}
+
 /// The one input binder behind `run` (GPU and reference) and `compare`: the inputs `ios` in
 /// order, from `given` (dtype and shape checked) or random (randomInput, seed 42, announced in
 /// `notes` when given). A given name that is no input is an error.
 Expected<std::vector<Tensor>> bindInputs(const std::vector<IoInfo> &ios, const std::map<std::string, Tensor> &given,
                                          const std::string &path, std::vector<std::string> *notes) {
-  std::string names;
-  for (const IoInfo &io : ios)
-    names += (names.empty() ? "" : ", ") + io.name;
-  for (const auto &[name, t] : given)
-    if (std::none_of(ios.begin(), ios.end(), [&](const IoInfo &io) { return io.name == name; }))
-      return invalidArgument(path + ": --input names '" + name + "', which is not an input (inputs: " + names + ")");
+  INFC_RETURN_IF_ERROR(checkInputNames(ios, given, path));
   std::mt19937_64 rng(42);
   std::vector<Tensor> inputs;
   for (const IoInfo &io : ios) {
@@ -230,12 +238,8 @@ Expected<RunReport> runEngine(const RunOptions &options) {
   }
   if (options.reference) {
     INFC_ASSIGN_OR_RETURN(ReferenceModel ref, loadReferenceModel(options.enginePath));
-    std::string names;
-    for (const DeclaredInput &in : ref.inputs)
-      names += (names.empty() ? "" : ", ") + in.name;
-    for (const auto &[name, t] : given)
-      if (std::none_of(ref.inputs.begin(), ref.inputs.end(), [&](const DeclaredInput &in) { return in.name == name; }))
-        return invalidArgument(options.enginePath + ": --input names '" + name + "', which is not an input (inputs: " + names + ")");
+    // Before the shapes are chosen from the files: a file for no input is that error, not a shape one.
+    INFC_RETURN_IF_ERROR(checkInputNames(ref.inputs, given, options.enginePath));
     INFC_ASSIGN_OR_RETURN(RunShapes runShapes,
                           selectRunShapes(ref.inputs, ref.profiles, ref.profiles.empty() ? flagShapes : givenShapes,
                                           options.profileIndex, options.enginePath, report.notes));
