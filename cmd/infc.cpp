@@ -166,8 +166,9 @@ int buildEngine(const BuildArgs &a) {
   if (a.quiet)
     return 0;
   if (r->profiles)
-    std::fprintf(stderr, "built %s for %s: %zu optimization profile%s, for the reference executor, %.2f s\n",
-                 o.outputPath.c_str(), r->target.c_str(), r->profiles, r->profiles == 1 ? "" : "s", r->seconds);
+    std::fprintf(stderr, "built %s for %s: %zu optimization profile%s, %s, %.2f s\n", o.outputPath.c_str(),
+                 r->target.c_str(), r->profiles, r->profiles == 1 ? "" : "s",
+                 r->layers ? (std::to_string(r->layers) + " layers").c_str() : "for the reference executor", r->seconds);
   else
     std::fprintf(stderr, "built %s for %s: %zu layers, %llu weight bytes, %llu activation bytes, %.2f s\n",
                  o.outputPath.c_str(), r->target.c_str(), r->layers, static_cast<unsigned long long>(r->weightBytes),

@@ -1,6 +1,7 @@
 #include "codegen/EngineBuilder.h"
 
 #include "codegen/Autotuner.h"
+#include "codegen/BatchLoop.h"
 #include "codegen/Nvrtc.h"
 #include "passes/MemoryPlanner.h"
 #include "runtime/EngineReader.h"
@@ -14,7 +15,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace infc::codegen {
 
@@ -25,6 +28,7 @@ struct TensorSlot {
   std::string name;
   fb::TensorKind kind = fb::TensorKind::Activation;
   uint64_t offset = 0, bytes = 0;
+  int64_t itemDim0 = 0; ///< batch-loop engines: dim 0 of one batch item when it grows with the batch
 };
 
 /// The engine's tensors: every value a layer touches, plus graph inputs and outputs.
@@ -383,12 +387,20 @@ rt::CublasLtProblem cublasLtProblemOf(const MatmulLayer &m) {
 
 } // namespace
 
+/// What a batch-loop engine adds to its layers (codegen/BatchLoop.h), by layer index.
+struct BatchLoopLayers {
+  const std::vector<Layer> *tuneAt = nullptr; ///< the same layers at the batch tactics are timed at
+  std::vector<bool> gridZ;                    ///< launched with grid.z = the batch
+  std::vector<std::pair<bool, bool>> matmulScale; ///< (m, batch) are one item's
+};
+
 /// The engine's layers; tactics are timed here when the autotuner is set. `matmulWorkspace` is
 /// the most workspace a timed cuBLASLt algorithm needs.
 Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffers::FlatBufferBuilder &fbb, LoweringContext &ctx,
                                                                      EngineTensors &t, const EngineBuildOptions &options,
                                                                      const std::string &modelPath, bool &usesLibraries,
-                                                                     uint64_t &matmulWorkspace, std::vector<std::string> &untuned) {
+                                                                     uint64_t &matmulWorkspace, std::vector<std::string> &untuned,
+                                                                     const BatchLoopLayers *batchLoop = nullptr) {
   auto &slotOf = t.slotOf;
   auto slotFor = [&t](const Value *v) { return t.slotFor(v); };
   std::vector<flatbuffers::Offset<fb::Layer>> fbLayers;
@@ -400,7 +412,9 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
   const char *stage = options.autotuner ? "tune" : "serialize";
   if (options.progress)
     options.progress(stage, 0, libraryLayers);
-  for (const Layer &l : ctx.layers()) {
+  for (size_t li = 0; li < ctx.layers().size(); ++li) {
+    const Layer &l = ctx.layers()[li];
+    const Layer &timedAs = batchLoop ? (*batchLoop->tuneAt)[li] : l;
     if (options.progress && !std::holds_alternative<KernelLayer>(l.impl))
       options.progress(stage, ++libraryDone, libraryLayers);
     std::vector<int32_t> in, out;
@@ -425,14 +439,16 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
         }
       }
       std::vector<uint32_t> grid(k->grid.begin(), k->grid.end()), block(k->block.begin(), k->block.end());
-      impl = fb::CreateKernelLaunchDirect(fbb, 0, k->function.c_str(), &grid, &block, k->sharedBytes, &args).Union();
+      impl = fb::CreateKernelLaunchDirect(fbb, 0, k->function.c_str(), &grid, &block, k->sharedBytes, &args,
+                                          batchLoop && batchLoop->gridZ[li])
+                 .Union();
       implType = fb::LayerImpl::KernelLaunch;
     } else if (const auto *c = std::get_if<ConvLayer>(&l.impl)) {
       usesLibraries = true;
       ConvTactic tactic;
       tactic.workspaceBytes = options.workspaceBytes;
       if (options.autotuner) {
-        INFC_ASSIGN_OR_RETURN(rt::ConvSpec spec, convSpecOf(*c));
+        INFC_ASSIGN_OR_RETURN(rt::ConvSpec spec, convSpecOf(std::get<ConvLayer>(timedAs.impl)));
         Expected<ConvTactic> tuned = options.autotuner->tuneConv(spec);
         if (!tuned.isOk() && tuned.status().code() == StatusCode::NotFound) {
           untuned.push_back("layer " + l.name + " (" + l.loc.describe() + ")");
@@ -458,7 +474,7 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
       std::vector<uint8_t> algo;
       uint64_t workspace = options.workspaceBytes;
       if (options.autotuner) {
-        Expected<MatmulTactic> tuned = options.autotuner->tuneMatmul(cublasLtProblemOf(*m));
+        Expected<MatmulTactic> tuned = options.autotuner->tuneMatmul(cublasLtProblemOf(std::get<MatmulLayer>(timedAs.impl)));
         if (!tuned.isOk() && tuned.status().code() == StatusCode::NotFound) {
           untuned.push_back("layer " + l.name + " (" + l.loc.describe() + ")");
           tuned = MatmulTactic{{}, options.workspaceBytes, 0, l.tactic};
@@ -474,7 +490,9 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
                                             m->bias ? slotOf[m->bias] : -1, m->m, m->n, m->k, m->batch, m->lda, m->ldb,
                                             m->ldc, m->strideA, m->strideB, m->strideC, m->transA, m->transB, m->alpha,
                                             m->beta, m->epilogue.c_str(), static_cast<int32_t>(m->d->type().elem()),
-                                            static_cast<int32_t>(DType::F32), &algo, workspace)
+                                            static_cast<int32_t>(DType::F32), &algo, workspace,
+                                            batchLoop && batchLoop->matmulScale[li].first,
+                                            batchLoop && batchLoop->matmulScale[li].second)
                  .Union();
       implType = fb::LayerImpl::CublasLtMatmul;
     }
@@ -485,24 +503,76 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
   return fbLayers;
 }
 
-/// Emission in stages: lower to layers, collect the engine's tensors, plan the arena, pack the
+namespace {
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Profile>>>
+profileTable(flatbuffers::FlatBufferBuilder &fbb, const std::vector<ProfileRanges> &profiles) {
+  std::vector<flatbuffers::Offset<fb::Profile>> fbProfiles;
+  for (const ProfileRanges &p : profiles) {
+    std::vector<flatbuffers::Offset<fb::ProfileInput>> ranges;
+    for (const ProfileRange &r : p)
+      ranges.push_back(fb::CreateProfileInputDirect(fbb, r.name.c_str(), &r.min, &r.opt, &r.max));
+    fbProfiles.push_back(fb::CreateProfileDirect(fbb, &ranges));
+  }
+  return fbb.CreateVector(fbProfiles);
+}
+
+/// The constants a reference IR refers to by name (compiler/EngineReference: those over
+/// inlineConstantElements), as weights, in graph order.
+Status addReferenceWeights(const Block &block, const EngineBuildOptions &options, rt::EngineWriter &writer,
+                           std::vector<flatbuffers::Offset<fb::Tensor>> &tensors) {
+  flatbuffers::FlatBufferBuilder &fbb = writer.builder();
+  for (const auto &op : block.ops()) {
+    for (const Value *v : op->results())
+      if (const Tensor *c = getConstantValue(v); c && c->numElements() > options.inlineConstantElements) {
+        uint64_t offset = writer.addWeight(c->bytes(), c->byteSize());
+        std::vector<int64_t> shape = c->shape();
+        tensors.push_back(fb::CreateTensorDirect(fbb, v->name().c_str(), static_cast<int32_t>(c->dtype()), &shape,
+                                                 fb::TensorKind::Weight, offset, c->byteSize()));
+      }
+    for (size_t r = 0; r < op->numRegions(); ++r)
+      INFC_RETURN_IF_ERROR(addReferenceWeights(op->region(r), options, writer, tensors));
+  }
+  return Status::ok();
+}
+
+/// What makes an engine a batch-loop one (buildBatchLoopEngine).
+struct BatchLoopSpec {
+  const BatchClasses *classes = nullptr;
+  BatchLoopLayers layers;
+  int64_t maxBatch = 0;
+  const std::vector<ProfileRanges> *profiles = nullptr;
+  const Graph *reference = nullptr; ///< the model with dynamic dims, whose IR the reference executor runs
+};
+
+/// Emission in stages after lowering: collect the engine's tensors, plan the arena, pack the
 /// weights, compile the generated kernels, serialize (timing tactics on the way).
-Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath) {
-  const Graph *graph = module.mainGraph();
-  if (!graph)
-    return invalidArgument(modelPath + ": no graph");
-  for (const auto &a : graph->body().arguments())
-    INFC_RETURN_IF_ERROR(requireStatic(*a, modelPath));
+Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx, const EngineBuildOptions &options,
+                                       const std::string &modelPath, const BatchLoopSpec *batchLoop) {
   auto stage = [&](const char *name) {
     if (options.progress)
       options.progress(name, 0, 0);
   };
-  stage("lower");
-  LoweringContext ctx(options.lowering);
-  INFC_RETURN_IF_ERROR(lowerGraph(*graph, ctx, modelPath));
   EngineTensors t;
-  INFC_RETURN_IF_ERROR(collectTensors(*graph, ctx, options, modelPath, t));
-  ArenaPlan arena = planArena(ctx, t);
+  INFC_RETURN_IF_ERROR(collectTensors(graph, ctx, options, modelPath, t));
+  ArenaPlan arena;
+  if (batchLoop) {
+    // Every tensor that grows with the batch is planned at the largest batch of any profile.
+    std::vector<uint64_t> itemBytes;
+    for (TensorSlot &s : t.slots) {
+      itemBytes.push_back(s.bytes);
+      if (auto it = batchLoop->classes->itemDim0.find(s.value); it != batchLoop->classes->itemDim0.end()) {
+        s.itemDim0 = it->second;
+        s.bytes = batchLoop->classes->itemBytes(s.value) * static_cast<uint64_t>(batchLoop->maxBatch);
+        itemBytes.back() = s.bytes / static_cast<uint64_t>(batchLoop->maxBatch);
+      }
+    }
+    arena = planArena(ctx, t);
+    for (size_t i = 0; i < t.slots.size(); ++i)
+      t.slots[i].bytes = itemBytes[i];
+  } else {
+    arena = planArena(ctx, t);
+  }
   rt::EngineWriter writer;
   packWeights(t, writer);
   stage("compile kernels");
@@ -510,30 +580,43 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   const std::string &cubin = compiled.cubin;
 
   flatbuffers::FlatBufferBuilder &fbb = writer.builder();
-  auto &slots = t.slots;
-  auto &inputs = t.inputs;
-  auto &outputs = t.outputs;
   std::vector<flatbuffers::Offset<fb::Tensor>> fbTensors;
-  for (const TensorSlot &s : slots) {
+  for (const TensorSlot &s : t.slots) {
     std::vector<int64_t> shape = s.value->type().staticShape();
+    if (s.itemDim0)
+      shape[0] = -1;
     fbTensors.push_back(fb::CreateTensorDirect(fbb, s.name.c_str(), static_cast<int32_t>(s.value->type().elem()), &shape,
-                                               s.kind, s.offset, s.bytes));
+                                               s.kind, s.offset, s.bytes, s.itemDim0));
+  }
+  if (batchLoop) {
+    std::unordered_set<std::string> names;
+    for (const TensorSlot &s : t.slots)
+      names.insert(s.name);
+    for (const auto &op : batchLoop->reference->body().ops())
+      for (const Value *v : op->results())
+        if (const Tensor *c = getConstantValue(v); c && c->numElements() > options.inlineConstantElements && names.count(v->name()))
+          return internalError(modelPath + ": the reference IR's constant '" + v->name() + "' has a GPU tensor's name");
+    INFC_RETURN_IF_ERROR(addReferenceWeights(batchLoop->reference->body(), options, writer, fbTensors));
   }
   bool usesLibraries = false;
   uint64_t matmulWorkspace = 0;
   std::vector<std::string> untuned;
   INFC_ASSIGN_OR_RETURN(std::vector<flatbuffers::Offset<fb::Layer>> fbLayers,
-                        serializeLayers(fbb, ctx, t, options, modelPath, usesLibraries, matmulWorkspace, untuned));
+                        serializeLayers(fbb, ctx, t, options, modelPath, usesLibraries, matmulWorkspace, untuned,
+                                        batchLoop ? &batchLoop->layers : nullptr));
   std::vector<flatbuffers::Offset<fb::Module>> modules;
   if (!cubin.empty()) {
     auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(cubin.data()), cubin.size());
     modules.push_back(fb::CreateModule(fbb, fbb.CreateString("infc_kernels"), bytes));
   }
   auto info = buildInfo(fbb, options);
-  auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &inputs, &outputs, &fbLayers, &modules, arena.plan.totalBytes,
-                                     usesLibraries ? std::max(options.workspaceBytes, matmulWorkspace) : 0,
-                                     writer.weightBytes(),
-                                     options.referenceIr.c_str(), arena.lowerBound);
+  auto tensorsOff = fbb.CreateVector(fbTensors);
+  auto profilesOff = batchLoop ? profileTable(fbb, *batchLoop->profiles) : 0;
+  auto root = fb::CreateEngine(fbb, info, tensorsOff, fbb.CreateVector(t.inputs), fbb.CreateVector(t.outputs),
+                               fbb.CreateVector(fbLayers), fbb.CreateVector(modules), arena.plan.totalBytes,
+                               usesLibraries ? std::max(options.workspaceBytes, matmulWorkspace) : 0, writer.weightBytes(),
+                               fbb.CreateString(options.referenceIr), arena.lowerBound, profilesOff,
+                               batchLoop ? batchLoop->maxBatch : 0);
   EngineBuildResult result;
   result.numLayers = ctx.layers().size();
   result.arenaBytes = arena.plan.totalBytes;
@@ -546,6 +629,144 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   if (std::string e = rt::EngineView::verify(result.bytes); !e.empty())
     return internalError(modelPath + ": the engine built fails the engine verifier (" + e + "); nothing was written");
   return result;
+}
+
+} // namespace
+
+Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath) {
+  const Graph *graph = module.mainGraph();
+  if (!graph)
+    return invalidArgument(modelPath + ": no graph");
+  for (const auto &a : graph->body().arguments())
+    INFC_RETURN_IF_ERROR(requireStatic(*a, modelPath));
+  if (options.progress)
+    options.progress("lower", 0, 0);
+  LoweringContext ctx(options.lowering);
+  INFC_RETURN_IF_ERROR(lowerGraph(*graph, ctx, modelPath));
+  return emitEngine(*graph, ctx, options, modelPath, nullptr);
+}
+
+namespace {
+
+/// Layers of `a` and `b` (the same model lowered at two batches) are the same kernels and calls.
+Status sameLayers(const LoweringContext &a, const LoweringContext &b, const std::string &what, const std::string &modelPath) {
+  auto differ = [&](const std::string &detail) {
+    return unsupported(modelPath + ": the model lowers to other layers at " + what + " than at batch 1 (" + detail +
+                       "), so one set of GPU layers cannot serve every batch");
+  };
+  const auto &la = const_cast<LoweringContext &>(a).layers(), &lb = const_cast<LoweringContext &>(b).layers();
+  if (la.size() != lb.size())
+    return differ(std::to_string(lb.size()) + " layers against " + std::to_string(la.size()));
+  for (size_t i = 0; i < la.size(); ++i) {
+    const Layer &x = la[i], &y = lb[i];
+    bool same = x.impl.index() == y.impl.index() && x.inputs.size() == y.inputs.size() && x.outputs.size() == y.outputs.size();
+    if (same)
+      if (const auto *k = std::get_if<KernelLayer>(&x.impl)) {
+        const auto &k2 = std::get<KernelLayer>(y.impl);
+        same = k->function == k2.function && k->args.size() == k2.args.size();
+        for (size_t j = 0; same && j < k->args.size(); ++j)
+          same = k->args[j].kind == k2.args[j].kind;
+      }
+    if (same)
+      if (const auto *c = std::get_if<ConvLayer>(&x.impl)) {
+        const auto &c2 = std::get<ConvLayer>(y.impl);
+        same = c->activation == c2.activation && !c->b == !c2.b && !c->z == !c2.z && !c->s == !c2.s && c->nhwc == c2.nhwc &&
+               c->inPlace == c2.inPlace;
+      }
+    if (same)
+      if (const auto *m = std::get_if<MatmulLayer>(&x.impl)) {
+        const auto &m2 = std::get<MatmulLayer>(y.impl);
+        same = m->epilogue == m2.epilogue && !m->bias == !m2.bias && !m->c == !m2.c && m->transA == m2.transA &&
+               m->transB == m2.transB;
+      }
+    if (!same)
+      return differ("layer " + std::to_string(i) + ", " + x.name + " against " + y.name);
+  }
+  return Status::ok();
+}
+
+/// Whether matmul field `one` (at batch 1) is one item's (it doubles at batch 2) or fixed;
+/// anything else cannot be set from the batch.
+Expected<bool> itemField(int64_t one, int64_t two, const char *field, const Layer &l, const std::string &modelPath) {
+  if (two == one)
+    return false;
+  if (two == 2 * one)
+    return true;
+  return unsupported(modelPath + ": layer " + l.name + " (" + l.loc.describe() + "): its cuBLASLt " + field + " is " +
+                     std::to_string(one) + " at batch 1 and " + std::to_string(two) + " at batch 2");
+}
+
+} // namespace
+
+Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &m, const std::vector<ProfileRanges> &profiles,
+                                                 const EngineBuildOptions &options, const std::string &modelPath) {
+  const Graph *g1 = m.one->mainGraph(), *g2 = m.two->mainGraph(), *gOpt = m.opt->mainGraph();
+  if (!g1 || !g2 || !gOpt || !m.reference || !m.reference->mainGraph())
+    return invalidArgument(modelPath + ": no graph");
+  if (m.maxBatch > 65535) // grid.z's limit
+    return unsupported(modelPath + ": a batch of " + std::to_string(m.maxBatch) + " is more than GPU layers loop over (65535)");
+  INFC_ASSIGN_OR_RETURN(BatchClasses classes, classifyBatch(*g1, *g2, modelPath));
+  if (options.progress)
+    options.progress("lower", 0, 0);
+  // Convolution fusions are decided (timed) once, at the batch tactics are timed at, and the same
+  // decisions are replayed at batches 1 and 2.
+  std::vector<bool> fusions;
+  LoweringOptions atOpt = options.lowering, replay = options.lowering;
+  if (options.lowering.acceptConvFusion) {
+    atOpt.acceptConvFusion = [&](const ConvLayer &f, const ConvLayer &b, size_t n) {
+      fusions.push_back(options.lowering.acceptConvFusion(f, b, n));
+      return bool(fusions.back());
+    };
+  }
+  LoweringContext ctxOpt(atOpt);
+  INFC_RETURN_IF_ERROR(lowerGraph(*gOpt, ctxOpt, modelPath));
+  std::vector<std::unique_ptr<LoweringContext>> at;
+  for (const Graph *g : {g1, g2}) {
+    size_t next = 0;
+    if (options.lowering.acceptConvFusion)
+      replay.acceptConvFusion = [&fusions, next](const ConvLayer &, const ConvLayer &, size_t) mutable {
+        return next < fusions.size() && fusions[next++];
+      };
+    at.push_back(std::make_unique<LoweringContext>(replay));
+    INFC_RETURN_IF_ERROR(lowerGraph(*g, *at.back(), modelPath));
+  }
+  LoweringContext &ctx1 = *at[0], &ctx2 = *at[1];
+  INFC_RETURN_IF_ERROR(sameLayers(ctx1, ctx2, "batch 2", modelPath));
+  INFC_RETURN_IF_ERROR(sameLayers(ctx1, ctxOpt, "batch " + std::to_string(m.optBatch), modelPath));
+  BatchLoopSpec spec;
+  spec.classes = &classes;
+  spec.maxBatch = m.maxBatch;
+  spec.profiles = &profiles;
+  spec.reference = m.reference->mainGraph();
+  spec.layers.tuneAt = &ctxOpt.layers();
+  for (size_t i = 0; i < ctx1.layers().size(); ++i) {
+    Layer &l = ctx1.layers()[i];
+    bool gridZ = false;
+    std::pair<bool, bool> scale{false, false};
+    if (auto *k = std::get_if<KernelLayer>(&l.impl)) {
+      std::vector<uint64_t> itemBytes;
+      for (const KernelArg &a : k->args)
+        itemBytes.push_back(a.kind == KernelArg::Kind::Tensor && classes.scaled(a.value) ? classes.itemBytes(a.value) : 0);
+      gridZ = std::any_of(itemBytes.begin(), itemBytes.end(), [](uint64_t b) { return b != 0; });
+      if (gridZ)
+        INFC_RETURN_IF_ERROR(makeBatchLoopKernel(*k, itemBytes).withPrefix(modelPath + ": layer " + l.name));
+    } else if (const auto *mm = std::get_if<MatmulLayer>(&l.impl)) {
+      const auto &m2 = std::get<MatmulLayer>(ctx2.layers()[i].impl);
+      INFC_ASSIGN_OR_RETURN(scale.first, itemField(mm->m, m2.m, "m", l, modelPath));
+      INFC_ASSIGN_OR_RETURN(scale.second, itemField(mm->batch, m2.batch, "batch", l, modelPath));
+      for (auto [one, two, field] : {std::tuple{mm->n, m2.n, "n"}, {mm->k, m2.k, "k"}, {mm->lda, m2.lda, "lda"},
+                                     {mm->ldb, m2.ldb, "ldb"}, {mm->ldc, m2.ldc, "ldc"}, {mm->strideA, m2.strideA, "stride_a"},
+                                     {mm->strideB, m2.strideB, "stride_b"}, {mm->strideC, m2.strideC, "stride_c"}})
+        if (one != two)
+          return unsupported(modelPath + ": layer " + l.name + " (" + l.loc.describe() + "): its cuBLASLt " + field +
+                             " changes with the batch");
+      if (scale.first && scale.second)
+        return unsupported(modelPath + ": layer " + l.name + ": both its rows and its batch grow with the batch");
+    }
+    spec.layers.gridZ.push_back(gridZ);
+    spec.layers.matmulScale.push_back(scale);
+  }
+  return emitEngine(*g1, ctx1, options, modelPath, &spec);
 }
 
 Expected<EngineBuildResult> buildProfileEngine(const Module &module, const std::vector<ProfileRanges> &profiles,
@@ -577,36 +798,17 @@ Expected<EngineBuildResult> buildProfileEngine(const Module &module, const std::
     INFC_ASSIGN_OR_RETURN(int32_t idx, addTensor(o.name, o.value->type(), fb::TensorKind::Output));
     outputs.push_back(idx);
   }
-  // The constants the reference IR refers to by name (compiler/EngineReference: those over
-  // inlineConstantElements), as weights, in graph order.
-  std::function<Status(const Block &)> addWeights = [&](const Block &block) -> Status {
-    for (const auto &op : block.ops()) {
-      for (const Value *v : op->results())
-        if (const Tensor *c = getConstantValue(v); c && c->numElements() > options.inlineConstantElements) {
-          uint64_t offset = writer.addWeight(c->bytes(), c->byteSize());
-          std::vector<int64_t> shape = c->shape();
-          tensors.push_back(fb::CreateTensorDirect(fbb, v->name().c_str(), static_cast<int32_t>(c->dtype()), &shape,
-                                                   fb::TensorKind::Weight, offset, c->byteSize()));
-        }
-      for (size_t r = 0; r < op->numRegions(); ++r)
-        INFC_RETURN_IF_ERROR(addWeights(op->region(r)));
-    }
-    return Status::ok();
-  };
-  INFC_RETURN_IF_ERROR(addWeights(graph->body()));
-  std::vector<flatbuffers::Offset<fb::Profile>> fbProfiles;
-  for (const ProfileRanges &p : profiles) {
+  INFC_RETURN_IF_ERROR(addReferenceWeights(graph->body(), options, writer, tensors));
+  for (const ProfileRanges &p : profiles)
     if (p.size() != inputs.size())
       return internalError(modelPath + ": a profile without a range for every input");
-    std::vector<flatbuffers::Offset<fb::ProfileInput>> ranges;
-    for (const ProfileRange &r : p)
-      ranges.push_back(fb::CreateProfileInputDirect(fbb, r.name.c_str(), &r.min, &r.opt, &r.max));
-    fbProfiles.push_back(fb::CreateProfileDirect(fbb, &ranges));
-  }
-  std::vector<flatbuffers::Offset<fb::Layer>> layers;
-  std::vector<flatbuffers::Offset<fb::Module>> modules;
-  auto root = fb::CreateEngineDirect(fbb, buildInfo(fbb, options), &tensors, &inputs, &outputs, &layers, &modules, 0, 0,
-                                     writer.weightBytes(), options.referenceIr.c_str(), 0, &fbProfiles);
+  auto info = buildInfo(fbb, options);
+  auto tensorsOff = fbb.CreateVector(tensors);
+  auto profilesOff = profileTable(fbb, profiles);
+  auto root = fb::CreateEngine(fbb, info, tensorsOff, fbb.CreateVector(inputs), fbb.CreateVector(outputs),
+                               fbb.CreateVector(std::vector<flatbuffers::Offset<fb::Layer>>{}),
+                               fbb.CreateVector(std::vector<flatbuffers::Offset<fb::Module>>{}), 0, 0, writer.weightBytes(),
+                               fbb.CreateString(options.referenceIr), 0, profilesOff);
   EngineBuildResult result;
   result.weightBytes = writer.weightBytes();
   result.bytes = writer.finish(root);

@@ -70,6 +70,23 @@ using ProfileRanges = std::vector<ProfileRange>;
 Expected<EngineBuildResult> buildProfileEngine(const Module &module, const std::vector<ProfileRanges> &profiles,
                                                const EngineBuildOptions &options, const std::string &modelPath);
 
+/// A model optimized at three batches for a batch-loop engine (codegen/BatchLoop.h), and with
+/// its dynamic dims for the reference executor (whose constants must not share a name with the
+/// others': the caller renames them).
+struct BatchLoopModules {
+  const Module *one = nullptr, *two = nullptr; ///< at batch 1 and 2
+  const Module *opt = nullptr;                 ///< at the batch tactics are timed at
+  const Module *reference = nullptr;
+  int64_t optBatch = 1, maxBatch = 1;
+};
+
+/// The engine of a model whose only dynamic dim is a batch at dim 0 of every input: its batch-1
+/// layers run at any batch up to maxBatch (kernels over grid.z, library calls resized), with
+/// tactics timed at optBatch and the arena planned for maxBatch. Unsupported, naming the op or
+/// layer, when an op mixes batch items or the model lowers differently at other batches.
+Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &modules, const std::vector<ProfileRanges> &profiles,
+                                                 const EngineBuildOptions &options, const std::string &modelPath);
+
 /// `modelPath` prefixes error messages.
 Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath);
 

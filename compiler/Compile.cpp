@@ -245,16 +245,120 @@ nlohmann::json recordedOptions(const CompileOptions &o, const CompileReport &rep
   return opts;
 }
 
-/// An engine with optimization profiles: the model optimized with its dynamic dims, the
-/// profiles, and no GPU layers yet (codegen::buildProfileEngine). What such a build cannot do
-/// yet is refused, never ignored.
+/// Why the profiles cannot have a batch-loop engine (codegen/BatchLoop.h), or "": every input
+/// with a range that varies varies in dim 0 only, the same range within a profile for all of them.
+std::string batchLoopBlocker(const std::vector<codegen::ProfileRanges> &ranges) {
+  for (size_t k = 0; k < ranges.size(); ++k) {
+    const codegen::ProfileRange *batched = nullptr;
+    for (size_t i = 0; i < ranges[k].size(); ++i) {
+      const codegen::ProfileRange &r = ranges[k][i];
+      for (size_t d = 1; d < r.min.size(); ++d)
+        if (r.min[d] != r.max[d] || r.opt[d] != ranges[0][i].opt[d])
+          return "input '" + r.name + "' varies in dim " + std::to_string(d) + " (kernels that take such dims as arguments "
+                 "are not implemented yet)";
+      if (r.min.empty() || r.min[0] == r.max[0])
+        continue;
+      if (batched && (batched->min[0] != r.min[0] || batched->opt[0] != r.opt[0] || batched->max[0] != r.max[0]))
+        return "inputs '" + batched->name + "' and '" + r.name + "' have different ranges for dim 0 in profile " + std::to_string(k);
+      batched = &r;
+    }
+  }
+  return "";
+}
+
+/// The largest batch of any profile, and profile 0's opt batch (where tactics are timed).
+int64_t batchLoopMax(const std::vector<codegen::ProfileRanges> &ranges) {
+  int64_t m = 1;
+  for (const auto &p : ranges)
+    for (const auto &r : p)
+      if (!r.max.empty() && r.min[0] != r.max[0])
+        m = std::max(m, r.max[0]);
+  return m;
+}
+int64_t batchLoopOpt(const std::vector<codegen::ProfileRanges> &ranges) {
+  for (const auto &r : ranges[0])
+    if (!r.max.empty() && r.min[0] != r.max[0])
+      return r.opt[0];
+  return 1;
+}
+
+/// A batch-loop engine: the model optimized at batches 1, 2 and profile 0's opt (inputs whose
+/// dim 0 is dynamic take the batch; every other dim is its one value in the profiles), tactics
+/// timed at opt on the GPU present, and `symbolic` (already optimized) as the reference IR.
+Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Module &symbolic,
+                                                    const std::vector<codegen::ProfileRanges> &ranges, bool timed,
+                                                    codegen::EngineBuildOptions &eb, StageClock &stages, CompileReport &report) {
+  int64_t optBatch = batchLoopOpt(ranges), maxBatch = batchLoopMax(ranges);
+  const auto &args = symbolic.mainGraph()->body().arguments();
+  auto atBatch = [&](int64_t b) -> Expected<std::unique_ptr<Module>> {
+    INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m, loadModel(o.modelPath));
+    std::vector<InputShape> shapes;
+    for (size_t i = 0; i < ranges[0].size(); ++i) {
+      std::vector<int64_t> dims = ranges[0][i].opt;
+      if (!dims.empty() && args[i]->type().rank() > 0 && !args[i]->type().dim(0).isStatic())
+        dims[0] = b;
+      shapes.push_back({ranges[0][i].name, dims});
+    }
+    INFC_RETURN_IF_ERROR(applyInputShapes(*m, shapes, o.modelPath));
+    INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
+                          precisionFlags(o.layerPrecision, o.strictPrecision, *m, o.fp16 || o.bf16, false, o.modelPath));
+    INFC_RETURN_IF_ERROR(optimize(o, *m, precision, OptimizeOptions{}, stages));
+    return m;
+  };
+  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> mOpt, atBatch(optBatch));
+  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m1, atBatch(1));
+  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m2, atBatch(2));
+  // The reference IR's constants are weights of their own ("ref." names): they are the model
+  // optimized with its dynamic dims, not the batch-1 layers' weights.
+  Graph &g = *symbolic.mainGraph();
+  for (const auto &op : g.body().ops())
+    for (Value *v : op->results())
+      if (const Tensor *c = getConstantValue(v); c && c->numElements() > eb.inlineConstantElements) {
+        std::string name = "ref." + v->name();
+        for (int n = 2; g.nameInUse(name); ++n)
+          name = "ref" + std::to_string(n) + "." + v->name();
+        g.renameValue(v, name);
+      }
+  eb.referenceIr = referenceIrText(symbolic);
+  eb.lowering.fp16 = o.fp16;
+  eb.workspaceBytes = o.workspaceBytes;
+  eb.progress = [&](const std::string &stage, size_t done, size_t total) {
+    if (stage != stages.current())
+      stages.begin(stage);
+    if (total && o.observer.step)
+      o.observer.step(done, total);
+  };
+  std::unique_ptr<codegen::Autotuner> tuner;
+  if (timed) {
+    INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
+    tuner->setLog(o.observer.verbose);
+    codegen::useAutotuner(eb, tuner.get(), o.observer.verbose);
+  }
+  codegen::BatchLoopModules modules{m1.get(), m2.get(), mOpt.get(), &symbolic, optBatch, maxBatch};
+  Expected<codegen::EngineBuildResult> built = codegen::buildBatchLoopEngine(modules, ranges, eb, o.modelPath);
+  eb.progress = nullptr;
+  eb.lowering.acceptConvFusion = nullptr;
+  eb.autotuner = nullptr;
+  if (built.isOk())
+    report.tactics = tuner ? "timed at batch " + std::to_string(optBatch) + ": " + std::to_string(tuner->candidatesTried()) +
+                                 " cuDNN candidates for " + std::to_string(tuner->convsTimed()) + " convolutions, " +
+                                 std::to_string(tuner->matmulCandidatesTried()) + " cuBLASLt candidates for " +
+                                 std::to_string(tuner->matmulsTimed()) + " matmuls"
+                           : "cuDNN/cuBLASLt heuristics at load time, per batch";
+  return built;
+}
+
+/// An engine with optimization profiles: a batch-loop engine (GPU layers at every batch of the
+/// profiles) when the batch is the one dynamic dim and every op keeps batch items apart, else the
+/// model optimized with its dynamic dims and the profiles, without GPU layers
+/// (codegen::buildProfileEngine), with a warning that says why. What such a build cannot do yet
+/// is refused, never ignored.
 Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique_ptr<Module> module,
-                                            const std::vector<OptimizationProfile> &profiles, codegen::EngineBuildOptions &eb,
-                                            StageClock &stages, CompileReport &report,
+                                            const std::vector<OptimizationProfile> &profiles, bool timed,
+                                            codegen::EngineBuildOptions &eb, StageClock &stages, CompileReport &report,
                                             std::chrono::steady_clock::time_point start) {
   auto refuse = [&](const std::string &what) {
-    return unsupported(o.modelPath + ": " + what + " with optimization profiles is not implemented yet (engines with "
-                       "profiles have no GPU layers yet); no engine written");
+    return unsupported(o.modelPath + ": " + what + " with optimization profiles is not implemented yet; no engine written");
   };
   if (o.int8 || hasActivationQdq(*module->mainGraph()))
     return refuse("INT8 (--int8, or a model with QuantizeLinear/DequantizeLinear pairs)");
@@ -262,9 +366,6 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
     return refuse("a timing cache (--timing-cache, --require-complete-cache)");
   if (o.builderOptLevel != 3 || o.tuningBudget > 0)
     return refuse("tactic timing (--builder-opt-level, --tuning-budget)");
-  INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
-                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, false, o.modelPath));
-  INFC_RETURN_IF_ERROR(optimize(o, *module, precision, OptimizeOptions{}, stages));
   // Every input gets a range in every profile; a static input's is its one shape.
   std::vector<codegen::ProfileRanges> ranges;
   for (const OptimizationProfile &p : profiles) {
@@ -280,21 +381,52 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
     }
     ranges.push_back(std::move(r));
   }
+  std::string why = batchLoopBlocker(ranges);
+  if (why.empty()) // dims fixed in every profile are fixed in the model too: only the batch stays dynamic
+    for (size_t i = 0; i < ranges[0].size(); ++i) {
+      Value *a = module->mainGraph()->body().argument(i);
+      std::vector<Dim> dims = a->type().shape();
+      for (size_t d = 1; d < dims.size(); ++d)
+        dims[d] = Dim(ranges[0][i].opt[d]);
+      a->setType(TensorType(a->type().elem(), dims));
+    }
+  INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
+                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, false, o.modelPath));
+  INFC_RETURN_IF_ERROR(optimize(o, *module, precision, OptimizeOptions{}, stages));
   nlohmann::json opts = recordedOptions(o, report);
   opts["profiles"] = profilesJson(ranges);
   eb.optionsJson = opts.dump();
-  eb.referenceIr = referenceIrText(*module);
-  stages.begin("serialize");
-  INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildProfileEngine(*module, ranges, eb, o.modelPath));
-  report.tactics = "none: the engine has no GPU layers yet";
   report.profiles = profiles.size();
-  report.warnings.push_back(std::to_string(profiles.size()) + (profiles.size() == 1 ? " optimization profile" : " optimization profiles") +
-                            ": the engine runs on the reference executor only (infc run --reference --shapes ...); "
-                            "GPU kernels that take their dims as arguments are not implemented yet, so the runtime "
-                            "refuses it");
+  std::string profilesText = std::to_string(profiles.size()) + (profiles.size() == 1 ? " optimization profile" : " optimization profiles");
+  Expected<codegen::EngineBuildResult> built = internalError("no engine");
+  if (why.empty()) {
+    built = buildBatchLoop(o, *module, ranges, timed, eb, stages, report);
+    if (!built.isOk() && built.status().code() == StatusCode::Unsupported)
+      why = built.status().message();
+    else if (!built.isOk())
+      return built.status();
+  }
+  if (!why.empty()) {
+    eb.referenceIr = referenceIrText(*module);
+    stages.begin("serialize");
+    built = codegen::buildProfileEngine(*module, ranges, eb, o.modelPath);
+    INFC_RETURN_IF_ERROR(built.status());
+    report.tactics = "none: the engine has no GPU layers";
+    report.warnings.push_back(profilesText + ": the engine runs on the reference executor only (infc run --reference --shapes "
+                              "...), and the runtime refuses it: GPU layers exist for profiles whose one dynamic dim is the "
+                              "batch (dim 0 of every input), and here " + why);
+  } else {
+    report.warnings.push_back(profilesText + ": GPU layers for batch " + std::to_string(1) + " to " +
+                              std::to_string(batchLoopMax(ranges)) + ", tactics timed at batch " +
+                              std::to_string(batchLoopOpt(ranges)) +
+                              "; set the shapes with infc run --shapes (or infc_context_set_input_shape)");
+  }
+  report.layers = built->numLayers;
+  report.weightBytes = built->weightBytes;
+  report.arenaBytes = built->arenaBytes;
   stages.begin("write");
-  INFC_RETURN_IF_ERROR(writeFileAtomically(o.outputPath, built.bytes));
-  report.sha256 = support::sha256Hex(built.bytes);
+  INFC_RETURN_IF_ERROR(writeFileAtomically(o.outputPath, built->bytes));
+  report.sha256 = support::sha256Hex(built->bytes);
   stages.end();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
@@ -328,7 +460,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   std::vector<OptimizationProfile> profiles;
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadForBuild(o, profiles));
   if (!profiles.empty())
-    return compileWithProfiles(o, std::move(module), profiles, eb, stages, report, start);
+    return compileWithProfiles(o, std::move(module), profiles, tactics.timed, eb, stages, report, start);
   // Explicitly quantized models (QuantizeLinear -> DequantizeLinear pairs on activations) build
   // to INT8 with their own scales, as a calibration would give them (compiler/ExplicitQuant.h).
   bool explicitInt8 = hasActivationQdq(*module->mainGraph());

@@ -59,7 +59,9 @@ Expected<ReferenceModel> loadReferenceModel(const std::string &enginePath) {
         ios.push_back(t);
     return ios;
   };
-  auto same = [](const fb::Tensor *t, const std::string &name, const TensorType &type) {
+  // In a batch-loop engine a dim the IR keeps symbolic may be one the GPU layers fixed.
+  bool batchLoop = e.batch_max() != 0;
+  auto same = [batchLoop](const fb::Tensor *t, const std::string &name, const TensorType &type) {
     if (!t->name() || t->name()->str() != name || t->dtype() != static_cast<int32_t>(type.elem()) || !type.isRanked())
       return false;
     std::vector<int64_t> dims = t->shape() ? std::vector<int64_t>(t->shape()->begin(), t->shape()->end()) : std::vector<int64_t>();
@@ -67,7 +69,7 @@ Expected<ReferenceModel> loadReferenceModel(const std::string &enginePath) {
       return false;
     for (size_t d = 0; d < dims.size(); ++d) {
       const Dim &dim = type.dim(static_cast<int64_t>(d));
-      if (dim.isStatic() ? dims[d] != dim.value : dims[d] != -1) // -1 only in engines with profiles (verified)
+      if (dim.isStatic() ? dims[d] != dim.value : (dims[d] != -1 && !batchLoop)) // -1 only in engines with profiles (verified)
         return false;
     }
     return true;

@@ -150,9 +150,12 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
       os << " " << r.name << " min " << dimsStr(r.min) << " opt " << dimsStr(r.opt) << " max " << dimsStr(r.max) << ";";
     os << "\n";
   }
-  if (!profiles.empty())
-    os << "  runs on the reference executor only (infc run --reference --shapes ...): GPU layers for engines with "
-          "profiles are not implemented yet\n";
+  if (!profiles.empty() && e.batch_max() == 0)
+    os << "  runs on the reference executor only (infc run --reference --shapes ...): its profiles vary dims other than "
+          "the batch, and GPU layers for those are not implemented yet\n";
+  else if (!profiles.empty())
+    os << "  GPU layers for batch 1 to " << e.batch_max() << " (batch-loop engine: kernels take one batch item per "
+          "grid.z index, cuDNN and cuBLASLt plans are made per batch)\n";
   os << "  layers (" << e.layers()->size() << "):\n";
   size_t idx = 0;
   for (const fb::Layer *l : *e.layers()) {

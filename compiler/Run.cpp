@@ -213,6 +213,43 @@ Expected<std::vector<Tensor>> bindGraphInputs(const Graph &graph, const std::map
   return bindInputs(ios, given, path, &notes);
 }
 
+/// The profiles of a loaded engine, as the C API gives them (none for an engine of one shape).
+Expected<std::vector<codegen::ProfileRanges>> engineProfileRanges(infc_engine *engine, const std::vector<DeclaredInput> &inputs) {
+  std::vector<codegen::ProfileRanges> profiles(static_cast<size_t>(infc_engine_num_profiles(engine)));
+  for (size_t k = 0; k < profiles.size(); ++k)
+    for (const DeclaredInput &in : inputs) {
+      codegen::ProfileRange r{in.name, {}, {}, {}};
+      for (int which = 0; which < 3; ++which) {
+        int64_t dims[8];
+        int rank = 0;
+        INFC_RETURN_IF_ERROR(apiStatus(infc_engine_get_profile_shape(engine, static_cast<int>(k), in.name.c_str(), which, dims, &rank)));
+        (which == 0 ? r.min : which == 1 ? r.opt : r.max).assign(dims, dims + rank);
+      }
+      profiles[k].push_back(std::move(r));
+    }
+  return profiles;
+}
+
+/// The outputs' shapes and sizes at the inputs' shapes in `profile`, from a context of the engine.
+Status outputShapesAt(infc_engine *engine, int profile, const std::vector<IoInfo> &ins, std::vector<IoInfo> &outs,
+                      const std::string &enginePath) {
+  infc_context *ctx = nullptr;
+  INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(engine, &ctx), enginePath + ": "));
+  std::unique_ptr<infc_context, void (*)(infc_context *)> owned(ctx, infc_context_free);
+  INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_profile(ctx, profile), enginePath + ": "));
+  for (const IoInfo &io : ins)
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_input_shape(ctx, io.name.c_str(), io.shape.data(), static_cast<int>(io.shape.size())),
+                                   enginePath + ": "));
+  for (IoInfo &io : outs) {
+    int64_t dims[8];
+    int rank = 0;
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_get_tensor_shape(ctx, io.name.c_str(), dims, &rank), enginePath + ": "));
+    io.shape.assign(dims, dims + rank);
+    io.bytes = static_cast<size_t>(*TensorType::fromStatic(io.dtype, io.shape).numElements()) * dtypeSize(io.dtype);
+  }
+  return Status::ok();
+}
+
 Expected<RunReport> runEngine(const RunOptions &options) {
   std::map<std::string, Tensor> given;
   for (const auto &[name, path] : options.inputFiles) {
@@ -293,22 +330,36 @@ Expected<RunReport> runEngine(const RunOptions &options) {
   } else {
     EngineHandles h;
     INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load(options.enginePath.c_str(), &h.engine)));
-    std::vector<IoInfo> inInfo;
-    INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, options.enginePath, given, inInfo, &report.notes));
+    // The shapes: a static engine's one shape (--shapes and --profile-index are checked against
+    // it), or shapes within a profile (the first holding them, or --profile-index's).
+    std::vector<IoInfo> inInfo, outInfo;
     std::vector<DeclaredInput> declared;
-    for (const IoInfo &io : inInfo)
+    for (int i = 0; i < infc_engine_num_inputs(h.engine); ++i) {
+      INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_input_name(h.engine, i)));
       declared.push_back({io.name, io.shape});
-    // Engines the runtime loads have one shape (profiles are refused at load): --shapes, and
-    // --profile-index, are checked against it.
-    INFC_RETURN_IF_ERROR(selectRunShapes(declared, {}, flagShapes, options.profileIndex, options.enginePath, report.notes).status());
-    std::vector<IoInfo> outInfo;
+      inInfo.push_back(io);
+    }
+    INFC_ASSIGN_OR_RETURN(std::vector<codegen::ProfileRanges> profiles, engineProfileRanges(h.engine, declared));
+    INFC_ASSIGN_OR_RETURN(RunShapes runShapes, selectRunShapes(declared, profiles, profiles.empty() ? flagShapes : givenShapes,
+                                                               options.profileIndex, options.enginePath, report.notes));
+    for (size_t i = 0; i < inInfo.size(); ++i) {
+      inInfo[i].shape = runShapes.dims[i];
+      inInfo[i].bytes = static_cast<size_t>(*TensorType::fromStatic(inInfo[i].dtype, inInfo[i].shape).numElements()) *
+                        dtypeSize(inInfo[i].dtype);
+    }
+    INFC_ASSIGN_OR_RETURN(std::vector<Tensor> bound, bindInputs(inInfo, given, options.enginePath, &report.notes));
+    std::map<std::string, Tensor> inputs;
+    for (size_t i = 0; i < inInfo.size(); ++i)
+      inputs[inInfo[i].name] = std::move(bound[i]);
     for (int i = 0; i < infc_engine_num_outputs(h.engine); ++i) {
       INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_output_name(h.engine, i)));
       outInfo.push_back(io);
     }
+    if (runShapes.profile >= 0)
+      INFC_RETURN_IF_ERROR(outputShapesAt(h.engine, runShapes.profile, inInfo, outInfo, options.enginePath));
     int numStreams = std::max(1, options.streams);
     StreamRunSettings settings{numStreams, options.warmup, std::max(1, options.iterations), options.cudaGraph,
-                               options.enginePath};
+                               options.enginePath, runShapes.profile};
     INFC_ASSIGN_OR_RETURN(StreamRunResult streamRun, runStreams(h.engine, inInfo, inputs, outInfo, settings));
     h.contexts = streamRun.contexts;
     h.streams = streamRun.cuStreams;

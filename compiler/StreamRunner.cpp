@@ -103,6 +103,12 @@ private:
     // engine's CUDA context current here, which the stream and buffers below then use.
     INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(engine_, &w.context), prefix));
     INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_cuda_graph(w.context, s_.cudaGraph ? 1 : 0), prefix));
+    if (s_.profile >= 0) {
+      INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_profile(w.context, s_.profile), prefix));
+      for (const IoInfo &io : ins_)
+        INFC_RETURN_IF_ERROR(apiStatus(
+            infc_context_set_input_shape(w.context, io.name.c_str(), io.shape.data(), static_cast<int>(io.shape.size())), prefix));
+    }
     INFC_RETURN_IF_ERROR(cuStatus(cu().cuStreamCreate(&w.stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
     for (CUevent &e : w.ev)
       INFC_RETURN_IF_ERROR(cuStatus(cu().cuEventCreate(&e, CU_EVENT_DEFAULT), "cuEventCreate"));

@@ -20,6 +20,9 @@ struct StreamRunSettings {
   int iterations = 100; ///< timed iterations per stream
   bool cudaGraph = true;
   std::string enginePath; ///< for messages
+  /// Engines with profiles: the profile every context runs in, with the inputs' shapes as `ins`
+  /// gives them (-1: the engine has none).
+  int profile = -1;
 };
 
 /// One stream's timed iterations (milliseconds, CUDA events): the whole iteration (first copy in

@@ -2,6 +2,7 @@
 #include "runtime/RuntimeImpl.h"
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 
 using namespace infc::rt;
@@ -110,11 +111,35 @@ infc_status infc_engine_tensor_info(const infc_engine *e, const char *name, int3
       if (dims && t->shape())
         for (uint32_t d = 0; d < t->shape()->size(); ++d)
           dims[d] = t->shape()->Get(d);
-      if (bytes)
-        *bytes = t->bytes();
+      if (bytes) // dynamic dims (engines with profiles): the size is known when the shapes are set
+        *bytes = t->shape() && std::find(t->shape()->begin(), t->shape()->end(), -1) != t->shape()->end() ? 0 : t->bytes();
       return ok();
     }
   return fail(INFC_ERROR_INVALID_ARGUMENT, "no input or output named '" + std::string(name) + "'");
+}
+
+int infc_engine_num_profiles(const infc_engine *e) {
+  return e && e->impl->engine().profiles() ? static_cast<int>(e->impl->engine().profiles()->size()) : 0;
+}
+
+infc_status infc_engine_get_profile_shape(const infc_engine *e, int profile, const char *name, int which, int64_t dims[8],
+                                          int *rank) {
+  if (!e || !name || !dims || !rank || which < 0 || which > 2)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_engine_get_profile_shape: null argument or `which` not 0, 1 or 2");
+  if (profile < 0 || profile >= infc_engine_num_profiles(e))
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "profile " + std::to_string(profile) + " does not exist (the engine has " +
+                                                 std::to_string(infc_engine_num_profiles(e)) + ")");
+  for (const fb::ProfileInput *r : *e->impl->engine().profiles()->Get(static_cast<uint32_t>(profile))->inputs()) {
+    if (!r->name() || r->name()->str() != name)
+      continue;
+    const auto *v = which == 0 ? r->min() : which == 1 ? r->opt() : r->max();
+    if (v->size() > 8)
+      return fail(INFC_ERROR_UNSUPPORTED, "input '" + std::string(name) + "' has rank above 8");
+    *rank = static_cast<int>(v->size());
+    std::copy(v->begin(), v->end(), dims);
+    return ok();
+  }
+  return fail(INFC_ERROR_INVALID_ARGUMENT, "no input named '" + std::string(name) + "'");
 }
 
 infc_status infc_context_create(infc_engine *engine, infc_context **context) {
@@ -156,6 +181,35 @@ infc_status infc_context_tensor_address(infc_context *c, const char *name, void 
   if (idx < 0)
     return fail(INFC_ERROR_INVALID_ARGUMENT, "no input or output named '" + std::string(name) + "'");
   *ptr = reinterpret_cast<void *>(c->impl->address(idx));
+  return ok();
+}
+
+infc_status infc_context_set_profile(infc_context *c, int profile) {
+  if (!c)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_set_profile: null context");
+  if (std::string e = c->impl->setProfile(profile); !e.empty())
+    return fail(INFC_ERROR_INVALID_ARGUMENT, e);
+  return ok();
+}
+
+infc_status infc_context_set_input_shape(infc_context *c, const char *name, const int64_t *dims, int rank) {
+  if (!c || !name || (!dims && rank > 0) || rank < 0 || rank > 8)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_set_input_shape: null argument or rank outside 0..8");
+  if (std::string e = c->impl->setInputShape(name, std::vector<int64_t>(dims, dims + rank)); !e.empty())
+    return fail(INFC_ERROR_INVALID_ARGUMENT, e);
+  return ok();
+}
+
+infc_status infc_context_get_tensor_shape(const infc_context *c, const char *name, int64_t dims[8], int *rank) {
+  if (!c || !name || !dims || !rank)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_get_tensor_shape: null argument");
+  std::vector<int64_t> d;
+  if (std::string e = c->impl->tensorShape(name, d); !e.empty())
+    return fail(INFC_ERROR_INVALID_ARGUMENT, e);
+  if (d.size() > 8)
+    return fail(INFC_ERROR_UNSUPPORTED, "tensor '" + std::string(name) + "' has rank above 8");
+  *rank = static_cast<int>(d.size());
+  std::copy(d.begin(), d.end(), dims);
   return ok();
 }
 

@@ -190,50 +190,96 @@ CublasLtProblem problemOf(const fb::CublasLtMatmul &p) {
   return q;
 }
 
+/// One matmul layer of a context. In a batch-loop engine its rows (or batch) follow the
+/// context's batch: a plan and algorithm per batch, made on first use and kept (up to
+/// kMaxShapePlans, oldest dropped first).
 class MatmulExec final : public LayerExec {
 public:
   std::string prepare(const fb::CublasLtMatmul &p, uint64_t workspaceLimit, ContextHandles &handles) {
     a_ = p.a(); b_ = p.b(); c_ = p.c(); d_ = p.d(); bias_ = p.bias();
     if (std::string e = handles.cublasLt(handle_); !e.empty())
       return e;
-    plan_ = std::make_unique<CublasLtPlan>();
-    if (std::string e = plan_->init(problemOf(p)); !e.empty())
-      return e;
-    workspace_ = std::min<uint64_t>(p.workspace_bytes(), workspaceLimit);
-    if (p.algo() && p.algo()->size() != 0) {
-      // A tactic timed at build time with exactly workspace_bytes of workspace (what the
-      // algorithm needs): run it the same way.
-      uint64_t need = 0;
-      if (p.algo()->size() == sizeof(cublasLtMatmulAlgo_t)) {
-        std::memcpy(&algo_, p.algo()->data(), sizeof algo_);
-        if (plan_->check(handle_, algo_, need).empty() && need <= workspace_)
-          return "";
+    base_ = problemOf(p);
+    scaleM_ = p.scale_m();
+    scaleBatch_ = p.scale_batch();
+    limit_ = workspaceLimit;
+    recordedWorkspace_ = p.workspace_bytes();
+    if (p.algo())
+      recorded_.assign(p.algo()->begin(), p.algo()->end());
+    return scaleM_ || scaleBatch_ ? "" : select(base_, current_);
+  }
+
+  std::string setBatch(int64_t batch) override {
+    if (!scaleM_ && !scaleBatch_)
+      return "";
+    for (auto &[b, entry] : byBatch_)
+      if (b == batch) {
+        current_ = entry;
+        return "";
       }
-      // The recorded tactic does not fit this cuBLASLt build or GPU: fall back to the heuristic,
-      // with the engine's limit (the recorded need says nothing about the heuristic's pick).
-      workspace_ = workspaceLimit;
-    }
-    std::vector<cublasLtMatmulHeuristicResult_t> results;
-    if (std::string e = plan_->heuristics(handle_, 1, workspace_, results); !e.empty())
-      return e;
-    algo_ = results[0].algo;
-    workspace_ = results[0].workspaceSize;
+    CublasLtProblem q = base_;
+    (scaleM_ ? q.m : q.batch) *= batch;
+    Entry e;
+    if (std::string err = select(q, e); !err.empty())
+      return "at batch " + std::to_string(batch) + ": " + err;
+    if (byBatch_.size() >= kMaxShapePlans)
+      byBatch_.erase(byBatch_.begin());
+    byBatch_.emplace_back(batch, e);
+    current_ = e;
     return "";
   }
 
-  uint64_t workspaceBytes() const override { return workspace_; }
+  uint64_t workspaceBytes() const override { return current_.workspace; }
 
   std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) override {
+    if (!current_.plan)
+      return "no batch set";
     auto ptr = [&](int idx) { return idx < 0 ? nullptr : reinterpret_cast<void *>(addr[static_cast<size_t>(idx)]); };
-    return plan_->run(handle_, algo_, ptr(a_), ptr(b_), ptr(c_), ptr(d_), ptr(bias_), reinterpret_cast<void *>(workspace),
-                      workspace_, stream);
+    return current_.plan->run(handle_, current_.algo, ptr(a_), ptr(b_), ptr(c_), ptr(d_), ptr(bias_),
+                              reinterpret_cast<void *>(workspace), current_.workspace, stream);
   }
 
 private:
+  struct Entry {
+    std::shared_ptr<CublasLtPlan> plan;
+    cublasLtMatmulAlgo_t algo{};
+    uint64_t workspace = 0;
+  };
+
+  /// The plan of problem `q` with the recorded tactic when it runs `q` here, else the heuristic's.
+  std::string select(const CublasLtProblem &q, Entry &e) const {
+    e.plan = std::make_shared<CublasLtPlan>();
+    if (std::string err = e.plan->init(q); !err.empty())
+      return err;
+    e.workspace = std::min<uint64_t>(recordedWorkspace_, limit_);
+    if (!recorded_.empty()) {
+      // A tactic timed at build time with exactly workspace_bytes of workspace (what the
+      // algorithm needs): run it the same way.
+      uint64_t need = 0;
+      if (recorded_.size() == sizeof(cublasLtMatmulAlgo_t)) {
+        std::memcpy(&e.algo, recorded_.data(), sizeof e.algo);
+        if (e.plan->check(handle_, e.algo, need).empty() && need <= e.workspace)
+          return "";
+      }
+      // The recorded tactic does not fit this cuBLASLt build, GPU or shape: fall back to the
+      // heuristic, with the engine's limit (the recorded need says nothing about its pick).
+      e.workspace = limit_;
+    }
+    std::vector<cublasLtMatmulHeuristicResult_t> results;
+    if (std::string err = e.plan->heuristics(handle_, 1, e.workspace, results); !err.empty())
+      return err;
+    e.algo = results[0].algo;
+    e.workspace = results[0].workspaceSize;
+    return "";
+  }
+
   cublasLtHandle_t handle_ = nullptr; ///< the context's (ContextHandles)
-  std::unique_ptr<CublasLtPlan> plan_;
-  cublasLtMatmulAlgo_t algo_{};
-  uint64_t workspace_ = 0;
+  CublasLtProblem base_;
+  bool scaleM_ = false, scaleBatch_ = false;
+  uint64_t limit_ = 0, recordedWorkspace_ = 0;
+  std::vector<uint8_t> recorded_;
+  Entry current_;
+  std::vector<std::pair<int64_t, Entry>> byBatch_;
   int a_ = -1, b_ = -1, c_ = -1, d_ = -1, bias_ = -1;
 };
 

@@ -511,20 +511,62 @@ std::string normalizeConvSpec(ConvSpec &spec) {
 // ---------------------------------------------------------------- runtime layer
 
 namespace {
+/// One convolution layer of a context. In a batch-loop engine its N follows the context's batch:
+/// a plan per batch (the recorded tactic, or cuDNN's heuristic where that tactic does not take
+/// the batch), made on first use and kept (up to kMaxShapePlans, oldest dropped first).
 class ConvExec final : public LayerExec {
 public:
   cudnnHandle_t handle = nullptr; ///< the context's (ContextHandles)
-  std::unique_ptr<ConvPlan> plan;
+  ConvSpec spec;                  ///< N is one batch item's when `batched`
+  bool batched = false;
+  int64_t engineId = -1;
+  std::vector<int64_t> knobs;
+  uint64_t maxWorkspace = 0;
+  std::shared_ptr<ConvPlan> plan;
+  std::vector<std::pair<int64_t, std::shared_ptr<ConvPlan>>> byBatch;
   int x = -1, w = -1, y = -1, b = -1, z = -1, s = -1;
 
+  std::string build(const ConvSpec &at, std::shared_ptr<ConvPlan> &out) const {
+    out = std::make_shared<ConvPlan>();
+    std::string err = out->build(handle, at, engineId, knobs, maxWorkspace);
+    if (!err.empty() && engineId >= 0 && batched) {
+      out = std::make_shared<ConvPlan>();
+      err = out->build(handle, at, -1, {}, maxWorkspace);
+    }
+    return err;
+  }
+
+  std::string setBatch(int64_t batch) override {
+    if (!batched)
+      return "";
+    for (auto &[bt, p] : byBatch)
+      if (bt == batch) {
+        plan = p;
+        return "";
+      }
+    ConvSpec at = spec;
+    at.xDims[0] *= batch;
+    at.yDims[0] *= batch;
+    std::shared_ptr<ConvPlan> p;
+    if (std::string err = build(at, p); !err.empty())
+      return "at batch " + std::to_string(batch) + ": " + err;
+    if (byBatch.size() >= kMaxShapePlans)
+      byBatch.erase(byBatch.begin());
+    byBatch.emplace_back(batch, p);
+    plan = p;
+    return "";
+  }
+
   std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) override {
+    if (!plan)
+      return "no batch set";
     if (std::string e = cudnnCheck(cudnnSetStream(handle, reinterpret_cast<cudaStream_t>(stream)), "cudnnSetStream");
         !e.empty())
       return e;
     auto ptr = [&](int idx) { return idx < 0 ? nullptr : reinterpret_cast<void *>(addr[static_cast<size_t>(idx)]); };
     return plan->execute(handle, ptr(x), ptr(w), ptr(y), ptr(b), ptr(z), reinterpret_cast<void *>(workspace), ptr(s));
   }
-  uint64_t workspaceBytes() const override { return plan->workspaceBytes(); }
+  uint64_t workspaceBytes() const override { return plan ? plan->workspaceBytes() : 0; }
 };
 
 std::vector<int64_t> toVec(const flatbuffers::Vector<int64_t> *v) {
@@ -536,7 +578,14 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
                              std::unique_ptr<LayerExec> &out) {
   const fb::CudnnConv *c = layer.impl_as_CudnnConv();
   const fb::Engine &e = engine.engine();
-  auto dims = [&](int idx) { return toVec(e.tensors()->Get(static_cast<uint32_t>(idx))->shape()); };
+  // Dims of one batch item where the tensor grows with the batch.
+  auto dims = [&](int idx) {
+    const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(idx));
+    std::vector<int64_t> d = toVec(t->shape());
+    if (t->batch_dim0() > 0 && !d.empty())
+      d[0] = t->batch_dim0();
+    return d;
+  };
   ConvSpec spec;
   spec.xDims = dims(c->x());
   spec.wDims = dims(c->w());
@@ -564,10 +613,14 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
   exec->x = c->x(); exec->w = c->w(); exec->y = c->y(); exec->b = c->b(); exec->z = c->z(); exec->s = c->s();
   if (std::string err = handles.cudnn(exec->handle); !err.empty())
     return err;
-  exec->plan = std::make_unique<ConvPlan>();
-  std::vector<int64_t> knobs = toVec(c->knobs());
-  if (std::string err = exec->plan->build(exec->handle, spec, c->engine_id(), knobs, e.workspace_bytes()); !err.empty())
-    return err;
+  exec->spec = spec;
+  exec->batched = e.tensors()->Get(static_cast<uint32_t>(c->x()))->batch_dim0() > 0;
+  exec->engineId = c->engine_id();
+  exec->knobs = toVec(c->knobs());
+  exec->maxWorkspace = e.workspace_bytes();
+  if (!exec->batched)
+    if (std::string err = exec->build(spec, exec->plan); !err.empty())
+      return err;
   out = std::move(exec);
   return "";
 }

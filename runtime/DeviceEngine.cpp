@@ -81,11 +81,11 @@ std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr
                                infc_status &code) {
   auto e = std::unique_ptr<DeviceEngine>(new DeviceEngine());
   e->view_ = std::move(view);
-  if (e->view_->engine().profiles() && e->view_->engine().profiles()->size() > 0) {
+  if (e->view_->engine().profiles() && e->view_->engine().profiles()->size() > 0 && e->view_->engine().batch_max() == 0) {
     code = INFC_ERROR_UNSUPPORTED;
-    return "the engine has optimization profiles (dynamic shapes), and running those on the GPU is not implemented "
-           "yet: its GPU kernels would need their dims as arguments. Run it on the reference executor (infc run "
-           "--reference --shapes ...), or build an engine per shape with --shapes";
+    return "the engine has optimization profiles with dynamic dims other than the batch, and it has no GPU layers: "
+           "kernels that take such dims as arguments are not implemented yet. Run it on the reference executor (infc "
+           "run --reference --shapes ...), or build an engine per shape with --shapes";
   }
   code = INFC_ERROR_NO_DEVICE;
   if (std::string err = queryDevice(e->device_); !err.empty())
@@ -172,6 +172,9 @@ std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr
       return "layer '" + (layer->name() ? layer->name()->str() : std::string("?")) + "': " + err;
     c->layers_.push_back(std::move(exec));
   }
+  c->inputShapes_.resize(e.inputs()->size());
+  if (e.batch_max() != 0) // the layers get ready for a batch when the input shapes are set
+    return out = std::move(c), "";
   // Engine.workspace_bytes caps what a tactic may use; allocate what the chosen ones need.
   uint64_t workspace = 0;
   for (const auto &l : c->layers_)
@@ -202,14 +205,141 @@ std::string ExecutionContext::enqueueLayer(size_t i, CUstream stream) {
   return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
 }
 
+std::string ExecutionContext::setProfile(int profile) {
+  const fb::Engine &e = engine_->engine();
+  int n = e.profiles() ? static_cast<int>(e.profiles()->size()) : 0;
+  if (profile < 0 || profile >= std::max(n, 1))
+    return "profile " + std::to_string(profile) + " does not exist (the engine has " + std::to_string(n) + ")";
+  if (profile != profile_)
+    for (auto &shape : inputShapes_)
+      shape.clear(); // shapes are checked against the profile they are set in
+  profile_ = profile;
+  return "";
+}
+
+namespace {
+std::string dimsText(const std::vector<int64_t> &d) {
+  std::string s;
+  for (size_t i = 0; i < d.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(d[i]);
+  return s.empty() ? "scalar" : s;
+}
+} // namespace
+
+std::string ExecutionContext::setInputShape(const std::string &name, const std::vector<int64_t> &dims) {
+  const fb::Engine &e = engine_->engine();
+  for (uint32_t i = 0; i < e.inputs()->size(); ++i) {
+    const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(i)));
+    if (!t->name() || t->name()->str() != name)
+      continue;
+    std::vector<int64_t> shape = t->shape() ? std::vector<int64_t>(t->shape()->begin(), t->shape()->end()) : std::vector<int64_t>{};
+    if (dims.size() != shape.size())
+      return "input '" + name + "' has rank " + std::to_string(shape.size()) + ", not " + std::to_string(dims.size());
+    const fb::ProfileInput *range = e.profiles() && e.profiles()->size() ? e.profiles()->Get(static_cast<uint32_t>(profile_))->inputs()->Get(i) : nullptr;
+    for (size_t d = 0; d < dims.size(); ++d) {
+      if (shape[d] >= 0 && dims[d] != shape[d])
+        return "input '" + name + "' dim " + std::to_string(d) + " is " + std::to_string(dims[d]) + ", and the engine has it fixed at " +
+               std::to_string(shape[d]);
+      if (shape[d] < 0 && range) {
+        int64_t lo = range->min()->Get(static_cast<uint32_t>(d)), hi = range->max()->Get(static_cast<uint32_t>(d));
+        if (dims[d] < lo || dims[d] > hi)
+          return "input '" + name + "' dim " + std::to_string(d) + " is " + std::to_string(dims[d]) + ", outside profile " +
+                 std::to_string(profile_) + "'s range " + std::to_string(lo) + ".." + std::to_string(hi);
+      }
+    }
+    inputShapes_[i] = dims;
+    return "";
+  }
+  return "no input named '" + name + "'";
+}
+
+std::string ExecutionContext::tensorShape(const std::string &name, std::vector<int64_t> &dims) const {
+  const fb::Engine &e = engine_->engine();
+  int64_t batch = -1;
+  for (uint32_t i = 0; i < e.inputs()->size(); ++i) {
+    const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(i)));
+    if (t->batch_dim0() > 0 && !inputShapes_[i].empty())
+      batch = inputShapes_[i][0] / t->batch_dim0();
+    if (t->name() && t->name()->str() == name && !inputShapes_[i].empty()) {
+      dims = inputShapes_[i];
+      return "";
+    }
+  }
+  int idx = findIO(name, true);
+  if (idx < 0)
+    idx = findIO(name, false);
+  if (idx < 0)
+    return "no input or output named '" + name + "'";
+  const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(idx));
+  dims = t->shape() ? std::vector<int64_t>(t->shape()->begin(), t->shape()->end()) : std::vector<int64_t>{};
+  if (t->batch_dim0() > 0)
+    dims[0] = batch < 0 ? -1 : t->batch_dim0() * batch;
+  return "";
+}
+
+std::string ExecutionContext::applyShapes() {
+  const fb::Engine &e = engine_->engine();
+  if (e.batch_max() == 0)
+    return "";
+  int64_t batch = 0;
+  std::string from;
+  for (uint32_t i = 0; i < e.inputs()->size(); ++i) {
+    const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(i)));
+    if (t->batch_dim0() <= 0)
+      continue;
+    if (inputShapes_[i].empty())
+      return "input '" + t->name()->str() + "' has a dynamic batch (dim 0): set its shape first (infc_context_set_input_shape; " +
+             "infc run --shapes)";
+    int64_t b = inputShapes_[i][0] / t->batch_dim0();
+    if (batch && b != batch)
+      return "inputs '" + from + "' and '" + t->name()->str() + "' have batches " + std::to_string(batch) + " and " +
+             std::to_string(b) + ": the engine's inputs share one batch";
+    batch = b;
+    from = t->name()->str();
+  }
+  if (batch == batch_)
+    return "";
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (std::string err = layers_[i]->setBatch(batch); !err.empty()) {
+      const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
+      return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
+    }
+  uint64_t need = 0;
+  for (const auto &l : layers_)
+    need = std::max(need, l->workspaceBytes());
+  if (need > workspaceBytes_) {
+    dropGraph(); // captured launches hold the old workspace
+    if (workspace_)
+      drv().cuMemFree(workspace_);
+    workspace_ = 0;
+    workspaceBytes_ = 0;
+    if (std::string err = cuCheck(drv().cuMemAlloc(&workspace_, need), "allocating the workspace"); !err.empty())
+      return err;
+    workspaceBytes_ = need;
+  }
+  batch_ = batch;
+  return "";
+}
+
 std::string ExecutionContext::enqueue(CUstream stream) {
   if (std::string err = engine_->makeCurrent(); !err.empty())
     return err;
+  if (std::string err = applyShapes(); !err.empty())
+    return err;
   if (useGraph_ && stream) {
-    if (!graphExec_)
-      if (std::string err = captureGraph(stream); !err.empty())
+    auto it = std::find_if(graphs_.begin(), graphs_.end(), [&](const auto &g) { return g.first == batch_; });
+    if (it == graphs_.end()) {
+      CUgraphExec exec = nullptr;
+      if (std::string err = captureGraph(stream, exec); !err.empty())
         return err;
-    return cuCheck(drv().cuGraphLaunch(graphExec_, stream), "cuGraphLaunch");
+      if (graphs_.size() >= kMaxShapePlans) {
+        drv().cuGraphExecDestroy(graphs_.front().second);
+        graphs_.erase(graphs_.begin());
+      }
+      graphs_.emplace_back(batch_, exec);
+      it = graphs_.end() - 1;
+    }
+    return cuCheck(drv().cuGraphLaunch(it->second, stream), "cuGraphLaunch");
   }
   for (size_t i = 0; i < layers_.size(); ++i)
     if (std::string err = enqueueLayer(i, stream); !err.empty())
@@ -218,12 +348,12 @@ std::string ExecutionContext::enqueue(CUstream stream) {
 }
 
 void ExecutionContext::dropGraph() {
-  if (graphExec_)
-    drv().cuGraphExecDestroy(graphExec_);
-  graphExec_ = nullptr;
+  for (auto &g : graphs_)
+    drv().cuGraphExecDestroy(g.second);
+  graphs_.clear();
 }
 
-std::string ExecutionContext::captureGraph(CUstream stream) {
+std::string ExecutionContext::captureGraph(CUstream stream, CUgraphExec &graphExec) {
   // Thread-local mode: other threads' CUDA calls (another context's enqueue) are not disturbed.
   if (std::string err = cuCheck(drv().cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
                                 "capturing a CUDA graph (cuStreamBeginCapture)");
@@ -237,11 +367,11 @@ std::string ExecutionContext::captureGraph(CUstream stream) {
   if (err.empty())
     err = endErr;
   if (err.empty())
-    err = cuCheck(drv().cuGraphInstantiateWithFlags(&graphExec_, graph, 0), "cuGraphInstantiate");
+    err = cuCheck(drv().cuGraphInstantiateWithFlags(&graphExec, graph, 0), "cuGraphInstantiate");
   if (graph)
     drv().cuGraphDestroy(graph);
   if (!err.empty()) {
-    graphExec_ = nullptr;
+    graphExec = nullptr;
     return err + " (run without a CUDA graph: --no-cuda-graph)";
   }
   return "";
@@ -250,6 +380,8 @@ std::string ExecutionContext::captureGraph(CUstream stream) {
 std::string ExecutionContext::profile(CUstream stream, std::vector<float> &layerMs) {
   std::vector<CUevent> events(layers_.size() + 1, nullptr);
   std::string err = engine_->makeCurrent();
+  if (err.empty())
+    err = applyShapes();
   for (CUevent &ev : events)
     if (err.empty())
       err = cuCheck(drv().cuEventCreate(&ev, CU_EVENT_DEFAULT), "cuEventCreate");
@@ -278,6 +410,13 @@ class KernelLaunchExec final : public LayerExec {
 public:
   CUfunction fn = nullptr;
   unsigned grid[3], block[3], shared = 0;
+  bool batchGridZ = false; ///< one batch item per grid.z index
+
+  std::string setBatch(int64_t batch) override {
+    if (batchGridZ)
+      grid[2] = static_cast<unsigned>(batch);
+    return "";
+  }
   struct Arg {
     fb::ArgKind kind;
     int tensor;
@@ -318,6 +457,7 @@ std::string prepareKernelLaunch(const DeviceEngine &engine, const fb::Layer &lay
     exec->block[i] = k->block()->Get(static_cast<uint32_t>(i));
   }
   exec->shared = k->shared_bytes();
+  exec->batchGridZ = k->batch_grid_z();
   if (exec->shared > 48 * 1024)
     if (std::string e = cuCheck(drv().cuFuncSetAttribute(exec->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                                    static_cast<int>(exec->shared)), "cuFuncSetAttribute");

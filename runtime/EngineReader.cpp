@@ -93,13 +93,25 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
         if (!aligned64(v))
           return "a convolution's parameters are misaligned (corrupted file)";
   bool profiles = e.profiles() && e.profiles()->size() > 0;
-  if (profiles && e.layers()->size() != 0)
-    return "an engine with optimization profiles has no GPU layers yet (corrupted or newer file)";
+  // Batch-loop engines (profiles whose one dynamic dim is the batch) have GPU layers; other
+  // engines with profiles run on the reference executor only.
+  bool batchLoop = e.batch_max() != 0;
+  if (batchLoop && (!profiles || e.batch_max() < 1 || e.batch_max() > 65535))
+    return "a batch-loop engine without profiles or with a largest batch of " + std::to_string(e.batch_max());
+  if (profiles && !batchLoop && e.layers()->size() != 0)
+    return "an engine with optimization profiles and GPU layers that is no batch-loop engine (corrupted or newer file)";
   if ((!profiles && e.layers()->size() == 0) || e.inputs()->size() == 0 || e.outputs()->size() == 0)
     return "an engine needs at least one layer, one input and one output";
   if (profiles)
     if (std::string err = checkProfiles(e); !err.empty())
       return err;
+  if (batchLoop)
+    for (const fb::Profile *p : *e.profiles())
+      for (uint32_t i = 0; i < p->inputs()->size(); ++i) {
+        const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(i)));
+        if (t->batch_dim0() != 0 && p->inputs()->Get(i)->max()->Get(0) > e.batch_max())
+          return "input '" + t->name()->str() + "' has a profile whose batch passes the engine's largest batch";
+      }
   // No GPU holds a terabyte; larger sizes are forged or corrupted (and would wrap in sums).
   constexpr uint64_t kMaxDeviceBytes = uint64_t(1) << 40;
   if (e.arena_bytes() > kMaxDeviceBytes || e.workspace_bytes() > kMaxDeviceBytes)
@@ -120,11 +132,19 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
     uint64_t n = 1;
     // The inputs and outputs of an engine with profiles may have dynamic dims (-1); their sizes
     // are known when the shapes are set (bytes and offset 0 here).
-    bool sizedAtRun = profiles && (t->kind() == fb::TensorKind::Input || t->kind() == fb::TensorKind::Output);
+    bool sizedAtRun = profiles && !batchLoop && (t->kind() == fb::TensorKind::Input || t->kind() == fb::TensorKind::Output);
+    // A tensor of a batch-loop engine that grows with the batch: sizes are one item's.
+    int64_t itemDim0 = t->batch_dim0();
+    if (itemDim0 != 0 && (!batchLoop || itemDim0 < 0 || t->kind() == fb::TensorKind::Weight || !t->shape() ||
+                          t->shape()->size() == 0 || t->shape()->Get(0) != -1))
+      return what + " says it grows with the batch, and cannot";
     if (t->shape())
-      for (int64_t d : *t->shape()) {
+      for (uint32_t di = 0; di < t->shape()->size(); ++di) {
+        int64_t d = t->shape()->Get(di);
         if (d == -1 && sizedAtRun)
           continue;
+        if (di == 0 && itemDim0 > 0)
+          d = itemDim0;
         if (d < 0)
           return what + " has a negative dimension";
         if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
@@ -138,8 +158,10 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
     }
     if (__builtin_mul_overflow(n, static_cast<uint64_t>(esize), &bytes) || bytes != t->bytes())
       return what + " says " + std::to_string(t->bytes()) + " bytes, its shape needs " + std::to_string(n * esize);
-    uint64_t limit = t->kind() == fb::TensorKind::Weight ? weightsSize : e.arena_bytes();
-    if (!inRange(t->offset(), t->bytes(), limit))
+    uint64_t limit = t->kind() == fb::TensorKind::Weight ? weightsSize : e.arena_bytes(), span = t->bytes();
+    if (itemDim0 > 0 && __builtin_mul_overflow(span, static_cast<uint64_t>(e.batch_max()), &span))
+      return what + " at the largest batch overflows";
+    if (!inRange(t->offset(), span, limit))
       return what + " lies outside the " + std::string(t->kind() == fb::TensorKind::Weight ? "weight blob" : "arena");
   }
   if (std::string err = checkIndexList(e.inputs(), e, "an engine input"); !err.empty())
@@ -172,6 +194,8 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
           return what + " has an empty grid";
       if (threads == 0 || threads > 1024)
         return what + " has an invalid block size";
+      if (k->batch_grid_z() && (!batchLoop || k->grid()->Get(2) != 1))
+        return what + " loops over the batch outside a batch-loop engine or with a grid.z of its own";
       if (k->args())
         for (const fb::KernelArg *a : *k->args())
           if (a->kind() == fb::ArgKind::TensorPtr)
@@ -232,6 +256,8 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
         return what + " reads more elements than its operands hold";
       if (m->workspace_bytes() > (uint64_t(1) << 40))
         return what + " asks for a workspace beyond any GPU";
+      if ((m->scale_m() || m->scale_batch()) && (m->scale_m() == m->scale_batch() || d->batch_dim0() <= 0))
+        return what + " grows with the batch in a way its tensors do not";
       break;
     }
     default:

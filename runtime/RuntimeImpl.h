@@ -28,10 +28,17 @@ std::string queryDevice(DeviceInfo &info);
 /// Device addresses of every engine tensor, indexed like Engine.tensors.
 using TensorAddresses = std::vector<CUdeviceptr>;
 
+/// Plans a layer keeps for the shapes a context ran at (cuDNN plans, cuBLASLt algorithms), and
+/// CUDA graphs a context keeps, per batch; past this the oldest is dropped.
+constexpr size_t kMaxShapePlans = 8;
+
 /// One prepared layer of one execution context.
 class LayerExec {
 public:
   virtual ~LayerExec() = default;
+  /// Batch-loop engines: makes the layer run at `batch` items (a launch's grid, a library plan
+  /// for that shape). Called before enqueue whenever the context's batch changes.
+  virtual std::string setBatch(int64_t /*batch*/) { return ""; }
   virtual std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) = 0;
   /// Workspace this layer's chosen tactic needs (the context allocates the largest need).
   virtual uint64_t workspaceBytes() const { return 0; }
@@ -100,6 +107,13 @@ public:
       dropGraph(); // the captured launches hold the old address
     addr_[static_cast<size_t>(tensor)] = ptr;
   }
+  /// Optimization profiles (engines with profiles): the active profile, and the shape of an input
+  /// within its range. Errors name the input, the dim and the range.
+  std::string setProfile(int profile);
+  int profileIndex() const { return profile_; }
+  std::string setInputShape(const std::string &name, const std::vector<int64_t> &dims);
+  /// The shape an input or output has at the shapes set (-1 where an input's shape is not set).
+  std::string tensorShape(const std::string &name, std::vector<int64_t> &dims) const;
   /// Run through a CUDA graph: captured on the first enqueue (and again after a bind changes an
   /// address), then replayed with one launch. Not on the legacy default stream (it cannot capture).
   void setCudaGraph(bool on) {
@@ -118,7 +132,10 @@ public:
 
 private:
   void dropGraph();
-  std::string captureGraph(CUstream stream);
+  std::string captureGraph(CUstream stream, CUgraphExec &out);
+  /// Batch-loop engines: the batch the set input shapes give, and the layers, workspace and graph
+  /// made ready for it.
+  std::string applyShapes();
   /// Enqueues layer i; errors name the layer.
   std::string enqueueLayer(size_t i, CUstream stream);
 
@@ -130,7 +147,10 @@ private:
   TensorAddresses addr_;
   std::vector<std::unique_ptr<LayerExec>> layers_;
   bool useGraph_ = false;
-  CUgraphExec graphExec_ = nullptr;
+  std::vector<std::pair<int64_t, CUgraphExec>> graphs_; ///< per batch (one entry, batch 0, for static engines)
+  int profile_ = 0;
+  std::vector<std::vector<int64_t>> inputShapes_; ///< per engine input; empty: not set (dynamic) or static
+  int64_t batch_ = 0;                             ///< what the layers are ready for (0: static engine)
 };
 
 } // namespace infc::rt

@@ -51,6 +51,14 @@ const char *infc_engine_output_name(const infc_engine *engine, int i);
 infc_status infc_engine_tensor_info(const infc_engine *engine, const char *name, int32_t *dtype, int *rank,
                                     int64_t dims[8], size_t *bytes);
 
+/** Optimization profiles (engines built with --min-shapes/--opt-shapes/--max-shapes). An input's
+ *  dynamic dims are -1 in infc_engine_tensor_info (its bytes then 0). num_profiles is 0 for an
+ *  engine of one fixed shape. get_profile_shape writes the range of input `name` in profile
+ *  `profile`: which = 0 (min), 1 (opt) or 2 (max). */
+int infc_engine_num_profiles(const infc_engine *engine);
+infc_status infc_engine_get_profile_shape(const infc_engine *engine, int profile, const char *name, int which, int64_t dims[8],
+                                          int *rank);
+
 /** An execution context owns one device arena (activations, workspace). */
 infc_status infc_context_create(infc_engine *engine, infc_context **context);
 void infc_context_free(infc_context *context);
@@ -62,6 +70,16 @@ infc_status infc_context_set_input(infc_context *context, const char *name, void
 infc_status infc_context_set_output(infc_context *context, const char *name, void *device_ptr);
 /** Device address currently bound to an input or output. */
 infc_status infc_context_tensor_address(infc_context *context, const char *name, void **device_ptr);
+/** Engines with profiles: the profile the context runs in (default 0; switching forgets the
+ *  shapes set), and an input's shape, checked against that profile's range (an error names the
+ *  input, the dim and the range). Every input with a dynamic dim needs its shape before enqueue;
+ *  its buffer (and every output's) is then the size of that shape. get_tensor_shape gives an input's
+ *  or output's shape at the shapes set (-1 in dims that are not known yet). The first enqueue at
+ *  a new shape makes the layers' plans for it (cuDNN plans, cuBLASLt algorithms, a CUDA graph),
+ *  kept for the next 8 shapes. Engines of one fixed shape take their one shape. */
+infc_status infc_context_set_profile(infc_context *context, int profile);
+infc_status infc_context_set_input_shape(infc_context *context, const char *name, const int64_t *dims, int rank);
+infc_status infc_context_get_tensor_shape(const infc_context *context, const char *name, int64_t dims[8], int *rank);
 /** Enqueues the whole network on `stream` (a CUstream / cudaStream_t; NULL = default stream). */
 infc_status infc_context_enqueue(infc_context *context, void *stream);
 /** enable != 0: enqueue replays a CUDA graph of the network, captured at the first enqueue on a
