@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace infc::codegen {
 
@@ -56,9 +57,14 @@ std::string itemwiseProblem(const Operation &op, const BatchClasses &c) {
       k == OpKind::OnnxClip || k == OpKind::OnnxExpand)
     return aligned();
   switch (k) {
+  case OpKind::InfcAttention:
+    // q, k, v (or the packed qkv) and y have the batch at dim 0 in every layout; the additive
+    // mask broadcasts to [B, H, Sq, Sk] from the right.
+    if (scaled(3) && operandRank(3) != 4)
+      return "its mask grows with the batch and broadcasts against [B, H, Sq, Sk] from a lower rank";
+    return "";
   case OpKind::InfcConv:
   case OpKind::InfcPool:
-  case OpKind::InfcAttention:
   case OpKind::OnnxConv:
   case OpKind::OnnxConvTranspose:
   case OpKind::OnnxMaxPool:
@@ -201,6 +207,18 @@ Expected<BatchClasses> classifyBatch(const Graph &one, const Graph &two, const s
       return differs("op " + std::to_string(i) + " (" + o1.describe() + " against " + o2.describe() + ")");
     for (size_t r = 0; r < o1.numResults(); ++r)
       INFC_RETURN_IF_ERROR(classify(o1.result(r), o2.result(r)));
+    if (o1.is(OpKind::OnnxConstant) && c.scaled(o1.result())) {
+      // A constant the size of the batch (a folded ConstantOfShape or Expand): every item must be
+      // the batch-1 constant; it is then read as that one item by every item.
+      const Tensor *t1 = getConstantValue(o1.result()), *t2 = getConstantValue(o2.result());
+      if (!t1 || !t2 || t2->byteSize() != 2 * t1->byteSize() ||
+          std::memcmp(t2->bytes(), t1->bytes(), t1->byteSize()) != 0 ||
+          std::memcmp(t2->bytes() + t1->byteSize(), t1->bytes(), t1->byteSize()) != 0)
+        return unsupported(modelPath + ": constant '" + o1.result()->name() +
+                           "' grows with the batch and differs from one batch item to the next");
+      c.itemDim0.erase(o1.result());
+      continue;
+    }
     bool touches = false;
     for (const Value *v : o1.operands())
       touches |= v && c.scaled(v);

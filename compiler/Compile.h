@@ -37,7 +37,7 @@ struct CompileOptions {
   /// --int8: calibrate (calib.dir set) or read calibCache, write calibCache when calibrating.
   /// INT8 kernels do not exist yet, so an --int8 build stops with an error after calibration.
   /// --min-shapes / --opt-shapes / --max-shapes (k-th of each: profile k): an engine with
-  /// profiles, for the reference executor only so far (compileWithProfiles).
+  /// profiles (compileWithProfiles: GPU layers when the batch is the one dynamic dim).
   std::vector<std::string> minShapes, optShapes, maxShapes;
   /// --timing-cache: read (and extended, on the target GPU) when set.
   std::string timingCachePath;

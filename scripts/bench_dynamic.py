@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Engines with a dynamic batch (optimization profiles, batch-loop engines) against static engines
+built at the same shapes, on the GPU present: at every batch of a sweep across the profile's range,
+the dynamic engine's outputs against the static engine's (same input file), and both engines' GPU
+compute time (median of `infc run`'s CUDA-event times, same run). Prints a table per model and
+writes dynamic.json to --out.
+
+  python3 scripts/bench_dynamic.py --infc build/bin/infc --out results --models resnet50,bert \
+      --min 1 --opt 8 --max 32 --sweep 1,5,8,32 [--fp16]
+
+The models come from scripts/check_models.py (torchvision / transformers, exported with a dynamic
+batch); BERT's sequence length is 128."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(" ".join(cmd) + ":\n" + r.stderr.strip()[-1500:])
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--infc", required=True)
+    ap.add_argument("--out", default="results")
+    ap.add_argument("--models", default="resnet50,bert")
+    ap.add_argument("--min", type=int, default=1)
+    ap.add_argument("--opt", type=int, default=8)
+    ap.add_argument("--max", type=int, default=32)
+    ap.add_argument("--sweep", default="1,5,8,32")
+    ap.add_argument("--fp16", action="store_true")
+    ap.add_argument("--iterations", type=int, default=200)
+    a = ap.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from check_models import build_model, export_onnx
+    infc = os.path.abspath(a.infc)
+    work = "/tmp/infc-bench-dynamic"
+    os.makedirs(work, exist_ok=True)
+    os.makedirs(a.out, exist_ok=True)
+    prec = ["--fp16"] if a.fp16 else []
+    results = {}
+    for name in a.models.split(","):
+        model, args, names, _ = build_model(name, 1, calibrate=False)
+        onnx = f"{work}/{name}.onnx"
+        export_onnx(model, args, names, onnx, dynamic_batch=True)
+        inp = names[0]
+        item = "3x224x224" if name != "bert" else "128"
+        dyn = f"{work}/{name}.dyn.plan"
+        b = run([infc, "build", onnx, "-o", dyn, "--min-shapes", f"{inp}:{a.min}x{item}", "--opt-shapes",
+                 f"{inp}:{a.opt}x{item}", "--max-shapes", f"{inp}:{a.max}x{item}"] + prec)
+        print(f"== {name}: dynamic engine: {b.stderr.strip().splitlines()[-3]}", flush=True)
+        rows = []
+        rng = np.random.default_rng(0)
+        for batch in [int(s) for s in a.sweep.split(",")]:
+            x = f"{work}/{name}.x{batch}.npy"
+            if name == "bert":
+                np.save(x, rng.integers(0, 30522, size=(batch, 128), dtype=np.int64))
+            else:
+                np.save(x, rng.standard_normal((batch, 3, 224, 224), dtype=np.float32))
+            static = f"{work}/{name}.b{batch}.plan"
+            run([infc, "build", onnx, "-o", static, "--shapes", f"{inp}:{batch}x{item}", "--quiet"] + prec)
+            row = {"batch": batch}
+            outs = {}
+            for kind, plan in (("dynamic", dyn), ("static", static)):
+                od, js = f"{work}/{name}.{kind}.b{batch}", f"{work}/{name}.{kind}.b{batch}.json"
+                run([infc, "run", plan, "--input", f"{inp}={x}", "--output-dir", od, "--iterations", str(a.iterations),
+                     "--warmup", "20", "--json", js])
+                rep = json.load(open(js))
+                row[f"{kind}_ms"] = rep["gpu_compute"]["median_ms"]
+                outs[kind] = [np.load(os.path.join(od, f)).astype(np.float64) for f in sorted(os.listdir(od))]
+            d, s = outs["dynamic"][0], outs["static"][0]
+            row["max_abs_diff"] = float(np.abs(d - s).max())
+            row["max_abs_static"] = float(np.abs(s).max())
+            row["cosine"] = float((d * s).sum() / (np.linalg.norm(d) * np.linalg.norm(s) + 1e-300))
+            row["ratio"] = row["dynamic_ms"] / row["static_ms"]
+            rows.append(row)
+            print(f"{name} batch {batch}: dynamic {row['dynamic_ms']:.3f} ms, static {row['static_ms']:.3f} ms "
+                  f"(x{row['ratio']:.3f}); outputs: max |diff| {row['max_abs_diff']:.3g} (max |static| "
+                  f"{row['max_abs_static']:.3g}), cosine {row['cosine']:.6f}", flush=True)
+        results[name] = {"min": a.min, "opt": a.opt, "max": a.max, "fp16": a.fp16, "rows": rows}
+    json.dump(results, open(os.path.join(a.out, "dynamic.json"), "w"), indent=2)
+
+
+if __name__ == "__main__":
+    main()
