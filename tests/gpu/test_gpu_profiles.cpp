@@ -53,9 +53,8 @@ void batchModel(Module &m) {
                        ln, "ln");
   Value *mm = requireOp(g, OpKind::OnnxMatMul, {n, randomWeight(g, {8, 16}, 5, "proj")}, {}, "proj");
   AttrMap mean;
-  mean.set("axes", std::vector<int64_t>{1});
   mean.set("keepdims", int64_t(0));
-  Value *avg = requireOp(g, OpKind::OnnxReduceMean, {mm}, mean, "mean");
+  Value *avg = requireOp(g, OpKind::OnnxReduceMean, {mm, i64Constant(g, {1}, "mean_axes")}, mean, "mean");
   AttrMap gemm;
   gemm.set("transB", int64_t(1));
   Value *y = requireOp(g, OpKind::OnnxGemm, {avg, randomWeight(g, {10, 16}, 6, "fc_w"), randomWeight(g, {10}, 7, "fc_b")}, gemm, "fc");
