@@ -227,7 +227,7 @@ Expected<BatchClasses> classifyBatch(const Graph &one, const Graph &two, const s
     if (!touches)
       continue;
     std::string why;
-    if (o1.numRegions())
+    if (o1.numRegions() && !o1.is(OpKind::InfcFused)) // a fused chain's region is elementwise ops
       why = "ops with subgraphs are not taken in batch-loop engines yet";
     for (const Value *v : o1.results())
       if (why.empty() && !c.scaled(v))
