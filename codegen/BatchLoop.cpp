@@ -235,9 +235,7 @@ Expected<BatchClasses> classifyBatch(const Graph &one, const Graph &two, const s
     if (why.empty())
       why = itemwiseProblem(o1, c);
     if (!why.empty())
-      return unsupported(modelPath + ": " + o1.describe() + ": " + why +
-                         "; GPU layers for this profile would mix batch items (the engine can still run on the reference "
-                         "executor)");
+      return unsupported(modelPath + ": " + o1.describe() + ": " + why);
   }
   for (size_t i = 0; i < one.outputs().size(); ++i)
     if (c.scaled(one.outputs()[i].value) != (one.outputs()[i].value->type() != two.outputs()[i].value->type()))

@@ -7,6 +7,9 @@ fixed seed, nothing downloaded):
                  through Shape/Gather/Concat/Reshape (a shape subgraph on the dynamic dims, as
                  exporters write it) -> softmax: logits [batch, width/4, 12].
 
+  batch_mix.onnx x [batch, 4] -> x - mean over the batch (ReduceMean over axis 0): an op that mixes
+                 batch items, which a batch-loop engine refuses (it stays on the reference executor).
+
     python3 tests/scripts/make_dynamic_models.py OUT_DIR
 """
 import os
@@ -55,7 +58,19 @@ def ocr(path):
     onnx.save(m, path)
 
 
+def batch_mix(path):
+    nodes = [helper.make_node("ReduceMean", ["x", "axes"], ["m"], keepdims=1, name="batch_mean"),
+             helper.make_node("Sub", ["x", "m"], ["y"], name="centre")]
+    g = helper.make_graph(nodes, "batch_mix", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+                          [numpy_helper.from_array(np.array([0], np.int64), "axes")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], producer_name="infc-tests", ir_version=8)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     ocr(os.path.join(out, "dyn_ocr.onnx"))
+    batch_mix(os.path.join(out, "batch_mix.onnx"))
