@@ -390,6 +390,8 @@ rt::CublasLtProblem cublasLtProblemOf(const MatmulLayer &m) {
 /// What a batch-loop engine adds to its layers (codegen/BatchLoop.h), by layer index.
 struct BatchLoopLayers {
   const std::vector<Layer> *tuneAt = nullptr; ///< the same layers at the batch tactics are timed at
+  /// The same at the opt batch of profiles 1, 2, ... (tactics recorded per profile).
+  std::vector<const std::vector<Layer> *> tuneAtProfiles;
   std::vector<bool> gridZ;                    ///< launched with grid.z = the batch
   std::vector<std::pair<bool, bool>> matmulScale; ///< (m, batch) are one item's
 };
@@ -459,13 +461,28 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
           tacticText = tactic.description;
         }
       }
+      std::vector<flatbuffers::Offset<fb::ProfileTactic>> profileTactics;
+      if (batchLoop)
+        for (const std::vector<Layer> *at : batchLoop->tuneAtProfiles) {
+          ConvTactic pt;
+          if (options.autotuner) {
+            INFC_ASSIGN_OR_RETURN(rt::ConvSpec spec, convSpecOf(std::get<ConvLayer>((*at)[li].impl)));
+            Expected<ConvTactic> tuned = options.autotuner->tuneConv(spec);
+            if (!tuned.isOk() && tuned.status().code() != StatusCode::NotFound)
+              return tuned.status().withPrefix(modelPath + ": layer '" + l.name + "'");
+            if (tuned.isOk())
+              pt = *tuned;
+          }
+          profileTactics.push_back(fb::CreateProfileTacticDirect(fbb, pt.engineId, &pt.knobs, nullptr, pt.workspaceBytes));
+        }
       impl = fb::CreateCudnnConvDirect(fbb, slotOf[c->x], slotOf[c->w], c->b ? slotOf[c->b] : -1, c->z ? slotOf[c->z] : -1,
                                        slotOf[c->y], static_cast<int32_t>(c->strides.size()), &c->padsBegin, &c->padsEnd,
                                        &c->strides, &c->dilations, 1, c->transpose, c->activation.c_str(),
                                        static_cast<int32_t>(c->y->type().elem()),
                                        static_cast<int32_t>(c->s ? DType::I32 : DType::F32),
                                        tactic.engineId, &tactic.knobs, tactic.workspaceBytes, c->nhwc,
-                                       c->s ? slotOf[c->s] : -1, residualDtype(*c), c->postMult)
+                                       c->s ? slotOf[c->s] : -1, residualDtype(*c), c->postMult,
+                                       batchLoop && !profileTactics.empty() ? &profileTactics : nullptr)
                  .Union();
       implType = fb::LayerImpl::CudnnConv;
     } else if (const auto *m = std::get_if<MatmulLayer>(&l.impl)) {
@@ -486,13 +503,31 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
         matmulWorkspace = std::max(matmulWorkspace, workspace);
         tacticText = tuned->description;
       }
+      std::vector<flatbuffers::Offset<fb::ProfileTactic>> profileTactics;
+      if (batchLoop)
+        for (const std::vector<Layer> *at : batchLoop->tuneAtProfiles) {
+          std::vector<uint8_t> palgo;
+          uint64_t pworkspace = options.workspaceBytes;
+          if (options.autotuner) {
+            Expected<MatmulTactic> tuned = options.autotuner->tuneMatmul(cublasLtProblemOf(std::get<MatmulLayer>((*at)[li].impl)));
+            if (!tuned.isOk() && tuned.status().code() != StatusCode::NotFound)
+              return tuned.status().withPrefix(modelPath + ": layer '" + l.name + "'");
+            if (tuned.isOk()) {
+              palgo = tuned->algo;
+              pworkspace = tuned->workspaceBytes;
+              matmulWorkspace = std::max(matmulWorkspace, pworkspace);
+            }
+          }
+          profileTactics.push_back(fb::CreateProfileTacticDirect(fbb, -1, nullptr, &palgo, pworkspace));
+        }
       impl = fb::CreateCublasLtMatmulDirect(fbb, slotOf[m->a], slotOf[m->b], m->c ? slotOf[m->c] : -1, slotOf[m->d],
                                             m->bias ? slotOf[m->bias] : -1, m->m, m->n, m->k, m->batch, m->lda, m->ldb,
                                             m->ldc, m->strideA, m->strideB, m->strideC, m->transA, m->transB, m->alpha,
                                             m->beta, m->epilogue.c_str(), static_cast<int32_t>(m->d->type().elem()),
                                             static_cast<int32_t>(DType::F32), &algo, workspace,
                                             batchLoop && batchLoop->matmulScale[li].first,
-                                            batchLoop && batchLoop->matmulScale[li].second)
+                                            batchLoop && batchLoop->matmulScale[li].second,
+                                            batchLoop && !profileTactics.empty() ? &profileTactics : nullptr)
                  .Union();
       implType = fb::LayerImpl::CublasLtMatmul;
     }
@@ -716,7 +751,10 @@ Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &m, cons
   LoweringContext ctxOpt(atOpt);
   INFC_RETURN_IF_ERROR(lowerGraph(*gOpt, ctxOpt, modelPath));
   std::vector<std::unique_ptr<LoweringContext>> at;
-  for (const Graph *g : {g1, g2}) {
+  std::vector<const Graph *> lowered{g1, g2};
+  for (const Module *p : m.profileOpts)
+    lowered.push_back(p->mainGraph());
+  for (const Graph *g : lowered) {
     size_t next = 0;
     if (options.lowering.acceptConvFusion)
       replay.acceptConvFusion = [&fusions, next](const ConvLayer &, const ConvLayer &, size_t) mutable {
@@ -728,12 +766,16 @@ Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &m, cons
   LoweringContext &ctx1 = *at[0], &ctx2 = *at[1];
   INFC_RETURN_IF_ERROR(sameLayers(ctx1, ctx2, "batch 2", modelPath));
   INFC_RETURN_IF_ERROR(sameLayers(ctx1, ctxOpt, "batch " + std::to_string(m.optBatch), modelPath));
+  for (size_t k = 0; k < m.profileOpts.size(); ++k)
+    INFC_RETURN_IF_ERROR(sameLayers(ctx1, *at[2 + k], "batch " + std::to_string(m.profileOptBatches[k]), modelPath));
   BatchLoopSpec spec;
   spec.classes = &classes;
   spec.maxBatch = m.maxBatch;
   spec.profiles = &profiles;
   spec.reference = m.reference->mainGraph();
   spec.layers.tuneAt = &ctxOpt.layers();
+  for (size_t k = 0; k < m.profileOpts.size(); ++k)
+    spec.layers.tuneAtProfiles.push_back(&at[2 + k]->layers());
   for (size_t i = 0; i < ctx1.layers().size(); ++i) {
     Layer &l = ctx1.layers()[i];
     bool gridZ = false;

@@ -75,14 +75,17 @@ Expected<EngineBuildResult> buildProfileEngine(const Module &module, const std::
 /// others': the caller renames them).
 struct BatchLoopModules {
   const Module *one = nullptr, *two = nullptr; ///< at batch 1 and 2
-  const Module *opt = nullptr;                 ///< at the batch tactics are timed at
+  const Module *opt = nullptr;                 ///< at the batch tactics are timed at (profile 0's opt)
   const Module *reference = nullptr;
   int64_t optBatch = 1, maxBatch = 1;
+  /// At the opt batch of profiles 1, 2, ... when tactics are timed (each profile's are recorded).
+  std::vector<const Module *> profileOpts;
+  std::vector<int64_t> profileOptBatches;
 };
 
 /// The engine of a model whose only dynamic dim is a batch at dim 0 of every input: its batch-1
 /// layers run at any batch up to maxBatch (kernels over grid.z, library calls resized), with
-/// tactics timed at optBatch and the arena planned for maxBatch. Unsupported, naming the op or
+/// tactics timed at each profile's opt batch and the arena planned for maxBatch. Unsupported, naming the op or
 /// layer, when an op mixes batch items or the model lowers differently at other batches.
 Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &modules, const std::vector<ProfileRanges> &profiles,
                                                  const EngineBuildOptions &options, const std::string &modelPath);

@@ -334,7 +334,20 @@ Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Mod
     tuner->setLog(o.observer.verbose);
     codegen::useAutotuner(eb, tuner.get(), o.observer.verbose);
   }
-  codegen::BatchLoopModules modules{m1.get(), m2.get(), mOpt.get(), &symbolic, optBatch, maxBatch};
+  codegen::BatchLoopModules modules{m1.get(), m2.get(), mOpt.get(), &symbolic, optBatch, maxBatch, {}, {}};
+  // Tactics of every profile at its own opt batch (timed builds only: untimed ones pick by
+  // heuristics per batch at load time anyway).
+  std::vector<std::unique_ptr<Module>> profileOpts;
+  for (size_t k = 1; timed && k < ranges.size(); ++k) {
+    int64_t b = 1;
+    for (const auto &r : ranges[k])
+      if (!r.max.empty() && r.min[0] != r.max[0])
+        b = r.opt[0];
+    INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> mk, atBatch(b));
+    modules.profileOpts.push_back(mk.get());
+    modules.profileOptBatches.push_back(b);
+    profileOpts.push_back(std::move(mk));
+  }
   Expected<codegen::EngineBuildResult> built = codegen::buildBatchLoopEngine(modules, ranges, eb, o.modelPath);
   eb.progress = nullptr;
   eb.lowering.acceptConvFusion = nullptr;

@@ -203,28 +203,32 @@ public:
     scaleM_ = p.scale_m();
     scaleBatch_ = p.scale_batch();
     limit_ = workspaceLimit;
-    recordedWorkspace_ = p.workspace_bytes();
-    if (p.algo())
-      recorded_.assign(p.algo()->begin(), p.algo()->end());
-    return scaleM_ || scaleBatch_ ? "" : select(base_, current_);
+    recorded_.push_back({p.algo() ? std::vector<uint8_t>(p.algo()->begin(), p.algo()->end()) : std::vector<uint8_t>{},
+                         p.workspace_bytes()});
+    if (p.profile_tactics())
+      for (const fb::ProfileTactic *t : *p.profile_tactics())
+        recorded_.push_back({t->algo() ? std::vector<uint8_t>(t->algo()->begin(), t->algo()->end()) : std::vector<uint8_t>{},
+                             t->workspace_bytes()});
+    return scaleM_ || scaleBatch_ ? "" : select(base_, 0, current_);
   }
 
-  std::string setBatch(int64_t batch) override {
+  std::string setBatch(int64_t batch, int profile) override {
     if (!scaleM_ && !scaleBatch_)
       return "";
-    for (auto &[b, entry] : byBatch_)
-      if (b == batch) {
+    std::pair<int, int64_t> key{profile, batch};
+    for (auto &[k, entry] : byShape_)
+      if (k == key) {
         current_ = entry;
         return "";
       }
     CublasLtProblem q = base_;
     (scaleM_ ? q.m : q.batch) *= batch;
     Entry e;
-    if (std::string err = select(q, e); !err.empty())
+    if (std::string err = select(q, profile, e); !err.empty())
       return "at batch " + std::to_string(batch) + ": " + err;
-    if (byBatch_.size() >= kMaxShapePlans)
-      byBatch_.erase(byBatch_.begin());
-    byBatch_.emplace_back(batch, e);
+    if (byShape_.size() >= kMaxShapePlans)
+      byShape_.erase(byShape_.begin());
+    byShape_.emplace_back(key, e);
     current_ = e;
     return "";
   }
@@ -246,18 +250,21 @@ private:
     uint64_t workspace = 0;
   };
 
-  /// The plan of problem `q` with the recorded tactic when it runs `q` here, else the heuristic's.
-  std::string select(const CublasLtProblem &q, Entry &e) const {
+  /// The plan of problem `q` with profile `profile`'s recorded tactic when it runs `q` here, else
+  /// the heuristic's.
+  std::string select(const CublasLtProblem &q, int profile, Entry &e) const {
+    const auto &[recorded, recordedWorkspace] =
+        recorded_[static_cast<size_t>(profile) < recorded_.size() ? static_cast<size_t>(profile) : 0];
     e.plan = std::make_shared<CublasLtPlan>();
     if (std::string err = e.plan->init(q); !err.empty())
       return err;
-    e.workspace = std::min<uint64_t>(recordedWorkspace_, limit_);
-    if (!recorded_.empty()) {
+    e.workspace = std::min<uint64_t>(recordedWorkspace, limit_);
+    if (!recorded.empty()) {
       // A tactic timed at build time with exactly workspace_bytes of workspace (what the
       // algorithm needs): run it the same way.
       uint64_t need = 0;
-      if (recorded_.size() == sizeof(cublasLtMatmulAlgo_t)) {
-        std::memcpy(&e.algo, recorded_.data(), sizeof e.algo);
+      if (recorded.size() == sizeof(cublasLtMatmulAlgo_t)) {
+        std::memcpy(&e.algo, recorded.data(), sizeof e.algo);
         if (e.plan->check(handle_, e.algo, need).empty() && need <= e.workspace)
           return "";
       }
@@ -276,10 +283,11 @@ private:
   cublasLtHandle_t handle_ = nullptr; ///< the context's (ContextHandles)
   CublasLtProblem base_;
   bool scaleM_ = false, scaleBatch_ = false;
-  uint64_t limit_ = 0, recordedWorkspace_ = 0;
-  std::vector<uint8_t> recorded_;
+  uint64_t limit_ = 0;
+  /// The recorded algorithm and its workspace per profile (one entry unless the engine records several).
+  std::vector<std::pair<std::vector<uint8_t>, uint64_t>> recorded_;
   Entry current_;
-  std::vector<std::pair<int64_t, Entry>> byBatch_;
+  std::vector<std::pair<std::pair<int, int64_t>, Entry>> byShape_; ///< per (profile, batch)
   int a_ = -1, b_ = -1, c_ = -1, d_ = -1, bias_ = -1;
 };
 

@@ -519,14 +519,17 @@ public:
   cudnnHandle_t handle = nullptr; ///< the context's (ContextHandles)
   ConvSpec spec;                  ///< N is one batch item's when `batched`
   bool batched = false;
-  int64_t engineId = -1;
-  std::vector<int64_t> knobs;
+  /// The recorded tactic per profile (one entry unless the engine records several).
+  std::vector<std::pair<int64_t, std::vector<int64_t>>> tactics;
   uint64_t maxWorkspace = 0;
   std::shared_ptr<ConvPlan> plan;
-  std::vector<std::pair<int64_t, std::shared_ptr<ConvPlan>>> byBatch;
+  std::vector<std::pair<std::pair<int, int64_t>, std::shared_ptr<ConvPlan>>> byShape; ///< per (profile, batch)
   int x = -1, w = -1, y = -1, b = -1, z = -1, s = -1;
 
-  std::string build(const ConvSpec &at, std::shared_ptr<ConvPlan> &out) const {
+  /// The plan at `at` with profile `profile`'s tactic, or cuDNN's heuristic where that tactic does
+  /// not take this batch.
+  std::string build(const ConvSpec &at, int profile, std::shared_ptr<ConvPlan> &out) const {
+    const auto &[engineId, knobs] = tactics[static_cast<size_t>(profile) < tactics.size() ? static_cast<size_t>(profile) : 0];
     out = std::make_shared<ConvPlan>();
     std::string err = out->build(handle, at, engineId, knobs, maxWorkspace);
     if (!err.empty() && engineId >= 0 && batched) {
@@ -536,11 +539,12 @@ public:
     return err;
   }
 
-  std::string setBatch(int64_t batch) override {
+  std::string setBatch(int64_t batch, int profile) override {
     if (!batched)
       return "";
-    for (auto &[bt, p] : byBatch)
-      if (bt == batch) {
+    std::pair<int, int64_t> key{profile, batch};
+    for (auto &[k, p] : byShape)
+      if (k == key) {
         plan = p;
         return "";
       }
@@ -548,11 +552,11 @@ public:
     at.xDims[0] *= batch;
     at.yDims[0] *= batch;
     std::shared_ptr<ConvPlan> p;
-    if (std::string err = build(at, p); !err.empty())
+    if (std::string err = build(at, profile, p); !err.empty())
       return "at batch " + std::to_string(batch) + ": " + err;
-    if (byBatch.size() >= kMaxShapePlans)
-      byBatch.erase(byBatch.begin());
-    byBatch.emplace_back(batch, p);
+    if (byShape.size() >= kMaxShapePlans)
+      byShape.erase(byShape.begin());
+    byShape.emplace_back(key, p);
     plan = p;
     return "";
   }
@@ -615,11 +619,13 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
     return err;
   exec->spec = spec;
   exec->batched = e.tensors()->Get(static_cast<uint32_t>(c->x()))->batch_dim0() > 0;
-  exec->engineId = c->engine_id();
-  exec->knobs = toVec(c->knobs());
+  exec->tactics.push_back({c->engine_id(), toVec(c->knobs())});
+  if (c->profile_tactics())
+    for (const fb::ProfileTactic *t : *c->profile_tactics())
+      exec->tactics.push_back({t->engine_id(), toVec(t->knobs())});
   exec->maxWorkspace = e.workspace_bytes();
   if (!exec->batched)
-    if (std::string err = exec->build(spec, exec->plan); !err.empty())
+    if (std::string err = exec->build(spec, 0, exec->plan); !err.empty())
       return err;
   out = std::move(exec);
   return "";

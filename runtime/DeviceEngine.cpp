@@ -297,10 +297,10 @@ std::string ExecutionContext::applyShapes() {
     batch = b;
     from = t->name()->str();
   }
-  if (batch == batch_)
+  if (batch == batch_ && profile_ == readyProfile_)
     return "";
   for (size_t i = 0; i < layers_.size(); ++i)
-    if (std::string err = layers_[i]->setBatch(batch); !err.empty()) {
+    if (std::string err = layers_[i]->setBatch(batch, profile_); !err.empty()) {
       const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
       return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
     }
@@ -318,6 +318,7 @@ std::string ExecutionContext::applyShapes() {
     workspaceBytes_ = need;
   }
   batch_ = batch;
+  readyProfile_ = profile_;
   return "";
 }
 
@@ -327,7 +328,8 @@ std::string ExecutionContext::enqueue(CUstream stream) {
   if (std::string err = applyShapes(); !err.empty())
     return err;
   if (useGraph_ && stream) {
-    auto it = std::find_if(graphs_.begin(), graphs_.end(), [&](const auto &g) { return g.first == batch_; });
+    std::pair<int, int64_t> key{readyProfile_, batch_};
+    auto it = std::find_if(graphs_.begin(), graphs_.end(), [&](const auto &g) { return g.first == key; });
     if (it == graphs_.end()) {
       CUgraphExec exec = nullptr;
       if (std::string err = captureGraph(stream, exec); !err.empty())
@@ -336,7 +338,7 @@ std::string ExecutionContext::enqueue(CUstream stream) {
         drv().cuGraphExecDestroy(graphs_.front().second);
         graphs_.erase(graphs_.begin());
       }
-      graphs_.emplace_back(batch_, exec);
+      graphs_.emplace_back(key, exec);
       it = graphs_.end() - 1;
     }
     return cuCheck(drv().cuGraphLaunch(it->second, stream), "cuGraphLaunch");
@@ -412,7 +414,7 @@ public:
   unsigned grid[3], block[3], shared = 0;
   bool batchGridZ = false; ///< one batch item per grid.z index
 
-  std::string setBatch(int64_t batch) override {
+  std::string setBatch(int64_t batch, int) override {
     if (batchGridZ)
       grid[2] = static_cast<unsigned>(batch);
     return "";

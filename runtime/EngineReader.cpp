@@ -219,6 +219,12 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
         return what + " has inconsistent convolution parameters";
       if (c->s() != -1 && (c->transpose() || !(c->post_mult() > 0.0f) || !std::isfinite(c->post_mult())))
         return what + " is an INT8 convolution with a transpose or a post multiplier that is not positive and finite";
+      if (c->profile_tactics() && (!batchLoop || c->profile_tactics()->size() + 1 != e.profiles()->size()))
+        return what + " has per-profile tactics that do not match the engine's profiles";
+      if (c->profile_tactics())
+        for (const fb::ProfileTactic *t : *c->profile_tactics())
+          if (!aligned64(t->knobs()) || (t->knobs() && t->knobs()->size() % 2 != 0))
+            return what + " has a profile tactic with misaligned or odd knobs";
       if (c->groups() <= 0 || c->workspace_bytes() > (uint64_t(1) << 40))
         return what + " has " + std::to_string(c->groups()) + " groups or a workspace beyond any GPU";
       for (size_t i = 0; i < sd; ++i)
@@ -256,6 +262,8 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
         return what + " reads more elements than its operands hold";
       if (m->workspace_bytes() > (uint64_t(1) << 40))
         return what + " asks for a workspace beyond any GPU";
+      if (m->profile_tactics() && (!batchLoop || m->profile_tactics()->size() + 1 != e.profiles()->size()))
+        return what + " has per-profile tactics that do not match the engine's profiles";
       if ((m->scale_m() || m->scale_batch()) && (m->scale_m() == m->scale_batch() || d->batch_dim0() <= 0))
         return what + " grows with the batch in a way its tensors do not";
       break;

@@ -36,9 +36,10 @@ constexpr size_t kMaxShapePlans = 8;
 class LayerExec {
 public:
   virtual ~LayerExec() = default;
-  /// Batch-loop engines: makes the layer run at `batch` items (a launch's grid, a library plan
-  /// for that shape). Called before enqueue whenever the context's batch changes.
-  virtual std::string setBatch(int64_t /*batch*/) { return ""; }
+  /// Batch-loop engines: makes the layer run at `batch` items with the tactics of `profile` (a
+  /// launch's grid, a library plan for that shape). Called before enqueue whenever the context's
+  /// batch or profile changes.
+  virtual std::string setBatch(int64_t /*batch*/, int /*profile*/) { return ""; }
   virtual std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) = 0;
   /// Workspace this layer's chosen tactic needs (the context allocates the largest need).
   virtual uint64_t workspaceBytes() const { return 0; }
@@ -147,10 +148,12 @@ private:
   TensorAddresses addr_;
   std::vector<std::unique_ptr<LayerExec>> layers_;
   bool useGraph_ = false;
-  std::vector<std::pair<int64_t, CUgraphExec>> graphs_; ///< per batch (one entry, batch 0, for static engines)
+  /// Per (profile, batch): one entry, (0, 0), for static engines.
+  std::vector<std::pair<std::pair<int, int64_t>, CUgraphExec>> graphs_;
   int profile_ = 0;
   std::vector<std::vector<int64_t>> inputShapes_; ///< per engine input; empty: not set (dynamic) or static
   int64_t batch_ = 0;                             ///< what the layers are ready for (0: static engine)
+  int readyProfile_ = 0;                          ///< the profile whose tactics they run
 };
 
 } // namespace infc::rt
