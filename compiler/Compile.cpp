@@ -429,10 +429,16 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
                               "...), and the runtime refuses it: GPU layers exist for profiles whose one dynamic dim is the "
                               "batch (dim 0 of every input), and here " + why);
   } else {
-    report.warnings.push_back(profilesText + ": GPU layers for batch " + std::to_string(1) + " to " +
-                              std::to_string(batchLoopMax(ranges)) + ", tactics timed at batch " +
-                              std::to_string(batchLoopOpt(ranges)) +
-                              "; set the shapes with infc run --shapes (or infc_context_set_input_shape)");
+    std::string opts;
+    for (const auto &p : ranges)
+      for (const auto &r : p)
+        if (!r.max.empty() && r.min[0] != r.max[0]) {
+          opts += (opts.empty() ? "" : ", ") + std::to_string(r.opt[0]);
+          break;
+        }
+    report.warnings.push_back(profilesText + ": GPU layers for batch 1 to " + std::to_string(batchLoopMax(ranges)) +
+                              ", tactics for each profile at its opt batch (" + opts +
+                              "); set the shapes with infc run --shapes (or infc_context_set_input_shape)");
   }
   report.layers = built->numLayers;
   report.weightBytes = built->weightBytes;

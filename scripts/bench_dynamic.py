@@ -6,7 +6,9 @@ compute time (median of `infc run`'s CUDA-event times, same run). Prints a table
 writes dynamic.json to --out.
 
   python3 scripts/bench_dynamic.py --infc build/bin/infc --out results --models resnet50,bert \
-      --min 1 --opt 8 --max 32 --sweep 1,5,8,32 [--fp16]
+      --profiles 1:8:32 --sweep 1,5,8,32 [--fp16]
+
+--profiles gives each profile's batch range MIN:OPT:MAX, comma-separated (profile k = the k-th).
 
 The models come from scripts/check_models.py (torchvision / transformers, exported with a dynamic
 batch); BERT's sequence length is 128."""
@@ -31,9 +33,7 @@ def main():
     ap.add_argument("--infc", required=True)
     ap.add_argument("--out", default="results")
     ap.add_argument("--models", default="resnet50,bert")
-    ap.add_argument("--min", type=int, default=1)
-    ap.add_argument("--opt", type=int, default=8)
-    ap.add_argument("--max", type=int, default=32)
+    ap.add_argument("--profiles", default="1:8:32")
     ap.add_argument("--sweep", default="1,5,8,32")
     ap.add_argument("--fp16", action="store_true")
     ap.add_argument("--iterations", type=int, default=200)
@@ -53,8 +53,12 @@ def main():
         inp = names[0]
         item = "3x224x224" if name != "bert" else "128"
         dyn = f"{work}/{name}.dyn.plan"
-        b = run([infc, "build", onnx, "-o", dyn, "--min-shapes", f"{inp}:{a.min}x{item}", "--opt-shapes",
-                 f"{inp}:{a.opt}x{item}", "--max-shapes", f"{inp}:{a.max}x{item}"] + prec)
+        ranges = []
+        for p in a.profiles.split(","):
+            lo, mid, hi = p.split(":")
+            ranges += ["--min-shapes", f"{inp}:{lo}x{item}", "--opt-shapes", f"{inp}:{mid}x{item}",
+                       "--max-shapes", f"{inp}:{hi}x{item}"]
+        b = run([infc, "build", onnx, "-o", dyn] + ranges + prec)
         for line in b.stderr.strip().splitlines():
             if line.startswith(("warning:", "built")):
                 print(f"== {name}: dynamic engine: {line}", flush=True)
@@ -89,7 +93,7 @@ def main():
             print(f"{name} batch {batch}: dynamic {row['dynamic_ms']:.3f} ms, static {row['static_ms']:.3f} ms "
                   f"(x{row['ratio']:.3f}); outputs: max |diff| {row['max_abs_diff']:.3g} (max |static| "
                   f"{row['max_abs_static']:.3g}), cosine {row['cosine']:.6f}", flush=True)
-        results[name] = {"min": a.min, "opt": a.opt, "max": a.max, "fp16": a.fp16, "rows": rows}
+        results[name] = {"profiles": a.profiles, "fp16": a.fp16, "rows": rows}
     json.dump(results, open(os.path.join(a.out, "dynamic.json"), "w"), indent=2)
 
 
