@@ -319,6 +319,9 @@ int main(int argc, char **argv) {
                 "of different streams overlap)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  r->add_flag("--sm-share", run.smShare,
+              "With --streams N: each context runs its cuDNN/cuBLASLt kernels on 1/N of the SMs (their SM count "
+              "targets), so that the streams' kernels run side by side instead of each taking every SM");
   r->add_option("--shapes", run.shapes,
                 "Input shapes NAME:1x3x224x224[,NAME:...] (engines with optimization profiles: within a profile; "
                 "default: the profile's opt shapes, or the --input files' shapes)");
@@ -400,10 +403,12 @@ int main(int argc, char **argv) {
       return usage(in.status().message());
     run.inputFiles = *in;
     if (run.reference)
-      for (const char *flag : {"--no-cuda-graph", "--profile", "--json", "--iterations", "--warmup", "--streams"})
+      for (const char *flag : {"--no-cuda-graph", "--profile", "--json", "--iterations", "--warmup", "--streams", "--sm-share"})
         if (r->count(flag))
           return usage(std::string(flag) + " is for GPU runs; --reference runs the graph once on the CPU");
     run.cudaGraph = !noCudaGraph;
+    if (run.smShare && run.streams < 2)
+      return usage("--sm-share shares the SMs between streams: give --streams 2 or more");
     if (r->count("--reference-memory-limit") && !run.reference)
       return usage("--reference-memory-limit applies to --reference runs");
     run.referenceMemoryLimit = referenceMemoryMiB << 20;

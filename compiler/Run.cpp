@@ -359,7 +359,15 @@ Expected<RunReport> runEngine(const RunOptions &options) {
       INFC_RETURN_IF_ERROR(outputShapesAt(h.engine, runShapes.profile, inInfo, outInfo, options.enginePath));
     int numStreams = std::max(1, options.streams);
     StreamRunSettings settings{numStreams, options.warmup, std::max(1, options.iterations), options.cudaGraph,
-                               options.enginePath, runShapes.profile};
+                               options.enginePath, runShapes.profile, 0};
+    if (options.smShare) {
+      int sms = 0;
+      CUdevice dev = 0;
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuDeviceGet(&dev, 0), "cuDeviceGet"));
+      INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev),
+                                    "cuDeviceGetAttribute"));
+      settings.smCount = std::max(1, sms / numStreams);
+    }
     INFC_ASSIGN_OR_RETURN(StreamRunResult streamRun, runStreams(h.engine, inInfo, inputs, outInfo, settings));
     h.contexts = streamRun.contexts;
     h.streams = streamRun.cuStreams;
@@ -400,7 +408,9 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     os << "=== Performance summary (" << options.enginePath << ", " << iters << " iterations"
        << (numStreams > 1 ? " per stream" : "") << ", " << options.warmup << " warm-up, " << numStreams << " stream"
        << (numStreams > 1 ? "s, one host thread each" : "") << ", "
-       << (options.cudaGraph ? "CUDA graph" : "no CUDA graph") << ") ===\n";
+       << (options.cudaGraph ? "CUDA graph" : "no CUDA graph")
+       << (settings.smCount ? ", cuDNN/cuBLASLt kernels on " + std::to_string(settings.smCount) + " SMs per stream" : std::string())
+       << ") ===\n";
     os << "Throughput: " << e2eQps << " qps (" << e2eQps * static_cast<double>(batch) << " inferences/s at batch " << batch
        << "), copies in and out included\n";
     os << "Throughput without copies: " << qps << " qps (" << qps * static_cast<double>(batch)
@@ -441,6 +451,7 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     j["iterations"] = iters;
     j["warmup"] = options.warmup;
     j["streams"] = numStreams;
+    j["sm_count_per_stream"] = settings.smCount; // 0: every SM (no --sm-share)
     j["cuda_graph"] = options.cudaGraph;
     j["batch"] = batch;
     j["throughput_qps"] = qps;

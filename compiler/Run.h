@@ -18,6 +18,9 @@ struct RunOptions {
   int iterations = 100;
   int warmup = 10;
   int streams = 1;
+  /// --sm-share: with several streams, each context's cuDNN/cuBLASLt kernels run on 1/streams of
+  /// the SMs (infc_context_set_sm_count) instead of each taking them all.
+  bool smShare = false;
   std::string shapes;    ///< --shapes NAME:DxD,...: the input shapes (within a profile of the engine)
   int profileIndex = -1; ///< --profile-index: the profile to run in (-1: the first that holds the shapes)
   bool reference = false; ///< run the engine's graph on the CPU reference interpreter instead

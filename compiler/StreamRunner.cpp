@@ -103,6 +103,8 @@ private:
     // engine's CUDA context current here, which the stream and buffers below then use.
     INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(engine_, &w.context), prefix));
     INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_cuda_graph(w.context, s_.cudaGraph ? 1 : 0), prefix));
+    if (s_.smCount > 0)
+      INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_sm_count(w.context, s_.smCount), prefix));
     if (s_.profile >= 0) {
       INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_profile(w.context, s_.profile), prefix));
       for (const IoInfo &io : ins_)

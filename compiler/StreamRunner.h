@@ -23,6 +23,8 @@ struct StreamRunSettings {
   /// Engines with profiles: the profile every context runs in, with the inputs' shapes as `ins`
   /// gives them (-1: the engine has none).
   int profile = -1;
+  /// Each context's library kernels on this many SMs (infc_context_set_sm_count; 0: all).
+  int smCount = 0;
 };
 
 /// One stream's timed iterations (milliseconds, CUDA events): the whole iteration (first copy in

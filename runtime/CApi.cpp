@@ -228,6 +228,14 @@ infc_status infc_context_set_cuda_graph(infc_context *c, int enable) {
   return ok();
 }
 
+infc_status infc_context_set_sm_count(infc_context *c, int sms) {
+  if (!c)
+    return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_set_sm_count: null context");
+  if (std::string e = c->impl->setSmCount(sms); !e.empty())
+    return fail(e.rfind("an SM count", 0) == 0 ? INFC_ERROR_INVALID_ARGUMENT : INFC_ERROR_CUDA, e);
+  return ok();
+}
+
 infc_status infc_context_device_memory(const infc_context *c, size_t *engine_bytes, size_t *context_bytes) {
   if (!c || !engine_bytes || !context_bytes)
     return fail(INFC_ERROR_INVALID_ARGUMENT, "infc_context_device_memory: null argument");

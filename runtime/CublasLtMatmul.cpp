@@ -92,6 +92,11 @@ std::string CublasLtPlan::init(const CublasLtProblem &p) {
     return e;
   if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi, "matmul epilogue"); !e.empty())
     return e;
+  if (p.smCountTarget > 0)
+    if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET, &p.smCountTarget, sizeof p.smCountTarget,
+                                "matmul SM count target");
+        !e.empty())
+      return e;
   if (p.hasBias)
     if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &io, sizeof io, "matmul bias type"); !e.empty())
       return e;
@@ -209,6 +214,13 @@ public:
       for (const fb::ProfileTactic *t : *p.profile_tactics())
         recorded_.push_back({t->algo() ? std::vector<uint8_t>(t->algo()->begin(), t->algo()->end()) : std::vector<uint8_t>{},
                              t->workspace_bytes()});
+    return scaleM_ || scaleBatch_ ? "" : select(base_, 0, current_);
+  }
+
+  std::string setSmCount(int32_t sms) override {
+    base_.smCountTarget = sms;
+    byShape_.clear();
+    current_ = Entry{};
     return scaleM_ || scaleBatch_ ? "" : select(base_, 0, current_);
   }
 

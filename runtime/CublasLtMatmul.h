@@ -26,6 +26,9 @@ struct CublasLtProblem {
   std::string epilogue; ///< "", "bias", "relu", "relu_bias", "gelu", "gelu_bias"
   bool hasBias = false;
   bool hasC = false; ///< C is a tensor of its own; without it beta is 0 and C is D
+  /// > 0: the kernels run on that many SMs (CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET), leaving the
+  /// others to contexts on other streams. Set by the runtime only (not part of key()).
+  int32_t smCountTarget = 0;
 
   /// Elements each operand spans in memory over all batches (for scratch buffers).
   uint64_t aElements() const;

@@ -179,7 +179,8 @@ ConvPlan::~ConvPlan() {
 }
 
 std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t engineId, const std::vector<int64_t> &knobs,
-                            uint64_t maxWorkspace, std::vector<std::unique_ptr<ConvPlan>> *alternatives) {
+                            uint64_t maxWorkspace, std::vector<std::unique_ptr<ConvPlan>> *alternatives,
+                            int32_t smCountTarget) {
   graphOwned_ = std::make_shared<Owned>();
   handle_ = handle;
   Builder b{graphOwned_->d, ""};
@@ -309,6 +310,8 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     cudnnBackendDescriptor_t engine = b.make(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
     b.set(engine, CUDNN_ATTR_ENGINE_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
     b.set(engine, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &engineId);
+    if (smCountTarget > 0)
+      b.set(engine, CUDNN_ATTR_ENGINE_SM_COUNT_TARGET, CUDNN_TYPE_INT32, 1, &smCountTarget);
     b.finalize(engine, "recorded cuDNN engine");
     std::vector<cudnnBackendDescriptor_t> choices;
     for (size_t i = 0; i + 1 < knobs.size(); i += 2) {
@@ -334,6 +337,8 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
       cudnnBackendDescriptor_t heur = b.make(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
       b.set(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
       b.set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
+      if (smCountTarget > 0)
+        b.set(heur, CUDNN_ATTR_ENGINEHEUR_SM_COUNT_TARGET, CUDNN_TYPE_INT32, 1, &smCountTarget);
       b.finalize(heur, "heuristics");
       if (!b.error.empty())
         return b.error;
@@ -522,6 +527,8 @@ public:
   /// The recorded tactic per profile (one entry unless the engine records several).
   std::vector<std::pair<int64_t, std::vector<int64_t>>> tactics;
   uint64_t maxWorkspace = 0;
+  int32_t smCount = 0; ///< the context's SM count target (0: every SM)
+  mutable int untargeted = 0; ///< plans cuDNN would not make under the target (they use every SM)
   std::shared_ptr<ConvPlan> plan;
   std::vector<std::pair<std::pair<int, int64_t>, std::shared_ptr<ConvPlan>>> byShape; ///< per (profile, batch)
   int x = -1, w = -1, y = -1, b = -1, z = -1, s = -1;
@@ -531,12 +538,28 @@ public:
   std::string build(const ConvSpec &at, int profile, std::shared_ptr<ConvPlan> &out) const {
     const auto &[engineId, knobs] = tactics[static_cast<size_t>(profile) < tactics.size() ? static_cast<size_t>(profile) : 0];
     out = std::make_shared<ConvPlan>();
-    std::string err = out->build(handle, at, engineId, knobs, maxWorkspace);
-    if (!err.empty() && engineId >= 0 && batched) {
+    std::string err = out->build(handle, at, engineId, knobs, maxWorkspace, nullptr, smCount);
+    // The recorded tactic may not take this batch, or an SM count target: cuDNN's heuristic then.
+    if (!err.empty() && engineId >= 0 && (batched || smCount > 0)) {
       out = std::make_shared<ConvPlan>();
-      err = out->build(handle, at, -1, {}, maxWorkspace);
+      err = out->build(handle, at, -1, {}, maxWorkspace, nullptr, smCount);
+    }
+    // cuDNN takes SM count targets for some graphs only (plain and conv-bias-activation
+    // convolutions): the others run on every SM, as without a target.
+    if (!err.empty() && smCount > 0) {
+      out = std::make_shared<ConvPlan>();
+      err = out->build(handle, at, engineId, knobs, maxWorkspace);
+      if (err.empty())
+        ++untargeted;
     }
     return err;
+  }
+
+  std::string setSmCount(int32_t sms) override {
+    smCount = sms;
+    byShape.clear();
+    plan.reset();
+    return batched ? "" : build(spec, 0, plan);
   }
 
   std::string setBatch(int64_t batch, int profile) override {

@@ -49,8 +49,11 @@ public:
   /// (a recorded tactic), else the first config of cuDNN's heuristic lists (mode A, then fallback)
   /// that finalizes within `maxWorkspace`. With `alternatives`, every further distinct config
   /// that finalizes is returned there too (the autotuner times them all). Returns "" or one sentence.
+  /// `smCountTarget` > 0: the kernels run on that many SMs (cuDNN's SM count target), leaving the
+  /// others to contexts on other streams.
   std::string build(cudnnHandle_t handle, const ConvSpec &spec, int64_t engineId, const std::vector<int64_t> &knobs,
-                    uint64_t maxWorkspace, std::vector<std::unique_ptr<ConvPlan>> *alternatives = nullptr);
+                    uint64_t maxWorkspace, std::vector<std::unique_ptr<ConvPlan>> *alternatives = nullptr,
+                    int32_t smCountTarget = 0);
   /// The chosen tactic, to record in the engine.
   int64_t engineId() const { return engineId_; }
   const std::vector<int64_t> &knobs() const { return knobs_; }

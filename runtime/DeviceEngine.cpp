@@ -277,6 +277,35 @@ std::string ExecutionContext::tensorShape(const std::string &name, std::vector<i
   return "";
 }
 
+std::string ExecutionContext::setSmCount(int sms) {
+  if (sms < 0 || sms > engine_->device().multiprocessors)
+    return "an SM count of " + std::to_string(sms) + ": the GPU has " + std::to_string(engine_->device().multiprocessors);
+  if (std::string err = engine_->makeCurrent(); !err.empty())
+    return err;
+  dropGraph();
+  const fb::Engine &e = engine_->engine();
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (std::string err = layers_[i]->setSmCount(sms); !err.empty()) {
+      const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
+      return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
+    }
+  batch_ = 0; // batch-loop engines: every layer makes its plan again at the next enqueue
+  // Plans under an SM count target may need other workspace.
+  uint64_t need = 0;
+  for (const auto &l : layers_)
+    need = std::max(need, l->workspaceBytes());
+  if (need > workspaceBytes_) {
+    if (workspace_)
+      drv().cuMemFree(workspace_);
+    workspace_ = 0;
+    workspaceBytes_ = 0;
+    if (std::string err = cuCheck(drv().cuMemAlloc(&workspace_, need), "allocating the workspace"); !err.empty())
+      return err;
+    workspaceBytes_ = need;
+  }
+  return "";
+}
+
 std::string ExecutionContext::applyShapes() {
   const fb::Engine &e = engine_->engine();
   if (e.batch_max() == 0)

@@ -40,6 +40,8 @@ public:
   /// launch's grid, a library plan for that shape). Called before enqueue whenever the context's
   /// batch or profile changes.
   virtual std::string setBatch(int64_t /*batch*/, int /*profile*/) { return ""; }
+  /// Library layers (cuDNN, cuBLASLt): plans again with their kernels on `sms` SMs (0: all).
+  virtual std::string setSmCount(int32_t /*sms*/) { return ""; }
   virtual std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) = 0;
   /// Workspace this layer's chosen tactic needs (the context allocates the largest need).
   virtual uint64_t workspaceBytes() const { return 0; }
@@ -115,6 +117,9 @@ public:
   std::string setInputShape(const std::string &name, const std::vector<int64_t> &dims);
   /// The shape an input or output has at the shapes set (-1 where an input's shape is not set).
   std::string tensorShape(const std::string &name, std::vector<int64_t> &dims) const;
+  /// The SMs the context's cuDNN and cuBLASLt kernels run on (0: all): a share of the GPU for
+  /// each of several contexts running at once. Plans again (and drops the CUDA graphs).
+  std::string setSmCount(int sms);
   /// Run through a CUDA graph: captured on the first enqueue (and again after a bind changes an
   /// address), then replayed with one launch. Not on the legacy default stream (it cannot capture).
   void setCudaGraph(bool on) {

@@ -87,6 +87,12 @@ infc_status infc_context_enqueue(infc_context *context, void *stream);
  *  instead of one per layer). Off by default; enqueue on the NULL stream never uses it. */
 infc_status infc_context_set_cuda_graph(infc_context *context, int enable);
 
+/** The number of SMs this context's cuDNN and cuBLASLt kernels run on (0, the default: all of
+ *  them), through the libraries' SM count targets: contexts that run at once on separate streams
+ *  then share the GPU's SMs instead of each kernel taking them all. Plans again (the recorded
+ *  tactic where it takes the target, else the library's heuristic) and drops the CUDA graphs. */
+infc_status infc_context_set_sm_count(infc_context *context, int sms);
+
 /** Device memory in bytes: what the engine holds for its weights (once per engine), and what this
  *  context allocated (its activation arena plus the workspace its tactics need). */
 infc_status infc_context_device_memory(const infc_context *context, size_t *engine_bytes, size_t *context_bytes);

@@ -29,6 +29,8 @@ def main():
     ap.add_argument("--models", default="resnet50,bert")
     ap.add_argument("--streams", default="1,2,4,8")
     ap.add_argument("--iterations", type=int, default=300)
+    ap.add_argument("--sm-share", action="store_true",
+                    help="also run every N > 1 with --sm-share (each context's library kernels on 1/N of the SMs)")
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from check_models import build_model, export_onnx
@@ -50,16 +52,20 @@ def main():
             print(f"{name}: build failed: {b.stderr.strip()[-400:]}", flush=True)
             continue
         rows = []
-        for n in [int(s) for s in a.streams.split(",")]:
-            js = f"{plan}.s{n}.json"
+        runs = [(int(s), False) for s in a.streams.split(",")]
+        if a.sm_share:
+            runs += [(n, True) for n, _ in runs if n > 1]
+        for n, share in runs:
+            js = f"{plan}.s{n}{'.share' if share else ''}.json"
             r = subprocess.run([infc, "run", plan, "--streams", str(n), "--iterations", str(a.iterations),
-                                "--warmup", "20", "--json", js], capture_output=True, text=True)
+                                "--warmup", "20", "--json", js] + (["--sm-share"] if share else []),
+                               capture_output=True, text=True)
             if r.returncode != 0:
                 print(f"{name} streams {n}: run failed: {r.stderr.strip()[-400:]}", flush=True)
                 continue
             rep = json.load(open(js))
             e2e = rep["end_to_end"]
-            rows.append({"streams": n,
+            rows.append({"streams": n, "sm_share": share, "sm_count_per_stream": rep.get("sm_count_per_stream", 0),
                          "inferences_per_s": e2e["throughput_inferences_per_s"],
                          "latency_median_ms": rep["latency"]["median_ms"],
                          "latency_p99_ms": rep["latency"]["p99_ms"],
@@ -74,7 +80,8 @@ def main():
         print("|---|---|---|---|---|---|---|---|")
         for row in rows:
             ratio = f"{row['inferences_per_s'] / base:.2f}x" if base else "-"
-            print(f"| {row['streams']} | {row['inferences_per_s']:.0f}/s | {ratio} | {row['latency_median_ms']:.3f} ms | "
+            label = f"{row['streams']}" + (f" (--sm-share, {row['sm_count_per_stream']} SMs each)" if row["sm_share"] else "")
+            print(f"| {label} | {row['inferences_per_s']:.0f}/s | {ratio} | {row['latency_median_ms']:.3f} ms | "
                   f"{row['latency_p99_ms']:.3f} ms | {row['compute_median_ms']:.3f} ms | "
                   f"{row['no_copy_inferences_per_s']:.0f}/s | {row['overlap']:.2f}x |", flush=True)
         results[name] = {"batch": batch, "rows": rows}
