@@ -124,3 +124,44 @@ TEST_CASE("one engine, eight threads, each with its own context and stream", "[g
   }
   infc_engine_free(engine);
 }
+
+TEST_CASE("a context whose library kernels target a share of the SMs gives the same outputs", "[gpu][threads]") {
+  REQUIRE_GPU();
+  Module m;
+  smallCnn(m);
+  Expected<std::string> bytes = buildModuleForGpu(m);
+  REQUIRE(bytes.isOk());
+  infc_engine *engine = nullptr;
+  REQUIRE(infc_engine_load_bytes(bytes->data(), bytes->size(), &engine) == INFC_OK);
+  infc_context *ctx = nullptr;
+  REQUIRE(infc_context_create(engine, &ctx) == INFC_OK);
+  CHECK(infc_context_set_sm_count(ctx, -1) == INFC_ERROR_INVALID_ARGUMENT);
+  CHECK(infc_context_set_sm_count(ctx, 100000) == INFC_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(infc_last_error()).find("the GPU has") != std::string::npos);
+  const auto &cu = rt::cudaDriver();
+  CUstream stream = nullptr;
+  cu.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+  Tensor x = randomF32({2, 3, 16, 16}, 7);
+  auto want = interpret(*m.mainGraph(), {x});
+  REQUIRE(want.isOk());
+  void *in = nullptr, *out = nullptr;
+  infc_context_tensor_address(ctx, "x", &in);
+  infc_context_tensor_address(ctx, "y", &out);
+  for (int sms : {16, 1, 0}) {
+    INFO("SM count " << sms);
+    REQUIRE(infc_context_set_sm_count(ctx, sms) == INFC_OK);
+    for (int graph : {0, 1}) {
+      infc_context_set_cuda_graph(ctx, graph);
+      Tensor got(DType::F32, {2, 10});
+      std::memset(got.mutableBytes(), 0xff, got.byteSize());
+      REQUIRE(cu.cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(in), x.bytes(), x.byteSize(), stream) == CUDA_SUCCESS);
+      REQUIRE(infc_context_enqueue(ctx, stream) == INFC_OK);
+      cu.cuMemcpyDtoHAsync(got.mutableBytes(), reinterpret_cast<CUdeviceptr>(out), got.byteSize(), stream);
+      REQUIRE(cu.cuStreamSynchronize(stream) == CUDA_SUCCESS);
+      CHECK(toleranceRatio(got, (*want)[0], 1e-4, 1e-5) <= 1.0);
+    }
+  }
+  cu.cuStreamDestroy(stream);
+  infc_context_free(ctx);
+  infc_engine_free(engine);
+}
