@@ -3,6 +3,8 @@
 #include "compiler/Driver.h"
 #include "compiler/Npy.h"
 #include "compiler/Pipeline.h"
+#include "compiler/ProfileSelect.h"
+#include "compiler/Profiles.h"
 #include "compiler/Run.h"
 #include "ir/Interpreter.h"
 #include "runtime/EngineReader.h"
@@ -64,24 +66,38 @@ Expected<CompareReport> compareModelAndEngine(const CompareOptions &o) {
   auto view = rt::EngineView::fromFile(o.enginePath, err);
   if (!view)
     return invalidArgument(err);
-  // Fix the model's input shapes to the engine's.
-  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
-  std::vector<InputShape> shapes;
-  const fb::Engine &e = view->engine();
-  for (int32_t idx : *e.inputs()) {
-    const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(idx));
-    shapes.push_back({t->name()->str(), std::vector<int64_t>(t->shape()->begin(), t->shape()->end())});
-  }
-  INFC_RETURN_IF_ERROR(applyInputShapes(*module, shapes, o.modelPath));
-  INFC_RETURN_IF_ERROR(runPassPipeline(*module, "shape-infer").withPrefix(o.modelPath));
-  const Graph &g = *module->mainGraph();
-
   std::map<std::string, Tensor> inputs;
   for (const auto &[name, path] : o.inputFiles) {
     INFC_ASSIGN_OR_RETURN(Tensor t, readNpy(path));
     inputs[name] = std::move(t);
   }
   CompareReport report;
+  // Fix the model's input shapes to the engine's: its one shape, or (an engine with profiles)
+  // the --input files' shapes within a profile, the first profile's opt shapes for the others.
+  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, loadModel(o.modelPath));
+  const fb::Engine &e = view->engine();
+  std::vector<DeclaredInput> declared;
+  for (int32_t idx : *e.inputs()) {
+    const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(idx));
+    declared.push_back({t->name()->str(), std::vector<int64_t>(t->shape()->begin(), t->shape()->end())});
+  }
+  std::vector<InputShape> shapes;
+  std::vector<codegen::ProfileRanges> profiles = engineProfiles(e);
+  if (profiles.empty()) {
+    for (const DeclaredInput &d : declared)
+      shapes.push_back({d.name, d.dims});
+  } else {
+    std::map<std::string, std::vector<int64_t>> given;
+    for (const auto &[name, t] : inputs)
+      given[name] = t.shape();
+    INFC_ASSIGN_OR_RETURN(RunShapes chosen, selectRunShapes(declared, profiles, given, -1, o.enginePath, report.notes));
+    for (size_t i = 0; i < declared.size(); ++i)
+      shapes.push_back({declared[i].name, chosen.dims[i]});
+  }
+  INFC_RETURN_IF_ERROR(applyInputShapes(*module, shapes, o.modelPath));
+  INFC_RETURN_IF_ERROR(runPassPipeline(*module, "shape-infer").withPrefix(o.modelPath));
+  const Graph &g = *module->mainGraph();
+
   INFC_ASSIGN_OR_RETURN(std::vector<Tensor> ordered, bindGraphInputs(g, inputs, o.modelPath, report.notes));
   for (size_t i = 0; i < ordered.size(); ++i)
     inputs[g.body().argument(i)->name()] = ordered[i];

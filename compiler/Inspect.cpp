@@ -104,6 +104,8 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
   // are set within these ranges at run time).
   std::vector<codegen::ProfileRanges> profiles = engineProfiles(e);
   j["profiles"] = profilesJson(profiles);
+  // Batch-loop engines: GPU layers for every batch up to this (0: none, or an engine of one shape).
+  j["batch_max"] = e.batch_max();
   j["layers"] = nlohmann::json::array();
   for (const fb::Layer *l : *e.layers()) {
     nlohmann::json lj;

@@ -72,21 +72,6 @@ Expected<std::vector<Tensor>> bindInputs(const std::vector<IoInfo> &ios, const s
   return inputs;
 }
 
-/// The engine's inputs (their infos in `infos`) bound by name through bindInputs.
-Expected<std::map<std::string, Tensor>> gatherInputs(infc_engine *engine, const std::string &enginePath,
-                                                     const std::map<std::string, Tensor> &given,
-                                                     std::vector<IoInfo> &infos, std::vector<std::string> *notes) {
-  for (int i = 0; i < infc_engine_num_inputs(engine); ++i) {
-    INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(engine, infc_engine_input_name(engine, i)));
-    infos.push_back(io);
-  }
-  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> bound, bindInputs(infos, given, enginePath, notes));
-  std::map<std::string, Tensor> inputs;
-  for (size_t i = 0; i < infos.size(); ++i)
-    inputs[infos[i].name] = std::move(bound[i]);
-  return inputs;
-}
-
 double percentile(std::vector<double> v, double p) {
   if (v.empty())
     return 0;
@@ -501,10 +486,49 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
   EngineHandles h;
   INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load(enginePath.c_str(), &h.engine)));
   std::vector<IoInfo> inInfo;
-  INFC_ASSIGN_OR_RETURN(auto inputs, gatherInputs(h.engine, enginePath, given, inInfo, nullptr));
+  // An engine with profiles runs at the given inputs' shapes (every input given), in the first
+  // profile that holds them.
+  int profile = -1;
+  if (infc_engine_num_profiles(h.engine) > 0) {
+    std::vector<DeclaredInput> declared;
+    std::map<std::string, std::vector<int64_t>> shapes;
+    for (int i = 0; i < infc_engine_num_inputs(h.engine); ++i) {
+      INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_input_name(h.engine, i)));
+      auto it = given.find(io.name);
+      if (it == given.end())
+        return invalidArgument(enginePath + ": input '" + io.name + "' needs a value to set its shape");
+      declared.push_back({io.name, io.shape});
+      shapes[io.name] = it->second.shape();
+    }
+    INFC_ASSIGN_OR_RETURN(std::vector<codegen::ProfileRanges> ranges, engineProfileRanges(h.engine, declared));
+    std::vector<std::string> notes;
+    INFC_ASSIGN_OR_RETURN(RunShapes chosen, selectRunShapes(declared, ranges, shapes, -1, enginePath, notes));
+    profile = chosen.profile;
+    for (size_t i = 0; i < declared.size(); ++i) {
+      INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, declared[i].name.c_str()));
+      io.shape = chosen.dims[i];
+      io.bytes = static_cast<size_t>(*TensorType::fromStatic(io.dtype, io.shape).numElements()) * dtypeSize(io.dtype);
+      inInfo.push_back(io);
+    }
+  } else {
+    for (int i = 0; i < infc_engine_num_inputs(h.engine); ++i) {
+      INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_input_name(h.engine, i)));
+      inInfo.push_back(io);
+    }
+  }
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> bound, bindInputs(inInfo, given, enginePath, nullptr));
+  std::map<std::string, Tensor> inputs;
+  for (size_t i = 0; i < inInfo.size(); ++i)
+    inputs[inInfo[i].name] = std::move(bound[i]);
   infc_context *c = nullptr;
   INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(h.engine, &c), enginePath + ": "));
   h.contexts.push_back(c);
+  if (profile >= 0) {
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_profile(c, profile), enginePath + ": "));
+    for (const IoInfo &io : inInfo)
+      INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_input_shape(c, io.name.c_str(), io.shape.data(), static_cast<int>(io.shape.size())),
+                                     enginePath + ": "));
+  }
   for (const IoInfo &io : inInfo) {
     void *dptr = nullptr;
     INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(c, io.name.c_str(), &dptr)));
@@ -514,8 +538,14 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
   INFC_RETURN_IF_ERROR(apiStatus(infc_context_enqueue(c, nullptr), enginePath + ": "));
   INFC_RETURN_IF_ERROR(cuStatus(rt::cudaDriver().cuCtxSynchronize(), "running the engine"));
   std::map<std::string, Tensor> outputs;
+  std::vector<IoInfo> outInfo;
   for (int i = 0; i < infc_engine_num_outputs(h.engine); ++i) {
     INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_output_name(h.engine, i)));
+    outInfo.push_back(io);
+  }
+  if (profile >= 0)
+    INFC_RETURN_IF_ERROR(outputShapesAt(h.engine, profile, inInfo, outInfo, enginePath));
+  for (const IoInfo &io : outInfo) {
     Tensor t(io.dtype, io.shape);
     void *dptr = nullptr;
     INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(c, io.name.c_str(), &dptr)));
