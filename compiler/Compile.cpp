@@ -245,6 +245,16 @@ nlohmann::json recordedOptions(const CompileOptions &o, const CompileReport &rep
   return opts;
 }
 
+/// The engine builder's progress as `infc build`'s stages and steps.
+std::function<void(const std::string &, size_t, size_t)> buildProgress(const CompileOptions &o, StageClock &stages) {
+  return [&o, &stages](const std::string &stage, size_t done, size_t total) {
+    if (stage != stages.current())
+      stages.begin(stage);
+    if (total && o.observer.step)
+      o.observer.step(done, total);
+  };
+}
+
 /// Why the profiles cannot have a batch-loop engine (codegen/BatchLoop.h), or "": every input
 /// with a range that varies varies in dim 0 only, the same range within a profile for all of them.
 std::string batchLoopBlocker(const std::vector<codegen::ProfileRanges> &ranges) {
@@ -322,12 +332,7 @@ Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Mod
   eb.referenceIr = referenceIrText(symbolic);
   eb.lowering.fp16 = o.fp16;
   eb.workspaceBytes = o.workspaceBytes;
-  eb.progress = [&](const std::string &stage, size_t done, size_t total) {
-    if (stage != stages.current())
-      stages.begin(stage);
-    if (total && o.observer.step)
-      o.observer.step(done, total);
-  };
+  eb.progress = buildProgress(o, stages);
   std::unique_ptr<codegen::Autotuner> tuner;
   if (timed) {
     INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
@@ -542,12 +547,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   eb.optionsJson = opts.dump();
   eb.referenceIr = referenceIrText(*module);
   eb.workspaceBytes = o.workspaceBytes;
-  eb.progress = [&](const std::string &stage, size_t done, size_t total) {
-    if (stage != stages.current())
-      stages.begin(stage);
-    if (total && o.observer.step)
-      o.observer.step(done, total);
-  };
+  eb.progress = buildProgress(o, stages);
   INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(*module, eb, o.modelPath));
   if (!built.untuned.empty()) {
     if (o.requireCompleteCache) {

@@ -227,22 +227,11 @@ public:
   std::string setBatch(int64_t batch, int profile) override {
     if (!scaleM_ && !scaleBatch_)
       return "";
-    std::pair<int, int64_t> key{profile, batch};
-    for (auto &[k, entry] : byShape_)
-      if (k == key) {
-        current_ = entry;
-        return "";
-      }
-    CublasLtProblem q = base_;
-    (scaleM_ ? q.m : q.batch) *= batch;
-    Entry e;
-    if (std::string err = select(q, profile, e); !err.empty())
-      return "at batch " + std::to_string(batch) + ": " + err;
-    if (byShape_.size() >= kMaxShapePlans)
-      byShape_.erase(byShape_.begin());
-    byShape_.emplace_back(key, e);
-    current_ = e;
-    return "";
+    return byShape_.get(profile, batch, current_, [&](Entry &e) {
+      CublasLtProblem q = base_;
+      (scaleM_ ? q.m : q.batch) *= batch;
+      return select(q, profile, e);
+    });
   }
 
   uint64_t workspaceBytes() const override { return current_.workspace; }
@@ -299,7 +288,7 @@ private:
   /// The recorded algorithm and its workspace per profile (one entry unless the engine records several).
   std::vector<std::pair<std::vector<uint8_t>, uint64_t>> recorded_;
   Entry current_;
-  std::vector<std::pair<std::pair<int, int64_t>, Entry>> byShape_; ///< per (profile, batch)
+  ShapeCache<Entry> byShape_;
   int a_ = -1, b_ = -1, c_ = -1, d_ = -1, bias_ = -1;
 };
 

@@ -530,7 +530,7 @@ public:
   int32_t smCount = 0; ///< the context's SM count target (0: every SM)
   mutable int untargeted = 0; ///< plans cuDNN would not make under the target (they use every SM)
   std::shared_ptr<ConvPlan> plan;
-  std::vector<std::pair<std::pair<int, int64_t>, std::shared_ptr<ConvPlan>>> byShape; ///< per (profile, batch)
+  ShapeCache<std::shared_ptr<ConvPlan>> byShape;
   int x = -1, w = -1, y = -1, b = -1, z = -1, s = -1;
 
   /// The plan at `at` with profile `profile`'s tactic, or cuDNN's heuristic where that tactic does
@@ -565,23 +565,12 @@ public:
   std::string setBatch(int64_t batch, int profile) override {
     if (!batched)
       return "";
-    std::pair<int, int64_t> key{profile, batch};
-    for (auto &[k, p] : byShape)
-      if (k == key) {
-        plan = p;
-        return "";
-      }
-    ConvSpec at = spec;
-    at.xDims[0] *= batch;
-    at.yDims[0] *= batch;
-    std::shared_ptr<ConvPlan> p;
-    if (std::string err = build(at, profile, p); !err.empty())
-      return "at batch " + std::to_string(batch) + ": " + err;
-    if (byShape.size() >= kMaxShapePlans)
-      byShape.erase(byShape.begin());
-    byShape.emplace_back(key, p);
-    plan = p;
-    return "";
+    return byShape.get(profile, batch, plan, [&](std::shared_ptr<ConvPlan> &p) {
+      ConvSpec at = spec;
+      at.xDims[0] *= batch;
+      at.yDims[0] *= batch;
+      return build(at, profile, p);
+    });
   }
 
   std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) override {

@@ -290,19 +290,23 @@ std::string ExecutionContext::setSmCount(int sms) {
       return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
     }
   batch_ = 0; // batch-loop engines: every layer makes its plan again at the next enqueue
-  // Plans under an SM count target may need other workspace.
+  return growWorkspace(); // plans under an SM count target may need more
+}
+
+std::string ExecutionContext::growWorkspace() {
   uint64_t need = 0;
   for (const auto &l : layers_)
     need = std::max(need, l->workspaceBytes());
-  if (need > workspaceBytes_) {
-    if (workspace_)
-      drv().cuMemFree(workspace_);
-    workspace_ = 0;
-    workspaceBytes_ = 0;
-    if (std::string err = cuCheck(drv().cuMemAlloc(&workspace_, need), "allocating the workspace"); !err.empty())
-      return err;
-    workspaceBytes_ = need;
-  }
+  if (need <= workspaceBytes_)
+    return "";
+  dropGraph(); // captured launches hold the old workspace
+  if (workspace_)
+    drv().cuMemFree(workspace_);
+  workspace_ = 0;
+  workspaceBytes_ = 0;
+  if (std::string err = cuCheck(drv().cuMemAlloc(&workspace_, need), "allocating the workspace"); !err.empty())
+    return err;
+  workspaceBytes_ = need;
   return "";
 }
 
@@ -333,19 +337,8 @@ std::string ExecutionContext::applyShapes() {
       const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
       return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
     }
-  uint64_t need = 0;
-  for (const auto &l : layers_)
-    need = std::max(need, l->workspaceBytes());
-  if (need > workspaceBytes_) {
-    dropGraph(); // captured launches hold the old workspace
-    if (workspace_)
-      drv().cuMemFree(workspace_);
-    workspace_ = 0;
-    workspaceBytes_ = 0;
-    if (std::string err = cuCheck(drv().cuMemAlloc(&workspace_, need), "allocating the workspace"); !err.empty())
-      return err;
-    workspaceBytes_ = need;
-  }
+  if (std::string err = growWorkspace(); !err.empty())
+    return err;
   batch_ = batch;
   readyProfile_ = profile_;
   return "";

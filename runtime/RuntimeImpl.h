@@ -32,6 +32,32 @@ using TensorAddresses = std::vector<CUdeviceptr>;
 /// CUDA graphs a context keeps, per batch; past this the oldest is dropped.
 constexpr size_t kMaxShapePlans = 8;
 
+/// What a layer keeps per (profile, batch) it ran at: `get` returns the entry, made by
+/// `make(entry)` ("" or an error) on first use; past kMaxShapePlans the oldest is dropped.
+template <class T> class ShapeCache {
+public:
+  template <class Make> std::string get(int profile, int64_t batch, T &out, Make make) {
+    std::pair<int, int64_t> key{profile, batch};
+    for (auto &[k, v] : entries_)
+      if (k == key) {
+        out = v;
+        return "";
+      }
+    T made{};
+    if (std::string err = make(made); !err.empty())
+      return "at batch " + std::to_string(batch) + ": " + err;
+    if (entries_.size() >= kMaxShapePlans)
+      entries_.erase(entries_.begin());
+    entries_.emplace_back(key, made);
+    out = made;
+    return "";
+  }
+  void clear() { entries_.clear(); }
+
+private:
+  std::vector<std::pair<std::pair<int, int64_t>, T>> entries_;
+};
+
 /// One prepared layer of one execution context.
 class LayerExec {
 public:
@@ -142,6 +168,8 @@ private:
   /// Batch-loop engines: the batch the set input shapes give, and the layers, workspace and graph
   /// made ready for it.
   std::string applyShapes();
+  /// Reallocates the workspace when the layers' plans now need more than it has.
+  std::string growWorkspace();
   /// Enqueues layer i; errors name the layer.
   std::string enqueueLayer(size_t i, CUstream stream);
 

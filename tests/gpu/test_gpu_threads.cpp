@@ -38,6 +38,16 @@ void smallCnn(Module &m) {
   g.addOutput("y", s);
 }
 
+/// smallCnn built for the GPU present and loaded (nullptr, with the test failed, otherwise).
+infc_engine *loadSmallCnn(Module &m) {
+  smallCnn(m);
+  Expected<std::string> bytes = buildModuleForGpu(m);
+  REQUIRE(bytes.isOk());
+  infc_engine *engine = nullptr;
+  REQUIRE(infc_engine_load_bytes(bytes->data(), bytes->size(), &engine) == INFC_OK);
+  return engine;
+}
+
 struct ThreadResult {
   std::string error;
   int mismatches = 0;
@@ -51,11 +61,8 @@ std::string lastError(const char *what) { return std::string(what) + ": " + infc
 TEST_CASE("one engine, eight threads, each with its own context and stream", "[gpu][threads]") {
   REQUIRE_GPU();
   Module m;
-  smallCnn(m);
-  Expected<std::string> bytes = buildModuleForGpu(m);
-  REQUIRE(bytes.isOk());
-  infc_engine *engine = nullptr;
-  REQUIRE(infc_engine_load_bytes(bytes->data(), bytes->size(), &engine) == INFC_OK);
+  infc_engine *engine = loadSmallCnn(m);
+  REQUIRE(engine);
 
   const int kThreads = 8, kRuns = 25;
   // Each thread its own input and the reference interpreter's output for it.
@@ -128,11 +135,8 @@ TEST_CASE("one engine, eight threads, each with its own context and stream", "[g
 TEST_CASE("a context whose library kernels target a share of the SMs gives the same outputs", "[gpu][threads]") {
   REQUIRE_GPU();
   Module m;
-  smallCnn(m);
-  Expected<std::string> bytes = buildModuleForGpu(m);
-  REQUIRE(bytes.isOk());
-  infc_engine *engine = nullptr;
-  REQUIRE(infc_engine_load_bytes(bytes->data(), bytes->size(), &engine) == INFC_OK);
+  infc_engine *engine = loadSmallCnn(m);
+  REQUIRE(engine);
   infc_context *ctx = nullptr;
   REQUIRE(infc_context_create(engine, &ctx) == INFC_OK);
   CHECK(infc_context_set_sm_count(ctx, -1) == INFC_ERROR_INVALID_ARGUMENT);
