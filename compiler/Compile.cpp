@@ -358,7 +358,14 @@ Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Mod
   eb.lowering.acceptConvFusion = nullptr;
   eb.autotuner = nullptr;
   if (built.isOk())
-    report.tactics = tuner ? "timed at batch " + std::to_string(optBatch) + ": " + std::to_string(tuner->candidatesTried()) +
+    report.tactics = tuner ? "timed at each profile's opt batch (" + std::to_string(optBatch) +
+                                 [&] {
+                                   std::string more;
+                                   for (int64_t b : modules.profileOptBatches)
+                                     more += ", " + std::to_string(b);
+                                   return more;
+                                 }() +
+                                 "): " + std::to_string(tuner->candidatesTried()) +
                                  " cuDNN candidates for " + std::to_string(tuner->convsTimed()) + " convolutions, " +
                                  std::to_string(tuner->matmulCandidatesTried()) + " cuBLASLt candidates for " +
                                  std::to_string(tuner->matmulsTimed()) + " matmuls"
