@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -425,8 +427,14 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
     for (const Value *v : l.outputs)
       out.push_back(slotOf[v]);
     std::vector<flatbuffers::Offset<flatbuffers::String>> nodes;
-    for (const NodeRef &n : l.loc.nodes())
-      nodes.push_back(fbb.CreateString(n.name.empty() ? "#" + std::to_string(n.index) + " (" + n.opType + ")" : n.name));
+    for (const NodeRef &n : l.loc.nodes()) {
+      std::string label = n.name; // unnamed nodes: "#12 (Relu)"
+      if (label.empty()) {
+        label = "#";
+        label.append(std::to_string(n.index)).append(" (").append(n.opType).append(")");
+      }
+      nodes.push_back(fbb.CreateString(label));
+    }
     fb::LayerImpl implType = fb::LayerImpl::NONE;
     flatbuffers::Offset<void> impl;
     std::string tacticText = l.tactic;
@@ -540,8 +548,10 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
 
 namespace {
 
-flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Profile>>>
-profileTable(flatbuffers::FlatBufferBuilder &fbb, const std::vector<ProfileRanges> &profiles) {
+/// The profiles' tables, for CreateEngineDirect (the engine's bytes as they always were: the same
+/// creation order).
+std::vector<flatbuffers::Offset<fb::Profile>> profileTable(flatbuffers::FlatBufferBuilder &fbb,
+                                                          const std::vector<ProfileRanges> &profiles) {
   std::vector<flatbuffers::Offset<fb::Profile>> fbProfiles;
   for (const ProfileRanges &p : profiles) {
     std::vector<flatbuffers::Offset<fb::ProfileInput>> ranges;
@@ -549,24 +559,25 @@ profileTable(flatbuffers::FlatBufferBuilder &fbb, const std::vector<ProfileRange
       ranges.push_back(fb::CreateProfileInputDirect(fbb, r.name.c_str(), &r.min, &r.opt, &r.max));
     fbProfiles.push_back(fb::CreateProfileDirect(fbb, &ranges));
   }
-  return fbb.CreateVector(fbProfiles);
+  return fbProfiles;
 }
 
 /// The constants a reference IR refers to by name (compiler/EngineReference: those over
 /// inlineConstantElements), as weights, in graph order.
 Status addReferenceWeights(const Block &block, const EngineBuildOptions &options, rt::EngineWriter &writer,
-                           std::vector<flatbuffers::Offset<fb::Tensor>> &tensors) {
+                           std::vector<flatbuffers::Offset<fb::Tensor>> &tensors,
+                           const std::function<bool(const Value *)> &present = {}) {
   flatbuffers::FlatBufferBuilder &fbb = writer.builder();
   for (const auto &op : block.ops()) {
     for (const Value *v : op->results())
-      if (const Tensor *c = getConstantValue(v); c && c->numElements() > options.inlineConstantElements) {
+      if (const Tensor *c = getConstantValue(v); c && c->numElements() > options.inlineConstantElements && !(present && present(v))) {
         uint64_t offset = writer.addWeight(c->bytes(), c->byteSize());
         std::vector<int64_t> shape = c->shape();
         tensors.push_back(fb::CreateTensorDirect(fbb, v->name().c_str(), static_cast<int32_t>(c->dtype()), &shape,
                                                  fb::TensorKind::Weight, offset, c->byteSize()));
       }
     for (size_t r = 0; r < op->numRegions(); ++r)
-      INFC_RETURN_IF_ERROR(addReferenceWeights(op->region(r), options, writer, tensors));
+      INFC_RETURN_IF_ERROR(addReferenceWeights(op->region(r), options, writer, tensors, present));
   }
   return Status::ok();
 }
@@ -624,14 +635,24 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
                                                s.kind, s.offset, s.bytes, s.itemDim0));
   }
   if (batchLoop) {
-    std::unordered_set<std::string> names;
+    // A reference constant named as a GPU weight is that weight (the caller names it so only
+    // when the bytes are the same): stored once. Any other name clash is an infc bug.
+    std::unordered_map<std::string, const TensorSlot *> byName;
     for (const TensorSlot &s : t.slots)
-      names.insert(s.name);
-    for (const auto &op : batchLoop->reference->body().ops())
-      for (const Value *v : op->results())
-        if (const Tensor *c = getConstantValue(v); c && c->numElements() > options.inlineConstantElements && names.count(v->name()))
-          return internalError(modelPath + ": the reference IR's constant '" + v->name() + "' has a GPU tensor's name");
-    INFC_RETURN_IF_ERROR(addReferenceWeights(batchLoop->reference->body(), options, writer, fbTensors));
+      byName[s.name] = &s;
+    Status clash = Status::ok();
+    auto present = [&](const Value *v) {
+      auto it = byName.find(v->name());
+      if (it == byName.end())
+        return false;
+      const Tensor *mine = getConstantValue(v), *theirs = getConstantValue(it->second->value);
+      if (it->second->kind != fb::TensorKind::Weight || !theirs || theirs->dtype() != mine->dtype() ||
+          theirs->shape() != mine->shape() || std::memcmp(theirs->bytes(), mine->bytes(), mine->byteSize()) != 0)
+        clash = internalError(modelPath + ": the reference IR's constant '" + v->name() + "' has a GPU tensor's name");
+      return true;
+    };
+    INFC_RETURN_IF_ERROR(addReferenceWeights(batchLoop->reference->body(), options, writer, fbTensors, present));
+    INFC_RETURN_IF_ERROR(clash);
   }
   bool usesLibraries = false;
   uint64_t matmulWorkspace = 0;
@@ -644,14 +665,14 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
     auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(cubin.data()), cubin.size());
     modules.push_back(fb::CreateModule(fbb, fbb.CreateString("infc_kernels"), bytes));
   }
+  std::vector<flatbuffers::Offset<fb::Profile>> fbProfiles;
+  if (batchLoop)
+    fbProfiles = profileTable(fbb, *batchLoop->profiles);
   auto info = buildInfo(fbb, options);
-  auto tensorsOff = fbb.CreateVector(fbTensors);
-  auto profilesOff = batchLoop ? profileTable(fbb, *batchLoop->profiles) : 0;
-  auto root = fb::CreateEngine(fbb, info, tensorsOff, fbb.CreateVector(t.inputs), fbb.CreateVector(t.outputs),
-                               fbb.CreateVector(fbLayers), fbb.CreateVector(modules), arena.plan.totalBytes,
-                               usesLibraries ? std::max(options.workspaceBytes, matmulWorkspace) : 0, writer.weightBytes(),
-                               fbb.CreateString(options.referenceIr), arena.lowerBound, profilesOff,
-                               batchLoop ? batchLoop->maxBatch : 0);
+  auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &t.inputs, &t.outputs, &fbLayers, &modules, arena.plan.totalBytes,
+                                     usesLibraries ? std::max(options.workspaceBytes, matmulWorkspace) : 0,
+                                     writer.weightBytes(), options.referenceIr.c_str(), arena.lowerBound,
+                                     batchLoop ? &fbProfiles : nullptr, batchLoop ? batchLoop->maxBatch : 0);
   EngineBuildResult result;
   result.numLayers = ctx.layers().size();
   result.arenaBytes = arena.plan.totalBytes;
@@ -839,13 +860,11 @@ Expected<EngineBuildResult> buildProfileEngine(const Module &module, const std::
   for (const ProfileRanges &p : profiles)
     if (p.size() != inputs.size())
       return internalError(modelPath + ": a profile without a range for every input");
-  auto info = buildInfo(fbb, options);
-  auto tensorsOff = fbb.CreateVector(tensors);
-  auto profilesOff = profileTable(fbb, profiles);
-  auto root = fb::CreateEngine(fbb, info, tensorsOff, fbb.CreateVector(inputs), fbb.CreateVector(outputs),
-                               fbb.CreateVector(std::vector<flatbuffers::Offset<fb::Layer>>{}),
-                               fbb.CreateVector(std::vector<flatbuffers::Offset<fb::Module>>{}), 0, 0, writer.weightBytes(),
-                               fbb.CreateString(options.referenceIr), 0, profilesOff);
+  std::vector<flatbuffers::Offset<fb::Profile>> fbProfiles = profileTable(fbb, profiles);
+  std::vector<flatbuffers::Offset<fb::Layer>> layers;
+  std::vector<flatbuffers::Offset<fb::Module>> modules;
+  auto root = fb::CreateEngineDirect(fbb, buildInfo(fbb, options), &tensors, &inputs, &outputs, &layers, &modules, 0, 0,
+                                     writer.weightBytes(), options.referenceIr.c_str(), 0, &fbProfiles);
   EngineBuildResult result;
   result.weightBytes = writer.weightBytes();
   result.bytes = writer.finish(root);

@@ -318,12 +318,29 @@ Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Mod
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> mOpt, atBatch(optBatch));
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m1, atBatch(1));
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m2, atBatch(2));
-  // The reference IR's constants are weights of their own ("ref." names): they are the model
-  // optimized with its dynamic dims, not the batch-1 layers' weights.
+  // The reference IR's constants: one the batch-1 model holds too, byte for byte, shares its
+  // weight (it takes its name); the others are weights of their own ("ref." names).
+  std::map<std::string, std::string> batchOneNames; // dtype, shape and bytes -> name in m1
+  auto contentKey = [](const Tensor &t) {
+    std::string k = std::to_string(static_cast<int>(t.dtype())) + ":";
+    for (int64_t d : t.shape())
+      k += std::to_string(d) + "x";
+    return k + ":" + std::string(reinterpret_cast<const char *>(t.bytes()), t.byteSize());
+  };
+  for (const auto &op : m1->mainGraph()->body().ops())
+    if (const Tensor *c = getConstantValue(op->result(0)); op->numResults() == 1 && c && c->numElements() > eb.inlineConstantElements)
+      batchOneNames.emplace(contentKey(*c), op->result(0)->name());
   Graph &g = *symbolic.mainGraph();
   for (const auto &op : g.body().ops())
     for (Value *v : op->results())
       if (const Tensor *c = getConstantValue(v); c && c->numElements() > eb.inlineConstantElements) {
+        auto same = batchOneNames.find(contentKey(*c));
+        if (same != batchOneNames.end() && (same->second == v->name() || !g.nameInUse(same->second))) {
+          if (same->second != v->name())
+            g.renameValue(v, same->second);
+          batchOneNames.erase(same); // one reference constant per weight (names are unique)
+          continue;
+        }
         std::string name = "ref." + v->name();
         for (int n = 2; g.nameInUse(name); ++n)
           name = "ref" + std::to_string(n) + "." + v->name();

@@ -35,6 +35,10 @@ if [[ -x build/bin/infc ]]; then
   done
   build/bin/infc build examples/tiny_mobile.onnx --shapes input:1x3x32x32 --fp16 --target sm_90 \
     -o "$corpus/engine_reader/tiny_mobile.plan" 2>/dev/null || true
+  # A batch-loop engine (two optimization profiles, GPU layers for every batch up to 8).
+  build/bin/infc build examples/tiny_cnn.onnx --target sm_90 -o "$corpus/engine_reader/tiny_cnn_batch.plan" \
+    --min-shapes input:1x3x32x32 --opt-shapes input:2x3x32x32 --max-shapes input:4x3x32x32 \
+    --min-shapes input:5x3x32x32 --opt-shapes input:8x3x32x32 --max-shapes input:8x3x32x32 2>/dev/null || true
 fi
 python3 -c "import numpy as np, sys; d = sys.argv[1]; np.savez(d + '/two.npz', a=np.arange(6, dtype=np.float32).reshape(2, 3), ids=np.arange(4)); np.savez(d + '/one.npz', x=np.zeros((1, 3, 4, 4), np.float16))" "$corpus/npz" 2>/dev/null || head -c 512 /dev/urandom > "$corpus/npz/random"
 ls "$corpus/engine_reader"/*.plan >/dev/null 2>&1 || head -c 4096 /dev/urandom > "$corpus/engine_reader/random"
