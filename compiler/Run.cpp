@@ -268,12 +268,13 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     if (runShapes.profile >= 0) {
       // The engine's graph at these shapes: its dynamic dims bound, its shape computations
       // (Shape, Gather, Concat, ... feeding Reshape targets and the like) evaluated, every type
-      // inferred again: the host-side shape program of an engine with profiles.
+      // inferred again, until nothing changes (a folded shape can make another Shape static):
+      // the host-side shape program of an engine with profiles.
       std::vector<InputShape> shapes;
       for (size_t i = 0; i < ref.inputs.size(); ++i)
         shapes.push_back({ref.inputs[i].name, runShapes.dims[i]});
       INFC_RETURN_IF_ERROR(applyInputShapes(*ref.module, shapes, options.enginePath));
-      INFC_RETURN_IF_ERROR(runPassPipeline(*ref.module, "shape-infer,const-fold,shape-infer").withPrefix(options.enginePath));
+      INFC_RETURN_IF_ERROR(runPassPipeline(*ref.module, "shape-infer,fixpoint(const-fold,shape-infer)").withPrefix(options.enginePath));
     }
     const Graph &g = *ref.module->mainGraph();
     // Checked before anything is allocated: an engine with huge activations must not exhaust
