@@ -54,7 +54,7 @@ std::string compare(const Tensor &got, const Tensor &want, const std::string &na
     auto s = [](const std::vector<int64_t> &v) {
       std::string r = "[";
       for (size_t i = 0; i < v.size(); ++i)
-        r += (i ? "," : "") + std::to_string(v[i]);
+        r.append(i ? "," : "").append(std::to_string(v[i]));
       return r + "]";
     };
     return "output '" + name + "' has shape " + s(got.shape()) + ", expected " + s(want.shape());

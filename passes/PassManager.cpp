@@ -3,6 +3,8 @@
 #include "ir/Verifier.h"
 #include "passes/Registry.h"
 
+#include <algorithm>
+
 namespace infc {
 
 namespace {
@@ -105,8 +107,9 @@ Expected<bool> PassManager::runItem(const PipelineItem &item, Graph &graph, Pass
     return *changed;
   }
   bool any = false;
+  const int limit = options_.maxFixpointIterations + static_cast<int>(std::min<size_t>(graph.numOps() / 2, 1 << 20));
   for (int iter = 0;; ++iter) {
-    if (iter == options_.maxFixpointIterations)
+    if (iter == limit)
       return internalError("fixpoint group did not converge after " + std::to_string(iter) + " iterations");
     bool changed = false;
     for (const PipelineItem &member : item.group) {

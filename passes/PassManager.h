@@ -18,7 +18,9 @@ struct PipelineItem {
 struct PassManagerOptions {
   /// Run the verifier after every pass (on in tests and debug; cheap, so on by default).
   bool verifyEach = true;
-  /// Upper bound on fixpoint iterations; exceeding it is an error (a pass that oscillates).
+  /// Upper bound on fixpoint iterations, at least: a graph of N ops gets N / 2 more, as a chain of
+  /// shape computations resolves one link (two ops) per round (GPT-2 with a symbolic batch takes
+  /// 87 rounds). Exceeding it is an error (a pass that oscillates).
   int maxFixpointIterations = 32;
   /// Called after each pass with its name and whether it changed the graph (for --print-after).
   std::function<void(std::string_view, const Graph &, bool)> afterPass;
