@@ -217,15 +217,6 @@ std::string ExecutionContext::setProfile(int profile) {
   return "";
 }
 
-namespace {
-std::string dimsText(const std::vector<int64_t> &d) {
-  std::string s;
-  for (size_t i = 0; i < d.size(); ++i)
-    s += (i ? "x" : "") + std::to_string(d[i]);
-  return s.empty() ? "scalar" : s;
-}
-} // namespace
-
 std::string ExecutionContext::setInputShape(const std::string &name, const std::vector<int64_t> &dims) {
   const fb::Engine &e = engine_->engine();
   for (uint32_t i = 0; i < e.inputs()->size(); ++i) {

@@ -212,7 +212,7 @@ TEST_CASE("a batch-loop engine is built and verified without a GPU", "[batchloop
   EngineBuildOptions o;
   o.referenceIr = "graph";
   std::vector<ProfileRanges> profiles{{{"x", {1, 64}, {2, 64}, {16, 64}}}};
-  BatchLoopModules mods{one.get(), two.get(), two.get(), reference->get(), 2, 16};
+  BatchLoopModules mods{one.get(), two.get(), two.get(), reference->get(), 2, 16, {}, {}};
   Expected<EngineBuildResult> built = buildBatchLoopEngine(mods, profiles, o, "batch.ir");
   REQUIRE(built.isOk());
   std::string err;
