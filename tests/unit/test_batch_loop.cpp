@@ -23,11 +23,17 @@ namespace {
 std::pair<std::unique_ptr<Module>, std::unique_ptr<Module>> atBatches(const std::string &text) {
   std::unique_ptr<Module> out[2];
   for (int b = 1; b <= 2; ++b) {
-    std::string t = text;
-    for (size_t p = t.find("2B"); p != std::string::npos; p = t.find("2B", p + 1))
-      t.replace(p, 2, std::to_string(2 * b));
-    for (size_t p = t.find("B"); p != std::string::npos; p = t.find("B", p + 1))
-      t.replace(p, 1, std::to_string(b));
+    std::string t;
+    for (size_t p = 0; p < text.size(); ++p) {
+      if (text.compare(p, 2, "2B") == 0) {
+        t.append(std::to_string(2 * b));
+        ++p;
+      } else if (text[p] == 'B') {
+        t.append(std::to_string(b));
+      } else {
+        t.push_back(text[p]);
+      }
+    }
     Expected<std::unique_ptr<Module>> m = parseModule(t, "batch.ir");
     INFO(t);
     REQUIRE(m.isOk());
