@@ -54,7 +54,7 @@ struct CompileReport {
   std::string target;      ///< "sm_90 (NVIDIA H100 80GB HBM3)"
   std::vector<std::string> warnings;
   size_t layers = 0;
-  size_t profiles = 0; ///< optimization profiles (an engine with profiles has no GPU layers yet)
+  size_t profiles = 0; ///< optimization profiles (layers > 0: a batch-loop engine with GPU layers)
   uint64_t weightBytes = 0, arenaBytes = 0;
   double seconds = 0;
   std::string tactics;     ///< how tactics were chosen ("timed 38 candidates for 20 convolutions")
