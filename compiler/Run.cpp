@@ -215,24 +215,14 @@ Expected<std::vector<codegen::ProfileRanges>> engineProfileRanges(infc_engine *e
   return profiles;
 }
 
-/// The outputs' shapes and sizes at the inputs' shapes in `profile`, from a context of the engine.
+/// The outputs' shapes and sizes at the inputs' shapes in `profile`, from a context made for it.
 Status outputShapesAt(infc_engine *engine, int profile, const std::vector<IoInfo> &ins, std::vector<IoInfo> &outs,
                       const std::string &enginePath) {
   infc_context *ctx = nullptr;
   INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(engine, &ctx), enginePath + ": "));
   std::unique_ptr<infc_context, void (*)(infc_context *)> owned(ctx, infc_context_free);
-  INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_profile(ctx, profile), enginePath + ": "));
-  for (const IoInfo &io : ins)
-    INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_input_shape(ctx, io.name.c_str(), io.shape.data(), static_cast<int>(io.shape.size())),
-                                   enginePath + ": "));
-  for (IoInfo &io : outs) {
-    int64_t dims[8];
-    int rank = 0;
-    INFC_RETURN_IF_ERROR(apiStatus(infc_context_get_tensor_shape(ctx, io.name.c_str(), dims, &rank), enginePath + ": "));
-    io.shape.assign(dims, dims + rank);
-    io.bytes = static_cast<size_t>(*TensorType::fromStatic(io.dtype, io.shape).numElements()) * dtypeSize(io.dtype);
-  }
-  return Status::ok();
+  INFC_RETURN_IF_ERROR(setContextShapes(ctx, profile, ins, enginePath + ": "));
+  return outputShapes(ctx, outs, enginePath + ": ");
 }
 
 Expected<RunReport> runEngine(const RunOptions &options) {
@@ -328,11 +318,8 @@ Expected<RunReport> runEngine(const RunOptions &options) {
     INFC_ASSIGN_OR_RETURN(std::vector<codegen::ProfileRanges> profiles, engineProfileRanges(h.engine, declared));
     INFC_ASSIGN_OR_RETURN(RunShapes runShapes, selectRunShapes(declared, profiles, profiles.empty() ? flagShapes : givenShapes,
                                                                options.profileIndex, options.enginePath, report.notes));
-    for (size_t i = 0; i < inInfo.size(); ++i) {
-      inInfo[i].shape = runShapes.dims[i];
-      inInfo[i].bytes = static_cast<size_t>(*TensorType::fromStatic(inInfo[i].dtype, inInfo[i].shape).numElements()) *
-                        dtypeSize(inInfo[i].dtype);
-    }
+    for (size_t i = 0; i < inInfo.size(); ++i)
+      setShape(inInfo[i], runShapes.dims[i]);
     INFC_ASSIGN_OR_RETURN(std::vector<Tensor> bound, bindInputs(inInfo, given, options.enginePath, &report.notes));
     std::map<std::string, Tensor> inputs;
     for (size_t i = 0; i < inInfo.size(); ++i)
@@ -507,8 +494,7 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
     profile = chosen.profile;
     for (size_t i = 0; i < declared.size(); ++i) {
       INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, declared[i].name.c_str()));
-      io.shape = chosen.dims[i];
-      io.bytes = static_cast<size_t>(*TensorType::fromStatic(io.dtype, io.shape).numElements()) * dtypeSize(io.dtype);
+      setShape(io, chosen.dims[i]);
       inInfo.push_back(io);
     }
   } else {
@@ -524,12 +510,8 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
   infc_context *c = nullptr;
   INFC_RETURN_IF_ERROR(apiStatus(infc_context_create(h.engine, &c), enginePath + ": "));
   h.contexts.push_back(c);
-  if (profile >= 0) {
-    INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_profile(c, profile), enginePath + ": "));
-    for (const IoInfo &io : inInfo)
-      INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_input_shape(c, io.name.c_str(), io.shape.data(), static_cast<int>(io.shape.size())),
-                                     enginePath + ": "));
-  }
+  if (profile >= 0)
+    INFC_RETURN_IF_ERROR(setContextShapes(c, profile, inInfo, enginePath + ": "));
   for (const IoInfo &io : inInfo) {
     void *dptr = nullptr;
     INFC_RETURN_IF_ERROR(apiStatus(infc_context_tensor_address(c, io.name.c_str(), &dptr)));
@@ -544,8 +526,8 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
     INFC_ASSIGN_OR_RETURN(IoInfo io, ioInfo(h.engine, infc_engine_output_name(h.engine, i)));
     outInfo.push_back(io);
   }
-  if (profile >= 0)
-    INFC_RETURN_IF_ERROR(outputShapesAt(h.engine, profile, inInfo, outInfo, enginePath));
+  if (profile >= 0) // the context that ran has the shapes
+    INFC_RETURN_IF_ERROR(outputShapes(c, outInfo, enginePath + ": "));
   for (const IoInfo &io : outInfo) {
     Tensor t(io.dtype, io.shape);
     void *dptr = nullptr;

@@ -35,4 +35,27 @@ Expected<IoInfo> ioInfo(infc_engine *e, const char *name) {
   return info;
 }
 
+void setShape(IoInfo &io, std::vector<int64_t> shape) {
+  io.shape = std::move(shape);
+  io.bytes = static_cast<size_t>(*TensorType::fromStatic(io.dtype, io.shape).numElements()) * dtypeSize(io.dtype);
+}
+
+Status setContextShapes(infc_context *ctx, int profile, const std::vector<IoInfo> &ins, const std::string &prefix) {
+  INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_profile(ctx, profile), prefix));
+  for (const IoInfo &io : ins)
+    INFC_RETURN_IF_ERROR(apiStatus(
+        infc_context_set_input_shape(ctx, io.name.c_str(), io.shape.data(), static_cast<int>(io.shape.size())), prefix));
+  return Status::ok();
+}
+
+Status outputShapes(const infc_context *ctx, std::vector<IoInfo> &outs, const std::string &prefix) {
+  for (IoInfo &io : outs) {
+    int64_t dims[8];
+    int rank = 0;
+    INFC_RETURN_IF_ERROR(apiStatus(infc_context_get_tensor_shape(ctx, io.name.c_str(), dims, &rank), prefix));
+    setShape(io, std::vector<int64_t>(dims, dims + rank));
+  }
+  return Status::ok();
+}
+
 } // namespace infc

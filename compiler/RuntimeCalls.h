@@ -26,4 +26,13 @@ struct IoInfo {
 };
 Expected<IoInfo> ioInfo(infc_engine *e, const char *name);
 
+/// `io` at `shape`, its bytes those of that shape.
+void setShape(IoInfo &io, std::vector<int64_t> shape);
+
+/// Engines with profiles: puts context `ctx` in `profile` with every input of `ins` at its shape.
+Status setContextShapes(infc_context *ctx, int profile, const std::vector<IoInfo> &ins, const std::string &prefix);
+
+/// The shapes and sizes of `outs` at the input shapes set on `ctx`.
+Status outputShapes(const infc_context *ctx, std::vector<IoInfo> &outs, const std::string &prefix);
+
 } // namespace infc

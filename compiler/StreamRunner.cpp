@@ -105,12 +105,8 @@ private:
     INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_cuda_graph(w.context, s_.cudaGraph ? 1 : 0), prefix));
     if (s_.smCount > 0)
       INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_sm_count(w.context, s_.smCount), prefix));
-    if (s_.profile >= 0) {
-      INFC_RETURN_IF_ERROR(apiStatus(infc_context_set_profile(w.context, s_.profile), prefix));
-      for (const IoInfo &io : ins_)
-        INFC_RETURN_IF_ERROR(apiStatus(
-            infc_context_set_input_shape(w.context, io.name.c_str(), io.shape.data(), static_cast<int>(io.shape.size())), prefix));
-    }
+    if (s_.profile >= 0)
+      INFC_RETURN_IF_ERROR(setContextShapes(w.context, s_.profile, ins_, prefix));
     INFC_RETURN_IF_ERROR(cuStatus(cu().cuStreamCreate(&w.stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
     for (CUevent &e : w.ev)
       INFC_RETURN_IF_ERROR(cuStatus(cu().cuEventCreate(&e, CU_EVENT_DEFAULT), "cuEventCreate"));
