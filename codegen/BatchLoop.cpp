@@ -20,8 +20,6 @@ uint64_t BatchClasses::itemBytes(const Value *v) const {
 
 namespace {
 
-std::string shapeText(const TensorType &t) { return t.str(); }
-
 /// `axis` of an op over operand `rank`, made non-negative.
 int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
@@ -181,7 +179,7 @@ Expected<BatchClasses> classifyBatch(const Graph &one, const Graph &two, const s
   auto classify = [&](const Value *a, const Value *b) -> Status {
     const TensorType &ta = a->type(), &tb = b->type();
     if (!ta.isStatic() || !tb.isStatic() || ta.elem() != tb.elem() || ta.rank() != tb.rank())
-      return differs("tensor '" + a->name() + "' (" + shapeText(ta) + " against " + shapeText(tb) + ")");
+      return differs("tensor '" + a->name() + "' (" + ta.str() + " against " + tb.str() + ")");
     std::vector<int64_t> sa = ta.staticShape(), sb = tb.staticShape();
     if (sa == sb)
       return Status::ok();
@@ -189,7 +187,7 @@ Expected<BatchClasses> classifyBatch(const Graph &one, const Graph &two, const s
       c.itemDim0[a] = sa[0];
       return Status::ok();
     }
-    return unsupported(modelPath + ": tensor '" + a->name() + "' is " + shapeText(ta) + " at batch 1 and " + shapeText(tb) +
+    return unsupported(modelPath + ": tensor '" + a->name() + "' is " + ta.str() + " at batch 1 and " + tb.str() +
                        " at batch 2: only dim 0 may grow with the batch in an engine whose layers loop over it");
   };
   const Block &b1 = one.body(), &b2 = two.body();

@@ -710,7 +710,7 @@ Status sameLayers(const LoweringContext &a, const LoweringContext &b, const std:
     return unsupported(modelPath + ": the model lowers to other layers at " + what + " than at batch 1 (" + detail +
                        "), so one set of GPU layers cannot serve every batch");
   };
-  const auto &la = const_cast<LoweringContext &>(a).layers(), &lb = const_cast<LoweringContext &>(b).layers();
+  const auto &la = a.layers(), &lb = b.layers();
   if (la.size() != lb.size())
     return differ(std::to_string(lb.size()) + " layers against " + std::to_string(la.size()));
   for (size_t i = 0; i < la.size(); ++i) {

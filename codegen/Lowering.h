@@ -105,6 +105,7 @@ public:
                  std::vector<const Value *> outputs = {});
   void addLayer(Layer layer) { layers_.push_back(std::move(layer)); }
   std::vector<Layer> &layers() { return layers_; }
+  const std::vector<Layer> &layers() const { return layers_; }
   /// The op currently being lowered (set by the driver), for names and locations.
   void setCurrent(const Operation *op, size_t index) {
     current_ = op;

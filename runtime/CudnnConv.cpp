@@ -528,7 +528,6 @@ public:
   std::vector<std::pair<int64_t, std::vector<int64_t>>> tactics;
   uint64_t maxWorkspace = 0;
   int32_t smCount = 0; ///< the context's SM count target (0: every SM)
-  mutable int untargeted = 0; ///< plans cuDNN would not make under the target (they use every SM)
   std::shared_ptr<ConvPlan> plan;
   ShapeCache<std::shared_ptr<ConvPlan>> byShape;
   int x = -1, w = -1, y = -1, b = -1, z = -1, s = -1;
@@ -549,8 +548,6 @@ public:
     if (!err.empty() && smCount > 0) {
       out = std::make_shared<ConvPlan>();
       err = out->build(handle, at, engineId, knobs, maxWorkspace);
-      if (err.empty())
-        ++untargeted;
     }
     return err;
   }

@@ -197,12 +197,15 @@ int ExecutionContext::findIO(const std::string &name, bool input) const {
   return -1;
 }
 
-std::string ExecutionContext::enqueueLayer(size_t i, CUstream stream) {
-  std::string err = layers_[i]->enqueue(addr_, stream, workspace_);
+std::string ExecutionContext::layerError(size_t i, const std::string &err) const {
   if (err.empty())
     return "";
   const fb::Layer *l = engine_->engine().layers()->Get(static_cast<uint32_t>(i));
   return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
+}
+
+std::string ExecutionContext::enqueueLayer(size_t i, CUstream stream) {
+  return layerError(i, layers_[i]->enqueue(addr_, stream, workspace_));
 }
 
 std::string ExecutionContext::setProfile(int profile) {
@@ -274,12 +277,9 @@ std::string ExecutionContext::setSmCount(int sms) {
   if (std::string err = engine_->makeCurrent(); !err.empty())
     return err;
   dropGraph();
-  const fb::Engine &e = engine_->engine();
   for (size_t i = 0; i < layers_.size(); ++i)
-    if (std::string err = layers_[i]->setSmCount(sms); !err.empty()) {
-      const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
-      return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
-    }
+    if (std::string err = layerError(i, layers_[i]->setSmCount(sms)); !err.empty())
+      return err;
   batch_ = 0; // batch-loop engines: every layer makes its plan again at the next enqueue
   return growWorkspace(); // plans under an SM count target may need more
 }
@@ -324,10 +324,8 @@ std::string ExecutionContext::applyShapes() {
   if (batch == batch_ && profile_ == readyProfile_)
     return "";
   for (size_t i = 0; i < layers_.size(); ++i)
-    if (std::string err = layers_[i]->setBatch(batch, profile_); !err.empty()) {
-      const fb::Layer *l = e.layers()->Get(static_cast<uint32_t>(i));
-      return "layer '" + (l->name() ? l->name()->str() : std::string("?")) + "': " + err;
-    }
+    if (std::string err = layerError(i, layers_[i]->setBatch(batch, profile_)); !err.empty())
+      return err;
   if (std::string err = growWorkspace(); !err.empty())
     return err;
   batch_ = batch;

@@ -172,6 +172,8 @@ private:
   std::string growWorkspace();
   /// Enqueues layer i; errors name the layer.
   std::string enqueueLayer(size_t i, CUstream stream);
+  /// `err` ("" or an error of layer i) with the layer's name in front.
+  std::string layerError(size_t i, const std::string &err) const;
 
   const DeviceEngine *engine_ = nullptr;
   ContextHandles handles_; ///< declared before layers_: destroyed after them
