@@ -17,8 +17,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstring>
+#include <functional>
+#include <map>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 
 namespace infc {
 
@@ -255,57 +261,107 @@ std::function<void(const std::string &, size_t, size_t)> buildProgress(const Com
   };
 }
 
-/// Why the profiles cannot have a batch-loop engine (codegen/BatchLoop.h), or "": every input
-/// with a range that varies varies in dim 0 only, the same range within a profile for all of them.
-std::string batchLoopBlocker(const std::vector<codegen::ProfileRanges> &ranges) {
+/// The batch of a batch-loop engine (codegen/BatchLoop.h): which inputs carry it (dim 0 dynamic in
+/// the model) and each profile's range of it.
+struct BatchPlan {
+  std::vector<bool> batched;                 ///< per input
+  std::vector<std::array<int64_t, 3>> range; ///< per profile: min, opt, max ({1, 1, 1} without batched inputs)
+  int64_t maxBatch() const {
+    int64_t m = 1;
+    for (const auto &r : range)
+      m = std::max(m, r[2]);
+    return m;
+  }
+  /// "8, 32": each profile's opt batch.
+  std::string optText() const {
+    std::string t;
+    for (const auto &r : range)
+      t += (t.empty() ? "" : ", ") + std::to_string(r[1]);
+    return t;
+  }
+};
+
+/// The batch plan of `ranges` over the inputs `args`, or why they cannot have a batch-loop engine:
+/// only dim 0 of the inputs that carry the batch may vary, with the same range within a profile
+/// for all of them.
+BatchPlan batchPlan(const std::vector<std::unique_ptr<Value>> &args, const std::vector<codegen::ProfileRanges> &ranges,
+                    std::string &why) {
+  BatchPlan plan;
+  for (const auto &a : args)
+    plan.batched.push_back(a->type().rank() > 0 && !a->type().dim(0).isStatic());
   for (size_t k = 0; k < ranges.size(); ++k) {
-    const codegen::ProfileRange *batched = nullptr;
+    const codegen::ProfileRange *first = nullptr;
     for (size_t i = 0; i < ranges[k].size(); ++i) {
       const codegen::ProfileRange &r = ranges[k][i];
       for (size_t d = 1; d < r.min.size(); ++d)
-        if (r.min[d] != r.max[d] || r.opt[d] != ranges[0][i].opt[d])
-          return "input '" + r.name + "' varies in dim " + std::to_string(d) + " (kernels that take such dims as arguments "
-                 "are not implemented yet)";
-      if (r.min.empty() || r.min[0] == r.max[0])
+        if (r.min[d] != r.max[d] || r.opt[d] != ranges[0][i].opt[d]) {
+          why = "input '" + r.name + "' varies in dim " + std::to_string(d) + " (kernels that take such dims as arguments "
+                "are not implemented yet)";
+          return plan;
+        }
+      if (!plan.batched[i])
         continue;
-      if (batched && (batched->min[0] != r.min[0] || batched->opt[0] != r.opt[0] || batched->max[0] != r.max[0]))
-        return "inputs '" + batched->name + "' and '" + r.name + "' have different ranges for dim 0 in profile " + std::to_string(k);
-      batched = &r;
+      if (first && (first->min[0] != r.min[0] || first->opt[0] != r.opt[0] || first->max[0] != r.max[0])) {
+        why = "inputs '" + first->name + "' and '" + r.name + "' have different ranges for dim 0 in profile " + std::to_string(k);
+        return plan;
+      }
+      first = &r;
     }
+    plan.range.push_back(first ? std::array<int64_t, 3>{first->min[0], first->opt[0], first->max[0]}
+                               : std::array<int64_t, 3>{1, 1, 1});
   }
-  return "";
+  return plan;
 }
 
-/// The largest batch of any profile, and profile 0's opt batch (where tactics are timed).
-int64_t batchLoopMax(const std::vector<codegen::ProfileRanges> &ranges) {
-  int64_t m = 1;
-  for (const auto &p : ranges)
-    for (const auto &r : p)
-      if (!r.max.empty() && r.min[0] != r.max[0])
-        m = std::max(m, r.max[0]);
-  return m;
-}
-int64_t batchLoopOpt(const std::vector<codegen::ProfileRanges> &ranges) {
-  for (const auto &r : ranges[0])
-    if (!r.max.empty() && r.min[0] != r.max[0])
-      return r.opt[0];
-  return 1;
-}
+/// Where a reference constant's bytes are also a weight of another graph: the weights' names by
+/// dtype, shape and a hash of their bytes, each candidate compared byte for byte.
+class SameWeights {
+public:
+  void add(const Tensor &t, const std::string &name) { byKey_.emplace(key(t), std::make_pair(&t, name)); }
+  /// The name of a weight with `t`'s bytes, or nullptr.
+  const std::string *find(const Tensor &t) const {
+    auto [lo, hi] = byKey_.equal_range(key(t));
+    for (auto it = lo; it != hi; ++it)
+      if (it->second.first->byteSize() == t.byteSize() && std::memcmp(it->second.first->bytes(), t.bytes(), t.byteSize()) == 0)
+        return &it->second.second;
+    return nullptr;
+  }
+  void erase(const std::string &name) {
+    for (auto it = byKey_.begin(); it != byKey_.end(); ++it)
+      if (it->second.second == name) {
+        byKey_.erase(it);
+        return;
+      }
+  }
 
-/// A batch-loop engine: the model optimized at batches 1, 2 and profile 0's opt (inputs whose
-/// dim 0 is dynamic take the batch; every other dim is its one value in the profiles), tactics
-/// timed at opt on the GPU present, and `symbolic` (already optimized) as the reference IR.
+private:
+  static std::string key(const Tensor &t) {
+    std::string k = std::to_string(static_cast<int>(t.dtype())) + ":";
+    for (int64_t d : t.shape())
+      k.append(std::to_string(d)).append("x");
+    std::string_view bytes(reinterpret_cast<const char *>(t.bytes()), t.byteSize());
+    return k.append(":").append(std::to_string(std::hash<std::string_view>{}(bytes)));
+  }
+  std::unordered_multimap<std::string, std::pair<const Tensor *, std::string>> byKey_;
+};
+
+/// A batch-loop engine: the model optimized at batches 1, 2 and each profile's opt (inputs that
+/// carry the batch take it; every other dim is its one value in the profiles), each batch once,
+/// tactics timed at each profile's opt on the GPU present, and `symbolic` (already optimized) as
+/// the reference IR.
 Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Module &symbolic,
-                                                    const std::vector<codegen::ProfileRanges> &ranges, bool timed,
-                                                    codegen::EngineBuildOptions &eb, StageClock &stages, CompileReport &report) {
-  int64_t optBatch = batchLoopOpt(ranges), maxBatch = batchLoopMax(ranges);
-  const auto &args = symbolic.mainGraph()->body().arguments();
-  auto atBatch = [&](int64_t b) -> Expected<std::unique_ptr<Module>> {
+                                                    const std::vector<codegen::ProfileRanges> &ranges, const BatchPlan &plan,
+                                                    bool timed, codegen::EngineBuildOptions &eb, StageClock &stages,
+                                                    CompileReport &report) {
+  std::map<int64_t, std::unique_ptr<Module>> atBatches;
+  auto atBatch = [&](int64_t b) -> Expected<const Module *> {
+    if (auto it = atBatches.find(b); it != atBatches.end())
+      return it->second.get();
     INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m, loadModel(o.modelPath));
     std::vector<InputShape> shapes;
     for (size_t i = 0; i < ranges[0].size(); ++i) {
       std::vector<int64_t> dims = ranges[0][i].opt;
-      if (!dims.empty() && args[i]->type().rank() > 0 && !args[i]->type().dim(0).isStatic())
+      if (plan.batched[i])
         dims[0] = b;
       shapes.push_back({ranges[0][i].name, dims});
     }
@@ -313,32 +369,38 @@ Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Mod
     INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
                           precisionFlags(o.layerPrecision, o.strictPrecision, *m, o.fp16 || o.bf16, false, o.modelPath));
     INFC_RETURN_IF_ERROR(optimize(o, *m, precision, OptimizeOptions{}, stages));
-    return m;
+    return (atBatches[b] = std::move(m)).get();
   };
-  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> mOpt, atBatch(optBatch));
-  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m1, atBatch(1));
-  INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m2, atBatch(2));
+  codegen::BatchLoopModules modules;
+  modules.optBatch = plan.range[0][1];
+  modules.maxBatch = plan.maxBatch();
+  modules.reference = &symbolic;
+  INFC_ASSIGN_OR_RETURN(modules.opt, atBatch(modules.optBatch));
+  INFC_ASSIGN_OR_RETURN(modules.one, atBatch(1));
+  INFC_ASSIGN_OR_RETURN(modules.two, atBatch(2));
+  // Tactics of every profile at its own opt batch (timed builds only: untimed ones pick by
+  // heuristics per batch at load time anyway).
+  for (size_t k = 1; timed && k < plan.range.size(); ++k) {
+    INFC_ASSIGN_OR_RETURN(const Module *mk, atBatch(plan.range[k][1]));
+    modules.profileOpts.push_back(mk);
+    modules.profileOptBatches.push_back(plan.range[k][1]);
+  }
   // The reference IR's constants: one the batch-1 model holds too, byte for byte, shares its
   // weight (it takes its name); the others are weights of their own ("ref." names).
-  std::map<std::string, std::string> batchOneNames; // dtype, shape and bytes -> name in m1
-  auto contentKey = [](const Tensor &t) {
-    std::string k = std::to_string(static_cast<int>(t.dtype())) + ":";
-    for (int64_t d : t.shape())
-      k += std::to_string(d) + "x";
-    return k + ":" + std::string(reinterpret_cast<const char *>(t.bytes()), t.byteSize());
-  };
-  for (const auto &op : m1->mainGraph()->body().ops())
+  SameWeights batchOne;
+  for (const auto &op : modules.one->mainGraph()->body().ops())
     if (const Tensor *c = getConstantValue(op->result(0)); op->numResults() == 1 && c && c->numElements() > eb.inlineConstantElements)
-      batchOneNames.emplace(contentKey(*c), op->result(0)->name());
+      batchOne.add(*c, op->result(0)->name());
   Graph &g = *symbolic.mainGraph();
   for (const auto &op : g.body().ops())
     for (Value *v : op->results())
       if (const Tensor *c = getConstantValue(v); c && c->numElements() > eb.inlineConstantElements) {
-        auto same = batchOneNames.find(contentKey(*c));
-        if (same != batchOneNames.end() && (same->second == v->name() || !g.nameInUse(same->second))) {
-          if (same->second != v->name())
-            g.renameValue(v, same->second);
-          batchOneNames.erase(same); // one reference constant per weight (names are unique)
+        const std::string *same = batchOne.find(*c);
+        if (same && (*same == v->name() || !g.nameInUse(*same))) {
+          std::string name = *same;
+          batchOne.erase(name); // one reference constant per weight (names are unique)
+          if (name != v->name())
+            g.renameValue(v, name);
           continue;
         }
         std::string name = "ref." + v->name();
@@ -356,34 +418,14 @@ Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Mod
     tuner->setLog(o.observer.verbose);
     codegen::useAutotuner(eb, tuner.get(), o.observer.verbose);
   }
-  codegen::BatchLoopModules modules{m1.get(), m2.get(), mOpt.get(), &symbolic, optBatch, maxBatch, {}, {}};
-  // Tactics of every profile at its own opt batch (timed builds only: untimed ones pick by
-  // heuristics per batch at load time anyway).
-  std::vector<std::unique_ptr<Module>> profileOpts;
-  for (size_t k = 1; timed && k < ranges.size(); ++k) {
-    int64_t b = 1;
-    for (const auto &r : ranges[k])
-      if (!r.max.empty() && r.min[0] != r.max[0])
-        b = r.opt[0];
-    INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> mk, atBatch(b));
-    modules.profileOpts.push_back(mk.get());
-    modules.profileOptBatches.push_back(b);
-    profileOpts.push_back(std::move(mk));
-  }
   Expected<codegen::EngineBuildResult> built = codegen::buildBatchLoopEngine(modules, ranges, eb, o.modelPath);
   eb.progress = nullptr;
   eb.lowering.acceptConvFusion = nullptr;
   eb.autotuner = nullptr;
   if (built.isOk())
-    report.tactics = tuner ? "timed at each profile's opt batch (" + std::to_string(optBatch) +
-                                 [&] {
-                                   std::string more;
-                                   for (int64_t b : modules.profileOptBatches)
-                                     more += ", " + std::to_string(b);
-                                   return more;
-                                 }() +
-                                 "): " + std::to_string(tuner->candidatesTried()) +
-                                 " cuDNN candidates for " + std::to_string(tuner->convsTimed()) + " convolutions, " +
+    report.tactics = tuner ? "timed at each profile's opt batch (" + plan.optText() + "): " +
+                                 std::to_string(tuner->candidatesTried()) + " cuDNN candidates for " +
+                                 std::to_string(tuner->convsTimed()) + " convolutions, " +
                                  std::to_string(tuner->matmulCandidatesTried()) + " cuBLASLt candidates for " +
                                  std::to_string(tuner->matmulsTimed()) + " matmuls"
                            : "cuDNN/cuBLASLt heuristics at load time, per batch";
@@ -423,7 +465,8 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
     }
     ranges.push_back(std::move(r));
   }
-  std::string why = batchLoopBlocker(ranges);
+  std::string why;
+  BatchPlan plan = batchPlan(module->mainGraph()->body().arguments(), ranges, why);
   if (why.empty()) // dims fixed in every profile are fixed in the model too: only the batch stays dynamic
     for (size_t i = 0; i < ranges[0].size(); ++i) {
       Value *a = module->mainGraph()->body().argument(i);
@@ -442,7 +485,7 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
   std::string profilesText = std::to_string(profiles.size()) + (profiles.size() == 1 ? " optimization profile" : " optimization profiles");
   Expected<codegen::EngineBuildResult> built = internalError("no engine");
   if (why.empty()) {
-    built = buildBatchLoop(o, *module, ranges, timed, eb, stages, report);
+    built = buildBatchLoop(o, *module, ranges, plan, timed, eb, stages, report);
     if (!built.isOk() && built.status().code() == StatusCode::Unsupported)
       why = built.status().message();
     else if (!built.isOk())
@@ -458,15 +501,8 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
                               "...), and the runtime refuses it: GPU layers exist for profiles whose one dynamic dim is the "
                               "batch (dim 0 of every input), and here " + why);
   } else {
-    std::string opts;
-    for (const auto &p : ranges)
-      for (const auto &r : p)
-        if (!r.max.empty() && r.min[0] != r.max[0]) {
-          opts += (opts.empty() ? "" : ", ") + std::to_string(r.opt[0]);
-          break;
-        }
-    report.warnings.push_back(profilesText + ": GPU layers for batch 1 to " + std::to_string(batchLoopMax(ranges)) +
-                              ", tactics for each profile at its opt batch (" + opts +
+    report.warnings.push_back(profilesText + ": GPU layers for batch 1 to " + std::to_string(plan.maxBatch()) +
+                              ", tactics for each profile at its opt batch (" + plan.optText() +
                               "); set the shapes with infc run --shapes (or infc_context_set_input_shape)");
   }
   report.layers = built->numLayers;
