@@ -771,11 +771,11 @@ Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &m, cons
   }
   LoweringContext ctxOpt(atOpt);
   INFC_RETURN_IF_ERROR(lowerGraph(*gOpt, ctxOpt, modelPath));
+  // Batch 1 and 2 always get contexts of their own (batch 1's kernels are rewritten); a profile's
+  // opt batch reuses the lowering of a graph already lowered (the caller optimizes each batch once).
   std::vector<std::unique_ptr<LoweringContext>> at;
-  std::vector<const Graph *> lowered{g1, g2};
-  for (const Module *p : m.profileOpts)
-    lowered.push_back(p->mainGraph());
-  for (const Graph *g : lowered) {
+  std::unordered_map<const Graph *, const LoweringContext *> loweredAt{{gOpt, &ctxOpt}};
+  auto lower = [&](const Graph *g) -> Expected<LoweringContext *> {
     size_t next = 0;
     if (options.lowering.acceptConvFusion)
       replay.acceptConvFusion = [&fusions, next](const ConvLayer &, const ConvLayer &, size_t) mutable {
@@ -783,20 +783,33 @@ Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &m, cons
       };
     at.push_back(std::make_unique<LoweringContext>(replay));
     INFC_RETURN_IF_ERROR(lowerGraph(*g, *at.back(), modelPath));
-  }
-  LoweringContext &ctx1 = *at[0], &ctx2 = *at[1];
+    loweredAt.emplace(g, at.back().get());
+    return at.back().get();
+  };
+  INFC_ASSIGN_OR_RETURN(LoweringContext *lowered1, lower(g1));
+  INFC_ASSIGN_OR_RETURN(LoweringContext *lowered2, lower(g2));
+  LoweringContext &ctx1 = *lowered1, &ctx2 = *lowered2;
   INFC_RETURN_IF_ERROR(sameLayers(ctx1, ctx2, "batch 2", modelPath));
   INFC_RETURN_IF_ERROR(sameLayers(ctx1, ctxOpt, "batch " + std::to_string(m.optBatch), modelPath));
-  for (size_t k = 0; k < m.profileOpts.size(); ++k)
-    INFC_RETURN_IF_ERROR(sameLayers(ctx1, *at[2 + k], "batch " + std::to_string(m.profileOptBatches[k]), modelPath));
+  std::vector<const LoweringContext *> atProfiles;
+  for (size_t k = 0; k < m.profileOpts.size(); ++k) {
+    const Graph *g = m.profileOpts[k]->mainGraph();
+    if (auto it = loweredAt.find(g); it != loweredAt.end()) {
+      atProfiles.push_back(it->second);
+      continue;
+    }
+    INFC_ASSIGN_OR_RETURN(LoweringContext *lk, lower(g));
+    INFC_RETURN_IF_ERROR(sameLayers(ctx1, *lk, "batch " + std::to_string(m.profileOptBatches[k]), modelPath));
+    atProfiles.push_back(lk);
+  }
   BatchLoopSpec spec;
   spec.classes = &classes;
   spec.maxBatch = m.maxBatch;
   spec.profiles = &profiles;
   spec.reference = m.reference->mainGraph();
   spec.layers.tuneAt = &ctxOpt.layers();
-  for (size_t k = 0; k < m.profileOpts.size(); ++k)
-    spec.layers.tuneAtProfiles.push_back(&at[2 + k]->layers());
+  for (const LoweringContext *lk : atProfiles)
+    spec.layers.tuneAtProfiles.push_back(&lk->layers());
   for (size_t i = 0; i < ctx1.layers().size(); ++i) {
     Layer &l = ctx1.layers()[i];
     bool gridZ = false;

@@ -248,3 +248,40 @@ TEST_CASE("a batch-loop engine is built and verified without a GPU", "[batchloop
   refusedEdit([](fb::Engine &m) { m.mutable_tensors()->GetMutableObject(0)->mutate_batch_dim0(-1); }, "grows with the batch, and cannot");
   refusedEdit([](fb::Engine &m) { m.mutable_tensors()->GetMutableObject(0)->mutate_bytes(64 * 4 * 16); }, "its shape needs");
 }
+
+TEST_CASE("further profiles whose opt batch was already lowered reuse that lowering", "[batchloop]") {
+  auto [one, two] = atBatches(R"(graph @g(%x: tensor<Bx8xf32>) -> ("y": tensor<Bx8xf32>) {
+  %w = onnx.Constant() {value = dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<8x8xf32>} : () -> tensor<8x8xf32>
+  %m = onnx.MatMul(%x, %w) : (tensor<Bx8xf32>, tensor<8x8xf32>) -> tensor<Bx8xf32>
+  %r = onnx.Relu(%m) : (tensor<Bx8xf32>) -> tensor<Bx8xf32>
+  return %r
+}
+)");
+  Expected<std::unique_ptr<Module>> reference = parseModule(R"(graph @g(%x: tensor<"n"x8xf32>) -> ("y": tensor<"n"x8xf32>) {
+  %r = onnx.Relu(%x) : (tensor<"n"x8xf32>) -> tensor<"n"x8xf32>
+  return %r
+}
+)",
+                                                            "batch.ir");
+  REQUIRE(reference.isOk());
+  EngineBuildOptions o;
+  o.referenceIr = "graph";
+  // Profile 0 opt 2 (the batch-2 graph), profile 1 opt 1 and profile 2 opt 2: every lowering reused.
+  std::vector<ProfileRanges> profiles{{{"x", {1, 8}, {2, 8}, {4, 8}}}, {{"x", {1, 8}, {1, 8}, {1, 8}}},
+                                      {{"x", {2, 8}, {2, 8}, {16, 8}}}};
+  BatchLoopModules mods{one.get(), two.get(), two.get(), reference->get(), 2, 16, {one.get(), two.get()}, {1, 2}};
+  Expected<EngineBuildResult> built = buildBatchLoopEngine(mods, profiles, o, "batch.ir");
+  REQUIRE(built.isOk());
+  std::string err;
+  auto view = rt::EngineView::fromBytes(built->bytes, err);
+  REQUIRE(view);
+  size_t matmuls = 0;
+  for (const fb::Layer *l : *view->engine().layers())
+    if (const fb::CublasLtMatmul *mm = l->impl_as_CublasLtMatmul()) {
+      ++matmuls;
+      CHECK(mm->scale_m());
+      REQUIRE(mm->profile_tactics());
+      CHECK(mm->profile_tactics()->size() == 2); // one per further profile (untimed here)
+    }
+  CHECK(matmuls == 1);
+}
