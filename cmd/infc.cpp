@@ -52,6 +52,7 @@ struct BuildArgs {
   int builderOptLevel = 3;
   double tuningBudget = 0;
   std::string calibDir, calibMethod = "entropy", calibCache;
+  bool calibMethodGiven = false; ///< --calib-method on the command line (FP8 alone defaults to minmax)
   double calibPercentile = 99.99;
   int64_t calibBatches = 0;
   std::string jsonReport;
@@ -127,6 +128,7 @@ int buildEngine(const BuildArgs &a) {
   o.timingCachePath = a.timingCache;
   o.requireCompleteCache = a.requireCompleteCache;
   o.int8 = a.int8;
+  o.fp8 = a.fp8;
   o.builderOptLevel = a.builderOptLevel;
   o.tuningBudget = a.tuningBudget;
   o.layerPrecision = a.layerPrecision;
@@ -135,8 +137,10 @@ int buildEngine(const BuildArgs &a) {
   o.calib.percentile = a.calibPercentile;
   o.calib.maxBatches = a.calibBatches;
   o.calibCache = a.calibCache;
-  if (a.int8) {
-    Expected<CalibMethod> m = parseCalibMethod(a.calibMethod);
+  if (a.int8 || a.fp8) {
+    // FP8 alone calibrates max |x| unless told otherwise (E4M3's range is wide; what NVIDIA's
+    // FP8 recipes use); with --int8, the INT8 default (entropy) serves both.
+    Expected<CalibMethod> m = parseCalibMethod(a.calibMethodGiven || a.int8 ? a.calibMethod : "minmax");
     if (!m.isOk())
       return fail(m.status());
     o.calib.method = *m;
@@ -177,6 +181,8 @@ int buildEngine(const BuildArgs &a) {
     std::fprintf(stderr, "tactics: %s\n", r->tactics.c_str());
   if (!r->int8Summary.empty())
     std::fprintf(stderr, "int8: %s\n", r->int8Summary.c_str());
+  if (!r->fp8Summary.empty())
+    std::fprintf(stderr, "fp8: %s\n", r->fp8Summary.c_str());
   std::fprintf(stderr, "sha256: %s\n", r->sha256.c_str());
   return 0;
 }
@@ -223,17 +229,21 @@ int main(int argc, char **argv) {
   b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");
   b->add_flag("--best", build.best,
               "Each layer in the fastest precision allowed: INT8 with calibration data (--calib or --calib-cache; "
-              "FP16 where INT8 times slower), else FP16 (FP8 is not implemented)");
-  b->add_flag("--fp8", build.fp8, "FP8 (E4M3) engines: not implemented yet (an error that says so)");
+              "FP16 where INT8 times slower), else FP16 (FP8 is not chosen by --best yet: give --fp8)");
+  b->add_flag("--fp8", build.fp8,
+              "FP8 (E4M3) matmuls, sm_89 and later: calibrate activation ranges from --calib DIR (or read --calib-cache; "
+              "--calib-method defaults to minmax without --int8); matmuls with constant weights run as cuBLASLt E4M3 GEMMs "
+              "with per-tensor scales, everything else in FP16 (implies --fp16; with --int8, convolutions in INT8)");
   b->add_flag("--bf16", build.bf16,
               "BF16 storage and tensor-core math instead of FP16 (float32's range: no op kept in FP32 for range; "
               "not with --fp16 or --int8)");
   b->add_option("--layer-precision", build.layerPrecision,
-                "Precision of layers by ONNX node name: NAME:fp32|fp16|int8[,NAME:...] (fp16 needs --fp16 or --int8; "
-                "int8 needs --int8 and is an error for a layer that has no INT8 kernel)");
+                "Precision of layers by ONNX node name: NAME:fp32|fp16|int8|fp8[,NAME:...] (fp16 needs --fp16, --int8 or "
+                "--fp8; int8 needs --int8, fp8 --fp8, and either is an error for a layer that has no such kernel)");
   b->add_flag("--strict-precision", build.strictPrecision,
               "With --fp16: fail, naming the ops, where the precision policy would keep an op in f32 that "
-              "--layer-precision does not name; with --int8: fail where a convolution would stay in f16");
+              "--layer-precision does not name; with --int8: fail where a convolution would stay in f16; with --fp8: "
+              "where a matmul would stay in 16-bit");
   b->add_option("--workspace", build.workspaceMiB, "Most workspace (MiB) one cuDNN/cuBLASLt tactic may use")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t(1), uint64_t(1) << 20));
@@ -370,10 +380,9 @@ int main(int argc, char **argv) {
       else
         build.fp16 = true;
     }
-    if (build.fp8)
-      return fail(unsupported(
-          "--fp8 is not implemented yet: no FP8 kernels (cuBLASLt's E4M3 GEMMs were measured at 1.1-1.45x FP16 on "
-          "BERT-base's shapes, docs/int8.md); build with --fp16, --bf16 or --int8"));
+    build.calibMethodGiven = b->count("--calib-method") > 0;
+    if (build.fp8 && build.bf16)
+      return usage("--fp8 keeps what is not FP8 in FP16; --bf16 does not go with it yet");
     if (build.quiet && build.verbose)
       return usage("--quiet and --verbose contradict each other: pick one");
     if (!build.emit.empty())
@@ -383,10 +392,12 @@ int main(int argc, char **argv) {
     if (!build.emit.empty() && build.emit != "ir-final" && b->count("--opt-level"))
       return usage("--opt-level applies to engines and --emit=ir-final, not --emit=" + build.emit);
     for (const char *flag : {"--calib", "--calib-method", "--calib-percentile", "--calib-batches", "--calib-cache"})
-      if (b->count(flag) && !build.int8)
-        return usage(std::string(flag) + " needs --int8 (or --best)");
-    if (build.int8 && !build.emit.empty())
-      return usage("--int8 applies to engines, not --emit");
+      if (b->count(flag) && !build.int8 && !build.fp8)
+        return usage(std::string(flag) + " needs --int8 or --fp8 (or --best)");
+    if ((build.int8 || build.fp8) && !build.emit.empty())
+      return usage(std::string(build.int8 ? "--int8" : "--fp8") + " applies to engines, not --emit");
+    if (build.fp8 && build.calibDir.empty() && build.calibCache.empty())
+      return usage("--fp8 needs calibration data: --calib DIR (and --calib-cache FILE to keep the ranges), or --calib-cache FILE from an earlier calibration");
     if (build.int8 && build.calibDir.empty() && build.calibCache.empty())
       return usage("--int8 needs calibration data: --calib DIR (and --calib-cache FILE to keep the ranges), or --calib-cache FILE from an earlier calibration (an explicitly quantized Q/DQ model needs neither: build it without --int8)");
     if (b->count("--calib-batches") && build.calibDir.empty())

@@ -439,13 +439,13 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
     candidates.push_back(cand);
   }
 
-  DType t = static_cast<DType>(problem.dtype);
-  uint64_t esize = dtypeSize(t);
+  DType t = static_cast<DType>(problem.dtype), ab = static_cast<DType>(problem.inputDtype());
+  uint64_t esize = dtypeSize(t), abSize = dtypeSize(ab);
   Scratch s;
-  INFC_ASSIGN_OR_RETURN(CUdeviceptr a, s.alloc(problem.aElements() * esize));
-  INFC_RETURN_IF_ERROR(fillRandom(a, problem.aElements(), t, 1));
-  INFC_ASSIGN_OR_RETURN(CUdeviceptr b, s.alloc(problem.bElements() * esize));
-  INFC_RETURN_IF_ERROR(fillRandom(b, problem.bElements(), t, 2));
+  INFC_ASSIGN_OR_RETURN(CUdeviceptr a, s.alloc(problem.aElements() * abSize));
+  INFC_RETURN_IF_ERROR(fillRandom(a, problem.aElements(), ab, 1));
+  INFC_ASSIGN_OR_RETURN(CUdeviceptr b, s.alloc(problem.bElements() * abSize));
+  INFC_RETURN_IF_ERROR(fillRandom(b, problem.bElements(), ab, 2));
   INFC_ASSIGN_OR_RETURN(CUdeviceptr d, s.alloc(problem.cElements() * esize));
   INFC_RETURN_IF_ERROR(fillRandom(d, problem.cElements(), t, 3));
   CUdeviceptr c = 0, bias = 0;
@@ -505,8 +505,8 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
   // Whether a candidate's result matches the host reference at sampled outputs (TacticCheck.h).
   const MatmulReference reference(problem);
   auto check = [&](const Candidate &cand) -> Expected<std::string> {
-    INFC_RETURN_IF_ERROR(fillRandom(a, problem.aElements(), t, MatmulCheckData::kSeedA));
-    INFC_RETURN_IF_ERROR(fillRandom(b, problem.bElements(), t, MatmulCheckData::kSeedB));
+    INFC_RETURN_IF_ERROR(fillRandom(a, problem.aElements(), ab, MatmulCheckData::kSeedA));
+    INFC_RETURN_IF_ERROR(fillRandom(b, problem.bElements(), ab, MatmulCheckData::kSeedB));
     if (problem.hasC)
       INFC_RETURN_IF_ERROR(fillRandom(c, problem.cElements(), t, MatmulCheckData::kSeedC));
     if (problem.hasBias)

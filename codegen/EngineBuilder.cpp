@@ -384,6 +384,8 @@ rt::CublasLtProblem cublasLtProblemOf(const MatmulLayer &m) {
   p.epilogue = m.epilogue;
   p.hasBias = m.bias != nullptr;
   p.hasC = m.c != nullptr;
+  p.abDtype = m.abType == DType::Undefined ? 0 : static_cast<int32_t>(m.abType);
+  p.fastAccum = m.fastAccum;
   return p;
 }
 
@@ -535,7 +537,8 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
                                             static_cast<int32_t>(DType::F32), &algo, workspace,
                                             batchLoop && batchLoop->matmulScale[li].first,
                                             batchLoop && batchLoop->matmulScale[li].second,
-                                            batchLoop && !profileTactics.empty() ? &profileTactics : nullptr)
+                                            batchLoop && !profileTactics.empty() ? &profileTactics : nullptr,
+                                            m->abType == DType::Undefined ? 0 : static_cast<int32_t>(m->abType), m->fastAccum)
                  .Union();
       implType = fb::LayerImpl::CublasLtMatmul;
     }

@@ -100,6 +100,7 @@ std::string loadAs(DType t, const std::string &expr) {
   switch (t) {
   case DType::F16: return "infc_h2f(" + expr + ")";
   case DType::BF16: return "infc_bf2f(" + expr + ")";
+  case DType::F8E4M3: return "infc_e4m3_to_f(" + expr + ")";
   case DType::Bool: return "((" + expr + ") != 0)";
   default: return "((" + computeType(t) + ")(" + expr + "))";
   }
@@ -109,6 +110,7 @@ std::string storeAs(DType t, const std::string &expr) {
   switch (t) {
   case DType::F16: return "infc_f2h((float)(" + expr + "))";
   case DType::BF16: return "infc_f2bf((float)(" + expr + "))";
+  case DType::F8E4M3: return "infc_f2e4m3((float)(" + expr + "))";
   case DType::Bool: return "((unsigned char)((" + expr + ") ? 1 : 0))";
   default: return "((" + cudaStorageType(t) + ")(" + expr + "))";
   }
@@ -128,6 +130,30 @@ __device__ __forceinline__ unsigned short infc_f2bf(float f) {
 #ifndef INFINITY
 #define INFINITY __int_as_float(0x7f800000)
 #endif
+// float8 e4m3fn: exact decode; encode rounds to nearest even and saturates to +-448 (NaN stays NaN).
+__device__ __forceinline__ float infc_e4m3_to_f(unsigned char v) {
+  unsigned int e = (v >> 3) & 15u, m = v & 7u;
+  float r = e == 15u && m == 7u ? __int_as_float(0x7fc00000) : e == 0u ? (float)m * 0.001953125f : __uint_as_float(((e + 120u) << 23) | (m << 20));
+  return (v & 0x80u) ? -r : r;
+}
+__device__ __forceinline__ unsigned char infc_f2e4m3(float f) {
+#if __CUDA_ARCH__ >= 890
+  unsigned short r;
+  asm("{cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;}" : "=h"(r) : "f"(0.0f), "f"(f));
+  return (unsigned char)(r & 0xffu);
+#else
+  if (f != f) return 0x7f;
+  unsigned char s = f < 0.0f ? 0x80 : 0;
+  float a = fabsf(f);
+  if (a < 0.015625f) return s | (unsigned char)rintf(a * 512.0f); // subnormals (8 rounds up to 2^-6)
+  int e;
+  float q = rintf((frexpf(a, &e) * 2.0f - 1.0f) * 8.0f);
+  e += 6; // the biased exponent of a = (1 + q / 8) * 2^(e - 7)
+  if (q == 8.0f) { q = 0.0f; ++e; }
+  if (e > 15 || (e == 15 && q == 7.0f)) return s | 0x7e;
+  return s | (unsigned char)((e << 3) | (int)q);
+#endif
+}
 __device__ __forceinline__ float infc_exp(float x) { return expf(x); }
 __device__ __forceinline__ double infc_exp(double x) { return exp(x); }
 __device__ __forceinline__ float infc_log(float x) { return logf(x); }

@@ -62,6 +62,9 @@ struct MatmulLayer {
   bool transA = false, transB = false;
   float alpha = 1, beta = 0;
   std::string epilogue;
+  /// FP8: A and B in e4m3 (C, D and the bias in D's type); Undefined: D's type.
+  DType abType = DType::Undefined;
+  bool fastAccum = false;
 };
 
 struct Layer {

@@ -25,6 +25,8 @@ std::vector<uint8_t> randomBlock(uint64_t elements, DType t, uint32_t seed) {
     } else if (t == DType::BF16) {
       uint16_t h = floatToBf16(v);
       std::memcpy(host.data() + i * esize, &h, sizeof h);
+    } else if (t == DType::F8E4M3) {
+      host[i] = floatToF8e4m3(v);
     } else {
       std::memcpy(host.data() + i * esize, &v, sizeof v);
     }
@@ -38,6 +40,7 @@ double repeatedElement(const std::vector<uint8_t> &block, DType t, uint64_t i) {
   const uint8_t *p = block.data() + (i % n) * esize;
   switch (t) {
   case DType::I8: return static_cast<int8_t>(*p);
+  case DType::F8E4M3: return f8e4m3ToFloat(*p);
   case DType::F32: {
     float f;
     std::memcpy(&f, p, 4);
@@ -241,16 +244,16 @@ MatmulReference::MatmulReference(const rt::CublasLtProblem &p) : p_(p) {
     unsupported_ = "epilogue '" + e + "' unknown to the host reference";
     return;
   }
-  DType t = static_cast<DType>(p.dtype);
-  a_ = randomBlock(p.aElements(), t, MatmulCheckData::kSeedA);
-  b_ = randomBlock(p.bElements(), t, MatmulCheckData::kSeedB);
+  DType t = static_cast<DType>(p.dtype), ab = static_cast<DType>(p.inputDtype());
+  a_ = randomBlock(p.aElements(), ab, MatmulCheckData::kSeedA);
+  b_ = randomBlock(p.bElements(), ab, MatmulCheckData::kSeedB);
   c_ = randomBlock(p.cElements(), t, MatmulCheckData::kSeedC);
   bias_ = randomBlock(static_cast<uint64_t>(p.n), t, MatmulCheckData::kSeedBias);
 }
 
 double MatmulReference::at(uint64_t logical, uint64_t &memoryPos) const {
   const rt::CublasLtProblem &p = p_;
-  DType t = static_cast<DType>(p.dtype);
+  DType t = static_cast<DType>(p.dtype), ab = static_cast<DType>(p.inputDtype());
   uint64_t M = static_cast<uint64_t>(p.m), N = static_cast<uint64_t>(p.n);
   uint64_t b = logical / (M * N), m = logical / N % M, n = logical % N;
   auto at = [](uint64_t batch, int64_t stride) { return batch * static_cast<uint64_t>(stride); };
@@ -258,7 +261,7 @@ double MatmulReference::at(uint64_t logical, uint64_t &memoryPos) const {
   for (uint64_t k = 0; k < static_cast<uint64_t>(p.k); ++k) {
     uint64_t ia = at(b, p.strideA) + (p.transA ? k * static_cast<uint64_t>(p.lda) + m : m * static_cast<uint64_t>(p.lda) + k);
     uint64_t ib = at(b, p.strideB) + (p.transB ? n * static_cast<uint64_t>(p.ldb) + k : k * static_cast<uint64_t>(p.ldb) + n);
-    acc += repeatedElement(a_, t, ia) * repeatedElement(b_, t, ib);
+    acc += repeatedElement(a_, ab, ia) * repeatedElement(b_, ab, ib);
   }
   memoryPos = at(b, p.strideC) + m * static_cast<uint64_t>(p.ldc) + n;
   double v = static_cast<double>(p.alpha) * acc;

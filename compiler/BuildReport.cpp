@@ -52,6 +52,8 @@ std::string buildReportJson(const CompileOptions &o, const Expected<CompileRepor
                   {"untuned", r.untuned}};
   if (!r.int8Summary.empty())
     j["int8"] = r.int8Summary;
+  if (!r.fp8Summary.empty())
+    j["fp8"] = r.fp8Summary;
   j["warnings"] = r.warnings;
   // The engine as written, read back: what `infc inspect --json` says of it.
   if (Expected<std::string> ins = inspectEngine(o.outputPath, true); ins.isOk()) {

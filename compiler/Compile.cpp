@@ -144,7 +144,7 @@ Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o, std::vec
 
 /// What an INT8 build left out of INT8, so that a model whose layers all fell back is never
 /// mistaken for an INT8 engine.
-std::string int8Summary(const Graph &graph) {
+std::string int8Summary(const Graph &graph, bool fp8) {
   size_t convs = 0, int8 = 0, matmuls = 0;
   for (const auto &op : graph.body().ops()) {
     if (op->is(OpKind::InfcConv)) {
@@ -157,9 +157,32 @@ std::string int8Summary(const Graph &graph) {
   std::string s = std::to_string(int8) + " of " + std::to_string(convs) + " convolutions run in INT8";
   if (int8 < convs)
     s += " (the others say why in `infc inspect`)";
-  if (matmuls)
+  if (matmuls && fp8)
+    s += "; matmuls: see the fp8 line";
+  else if (matmuls)
     s += "; " + std::to_string(matmuls) + (matmuls == 1 ? " matmul or attention layer stays" : " matmuls and attention layers stay") +
          " in FP16 (INT8 matmuls are not implemented yet)";
+  return s;
+}
+
+/// What an FP8 build left out of FP8 (the matmuls that stay 16-bit say why in `infc inspect`).
+std::string fp8Summary(const Graph &graph) {
+  size_t matmuls = 0, fp8 = 0, attention = 0;
+  for (const auto &op : graph.body().ops()) {
+    // Matmuls with constant weights are quantize-fp8's; the others multiply activations.
+    bool weights = op->hasOperand(1) && getConstantValue(op->operand(1));
+    if (op->is(OpKind::InfcMatmul) || ((op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm)) && weights)) {
+      ++matmuls;
+      fp8 += op->operand(0)->type().elem() == DType::F8E4M3;
+    }
+    attention += op->is(OpKind::InfcAttention) || ((op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm)) && !weights);
+  }
+  std::string s = std::to_string(fp8) + " of " + std::to_string(matmuls) + " matmuls run in FP8 (E4M3)";
+  if (fp8 < matmuls)
+    s += " (the others say why in `infc inspect`)";
+  if (attention)
+    s += "; " + std::to_string(attention) + " attention or activation-times-activation matmul" +
+         (attention == 1 ? " stays" : "s stay") + " in 16-bit";
   return s;
 }
 
@@ -446,6 +469,8 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
   };
   if (o.int8 || hasActivationQdq(*module->mainGraph()))
     return refuse("INT8 (--int8, or a model with QuantizeLinear/DequantizeLinear pairs)");
+  if (o.fp8)
+    return refuse("FP8 (--fp8)");
   if (!o.timingCachePath.empty() || o.requireCompleteCache)
     return refuse("a timing cache (--timing-cache, --require-complete-cache)");
   if (o.builderOptLevel != 3 || o.tuningBudget > 0)
@@ -531,8 +556,11 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
 
   // Checked before the work, so a refused -o costs nothing.
   INFC_RETURN_IF_ERROR(checkOutputPath(o.outputPath, o.modelPath));
-  if (o.int8 && !o.calib.dir.empty() && !o.calibCache.empty())
+  if ((o.int8 || o.fp8) && !o.calib.dir.empty() && !o.calibCache.empty())
     INFC_RETURN_IF_ERROR(checkOutputPath(o.calibCache, o.modelPath));
+  if (o.fp8 && eb.lowering.smMajor * 10 + eb.lowering.smMinor < 89)
+    return invalidArgument(o.modelPath + ": --fp8 needs sm_89 or later (E4M3 tensor cores); the target is sm_" +
+                           std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor));
   if (o.requireCompleteCache && o.timingCachePath.empty())
     return invalidArgument("--require-complete-cache needs --timing-cache FILE");
   TacticSetup tactics;
@@ -551,13 +579,16 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   if (explicitInt8 && (!o.calib.dir.empty() || !o.calibCache.empty()))
     return invalidArgument(o.modelPath + ": the model is explicitly quantized (QuantizeLinear -> DequantizeLinear pairs): "
                            "their scales are its calibration; build it without --calib and --calib-cache");
+  if (explicitInt8 && o.fp8)
+    return invalidArgument(o.modelPath + ": --fp8 on an explicitly quantized (INT8 Q/DQ) model is not implemented: build it "
+                           "without --fp8");
   bool int8 = o.int8 || explicitInt8;
-  eb.lowering.fp16 = o.fp16 || int8;
+  eb.lowering.fp16 = o.fp16 || int8 || o.fp8;
   if (eb.gpuName.empty())
     report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                               " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
   INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
-                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, int8, o.modelPath));
+                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, int8, o.modelPath, o.fp8));
   std::unique_ptr<codegen::Autotuner> tuner;
   if ((o.builderOptLevel != 3 || o.tuningBudget > 0) && !(timed && !cached))
     return invalidArgument(o.modelPath + ": --builder-opt-level and --tuning-budget shape the timing of tactics, and this build "
@@ -587,13 +618,17 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     size_t n = opt.int8Ranges.size();
     report.int8Summary = "explicitly quantized: the scales of " + std::to_string(n) + (n == 1 ? " tensor" : " tensors") +
                          " from their QuantizeLinear/DequantizeLinear pairs; ";
-  } else if (o.int8) {
+  } else if (o.int8 || o.fp8) {
     stages.begin("calibrate");
-    INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, report.int8Summary));
+    INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, o.int8 ? report.int8Summary : report.fp8Summary));
   }
+  opt.int8 = int8;
+  opt.fp8 = o.fp8;
   INFC_RETURN_IF_ERROR(optimize(o, *module, precision, std::move(opt), stages));
   if (int8)
-    report.int8Summary += int8Summary(*module->mainGraph());
+    report.int8Summary += int8Summary(*module->mainGraph(), o.fp8);
+  if (o.fp8)
+    report.fp8Summary += fp8Summary(*module->mainGraph());
 
   if (o.requireCompleteCache && !cached)
     return invalidArgument("--require-complete-cache applies to builds from the timing cache (without the target GPU, or "
@@ -601,6 +636,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   nlohmann::json opts = recordedOptions(o, report);
   if (int8) // the ranges are in the reference IR's scales; not the folder or cache they came from
     opts["int8"] = explicitInt8 ? "explicit" : "calibrated";
+  if (o.fp8)
+    opts["fp8"] = "calibrated";
   opts["shapes"] = o.shapes;
   opts["timing"] = timed;
   opts["workspace_mib"] = o.workspaceBytes >> 20;

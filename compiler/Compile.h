@@ -34,16 +34,17 @@ struct CompileOptions {
   uint64_t workspaceBytes = uint64_t(1) << 30; ///< most workspace one tactic may use
   int builderOptLevel = 3;  ///< --builder-opt-level 0..5: candidates timed per layer
   double tuningBudget = 0;  ///< --tuning-budget seconds (0: none)
-  /// --int8: calibrate (calib.dir set) or read calibCache, write calibCache when calibrating.
-  /// INT8 kernels do not exist yet, so an --int8 build stops with an error after calibration.
   /// --min-shapes / --opt-shapes / --max-shapes (k-th of each: profile k): an engine with
   /// profiles (compileWithProfiles: GPU layers when the batch is the one dynamic dim).
   std::vector<std::string> minShapes, optShapes, maxShapes;
   /// --timing-cache: read (and extended, on the target GPU) when set.
   std::string timingCachePath;
   bool requireCompleteCache = false; ///< --require-complete-cache
+  /// --int8 (convolutions) and --fp8 (matmuls, sm_89 and later): calibrate (calib.dir set) or read
+  /// calibCache, write calibCache when calibrating.
   bool int8 = false;
-  std::string layerPrecision;   ///< --layer-precision NAME:fp32|fp16,... (compiler/LayerPrecision.h)
+  bool fp8 = false;
+  std::string layerPrecision;   ///< --layer-precision NAME:fp32|fp16|int8|fp8,... (compiler/LayerPrecision.h)
   bool strictPrecision = false; ///< --strict-precision
   CalibrationOptions calib;
   std::string calibCache;
@@ -61,6 +62,8 @@ struct CompileReport {
   std::string sha256;      ///< of the engine file's bytes
   /// --int8: how many convolutions run in INT8 and what stays in higher precision.
   std::string int8Summary;
+  /// --fp8: how many matmuls run in FP8.
+  std::string fp8Summary;
   /// Wall seconds of each stage, in order (BuildObserver's names).
   std::vector<std::pair<std::string, double>> stageSeconds;
   /// Tactic timing on the target GPU: candidates tried, distinct layers timed, answers taken

@@ -38,11 +38,16 @@ std::string infcPipeline(int optLevel) {
 Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOptions &pipeline) {
   if (o.optLevel < 0 || o.optLevel > 3)
     return invalidArgument("--opt-level " + std::to_string(o.optLevel) + " is not in 0..3");
-  bool int8 = !o.int8Ranges.empty();
-  if (o.bf16 && (o.fp16 || int8))
-    return invalidArgument("--bf16 goes with neither --fp16 nor INT8 yet: pick one 16-bit type");
+  // Ranges without a quantized precision named: INT8 (what callers that predate FP8 mean).
+  bool int8 = o.int8 || (!o.fp8 && !o.int8Ranges.empty()), fp8 = o.fp8;
+  if ((int8 || fp8) && o.int8Ranges.empty())
+    return invalidArgument(std::string(int8 ? "--int8" : "--fp8") + " needs calibrated ranges");
+  if (o.bf16 && (o.fp16 || int8 || fp8))
+    return invalidArgument("--bf16 goes with neither --fp16 nor INT8 or FP8 yet: pick one 16-bit type");
   if (int8 && o.optLevel < 2)
     return invalidArgument("--int8 needs --opt-level 2 or more (INT8 convolutions run channels-last)");
+  if (fp8 && o.optLevel < 1)
+    return invalidArgument("--fp8 needs --opt-level 1 or more (FP8 applies to infc.matmul)");
   INFC_RETURN_IF_ERROR(runPassPipeline(module, o.onnxPasses.empty() ? kDefaultOnnxPipeline : o.onnxPasses, pipeline));
   // Recognition before precision: a recognized LayerNorm or Softmax has no Pow or Exp to keep in f32.
   if (o.optLevel >= 1)
@@ -51,17 +56,18 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   precision.layerPrecision = o.layerPrecision;
   // INT8 builds fall back to FP16 (what stays out of INT8 runs in FP16, channels-last); only
   // quantize-int8 enforces --strict-precision there (falling back to f16 is what it checks).
-  precision.strictPrecision = o.strictPrecision && !int8;
+  precision.strictPrecision = o.strictPrecision && !int8 && !fp8;
   precision.lowPrecision = o.bf16 ? DType::BF16 : DType::F16;
-  if (o.fp16 || o.bf16 || int8)
+  if (o.fp16 || o.bf16 || int8 || fp8)
     INFC_RETURN_IF_ERROR(runPassPipeline(module, kFp16Pipeline, precision));
   INFC_RETURN_IF_ERROR(runPassPipeline(module, infcPipeline(o.optLevel), pipeline));
-  if (!int8)
+  if (!int8 && !fp8)
     return Status::ok();
   precision.strictPrecision = o.strictPrecision;
   precision.int8Ranges = o.int8Ranges;
   precision.int8Timing = o.int8Timing;
-  return runPassPipeline(module, "quantize-int8,dce", precision);
+  std::string passes = std::string(int8 ? "quantize-int8," : "") + (fp8 ? "quantize-fp8," : "") + "dce";
+  return runPassPipeline(module, passes, precision);
 }
 
 } // namespace infc

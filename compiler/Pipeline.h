@@ -43,10 +43,13 @@ struct OptimizeOptions {
   std::map<std::string, DType> layerPrecision; ///< --layer-precision (compiler/LayerPrecision.h)
   bool strictPrecision = false;                ///< --strict-precision
   int optLevel = 3;
-  /// --int8: calibrated ranges by ONNX tensor name. Non-empty: FP16 everywhere first, then
-  /// quantize-int8 makes the channels-last convolutions INT8 (needs --opt-level 2 or more).
+  /// --int8 or --fp8: calibrated ranges by ONNX tensor name. FP16 everywhere first, then
+  /// quantize-int8 makes the channels-last convolutions INT8 (int8: needs --opt-level 2 or more)
+  /// and quantize-fp8 the matmuls FP8 (fp8).
   std::map<std::string, double> int8Ranges;
   Int8TimingFn int8Timing;
+  bool int8 = false;
+  bool fp8 = false;
 };
 
 /// Everything between import (with shapes fixed) and code generation: the onnx.* pipeline,

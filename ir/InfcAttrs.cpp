@@ -199,7 +199,34 @@ Expected<MatmulAttrs> MatmulAttrs::read(const Operation &op) {
   Expected<Activation> act = Activation::read(op.attrs());
   if (!act.isOk())
     return op.error(act.status().message());
-  return MatmulAttrs{*act};
+  MatmulAttrs a;
+  a.act = *act;
+  const AttrMap &m = op.attrs();
+  bool fp8 = op.hasOperand(0) && op.operand(0)->type().elem() == DType::F8E4M3;
+  if (m.has("dtype") != fp8 || m.has("alpha") != fp8)
+    return op.error(fp8 ? "an FP8 matmul needs `alpha` and `dtype`" : "`alpha` and `dtype` belong to FP8 matmuls (an f8e4m3 input)");
+  if (!fp8)
+    return a;
+  INFC_ASSIGN_OR_RETURN(a.alpha, m.getFloat("alpha"));
+  if (!(a.alpha > 0.0f) || !std::isfinite(a.alpha))
+    return op.error("alpha must be positive and finite");
+  INFC_ASSIGN_OR_RETURN(std::string name, m.getString("dtype"));
+  std::optional<DType> t = parseDType(name);
+  if (!t || (*t != DType::F16 && *t != DType::BF16))
+    return op.error("FP8 matmul dtype '" + name + "': expected f16 or bf16");
+  a.outType = *t;
+  return a;
+}
+
+void MatmulAttrs::write(AttrMap &m) const {
+  act.write(m);
+  if (fp8()) {
+    m.set("alpha", alpha);
+    m.set("dtype", std::string(dtypeName(outType)));
+  } else {
+    m.erase("alpha");
+    m.erase("dtype");
+  }
 }
 
 Expected<PoolAttrs> PoolAttrs::read(const Operation &op) {

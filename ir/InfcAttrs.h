@@ -56,11 +56,18 @@ struct ConvAttrs {
   AttrMap onnxAttrs() const;
 };
 
-/// infc.matmul: y = act(matmul(a, b) + bias).
+/// infc.matmul: y = act(matmul(a, b) + bias + z).
+/// FP8 form (a in f8e4m3; passes/QuantizeFp8Pass.cpp): b is a constant f8e4m3 [N, K] (one row per
+/// output column, the layout cuBLASLt's FP8 GEMMs take), and y = act(alpha * acc + bias + z) with
+/// acc the sum over k of a[.., k] * b[n, k] (float32 accumulation on the GPU), bias and z in y's
+/// type (`dtype`: f16 or bf16), converted to y's type once at the end.
 struct MatmulAttrs {
   Activation act;
+  float alpha = 1.0f;              ///< FP8 form: input scale times weight scale (`alpha`)
+  DType outType = DType::Undefined; ///< FP8 form: y's type (`dtype`); Undefined otherwise
+  bool fp8() const { return outType != DType::Undefined; }
   static Expected<MatmulAttrs> read(const Operation &op);
-  void write(AttrMap &attrs) const { act.write(attrs); }
+  void write(AttrMap &attrs) const;
 };
 
 /// infc.pool: max or average pooling.

@@ -17,6 +17,7 @@
 // any convolution left in f16 one.
 #include "ir/InfcAttrs.h"
 #include "passes/Pass.h"
+#include "passes/QuantUtil.h"
 #include "passes/Rewrite.h"
 
 #include <algorithm>
@@ -48,12 +49,6 @@ bool int8Activation(const Activation &a) {
   }
 }
 
-std::string formatScale(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
 class QuantizeInt8Pass final : public Pass {
 public:
   std::string_view name() const override { return "quantize-int8"; }
@@ -71,14 +66,8 @@ public:
     for (Operation *op : body.opPointers()) {
       if (!op->is(OpKind::InfcConv))
         continue;
-      std::string asked; // "fp16", "fp32", "int8" from --layer-precision, by ONNX node
       std::string node;
-      for (const NodeRef &n : op->loc().nodes())
-        if (auto it = ctx.layerPrecision.find(n.name); it != ctx.layerPrecision.end()) {
-          asked = it->second == DType::I8 ? "int8" : it->second == DType::F32 ? "fp32" : "fp16";
-          node = n.name;
-          break;
-        }
+      std::string asked = askedPrecision(*op, ctx.layerPrecision, node); // by ONNX node
       std::string why = asked.empty() || asked == "int8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
       if (why.empty()) {
         quant.insert(op);
@@ -180,35 +169,7 @@ private:
   std::unordered_map<const Value *, Value *> quantized_; ///< float value -> its int8 QuantizeLinear
   std::unordered_map<const Value *, float> int8Scale_;   ///< int8 value -> its scale
 
-  /// The calibrated range of `v`: its own ONNX name (less the suffixes passes add when they
-  /// re-create a value in another layout or precision: "x.nhwc", "x.f16"), else that of the
-  /// value it is a relayout, precision cast or reshape of.
-  const double *rangeOf(const Value *v) const {
-    for (int hops = 0; v && hops < 16; ++hops) {
-      std::string name = v->name();
-      for (;;) {
-        if (auto it = ranges_->find(name); it != ranges_->end())
-          return &it->second;
-        size_t dot = name.rfind('.');
-        if (dot == std::string::npos || dot == 0)
-          break;
-        std::string suffix = name.substr(dot + 1);
-        if (suffix != "nhwc" && suffix != "nchw" && suffix != "f16" && suffix != "f32" && suffix != "bf16")
-          break;
-        name.resize(dot);
-      }
-      const Operation *def = v->definingOp();
-      if (!def)
-        return nullptr;
-      bool sameRange = def->is(OpKind::InfcLayoutCast) || def->is(OpKind::OnnxReshape) || def->is(OpKind::OnnxTranspose) ||
-                       def->is(OpKind::OnnxFlatten) || def->is(OpKind::OnnxSqueeze) || def->is(OpKind::OnnxUnsqueeze) ||
-                       (def->is(OpKind::OnnxCast) && isFloat(def->operand(0)->type().elem()));
-      if (!sameRange)
-        return nullptr;
-      v = def->operand(0);
-    }
-    return nullptr;
-  }
+  const double *rangeOf(const Value *v) const { return calibratedRange(*ranges_, v); }
 
   /// Why `op` stays in float, or "" when it can be an INT8 convolution.
   std::string ineligible(const Operation &op) const {

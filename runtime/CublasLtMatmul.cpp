@@ -24,6 +24,7 @@ bool cudaTypeOf(int32_t dtype, cudaDataType_t &out) {
   case 1: out = CUDA_R_32F; return true;
   case 10: out = CUDA_R_16F; return true;
   case 16: out = CUDA_R_16BF; return true;
+  case 17: out = CUDA_R_8F_E4M3; return true;
   default: return false;
   }
 }
@@ -58,6 +59,8 @@ std::string CublasLtProblem::key() const {
   os << dtype << "|" << m << "," << n << "," << k << "," << batch << "|" << lda << "," << ldb << "," << ldc << "|"
      << strideA << "," << strideB << "," << strideC << "|" << transA << transB << "|" << alphaBits << "," << betaBits
      << "|" << epilogue << "|" << hasBias << hasC;
+  if (abDtype) // FP8 (keys of other problems stay as timing caches recorded them)
+    os << "|ab" << abDtype << (fastAccum ? "f" : "");
   return os.str();
 }
 
@@ -71,9 +74,11 @@ CublasLtPlan::~CublasLtPlan() {
 
 std::string CublasLtPlan::init(const CublasLtProblem &p) {
   problem_ = p;
-  cudaDataType_t io;
-  if (!cudaTypeOf(p.dtype, io))
+  cudaDataType_t io, ab;
+  if (!cudaTypeOf(p.dtype, io) || p.dtype == 17)
     return "cuBLASLt matmul: unsupported dtype " + std::to_string(p.dtype);
+  if (!cudaTypeOf(p.inputDtype(), ab) || (p.abDtype && p.abDtype != 17))
+    return "cuBLASLt matmul: unsupported input dtype " + std::to_string(p.abDtype);
   cublasLtEpilogue_t epi;
   if (!epilogueOf(p.epilogue, epi))
     return "cuBLASLt matmul: unknown epilogue '" + p.epilogue + "'";
@@ -97,15 +102,20 @@ std::string CublasLtPlan::init(const CublasLtProblem &p) {
                                 "matmul SM count target");
         !e.empty())
       return e;
+  if (p.fastAccum) {
+    int8_t fast = 1;
+    if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_FAST_ACCUM, &fast, sizeof fast, "matmul fast accumulation"); !e.empty())
+      return e;
+  }
   if (p.hasBias)
     if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &io, sizeof io, "matmul bias type"); !e.empty())
       return e;
   uint64_t M = static_cast<uint64_t>(p.m), N = static_cast<uint64_t>(p.n), K = static_cast<uint64_t>(p.k);
   uint64_t firstRows = p.transB ? K : N, firstCols = p.transB ? N : K;
   uint64_t secondRows = p.transA ? M : K, secondCols = p.transA ? K : M;
-  if (std::string e = cublasCheck(cublasLtMatrixLayoutCreate(&lb_, io, firstRows, firstCols, p.ldb), "layout B"); !e.empty())
+  if (std::string e = cublasCheck(cublasLtMatrixLayoutCreate(&lb_, ab, firstRows, firstCols, p.ldb), "layout B"); !e.empty())
     return e;
-  if (std::string e = cublasCheck(cublasLtMatrixLayoutCreate(&la_, io, secondRows, secondCols, p.lda), "layout A"); !e.empty())
+  if (std::string e = cublasCheck(cublasLtMatrixLayoutCreate(&la_, ab, secondRows, secondCols, p.lda), "layout A"); !e.empty())
     return e;
   if (std::string e = cublasCheck(cublasLtMatrixLayoutCreate(&lc_, io, N, M, p.ldc), "layout C/D"); !e.empty())
     return e;
@@ -192,6 +202,8 @@ CublasLtProblem problemOf(const fb::CublasLtMatmul &p) {
   q.epilogue = p.epilogue() ? p.epilogue()->str() : "";
   q.hasBias = p.bias() >= 0;
   q.hasC = p.c() >= 0;
+  q.abDtype = p.ab_dtype();
+  q.fastAccum = p.fast_accum();
   return q;
 }
 

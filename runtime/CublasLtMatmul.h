@@ -18,6 +18,9 @@ namespace infc::rt {
 /// (bias over n, activation).
 struct CublasLtProblem {
   int32_t dtype = 1; ///< infc dtype of A, B, C, D and the bias (1 = f32, 10 = f16, 16 = bf16)
+  /// FP8 matmuls: the dtype of A and B (17 = e4m3; C, D and the bias stay in `dtype`); 0: `dtype`.
+  int32_t abDtype = 0;
+  bool fastAccum = false; ///< FP8: CUBLASLT_MATMUL_DESC_FAST_ACCUM
   int64_t m = 0, n = 0, k = 0, batch = 1;
   int64_t lda = 0, ldb = 0, ldc = 0;             ///< row-major leading dimensions
   int64_t strideA = 0, strideB = 0, strideC = 0; ///< elements between batches (0: broadcast)
@@ -36,6 +39,8 @@ struct CublasLtProblem {
   uint64_t cElements() const; ///< C and D
   /// Identifies the problem: equal keys, equal descriptors (the autotuner's cache key).
   std::string key() const;
+  /// The dtype of A and B.
+  int32_t inputDtype() const { return abDtype ? abDtype : dtype; }
 };
 
 /// The cuBLASLt descriptors of one problem. They belong to no handle: heuristics, checks and runs

@@ -262,6 +262,13 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
         return what + " reads more elements than its operands hold";
       if (m->workspace_bytes() > (uint64_t(1) << 40))
         return what + " asks for a workspace beyond any GPU";
+      // FP8: e4m3 A and B (the element size the checks above used), f16 or bf16 C, D and bias.
+      if (int32_t ab = m->ab_dtype(); ab != 0 || m->fast_accum()) {
+        auto dtypeOf = [&](int32_t idx) { return e.tensors()->Get(static_cast<uint32_t>(idx))->dtype(); };
+        if (ab != 17 || dtypeOf(m->a()) != 17 || dtypeOf(m->b()) != 17 || (m->io_dtype() != 10 && m->io_dtype() != 16) ||
+            d->dtype() != m->io_dtype())
+          return what + " is an FP8 matmul whose operand or result types do not match (A and B e4m3, D f16 or bf16)";
+      }
       if (m->profile_tactics() && (!batchLoop || m->profile_tactics()->size() + 1 != e.profiles()->size()))
         return what + " has per-profile tactics that do not match the engine's profiles";
       if ((m->scale_m() || m->scale_batch()) && (m->scale_m() == m->scale_batch() || d->batch_dim0() <= 0))

@@ -112,10 +112,11 @@ def count_flops(name):
     return fc.get_total_flops()
 
 
-def int8_calibration_cache(infc, onnx_path, names, name, work):
+def calibration_cache(infc, onnx_path, names, name, work):
     """Calibrates `name` (minmax, on the reference interpreter) from two batch-1 samples of the
-    bench's own random inputs and returns the calibration cache; every batch size reads it (ranges
-    are per tensor, whatever the batch). Random-weight models: this measures speed only."""
+    bench's own random inputs (images, or token ids for BERT) and returns the calibration cache;
+    every batch size and precision (--int8, --fp8) reads it (ranges are per tensor, whatever the
+    batch). Random-weight models: this measures speed only."""
     import numpy as np
     cache = f"{work}/{name}.calib.json"
     if os.path.exists(cache):
@@ -123,10 +124,14 @@ def int8_calibration_cache(infc, onnx_path, names, name, work):
     cal = f"{work}/{name}.calib"
     os.makedirs(cal, exist_ok=True)
     rng = np.random.default_rng(0)
+    text = name == "bert"
     for i in range(2):
-        np.save(f"{cal}/b{i}.npy", rng.standard_normal((1, 3, 224, 224)).astype(np.float32))
-    b = subprocess.run([infc, "build", onnx_path, "-o", f"{work}/{name}.calib.plan", "--shapes", f"{names[0]}:1x3x224x224",
-                        "--int8", "--calib", cal, "--calib-method", "minmax", "--calib-cache", cache, "--no-timing"],
+        x = rng.integers(0, 30522, (1, 128)) if text else rng.standard_normal((1, 3, 224, 224)).astype(np.float32)
+        np.save(f"{cal}/b{i}.npy", x)
+    shape = f"{names[0]}:1x128" if text else f"{names[0]}:1x3x224x224"
+    b = subprocess.run([infc, "build", onnx_path, "-o", f"{work}/{name}.calib.plan", "--shapes", shape,
+                        "--fp8" if text else "--int8", "--calib", cal, "--calib-method", "minmax", "--calib-cache", cache,
+                        "--no-timing"],
                        capture_output=True, text=True)
     if b.returncode != 0:
         raise RuntimeError("calibration failed: " + b.stderr.strip()[-300:])
@@ -138,8 +143,8 @@ def infc_engine(infc, onnx_path, names, name, batch, prec, work, iters, opt_leve
     plan = f"{work}/{name}.b{batch}.{prec}.O{opt_level}.plan"
     t0 = time.time()
     flags = {"fp16": ["--fp16"], "fp32": []}.get(prec)
-    if prec == "int8":
-        flags = ["--int8", "--calib-cache", int8_calibration_cache(infc, onnx_path, names, name, work)]
+    if prec in ("int8", "fp8"):
+        flags = [f"--{prec}", "--calib-cache", calibration_cache(infc, onnx_path, names, name, work)]
     b = subprocess.run([infc, "build", onnx_path, "-o", plan, "--shapes", shape, "--opt-level", str(opt_level)] + flags,
                        capture_output=True, text=True)
     r = {"build_s": round(time.time() - t0, 2)}
@@ -189,9 +194,11 @@ def bench(a):
             iters = 200 if batch == 1 else 100
             res = {}
             wanted = (lambda v: a.variants is None or v in a.variants.split(","))
-            for prec in ("fp32", "fp16", "int8"):
+            for prec in ("fp32", "fp16", "int8", "fp8"):
                 if prec == "int8" and name == "bert" and wanted("infc-int8"):
                     res["infc-int8"] = {"error": "INT8 matmuls are not implemented yet"}
+                elif prec == "fp8" and name != "bert":
+                    continue  # FP8 applies to matmuls: BERT's
                 elif wanted(f"infc-{prec}"):
                     res[f"infc-{prec}"] = infc_engine(a.infc, onnx_path, names, name, batch, prec, work, iters)
             if wanted("infc-fp16-O0"):
@@ -272,7 +279,7 @@ def main():
     ap.add_argument("--compile-batches", choices=["all", "1", "large"], default="all",
                     help="which batch sizes get a torch.compile peer (it takes minutes per model and batch)")
     ap.add_argument("--batches", choices=["all", "1", "large"], default="all")
-    ap.add_argument("--variants", help="comma-separated subset of infc-fp32,infc-fp16,infc-int8,infc-fp16-O0,eager-fp32,"
+    ap.add_argument("--variants", help="comma-separated subset of infc-fp32,infc-fp16,infc-int8,infc-fp8 (BERT),infc-fp16-O0,eager-fp32,"
                     "eager-fp16,compile-fp16 (default: all; compile-fp16 also needs --compile)")
     ap.add_argument("--render", nargs="+", help="render these bench JSON files as markdown")
     ap.add_argument("--peer", help=argparse.SUPPRESS)  # internal: NAME:BATCH:MODE:ITERS in a subprocess

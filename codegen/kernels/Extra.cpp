@@ -37,8 +37,10 @@ Status lowerQuantize(const Operation &op, LoweringContext &ctx) {
   const Value *x = op.operand(0), *scale = op.operand(1), *zp = op.hasOperand(2) ? op.operand(2) : nullptr, *y = op.result();
   bool quant = op.is(OpKind::OnnxQuantizeLinear);
   DType yt = y->type().elem();
-  if (quant && !isInteger(yt))
+  if (quant && !isInteger(yt) && yt != DType::F8E4M3)
     return unsupported(op.describe() + ": QuantizeLinear to " + std::string(dtypeName(yt)) + " has no GPU kernel");
+  if (!quant && !isInteger(x->type().elem()) && x->type().elem() != DType::F8E4M3)
+    return unsupported(op.describe() + ": DequantizeLinear of " + std::string(dtypeName(x->type().elem())) + " has no GPU kernel");
   std::vector<int64_t> xs = shapeOf(x);
   INFC_ASSIGN_OR_RETURN(std::string qi, quantIndex(op, xs, scale));
   std::vector<const Value *> ins = {x, scale};
@@ -50,7 +52,11 @@ Status lowerQuantize(const Operation &op, LoweringContext &ctx) {
   int64_t n = *x->type().numElements();
   src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n    const long long q = " << qi << ";\n";
   src << "    const double zp = " << (zp ? "(double)" + loadAs(zp->type().elem(), "in2[q]") : std::string("0.0")) << ";\n";
-  if (quant) {
+  if (quant && yt == DType::F8E4M3) {
+    // Divide in float like the reference, round to nearest even, saturate to +-448.
+    src << "    const float v = (float)" << loadAs(x->type().elem(), "in0[i]") << " / (float)" << loadAs(scale->type().elem(), "in1[q]")
+        << ";\n    out0[i] = " << storeAs(yt, "v + (float)zp") << ";\n";
+  } else if (quant) {
     double lo = 0, hi = 255;
     switch (yt) {
     case DType::I8: lo = -128; hi = 127; break;

@@ -70,7 +70,8 @@ void addMatmulLayer(const Operation &op, LoweringContext &ctx, const MatmulLayer
   l.impl = m;
   l.outputs = {m.d};
   l.tactic = "cuBLASLt heuristic";
-  l.precision = std::string(dtypeName(m.d->type().elem()));
+  l.precision = m.abType == DType::F8E4M3 ? "fp8 e4m3 -> " + std::string(dtypeName(m.d->type().elem()))
+                                          : std::string(dtypeName(m.d->type().elem()));
   ctx.addLayer(std::move(l));
 }
 
@@ -82,9 +83,39 @@ Status lowerMatMul(const Operation &op, LoweringContext &ctx) {
 
 /// infc.matmul: the bias (and a ReLU after it) in cuBLASLt's epilogue; any other activation as a
 /// generated epilogue kernel after the call.
+/// The FP8 form (MatmulAttrs): row-major a [M, K] times b [N, K] transposed, which is cuBLASLt's
+/// "TN" FP8 GEMM in its column-major view; fast accumulation (docs/int8.md, FP8).
+MatmulLayer fp8MatmulLayer(const Operation &op, const MatmulAttrs &a) {
+  const Value *x = op.operand(0), *w = op.operand(1), *d = op.result();
+  std::vector<int64_t> sx = x->type().staticShape(), sw = w->type().staticShape();
+  MatmulLayer m;
+  m.a = x;
+  m.b = w;
+  m.d = d;
+  m.k = sx.back();
+  m.m = product(sx, 0, sx.size() - 1);
+  m.n = sw[0];
+  m.transB = true;
+  m.lda = m.k;
+  m.ldb = m.k;
+  m.ldc = m.n;
+  m.alpha = a.alpha;
+  m.abType = DType::F8E4M3;
+  m.fastAccum = true;
+  return m;
+}
+
 Status lowerInfcMatmul(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
-  INFC_ASSIGN_OR_RETURN(MatmulLayer m, matmulLayer(op));
+  if (a.fp8() && ctx.options().smMajor * 10 + ctx.options().smMinor < 89)
+    return unsupported(op.describe() + ": FP8 matmuls need sm_89 or later, the target is sm_" +
+                       std::to_string(ctx.options().smMajor) + std::to_string(ctx.options().smMinor));
+  MatmulLayer m;
+  if (a.fp8()) {
+    m = fp8MatmulLayer(op, a);
+  } else {
+    INFC_ASSIGN_OR_RETURN(m, matmulLayer(op));
+  }
   bool reluInEpilogue = false;
   if (op.hasOperand(2)) {
     if (m.batch != 1)

@@ -23,7 +23,8 @@ with the model's WordPiece vocabulary, run through each infc engine (`infc run`,
 does, and compared by cosine similarity with the same encoder computed in float64 by numpy.
 The control is that numpy encoder with its activations rounded to float16 after every op that
 writes one: what FP16 storage alone costs, so that a pass or a failure of an engine is not an
-artifact of the model (issue 8: FP16 and BF16 mean cosine >= 0.999; INT8 >= 0.99).
+artifact of the model (issue 8: FP16 and BF16 mean cosine >= 0.999; INT8 >= 0.99). The fp8 variant
+(--fp8, sm_89 and later) calibrates on 200 other sentences of the same grammar (OUT/calib).
 """
 import argparse
 import json
@@ -53,6 +54,19 @@ def sentences(n=200):
     for i in range(n):
         s = f"{SUBJECTS[i % 10]} {VERBS[(i // 10) % 5]} {OBJECTS[(i * 7) % 6]}{ENDINGS[(i * 3) % 4]}"
         out.append(s[0].upper() + s[1:])
+    return out
+
+
+def calibration_sentences(test, n=200):
+    """n sentences of the same grammar that are not in the test set (FP8/INT8 calibration data)."""
+    out = []
+    for i in range(10 * 5 * 6 * 4):
+        s = f"{SUBJECTS[(i * 3) % 10]} {VERBS[(i // 10) % 5]} {OBJECTS[(i // 50) % 6]}{ENDINGS[(i // 300) % 4]}"
+        s = s[0].upper() + s[1:]
+        if s not in test and s not in out:
+            out.append(s)
+        if len(out) == n:
+            break
     return out
 
 
@@ -226,6 +240,17 @@ def main():
     emb = w["embeddings.word_embeddings.weight"][input_ids].astype(np.float32)
     np.save(out / "word_embeddings.npy", emb)
     np.save(out / "attention_mask.npy", mask)
+    # Calibration (fp8): one batch of as many other sentences, padded or cut to the same length.
+    calib = out / "calib"
+    calib.mkdir(exist_ok=True)
+    cids = np.zeros((B, S), np.int64)
+    cmask = np.zeros((B, S), np.float32)
+    for b, t in enumerate(calibration_sentences(set(texts), B)):
+        i = tok(t)[:S]
+        cids[b, :len(i)] = i
+        cmask[b, :len(i)] = 1
+    np.savez(calib / "batch0000.npz", word_embeddings=w["embeddings.word_embeddings.weight"][cids].astype(np.float32),
+             attention_mask=cmask)
     onnx_path = out / "minilm.onnx"
     encoder_onnx(w, str(onnx_path), B, S)
     print(f"{B} sentences, {S} tokens each (padded), e.g. {texts[0]!r} -> {ids[0]}", flush=True)
@@ -240,7 +265,10 @@ def main():
             rows.append((f"infc {v} (engine run elsewhere: {a.compare_outputs})", float(cos.mean()), float(cos.min())))
             continue
         plan = out / f"minilm.{v}.plan"
-        cmd = [a.infc, "build", str(onnx_path), "-o", str(plan), "--quiet"] + {"fp32": [], "fp16": ["--fp16"], "bf16": ["--bf16"]}[v]
+        flags = {"fp32": [], "fp16": ["--fp16"], "bf16": ["--bf16"], "fp8": ["--fp8", "--calib", str(calib)]}
+        if v not in flags:
+            sys.exit(f"error: unknown variant '{v}' (fp32, fp16, bf16, fp8)")
+        cmd = [a.infc, "build", str(onnx_path), "-o", str(plan), "--quiet"] + flags[v]
         if a.target:
             cmd += ["--target", a.target]
         subprocess.run(cmd, check=True)

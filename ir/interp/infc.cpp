@@ -89,9 +89,39 @@ Status evalInfcConv(EvalContext &c) {
   return Status::ok();
 }
 
+/// The FP8 form of infc.matmul (MatmulAttrs): the products of the e4m3 values summed in double,
+/// the epilogue in double, one rounding to y's type at the end.
+Status evalFp8Matmul(EvalContext &c, const MatmulAttrs &a) {
+  std::vector<double> x = toDoubles(c.input(0)), w = toDoubles(c.input(1));
+  const std::vector<int64_t> &ws = c.input(1).shape();
+  int64_t n = ws[0], k = ws[1], rows = k ? static_cast<int64_t>(x.size()) / k : 0;
+  std::vector<double> bias = c.hasInput(2) ? toDoubles(c.input(2)) : std::vector<double>();
+  std::vector<double> z = c.hasInput(3) ? toDoubles(c.input(3)) : std::vector<double>();
+  std::vector<double> y(static_cast<size_t>(rows * n));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j) {
+      const double *xr = x.data() + r * k, *wr = w.data() + j * k;
+      double acc = 0;
+      for (int64_t i = 0; i < k; ++i)
+        acc += xr[i] * wr[i];
+      size_t at = static_cast<size_t>(r * n + j);
+      double v = static_cast<double>(a.alpha) * acc + (bias.empty() ? 0.0 : bias[static_cast<size_t>(j)]) +
+                 (z.empty() ? 0.0 : z[at]);
+      y[at] = a.act.apply(v);
+    }
+  std::vector<int64_t> shape = c.input(0).shape();
+  shape.back() = n;
+  Tensor out(a.outType, shape);
+  storeDoubles(out, y);
+  c.setOutput(0, std::move(out));
+  return Status::ok();
+}
+
 Status evalInfcMatmul(EvalContext &c) {
   const Operation &op = c.op();
   INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
+  if (a.fp8())
+    return evalFp8Matmul(c, a);
   const Tensor &A = c.input(0), &B = c.input(1);
   ScratchOp mm(op, OpKind::OnnxMatMul, {TensorType::fromStatic(A.dtype(), A.shape()), TensorType::fromStatic(B.dtype(), B.shape())}, {});
   INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, mm.eval({&A, &B}));

@@ -65,12 +65,32 @@ Status inferShapesInfcConv(InferContext &ctx) {
   return Status::ok();
 }
 
+/// The result type of an FP8 infc.matmul (MatmulAttrs): a [.., K] f8e4m3, b [N, K] f8e4m3.
+Expected<TensorType> fp8MatmulType(InferContext &ctx, DType outType) {
+  const TensorType &a = ctx.operandType(0), &b = ctx.operandType(1);
+  if (b.elem() != DType::F8E4M3 || !b.isRanked() || b.rank() != 2 || !a.isRanked() || a.rank() < 2)
+    return ctx.error("FP8 matmul needs an f8e4m3 input of rank 2 or more and f8e4m3 weights [N, K], got " + a.str() +
+                     " and " + b.str());
+  if (a.dim(a.rank() - 1) != b.dim(1))
+    return ctx.error("FP8 matmul: input " + a.str() + " and weights " + b.str() + " (one row of K per output column) disagree on K");
+  std::vector<Dim> dims;
+  for (int64_t i = 0; i + 1 < a.rank(); ++i)
+    dims.push_back(a.dim(i));
+  dims.push_back(b.dim(0));
+  return TensorType(outType, dims);
+}
+
 Status inferShapesInfcMatmul(InferContext &ctx) {
   Operation &op = ctx.op();
-  INFC_RETURN_IF_ERROR(MatmulAttrs::read(op).status());
-  ScratchOp mm(op, OpKind::OnnxMatMul, {ctx.operandType(0), ctx.operandType(1)}, {});
-  INFC_ASSIGN_OR_RETURN(std::vector<TensorType> out, mm.infer());
-  const TensorType &y = out[0];
+  INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
+  TensorType y;
+  if (a.fp8()) {
+    INFC_ASSIGN_OR_RETURN(y, fp8MatmulType(ctx, a.outType));
+  } else {
+    ScratchOp mm(op, OpKind::OnnxMatMul, {ctx.operandType(0), ctx.operandType(1)}, {});
+    INFC_ASSIGN_OR_RETURN(std::vector<TensorType> out, mm.infer());
+    y = out[0];
+  }
   if (ctx.hasOperand(2)) {
     const TensorType &b = ctx.operandType(2);
     if (!b.isRanked() || b.rank() != 1 || !y.isRanked() || y.rank() < 1 || b.dim(0) != y.dim(y.rank() - 1) ||

@@ -1,0 +1,55 @@
+#include "passes/QuantUtil.h"
+
+#include <cstdio>
+
+namespace infc {
+
+const double *calibratedRange(const std::map<std::string, double> &ranges, const Value *v) {
+  for (int hops = 0; v && hops < 16; ++hops) {
+    std::string name = v->name();
+    for (;;) {
+      if (auto it = ranges.find(name); it != ranges.end())
+        return &it->second;
+      size_t dot = name.rfind('.');
+      if (dot == std::string::npos || dot == 0)
+        break;
+      std::string suffix = name.substr(dot + 1);
+      if (suffix != "nhwc" && suffix != "nchw" && suffix != "f16" && suffix != "f32" && suffix != "bf16")
+        break;
+      name.resize(dot);
+    }
+    const Operation *def = v->definingOp();
+    if (!def)
+      return nullptr;
+    bool sameRange = def->is(OpKind::InfcLayoutCast) || def->is(OpKind::OnnxReshape) || def->is(OpKind::OnnxTranspose) ||
+                     def->is(OpKind::OnnxFlatten) || def->is(OpKind::OnnxSqueeze) || def->is(OpKind::OnnxUnsqueeze) ||
+                     (def->is(OpKind::OnnxCast) && isFloat(def->operand(0)->type().elem()));
+    if (!sameRange)
+      return nullptr;
+    v = def->operand(0);
+  }
+  return nullptr;
+}
+
+std::string askedPrecision(const Operation &op, const std::map<std::string, DType> &layerPrecision, std::string &node) {
+  for (const NodeRef &n : op.loc().nodes())
+    if (auto it = layerPrecision.find(n.name); it != layerPrecision.end()) {
+      node = n.name;
+      switch (it->second) {
+      case DType::I8: return "int8";
+      case DType::F8E4M3: return "fp8";
+      case DType::F32: return "fp32";
+      default: return "fp16";
+      }
+    }
+  node.clear();
+  return "";
+}
+
+std::string formatScale(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+} // namespace infc

@@ -1,0 +1,171 @@
+// quantize-fp8: FP8 (E4M3) matmuls from calibrated ranges (`infc build --fp8`). Every f16 or
+// bf16 infc.matmul (and onnx.MatMul, one without a bias to fuse) with constant 2-D weights whose
+// input has a range becomes the FP8 form of infc.matmul (ir/InfcAttrs.h), which code generation
+// runs as cuBLASLt's E4M3 GEMM:
+//  - activation: symmetric per-tensor scale amax / 448 (E4M3's largest finite value); a float
+//    input is quantized by one onnx.QuantizeLinear to f8e4m3 per value, shared by its readers;
+//  - weights: symmetric per-tensor scale max |w| / 448, stored transposed ([N, K], one row per
+//    output column: cuBLASLt's FP8 GEMMs take "TN" operands only);
+//  - alpha = input scale * weight scale; the bias, residual and activation stay as they were, in
+//    the matmul's 16-bit type, and the result keeps that type.
+// What stays in f16 says why in `precision`: non-constant or batched weights, K or N not a
+// multiple of 16 (cuBLASLt's FP8 GEMMs need 16-element leading dimensions), no calibrated range,
+// `--layer-precision NAME:fp16|fp32`. `--layer-precision NAME:fp8` on an op that cannot be an FP8
+// matmul is an error naming why, and `--strict-precision` makes any matmul left in f16 one.
+#include "ir/InfcAttrs.h"
+#include "passes/Pass.h"
+#include "passes/QuantUtil.h"
+#include "passes/Rewrite.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+namespace infc {
+namespace {
+
+constexpr double kE4m3Max = 448.0;
+
+/// The scale of a tensor of range `amax` as float32 (what the kernels multiply by).
+float fp8Scale(double amax) { return amax > 0 ? static_cast<float>(amax / kE4m3Max) : static_cast<float>(1.0 / kE4m3Max); }
+
+class QuantizeFp8Pass final : public Pass {
+public:
+  std::string_view name() const override { return "quantize-fp8"; }
+
+  Expected<bool> run(Graph &graph, PassContext &ctx) override {
+    if (ctx.int8Ranges.empty())
+      return invalidArgument("quantize-fp8 needs calibrated ranges (infc build --fp8 --calib DIR, or infc-opt "
+                             "--int8-ranges NAME=AMAX,...)");
+    ranges_ = &ctx.int8Ranges;
+    Block &body = graph.body();
+    std::vector<Operation *> quant;
+    std::vector<std::string> strictFailures;
+    for (Operation *op : body.opPointers()) {
+      std::string node;
+      std::string asked = askedPrecision(*op, ctx.layerPrecision, node);
+      // onnx.MatMul of two activations (attention's) is no candidate, and no --strict-precision failure.
+      bool candidate = op->is(OpKind::InfcMatmul) || (op->is(OpKind::OnnxMatMul) && getConstantValue(op->operand(1)));
+      if (!candidate) {
+        if (asked == "fp8")
+          return invalidArgument("--layer-precision " + node + ":fp8: " + op->describe() +
+                                 " cannot run in FP8: FP8 applies to matmuls with constant weights");
+        continue;
+      }
+      std::string why = asked.empty() || asked == "fp8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
+      if (why.empty()) {
+        quant.push_back(op);
+        continue;
+      }
+      if (asked == "fp8")
+        return invalidArgument("--layer-precision " + node + ":fp8: " + op->describe() + " cannot run in FP8: " + why);
+      if (!op->attrs().has("precision") && isFloat(op->result()->type().elem()))
+        op->attrs().set("precision", std::string(dtypeName(op->result()->type().elem())) + ": " + why);
+      if (ctx.strictPrecision && asked.empty())
+        strictFailures.push_back(op->describe() + ": " + why);
+    }
+    if (!strictFailures.empty()) {
+      std::string list;
+      for (size_t i = 0; i < strictFailures.size() && i < 5; ++i)
+        list += "\n  " + strictFailures[i];
+      return invalidArgument("--strict-precision: " + std::to_string(strictFailures.size()) + " matmul" +
+                             (strictFailures.size() > 1 ? "s" : "") + " would stay in 16-bit instead of FP8 (name them "
+                             "with --layer-precision NAME:fp16 to allow it):" + list +
+                             (strictFailures.size() > 5 ? "\n  ..." : ""));
+    }
+    for (Operation *op : quant) {
+      INFC_RETURN_IF_ERROR(rewrite(body, op));
+      ++ctx.stat(name(), "matmuls-fp8");
+    }
+    return !quant.empty();
+  }
+
+private:
+  const std::map<std::string, double> *ranges_ = nullptr;
+  std::unordered_map<const Value *, Value *> quantized_; ///< float value -> its f8e4m3 QuantizeLinear
+  std::unordered_map<const Value *, float> scaleOf_;     ///< f8e4m3 value -> its scale
+  /// Weights -> their e4m3 [N, K] constant and scale (matmuls sharing weights share these).
+  std::unordered_map<const Value *, std::pair<Value *, float>> weights_;
+
+  /// Why `op` stays in 16-bit, or "" when it can be an FP8 matmul.
+  std::string ineligible(const Operation &op) const {
+    Expected<MatmulAttrs> a = MatmulAttrs::read(op);
+    if (!a.isOk())
+      return a.status().message();
+    if (a->fp8())
+      return "already FP8";
+    const Value *x = op.operand(0), *w = op.operand(1), *y = op.result();
+    DType t = y->type().elem();
+    if (t != DType::F16 && t != DType::BF16)
+      return "FP8 matmuls write f16 or bf16, and this one computes in " + std::string(dtypeName(t));
+    if (x->type().elem() != t)
+      return "FP8 needs a 16-bit float input";
+    if (!getConstantValue(w) || w->type().rank() != 2)
+      return "FP8 needs constant 2-D weights";
+    if (!x->type().isStatic() || x->type().rank() < 2 || !y->type().isStatic())
+      return "FP8 needs static shapes";
+    int64_t k = w->type().dim(0).value, n = w->type().dim(1).value;
+    if (k % 16 != 0 || n % 16 != 0)
+      return "FP8 matmuls need K and N divisible by 16 (" + std::to_string(k) + " and " + std::to_string(n) + ")";
+    if (!calibratedRange(*ranges_, x))
+      return "no calibrated range for its input %" + x->name();
+    return "";
+  }
+
+  /// `x` in f8e4m3 with `scale`: one QuantizeLinear per value, placed before its first FP8 reader.
+  Value *quantize(Block &body, Value *x, float scale, Operation *before) {
+    Value *&q = quantized_[x];
+    if (q)
+      return q;
+    Value *s = createConstant(body, Tensor::scalarF32(scale), x->name() + ".fp8scale", before);
+    AttrMap attrs;
+    attrs.set("output_dtype", static_cast<int64_t>(DType::F8E4M3));
+    TensorType t = x->type();
+    t.setElem(DType::F8E4M3);
+    q = body.create(OpKind::OnnxQuantizeLinear, {x, s}, {t}, attrs, before->loc(), before, {x->name() + ".f8"})->result();
+    scaleOf_[q] = scale;
+    return q;
+  }
+
+  Status rewrite(Block &body, Operation *op) {
+    INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(*op));
+    Value *x = op->operand(0), *y = op->result();
+    float xs = fp8Scale(*calibratedRange(*ranges_, x));
+    Value *xq = quantize(body, x, xs, op);
+    xs = scaleOf_.at(xq);
+    auto &[wq, ws] = weights_[op->operand(1)];
+    if (!wq) {
+      // Weights [K, N] -> e4m3 [N, K] with one per-tensor scale.
+      Tensor w = getConstantValue(op->operand(1))->castTo(DType::F64);
+      int64_t k = w.shape()[0], n = w.shape()[1];
+      double m = 0;
+      for (int64_t i = 0; i < w.numElements(); ++i)
+        m = std::max(m, std::fabs(w.getDouble(i)));
+      ws = fp8Scale(m);
+      Tensor t(DType::F8E4M3, {n, k});
+      for (int64_t r = 0; r < k; ++r)
+        for (int64_t c = 0; c < n; ++c)
+          t.setDouble(c * k + r, w.getDouble(r * n + c) / static_cast<double>(ws));
+      wq = createConstant(body, t, op->operand(1)->name() + ".f8", op);
+    }
+    bool fused = op->is(OpKind::InfcMatmul);
+    std::vector<Value *> operands = {xq, wq, fused && op->hasOperand(2) ? op->operand(2) : nullptr,
+                                     fused && op->hasOperand(3) ? op->operand(3) : nullptr};
+    while (!operands.empty() && !operands.back())
+      operands.pop_back();
+    a.alpha = static_cast<float>(static_cast<double>(xs) * static_cast<double>(ws));
+    a.outType = y->type().elem();
+    AttrMap attrs = op->attrs();
+    a.write(attrs);
+    attrs.set("precision", "fp8: input scale " + formatScale(xs) + ", weight scale " + formatScale(ws) + " per tensor, output " +
+                               std::string(dtypeName(a.outType)));
+    replaceWithOp(op, OpKind::InfcMatmul, operands, std::move(attrs), y->type(), op->loc());
+    return Status::ok();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createQuantizeFp8Pass() { return std::make_unique<QuantizeFp8Pass>(); }
+
+} // namespace infc
