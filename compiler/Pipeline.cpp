@@ -66,7 +66,9 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   precision.strictPrecision = o.strictPrecision;
   precision.int8Ranges = o.int8Ranges;
   precision.int8Timing = o.int8Timing;
-  std::string passes = std::string(int8 ? "quantize-int8," : "") + (fp8 ? "quantize-fp8," : "") + "dce";
+  // After quantize-fp8, an activation it split off its matmul fuses with the quantization.
+  std::string passes = std::string(int8 ? "quantize-int8," : "") + (fp8 ? "quantize-fp8," : "") +
+                       (fp8 && o.optLevel >= 3 ? "fuse-elementwise," : "") + "dce";
   return runPassPipeline(module, passes, precision);
 }
 

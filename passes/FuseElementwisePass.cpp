@@ -21,6 +21,11 @@ bool gpuFloat(DType t) { return t == DType::F32 || t == DType::F16 || t == DType
 bool chainable(const Operation &op) {
   if (op.numResults() != 1 || !op.result()->type().isStatic())
     return false;
+  // Quantization to e4m3 by a scalar scale (quantize-fp8's), the last member of a chain: its
+  // operand is of the chain's type, its result is stored in e4m3.
+  if (op.is(OpKind::OnnxQuantizeLinear))
+    return op.result()->type().elem() == DType::F8E4M3 && gpuFloat(op.operand(0)->type().elem()) && !op.hasOperand(2) &&
+           op.operand(1)->type().elem() == DType::F32 && scalarValue(op.operand(1)).has_value();
   if (op.is(OpKind::OnnxCast))
     return gpuFloat(op.operand(0)->type().elem()) && gpuFloat(op.result()->type().elem());
   switch (op.kind()) {
@@ -52,7 +57,8 @@ public:
       std::vector<Operation *> chain = {op};
       Value *cur = op->result();
       while (Operation *u = soleUser(cur)) {
-        if (!chainable(*u) || u->result()->type().staticShape() != cur->type().staticShape())
+        if (!chainable(*u) || u->result()->type().staticShape() != cur->type().staticShape() ||
+            chain.back()->is(OpKind::OnnxQuantizeLinear))
           break;
         chain.push_back(u);
         cur = u->result();

@@ -77,6 +77,9 @@ public:
       INFC_RETURN_IF_ERROR(rewrite(body, op));
       ++ctx.stat(name(), "matmuls-fp8");
     }
+    for (const auto &[x, q] : quantized_)
+      if (splitActivation(const_cast<Value *>(x)))
+        ++ctx.stat(name(), "activations-split");
     return !quant.empty();
   }
 
@@ -110,6 +113,38 @@ private:
     if (!calibratedRange(*ranges_, x))
       return "no calibrated range for its input %" + x->name();
     return "";
+  }
+
+  /// When `x` (quantized for an FP8 matmul, and read by nothing else) is a matmul's result whose
+  /// activation cuBLASLt's epilogue does not run (GELU, sigmoid, tanh: a kernel of its own after
+  /// the GEMM), the activation becomes an onnx op between the matmul and the QuantizeLinear, so
+  /// that fuse-elementwise makes activation and quantization one kernel (f16 read once, e4m3
+  /// written) instead of two passes over the f16 tensor.
+  bool splitActivation(Value *x) {
+    Operation *mm = x->definingOp();
+    if (!mm || !mm->is(OpKind::InfcMatmul) || x->users().size() != 1 || x->isGraphOutput())
+      return false;
+    Expected<MatmulAttrs> a = MatmulAttrs::read(*mm);
+    if (!a.isOk())
+      return false;
+    OpKind kind;
+    AttrMap actAttrs;
+    switch (a->act.kind) {
+    case Act::Gelu: kind = OpKind::OnnxGelu; break;
+    case Act::GeluTanh: kind = OpKind::OnnxGelu; actAttrs.set("approximate", std::string("tanh")); break;
+    case Act::Sigmoid: kind = OpKind::OnnxSigmoid; break;
+    case Act::Tanh: kind = OpKind::OnnxTanh; break;
+    default: return false;
+    }
+    MatmulAttrs plain = *a;
+    plain.act = Activation{};
+    AttrMap attrs = mm->attrs();
+    plain.write(attrs);
+    Block &body = *mm->parentBlock();
+    Operation *pre = body.create(OpKind::InfcMatmul, std::vector<Value *>(mm->operands().begin(), mm->operands().end()),
+                                 {x->type()}, attrs, mm->loc(), mm, {x->name() + ".preact"});
+    replaceWithOp(mm, kind, {pre->result()}, std::move(actAttrs), x->type(), mm->loc());
+    return true;
   }
 
   /// `x` in f8e4m3 with `scale`: one QuantizeLinear per value, placed before its first FP8 reader.

@@ -148,6 +148,8 @@ Expected<std::string> scalarExpr(const ExprContext &c, size_t numOperands) {
       e = "(" + e + " / (T)" + std::to_string(numOperands) + ")";
     return e;
   }
+  case OpKind::OnnxQuantizeLinear: // in a fused chain (fuse-elementwise): to e4m3 by a scalar scale
+    return std::string("(v0 / v1)");
   case OpKind::OnnxClip: {
     // Operands: x, min, max (either may be absent); v1/v2 are bound to the present ones.
     std::string e = "v0";
