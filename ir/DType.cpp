@@ -1,5 +1,7 @@
 #include "ir/DType.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 
@@ -170,19 +172,29 @@ float f8e5m2ToFloat(uint8_t v) {
   return decodeSmall(v, 5, 2, 15);
 }
 
-// Encode by searching the nearest representable value (round half to even on the code).
+// Encode to the nearest representable value, ties to the even code, saturating at maxCode:
+// the codes 0..maxCode decode to ascending non-negative values, so a binary search over their
+// decoded table finds the neighbours (the weights of a BERT are 85M encodes).
 static uint8_t encodeNearest(float f, float (*decode)(uint8_t), uint8_t maxCode) {
+  struct Table {
+    float v[128];
+  };
+  static const Table e4m3 = [] { Table t{}; for (unsigned c = 0; c < 128; ++c) t.v[c] = f8e4m3ToFloat(static_cast<uint8_t>(c)); return t; }();
+  static const Table e5m2 = [] { Table t{}; for (unsigned c = 0; c < 128; ++c) t.v[c] = f8e5m2ToFloat(static_cast<uint8_t>(c)); return t; }();
+  const float *table = decode == f8e4m3ToFloat ? e4m3.v : e5m2.v;
   uint8_t sign = std::signbit(f) ? 0x80 : 0;
   float a = std::fabs(f);
-  uint8_t best = 0;
-  float bestErr = std::numeric_limits<float>::infinity();
-  for (unsigned c = 0; c <= maxCode; ++c) {
-    float d = decode(static_cast<uint8_t>(c));
-    float err = std::fabs(d - a);
-    if (err < bestErr || (err == bestErr && (c & 1u) == 0 && (best & 1u) != 0)) {
-      bestErr = err;
-      best = static_cast<uint8_t>(c);
-    }
+  const float *end = table + maxCode + 1;
+  const float *it = std::lower_bound(table, end, a); // the first value >= a
+  unsigned best;
+  if (it == end) {
+    best = maxCode;
+  } else if (it == table) {
+    best = 0;
+  } else {
+    unsigned hi = static_cast<unsigned>(it - table), lo = hi - 1;
+    float dHi = table[hi] - a, dLo = a - table[lo];
+    best = dLo < dHi ? lo : dHi < dLo ? hi : ((lo & 1u) == 0 ? lo : hi);
   }
   return static_cast<uint8_t>(sign | best);
 }

@@ -24,6 +24,39 @@ TEST_CASE("half and bfloat16 conversions round to nearest even", "[core]") {
   CHECK(f8e5m2ToFloat(floatToF8e5m2(57344.0f)) == 57344.0f);
 }
 
+TEST_CASE("float8 encoding is the nearest code, ties to even, saturating", "[core]") {
+  // Against a scan of every code (what the encoder's binary search must agree with).
+  auto scan = [](float f, float (*decode)(uint8_t), unsigned maxCode) {
+    float a = std::fabs(f), bestErr = INFINITY;
+    unsigned best = maxCode; // beyond the largest finite value: saturate
+    for (unsigned c = 0; c <= maxCode; ++c) {
+      float err = std::fabs(decode(static_cast<uint8_t>(c)) - a);
+      if (err < bestErr || (err == bestErr && (c & 1u) == 0 && (best & 1u) != 0)) {
+        bestErr = err;
+        best = c;
+      }
+    }
+    return static_cast<uint8_t>((std::signbit(f) ? 0x80 : 0) | best);
+  };
+  std::vector<float> values = {0.0f, -0.0f, 1e-9f, 0.0009765625f, 0.001953125f, 0.0029296875f, 448.0f, 464.0f, 480.0f,
+                               1e6f, -1e6f, 57344.0f, 61440.0f, INFINITY};
+  uint32_t state = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    state = state * 1664525u + 1013904223u;
+    float m = 1.0f + static_cast<float>(state >> 8) / 16777216.0f;
+    values.push_back((state & 1u ? -1.0f : 1.0f) * std::ldexp(m, static_cast<int>(state >> 27) - 18));
+  }
+  size_t mismatches = 0;
+  float first = 0;
+  for (float v : values) {
+    bool ok = floatToF8e4m3(v) == scan(v, f8e4m3ToFloat, 0x7e) && (std::isinf(v) || floatToF8e5m2(v) == scan(v, f8e5m2ToFloat, 0x7b));
+    if (!ok && mismatches++ == 0)
+      first = v;
+  }
+  INFO("first mismatch at " << first);
+  CHECK(mismatches == 0);
+}
+
 TEST_CASE("checked element counts reject negative and overflowing shapes", "[core]") {
   std::vector<int64_t> ok{2, 3, 4};
   CHECK(*checkedNumElements(ok, "t") == 24);
