@@ -63,24 +63,24 @@ TEST_CASE("QuantizeLinear to f8e4m3 and back rounds and saturates as the referen
   CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 0.0, 1e-30) == 0.0);
 }
 
-TEST_CASE("FP8 matmuls (bias, relu, residual, gelu) match the reference's FP8 semantics", "[gpu][fp8]") {
-  REQUIRE_GPU();
-  if (!fp8Gpu()) {
-    WARN("FP8 needs sm_89 or later: skipped");
-    return;
-  }
-  // x [2, 37, 64] -> relu(x w1 + b1) [.., 128] -> (.. w2 + b2) + x [.., 64] -> gelu(.. w3) [.., 64]
+TEST_CASE("FP8 matmuls (bias, gelu fused with the next quantization, residual, relu) match the reference's FP8 semantics",
+          "[gpu][fp8]") {
+  // x [2, 37, 64] -> gelu(x w1 + b1) [.., 128] -> (.. w2 + b2) + x [.., 64] -> relu(.. w3 + b3) [.., 64]:
+  // mm1's GELU and the quantization of its result are one kernel (quantize-fp8 splits the GELU
+  // off the matmul, fuse-elementwise joins them; the input's f16 cast is also the residual, so
+  // its quantization is a kernel of its own), mm3's ReLU runs in cuBLASLt's epilogue.
   auto m = std::make_unique<Module>();
   Graph &g = m->addGraph("main");
   Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 37, 64}));
   Value *h = requireOp(g, OpKind::OnnxMatMul, {x, gputest::randomWeight(g, {64, 128}, 1, "w1")}, {}, "mm1");
   h = requireOp(g, OpKind::OnnxAdd, {h, gputest::randomWeight(g, {128}, 2, "b1")}, {}, "add1");
-  h = requireOp(g, OpKind::OnnxRelu, {h}, {}, "relu1");
+  h = requireOp(g, OpKind::OnnxGelu, {h}, {}, "gelu1");
   Value *r = requireOp(g, OpKind::OnnxMatMul, {h, gputest::randomWeight(g, {128, 64}, 3, "w2")}, {}, "mm2");
   r = requireOp(g, OpKind::OnnxAdd, {r, gputest::randomWeight(g, {64}, 4, "b2")}, {}, "add2");
   r = requireOp(g, OpKind::OnnxAdd, {r, x}, {}, "res");
   Value *y = requireOp(g, OpKind::OnnxMatMul, {r, gputest::randomWeight(g, {64, 64}, 5, "w3")}, {}, "mm3");
-  y = requireOp(g, OpKind::OnnxGelu, {y}, {}, "gelu");
+  y = requireOp(g, OpKind::OnnxAdd, {y, gputest::randomWeight(g, {64}, 6, "b3")}, {}, "add3");
+  y = requireOp(g, OpKind::OnnxRelu, {y}, {}, "relu3");
   g.addOutput("y", y);
   REQUIRE(runPassPipeline(*m, "shape-infer").isOk());
   Tensor in = gputest::randomF32({2, 37, 64}, 7);
@@ -96,13 +96,23 @@ TEST_CASE("FP8 matmuls (bias, relu, residual, gelu) match the reference's FP8 se
     return a;
   };
   oo.int8Ranges["x"] = amax(in);
-  oo.int8Ranges["relu1"] = 20.0; // wide enough for |x w1 + b1| of 64 terms in (-1, 1)
+  oo.int8Ranges["gelu1"] = 20.0; // wide enough for |x w1 + b1| of 64 terms in (-1, 1)
   oo.int8Ranges["res"] = 30.0;
   REQUIRE(optimizeModule(*m, oo).isOk());
-  size_t fp8 = 0;
-  for (const auto &op : m->mainGraph()->body().ops())
+  size_t fp8 = 0, fusedQuantize = 0;
+  for (const auto &op : m->mainGraph()->body().ops()) {
     fp8 += op->is(OpKind::InfcMatmul) && op->operand(0)->type().elem() == DType::F8E4M3;
+    fusedQuantize += op->is(OpKind::InfcFused) && op->result()->type().elem() == DType::F8E4M3 &&
+                     op->region(0).ops().front()->is(OpKind::OnnxGelu);
+  }
   CHECK(fp8 == 3);
+  CHECK(fusedQuantize == 1);
+  // The IR is checked without a GPU too; the run needs one.
+  REQUIRE_GPU();
+  if (!fp8Gpu()) {
+    WARN("FP8 needs sm_89 or later: skipped");
+    return;
+  }
   Expected<std::vector<Tensor>> want = interpret(*m->mainGraph(), {in});
   REQUIRE(want.isOk());
   Expected<std::vector<Tensor>> got = gputest::buildAndRun(*m, {in}, true);
