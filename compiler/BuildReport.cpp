@@ -17,7 +17,7 @@ std::string buildReportJson(const CompileOptions &o, const Expected<CompileRepor
   nlohmann::ordered_json opts;
   opts["shapes"] = o.shapes;
   opts["target"] = o.target;
-  opts["precision"] = o.int8 ? "int8" : o.bf16 ? "bf16" : o.fp16 ? "fp16" : "fp32";
+  opts["precision"] = o.int8 && o.fp8 ? "int8+fp8" : o.int8 ? "int8" : o.fp8 ? "fp8" : o.bf16 ? "bf16" : o.fp16 ? "fp16" : "fp32";
   opts["opt_level"] = o.optLevel;
   opts["builder_opt_level"] = o.builderOptLevel;
   opts["tuning_budget_s"] = o.tuningBudget;
@@ -26,7 +26,7 @@ std::string buildReportJson(const CompileOptions &o, const Expected<CompileRepor
   opts["require_complete_cache"] = o.requireCompleteCache;
   opts["layer_precision"] = o.layerPrecision;
   opts["strict_precision"] = o.strictPrecision;
-  if (o.int8) {
+  if (o.int8 || o.fp8) {
     opts["calib"] = o.calib.dir;
     opts["calib_method"] = calibMethodName(o.calib.method);
     opts["calib_cache"] = o.calibCache;

@@ -75,6 +75,24 @@ std::string int8ConvEngine() {
   return built->bytes;
 }
 
+/// A one-matmul FP8 engine (e4m3 [4, 32] x e4m3 [16, 32] -> f16 [4, 16]), built without a GPU: its
+/// CublasLtMatmul table stores ab_dtype 17 and fast_accum.
+std::string fp8MatmulEngine() {
+  std::string w;
+  for (int i = 0; i < 16 * 32; ++i)
+    w += (i ? ", " : "") + std::to_string((i % 7 - 3) * 0.5);
+  std::string text = R"(graph @f(%x: tensor<4x32xf8e4m3>) -> ("y": tensor<4x16xf16>) {
+  %w = onnx.Constant() {value = dense<[)" + w + R"(]> : tensor<16x32xf8e4m3>} : () -> tensor<16x32xf8e4m3>
+  %y = infc.matmul(%x, %w) {alpha = 0.25, dtype = "f16"} : (tensor<4x32xf8e4m3>, tensor<16x32xf8e4m3>) -> tensor<4x16xf16>
+  return %y
+})";
+  Expected<std::unique_ptr<Module>> m = parseModule(text, "fp8.ir");
+  REQUIRE(m.isOk());
+  auto built = codegen::buildEngine(**m, codegen::EngineBuildOptions{}, "test");
+  REQUIRE(built.isOk());
+  return built->bytes;
+}
+
 /// The loader's error for `bytes` ("" when it accepts them).
 std::string loadError(const std::string &bytes) {
   std::string error;
@@ -311,6 +329,25 @@ TEST_CASE("a damaged engine description fails FlatBuffers verification or the se
           REQUIRE(const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul())->mutate_k(int64_t(1) << 40));
     });
     CHECK(contains(loadError(bad), "reads more elements than its operands hold"));
+  }
+  SECTION("an FP8 matmul whose types do not match") {
+    std::string fp8 = fp8MatmulEngine();
+    CHECK(loadError(fp8).empty());
+    auto editMatmul = [&](auto edit) {
+      return editEngine(fp8, [&](fb::Engine &e) {
+        for (uint32_t i = 0; i < e.layers()->size(); ++i)
+          if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CublasLtMatmul)
+            edit(e, *const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul()));
+      });
+    };
+    const char *why = "is an FP8 matmul whose operand or result types do not match";
+    // A/B dtype other than e4m3 (19: e5m2), a weight that is not e4m3, D in float32.
+    CHECK(contains(loadError(editMatmul([](fb::Engine &, fb::CublasLtMatmul &m) { REQUIRE(m.mutate_ab_dtype(19)); })), why));
+    CHECK(contains(loadError(editMatmul([](fb::Engine &e, fb::CublasLtMatmul &m) {
+                     REQUIRE(e.mutable_tensors()->GetMutableObject(static_cast<uint32_t>(m.b()))->mutate_dtype(3));
+                   })),
+                   why));
+    CHECK(contains(loadError(editMatmul([](fb::Engine &, fb::CublasLtMatmul &m) { REQUIRE(m.mutate_io_dtype(1)); })), why));
   }
   SECTION("a convolution with 0 groups or a 0 stride") {
     std::string conv = convEngine();
