@@ -468,7 +468,7 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
     return unsupported(o.modelPath + ": " + what + " with optimization profiles is not implemented yet; no engine written");
   };
   if (o.int8 || hasActivationQdq(*module->mainGraph()))
-    return refuse("INT8 (--int8, or a model with QuantizeLinear/DequantizeLinear pairs)");
+    return refuse("INT8 or FP8 quantization (--int8, or a model with QuantizeLinear/DequantizeLinear pairs)");
   if (o.fp8)
     return refuse("FP8 (--fp8)");
   if (!o.timingCachePath.empty() || o.requireCompleteCache)
@@ -574,21 +574,27 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   if (!profiles.empty())
     return compileWithProfiles(o, std::move(module), profiles, tactics.timed, eb, stages, report, start);
   // Explicitly quantized models (QuantizeLinear -> DequantizeLinear pairs on activations) build
-  // to INT8 with their own scales, as a calibration would give them (compiler/ExplicitQuant.h).
-  bool explicitInt8 = hasActivationQdq(*module->mainGraph());
-  if (explicitInt8 && (!o.calib.dir.empty() || !o.calibCache.empty()))
+  // to INT8 (int8 pairs) or FP8 (float8e4m3fn pairs) with their own scales, as a calibration
+  // would give them (compiler/ExplicitQuant.h).
+  INFC_ASSIGN_OR_RETURN(DType explicitType, activationQdqType(*module->mainGraph(), o.modelPath));
+  bool explicitInt8 = explicitType == DType::I8, explicitFp8 = explicitType == DType::F8E4M3;
+  if ((explicitInt8 || explicitFp8) && (!o.calib.dir.empty() || !o.calibCache.empty()))
     return invalidArgument(o.modelPath + ": the model is explicitly quantized (QuantizeLinear -> DequantizeLinear pairs): "
                            "their scales are its calibration; build it without --calib and --calib-cache");
   if (explicitInt8 && o.fp8)
     return invalidArgument(o.modelPath + ": --fp8 on an explicitly quantized (INT8 Q/DQ) model is not implemented: build it "
                            "without --fp8");
-  bool int8 = o.int8 || explicitInt8;
-  eb.lowering.fp16 = o.fp16 || int8 || o.fp8;
+  bool int8 = o.int8 || explicitInt8, fp8 = o.fp8 || explicitFp8;
+  if (explicitFp8 && eb.lowering.smMajor * 10 + eb.lowering.smMinor < 89)
+    return invalidArgument(o.modelPath + ": the model is explicitly quantized to FP8 (float8e4m3fn pairs), which needs "
+                           "sm_89 or later; the target is sm_" + std::to_string(eb.lowering.smMajor) +
+                           std::to_string(eb.lowering.smMinor));
+  eb.lowering.fp16 = o.fp16 || int8 || fp8;
   if (eb.gpuName.empty())
     report.warnings.push_back("no sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                               " GPU here: tactics are chosen by heuristics when the engine is loaded, not by timing");
   INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
-                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, int8, o.modelPath, o.fp8));
+                        precisionFlags(o.layerPrecision, o.strictPrecision, *module, o.fp16 || o.bf16, int8, o.modelPath, fp8));
   std::unique_ptr<codegen::Autotuner> tuner;
   if ((o.builderOptLevel != 3 || o.tuningBudget > 0) && !(timed && !cached))
     return invalidArgument(o.modelPath + ": --builder-opt-level and --tuning-budget shape the timing of tactics, and this build "
@@ -613,21 +619,22 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     opt.int8Timing = [timing](const Operation &op, const Int8ConvForm &form) {
       return codegen::timeInt8Conv(*timing, op, form);
     };
-  if (explicitInt8) {
+  if (explicitInt8 || explicitFp8) {
     INFC_ASSIGN_OR_RETURN(opt.int8Ranges, takeActivationQdq(*module->mainGraph(), o.modelPath));
     size_t n = opt.int8Ranges.size();
-    report.int8Summary = "explicitly quantized: the scales of " + std::to_string(n) + (n == 1 ? " tensor" : " tensors") +
-                         " from their QuantizeLinear/DequantizeLinear pairs; ";
+    (explicitInt8 ? report.int8Summary : report.fp8Summary) =
+        "explicitly quantized: the scales of " + std::to_string(n) + (n == 1 ? " tensor" : " tensors") +
+        " from their QuantizeLinear/DequantizeLinear pairs; ";
   } else if (o.int8 || o.fp8) {
     stages.begin("calibrate");
     INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, o.int8 ? report.int8Summary : report.fp8Summary));
   }
   opt.int8 = int8;
-  opt.fp8 = o.fp8;
+  opt.fp8 = fp8;
   INFC_RETURN_IF_ERROR(optimize(o, *module, precision, std::move(opt), stages));
   if (int8)
-    report.int8Summary += int8Summary(*module->mainGraph(), o.fp8);
-  if (o.fp8)
+    report.int8Summary += int8Summary(*module->mainGraph(), fp8);
+  if (fp8)
     report.fp8Summary += fp8Summary(*module->mainGraph());
 
   if (o.requireCompleteCache && !cached)
@@ -636,8 +643,8 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
   nlohmann::json opts = recordedOptions(o, report);
   if (int8) // the ranges are in the reference IR's scales; not the folder or cache they came from
     opts["int8"] = explicitInt8 ? "explicit" : "calibrated";
-  if (o.fp8)
-    opts["fp8"] = "calibrated";
+  if (fp8)
+    opts["fp8"] = explicitFp8 ? "explicit" : "calibrated";
   opts["shapes"] = o.shapes;
   opts["timing"] = timed;
   opts["workspace_mib"] = o.workspaceBytes >> 20;

@@ -34,18 +34,38 @@ bool hasActivationQdq(const Graph &graph) {
   return false;
 }
 
+Expected<DType> activationQdqType(const Graph &graph, const std::string &modelPath) {
+  DType found = DType::Undefined;
+  const Operation *first = nullptr;
+  for (const auto &dq : graph.body().ops()) {
+    if (!isPair(*dq))
+      continue;
+    const Operation *q = dq->operand(0)->definingOp();
+    DType t = q->result()->type().elem();
+    if (t != DType::I8 && t != DType::F8E4M3)
+      return unsupported(modelPath + ": " + q->describe() + ": quantizes to " + std::string(dtypeName(t)) +
+                         "; explicitly quantized engines take symmetric int8 activations (ONNX Runtime: "
+                         "activation_type=QInt8, ActivationSymmetric=True) or float8e4m3fn ones");
+    if (first && t != found)
+      return unsupported(modelPath + ": " + q->describe() + " quantizes to " + std::string(dtypeName(t)) + " and " +
+                         first->describe() + " to " + std::string(dtypeName(found)) +
+                         ": a model with both int8 and float8 activation pairs is not supported");
+    found = t;
+    first = q;
+  }
+  return found;
+}
+
 Expected<std::map<std::string, double>> takeActivationQdq(Graph &graph, const std::string &modelPath) {
+  INFC_ASSIGN_OR_RETURN(DType type, activationQdqType(graph, modelPath));
+  // The largest magnitude of the quantized type: amax = that times the scale.
+  double levels = type == DType::F8E4M3 ? 448.0 : 127.0;
   std::map<std::string, double> ranges;
   for (Operation *dq : graph.body().opPointers()) {
     if (!isPair(*dq))
       continue;
     Operation *q = dq->operand(0)->definingOp();
     Value *x = q->operand(0);
-    if (q->result()->type().elem() != DType::I8)
-      return unsupported(modelPath + ": " + q->describe() + ": quantizes to " +
-                         std::string(dtypeName(q->result()->type().elem())) +
-                         "; INT8 engines take symmetric int8 activations (ONNX Runtime: activation_type=QInt8, "
-                         "ActivationSymmetric=True)");
     INFC_ASSIGN_OR_RETURN(double qs, scalarOf(*q, 1, "scale", modelPath));
     INFC_ASSIGN_OR_RETURN(double ds, scalarOf(*dq, 1, "scale", modelPath));
     for (Operation *op : {q, dq}) {
@@ -62,7 +82,7 @@ Expected<std::map<std::string, double>> takeActivationQdq(Graph &graph, const st
     // Two pairs on one tensor (one per reader) with different scales: the larger range keeps
     // every value representable.
     double &amax = ranges[x->name()];
-    amax = std::max(amax, 127.0 * qs);
+    amax = std::max(amax, levels * qs);
     Value *y = dq->result();
     for (size_t i = 0; i < graph.outputs().size(); ++i)
       if (graph.outputs()[i].value == y)
