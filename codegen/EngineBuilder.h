@@ -50,6 +50,12 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &layer);
 Expected<std::pair<double, double>> timeInt8Conv(class TacticSource &tactics, const Operation &op,
                                                  const Int8ConvForm &form);
 
+/// The timed milliseconds of f16 matmul `op` (infc.matmul or onnx.MatMul with constant 2-D
+/// weights) as code generation runs it, and of its FP8 form (cuBLASLt E4M3, fast accumulation)
+/// plus `quantizeBytes` of memory traffic (its input's quantize kernel, modeled like a separate
+/// elementwise kernel). NotFound or Unsupported when either has no answer.
+Expected<std::pair<double, double>> timeFp8Matmul(class TacticSource &tactics, const Operation &op, double quantizeBytes);
+
 /// Builds with timed tactics from `tuner`, and lets convolutions fuse their epilogues where the
 /// timed fused graph beats the timed unfused convolution plus separate kernels (each decision
 /// told to `log`, when given).

@@ -149,6 +149,10 @@ using LowerFn = Status (*)(const Operation &, LoweringContext &);
 /// the precision of a convolution is decided by timing, passes/QuantizeInt8Pass.cpp).
 Expected<ConvLayer> fusedConvLayer(const Operation &op);
 
+/// The cuBLASLt layer of a 16-bit (or f32) infc.matmul (bias, ReLU and residual in its epilogue
+/// as lowering runs them) or onnx.MatMul: what quantize-fp8's timing compares the FP8 form with.
+Expected<MatmulLayer> f16MatmulLayer(const Operation &op);
+
 /// The op reading `v` when it is the only reader and `v` is not a graph output: the condition
 /// for a fusion to absorb that op (v then never needs to exist in memory).
 const Operation *soleUser(const Value *v);

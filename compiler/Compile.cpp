@@ -619,6 +619,10 @@ Expected<CompileReport> compileToEngine(const CompileOptions &o) {
     opt.int8Timing = [timing](const Operation &op, const Int8ConvForm &form) {
       return codegen::timeInt8Conv(*timing, op, form);
     };
+  if (timing && fp8)
+    opt.fp8Timing = [timing](const Operation &op, double quantizeBytes) {
+      return codegen::timeFp8Matmul(*timing, op, quantizeBytes);
+    };
   if (explicitInt8 || explicitFp8) {
     INFC_ASSIGN_OR_RETURN(opt.int8Ranges, takeActivationQdq(*module->mainGraph(), o.modelPath));
     size_t n = opt.int8Ranges.size();

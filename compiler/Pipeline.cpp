@@ -15,6 +15,7 @@ Status runPassPipeline(Module &module, const std::string &passList, const Pipeli
   ctx.lowPrecision = options.lowPrecision;
   ctx.int8Ranges = options.int8Ranges;
   ctx.int8Timing = options.int8Timing;
+  ctx.fp8Timing = options.fp8Timing;
   ctx.remarks = options.remarks;
   INFC_RETURN_IF_ERROR(pm.run(module, ctx));
   if (options.printStats)
@@ -66,6 +67,7 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   precision.strictPrecision = o.strictPrecision;
   precision.int8Ranges = o.int8Ranges;
   precision.int8Timing = o.int8Timing;
+  precision.fp8Timing = o.fp8Timing;
   // After quantize-fp8, an activation it split off its matmul fuses with the quantization.
   std::string passes = std::string(int8 ? "quantize-int8," : "") + (fp8 ? "quantize-fp8," : "") +
                        (fp8 && o.optLevel >= 3 ? "fuse-elementwise," : "") + "dce";

@@ -19,6 +19,7 @@ struct PipelineOptions {
   /// name, and the timing of f16 against INT8 convolutions when the target GPU is here.
   std::map<std::string, double> int8Ranges;
   Int8TimingFn int8Timing;
+  Fp8TimingFn fp8Timing; ///< quantize-fp8's timing of f16 against FP8 matmuls
   /// Print statistics counters to stderr after the pipeline.
   bool printStats = false;
   /// --verbose: the fusion passes' decisions (PassContext::remarks).
@@ -48,6 +49,7 @@ struct OptimizeOptions {
   /// and quantize-fp8 the matmuls FP8 (fp8).
   std::map<std::string, double> int8Ranges;
   Int8TimingFn int8Timing;
+  Fp8TimingFn fp8Timing;
   bool int8 = false;
   bool fp8 = false;
 };

@@ -34,6 +34,9 @@ struct Int8ConvForm {
 /// Milliseconds of the conv as it is (f16) and in that INT8 form, the input's quantize kernel
 /// included.
 using Int8TimingFn = std::function<Expected<std::pair<double, double>>(const Operation &op, const Int8ConvForm &form)>;
+/// Milliseconds of f16 matmul `op` as it is and in its FP8 form, plus `quantizeBytes` of memory
+/// traffic for quantizing its input (0 when that is free: fused, or already paid).
+using Fp8TimingFn = std::function<Expected<std::pair<double, double>>(const Operation &op, double quantizeBytes)>;
 
 /// Per-run state shared by passes in a pipeline.
 struct PassContext {
@@ -53,6 +56,8 @@ struct PassContext {
   /// convolution stays f16 where INT8 is not faster, as TensorRT's builder keeps the faster of
   /// the precisions it allows. NotFound/Unsupported: no answer (INT8 stays).
   Int8TimingFn int8Timing;
+  /// quantize-fp8, when the target GPU is here (or its timing cache): as int8Timing, for matmuls.
+  Fp8TimingFn fp8Timing;
   /// `infc build --verbose`: one line per decision a fusion pass takes or refuses, and why
   /// ("fuse-conv-epilogue: fused Relu into conv 'c1'"). Null when nobody listens.
   std::function<void(const std::string &line)> remarks;

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <unordered_map>
 
 namespace infc {
@@ -53,6 +54,20 @@ public:
         continue;
       }
       std::string why = asked.empty() || asked == "fp8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
+      // With the target GPU here (or its timing cache): FP8 only where it is faster, its input's
+      // quantization included, as TensorRT's builder keeps the faster of the precisions it
+      // allows. --strict-precision and NAME:fp8 keep FP8 whatever the timing.
+      if (why.empty() && ctx.fp8Timing && !ctx.strictPrecision && asked != "fp8") {
+        Expected<std::pair<double, double>> ms = ctx.fp8Timing(*op, quantizeBytes(*op));
+        if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
+          return ms.status();
+        if (ms.isOk() && ms->second >= ms->first) {
+          char buf[160];
+          std::snprintf(buf, sizeof buf, "faster than FP8 here (%.4f ms against %.4f ms, timed)", ms->first, ms->second);
+          why = buf;
+          ++ctx.stat(name(), "matmuls-f16-faster");
+        }
+      }
       if (why.empty()) {
         quant.push_back(op);
         continue;
@@ -89,6 +104,24 @@ private:
   std::unordered_map<const Value *, float> scaleOf_;     ///< f8e4m3 value -> its scale
   /// Weights -> their e4m3 [N, K] constant and scale (matmuls sharing weights share these).
   std::unordered_map<const Value *, std::pair<Value *, float>> weights_;
+
+  /// The memory traffic of quantizing `op`'s input, its share of it: f16 read and e4m3 written,
+  /// split between the matmuls that would read the e4m3 copy; nothing when the quantization
+  /// fuses with the activation kernel that writes the input anyway (splitActivation).
+  double quantizeBytes(const Operation &op) const {
+    const Value *x = op.operand(0);
+    if (const Operation *def = x->definingOp(); def && def->is(OpKind::InfcMatmul) && x->users().size() == 1 &&
+                                                !x->isGraphOutput()) {
+      Expected<MatmulAttrs> a = MatmulAttrs::read(*def);
+      if (a.isOk() && (a->act.kind == Act::Gelu || a->act.kind == Act::GeluTanh || a->act.kind == Act::Sigmoid ||
+                       a->act.kind == Act::Tanh))
+        return 0.0;
+    }
+    size_t readers = 0;
+    for (const Operation *u : x->users())
+      readers += (u->is(OpKind::InfcMatmul) || u->is(OpKind::OnnxMatMul)) && u->operand(0) == x;
+    return 3.0 * static_cast<double>(*x->type().numElements()) / static_cast<double>(std::max<size_t>(readers, 1));
+  }
 
   /// Why `op` stays in 16-bit, or "" when it can be an FP8 matmul.
   std::string ineligible(const Operation &op) const {

@@ -105,18 +105,16 @@ MatmulLayer fp8MatmulLayer(const Operation &op, const MatmulAttrs &a) {
   return m;
 }
 
-Status lowerInfcMatmul(const Operation &op, LoweringContext &ctx) {
-  INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
-  if (a.fp8() && ctx.options().smMajor * 10 + ctx.options().smMinor < 89)
-    return unsupported(op.describe() + ": FP8 matmuls need sm_89 or later, the target is sm_" +
-                       std::to_string(ctx.options().smMajor) + std::to_string(ctx.options().smMinor));
+/// infc.matmul's layer: the bias (and a ReLU after it) and the residual in cuBLASLt's epilogue.
+/// Sets `reluInEpilogue` when the activation needs no kernel of its own.
+Expected<MatmulLayer> infcMatmulLayer(const Operation &op, const MatmulAttrs &a, bool &reluInEpilogue) {
   MatmulLayer m;
   if (a.fp8()) {
     m = fp8MatmulLayer(op, a);
   } else {
     INFC_ASSIGN_OR_RETURN(m, matmulLayer(op));
   }
-  bool reluInEpilogue = false;
+  reluInEpilogue = false;
   if (op.hasOperand(2)) {
     if (m.batch != 1)
       return unsupported(op.describe() + ": a batched infc.matmul with a bias has no GPU kernel yet");
@@ -129,6 +127,16 @@ Status lowerInfcMatmul(const Operation &op, LoweringContext &ctx) {
     m.c = op.operand(3);
     m.beta = 1.0f;
   }
+  return m;
+}
+
+Status lowerInfcMatmul(const Operation &op, LoweringContext &ctx) {
+  INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
+  if (a.fp8() && ctx.options().smMajor * 10 + ctx.options().smMinor < 89)
+    return unsupported(op.describe() + ": FP8 matmuls need sm_89 or later, the target is sm_" +
+                       std::to_string(ctx.options().smMajor) + std::to_string(ctx.options().smMinor));
+  bool reluInEpilogue = false;
+  INFC_ASSIGN_OR_RETURN(MatmulLayer m, infcMatmulLayer(op, a, reluInEpilogue));
   addMatmulLayer(op, ctx, m);
   if (!a.act.none() && !reluInEpilogue)
     addEpilogueKernel(op, ctx, m.d, nullptr, a.act);
@@ -186,6 +194,18 @@ Status lowerGemm(const Operation &op, LoweringContext &ctx) {
 }
 
 } // namespace
+
+Expected<MatmulLayer> f16MatmulLayer(const Operation &op) {
+  if (op.is(OpKind::OnnxMatMul))
+    return matmulLayer(op);
+  if (!op.is(OpKind::InfcMatmul))
+    return invalidArgument(op.describe() + " is no matmul");
+  INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
+  if (a.fp8())
+    return invalidArgument(op.describe() + " is an FP8 matmul already");
+  bool relu = false;
+  return infcMatmulLayer(op, a, relu);
+}
 
 void registerMatmulLowerings(LoweringTable &t) {
   t[static_cast<size_t>(OpKind::OnnxMatMul)] = &lowerMatMul;
