@@ -129,6 +129,7 @@ int buildEngine(const BuildArgs &a) {
   o.requireCompleteCache = a.requireCompleteCache;
   o.int8 = a.int8;
   o.fp8 = a.fp8;
+  o.best = a.best;
   o.builderOptLevel = a.builderOptLevel;
   o.tuningBudget = a.tuningBudget;
   o.layerPrecision = a.layerPrecision;
@@ -228,8 +229,8 @@ int main(int argc, char **argv) {
   b->add_option("--target", build.target, "GPU compute capability to build for, e.g. sm_90 (default: the GPU present)");
   b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");
   b->add_flag("--best", build.best,
-              "Each layer in the fastest precision allowed: INT8 with calibration data (--calib or --calib-cache; "
-              "FP16 where INT8 times slower), else FP16 (FP8 is not chosen by --best yet: give --fp8)");
+              "Each layer in the fastest precision allowed: with calibration data (--calib or --calib-cache) INT8 "
+              "convolutions and, for sm_89 and later, FP8 matmuls, each in FP16 where it times slower; else FP16");
   b->add_flag("--fp8", build.fp8,
               "FP8 (E4M3) matmuls, sm_89 and later: calibrate activation ranges from --calib DIR (or read --calib-cache; "
               "--calib-method defaults to minmax without --int8); matmuls with constant weights run as cuBLASLt E4M3 GEMMs "
@@ -370,11 +371,12 @@ int main(int argc, char **argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   if (b->parsed()) {
-    // --best: each layer in the fastest precision allowed: INT8 where calibration data is given
-    // (which keeps a convolution in FP16 where INT8 times slower), else FP16. FP8 is not there yet.
+    // --best: each layer in the fastest precision allowed: with calibration data, INT8
+    // convolutions and (for sm_89 and later, decided by the compiler once it knows the target)
+    // FP8 matmuls, each kept in FP16 where it times slower; else FP16.
     if (build.best) {
-      if (build.fp16 || build.bf16 || build.int8)
-        return usage("--best chooses the precisions itself: drop --fp16, --bf16 and --int8");
+      if (build.fp16 || build.bf16 || build.int8 || build.fp8)
+        return usage("--best chooses the precisions itself: drop --fp16, --bf16, --int8 and --fp8");
       if (!build.calibDir.empty() || !build.calibCache.empty())
         build.int8 = true;
       else

@@ -543,14 +543,18 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
 
 } // namespace
 
-Expected<CompileReport> compileToEngine(const CompileOptions &o) {
+Expected<CompileReport> compileToEngine(const CompileOptions &given) {
   auto start = std::chrono::steady_clock::now();
+  CompileOptions o = given;
   CompileReport report;
   StageClock stages(o.observer, report);
   codegen::EngineBuildOptions eb;
   rt::DeviceInfo dev;
   std::string noGpu = rt::queryDevice(dev);
   INFC_RETURN_IF_ERROR(resolveTarget(o, dev, noGpu, eb));
+  // --best with calibration data: FP8 matmuls as well where the target has E4M3 tensor cores.
+  if (o.best && o.int8 && eb.lowering.smMajor * 10 + eb.lowering.smMinor >= 89)
+    o.fp8 = true;
   report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                   (eb.gpuName.empty() ? "" : " (" + eb.gpuName + ")");
 

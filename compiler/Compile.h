@@ -44,6 +44,8 @@ struct CompileOptions {
   /// calibCache, write calibCache when calibrating.
   bool int8 = false;
   bool fp8 = false;
+  /// --best with calibration data (int8 set): FP8 matmuls too when the target is sm_89 or later.
+  bool best = false;
   std::string layerPrecision;   ///< --layer-precision NAME:fp32|fp16|int8|fp8,... (compiler/LayerPrecision.h)
   bool strictPrecision = false; ///< --strict-precision
   CalibrationOptions calib;
