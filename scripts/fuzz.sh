@@ -39,6 +39,12 @@ if [[ -x build/bin/infc ]]; then
   build/bin/infc build examples/tiny_cnn.onnx --target sm_90 -o "$corpus/engine_reader/tiny_cnn_batch.plan" \
     --min-shapes input:1x3x32x32 --opt-shapes input:2x3x32x32 --max-shapes input:4x3x32x32 \
     --min-shapes input:5x3x32x32 --opt-shapes input:8x3x32x32 --max-shapes input:8x3x32x32 2>/dev/null || true
+  # An FP8 engine (E4M3 matmuls: ab_dtype and fast_accum in its CublasLtMatmul tables), calibrated
+  # on two random samples.
+  mkdir -p "$build/fp8-calib"
+  python3 -c "import numpy as np, sys; r = np.random.default_rng(0); [np.save(sys.argv[1] + '/b%d.npy' % i, r.standard_normal((1, 64)).astype(np.float32)) for i in range(2)]" "$build/fp8-calib" 2>/dev/null &&
+    build/bin/infc build examples/tiny_mlp.onnx --fp8 --calib "$build/fp8-calib" --target sm_90 \
+      -o "$corpus/engine_reader/tiny_mlp_fp8.plan" 2>/dev/null || true
 fi
 python3 -c "import numpy as np, sys; d = sys.argv[1]; np.savez(d + '/two.npz', a=np.arange(6, dtype=np.float32).reshape(2, 3), ids=np.arange(4)); np.savez(d + '/one.npz', x=np.zeros((1, 3, 4, 4), np.float16))" "$corpus/npz" 2>/dev/null || head -c 512 /dev/urandom > "$corpus/npz/random"
 ls "$corpus/engine_reader"/*.plan >/dev/null 2>&1 || head -c 4096 /dev/urandom > "$corpus/engine_reader/random"
