@@ -92,8 +92,8 @@ public:
       INFC_RETURN_IF_ERROR(rewrite(body, op));
       ++ctx.stat(name(), "matmuls-fp8");
     }
-    for (const auto &[x, q] : quantized_)
-      if (splitActivation(const_cast<Value *>(x)))
+    for (Value *x : quantizedInOrder_)
+      if (splitActivation(x))
         ++ctx.stat(name(), "activations-split");
     return !quant.empty();
   }
@@ -101,6 +101,7 @@ public:
 private:
   const std::map<std::string, double> *ranges_ = nullptr;
   std::unordered_map<const Value *, Value *> quantized_; ///< float value -> its f8e4m3 QuantizeLinear
+  std::vector<Value *> quantizedInOrder_;                ///< the keys of quantized_, as created
   std::unordered_map<const Value *, float> scaleOf_;     ///< f8e4m3 value -> its scale
   /// Weights -> their e4m3 [N, K] constant and scale (matmuls sharing weights share these).
   std::unordered_map<const Value *, std::pair<Value *, float>> weights_;
@@ -192,6 +193,7 @@ private:
     t.setElem(DType::F8E4M3);
     q = body.create(OpKind::OnnxQuantizeLinear, {x, s}, {t}, attrs, before->loc(), before, {x->name() + ".f8"})->result();
     scaleOf_[q] = scale;
+    quantizedInOrder_.push_back(x);
     return q;
   }
 
