@@ -46,6 +46,17 @@ std::string askedPrecision(const Operation &op, const std::map<std::string, DTyp
   return "";
 }
 
+Status strictPrecisionError(const std::vector<std::string> &failures, const std::string &noun, const std::string &from,
+                            const std::string &to) {
+  std::string list;
+  for (size_t i = 0; i < failures.size() && i < 5; ++i)
+    list += "\n  " + failures[i];
+  return invalidArgument("--strict-precision: " + std::to_string(failures.size()) + " " + noun + (failures.size() > 1 ? "s" : "") +
+                         " would stay in " + from + " instead of " + to +
+                         " (name them with --layer-precision NAME:fp16 to allow it):" + list +
+                         (failures.size() > 5 ? "\n  ..." : ""));
+}
+
 std::string formatScale(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);

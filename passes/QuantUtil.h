@@ -18,6 +18,11 @@ const double *calibratedRange(const std::map<std::string, double> &ranges, const
 /// "fp8"; "" when none), and that node's name in `node`.
 std::string askedPrecision(const Operation &op, const std::map<std::string, DType> &layerPrecision, std::string &node);
 
+/// --strict-precision's error for the ops in `failures` ("op: why" each; the first five listed)
+/// that would stay in `from` instead of `to` ("3 convolutions would stay in f16 instead of INT8").
+Status strictPrecisionError(const std::vector<std::string> &failures, const std::string &noun, const std::string &from,
+                            const std::string &to);
+
 /// A scale as `infc inspect` and the precision notes print it ("%.6g").
 std::string formatScale(double v);
 

@@ -1,7 +1,7 @@
 // quantize-fp8: FP8 (E4M3) matmuls from calibrated ranges (`infc build --fp8`). Every f16 or
-// bf16 infc.matmul (and onnx.MatMul, one without a bias to fuse) with constant 2-D weights whose
-// input has a range becomes the FP8 form of infc.matmul (ir/InfcAttrs.h), which code generation
-// runs as cuBLASLt's E4M3 GEMM:
+// bf16 infc.matmul (and onnx.MatMul, one without a bias to fuse, and onnx.Gemm, as exporters write
+// a linear layer on 2-D inputs) with constant 2-D weights whose input has a range becomes the FP8
+// form of infc.matmul (ir/InfcAttrs.h), which code generation runs as cuBLASLt's E4M3 GEMM:
 //  - activation: symmetric per-tensor scale amax / 448 (E4M3's largest finite value); a float
 //    input is quantized by one onnx.QuantizeLinear to f8e4m3 per value, shared by its readers;
 //  - weights: symmetric per-tensor scale max |w| / 448, stored transposed ([N, K], one row per
@@ -46,7 +46,8 @@ public:
       std::string node;
       std::string asked = askedPrecision(*op, ctx.layerPrecision, node);
       // onnx.MatMul of two activations (attention's) is no candidate, and no --strict-precision failure.
-      bool candidate = op->is(OpKind::InfcMatmul) || (op->is(OpKind::OnnxMatMul) && getConstantValue(op->operand(1)));
+      bool candidate = op->is(OpKind::InfcMatmul) ||
+                       ((op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm)) && getConstantValue(op->operand(1)));
       if (!candidate) {
         if (asked == "fp8")
           return invalidArgument("--layer-precision " + node + ":fp8: " + op->describe() +
@@ -79,15 +80,8 @@ public:
       if (ctx.strictPrecision && asked.empty())
         strictFailures.push_back(op->describe() + ": " + why);
     }
-    if (!strictFailures.empty()) {
-      std::string list;
-      for (size_t i = 0; i < strictFailures.size() && i < 5; ++i)
-        list += "\n  " + strictFailures[i];
-      return invalidArgument("--strict-precision: " + std::to_string(strictFailures.size()) + " matmul" +
-                             (strictFailures.size() > 1 ? "s" : "") + " would stay in 16-bit instead of FP8 (name them "
-                             "with --layer-precision NAME:fp16 to allow it):" + list +
-                             (strictFailures.size() > 5 ? "\n  ..." : ""));
-    }
+    if (!strictFailures.empty())
+      return strictPrecisionError(strictFailures, "matmul", "16-bit", "FP8");
     for (Operation *op : quant) {
       INFC_RETURN_IF_ERROR(rewrite(body, op));
       ++ctx.stat(name(), "matmuls-fp8");
@@ -120,13 +114,40 @@ private:
     }
     size_t readers = 0;
     for (const Operation *u : x->users())
-      readers += (u->is(OpKind::InfcMatmul) || u->is(OpKind::OnnxMatMul)) && u->operand(0) == x;
+      readers += (u->is(OpKind::InfcMatmul) || u->is(OpKind::OnnxMatMul) || u->is(OpKind::OnnxGemm)) && u->operand(0) == x;
     return 3.0 * static_cast<double>(*x->type().numElements()) / static_cast<double>(std::max<size_t>(readers, 1));
+  }
+
+  /// onnx.Gemm as an FP8 matmul takes: A untransposed, C (if any) a constant bias of N values
+  /// added once.
+  struct GemmForm {
+    bool transB = false;
+    float alpha = 1.0f;
+    const Tensor *bias = nullptr;
+  };
+  static Expected<GemmForm> gemmForm(const Operation &op) {
+    GemmForm g;
+    INFC_ASSIGN_OR_RETURN(int64_t transA, op.attrs().getInt("transA", 0));
+    INFC_ASSIGN_OR_RETURN(int64_t transB, op.attrs().getInt("transB", 0));
+    INFC_ASSIGN_OR_RETURN(g.alpha, op.attrs().getFloat("alpha", 1.0f));
+    INFC_ASSIGN_OR_RETURN(float beta, op.attrs().getFloat("beta", 1.0f));
+    g.transB = transB != 0;
+    if (transA)
+      return unsupported("FP8 takes Gemm's A untransposed");
+    if (op.hasOperand(2)) {
+      g.bias = getConstantValue(op.operand(2));
+      int64_t n = op.result()->type().dim(1).value;
+      if (!g.bias || beta != 1.0f || g.bias->numElements() != n || op.operand(2)->type().dim(op.operand(2)->type().rank() - 1) != n)
+        return unsupported("FP8 takes Gemm's C as a constant bias of N values (beta 1)");
+    }
+    if (!(g.alpha > 0.0f))
+      return unsupported("FP8 takes Gemm's alpha positive");
+    return g;
   }
 
   /// Why `op` stays in 16-bit, or "" when it can be an FP8 matmul.
   std::string ineligible(const Operation &op) const {
-    Expected<MatmulAttrs> a = MatmulAttrs::read(op);
+    Expected<MatmulAttrs> a = op.is(OpKind::OnnxGemm) ? Expected<MatmulAttrs>(MatmulAttrs{}) : MatmulAttrs::read(op);
     if (!a.isOk())
       return a.status().message();
     if (a->fp8())
@@ -141,7 +162,13 @@ private:
       return "FP8 needs constant 2-D weights";
     if (!x->type().isStatic() || x->type().rank() < 2 || !y->type().isStatic())
       return "FP8 needs static shapes";
-    int64_t k = w->type().dim(0).value, n = w->type().dim(1).value;
+    if (op.is(OpKind::OnnxGemm)) {
+      Expected<GemmForm> g = gemmForm(op);
+      if (!g.isOk())
+        return g.status().message();
+    }
+    bool transposed = op.is(OpKind::OnnxGemm) && gemmForm(op)->transB;
+    int64_t k = w->type().dim(transposed ? 1 : 0).value, n = w->type().dim(transposed ? 0 : 1).value;
     if (k % 16 != 0 || n % 16 != 0)
       return "FP8 matmuls need K and N divisible by 16 (" + std::to_string(k) + " and " + std::to_string(n) + ")";
     if (!calibratedRange(*ranges_, x))
@@ -198,16 +225,23 @@ private:
   }
 
   Status rewrite(Block &body, Operation *op) {
-    INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(*op));
+    MatmulAttrs a; // onnx.Gemm's attributes are read by gemmForm
+    if (!op->is(OpKind::OnnxGemm)) {
+      INFC_ASSIGN_OR_RETURN(a, MatmulAttrs::read(*op));
+    }
     Value *x = op->operand(0), *y = op->result();
     float xs = fp8Scale(*calibratedRange(*ranges_, x));
     Value *xq = quantize(body, x, xs, op);
     xs = scaleOf_.at(xq);
+    GemmForm g;
+    if (op->is(OpKind::OnnxGemm)) {
+      INFC_ASSIGN_OR_RETURN(g, gemmForm(*op));
+    }
     auto &[wq, ws] = weights_[op->operand(1)];
     if (!wq) {
-      // Weights [K, N] -> e4m3 [N, K] with one per-tensor scale.
+      // Weights [K, N] (or Gemm's [N, K] with transB) -> e4m3 [N, K] with one per-tensor scale.
       Tensor w = getConstantValue(op->operand(1))->castTo(DType::F64);
-      int64_t k = w.shape()[0], n = w.shape()[1];
+      int64_t k = w.shape()[g.transB ? 1 : 0], n = w.shape()[g.transB ? 0 : 1];
       double m = 0;
       for (int64_t i = 0; i < w.numElements(); ++i)
         m = std::max(m, std::fabs(w.getDouble(i)));
@@ -215,17 +249,23 @@ private:
       Tensor t(DType::F8E4M3, {n, k});
       for (int64_t r = 0; r < k; ++r)
         for (int64_t c = 0; c < n; ++c)
-          t.setDouble(c * k + r, w.getDouble(r * n + c) / static_cast<double>(ws));
+          t.setDouble(c * k + r, w.getDouble(g.transB ? c * k + r : r * n + c) / static_cast<double>(ws));
       wq = createConstant(body, t, op->operand(1)->name() + ".f8", op);
     }
     bool fused = op->is(OpKind::InfcMatmul);
-    std::vector<Value *> operands = {xq, wq, fused && op->hasOperand(2) ? op->operand(2) : nullptr,
-                                     fused && op->hasOperand(3) ? op->operand(3) : nullptr};
+    Value *bias = fused && op->hasOperand(2) ? op->operand(2) : nullptr;
+    if (g.bias) { // Gemm's C as the bias, in y's type, one value per column
+      Tensor b = g.bias->castTo(y->type().elem());
+      bias = createConstant(body, b.reshaped({b.numElements()}), op->operand(2)->name() + ".bias", op);
+    }
+    std::vector<Value *> operands = {xq, wq, bias, fused && op->hasOperand(3) ? op->operand(3) : nullptr};
     while (!operands.empty() && !operands.back())
       operands.pop_back();
-    a.alpha = static_cast<float>(static_cast<double>(xs) * static_cast<double>(ws));
+    a.alpha = static_cast<float>(static_cast<double>(g.alpha) * static_cast<double>(xs) * static_cast<double>(ws));
     a.outType = y->type().elem();
     AttrMap attrs = op->attrs();
+    for (const char *gemmOnly : {"transA", "transB", "beta"})
+      attrs.erase(gemmOnly);
     a.write(attrs);
     attrs.set("precision", "fp8: input scale " + formatScale(xs) + ", weight scale " + formatScale(ws) + " per tensor, output " +
                                std::string(dtypeName(a.outType)));

@@ -82,15 +82,8 @@ public:
       if (ctx.strictPrecision && asked.empty())
         strictFailures.push_back(op->describe() + ": " + why);
     }
-    if (!strictFailures.empty()) {
-      std::string list;
-      for (size_t i = 0; i < strictFailures.size() && i < 5; ++i)
-        list += "\n  " + strictFailures[i];
-      return invalidArgument("--strict-precision: " + std::to_string(strictFailures.size()) + " convolution" +
-                             (strictFailures.size() > 1 ? "s" : "") + " would stay in f16 instead of INT8 (name them "
-                             "with --layer-precision NAME:fp16 to allow it):" + list +
-                             (strictFailures.size() > 5 ? "\n  ..." : ""));
-    }
+    if (!strictFailures.empty())
+      return strictPrecisionError(strictFailures, "convolution", "f16", "INT8");
 
     // 2. Which of them write int8 (requantize in their epilogue). A reader that takes the result
     // as its residual needs an activation that commutes with positive factors too (its epilogue
