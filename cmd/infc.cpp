@@ -286,7 +286,7 @@ int main(int argc, char **argv) {
               "channels-last convolutions run in INT8 (cuDNN), everything else in FP16 (implies --fp16)");
   b->add_option("--calib", build.calibDir,
                 "Calibration folder: one file per batch in name order, .npy (single-input model) or .npz with one array per input name");
-  b->add_option("--calib-method", build.calibMethod, "entropy (TensorRT's KL method), percentile or minmax")
+  b->add_option("--calib-method", build.calibMethod, "entropy (TensorRT's KL method), percentile or minmax (--fp8 without --int8: minmax unless given)")
       ->check(CLI::IsMember({"entropy", "percentile", "minmax"}))
       ->capture_default_str();
   b->add_option("--calib-percentile", build.calibPercentile, "With --calib-method percentile: the percentile of |x|")
