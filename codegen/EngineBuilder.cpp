@@ -332,24 +332,6 @@ Expected<std::pair<double, double>> timeInt8Conv(TacticSource &tactics, const Op
   return std::make_pair(a.ms, b.ms + quantize);
 }
 
-namespace {
-rt::CublasLtProblem cublasLtProblemOf(const MatmulLayer &m);
-} // namespace
-
-Expected<std::pair<double, double>> timeFp8Matmul(TacticSource &tactics, const Operation &op, double quantizeBytes) {
-  INFC_ASSIGN_OR_RETURN(MatmulLayer layer, f16MatmulLayer(op));
-  rt::CublasLtProblem f16 = cublasLtProblemOf(layer);
-  // The FP8 form: e4m3 A and B, B stored [N, K] (codegen/kernels/Matmul.cpp, fp8MatmulLayer).
-  rt::CublasLtProblem q = f16;
-  q.abDtype = static_cast<int32_t>(DType::F8E4M3);
-  q.fastAccum = true;
-  q.transB = true;
-  q.ldb = q.k;
-  INFC_ASSIGN_OR_RETURN(MatmulTactic a, tactics.tuneMatmul(f16));
-  INFC_ASSIGN_OR_RETURN(MatmulTactic b, tactics.tuneMatmul(q));
-  return std::make_pair(a.ms, b.ms + (quantizeBytes > 0 ? separateKernelMs(quantizeBytes) : 0.0));
-}
-
 void useAutotuner(EngineBuildOptions &options, TacticSource *tuner, std::function<void(const std::string &)> log) {
   options.autotuner = tuner;
   options.lowering.acceptConvFusion = [tuner, log](const ConvLayer &fused, const ConvLayer &base, size_t absorbedOps) {
@@ -408,6 +390,20 @@ rt::CublasLtProblem cublasLtProblemOf(const MatmulLayer &m) {
 }
 
 } // namespace
+
+Expected<std::pair<double, double>> timeFp8Matmul(TacticSource &tactics, const Operation &op, double quantizeBytes) {
+  INFC_ASSIGN_OR_RETURN(MatmulLayer layer, f16MatmulLayer(op));
+  rt::CublasLtProblem f16 = cublasLtProblemOf(layer);
+  // The FP8 form: e4m3 A and B, B stored [N, K] (codegen/kernels/Matmul.cpp, fp8MatmulLayer).
+  rt::CublasLtProblem q = f16;
+  q.abDtype = static_cast<int32_t>(DType::F8E4M3);
+  q.fastAccum = true;
+  q.transB = true;
+  q.ldb = q.k;
+  INFC_ASSIGN_OR_RETURN(MatmulTactic a, tactics.tuneMatmul(f16));
+  INFC_ASSIGN_OR_RETURN(MatmulTactic b, tactics.tuneMatmul(q));
+  return std::make_pair(a.ms, b.ms + (quantizeBytes > 0 ? separateKernelMs(quantizeBytes) : 0.0));
+}
 
 /// What a batch-loop engine adds to its layers (codegen/BatchLoop.h), by layer index.
 struct BatchLoopLayers {

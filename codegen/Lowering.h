@@ -78,6 +78,8 @@ struct Layer {
 
 struct LoweringOptions {
   int smMajor = 9, smMinor = 0;
+  /// E4M3 tensor cores (sm_89 and later): what FP8 matmuls need.
+  bool hasE4m3() const { return smMajor * 10 + smMinor >= 89; }
   bool fp16 = false;
   /// Depthwise NHWC 16-bit convolutions through the generated kernel instead of cuDNN
   /// (codegen/kernels/Conv.cpp): MobileNetV2 FP16 at batch 256 on the H200 ran in 31.3 ms with

@@ -11,6 +11,7 @@
 #include "compiler/LayerPrecision.h"
 #include "compiler/Profiles.h"
 #include "compiler/TimingCacheFile.h"
+#include "passes/QuantUtil.h"
 #include "runtime/RuntimeImpl.h"
 #include "support/Sha256.h"
 
@@ -169,13 +170,13 @@ std::string int8Summary(const Graph &graph, bool fp8) {
 std::string fp8Summary(const Graph &graph) {
   size_t matmuls = 0, fp8 = 0, attention = 0;
   for (const auto &op : graph.body().ops()) {
-    // Matmuls with constant weights are quantize-fp8's; the others multiply activations.
-    bool weights = op->hasOperand(1) && getConstantValue(op->operand(1));
-    if (op->is(OpKind::InfcMatmul) || ((op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm)) && weights)) {
+    // The matmuls quantize-fp8 considers; the other matmuls multiply activations.
+    if (fp8MatmulCandidate(*op)) {
       ++matmuls;
       fp8 += op->operand(0)->type().elem() == DType::F8E4M3;
+    } else {
+      attention += op->is(OpKind::InfcAttention) || op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm);
     }
-    attention += op->is(OpKind::InfcAttention) || ((op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm)) && !weights);
   }
   std::string s = std::to_string(fp8) + " of " + std::to_string(matmuls) + " matmuls run in FP8 (E4M3)";
   if (fp8 < matmuls)
@@ -553,7 +554,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &given) {
   std::string noGpu = rt::queryDevice(dev);
   INFC_RETURN_IF_ERROR(resolveTarget(o, dev, noGpu, eb));
   // --best with calibration data: FP8 matmuls as well where the target has E4M3 tensor cores.
-  if (o.best && o.int8 && eb.lowering.smMajor * 10 + eb.lowering.smMinor >= 89)
+  if (o.best && o.int8 && eb.lowering.hasE4m3())
     o.fp8 = true;
   report.target = "sm_" + std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor) +
                   (eb.gpuName.empty() ? "" : " (" + eb.gpuName + ")");
@@ -562,7 +563,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &given) {
   INFC_RETURN_IF_ERROR(checkOutputPath(o.outputPath, o.modelPath));
   if ((o.int8 || o.fp8) && !o.calib.dir.empty() && !o.calibCache.empty())
     INFC_RETURN_IF_ERROR(checkOutputPath(o.calibCache, o.modelPath));
-  if (o.fp8 && eb.lowering.smMajor * 10 + eb.lowering.smMinor < 89)
+  if (o.fp8 && !eb.lowering.hasE4m3())
     return invalidArgument(o.modelPath + ": --fp8 needs sm_89 or later (E4M3 tensor cores); the target is sm_" +
                            std::to_string(eb.lowering.smMajor) + std::to_string(eb.lowering.smMinor));
   if (o.requireCompleteCache && o.timingCachePath.empty())
@@ -589,7 +590,7 @@ Expected<CompileReport> compileToEngine(const CompileOptions &given) {
     return invalidArgument(o.modelPath + ": --fp8 on an explicitly quantized (INT8 Q/DQ) model is not implemented: build it "
                            "without --fp8");
   bool int8 = o.int8 || explicitInt8, fp8 = o.fp8 || explicitFp8;
-  if (explicitFp8 && eb.lowering.smMajor * 10 + eb.lowering.smMinor < 89)
+  if (explicitFp8 && !eb.lowering.hasE4m3())
     return invalidArgument(o.modelPath + ": the model is explicitly quantized to FP8 (float8e4m3fn pairs), which needs "
                            "sm_89 or later; the target is sm_" + std::to_string(eb.lowering.smMajor) +
                            std::to_string(eb.lowering.smMinor));

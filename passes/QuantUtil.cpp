@@ -1,5 +1,7 @@
 #include "passes/QuantUtil.h"
 
+#include "passes/Rewrite.h"
+
 #include <cstdio>
 
 namespace infc {
@@ -55,6 +57,22 @@ Status strictPrecisionError(const std::vector<std::string> &failures, const std:
                          " would stay in " + from + " instead of " + to +
                          " (name them with --layer-precision NAME:fp16 to allow it):" + list +
                          (failures.size() > 5 ? "\n  ..." : ""));
+}
+
+Value *createQuantize(Block &body, Value *x, float scale, DType to, const std::string &scaleSuffix,
+                      const std::string &resultSuffix, Operation *before) {
+  Value *s = createConstant(body, Tensor::scalarF32(scale), x->name() + "." + scaleSuffix, before);
+  AttrMap attrs;
+  attrs.set("output_dtype", static_cast<int64_t>(to));
+  TensorType t = x->type();
+  t.setElem(to);
+  return body.create(OpKind::OnnxQuantizeLinear, {x, s}, {t}, attrs, before->loc(), before, {x->name() + "." + resultSuffix})
+      ->result();
+}
+
+bool fp8MatmulCandidate(const Operation &op) {
+  return op.is(OpKind::InfcMatmul) ||
+         ((op.is(OpKind::OnnxMatMul) || op.is(OpKind::OnnxGemm)) && getConstantValue(op.operand(1)));
 }
 
 std::string formatScale(double v) {

@@ -1,5 +1,6 @@
 // What the quantization passes (quantize-int8, quantize-fp8) share: the calibrated range of a
-// value, the precision the user asked for an op by ONNX node name, and how scales are printed.
+// value, the precision the user asked for an op by ONNX node name, the QuantizeLinear they put
+// before their readers, which matmuls FP8 considers, and how scales are printed.
 #pragma once
 
 #include "ir/IR.h"
@@ -22,6 +23,16 @@ std::string askedPrecision(const Operation &op, const std::map<std::string, DTyp
 /// that would stay in `from` instead of `to` ("3 convolutions would stay in f16 instead of INT8").
 Status strictPrecisionError(const std::vector<std::string> &failures, const std::string &noun, const std::string &from,
                             const std::string &to);
+
+/// A new onnx.QuantizeLinear of `x` to `to` by the scalar `scale` (its constant named
+/// `x.<scaleSuffix>`, its result `x.<resultSuffix>`), placed before `before`.
+Value *createQuantize(Block &body, Value *x, float scale, DType to, const std::string &scaleSuffix,
+                      const std::string &resultSuffix, Operation *before);
+
+/// Whether quantize-fp8 considers `op`: an infc.matmul, or an onnx.MatMul or onnx.Gemm with
+/// constant weights (a matmul of two activations, attention's, is none). What the build's `fp8:`
+/// line counts as a matmul.
+bool fp8MatmulCandidate(const Operation &op);
 
 /// A scale as `infc inspect` and the precision notes print it ("%.6g").
 std::string formatScale(double v);

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <unordered_map>
 
 namespace infc {
@@ -46,9 +47,7 @@ public:
       std::string node;
       std::string asked = askedPrecision(*op, ctx.layerPrecision, node);
       // onnx.MatMul of two activations (attention's) is no candidate, and no --strict-precision failure.
-      bool candidate = op->is(OpKind::InfcMatmul) ||
-                       ((op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm)) && getConstantValue(op->operand(1)));
-      if (!candidate) {
+      if (!fp8MatmulCandidate(*op)) {
         if (asked == "fp8")
           return invalidArgument("--layer-precision " + node + ":fp8: " + op->describe() +
                                  " cannot run in FP8: FP8 applies to matmuls with constant weights");
@@ -105,13 +104,8 @@ private:
   /// fuses with the activation kernel that writes the input anyway (splitActivation).
   double quantizeBytes(const Operation &op) const {
     const Value *x = op.operand(0);
-    if (const Operation *def = x->definingOp(); def && def->is(OpKind::InfcMatmul) && x->users().size() == 1 &&
-                                                !x->isGraphOutput()) {
-      Expected<MatmulAttrs> a = MatmulAttrs::read(*def);
-      if (a.isOk() && (a->act.kind == Act::Gelu || a->act.kind == Act::GeluTanh || a->act.kind == Act::Sigmoid ||
-                       a->act.kind == Act::Tanh))
-        return 0.0;
-    }
+    if (splittableActivation(x))
+      return 0.0;
     size_t readers = 0;
     for (const Operation *u : x->users())
       readers += (u->is(OpKind::InfcMatmul) || u->is(OpKind::OnnxMatMul) || u->is(OpKind::OnnxGemm)) && u->operand(0) == x;
@@ -162,12 +156,13 @@ private:
       return "FP8 needs constant 2-D weights";
     if (!x->type().isStatic() || x->type().rank() < 2 || !y->type().isStatic())
       return "FP8 needs static shapes";
+    bool transposed = false;
     if (op.is(OpKind::OnnxGemm)) {
       Expected<GemmForm> g = gemmForm(op);
       if (!g.isOk())
         return g.status().message();
+      transposed = g->transB;
     }
-    bool transposed = op.is(OpKind::OnnxGemm) && gemmForm(op)->transB;
     int64_t k = w->type().dim(transposed ? 1 : 0).value, n = w->type().dim(transposed ? 0 : 1).value;
     if (k % 16 != 0 || n % 16 != 0)
       return "FP8 matmuls need K and N divisible by 16 (" + std::to_string(k) + " and " + std::to_string(n) + ")";
@@ -176,35 +171,44 @@ private:
     return "";
   }
 
-  /// When `x` (quantized for an FP8 matmul, and read by nothing else) is a matmul's result whose
-  /// activation cuBLASLt's epilogue does not run (GELU, sigmoid, tanh: a kernel of its own after
-  /// the GEMM), the activation becomes an onnx op between the matmul and the QuantizeLinear, so
-  /// that fuse-elementwise makes activation and quantization one kernel (f16 read once, e4m3
-  /// written) instead of two passes over the f16 tensor.
-  bool splitActivation(Value *x) {
-    Operation *mm = x->definingOp();
+  /// The onnx op (and its attributes) that the activation producing `x` becomes when
+  /// splitActivation takes it off its matmul: `x` is an infc.matmul's result read by one op (its
+  /// quantization, or the matmul that will read it in e4m3) and no graph output, and the
+  /// activation is one cuBLASLt's epilogue does not run (GELU, sigmoid, tanh); nullopt otherwise.
+  static std::optional<std::pair<OpKind, AttrMap>> splittableActivation(const Value *x) {
+    const Operation *mm = x->definingOp();
     if (!mm || !mm->is(OpKind::InfcMatmul) || x->users().size() != 1 || x->isGraphOutput())
-      return false;
+      return std::nullopt;
     Expected<MatmulAttrs> a = MatmulAttrs::read(*mm);
     if (!a.isOk())
-      return false;
-    OpKind kind;
-    AttrMap actAttrs;
+      return std::nullopt;
+    AttrMap attrs;
     switch (a->act.kind) {
-    case Act::Gelu: kind = OpKind::OnnxGelu; break;
-    case Act::GeluTanh: kind = OpKind::OnnxGelu; actAttrs.set("approximate", std::string("tanh")); break;
-    case Act::Sigmoid: kind = OpKind::OnnxSigmoid; break;
-    case Act::Tanh: kind = OpKind::OnnxTanh; break;
-    default: return false;
+    case Act::Gelu: return std::make_pair(OpKind::OnnxGelu, attrs);
+    case Act::GeluTanh: attrs.set("approximate", std::string("tanh")); return std::make_pair(OpKind::OnnxGelu, attrs);
+    case Act::Sigmoid: return std::make_pair(OpKind::OnnxSigmoid, attrs);
+    case Act::Tanh: return std::make_pair(OpKind::OnnxTanh, attrs);
+    default: return std::nullopt;
     }
-    MatmulAttrs plain = *a;
+  }
+
+  /// When `x` (quantized for an FP8 matmul) has a splittableActivation, the activation becomes an
+  /// onnx op between the matmul and the QuantizeLinear, so that fuse-elementwise makes activation
+  /// and quantization one kernel (f16 read once, e4m3 written) instead of two passes over the f16
+  /// tensor.
+  bool splitActivation(Value *x) {
+    std::optional<std::pair<OpKind, AttrMap>> split = splittableActivation(x);
+    if (!split)
+      return false;
+    Operation *mm = x->definingOp();
+    MatmulAttrs plain = *MatmulAttrs::read(*mm); // read by splittableActivation
     plain.act = Activation{};
     AttrMap attrs = mm->attrs();
     plain.write(attrs);
     Block &body = *mm->parentBlock();
     Operation *pre = body.create(OpKind::InfcMatmul, std::vector<Value *>(mm->operands().begin(), mm->operands().end()),
                                  {x->type()}, attrs, mm->loc(), mm, {x->name() + ".preact"});
-    replaceWithOp(mm, kind, {pre->result()}, std::move(actAttrs), x->type(), mm->loc());
+    replaceWithOp(mm, split->first, {pre->result()}, std::move(split->second), x->type(), mm->loc());
     return true;
   }
 
@@ -213,12 +217,7 @@ private:
     Value *&q = quantized_[x];
     if (q)
       return q;
-    Value *s = createConstant(body, Tensor::scalarF32(scale), x->name() + ".fp8scale", before);
-    AttrMap attrs;
-    attrs.set("output_dtype", static_cast<int64_t>(DType::F8E4M3));
-    TensorType t = x->type();
-    t.setElem(DType::F8E4M3);
-    q = body.create(OpKind::OnnxQuantizeLinear, {x, s}, {t}, attrs, before->loc(), before, {x->name() + ".f8"})->result();
+    q = createQuantize(body, x, scale, DType::F8E4M3, "fp8scale", "f8", before);
     scaleOf_[q] = scale;
     quantizedInOrder_.push_back(x);
     return q;

@@ -199,12 +199,7 @@ private:
     Value *&q = quantized_[x];
     if (q)
       return q;
-    Value *s = createConstant(body, Tensor::scalarF32(scale), x->name() + ".scale", before);
-    AttrMap attrs;
-    attrs.set("output_dtype", static_cast<int64_t>(DType::I8));
-    TensorType t = x->type();
-    t.setElem(DType::I8);
-    q = body.create(OpKind::OnnxQuantizeLinear, {x, s}, {t}, attrs, before->loc(), before, {x->name() + ".i8"})->result();
+    q = createQuantize(body, x, scale, DType::I8, "scale", "i8", before);
     int8Scale_[q] = scale;
     return q;
   }

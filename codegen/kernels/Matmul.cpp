@@ -132,7 +132,7 @@ Expected<MatmulLayer> infcMatmulLayer(const Operation &op, const MatmulAttrs &a,
 
 Status lowerInfcMatmul(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
-  if (a.fp8() && ctx.options().smMajor * 10 + ctx.options().smMinor < 89)
+  if (a.fp8() && !ctx.options().hasE4m3())
     return unsupported(op.describe() + ": FP8 matmuls need sm_89 or later, the target is sm_" +
                        std::to_string(ctx.options().smMajor) + std::to_string(ctx.options().smMinor));
   bool reluInEpilogue = false;

@@ -54,6 +54,15 @@ std::string convEngine() {
   return built->bytes;
 }
 
+/// The engine of the IR `text`, built without a GPU.
+std::string engineFromIr(const std::string &text, const std::string &name) {
+  Expected<std::unique_ptr<Module>> m = parseModule(text, name);
+  REQUIRE(m.isOk());
+  auto built = codegen::buildEngine(**m, codegen::EngineBuildOptions{}, "test");
+  REQUIRE(built.isOk());
+  return built->bytes;
+}
+
 /// A one-convolution INT8 engine (int8 in and out, an int8 residual, post_mult 0.5), built
 /// without a GPU: its CudnnConv table stores `s` and `post_mult`.
 std::string int8ConvEngine() {
@@ -68,11 +77,7 @@ std::string int8ConvEngine() {
   %y = infc.conv(%x, %w, none, %z, %s) {act = "relu", layout = "nhwc", post_mult = 0.5} : (tensor<1x4x4x8xi8>, tensor<8x1x1x8xi8>, none, tensor<1x4x4x8xi8>, tensor<8xf32>) -> tensor<1x4x4x8xi8>
   return %y
 })";
-  Expected<std::unique_ptr<Module>> m = parseModule(text, "int8.ir");
-  REQUIRE(m.isOk());
-  auto built = codegen::buildEngine(**m, codegen::EngineBuildOptions{}, "test");
-  REQUIRE(built.isOk());
-  return built->bytes;
+  return engineFromIr(text, "int8.ir");
 }
 
 /// A one-matmul FP8 engine (e4m3 [4, 32] x e4m3 [16, 32] -> f16 [4, 16]), built without a GPU: its
@@ -86,11 +91,7 @@ std::string fp8MatmulEngine() {
   %y = infc.matmul(%x, %w) {alpha = 0.25, dtype = "f16"} : (tensor<4x32xf8e4m3>, tensor<16x32xf8e4m3>) -> tensor<4x16xf16>
   return %y
 })";
-  Expected<std::unique_ptr<Module>> m = parseModule(text, "fp8.ir");
-  REQUIRE(m.isOk());
-  auto built = codegen::buildEngine(**m, codegen::EngineBuildOptions{}, "test");
-  REQUIRE(built.isOk());
-  return built->bytes;
+  return engineFromIr(text, "fp8.ir");
 }
 
 /// The loader's error for `bytes` ("" when it accepts them).
