@@ -76,8 +76,8 @@ Status checkNumerics(const Graph &before, const Graph &after) {
 int main(int argc, char **argv) {
   CLI::App app{"infc-opt: parse textual IR, run passes, print textual IR"};
   std::string input = "-", output = "-", passes;
-  std::string int8Ranges;
-  bool checkNum = false, stats = false, listPasses = false, noVerify = false, remarks = false;
+  std::string int8Ranges, int8Spread;
+  bool checkNum = false, stats = false, listPasses = false, noVerify = false, remarks = false, inputsAtMax = false;
   app.add_option("input", input, "Input .ir file ('-' for stdin)");
   app.add_option("-o,--output", output, "Output file (default: stdout)");
   app.add_option("--passes", passes, "Pipeline, e.g. shape-infer,fixpoint(const-fold,canonicalize),dce");
@@ -88,6 +88,11 @@ int main(int argc, char **argv) {
   app.add_flag("--remarks", remarks, "Print the fusion passes' decisions (taken, or refused and why) to stderr, once each");
   app.add_option("--int8-ranges", int8Ranges,
                  "For quantize-int8: calibrated ranges NAME=AMAX[,NAME=AMAX...] by value name (what --calib gives infc build)");
+  app.add_option("--int8-spread", int8Spread,
+                 "For quantize-int8-matmul: what calibration saw, NAME=MAX/RMS[,...] (largest |x| and root mean square)");
+  app.add_flag("--int8-inputs-at-max", inputsAtMax,
+               "For quantize-int8-matmul: quantize matmul inputs over MAX of --int8-spread (what infc build --int8 does "
+               "without --calib-method)");
   app.add_flag("--list-passes", listPasses, "List the registered passes");
   app.add_flag("--no-verify", noVerify, "Don't run the verifier after each pass");
   try {
@@ -128,6 +133,23 @@ int main(int argc, char **argv) {
       return fail(invalidArgument("--int8-ranges '" + entry + "' is not NAME=AMAX with AMAX >= 0"));
     po.int8Ranges[entry.substr(0, eq)] = amax;
   }
+  for (size_t start = 0; start < int8Spread.size();) {
+    size_t comma = int8Spread.find(',', start);
+    std::string entry = int8Spread.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? int8Spread.size() : comma + 1;
+    size_t eq = entry.rfind('='), slash = entry.rfind('/');
+    char *end1 = nullptr, *end2 = nullptr;
+    double mx = -1, rms = -1;
+    if (eq != std::string::npos && slash != std::string::npos && slash > eq) {
+      mx = std::strtod(entry.c_str() + eq + 1, &end1);
+      rms = std::strtod(entry.c_str() + slash + 1, &end2);
+    }
+    if (eq == std::string::npos || eq == 0 || !end1 || *end1 != '/' || !end2 || *end2 || !(mx >= 0) || !(rms >= 0) ||
+        !std::isfinite(mx) || !std::isfinite(rms))
+      return fail(invalidArgument("--int8-spread '" + entry + "' is not NAME=MAX/RMS with MAX, RMS >= 0"));
+    po.int8Spread[entry.substr(0, eq)] = TensorSpread{mx, rms};
+  }
+  po.int8MatmulInputsAtMax = inputsAtMax;
   po.verifyEach = !noVerify;
   po.printStats = stats;
   std::set<std::string> said;

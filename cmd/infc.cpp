@@ -145,6 +145,7 @@ int buildEngine(const BuildArgs &a) {
     if (!m.isOk())
       return fail(m.status());
     o.calib.method = *m;
+    o.calib.methodGiven = a.calibMethodGiven;
   }
   if (!a.jsonReport.empty()) {
     if (Status s = checkOutputPath(a.jsonReport, a.model); !s.isOk())

@@ -439,7 +439,8 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
     candidates.push_back(cand);
   }
 
-  DType t = static_cast<DType>(problem.dtype), ab = static_cast<DType>(problem.inputDtype());
+  DType t = static_cast<DType>(problem.dtype), ab = static_cast<DType>(problem.inputDtype()),
+        biasType = static_cast<DType>(problem.biasDtype());
   uint64_t esize = dtypeSize(t), abSize = dtypeSize(ab);
   Scratch s;
   INFC_ASSIGN_OR_RETURN(CUdeviceptr a, s.alloc(problem.aElements() * abSize));
@@ -454,8 +455,8 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
     INFC_RETURN_IF_ERROR(fillRandom(c, problem.cElements(), t, 4));
   }
   if (problem.hasBias) {
-    INFC_ASSIGN_OR_RETURN(bias, s.alloc(static_cast<uint64_t>(problem.n) * esize));
-    INFC_RETURN_IF_ERROR(fillRandom(bias, static_cast<uint64_t>(problem.n), t, 5));
+    INFC_ASSIGN_OR_RETURN(bias, s.alloc(static_cast<uint64_t>(problem.n) * dtypeSize(biasType)));
+    INFC_RETURN_IF_ERROR(fillRandom(bias, static_cast<uint64_t>(problem.n), biasType, 5));
   }
   INFC_ASSIGN_OR_RETURN(CUdeviceptr ws, s.alloc(maxWs));
   auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
@@ -510,7 +511,7 @@ Expected<MatmulTactic> Autotuner::tuneMatmul(const rt::CublasLtProblem &problem)
     if (problem.hasC)
       INFC_RETURN_IF_ERROR(fillRandom(c, problem.cElements(), t, MatmulCheckData::kSeedC));
     if (problem.hasBias)
-      INFC_RETURN_IF_ERROR(fillRandom(bias, static_cast<uint64_t>(problem.n), t, MatmulCheckData::kSeedBias));
+      INFC_RETURN_IF_ERROR(fillRandom(bias, static_cast<uint64_t>(problem.n), biasType, MatmulCheckData::kSeedBias));
     if (!plan.run(ltHandle_, cand.algo, ptr(a), ptr(b), ptr(c), ptr(d), ptr(bias), ptr(ws), cand.workspace, ts.stream).empty() ||
         drv().cuStreamSynchronize(ts.stream) != CUDA_SUCCESS)
       return std::string("it failed to run");

@@ -391,18 +391,27 @@ rt::CublasLtProblem cublasLtProblemOf(const MatmulLayer &m) {
 
 } // namespace
 
-Expected<std::pair<double, double>> timeFp8Matmul(TacticSource &tactics, const Operation &op, double quantizeBytes) {
+Expected<std::pair<double, double>> timeQuantMatmul(TacticSource &tactics, const Operation &op, DType abType,
+                                                    double extraBytes) {
+  if (abType != DType::F8E4M3 && abType != DType::I8)
+    return invalidArgument(op.describe() + ": quantized matmuls take e4m3 or int8, not " + std::string(dtypeName(abType)));
   INFC_ASSIGN_OR_RETURN(MatmulLayer layer, f16MatmulLayer(op));
   rt::CublasLtProblem f16 = cublasLtProblemOf(layer);
-  // The FP8 form: e4m3 A and B, B stored [N, K] (codegen/kernels/Matmul.cpp, fp8MatmulLayer).
+  // The quantized form: A and B in abType, B stored [N, K] (codegen/kernels/Matmul.cpp,
+  // quantMatmulLayer). INT8 writes int8 and adds no residual (a kernel after it does).
   rt::CublasLtProblem q = f16;
-  q.abDtype = static_cast<int32_t>(DType::F8E4M3);
-  q.fastAccum = true;
+  q.abDtype = static_cast<int32_t>(abType);
+  q.fastAccum = abType == DType::F8E4M3;
   q.transB = true;
   q.ldb = q.k;
+  if (abType == DType::I8) {
+    q.dtype = static_cast<int32_t>(DType::I8);
+    q.hasC = false;
+    q.beta = 0.0f;
+  }
   INFC_ASSIGN_OR_RETURN(MatmulTactic a, tactics.tuneMatmul(f16));
   INFC_ASSIGN_OR_RETURN(MatmulTactic b, tactics.tuneMatmul(q));
-  return std::make_pair(a.ms, b.ms + (quantizeBytes > 0 ? separateKernelMs(quantizeBytes) : 0.0));
+  return std::make_pair(a.ms, b.ms + (extraBytes > 0 ? separateKernelMs(extraBytes) : 0.0));
 }
 
 /// What a batch-loop engine adds to its layers (codegen/BatchLoop.h), by layer index.

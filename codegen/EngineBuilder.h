@@ -51,10 +51,13 @@ Expected<std::pair<double, double>> timeInt8Conv(class TacticSource &tactics, co
                                                  const Int8ConvForm &form);
 
 /// The timed milliseconds of f16 matmul `op` (infc.matmul or onnx.MatMul with constant 2-D
-/// weights) as code generation runs it, and of its FP8 form (cuBLASLt E4M3, fast accumulation)
-/// plus `quantizeBytes` of memory traffic (its input's quantize kernel, modeled like a separate
-/// elementwise kernel). NotFound or Unsupported when either has no answer.
-Expected<std::pair<double, double>> timeFp8Matmul(class TacticSource &tactics, const Operation &op, double quantizeBytes);
+/// weights) as code generation runs it, and of its quantized form with A and B in `abType`
+/// (F8E4M3: cuBLASLt E4M3, fast accumulation, f16 result; I8: cuBLASLt IMMA, int8 result, the
+/// residual left to a kernel after it) plus `extraBytes` of memory traffic (quantize and
+/// dequantize kernels, modeled like a separate elementwise kernel). NotFound or Unsupported when
+/// either has no answer.
+Expected<std::pair<double, double>> timeQuantMatmul(class TacticSource &tactics, const Operation &op, DType abType,
+                                                    double extraBytes);
 
 /// Builds with timed tactics from `tuner`, and lets convolutions fuse their epilogues where the
 /// timed fused graph beats the timed unfused convolution plus separate kernels (each decision

@@ -248,7 +248,7 @@ MatmulReference::MatmulReference(const rt::CublasLtProblem &p) : p_(p) {
   a_ = randomBlock(p.aElements(), ab, MatmulCheckData::kSeedA);
   b_ = randomBlock(p.bElements(), ab, MatmulCheckData::kSeedB);
   c_ = randomBlock(p.cElements(), t, MatmulCheckData::kSeedC);
-  bias_ = randomBlock(static_cast<uint64_t>(p.n), t, MatmulCheckData::kSeedBias);
+  bias_ = randomBlock(static_cast<uint64_t>(p.n), static_cast<DType>(p.biasDtype()), MatmulCheckData::kSeedBias);
 }
 
 double MatmulReference::at(uint64_t logical, uint64_t &memoryPos) const {
@@ -268,7 +268,7 @@ double MatmulReference::at(uint64_t logical, uint64_t &memoryPos) const {
   if (p.hasC)
     v += static_cast<double>(p.beta) * repeatedElement(c_, t, memoryPos);
   if (p.hasBias)
-    v += repeatedElement(bias_, t, n);
+    v += repeatedElement(bias_, static_cast<DType>(p.biasDtype()), n);
   const std::string &e = p.epilogue;
   if (e == "relu" || e == "relu_bias")
     v = std::max(v, 0.0);

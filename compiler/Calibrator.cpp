@@ -108,6 +108,8 @@ struct Stats {
   std::string name;
   double amax = 0;
   std::vector<uint64_t> hist;
+  double sumSquares = 0; ///< over the finite elements of the first pass
+  uint64_t count = 0;
 };
 
 /// Every float value calibrated: graph inputs, then op results (constants excluded), in order.
@@ -132,8 +134,11 @@ public:
     if (!histograms) {
       for (int64_t i = 0; i < t.numElements(); ++i) {
         double a = std::fabs(t.getDouble(i));
-        if (std::isfinite(a) && a > s.amax)
-          s.amax = a;
+        if (!std::isfinite(a))
+          continue;
+        s.amax = std::max(s.amax, a);
+        s.sumSquares += a * a;
+        ++s.count;
       }
       return;
     }
@@ -152,7 +157,7 @@ public:
 private:
   void add(const Value *v) {
     if (index_.emplace(v, stats_.size()).second)
-      stats_.push_back({v->name(), 0, {}});
+      stats_.push_back({v->name(), 0, {}, 0, 0});
   }
   std::unordered_map<const Value *, size_t> index_;
   std::vector<Stats> stats_;
@@ -200,6 +205,8 @@ Expected<CalibrationTable> calibrate(const Graph &graph, const CalibrationOption
     else
       r.amax = s.amax;
     r.scale = r.amax > 0 ? r.amax / 127.0 : 1.0 / 127.0;
+    r.max = s.amax;
+    r.rms = s.count ? std::sqrt(s.sumSquares / static_cast<double>(s.count)) : 0.0;
     table.tensors[s.name] = r;
   }
   return table;

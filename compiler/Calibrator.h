@@ -44,6 +44,10 @@ inline int calibBin(double absValue, double amax) {
 struct TensorRange {
   double amax = 0;
   double scale = 0; ///< amax / 127 (1/127 for an all-zero tensor, so that quantizing never divides by 0)
+  /// The largest |x| seen and the root mean square over every element of every batch (-1:
+  /// unknown, a cache written before infc recorded them): how heavy the tensor's tails are,
+  /// which quantize-int8-matmul's accuracy rule reads (passes/Pass.h, TensorSpread).
+  double max = -1, rms = -1;
 };
 
 struct CalibrationTable {
@@ -57,6 +61,9 @@ struct CalibrationOptions {
   std::string dir;            ///< --calib
   CalibMethod method = CalibMethod::Entropy;
   double percentile = 99.99;  ///< --calib-percentile
+  /// --calib-method was given: INT8 matmul inputs then take the method's range too, instead of
+  /// the largest |x| seen (quantize-int8-matmul, PassContext::int8MatmulInputsAtMax).
+  bool methodGiven = false;
   int64_t maxBatches = 0;     ///< --calib-batches (0: every file)
   /// Called with one line per batch and pass ("calibration: batch 3/10, pass 2/2 (histograms)").
   std::function<void(const std::string &)> progress;

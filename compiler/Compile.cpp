@@ -146,23 +146,30 @@ Expected<std::unique_ptr<Module>> loadForBuild(const CompileOptions &o, std::vec
 /// What an INT8 build left out of INT8, so that a model whose layers all fell back is never
 /// mistaken for an INT8 engine.
 std::string int8Summary(const Graph &graph, bool fp8) {
-  size_t convs = 0, int8 = 0, matmuls = 0;
+  size_t convs = 0, int8 = 0, matmuls = 0, int8Matmuls = 0, attention = 0;
   for (const auto &op : graph.body().ops()) {
     if (op->is(OpKind::InfcConv)) {
       ++convs;
       int8 += op->operand(0)->type().elem() == DType::I8;
+    } else if (quantMatmulCandidate(*op)) {
+      ++matmuls;
+      int8Matmuls += op->operand(0)->type().elem() == DType::I8;
+    } else {
+      attention += op->is(OpKind::InfcAttention) || op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm);
     }
-    matmuls += op->is(OpKind::InfcMatmul) || op->is(OpKind::OnnxMatMul) || op->is(OpKind::OnnxGemm) ||
-               op->is(OpKind::InfcAttention);
   }
-  std::string s = std::to_string(int8) + " of " + std::to_string(convs) + " convolutions run in INT8";
-  if (int8 < convs)
-    s += " (the others say why in `infc inspect`)";
+  std::string s = std::to_string(int8) + " of " + std::to_string(convs) + " convolutions";
   if (matmuls && fp8)
-    s += "; matmuls: see the fp8 line";
+    s += " run in INT8; matmuls: see the fp8 line";
   else if (matmuls)
-    s += "; " + std::to_string(matmuls) + (matmuls == 1 ? " matmul or attention layer stays" : " matmuls and attention layers stay") +
-         " in FP16 (INT8 matmuls are not implemented yet)";
+    s += " and " + std::to_string(int8Matmuls) + " of " + std::to_string(matmuls) + " matmuls run in INT8";
+  else
+    s += " run in INT8";
+  if (int8 < convs || (!fp8 && int8Matmuls < matmuls))
+    s += " (the others say why in `infc inspect`)";
+  if (attention && !fp8)
+    s += "; " + std::to_string(attention) + " attention or activation-times-activation matmul" +
+         (attention == 1 ? " stays" : "s stay") + " in 16-bit";
   return s;
 }
 
@@ -171,7 +178,7 @@ std::string fp8Summary(const Graph &graph) {
   size_t matmuls = 0, fp8 = 0, attention = 0;
   for (const auto &op : graph.body().ops()) {
     // The matmuls quantize-fp8 considers; the other matmuls multiply activations.
-    if (fp8MatmulCandidate(*op)) {
+    if (quantMatmulCandidate(*op)) {
       ++matmuls;
       fp8 += op->operand(0)->type().elem() == DType::F8E4M3;
     } else {
@@ -188,9 +195,9 @@ std::string fp8Summary(const Graph &graph) {
 }
 
 /// --int8: calibrates (or reads the calibration cache) and writes the cache; returns each
-/// calibrated tensor's amax by ONNX name.
+/// calibrated tensor's amax by ONNX name (and its largest |x| and rms in `spread`).
 Expected<std::map<std::string, double>> calibrationRanges(const CompileOptions &o, const Module &module,
-                                                          std::string &summary) {
+                                                          std::string &summary, std::map<std::string, TensorSpread> &spread) {
   // Calibration runs on the imported FP32 graph: its value names are the ONNX tensor names the
   // cache is keyed by.
   INFC_ASSIGN_OR_RETURN(std::string modelBytes, readFile(o.modelPath));
@@ -204,8 +211,10 @@ Expected<std::map<std::string, double>> calibrationRanges(const CompileOptions &
     INFC_ASSIGN_OR_RETURN(table, readCalibrationCache(o.calibCache, sha, o.modelPath));
   }
   std::map<std::string, double> ranges;
-  for (const auto &[name, r] : table.tensors)
+  for (const auto &[name, r] : table.tensors) {
     ranges[name] = r.amax;
+    spread[name] = TensorSpread{r.max, r.rms};
+  }
   if (ranges.empty())
     return invalidArgument(o.modelPath + ": calibration found no float activations to quantize");
   summary = std::to_string(table.tensors.size()) + " tensors calibrated (" + calibMethodName(table.method) + ")" +
@@ -624,9 +633,9 @@ Expected<CompileReport> compileToEngine(const CompileOptions &given) {
     opt.int8Timing = [timing](const Operation &op, const Int8ConvForm &form) {
       return codegen::timeInt8Conv(*timing, op, form);
     };
-  if (timing && fp8)
-    opt.fp8Timing = [timing](const Operation &op, double quantizeBytes) {
-      return codegen::timeFp8Matmul(*timing, op, quantizeBytes);
+  if (timing && (int8 || fp8))
+    opt.matmulTiming = [timing](const Operation &op, DType abType, double extraBytes) {
+      return codegen::timeQuantMatmul(*timing, op, abType, extraBytes);
     };
   if (explicitInt8 || explicitFp8) {
     INFC_ASSIGN_OR_RETURN(opt.int8Ranges, takeActivationQdq(*module->mainGraph(), o.modelPath));
@@ -636,10 +645,12 @@ Expected<CompileReport> compileToEngine(const CompileOptions &given) {
         " from their QuantizeLinear/DequantizeLinear pairs; ";
   } else if (o.int8 || o.fp8) {
     stages.begin("calibrate");
-    INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, o.int8 ? report.int8Summary : report.fp8Summary));
+    INFC_ASSIGN_OR_RETURN(opt.int8Ranges, calibrationRanges(o, *module, o.int8 ? report.int8Summary : report.fp8Summary,
+                                                            opt.int8Spread));
   }
   opt.int8 = int8;
   opt.fp8 = fp8;
+  opt.int8MatmulInputsAtMax = !o.calib.methodGiven && !explicitInt8;
   INFC_RETURN_IF_ERROR(optimize(o, *module, precision, std::move(opt), stages));
   if (int8)
     report.int8Summary += int8Summary(*module->mainGraph(), fp8);

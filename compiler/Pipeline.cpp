@@ -14,8 +14,10 @@ Status runPassPipeline(Module &module, const std::string &passList, const Pipeli
   ctx.strictPrecision = options.strictPrecision;
   ctx.lowPrecision = options.lowPrecision;
   ctx.int8Ranges = options.int8Ranges;
+  ctx.int8Spread = options.int8Spread;
+  ctx.int8MatmulInputsAtMax = options.int8MatmulInputsAtMax;
   ctx.int8Timing = options.int8Timing;
-  ctx.fp8Timing = options.fp8Timing;
+  ctx.matmulTiming = options.matmulTiming;
   ctx.remarks = options.remarks;
   INFC_RETURN_IF_ERROR(pm.run(module, ctx));
   if (options.printStats)
@@ -61,16 +63,26 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   precision.lowPrecision = o.bf16 ? DType::BF16 : DType::F16;
   if (o.fp16 || o.bf16 || int8 || fp8)
     INFC_RETURN_IF_ERROR(runPassPipeline(module, kFp16Pipeline, precision));
-  INFC_RETURN_IF_ERROR(runPassPipeline(module, infcPipeline(o.optLevel), pipeline));
+  // INT8 matmuls: the fusion passes record the ranges of the values they fuse away (acc_amax).
+  PipelineOptions infc = pipeline;
+  if (int8 && !fp8) {
+    infc.int8Ranges = o.int8Ranges;
+    infc.int8Spread = o.int8Spread;
+  }
+  INFC_RETURN_IF_ERROR(runPassPipeline(module, infcPipeline(o.optLevel), infc));
   if (!int8 && !fp8)
     return Status::ok();
   precision.strictPrecision = o.strictPrecision;
   precision.int8Ranges = o.int8Ranges;
+  precision.int8Spread = o.int8Spread;
+  precision.int8MatmulInputsAtMax = o.int8MatmulInputsAtMax;
   precision.int8Timing = o.int8Timing;
-  precision.fp8Timing = o.fp8Timing;
-  // After quantize-fp8, an activation it split off its matmul fuses with the quantization.
-  std::string passes = std::string(int8 ? "quantize-int8," : "") + (fp8 ? "quantize-fp8," : "") +
-                       (fp8 && o.optLevel >= 3 ? "fuse-elementwise," : "") + "dce";
+  precision.matmulTiming = o.matmulTiming;
+  // Matmuls are FP8 when both are asked for (--best on sm_89+), else INT8. After quantize-fp8,
+  // an activation it split off its matmul fuses with the quantization; after
+  // quantize-int8-matmul, the dequantization of its result with the residual and activation.
+  std::string passes = std::string(int8 ? "quantize-int8," : "") + (int8 && !fp8 ? "quantize-int8-matmul," : "") +
+                       (fp8 ? "quantize-fp8," : "") + (o.optLevel >= 3 ? "fuse-elementwise," : "") + "dce";
   return runPassPipeline(module, passes, precision);
 }
 

@@ -18,8 +18,10 @@ struct PipelineOptions {
   /// For quantize-int8 (PassContext): the calibrated range (amax) of each activation, by ONNX
   /// name, and the timing of f16 against INT8 convolutions when the target GPU is here.
   std::map<std::string, double> int8Ranges;
+  std::map<std::string, TensorSpread> int8Spread; ///< calibration's max and rms by ONNX name (quantize-int8-matmul)
+  bool int8MatmulInputsAtMax = false;             ///< PassContext::int8MatmulInputsAtMax
   Int8TimingFn int8Timing;
-  Fp8TimingFn fp8Timing; ///< quantize-fp8's timing of f16 against FP8 matmuls
+  MatmulTimingFn matmulTiming; ///< quantize-fp8's and quantize-int8-matmul's timing of f16 against quantized matmuls
   /// Print statistics counters to stderr after the pipeline.
   bool printStats = false;
   /// --verbose: the fusion passes' decisions (PassContext::remarks).
@@ -48,8 +50,10 @@ struct OptimizeOptions {
   /// quantize-int8 makes the channels-last convolutions INT8 (int8: needs --opt-level 2 or more)
   /// and quantize-fp8 the matmuls FP8 (fp8).
   std::map<std::string, double> int8Ranges;
+  std::map<std::string, TensorSpread> int8Spread; ///< calibration's max and rms by ONNX name (quantize-int8-matmul)
+  bool int8MatmulInputsAtMax = false;             ///< PassContext::int8MatmulInputsAtMax
   Int8TimingFn int8Timing;
-  Fp8TimingFn fp8Timing;
+  MatmulTimingFn matmulTiming;
   bool int8 = false;
   bool fp8 = false;
 };

@@ -202,25 +202,32 @@ Expected<MatmulAttrs> MatmulAttrs::read(const Operation &op) {
   MatmulAttrs a;
   a.act = *act;
   const AttrMap &m = op.attrs();
-  bool fp8 = op.hasOperand(0) && op.operand(0)->type().elem() == DType::F8E4M3;
-  if (m.has("dtype") != fp8 || m.has("alpha") != fp8)
-    return op.error(fp8 ? "an FP8 matmul needs `alpha` and `dtype`" : "`alpha` and `dtype` belong to FP8 matmuls (an f8e4m3 input)");
-  if (!fp8)
+  DType in = op.hasOperand(0) ? op.operand(0)->type().elem() : DType::Undefined;
+  bool quantized = in == DType::F8E4M3 || in == DType::I8;
+  if (m.has("dtype") != quantized || m.has("alpha") != quantized)
+    return op.error(quantized ? "a quantized (FP8 or INT8) matmul needs `alpha` and `dtype`"
+                              : "`alpha` and `dtype` belong to quantized matmuls (an f8e4m3 or int8 input)");
+  if (!quantized)
     return a;
+  a.inType = in;
   INFC_ASSIGN_OR_RETURN(a.alpha, m.getFloat("alpha"));
   if (!(a.alpha > 0.0f) || !std::isfinite(a.alpha))
     return op.error("alpha must be positive and finite");
   INFC_ASSIGN_OR_RETURN(std::string name, m.getString("dtype"));
   std::optional<DType> t = parseDType(name);
-  if (!t || (*t != DType::F16 && *t != DType::BF16))
+  if (a.fp8() && (!t || (*t != DType::F16 && *t != DType::BF16)))
     return op.error("FP8 matmul dtype '" + name + "': expected f16 or bf16");
+  if (a.int8() && (!t || *t != DType::I8))
+    return op.error("INT8 matmul dtype '" + name + "': expected i8");
+  if (a.int8() && a.act.kind != Act::None && a.act.kind != Act::Relu)
+    return op.error("INT8 matmul activation '" + std::string(a.act.name()) + "': its epilogue runs none or relu");
   a.outType = *t;
   return a;
 }
 
 void MatmulAttrs::write(AttrMap &m) const {
   act.write(m);
-  if (fp8()) {
+  if (quantized()) {
     m.set("alpha", alpha);
     m.set("dtype", std::string(dtypeName(outType)));
   } else {

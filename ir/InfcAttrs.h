@@ -57,15 +57,22 @@ struct ConvAttrs {
 };
 
 /// infc.matmul: y = act(matmul(a, b) + bias + z).
-/// FP8 form (a in f8e4m3; passes/QuantizeFp8Pass.cpp): b is a constant f8e4m3 [N, K] (one row per
-/// output column, the layout cuBLASLt's FP8 GEMMs take), and y = act(alpha * acc + bias + z) with
-/// acc the sum over k of a[.., k] * b[n, k] (float32 accumulation on the GPU), bias and z in y's
-/// type (`dtype`: f16 or bf16), converted to y's type once at the end.
+/// Quantized forms (a in f8e4m3 or int8): b is a constant [N, K] of a's type (one row per output
+/// column, the layout cuBLASLt's FP8 and IMMA GEMMs take) and acc is the sum over k of
+/// a[.., k] * b[n, k].
+///  - FP8 (passes/QuantizeFp8Pass.cpp): y = act(alpha * acc + bias + z) (float32 accumulation on
+///    the GPU), bias and z in y's type (`dtype`: f16 or bf16), converted to y's type once at the end.
+///  - INT8 (passes/QuantizeInt8MatmulPass.cpp): acc exact (int32 on the GPU), y int8 (`dtype`
+///    i8) = saturate(round half to even(act(alpha * acc + bias))) with bias float32 (already in
+///    y's units), act none or relu, no residual z.
 struct MatmulAttrs {
   Activation act;
-  float alpha = 1.0f;              ///< FP8 form: input scale times weight scale (`alpha`)
-  DType outType = DType::Undefined; ///< FP8 form: y's type (`dtype`); Undefined otherwise
-  bool fp8() const { return outType != DType::Undefined; }
+  float alpha = 1.0f;               ///< quantized forms: input scale times weight scale [over y's scale] (`alpha`)
+  DType inType = DType::Undefined;  ///< quantized forms: a's and b's type (F8E4M3 or I8); Undefined otherwise
+  DType outType = DType::Undefined; ///< quantized forms: y's type (`dtype`); Undefined otherwise
+  bool quantized() const { return inType != DType::Undefined; }
+  bool fp8() const { return inType == DType::F8E4M3; }
+  bool int8() const { return inType == DType::I8; }
   static Expected<MatmulAttrs> read(const Operation &op);
   void write(AttrMap &attrs) const;
 };

@@ -4,8 +4,10 @@
 //   z = sigmoid(x * 0.5 + 1) - w        -> z = infc.fused(x, 0.5, 1, w) ({ ^(...): mul, add, sigmoid, sub; yield })
 // Members compute in their float result type (f32, f16, bf16) from operands of that type, keep the
 // chain's shape (operands may broadcast into it), and float-to-float Casts join (they round as the
-// unfused Cast stores). Comparisons, logic, Where and bit shifts do not. Runs last in the infc.*
-// pipeline (--opt-level 3), after the epilogue, attention and layout passes have taken their ops.
+// unfused Cast stores). Comparisons, logic, Where and bit shifts do not. A chain may start with
+// the dequantization of int8 and end with a quantization to e4m3 or int8 (the quantization
+// passes'). Runs last in the infc.* pipeline (--opt-level 3), after the epilogue, attention and
+// layout passes have taken their ops, and again after the quantization passes.
 #include "passes/Pass.h"
 #include "passes/Rewrite.h"
 
@@ -21,11 +23,17 @@ bool gpuFloat(DType t) { return t == DType::F32 || t == DType::F16 || t == DType
 bool chainable(const Operation &op) {
   if (op.numResults() != 1 || !op.result()->type().isStatic())
     return false;
-  // Quantization to e4m3 by a scalar scale (quantize-fp8's), the last member of a chain: its
-  // operand is of the chain's type, its result is stored in e4m3.
+  // Quantization to e4m3 or int8 by a scalar scale (quantize-fp8's, quantize-int8's), the last
+  // member of a chain: its operand is of the chain's type, its result is stored in e4m3 or int8.
   if (op.is(OpKind::OnnxQuantizeLinear))
-    return op.result()->type().elem() == DType::F8E4M3 && gpuFloat(op.operand(0)->type().elem()) && !op.hasOperand(2) &&
-           op.operand(1)->type().elem() == DType::F32 && scalarValue(op.operand(1)).has_value();
+    return (op.result()->type().elem() == DType::F8E4M3 || op.result()->type().elem() == DType::I8) &&
+           gpuFloat(op.operand(0)->type().elem()) && !op.hasOperand(2) && op.operand(1)->type().elem() == DType::F32 &&
+           scalarValue(op.operand(1)).has_value();
+  // Dequantization of int8 by a scalar scale of the chain's type (quantize-int8-matmul's), the
+  // first member (its operand is read from memory as int8).
+  if (op.is(OpKind::OnnxDequantizeLinear))
+    return op.operand(0)->type().elem() == DType::I8 && gpuFloat(op.result()->type().elem()) && !op.hasOperand(2) &&
+           op.operand(1)->type().elem() == op.result()->type().elem() && scalarValue(op.operand(1)).has_value();
   if (op.is(OpKind::OnnxCast))
     return gpuFloat(op.operand(0)->type().elem()) && gpuFloat(op.result()->type().elem());
   switch (op.kind()) {

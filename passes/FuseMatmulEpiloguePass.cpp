@@ -3,9 +3,12 @@
 //                                                                the last dim, b a matrix (no batch)
 //   add(infc.matmul(a, b, bias), z) -> infc.matmul(a, b, bias, z) z: a residual of the result's type
 //   act(infc.matmul(...))         -> infc.matmul(...) {act}      the activations of conv epilogues
-// when the intermediate result has no other reader and is not a graph output.
+// when the intermediate result has no other reader and is not a graph output. With calibrated
+// ranges (INT8 builds), the range of the value a residual or activation fusion takes away (the
+// matmul plus bias, what an INT8 matmul's int8 result holds) is kept as `acc_amax`.
 #include "ir/InfcAttrs.h"
 #include "passes/Pass.h"
+#include "passes/QuantUtil.h"
 #include "passes/Rewrite.h"
 
 namespace infc {
@@ -45,6 +48,7 @@ private:
       if (z != op->result() && z->type() == op->result()->type() && user->result()->type() == z->type()) {
         ctx.remark(name(), [&] { return "fused the residual add " + user->describe() + " into " + op->describe(); });
         std::vector<Value *> operands = {op->operand(0), op->operand(1), op->hasOperand(2) ? op->operand(2) : nullptr, z};
+        recordAccCalibration(ctx, *op); // INT8 builds: the range of what the residual is added to
         replacePattern({op, user}, OpKind::InfcMatmul, operands, op->attrs());
         ++ctx.stat(name(), "residuals-fused");
         return true;
@@ -63,6 +67,7 @@ private:
     }
     ctx.remark(name(), [&] { return "fused " + user->describe() + " into " + op->describe(); });
     a.act = *act;
+    recordAccCalibration(ctx, *op);
     AttrMap m = op->attrs();
     a.write(m);
     replacePattern({op, user}, OpKind::InfcMatmul, op->operands(), std::move(m));

@@ -2,13 +2,16 @@
 // constant 2-D weights become one matmul over the concatenated weights, split afterwards:
 //   infc.matmul(x, W1, b1), infc.matmul(x, W2, b2), ...
 //       -> split(infc.matmul(x, [W1 W2 ...], [b1 b2 ...]), [N1, N2, ...], axis -1)
+// With calibrated ranges (INT8 builds) the fused matmul's `acc_amax` is the widest of its members'.
 // Siblings must agree in dtype, activation and in having a bias, and carry no residual; one wide
 // GEMM fills the GPU better than several narrow ones (the Q/K/V projections of attention). The
 // Split is a copy unless a consumer absorbs it (fuse-attention reads packed QKV directly).
 #include "ir/InfcAttrs.h"
 #include "passes/Pass.h"
+#include "passes/QuantUtil.h"
 #include "passes/Rewrite.h"
 
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -75,7 +78,7 @@ public:
       ctx.remark(name(), [&] {
         return "fused " + std::to_string(group.size()) + " matmuls that read " + op->operand(0)->name() + " into one";
       });
-      fuseGroup(group);
+      fuseGroup(group, ctx);
       ctx.stat(name(), "matmuls-fused") += static_cast<int64_t>(group.size());
       return true;
     });
@@ -92,7 +95,7 @@ private:
     return false;
   }
 
-  static void fuseGroup(const std::vector<Sibling> &group) {
+  static void fuseGroup(const std::vector<Sibling> &group, const PassContext &ctx) {
     Operation *first = group[0].op;
     Block &block = *first->parentBlock();
     std::vector<const Tensor *> ws, bs;
@@ -116,7 +119,33 @@ private:
       total += n;
     shape.back() = Dim(total);
     DType dt = first->result()->type().elem();
-    Operation *mm = block.create(OpKind::InfcMatmul, operands, {TensorType(dt, shape)}, first->attrs(), loc, first,
+    AttrMap attrs = first->attrs();
+    // INT8 builds: the fused accumulator's range is the widest of the members' (none if one is
+    // unknown), its largest |x| the largest, its mean square the members' weighted by their widths.
+    for (const char *a : {"acc_amax", "acc_max", "acc_rms"})
+      attrs.erase(a);
+    std::optional<AccCalibration> acc = AccCalibration{0.0, TensorSpread{0.0, 0.0}};
+    double squares = 0, width = 0;
+    for (const Sibling &s : group) {
+      std::optional<AccCalibration> r = accCalibration(ctx, *s.op);
+      if (!r || !acc) {
+        acc.reset();
+        continue;
+      }
+      acc->amax = std::max(acc->amax, r->amax);
+      if (r->spread.known() && acc->spread.known()) {
+        acc->spread.max = std::max(acc->spread.max, r->spread.max);
+        squares += r->spread.rms * r->spread.rms * static_cast<double>(s.w->dim(1));
+        width += static_cast<double>(s.w->dim(1));
+      } else {
+        acc->spread = TensorSpread{};
+      }
+    }
+    if (acc && acc->spread.known())
+      acc->spread.rms = width > 0 ? std::sqrt(squares / width) : 0.0;
+    if (!ctx.int8Ranges.empty() && acc)
+      setAccCalibration(attrs, *acc);
+    Operation *mm = block.create(OpKind::InfcMatmul, operands, {TensorType(dt, shape)}, attrs, loc, first,
                                  {base + ".siblings"});
     Value *splitSizes = createConstant(block, Tensor::fromI64(sizes), base + ".siblings_split", first);
     std::vector<TensorType> types;

@@ -36,7 +36,20 @@ struct Int8ConvForm {
 using Int8TimingFn = std::function<Expected<std::pair<double, double>>(const Operation &op, const Int8ConvForm &form)>;
 /// Milliseconds of f16 matmul `op` as it is and in its FP8 form, plus `quantizeBytes` of memory
 /// traffic for quantizing its input (0 when that is free: fused, or already paid).
-using Fp8TimingFn = std::function<Expected<std::pair<double, double>>(const Operation &op, double quantizeBytes)>;
+/// The timed milliseconds of f16 matmul `op` and of its quantized form with A and B in `abType`
+/// (F8E4M3 or I8), `extraBytes` of memory traffic that form adds (quantize and dequantize kernels)
+/// included.
+using MatmulTimingFn =
+    std::function<Expected<std::pair<double, double>>(const Operation &op, DType abType, double extraBytes)>;
+
+/// What calibration saw of a tensor besides its calibrated range: the largest |x| and the root
+/// mean square (-1 when unknown: explicit Q/DQ scales, a calibration cache from before infc
+/// recorded them). max / rms says how heavy its tails are: int8 with one scale for the tensor
+/// leaves a typical value 127 rms / max levels.
+struct TensorSpread {
+  double max = -1, rms = -1;
+  bool known() const { return max >= 0 && rms >= 0; }
+};
 
 /// Per-run state shared by passes in a pipeline.
 struct PassContext {
@@ -51,13 +64,21 @@ struct PassContext {
   DType lowPrecision = DType::F16;
   /// quantize-int8: the calibrated range (amax) of each activation, by ONNX tensor name.
   std::map<std::string, double> int8Ranges;
+  /// quantize-int8-matmul (and the fusion passes that record what it needs): TensorSpread by
+  /// ONNX tensor name.
+  std::map<std::string, TensorSpread> int8Spread;
+  /// quantize-int8-matmul: quantize matmul inputs over the largest |x| calibration saw (where
+  /// known) instead of their calibrated range: `--int8` without `--calib-method`, since entropy's
+  /// clipping costs transformers their outlier channels (docs/int8.md).
+  bool int8MatmulInputsAtMax = false;
   /// quantize-int8, when the target GPU is here: the timed milliseconds of f16 infc.conv `op` as
   /// it is and of its INT8 form (Int8ConvForm; a quantize kernel of its input included). A
   /// convolution stays f16 where INT8 is not faster, as TensorRT's builder keeps the faster of
   /// the precisions it allows. NotFound/Unsupported: no answer (INT8 stays).
   Int8TimingFn int8Timing;
-  /// quantize-fp8, when the target GPU is here (or its timing cache): as int8Timing, for matmuls.
-  Fp8TimingFn fp8Timing;
+  /// quantize-fp8 and quantize-int8-matmul, when the target GPU is here (or its timing cache): as
+  /// int8Timing, for matmuls.
+  MatmulTimingFn matmulTiming;
   /// `infc build --verbose`: one line per decision a fusion pass takes or refuses, and why
   /// ("fuse-conv-epilogue: fused Relu into conv 'c1'"). Null when nobody listens.
   std::function<void(const std::string &line)> remarks;

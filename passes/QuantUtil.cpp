@@ -6,12 +6,17 @@
 
 namespace infc {
 
-const double *calibratedRange(const std::map<std::string, double> &ranges, const Value *v) {
+namespace {
+
+/// The entry of `ranges` that holds `v`'s calibration: its own ONNX name (less the suffixes passes
+/// add when they re-create a value in another layout or precision: "x.nhwc", "x.f16"), else that
+/// of the value it is a relayout, precision cast or reshape of.
+std::map<std::string, double>::const_iterator calibratedEntry(const std::map<std::string, double> &ranges, const Value *v) {
   for (int hops = 0; v && hops < 16; ++hops) {
     std::string name = v->name();
     for (;;) {
       if (auto it = ranges.find(name); it != ranges.end())
-        return &it->second;
+        return it;
       size_t dot = name.rfind('.');
       if (dot == std::string::npos || dot == 0)
         break;
@@ -22,15 +27,31 @@ const double *calibratedRange(const std::map<std::string, double> &ranges, const
     }
     const Operation *def = v->definingOp();
     if (!def)
-      return nullptr;
+      return ranges.end();
     bool sameRange = def->is(OpKind::InfcLayoutCast) || def->is(OpKind::OnnxReshape) || def->is(OpKind::OnnxTranspose) ||
                      def->is(OpKind::OnnxFlatten) || def->is(OpKind::OnnxSqueeze) || def->is(OpKind::OnnxUnsqueeze) ||
                      (def->is(OpKind::OnnxCast) && isFloat(def->operand(0)->type().elem()));
     if (!sameRange)
-      return nullptr;
+      return ranges.end();
     v = def->operand(0);
   }
-  return nullptr;
+  return ranges.end();
+}
+
+} // namespace
+
+const double *calibratedRange(const std::map<std::string, double> &ranges, const Value *v) {
+  auto it = calibratedEntry(ranges, v);
+  return it == ranges.end() ? nullptr : &it->second;
+}
+
+TensorSpread calibratedSpread(const std::map<std::string, double> &ranges, const std::map<std::string, TensorSpread> &spread,
+                              const Value *v) {
+  auto it = calibratedEntry(ranges, v);
+  if (it == ranges.end())
+    return {};
+  auto s = spread.find(it->first);
+  return s == spread.end() ? TensorSpread{} : s->second;
 }
 
 std::string askedPrecision(const Operation &op, const std::map<std::string, DType> &layerPrecision, std::string &node) {
@@ -70,9 +91,46 @@ Value *createQuantize(Block &body, Value *x, float scale, DType to, const std::s
       ->result();
 }
 
-bool fp8MatmulCandidate(const Operation &op) {
+bool quantMatmulCandidate(const Operation &op) {
   return op.is(OpKind::InfcMatmul) ||
          ((op.is(OpKind::OnnxMatMul) || op.is(OpKind::OnnxGemm)) && getConstantValue(op.operand(1)));
+}
+
+std::optional<AccCalibration> accCalibration(const PassContext &ctx, const Operation &mm) {
+  auto number = [&](const char *name) -> std::optional<double> {
+    const Attribute *a = mm.attrs().find(name);
+    if (a && std::holds_alternative<float>(*a))
+      return static_cast<double>(std::get<float>(*a));
+    return std::nullopt;
+  };
+  if (std::optional<double> amax = number("acc_amax")) {
+    AccCalibration c{*amax, {}};
+    if (std::optional<double> mx = number("acc_max"), rms = number("acc_rms"); mx && rms)
+      c.spread = TensorSpread{*mx, *rms};
+    return c;
+  }
+  const Attribute *act = mm.attrs().find("act");
+  bool epilogue = mm.hasOperand(3) || (act && std::holds_alternative<std::string>(*act) && !std::get<std::string>(*act).empty());
+  if (epilogue)
+    return std::nullopt;
+  if (const double *r = calibratedRange(ctx.int8Ranges, mm.result()))
+    return AccCalibration{*r, calibratedSpread(ctx.int8Ranges, ctx.int8Spread, mm.result())};
+  return std::nullopt;
+}
+
+void setAccCalibration(AttrMap &attrs, const AccCalibration &c) {
+  attrs.set("acc_amax", static_cast<float>(c.amax));
+  if (c.spread.known()) {
+    attrs.set("acc_max", static_cast<float>(c.spread.max));
+    attrs.set("acc_rms", static_cast<float>(c.spread.rms));
+  }
+}
+
+void recordAccCalibration(const PassContext &ctx, Operation &mm) {
+  if (ctx.int8Ranges.empty() || mm.attrs().has("acc_amax"))
+    return;
+  if (std::optional<AccCalibration> c = accCalibration(ctx, mm))
+    setAccCalibration(mm.attrs(), *c);
 }
 
 std::string formatScale(double v) {

@@ -4,8 +4,10 @@
 #pragma once
 
 #include "ir/IR.h"
+#include "passes/Pass.h"
 
 #include <map>
+#include <optional>
 #include <string>
 
 namespace infc {
@@ -14,6 +16,9 @@ namespace infc {
 /// re-create a value in another layout or precision: "x.nhwc", "x.f16"), else that of the value
 /// it is a relayout, precision cast or reshape of; nullptr when none is known.
 const double *calibratedRange(const std::map<std::string, double> &ranges, const Value *v);
+/// What calibration saw of `v` (found as calibratedRange finds its range); unknown when nothing.
+TensorSpread calibratedSpread(const std::map<std::string, double> &ranges, const std::map<std::string, TensorSpread> &spread,
+                              const Value *v);
 
 /// The precision `--layer-precision` asked for one of `op`'s ONNX nodes ("fp32", "fp16", "int8",
 /// "fp8"; "" when none), and that node's name in `node`.
@@ -29,10 +34,28 @@ Status strictPrecisionError(const std::vector<std::string> &failures, const std:
 Value *createQuantize(Block &body, Value *x, float scale, DType to, const std::string &scaleSuffix,
                       const std::string &resultSuffix, Operation *before);
 
-/// Whether quantize-fp8 considers `op`: an infc.matmul, or an onnx.MatMul or onnx.Gemm with
-/// constant weights (a matmul of two activations, attention's, is none). What the build's `fp8:`
-/// line counts as a matmul.
-bool fp8MatmulCandidate(const Operation &op);
+/// Whether quantize-fp8 and quantize-int8-matmul consider `op`: an infc.matmul, or an onnx.MatMul
+/// or onnx.Gemm with constant weights (a matmul of two activations, attention's, is none). What
+/// the build's `fp8:` and `int8:` lines count as a matmul.
+bool quantMatmulCandidate(const Operation &op);
+
+/// The calibration of infc.matmul `mm`'s accumulator plus bias, before its residual and
+/// activation (what an INT8 matmul's int8 result holds): its `acc_amax` (and `acc_max`,
+/// `acc_rms`) attributes, which fuse-matmul-epilogue and fuse-sibling-matmuls record from the
+/// calibration when they fuse that value away, else that of its result when nothing follows the
+/// bias; nullopt when unknown.
+struct AccCalibration {
+  double amax = 0;
+  TensorSpread spread;
+};
+std::optional<AccCalibration> accCalibration(const PassContext &ctx, const Operation &mm);
+
+/// Records `acc_amax` (and `acc_max`, `acc_rms` when known) on infc.matmul `mm`, its
+/// accCalibration before a fusion changes what its result holds, when calibrated ranges are
+/// known and it has none yet.
+void recordAccCalibration(const PassContext &ctx, Operation &mm);
+/// The same attributes set to `c` (fuse-sibling-matmuls' combination of its members').
+void setAccCalibration(AttrMap &attrs, const AccCalibration &c);
 
 /// A scale as `infc inspect` and the precision notes print it ("%.6g").
 std::string formatScale(double v);

@@ -47,7 +47,7 @@ public:
       std::string node;
       std::string asked = askedPrecision(*op, ctx.layerPrecision, node);
       // onnx.MatMul of two activations (attention's) is no candidate, and no --strict-precision failure.
-      if (!fp8MatmulCandidate(*op)) {
+      if (!quantMatmulCandidate(*op)) {
         if (asked == "fp8")
           return invalidArgument("--layer-precision " + node + ":fp8: " + op->describe() +
                                  " cannot run in FP8: FP8 applies to matmuls with constant weights");
@@ -57,8 +57,8 @@ public:
       // With the target GPU here (or its timing cache): FP8 only where it is faster, its input's
       // quantization included, as TensorRT's builder keeps the faster of the precisions it
       // allows. --strict-precision and NAME:fp8 keep FP8 whatever the timing.
-      if (why.empty() && ctx.fp8Timing && !ctx.strictPrecision && asked != "fp8") {
-        Expected<std::pair<double, double>> ms = ctx.fp8Timing(*op, quantizeBytes(*op));
+      if (why.empty() && ctx.matmulTiming && !ctx.strictPrecision && asked != "fp8") {
+        Expected<std::pair<double, double>> ms = ctx.matmulTiming(*op, DType::F8E4M3, quantizeBytes(*op));
         if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
           return ms.status();
         if (ms.isOk() && ms->second >= ms->first) {
@@ -144,8 +144,8 @@ private:
     Expected<MatmulAttrs> a = op.is(OpKind::OnnxGemm) ? Expected<MatmulAttrs>(MatmulAttrs{}) : MatmulAttrs::read(op);
     if (!a.isOk())
       return a.status().message();
-    if (a->fp8())
-      return "already FP8";
+    if (a->quantized())
+      return a->fp8() ? "already FP8" : "already INT8";
     const Value *x = op.operand(0), *w = op.operand(1), *y = op.result();
     DType t = y->type().elem();
     if (t != DType::F16 && t != DType::BF16)
@@ -261,6 +261,7 @@ private:
     while (!operands.empty() && !operands.back())
       operands.pop_back();
     a.alpha = static_cast<float>(static_cast<double>(g.alpha) * static_cast<double>(xs) * static_cast<double>(ws));
+    a.inType = DType::F8E4M3;
     a.outType = y->type().elem();
     AttrMap attrs = op->attrs();
     for (const char *gemmOnly : {"transA", "transB", "beta"})

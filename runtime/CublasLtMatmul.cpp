@@ -22,6 +22,7 @@ namespace {
 bool cudaTypeOf(int32_t dtype, cudaDataType_t &out) {
   switch (dtype) {
   case 1: out = CUDA_R_32F; return true;
+  case 3: out = CUDA_R_8I; return true;
   case 10: out = CUDA_R_16F; return true;
   case 16: out = CUDA_R_16BF; return true;
   case 17: out = CUDA_R_8F_E4M3; return true;
@@ -59,7 +60,7 @@ std::string CublasLtProblem::key() const {
   os << dtype << "|" << m << "," << n << "," << k << "," << batch << "|" << lda << "," << ldb << "," << ldc << "|"
      << strideA << "," << strideB << "," << strideC << "|" << transA << transB << "|" << alphaBits << "," << betaBits
      << "|" << epilogue << "|" << hasBias << hasC;
-  if (abDtype) // FP8 (keys of other problems stay as timing caches recorded them)
+  if (abDtype) // FP8 and INT8 (keys of other problems stay as timing caches recorded them)
     os << "|ab" << abDtype << (fastAccum ? "f" : "");
   return os.str();
 }
@@ -75,14 +76,16 @@ CublasLtPlan::~CublasLtPlan() {
 std::string CublasLtPlan::init(const CublasLtProblem &p) {
   problem_ = p;
   cudaDataType_t io, ab;
-  if (!cudaTypeOf(p.dtype, io) || p.dtype == 17)
+  bool int8 = p.abDtype == 3;
+  if (!cudaTypeOf(p.dtype, io) || p.dtype == 17 || (p.dtype == 3) != int8)
     return "cuBLASLt matmul: unsupported dtype " + std::to_string(p.dtype);
-  if (!cudaTypeOf(p.inputDtype(), ab) || (p.abDtype && p.abDtype != 17))
+  if (!cudaTypeOf(p.inputDtype(), ab) || (p.abDtype && p.abDtype != 17 && p.abDtype != 3) || (int8 && p.hasC))
     return "cuBLASLt matmul: unsupported input dtype " + std::to_string(p.abDtype);
+  cudaDataType_t biasType = int8 ? CUDA_R_32F : io;
   cublasLtEpilogue_t epi;
   if (!epilogueOf(p.epilogue, epi))
     return "cuBLASLt matmul: unknown epilogue '" + p.epilogue + "'";
-  if (std::string e = cublasCheck(cublasLtMatmulDescCreate(&desc_, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+  if (std::string e = cublasCheck(cublasLtMatmulDescCreate(&desc_, int8 ? CUBLAS_COMPUTE_32I : CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
       !e.empty())
     return e;
   auto setDesc = [&](cublasLtMatmulDescAttributes_t attr, const void *value, size_t bytes, const char *what) {
@@ -108,7 +111,7 @@ std::string CublasLtPlan::init(const CublasLtProblem &p) {
       return e;
   }
   if (p.hasBias)
-    if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &io, sizeof io, "matmul bias type"); !e.empty())
+    if (std::string e = setDesc(CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &biasType, sizeof biasType, "matmul bias type"); !e.empty())
       return e;
   uint64_t M = static_cast<uint64_t>(p.m), N = static_cast<uint64_t>(p.n), K = static_cast<uint64_t>(p.k);
   uint64_t firstRows = p.transB ? K : N, firstCols = p.transB ? N : K;

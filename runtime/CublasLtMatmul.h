@@ -17,8 +17,9 @@ namespace infc::rt {
 /// row-major D[batch][m][n] = alpha * op(A)[m][k] op(B)[k][n] + beta * C, then the epilogue
 /// (bias over n, activation).
 struct CublasLtProblem {
-  int32_t dtype = 1; ///< infc dtype of A, B, C, D and the bias (1 = f32, 10 = f16, 16 = bf16)
-  /// FP8 matmuls: the dtype of A and B (17 = e4m3; C, D and the bias stay in `dtype`); 0: `dtype`.
+  int32_t dtype = 1; ///< infc dtype of A, B, C, D and the bias (1 = f32, 10 = f16, 16 = bf16, 3 = int8)
+  /// Quantized matmuls: the dtype of A and B; 0: `dtype`. 17 = e4m3 (C, D and the bias stay in
+  /// `dtype`, f16 or bf16); 3 = int8 (int32 accumulation, D int8, a float32 alpha and bias).
   int32_t abDtype = 0;
   bool fastAccum = false; ///< FP8: CUBLASLT_MATMUL_DESC_FAST_ACCUM
   int64_t m = 0, n = 0, k = 0, batch = 1;
@@ -41,6 +42,8 @@ struct CublasLtProblem {
   std::string key() const;
   /// The dtype of A and B.
   int32_t inputDtype() const { return abDtype ? abDtype : dtype; }
+  /// The dtype of the bias: float32 for INT8 matmuls, else `dtype`.
+  int32_t biasDtype() const { return abDtype == 3 ? 1 : dtype; }
 };
 
 /// The cuBLASLt descriptors of one problem. They belong to no handle: heuristics, checks and runs

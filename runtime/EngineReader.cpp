@@ -263,8 +263,13 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
       if (m->workspace_bytes() > (uint64_t(1) << 40))
         return what + " asks for a workspace beyond any GPU";
       // FP8: e4m3 A and B (the element size the checks above used), f16 or bf16 C, D and bias.
-      if (int32_t ab = m->ab_dtype(); ab != 0 || m->fast_accum()) {
-        auto dtypeOf = [&](int32_t idx) { return e.tensors()->Get(static_cast<uint32_t>(idx))->dtype(); };
+      // INT8: int8 A, B and D, a float32 bias, no C.
+      auto dtypeOf = [&](int32_t idx) { return e.tensors()->Get(static_cast<uint32_t>(idx))->dtype(); };
+      if (int32_t ab = m->ab_dtype(); ab == 3 || m->io_dtype() == 3) {
+        if (ab != 3 || m->fast_accum() || dtypeOf(m->a()) != 3 || dtypeOf(m->b()) != 3 || m->io_dtype() != 3 ||
+            d->dtype() != 3 || m->c() >= 0 || (m->bias() >= 0 && dtypeOf(m->bias()) != 1))
+          return what + " is an INT8 matmul whose operand or result types do not match (A, B and D int8, a float32 bias, no C)";
+      } else if (ab != 0 || m->fast_accum()) {
         if (ab != 17 || dtypeOf(m->a()) != 17 || dtypeOf(m->b()) != 17 || (m->io_dtype() != 10 && m->io_dtype() != 16) ||
             d->dtype() != m->io_dtype())
           return what + " is an FP8 matmul whose operand or result types do not match (A and B e4m3, D f16 or bf16)";

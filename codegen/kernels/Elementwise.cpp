@@ -148,8 +148,10 @@ Expected<std::string> scalarExpr(const ExprContext &c, size_t numOperands) {
       e = "(" + e + " / (T)" + std::to_string(numOperands) + ")";
     return e;
   }
-  case OpKind::OnnxQuantizeLinear: // in a fused chain (fuse-elementwise): to e4m3 by a scalar scale
+  case OpKind::OnnxQuantizeLinear: // in a fused chain (fuse-elementwise): to e4m3 or int8 by a scalar scale
     return std::string("(v0 / v1)");
+  case OpKind::OnnxDequantizeLinear: // in a fused chain: int8 times a scalar scale
+    return std::string("(v0 * v1)");
   case OpKind::OnnxClip: {
     // Operands: x, min, max (either may be absent); v1/v2 are bound to the present ones.
     std::string e = "v0";
@@ -231,7 +233,10 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
   std::vector<int64_t> out = outV->type().staticShape();
   int64_t n = *outV->type().numElements();
   DType t = outV->type().elem();
-  std::string T = computeType(t);
+  // A chain ending in a quantization to int8 computes in float and rounds once, half to even,
+  // saturating (as QuantizeLinear's own kernel does).
+  bool toInt8 = t == DType::I8;
+  std::string T = computeType(toInt8 ? DType::F32 : t);
   std::vector<const Value *> ins(op.operands().begin(), op.operands().end());
   KernelLayer k;
   // Named after the chain's first op, as "k12_Mul_fused".
@@ -261,7 +266,10 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
     src << "      r" << c << " = " << expr << ";\n    }\n";
     reg[o.result()] = "r" + std::to_string(c++);
   }
-  src << "    out0[i] = " << storeAs(t, reg.at(body.yields().at(0))) << ";\n  }\n}\n";
+  std::string result = reg.at(body.yields().at(0));
+  if (toInt8)
+    result = "fminf(fmaxf(rintf(" + result + "), -128.0f), 127.0f)";
+  src << "    out0[i] = " << storeAs(t, result) << ";\n  }\n}\n";
   finish(op, ctx, std::move(k), src, n, ins, {outV});
   if (over)
     ctx.addAlias(outV, over);

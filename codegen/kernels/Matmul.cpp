@@ -70,8 +70,8 @@ void addMatmulLayer(const Operation &op, LoweringContext &ctx, const MatmulLayer
   l.impl = m;
   l.outputs = {m.d};
   l.tactic = "cuBLASLt heuristic";
-  l.precision = m.abType == DType::F8E4M3 ? "fp8 e4m3 -> " + std::string(dtypeName(m.d->type().elem()))
-                                          : std::string(dtypeName(m.d->type().elem()));
+  std::string out(dtypeName(m.d->type().elem()));
+  l.precision = m.abType == DType::F8E4M3 ? "fp8 e4m3 -> " + out : m.abType == DType::I8 ? "int8 -> " + out : out;
   ctx.addLayer(std::move(l));
 }
 
@@ -83,9 +83,11 @@ Status lowerMatMul(const Operation &op, LoweringContext &ctx) {
 
 /// infc.matmul: the bias (and a ReLU after it) in cuBLASLt's epilogue; any other activation as a
 /// generated epilogue kernel after the call.
-/// The FP8 form (MatmulAttrs): row-major a [M, K] times b [N, K] transposed, which is cuBLASLt's
-/// "TN" FP8 GEMM in its column-major view; fast accumulation (docs/int8.md, FP8).
-MatmulLayer fp8MatmulLayer(const Operation &op, const MatmulAttrs &a) {
+/// The quantized forms (MatmulAttrs): row-major a [M, K] times b [N, K] transposed, which is
+/// cuBLASLt's "TN" GEMM in its column-major view, the layout its FP8 and IMMA kernels take. FP8
+/// accumulates fast (docs/int8.md, FP8); INT8 accumulates in int32 and writes int8 through a
+/// float32 alpha and bias.
+MatmulLayer quantMatmulLayer(const Operation &op, const MatmulAttrs &a) {
   const Value *x = op.operand(0), *w = op.operand(1), *d = op.result();
   std::vector<int64_t> sx = x->type().staticShape(), sw = w->type().staticShape();
   MatmulLayer m;
@@ -100,8 +102,8 @@ MatmulLayer fp8MatmulLayer(const Operation &op, const MatmulAttrs &a) {
   m.ldb = m.k;
   m.ldc = m.n;
   m.alpha = a.alpha;
-  m.abType = DType::F8E4M3;
-  m.fastAccum = true;
+  m.abType = a.inType;
+  m.fastAccum = a.fp8();
   return m;
 }
 
@@ -109,8 +111,8 @@ MatmulLayer fp8MatmulLayer(const Operation &op, const MatmulAttrs &a) {
 /// Sets `reluInEpilogue` when the activation needs no kernel of its own.
 Expected<MatmulLayer> infcMatmulLayer(const Operation &op, const MatmulAttrs &a, bool &reluInEpilogue) {
   MatmulLayer m;
-  if (a.fp8()) {
-    m = fp8MatmulLayer(op, a);
+  if (a.quantized()) {
+    m = quantMatmulLayer(op, a);
   } else {
     INFC_ASSIGN_OR_RETURN(m, matmulLayer(op));
   }
@@ -121,6 +123,10 @@ Expected<MatmulLayer> infcMatmulLayer(const Operation &op, const MatmulAttrs &a,
     m.bias = op.operand(2);
     reluInEpilogue = a.act.kind == Act::Relu && !op.hasOperand(3);
     m.epilogue = reluInEpilogue ? "relu_bias" : "bias";
+  } else if (a.int8() && a.act.kind == Act::Relu) {
+    // INT8 results are rounded after the ReLU: it runs in the epilogue, never on the int8 result.
+    reluInEpilogue = true;
+    m.epilogue = "relu";
   }
   if (op.hasOperand(3)) {
     // The residual is cuBLASLt's C: D = A B + 1 * C (+ bias), same layout as D.
@@ -134,6 +140,9 @@ Status lowerInfcMatmul(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
   if (a.fp8() && !ctx.options().hasE4m3())
     return unsupported(op.describe() + ": FP8 matmuls need sm_89 or later, the target is sm_" +
+                       std::to_string(ctx.options().smMajor) + std::to_string(ctx.options().smMinor));
+  if (a.int8() && ctx.options().smMajor * 10 + ctx.options().smMinor < 75)
+    return unsupported(op.describe() + ": INT8 matmuls need sm_75 or later (IMMA tensor cores), the target is sm_" +
                        std::to_string(ctx.options().smMajor) + std::to_string(ctx.options().smMinor));
   bool reluInEpilogue = false;
   INFC_ASSIGN_OR_RETURN(MatmulLayer m, infcMatmulLayer(op, a, reluInEpilogue));
@@ -201,8 +210,8 @@ Expected<MatmulLayer> f16MatmulLayer(const Operation &op) {
   if (!op.is(OpKind::InfcMatmul))
     return invalidArgument(op.describe() + " is no matmul");
   INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
-  if (a.fp8())
-    return invalidArgument(op.describe() + " is an FP8 matmul already");
+  if (a.quantized())
+    return invalidArgument(op.describe() + " is a quantized matmul already");
   bool relu = false;
   return infcMatmulLayer(op, a, relu);
 }

@@ -24,7 +24,9 @@ does, and compared by cosine similarity with the same encoder computed in float6
 The control is that numpy encoder with its activations rounded to float16 after every op that
 writes one: what FP16 storage alone costs, so that a pass or a failure of an engine is not an
 artifact of the model (issue 8: FP16 and BF16 mean cosine >= 0.999; INT8 >= 0.99). The fp8 variant
-(--fp8, sm_89 and later) calibrates on 200 other sentences of the same grammar (OUT/calib).
+(--fp8, sm_89 and later) and the int8 variants (int8: --int8 with the default calibration;
+int8-entropy, int8-percentile, int8-minmax: with that --calib-method) calibrate on 200 other
+sentences of the same grammar (OUT/calib).
 """
 import argparse
 import json
@@ -240,7 +242,7 @@ def main():
     emb = w["embeddings.word_embeddings.weight"][input_ids].astype(np.float32)
     np.save(out / "word_embeddings.npy", emb)
     np.save(out / "attention_mask.npy", mask)
-    # Calibration (fp8): one batch of as many other sentences, padded or cut to the same length.
+    # Calibration (fp8, int8): one batch of as many other sentences, padded or cut to the same length.
     calib = out / "calib"
     calib.mkdir(exist_ok=True)
     cids = np.zeros((B, S), np.int64)
@@ -266,8 +268,11 @@ def main():
             continue
         plan = out / f"minilm.{v}.plan"
         flags = {"fp32": [], "fp16": ["--fp16"], "bf16": ["--bf16"], "fp8": ["--fp8", "--calib", str(calib)]}
+        for method in ("entropy", "percentile", "minmax"):
+            flags["int8-" + method] = ["--int8", "--calib", str(calib), "--calib-method", method]
+        flags["int8"] = ["--int8", "--calib", str(calib)]  # the default: entropy, matmul inputs over their max |x|
         if v not in flags:
-            sys.exit(f"error: unknown variant '{v}' (fp32, fp16, bf16, fp8)")
+            sys.exit(f"error: unknown variant '{v}' ({', '.join(flags)})")
         cmd = [a.infc, "build", str(onnx_path), "-o", str(plan), "--quiet"] + flags[v]
         if a.target:
             cmd += ["--target", a.target]

@@ -89,9 +89,10 @@ Status evalInfcConv(EvalContext &c) {
   return Status::ok();
 }
 
-/// The FP8 form of infc.matmul (MatmulAttrs): the products of the e4m3 values summed in double,
-/// the epilogue in double, one rounding to y's type at the end.
-Status evalFp8Matmul(EvalContext &c, const MatmulAttrs &a) {
+/// The quantized forms of infc.matmul (MatmulAttrs): the products of the e4m3 or int8 values
+/// summed in double (exact for int8 below 2^53), the epilogue in double, one rounding to y's type
+/// at the end (int8: half to even, saturated).
+Status evalQuantMatmul(EvalContext &c, const MatmulAttrs &a) {
   std::vector<double> x = toDoubles(c.input(0)), w = toDoubles(c.input(1));
   const std::vector<int64_t> &ws = c.input(1).shape();
   int64_t n = ws[0], k = ws[1], rows = k ? static_cast<int64_t>(x.size()) / k : 0;
@@ -107,7 +108,10 @@ Status evalFp8Matmul(EvalContext &c, const MatmulAttrs &a) {
       size_t at = static_cast<size_t>(r * n + j);
       double v = static_cast<double>(a.alpha) * acc + (bias.empty() ? 0.0 : bias[static_cast<size_t>(j)]) +
                  (z.empty() ? 0.0 : z[at]);
-      y[at] = a.act.apply(v);
+      v = a.act.apply(v);
+      if (a.outType == DType::I8)
+        v = std::clamp(std::nearbyint(v), -128.0, 127.0); // the default rounding mode: half to even
+      y[at] = v;
     }
   std::vector<int64_t> shape = c.input(0).shape();
   shape.back() = n;
@@ -120,8 +124,8 @@ Status evalFp8Matmul(EvalContext &c, const MatmulAttrs &a) {
 Status evalInfcMatmul(EvalContext &c) {
   const Operation &op = c.op();
   INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
-  if (a.fp8())
-    return evalFp8Matmul(c, a);
+  if (a.quantized())
+    return evalQuantMatmul(c, a);
   const Tensor &A = c.input(0), &B = c.input(1);
   ScratchOp mm(op, OpKind::OnnxMatMul, {TensorType::fromStatic(A.dtype(), A.shape()), TensorType::fromStatic(B.dtype(), B.shape())}, {});
   INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, mm.eval({&A, &B}));

@@ -65,14 +65,16 @@ Status inferShapesInfcConv(InferContext &ctx) {
   return Status::ok();
 }
 
-/// The result type of an FP8 infc.matmul (MatmulAttrs): a [.., K] f8e4m3, b [N, K] f8e4m3.
-Expected<TensorType> fp8MatmulType(InferContext &ctx, DType outType) {
+/// The result type of a quantized infc.matmul (MatmulAttrs): a [.., K] and b [N, K], both of a's
+/// type (f8e4m3 or int8).
+Expected<TensorType> quantMatmulType(InferContext &ctx, DType inType, DType outType) {
   const TensorType &a = ctx.operandType(0), &b = ctx.operandType(1);
-  if (b.elem() != DType::F8E4M3 || !b.isRanked() || b.rank() != 2 || !a.isRanked() || a.rank() < 2)
-    return ctx.error("FP8 matmul needs an f8e4m3 input of rank 2 or more and f8e4m3 weights [N, K], got " + a.str() +
+  std::string what = inType == DType::I8 ? "INT8" : "FP8", t(dtypeName(inType));
+  if (b.elem() != inType || !b.isRanked() || b.rank() != 2 || !a.isRanked() || a.rank() < 2)
+    return ctx.error(what + " matmul needs an " + t + " input of rank 2 or more and " + t + " weights [N, K], got " + a.str() +
                      " and " + b.str());
   if (a.dim(a.rank() - 1) != b.dim(1))
-    return ctx.error("FP8 matmul: input " + a.str() + " and weights " + b.str() + " (one row of K per output column) disagree on K");
+    return ctx.error(what + " matmul: input " + a.str() + " and weights " + b.str() + " (one row of K per output column) disagree on K");
   std::vector<Dim> dims;
   for (int64_t i = 0; i + 1 < a.rank(); ++i)
     dims.push_back(a.dim(i));
@@ -84,20 +86,24 @@ Status inferShapesInfcMatmul(InferContext &ctx) {
   Operation &op = ctx.op();
   INFC_ASSIGN_OR_RETURN(MatmulAttrs a, MatmulAttrs::read(op));
   TensorType y;
-  if (a.fp8()) {
-    INFC_ASSIGN_OR_RETURN(y, fp8MatmulType(ctx, a.outType));
+  if (a.quantized()) {
+    INFC_ASSIGN_OR_RETURN(y, quantMatmulType(ctx, a.inType, a.outType));
   } else {
     ScratchOp mm(op, OpKind::OnnxMatMul, {ctx.operandType(0), ctx.operandType(1)}, {});
     INFC_ASSIGN_OR_RETURN(std::vector<TensorType> out, mm.infer());
     y = out[0];
   }
+  // INT8: the bias is float32, in y's units (the epilogue adds it before rounding to int8).
+  DType biasType = a.int8() ? DType::F32 : y.elem();
   if (ctx.hasOperand(2)) {
     const TensorType &b = ctx.operandType(2);
     if (!b.isRanked() || b.rank() != 1 || !y.isRanked() || y.rank() < 1 || b.dim(0) != y.dim(y.rank() - 1) ||
-        b.elem() != y.elem())
-      return ctx.error("bias has type " + b.str() + ", expected one " + std::string(dtypeName(y.elem())) +
+        b.elem() != biasType)
+      return ctx.error("bias has type " + b.str() + ", expected one " + std::string(dtypeName(biasType)) +
                        " per output column");
   }
+  if (ctx.hasOperand(3) && a.int8())
+    return ctx.error("an INT8 matmul takes no residual (its result is int8; the residual is added after dequantization)");
   if (ctx.hasOperand(3) && ctx.operandType(3) != y)
     return ctx.error("residual has type " + ctx.operandType(3).str() + ", expected the result type " + y.str());
   ctx.setResultType(0, y);

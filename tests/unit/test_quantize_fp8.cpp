@@ -1,4 +1,4 @@
-// quantize-fp8 with timing (PassContext::fp8Timing): a matmul stays f16 where its FP8 form, its
+// quantize-fp8 with timing (PassContext::matmulTiming): a matmul stays f16 where its FP8 form, its
 // input's quantization included, is not faster; the quantization's memory traffic is shared by
 // the matmuls reading one input and free where it fuses with the activation that writes the
 // input; --strict-precision and --layer-precision NAME:fp8 keep FP8 whatever the timing. The
@@ -52,7 +52,7 @@ TEST_CASE("quantize-fp8 keeps f16 where FP8 is not faster, counting the input's 
   PassContext ctx;
   ctx.int8Ranges = {{"x", 1.0}, {"h", 2.0}};
   std::map<std::string, double> bytes;
-  ctx.fp8Timing = [&](const Operation &op, double quantizeBytes) -> Expected<std::pair<double, double>> {
+  ctx.matmulTiming = [&](const Operation &op, DType, double quantizeBytes) -> Expected<std::pair<double, double>> {
     bytes[op.result()->name()] = quantizeBytes;
     if (op.result()->name() == "b")
       return std::make_pair(1.0, 2.0); // FP8 twice as slow
@@ -84,7 +84,7 @@ TEST_CASE("quantize-fp8 with --strict-precision or NAME:fp8 keeps FP8 whatever t
     if (!strict)
       ctx.layerPrecision["mm_b"] = DType::F8E4M3; // --layer-precision mm_b:fp8
     size_t asked = 0;
-    ctx.fp8Timing = [&](const Operation &, double) -> Expected<std::pair<double, double>> {
+    ctx.matmulTiming = [&](const Operation &, DType, double) -> Expected<std::pair<double, double>> {
       ++asked;
       return std::make_pair(1.0, 9.0);
     };

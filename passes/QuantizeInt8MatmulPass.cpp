@@ -1,0 +1,365 @@
+// quantize-int8-matmul: INT8 matmuls from calibrated ranges (`infc build --int8`, after
+// quantize-int8 has taken the convolutions). Every f16 or bf16 infc.matmul (and onnx.MatMul and
+// onnx.Gemm with constant 2-D weights, as quantize-fp8 takes them) whose input and accumulator
+// have ranges becomes the INT8 form of infc.matmul (ir/InfcAttrs.h), which code generation runs as
+// cuBLASLt's IMMA GEMM (int8 A and B, int32 accumulation, int8 D through a float32 alpha and bias):
+//  - input: symmetric per-tensor scale amax / 127, with amax the largest |x| calibration saw
+//    unless `--calib-method` was given (PassContext::int8MatmulInputsAtMax: the entropy method
+//    clips the outlier channels of transformer activations, all-MiniLM-L6-v2 0.954 against 0.995
+//    mean cosine); a float input is quantized by one onnx.QuantizeLinear per value, shared by its
+//    readers (and with quantize-int8's where the scale agrees);
+//  - weights: symmetric per-tensor scale max |w| / 127, stored [N, K]. Per tensor, not per
+//    channel as convolutions have them: the H200's IMMA GEMMs take a scalar alpha only (a vector
+//    of alphas has no algorithm without a C, docs/benchmarks.md, the INT8 probe);
+//  - result: int8 with the scale of the matmul-plus-bias's calibrated range (`acc_amax` where a
+//    fusion took that value away; passes/QuantUtil.h, accCalibration), rounded to the result's float
+//    type so that an onnx.DequantizeLinear in that type multiplies by exactly it. alpha =
+//    input scale * weight scale / result scale, the bias over the result scale in float32, a ReLU
+//    (without residual) in the epilogue;
+//  - after it: DequantizeLinear to the float type, then the residual add and the activation as
+//    onnx ops, which fuse-elementwise makes one kernel with the dequantization (and with the next
+//    INT8 matmul's QuantizeLinear when that is the only reader: BERT's FFN GELU reads int8 and
+//    writes int8).
+// Accuracy rule: a matmul stays 16-bit where its input or its int8 result is heavy-tailed, its
+// largest |x| more than kMaxSpread times its root mean square over the calibration data (one
+// scale per tensor then leaves a typical value fewer than 127 / 32, about 4, levels: BERT's FFN
+// output projections, whose inputs and results carry a few huge channels; all-MiniLM-L6-v2
+// drops from 0.99 to 0.87 mean cosine with them in INT8, docs/int8.md).
+// What stays in f16 says why in `precision`; `--layer-precision NAME:fp16|fp32` keeps a matmul
+// out of INT8, NAME:int8 on an op that cannot be an INT8 matmul or convolution is an error naming
+// why, and `--strict-precision` makes any matmul left in 16-bit one. With the target GPU (or its
+// timing cache) a matmul stays 16-bit where its INT8 form, quantize and dequantize traffic
+// included, is not faster.
+#include "ir/InfcAttrs.h"
+#include "passes/Pass.h"
+#include "passes/QuantUtil.h"
+#include "passes/Rewrite.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <unordered_map>
+
+namespace infc {
+namespace {
+
+float int8Scale(double amax) { return amax > 0 ? static_cast<float>(amax / 127.0) : 1.0f / 127.0f; }
+
+/// The accuracy rule's bound on max |x| / rms (see the file comment).
+constexpr double kMaxSpread = 32.0;
+
+/// Why `s` is too heavy-tailed for one int8 scale ("" when it is not, or unknown).
+std::string heavyTailed(const TensorSpread &s, const std::string &what) {
+  if (!s.known() || s.max <= kMaxSpread * s.rms)
+    return "";
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%s is heavy-tailed for INT8 (largest |x| %.4g is %.0f times its rms %.4g; the bound is %.0f)",
+                what.c_str(), s.max, s.max / s.rms, s.rms, kMaxSpread);
+  return buf;
+}
+
+/// The onnx op computing activation `a` after the dequantization, or nullopt when there is none
+/// (Clip takes its bounds as operands, SiLU is two ops: neither is done yet).
+std::optional<std::pair<OpKind, AttrMap>> onnxActivation(const Activation &a) {
+  AttrMap attrs;
+  switch (a.kind) {
+  case Act::Relu: return std::make_pair(OpKind::OnnxRelu, attrs);
+  case Act::Sigmoid: return std::make_pair(OpKind::OnnxSigmoid, attrs);
+  case Act::Tanh: return std::make_pair(OpKind::OnnxTanh, attrs);
+  case Act::Gelu: return std::make_pair(OpKind::OnnxGelu, attrs);
+  case Act::GeluTanh: attrs.set("approximate", std::string("tanh")); return std::make_pair(OpKind::OnnxGelu, attrs);
+  case Act::HardSwish: return std::make_pair(OpKind::OnnxHardSwish, attrs);
+  case Act::LeakyRelu: attrs.set("alpha", a.params.at(0)); return std::make_pair(OpKind::OnnxLeakyRelu, attrs);
+  case Act::HardSigmoid:
+    attrs.set("alpha", a.params.at(0));
+    attrs.set("beta", a.params.at(1));
+    return std::make_pair(OpKind::OnnxHardSigmoid, attrs);
+  default: return std::nullopt;
+  }
+}
+
+class QuantizeInt8MatmulPass final : public Pass {
+public:
+  std::string_view name() const override { return "quantize-int8-matmul"; }
+
+  Expected<bool> run(Graph &graph, PassContext &ctx) override {
+    if (ctx.int8Ranges.empty())
+      return invalidArgument("quantize-int8-matmul needs calibrated ranges (infc build --int8 --calib DIR, or infc-opt "
+                             "--int8-ranges NAME=AMAX,...)");
+    ranges_ = &ctx.int8Ranges;
+    ctx_ = &ctx;
+    Block &body = graph.body();
+    std::vector<Operation *> quant;
+    std::vector<std::string> strictFailures;
+    for (Operation *op : body.opPointers()) {
+      std::string node;
+      std::string asked = askedPrecision(*op, ctx.layerPrecision, node);
+      if (!quantMatmulCandidate(*op)) {
+        // Convolutions are quantize-int8's (and the QuantizeLinear ops it made carry their node).
+        if (asked == "int8" && nodeType(*op, node) != "Conv")
+          return invalidArgument("--layer-precision " + node + ":int8: " + op->describe() +
+                                 " cannot run in INT8: INT8 applies to convolutions and to matmuls with constant weights");
+        continue;
+      }
+      std::string why = asked.empty() || asked == "int8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
+      if (why.empty() && ctx.matmulTiming && !ctx.strictPrecision && asked != "int8") {
+        Expected<std::pair<double, double>> ms = ctx.matmulTiming(*op, DType::I8, extraBytes(*op));
+        if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
+          return ms.status();
+        if (ms.isOk() && ms->second >= ms->first) {
+          char buf[160];
+          std::snprintf(buf, sizeof buf, "faster than INT8 here (%.4f ms against %.4f ms, timed)", ms->first, ms->second);
+          why = buf;
+          ++ctx.stat(name(), "matmuls-f16-faster");
+        }
+      }
+      if (why.empty()) {
+        quant.push_back(op);
+        continue;
+      }
+      if (asked == "int8")
+        return invalidArgument("--layer-precision " + node + ":int8: " + op->describe() + " cannot run in INT8: " + why);
+      if (!op->attrs().has("precision") && isFloat(op->result()->type().elem()))
+        op->attrs().set("precision", std::string(dtypeName(op->result()->type().elem())) + ": " + why);
+      if (ctx.strictPrecision && asked.empty())
+        strictFailures.push_back(op->describe() + ": " + why);
+    }
+    if (!strictFailures.empty())
+      return strictPrecisionError(strictFailures, "matmul", "16-bit", "INT8");
+    for (Operation *op : quant) {
+      INFC_RETURN_IF_ERROR(rewrite(body, op));
+      ++ctx.stat(name(), "matmuls-int8");
+    }
+    return !quant.empty();
+  }
+
+private:
+  const std::map<std::string, double> *ranges_ = nullptr;
+  const PassContext *ctx_ = nullptr;
+  std::unordered_map<const Value *, Value *> quantized_; ///< float value -> its int8 QuantizeLinear
+  /// Weights -> their int8 [N, K] constant and scale (matmuls sharing weights share these).
+  std::unordered_map<const Value *, std::pair<Value *, float>> weights_;
+
+  /// The ONNX op type of node `name` among `op`'s nodes.
+  static std::string nodeType(const Operation &op, const std::string &name) {
+    for (const NodeRef &n : op.loc().nodes())
+      if (n.name == name)
+        return n.opType;
+    return "";
+  }
+
+  /// onnx.Gemm as an INT8 matmul takes: A untransposed, C (if any) a constant bias of N values.
+  struct GemmForm {
+    bool transB = false;
+    float alpha = 1.0f;
+    const Tensor *bias = nullptr;
+  };
+  static Expected<GemmForm> gemmForm(const Operation &op) {
+    GemmForm g;
+    if (!op.is(OpKind::OnnxGemm))
+      return g;
+    INFC_ASSIGN_OR_RETURN(int64_t transA, op.attrs().getInt("transA", 0));
+    INFC_ASSIGN_OR_RETURN(int64_t transB, op.attrs().getInt("transB", 0));
+    INFC_ASSIGN_OR_RETURN(g.alpha, op.attrs().getFloat("alpha", 1.0f));
+    INFC_ASSIGN_OR_RETURN(float beta, op.attrs().getFloat("beta", 1.0f));
+    g.transB = transB != 0;
+    if (transA)
+      return unsupported("INT8 takes Gemm's A untransposed");
+    if (op.hasOperand(2)) {
+      g.bias = getConstantValue(op.operand(2));
+      int64_t n = op.result()->type().dim(1).value;
+      if (!g.bias || beta != 1.0f || g.bias->numElements() != n || op.operand(2)->type().dim(op.operand(2)->type().rank() - 1) != n)
+        return unsupported("INT8 takes Gemm's C as a constant bias of N values (beta 1)");
+    }
+    if (!(g.alpha > 0.0f))
+      return unsupported("INT8 takes Gemm's alpha positive");
+    return g;
+  }
+
+  /// The activation of `op` (none for onnx.MatMul and onnx.Gemm).
+  static Activation activationOf(const Operation &op) {
+    if (!op.is(OpKind::InfcMatmul))
+      return {};
+    Expected<MatmulAttrs> a = MatmulAttrs::read(op);
+    return a.isOk() ? a->act : Activation{};
+  }
+
+  /// Whether the ReLU runs in the GEMM's epilogue (no residual after it).
+  static bool reluInEpilogue(const Operation &op) {
+    return activationOf(op).kind == Act::Relu && !(op.is(OpKind::InfcMatmul) && op.hasOperand(3));
+  }
+
+  /// Why `op` stays in 16-bit, or "" when it can be an INT8 matmul.
+  std::string ineligible(const Operation &op) const {
+    Expected<MatmulAttrs> a = op.is(OpKind::InfcMatmul) ? MatmulAttrs::read(op) : Expected<MatmulAttrs>(MatmulAttrs{});
+    if (!a.isOk())
+      return a.status().message();
+    if (a->quantized())
+      return a->fp8() ? "already FP8" : "already INT8";
+    const Value *x = op.operand(0), *w = op.operand(1), *y = op.result();
+    DType t = y->type().elem();
+    if (t != DType::F16 && t != DType::BF16)
+      return "INT8 matmuls dequantize to f16 or bf16, and this one computes in " + std::string(dtypeName(t));
+    if (x->type().elem() != t)
+      return "INT8 needs a 16-bit float input";
+    if (!getConstantValue(w) || w->type().rank() != 2)
+      return "INT8 needs constant 2-D weights";
+    if (!x->type().isStatic() || x->type().rank() < 2 || !y->type().isStatic())
+      return "INT8 needs static shapes";
+    Expected<GemmForm> g = gemmForm(op);
+    if (!g.isOk())
+      return g.status().message();
+    int64_t k = w->type().dim(g->transB ? 1 : 0).value, n = w->type().dim(g->transB ? 0 : 1).value;
+    if (k % 16 != 0 || n % 16 != 0)
+      return "INT8 matmuls need K and N divisible by 16 (" + std::to_string(k) + " and " + std::to_string(n) + ")";
+    if (!a->act.none() && !reluInEpilogue(op) && !onnxActivation(a->act))
+      return "activation " + std::string(a->act.name()) + " after an INT8 matmul has no kernel yet";
+    if (!calibratedRange(*ranges_, x))
+      return "no calibrated range for its input %" + x->name();
+    std::optional<AccCalibration> acc = accCalibration(*ctx_, op);
+    if (!acc)
+      return "no calibrated range for its result before the residual and activation";
+    if (std::string why = heavyTailed(calibratedSpread(*ranges_, ctx_->int8Spread, x), "its input %" + x->name()); !why.empty())
+      return why;
+    if (std::string why = heavyTailed(acc->spread, "its result"); !why.empty())
+      return why;
+    return "";
+  }
+
+  /// The memory traffic the INT8 form adds: its input's quantization (f16 read, int8 written),
+  /// shared by the matmuls reading that copy, and the dequantization of its result (int8 read,
+  /// f16 written, plus the residual read when one is added there), unless an activation kernel
+  /// reads the result anyway (it then reads int8 instead of f16).
+  double extraBytes(const Operation &op) const {
+    const Value *x = op.operand(0), *y = op.result();
+    size_t readers = 0;
+    for (const Operation *u : x->users())
+      readers += quantMatmulCandidate(*u) && u->operand(0) == x;
+    double in = 3.0 * static_cast<double>(*x->type().numElements()) / static_cast<double>(std::max<size_t>(readers, 1));
+    Activation act = activationOf(op);
+    bool kernelAnyway = !act.none() && !reluInEpilogue(op);
+    bool residual = op.is(OpKind::InfcMatmul) && op.hasOperand(3);
+    double out = kernelAnyway ? 0.0 : (residual ? 5.0 : 3.0) * static_cast<double>(*y->type().numElements());
+    return in + out;
+  }
+
+  /// `x` in int8 with `scale`: one QuantizeLinear per value (quantize-int8's where it made one
+  /// with the same scale), placed before its first INT8 reader.
+  Value *quantize(Block &body, Value *x, float scale, Operation *before) {
+    Value *&q = quantized_[x];
+    if (q)
+      return q;
+    for (Operation *u : x->users())
+      if (u->is(OpKind::OnnxQuantizeLinear) && u->result()->type().elem() == DType::I8 && !u->hasOperand(2) &&
+          u->operand(0) == x && scalarValue(u->operand(1)) == std::optional<double>(static_cast<double>(scale))) {
+        bool before_ = false;
+        for (const auto &o : body.ops()) {
+          if (o.get() == u)
+            before_ = true;
+          if (o.get() == before)
+            break;
+        }
+        if (before_)
+          return q = u->result();
+      }
+    return q = createQuantize(body, x, scale, DType::I8, "scale", "i8", before);
+  }
+
+  /// `v` rounded to the float type `t` (the scale a DequantizeLinear in `t` multiplies by), at
+  /// least t's smallest normal value.
+  static double representable(double v, DType t) {
+    double tiny = t == DType::BF16 ? std::ldexp(1.0, -126) : std::ldexp(1.0, -14);
+    Tensor s(t, {});
+    s.setDouble(0, std::max(v, tiny));
+    return s.getDouble(0);
+  }
+
+  Status rewrite(Block &body, Operation *op) {
+    Value *x = op->operand(0), *y = op->result();
+    DType ft = y->type().elem();
+    INFC_ASSIGN_OR_RETURN(GemmForm g, gemmForm(*op));
+    Activation act = activationOf(*op);
+    bool relu = reluInEpilogue(*op);
+    Value *z = op->is(OpKind::InfcMatmul) && op->hasOperand(3) ? op->operand(3) : nullptr;
+
+    TensorSpread xSpread = calibratedSpread(*ranges_, ctx_->int8Spread, x);
+    bool atMax = ctx_->int8MatmulInputsAtMax && xSpread.known();
+    float xs = int8Scale(atMax ? xSpread.max : *calibratedRange(*ranges_, x));
+    Value *xq = quantize(body, x, xs, op);
+    auto &[wq, ws] = weights_[op->operand(1)];
+    if (!wq) {
+      // Weights [K, N] (or Gemm's [N, K] with transB) -> int8 [N, K] with one per-tensor scale.
+      Tensor w = getConstantValue(op->operand(1))->castTo(DType::F64);
+      int64_t k = w.shape()[g.transB ? 1 : 0], n = w.shape()[g.transB ? 0 : 1];
+      double m = 0;
+      for (int64_t i = 0; i < w.numElements(); ++i)
+        m = std::max(m, std::fabs(w.getDouble(i)));
+      ws = int8Scale(m);
+      Tensor t(DType::I8, {n, k});
+      for (int64_t r = 0; r < k; ++r)
+        for (int64_t c = 0; c < n; ++c)
+          t.setDouble(c * k + r,
+                      std::clamp(std::nearbyint(w.getDouble(g.transB ? c * k + r : r * n + c) / static_cast<double>(ws)), -127.0, 127.0));
+      wq = createConstant(body, t, op->operand(1)->name() + ".i8", op);
+    }
+    double ys = representable(accCalibration(*ctx_, *op)->amax / 127.0, ft);
+
+    // The bias in the result's units, float32.
+    const Tensor *b = g.bias ? g.bias : (op->is(OpKind::InfcMatmul) && op->hasOperand(2) ? getConstantValue(op->operand(2)) : nullptr);
+    Value *bias = nullptr;
+    if (op->is(OpKind::InfcMatmul) && op->hasOperand(2) && !b)
+      return internalError(op->describe() + ": quantize-int8-matmul needs a constant bias");
+    if (b) {
+      Tensor bd = b->castTo(DType::F64);
+      std::vector<float> bf(static_cast<size_t>(bd.numElements()));
+      for (size_t i = 0; i < bf.size(); ++i)
+        bf[i] = static_cast<float>(bd.getDouble(static_cast<int64_t>(i)) / ys);
+      bias = createConstant(body, Tensor::fromF32(bf, {bd.numElements()}), op->operand(2)->name() + ".f32", op);
+    }
+    MatmulAttrs a;
+    a.inType = DType::I8;
+    a.outType = DType::I8;
+    a.alpha = static_cast<float>(static_cast<double>(g.alpha) * static_cast<double>(xs) * static_cast<double>(ws) / ys);
+    if (relu)
+      a.act.kind = Act::Relu;
+    AttrMap attrs = op->attrs();
+    for (const char *dropped : {"transA", "transB", "beta", "act_params", "acc_amax"})
+      attrs.erase(dropped);
+    a.write(attrs);
+    attrs.set("precision", "int8: input scale " + formatScale(xs) + (atMax ? " (max |x|)" : "") + ", weight scale " + formatScale(ws) +
+                               " per tensor, output int8 scale " + formatScale(ys));
+    std::vector<Value *> operands = {xq, wq};
+    if (bias)
+      operands.push_back(bias);
+    TensorType it = y->type();
+    it.setElem(DType::I8);
+    Operation *mm = body.create(OpKind::InfcMatmul, operands, {it}, attrs, op->loc(), op, {y->name() + ".i8"});
+
+    // Dequantize, then the residual and the activation the epilogue did not take.
+    Tensor st(ft, {});
+    st.setDouble(0, ys);
+    Value *scale = createConstant(body, st, y->name() + ".scale", op);
+    Value *cur = body.create(OpKind::OnnxDequantizeLinear, {mm->result(), scale}, {y->type()}, {}, op->loc(), op,
+                             {y->name() + ".dq"})
+                     ->result();
+    if (z)
+      cur = body.create(OpKind::OnnxAdd, {cur, z}, {y->type()}, {}, op->loc(), op, {y->name() + ".res"})->result();
+    if (!act.none() && !relu) {
+      std::optional<std::pair<OpKind, AttrMap>> onnxAct = onnxActivation(act); // checked by ineligible
+      cur = body.create(onnxAct->first, {cur}, {y->type()}, std::move(onnxAct->second), op->loc(), op, {y->name() + ".act"})
+                ->result();
+    }
+    std::string yName = y->name();
+    y->replaceAllUsesWith(cur);
+    op->erase();
+    body.graph()->renameValue(cur, yName);
+    return Status::ok();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createQuantizeInt8MatmulPass() { return std::make_unique<QuantizeInt8MatmulPass>(); }
+
+} // namespace infc
