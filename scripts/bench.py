@@ -197,9 +197,7 @@ def bench(a):
             res = {}
             wanted = (lambda v: a.variants is None or v in a.variants.split(","))
             for prec in ("fp32", "fp16", "int8", "fp8"):
-                if prec == "int8" and name == "bert" and wanted("infc-int8"):
-                    res["infc-int8"] = {"error": "INT8 matmuls are not implemented yet"}
-                elif prec == "fp8" and name != "bert":
+                if prec == "fp8" and name != "bert":
                     continue  # FP8 applies to matmuls: BERT's
                 elif wanted(f"infc-{prec}"):
                     res[f"infc-{prec}"] = infc_engine(a.infc, onnx_path, names, name, batch, prec, work, iters)
