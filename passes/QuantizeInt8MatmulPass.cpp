@@ -26,8 +26,9 @@
 // output projections, whose inputs and results carry a few huge channels; all-MiniLM-L6-v2
 // drops from 0.99 to 0.87 mean cosine with them in INT8, docs/int8.md).
 // What stays in f16 says why in `precision`; `--layer-precision NAME:fp16|fp32` keeps a matmul
-// out of INT8, NAME:int8 on an op that cannot be an INT8 matmul or convolution is an error naming
-// why, and `--strict-precision` makes any matmul left in 16-bit one. With the target GPU (or its
+// out of INT8, NAME:int8 keeps it in INT8 whatever the accuracy rule and the timing say (on an op
+// that cannot be an INT8 matmul or convolution it is an error naming why), and
+// `--strict-precision` makes any matmul left in 16-bit one. With the target GPU (or its
 // timing cache) a matmul stays 16-bit where its INT8 form, quantize and dequantize traffic
 // included, is not faster.
 #include "ir/InfcAttrs.h"
@@ -103,6 +104,9 @@ public:
         continue;
       }
       std::string why = asked.empty() || asked == "int8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
+      // --layer-precision NAME:int8 overrides the accuracy rule, as it does the timing.
+      if (why.empty() && asked != "int8")
+        why = heavyTails(*op);
       if (why.empty() && ctx.matmulTiming && !ctx.strictPrecision && asked != "int8") {
         Expected<std::pair<double, double>> ms = ctx.matmulTiming(*op, DType::I8, extraBytes(*op));
         if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
@@ -217,14 +221,17 @@ private:
       return "activation " + std::string(a->act.name()) + " after an INT8 matmul has no kernel yet";
     if (!calibratedRange(*ranges_, x))
       return "no calibrated range for its input %" + x->name();
-    std::optional<AccCalibration> acc = accCalibration(*ctx_, op);
-    if (!acc)
+    if (!accCalibration(*ctx_, op))
       return "no calibrated range for its result before the residual and activation";
+    return "";
+  }
+
+  /// The accuracy rule's objection to `op` in INT8 (see the file comment), or "".
+  std::string heavyTails(const Operation &op) const {
+    const Value *x = op.operand(0);
     if (std::string why = heavyTailed(calibratedSpread(*ranges_, ctx_->int8Spread, x), "its input %" + x->name()); !why.empty())
       return why;
-    if (std::string why = heavyTailed(acc->spread, "its result"); !why.empty())
-      return why;
-    return "";
+    return heavyTailed(accCalibration(*ctx_, op)->spread, "its result");
   }
 
   /// The memory traffic the INT8 form adds: its input's quantization (f16 read, int8 written),
