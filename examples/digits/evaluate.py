@@ -8,8 +8,9 @@ For each model and variant: `infc build` an engine for input BATCHx1x8x8, run th
 through it with `infc run` (BATCH at a time), and compare with the labels and with the fp32
 engine's logits. Prints a markdown table and writes it as JSON to OUT/digits_accuracy.json.
 
-Variants: fp32, fp16 (--fp16), int8-entropy, int8-percentile, int8-minmax (--int8 --calib with
-that --calib-method, cache in OUT/MODEL.METHOD.calib.json), fp8 (--fp8 --calib: E4M3 matmuls with
+Variants: fp32, fp16 (--fp16), int8 (--int8 --calib: the default calibration), int8-entropy,
+int8-percentile, int8-minmax (--int8 --calib with that --calib-method, cache in
+OUT/MODEL.METHOD.calib.json), fp8 (--fp8 --calib: E4M3 matmuls with
 minmax ranges; sm_89 or later, so --target sm_90 on the reference executor). Calibration uses the 256 training
 images of calib/ (8 batches of 32). An engine's input shape is fixed and infc requires every
 calibration batch to have exactly that shape, so with --batch other than 32 the same images are
@@ -34,7 +35,7 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 MODELS = ("digits_cnn", "digits_vit")
-VARIANTS = ("fp32", "fp16", "bf16", "int8-entropy", "int8-percentile", "int8-minmax", "int8-qdq", "fp8")
+VARIANTS = ("fp32", "fp16", "bf16", "int8", "int8-entropy", "int8-percentile", "int8-minmax", "int8-qdq", "fp8")
 # int8-qdq: the model's explicitly quantized copy (MODEL_qdq.onnx, from quantize_qdq.py), built
 # with no calibration data; only models that have one.
 CALIB_DIR = HERE / "calib"
@@ -104,6 +105,8 @@ def build_cmd(args, model, variant, plan, calib):
         cmd += ["--bf16"]
     elif variant == "int8-qdq":
         pass
+    elif variant == "int8":  # the default calibration (entropy; matmul inputs over their max |x|)
+        cmd += ["--int8", "--calib", str(calib)]
     elif variant.startswith("int8-"):
         method = variant[len("int8-"):]
         cmd += ["--int8", "--calib", str(calib), "--calib-method", method,
@@ -178,7 +181,7 @@ def main():
     rows, failed = [], False
     with tempfile.TemporaryDirectory(prefix="infc-digits-") as tmp:
         calib, calib_images = (None, 0)
-        if any((v.startswith("int8-") and v != "int8-qdq") or v == "fp8" for v in variants):
+        if any((v.startswith("int8") and v != "int8-qdq") or v == "fp8" for v in variants):
             calib, calib_images = calibration_dir(args.batch, tmp)
         for model in models:
             base = None

@@ -1,0 +1,128 @@
+// quantize-int8-matmul with timing (PassContext::matmulTiming) and its accuracy rule: a matmul
+// stays f16 where its INT8 form, with its quantize and dequantize traffic, is not faster, or where
+// its input or result is heavy-tailed; --strict-precision and --layer-precision NAME:int8 keep
+// INT8 whatever the timing. The timing is a fake with fixed answers (the GPU's comes from the
+// autotuner or the timing cache).
+#include "ir/Parser.h"
+#include "passes/PassManager.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+using namespace infc;
+
+namespace {
+
+// x [2, 4, 16] read by h and b; h (GELU) read by c; b has a residual.
+std::unique_ptr<Module> net() {
+  std::string w;
+  for (int i = 0; i < 256; ++i)
+    w += (i ? ", " : "") + std::string(i % 3 == 0 ? "0.5" : i % 3 == 1 ? "-0.25" : "1.0");
+  std::string text = R"(graph @net(%x: tensor<2x4x16xf16>, %r: tensor<2x4x16xf16>) -> ("b": tensor<2x4x16xf16>, "c": tensor<2x4x16xf16>) {
+  %w = onnx.Constant() {value = dense<[)" + w + R"(]> : tensor<16x16xf16>} : () -> tensor<16x16xf16>
+  %h = infc.matmul(%x, %w) {acc_amax = 3.0, act = "gelu"} : (tensor<2x4x16xf16>, tensor<16x16xf16>) -> tensor<2x4x16xf16>
+  %b = infc.matmul(%x, %w, none, %r) {acc_amax = 3.0} : (tensor<2x4x16xf16>, tensor<16x16xf16>, none, tensor<2x4x16xf16>) -> tensor<2x4x16xf16> loc("mm_b":MatMul:1)
+  %c = infc.matmul(%h, %w) : (tensor<2x4x16xf16>, tensor<16x16xf16>) -> tensor<2x4x16xf16>
+  return %b, %c
+})";
+  Expected<std::unique_ptr<Module>> m = parseModule(text, "net.ir");
+  REQUIRE(m.isOk());
+  return std::move(*m);
+}
+
+const Operation *definer(const Module &m, const std::string &name) {
+  for (const auto &op : m.mainGraph()->body().ops())
+    if (op->numResults() && op->result()->name() == name)
+      return op.get();
+  return nullptr;
+}
+
+bool isInt8(const Operation *op) { return op && op->is(OpKind::InfcMatmul) && op->operand(0)->type().elem() == DType::I8; }
+
+std::string precisionOf(const Operation *op) {
+  const Attribute *a = op ? op->attrs().find("precision") : nullptr;
+  return a && std::holds_alternative<std::string>(*a) ? std::get<std::string>(*a) : "";
+}
+
+PassContext context() {
+  PassContext ctx;
+  ctx.int8Ranges = {{"x", 1.0}, {"h", 2.0}, {"c", 4.0}};
+  return ctx;
+}
+
+} // namespace
+
+TEST_CASE("quantize-int8-matmul keeps f16 where INT8 is not faster, counting its quantize and dequantize traffic",
+          "[passes][int8]") {
+  std::unique_ptr<Module> m = net();
+  PassContext ctx = context();
+  std::map<std::string, double> bytes;
+  ctx.matmulTiming = [&](const Operation &op, DType t, double extra) -> Expected<std::pair<double, double>> {
+    CHECK(t == DType::I8);
+    bytes[op.result()->name()] = extra;
+    if (op.result()->name() == "b")
+      return std::make_pair(1.0, 2.0); // INT8 twice as slow
+    return std::make_pair(1.0, 0.5);
+  };
+  Expected<PassManager> pm = PassManager::parse("quantize-int8-matmul,dce");
+  REQUIRE(pm.isOk());
+  REQUIRE(pm->run(*m, ctx).isOk());
+  // x (128 elements: 2 bytes read, 1 written each) is quantized for two readers. h's GELU is a
+  // kernel anyway (it reads int8 instead of f16); b's result is dequantized and added to r (1 + 2
+  // bytes read, 2 written); c's result is dequantized (1 read, 2 written), its input quantized alone.
+  CHECK(bytes.at("h") == 3.0 * 128 / 2);
+  CHECK(bytes.at("b") == 3.0 * 128 / 2 + 5.0 * 128);
+  CHECK(bytes.at("c") == 3.0 * 128 + 3.0 * 128);
+  CHECK(isInt8(definer(*m, "h.i8")));
+  CHECK(isInt8(definer(*m, "c.i8")));
+  CHECK_FALSE(isInt8(definer(*m, "b")));
+  CHECK(precisionOf(definer(*m, "b")) == "f16: faster than INT8 here (1.0000 ms against 2.0000 ms, timed)");
+  CHECK(ctx.stats.counters().at("quantize-int8-matmul.matmuls-f16-faster") == 1);
+  CHECK(ctx.stats.counters().at("quantize-int8-matmul.matmuls-int8") == 2);
+}
+
+TEST_CASE("quantize-int8-matmul with --strict-precision or NAME:int8 keeps INT8 whatever the timing", "[passes][int8]") {
+  for (bool strict : {true, false}) {
+    INFO("strict " << strict);
+    std::unique_ptr<Module> m = net();
+    PassContext ctx = context();
+    ctx.strictPrecision = strict;
+    if (!strict)
+      ctx.layerPrecision["mm_b"] = DType::I8; // --layer-precision mm_b:int8
+    size_t asked = 0;
+    ctx.matmulTiming = [&](const Operation &, DType, double) -> Expected<std::pair<double, double>> {
+      ++asked;
+      return std::make_pair(1.0, 9.0);
+    };
+    Expected<PassManager> pm = PassManager::parse("quantize-int8-matmul,dce");
+    REQUIRE(pm.isOk());
+    REQUIRE(pm->run(*m, ctx).isOk());
+    CHECK(asked == (strict ? 0u : 2u));
+    CHECK(isInt8(definer(*m, "b.i8")));
+    CHECK(isInt8(definer(*m, "c.i8")) == strict);
+  }
+}
+
+TEST_CASE("quantize-int8-matmul's accuracy rule: heavy-tailed inputs and results stay 16-bit", "[passes][int8]") {
+  std::unique_ptr<Module> m = net();
+  PassContext ctx = context();
+  ctx.int8Spread["x"] = TensorSpread{1.0, 0.02};  // 50 times its rms: h and b stay f16
+  ctx.int8Spread["h"] = TensorSpread{2.0, 0.5};   // 4 times
+  ctx.int8Spread["c"] = TensorSpread{4.0, 0.125}; // exactly 32 times: the bound holds
+  Expected<PassManager> pm = PassManager::parse("quantize-int8-matmul,dce");
+  REQUIRE(pm.isOk());
+  REQUIRE(pm->run(*m, ctx).isOk());
+  CHECK_FALSE(isInt8(definer(*m, "b")));
+  CHECK(precisionOf(definer(*m, "b")) ==
+        "f16: its input %x is heavy-tailed for INT8 (largest |x| 1 is 50 times its rms 0.02; the bound is 32)");
+  CHECK(isInt8(definer(*m, "c.i8")));
+  // A heavy-tailed result (what the int8 result would hold) keeps c out too.
+  m = net();
+  ctx = context();
+  ctx.int8Spread["c"] = TensorSpread{4.0, 0.1};
+  REQUIRE(pm->run(*m, ctx).isOk());
+  CHECK(precisionOf(definer(*m, "c")) ==
+        "f16: its result is heavy-tailed for INT8 (largest |x| 4 is 40 times its rms 0.1; the bound is 32)");
+  CHECK(isInt8(definer(*m, "b.i8")));
+}
