@@ -94,6 +94,23 @@ std::string fp8MatmulEngine() {
   return engineFromIr(text, "fp8.ir");
 }
 
+/// A one-matmul INT8 engine (int8 [4, 32] x int8 [16, 32] + float32 bias -> int8 [4, 16]): its
+/// CublasLtMatmul table stores ab_dtype 3 and io_dtype 3.
+std::string int8MatmulEngine() {
+  std::string w, b;
+  for (int i = 0; i < 16 * 32; ++i)
+    w += (i ? ", " : "") + std::to_string(i % 7 - 3);
+  for (int i = 0; i < 16; ++i)
+    b += (i ? ", " : "") + std::to_string(i * 0.5);
+  std::string text = R"(graph @f(%x: tensor<4x32xi8>) -> ("y": tensor<4x16xi8>) {
+  %w = onnx.Constant() {value = dense<[)" + w + R"(]> : tensor<16x32xi8>} : () -> tensor<16x32xi8>
+  %b = onnx.Constant() {value = dense<[)" + b + R"(]> : tensor<16xf32>} : () -> tensor<16xf32>
+  %y = infc.matmul(%x, %w, %b) {act = "relu", alpha = 0.25, dtype = "i8"} : (tensor<4x32xi8>, tensor<16x32xi8>, tensor<16xf32>) -> tensor<4x16xi8>
+  return %y
+})";
+  return engineFromIr(text, "int8mm.ir");
+}
+
 /// The loader's error for `bytes` ("" when it accepts them).
 std::string loadError(const std::string &bytes) {
   std::string error;
@@ -349,6 +366,25 @@ TEST_CASE("a damaged engine description fails FlatBuffers verification or the se
                    })),
                    why));
     CHECK(contains(loadError(editMatmul([](fb::Engine &, fb::CublasLtMatmul &m) { REQUIRE(m.mutate_io_dtype(1)); })), why));
+  }
+  SECTION("an INT8 matmul whose types do not match") {
+    std::string i8 = int8MatmulEngine();
+    CHECK(loadError(i8).empty());
+    auto editMatmul = [&](auto edit) {
+      return editEngine(i8, [&](fb::Engine &e) {
+        for (uint32_t i = 0; i < e.layers()->size(); ++i)
+          if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CublasLtMatmul)
+            edit(e, *const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul()));
+      });
+    };
+    const char *why = "is an INT8 matmul whose operand or result types do not match";
+    // D in f16, an int32 bias, int8 D with e4m3 operands.
+    CHECK(contains(loadError(editMatmul([](fb::Engine &, fb::CublasLtMatmul &m) { REQUIRE(m.mutate_io_dtype(10)); })), why));
+    CHECK(contains(loadError(editMatmul([](fb::Engine &e, fb::CublasLtMatmul &m) { // int32: the same bytes
+                     REQUIRE(e.mutable_tensors()->GetMutableObject(static_cast<uint32_t>(m.bias()))->mutate_dtype(6));
+                   })),
+                   why));
+    CHECK(contains(loadError(editMatmul([](fb::Engine &, fb::CublasLtMatmul &m) { REQUIRE(m.mutate_ab_dtype(17)); })), why));
   }
   SECTION("a convolution with 0 groups or a 0 stride") {
     std::string conv = convEngine();
