@@ -231,7 +231,8 @@ int main(int argc, char **argv) {
   b->add_flag("--fp16", build.fp16, "FP16 storage and tensor-core math (float32 accumulation; inputs and outputs stay float32)");
   b->add_flag("--best", build.best,
               "Each layer in the fastest precision allowed: with calibration data (--calib or --calib-cache) INT8 "
-              "convolutions and, for sm_89 and later, FP8 matmuls, each in FP16 where it times slower; else FP16");
+              "convolutions and FP8 matmuls (sm_89 and later; INT8 matmuls before), each in FP16 where it times "
+              "slower; else FP16");
   b->add_flag("--fp8", build.fp8,
               "FP8 (E4M3) matmuls, sm_89 and later: calibrate activation ranges from --calib DIR (or read --calib-cache; "
               "--calib-method defaults to minmax without --int8); matmuls with constant weights run as cuBLASLt E4M3 GEMMs "
@@ -244,8 +245,8 @@ int main(int argc, char **argv) {
                 "--fp8; int8 needs --int8, fp8 --fp8, and either is an error for a layer that has no such kernel)");
   b->add_flag("--strict-precision", build.strictPrecision,
               "With --fp16: fail, naming the ops, where the precision policy would keep an op in f32 that "
-              "--layer-precision does not name; with --int8: fail where a convolution would stay in f16; with --fp8: "
-              "where a matmul would stay in 16-bit");
+              "--layer-precision does not name; with --int8: fail "
+              "where a convolution or matmul would stay in 16-bit; with --fp8: where a matmul would");
   b->add_option("--workspace", build.workspaceMiB, "Most workspace (MiB) one cuDNN/cuBLASLt tactic may use")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t(1), uint64_t(1) << 20));
@@ -284,10 +285,14 @@ int main(int argc, char **argv) {
               "leaving those layers to load-time heuristics");
   b->add_flag("--int8", build.int8,
               "INT8 post-training quantization: calibrate activation ranges from --calib DIR (or read --calib-cache); "
-              "channels-last convolutions run in INT8 (cuDNN), everything else in FP16 (implies --fp16)");
+              "channels-last convolutions run in INT8 (cuDNN), matmuls with constant weights as INT8 GEMMs (cuBLASLt; "
+              "not where an input or result is heavy-tailed, largest |x| over 32 times its rms), everything else in "
+              "FP16 (implies --fp16)");
   b->add_option("--calib", build.calibDir,
                 "Calibration folder: one file per batch in name order, .npy (single-input model) or .npz with one array per input name");
-  b->add_option("--calib-method", build.calibMethod, "entropy (TensorRT's KL method), percentile or minmax (--fp8 without --int8: minmax unless given)")
+  b->add_option("--calib-method", build.calibMethod,
+                "entropy (TensorRT's KL method), percentile or minmax (--fp8 without --int8: minmax unless given; "
+                "unless given, INT8 matmul inputs take their largest |x| seen)")
       ->check(CLI::IsMember({"entropy", "percentile", "minmax"}))
       ->capture_default_str();
   b->add_option("--calib-percentile", build.calibPercentile, "With --calib-method percentile: the percentile of |x|")

@@ -1,5 +1,7 @@
 #include "passes/QuantUtil.h"
 
+#include "ir/InfcAttrs.h"
+
 #include "passes/Rewrite.h"
 
 #include <cstdio>
@@ -131,6 +133,107 @@ void recordAccCalibration(const PassContext &ctx, Operation &mm) {
     return;
   if (std::optional<AccCalibration> c = accCalibration(ctx, mm))
     setAccCalibration(mm.attrs(), *c);
+}
+
+Expected<QuantGemmForm> quantGemmForm(const Operation &op, const std::string &what) {
+  QuantGemmForm g;
+  if (!op.is(OpKind::OnnxGemm))
+    return g;
+  INFC_ASSIGN_OR_RETURN(int64_t transA, op.attrs().getInt("transA", 0));
+  INFC_ASSIGN_OR_RETURN(int64_t transB, op.attrs().getInt("transB", 0));
+  INFC_ASSIGN_OR_RETURN(g.alpha, op.attrs().getFloat("alpha", 1.0f));
+  INFC_ASSIGN_OR_RETURN(float beta, op.attrs().getFloat("beta", 1.0f));
+  g.transB = transB != 0;
+  if (transA)
+    return unsupported(what + " takes Gemm's A untransposed");
+  if (op.hasOperand(2)) {
+    g.bias = getConstantValue(op.operand(2));
+    int64_t n = op.result()->type().dim(1).value;
+    if (!g.bias || beta != 1.0f || g.bias->numElements() != n || op.operand(2)->type().dim(op.operand(2)->type().rank() - 1) != n)
+      return unsupported(what + " takes Gemm's C as a constant bias of N values (beta 1)");
+  }
+  if (!(g.alpha > 0.0f))
+    return unsupported(what + " takes Gemm's alpha positive");
+  return g;
+}
+
+std::string quantMatmulIneligible(const Operation &op, const std::string &what) {
+  if (op.is(OpKind::InfcMatmul)) {
+    Expected<MatmulAttrs> a = MatmulAttrs::read(op);
+    if (!a.isOk())
+      return a.status().message();
+    if (a->quantized())
+      return a->fp8() ? "already FP8" : "already INT8";
+  }
+  const Value *x = op.operand(0), *w = op.operand(1), *y = op.result();
+  DType t = y->type().elem();
+  if (t != DType::F16 && t != DType::BF16)
+    return what + " replaces f16 or bf16 matmuls, and this one computes in " + std::string(dtypeName(t));
+  if (x->type().elem() != t)
+    return what + " needs a 16-bit float input";
+  if (!getConstantValue(w) || w->type().rank() != 2)
+    return what + " needs constant 2-D weights";
+  if (!x->type().isStatic() || x->type().rank() < 2 || !y->type().isStatic())
+    return what + " needs static shapes";
+  Expected<QuantGemmForm> g = quantGemmForm(op, what);
+  if (!g.isOk())
+    return g.status().message();
+  int64_t k = w->type().dim(g->transB ? 1 : 0).value, n = w->type().dim(g->transB ? 0 : 1).value;
+  if (k % 16 != 0 || n % 16 != 0)
+    return what + " matmuls need K and N divisible by 16 (" + std::to_string(k) + " and " + std::to_string(n) + ")";
+  return "";
+}
+
+Expected<std::vector<Operation *>> chooseQuantMatmuls(Block &body, PassContext &ctx, const QuantMatmulPolicy &p) {
+  std::vector<Operation *> quant;
+  std::vector<std::string> strictFailures;
+  for (Operation *op : body.opPointers()) {
+    std::string node;
+    std::string asked = askedPrecision(*op, ctx.layerPrecision, node);
+    // onnx.MatMul of two activations (attention's) is no candidate, and no --strict-precision failure.
+    if (!quantMatmulCandidate(*op)) {
+      bool leftToOthers = false;
+      for (const NodeRef &n : op->loc().nodes())
+        leftToOthers = leftToOthers || (n.name == node && !p.leaveTo.empty() && n.opType == p.leaveTo);
+      if (asked == p.asked && !leftToOthers)
+        return invalidArgument("--layer-precision " + node + ":" + p.asked + ": " + op->describe() + " cannot run in " +
+                               p.name + ": " + p.applies);
+      continue;
+    }
+    std::string why = asked.empty() || asked == p.asked ? p.ineligible(*op) : "--layer-precision " + node + ":" + asked;
+    // --layer-precision NAME:<asked> overrides the accuracy rule and the timing.
+    if (why.empty() && asked != p.asked && p.accuracy)
+      why = p.accuracy(*op);
+    // With the target GPU here (or its timing cache): quantized only where it is faster, its
+    // quantize and dequantize traffic included, as TensorRT's builder keeps the faster of the
+    // precisions it allows. --strict-precision keeps the quantized form whatever the timing.
+    if (why.empty() && ctx.matmulTiming && !ctx.strictPrecision && asked != p.asked) {
+      Expected<std::pair<double, double>> ms = ctx.matmulTiming(*op, p.abType, p.extraBytes(*op));
+      if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
+        return ms.status();
+      if (ms.isOk() && ms->second >= ms->first) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "faster than %s here (%.4f ms against %.4f ms, timed)", p.name.c_str(), ms->first,
+                      ms->second);
+        why = buf;
+        ++ctx.stat(p.pass, "matmuls-f16-faster");
+      }
+    }
+    if (why.empty()) {
+      quant.push_back(op);
+      continue;
+    }
+    if (asked == p.asked)
+      return invalidArgument("--layer-precision " + node + ":" + p.asked + ": " + op->describe() + " cannot run in " + p.name +
+                             ": " + why);
+    if (!op->attrs().has("precision") && isFloat(op->result()->type().elem()))
+      op->attrs().set("precision", std::string(dtypeName(op->result()->type().elem())) + ": " + why);
+    if (ctx.strictPrecision && asked.empty())
+      strictFailures.push_back(op->describe() + ": " + why);
+  }
+  if (!strictFailures.empty())
+    return strictPrecisionError(strictFailures, "matmul", "16-bit", p.name);
+  return quant;
 }
 
 std::string formatScale(double v) {

@@ -7,6 +7,7 @@
 #include "passes/Pass.h"
 
 #include <map>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -56,6 +57,39 @@ std::optional<AccCalibration> accCalibration(const PassContext &ctx, const Opera
 void recordAccCalibration(const PassContext &ctx, Operation &mm);
 /// The same attributes set to `c` (fuse-sibling-matmuls' combination of its members').
 void setAccCalibration(AttrMap &attrs, const AccCalibration &c);
+
+/// onnx.Gemm as a quantized matmul (FP8 or INT8, `what`) takes it: A untransposed, C (if any) a
+/// constant bias of N values added once (beta 1), alpha positive. Other ops: the defaults.
+struct QuantGemmForm {
+  bool transB = false;
+  float alpha = 1.0f;
+  const Tensor *bias = nullptr;
+};
+Expected<QuantGemmForm> quantGemmForm(const Operation &op, const std::string &what);
+
+/// Why candidate `op` cannot become a quantized (`what`: "FP8", "INT8") matmul for reasons both
+/// forms share (already quantized, not a 16-bit float matmul, weights not constant 2-D, dynamic
+/// shapes, Gemm's form, K or N not divisible by 16: 16-element leading dimensions), or "".
+std::string quantMatmulIneligible(const Operation &op, const std::string &what);
+
+/// How quantize-fp8 and quantize-int8-matmul choose their matmuls: one loop over the candidates,
+/// with `--layer-precision`, the pass's own reasons, its accuracy rule, the timing and
+/// `--strict-precision` in that order.
+struct QuantMatmulPolicy {
+  std::string pass;     ///< "quantize-fp8" (its statistics)
+  std::string asked;    ///< the --layer-precision word: "fp8", "int8"
+  std::string name;     ///< "FP8", "INT8"
+  DType abType;         ///< what matmulTiming is asked about
+  std::string applies;  ///< why a non-candidate cannot be asked for: "FP8 applies to matmuls with constant weights"
+  std::string leaveTo;  ///< an ONNX op type another pass quantizes (asking for it here is no error): "Conv", or ""
+  std::function<std::string(const Operation &)> ineligible; ///< why an op cannot be quantized ("" if it can)
+  std::function<std::string(const Operation &)> accuracy;   ///< the accuracy rule's objection, or ""; null: none
+  std::function<double(const Operation &)> extraBytes;      ///< the quantized form's extra memory traffic
+};
+/// The candidates (quantMatmulCandidate) to quantize, in program order. The others get their
+/// reason in `precision`; errors for --layer-precision NAME:<asked> on what cannot be, and for
+/// --strict-precision.
+Expected<std::vector<Operation *>> chooseQuantMatmuls(Block &body, PassContext &ctx, const QuantMatmulPolicy &p);
 
 /// A scale as `infc inspect` and the precision notes print it ("%.6g").
 std::string formatScale(double v);

@@ -41,46 +41,10 @@ public:
                              "--int8-ranges NAME=AMAX,...)");
     ranges_ = &ctx.int8Ranges;
     Block &body = graph.body();
-    std::vector<Operation *> quant;
-    std::vector<std::string> strictFailures;
-    for (Operation *op : body.opPointers()) {
-      std::string node;
-      std::string asked = askedPrecision(*op, ctx.layerPrecision, node);
-      // onnx.MatMul of two activations (attention's) is no candidate, and no --strict-precision failure.
-      if (!quantMatmulCandidate(*op)) {
-        if (asked == "fp8")
-          return invalidArgument("--layer-precision " + node + ":fp8: " + op->describe() +
-                                 " cannot run in FP8: FP8 applies to matmuls with constant weights");
-        continue;
-      }
-      std::string why = asked.empty() || asked == "fp8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
-      // With the target GPU here (or its timing cache): FP8 only where it is faster, its input's
-      // quantization included, as TensorRT's builder keeps the faster of the precisions it
-      // allows. --strict-precision and NAME:fp8 keep FP8 whatever the timing.
-      if (why.empty() && ctx.matmulTiming && !ctx.strictPrecision && asked != "fp8") {
-        Expected<std::pair<double, double>> ms = ctx.matmulTiming(*op, DType::F8E4M3, quantizeBytes(*op));
-        if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
-          return ms.status();
-        if (ms.isOk() && ms->second >= ms->first) {
-          char buf[160];
-          std::snprintf(buf, sizeof buf, "faster than FP8 here (%.4f ms against %.4f ms, timed)", ms->first, ms->second);
-          why = buf;
-          ++ctx.stat(name(), "matmuls-f16-faster");
-        }
-      }
-      if (why.empty()) {
-        quant.push_back(op);
-        continue;
-      }
-      if (asked == "fp8")
-        return invalidArgument("--layer-precision " + node + ":fp8: " + op->describe() + " cannot run in FP8: " + why);
-      if (!op->attrs().has("precision") && isFloat(op->result()->type().elem()))
-        op->attrs().set("precision", std::string(dtypeName(op->result()->type().elem())) + ": " + why);
-      if (ctx.strictPrecision && asked.empty())
-        strictFailures.push_back(op->describe() + ": " + why);
-    }
-    if (!strictFailures.empty())
-      return strictPrecisionError(strictFailures, "matmul", "16-bit", "FP8");
+    QuantMatmulPolicy policy{std::string(name()), "fp8", "FP8", DType::F8E4M3, "FP8 applies to matmuls with constant weights",
+                             "", [&](const Operation &op) { return ineligible(op); }, nullptr,
+                             [&](const Operation &op) { return quantizeBytes(op); }};
+    INFC_ASSIGN_OR_RETURN(std::vector<Operation *> quant, chooseQuantMatmuls(body, ctx, policy));
     for (Operation *op : quant) {
       INFC_RETURN_IF_ERROR(rewrite(body, op));
       ++ctx.stat(name(), "matmuls-fp8");
@@ -112,62 +76,12 @@ private:
     return 3.0 * static_cast<double>(*x->type().numElements()) / static_cast<double>(std::max<size_t>(readers, 1));
   }
 
-  /// onnx.Gemm as an FP8 matmul takes: A untransposed, C (if any) a constant bias of N values
-  /// added once.
-  struct GemmForm {
-    bool transB = false;
-    float alpha = 1.0f;
-    const Tensor *bias = nullptr;
-  };
-  static Expected<GemmForm> gemmForm(const Operation &op) {
-    GemmForm g;
-    INFC_ASSIGN_OR_RETURN(int64_t transA, op.attrs().getInt("transA", 0));
-    INFC_ASSIGN_OR_RETURN(int64_t transB, op.attrs().getInt("transB", 0));
-    INFC_ASSIGN_OR_RETURN(g.alpha, op.attrs().getFloat("alpha", 1.0f));
-    INFC_ASSIGN_OR_RETURN(float beta, op.attrs().getFloat("beta", 1.0f));
-    g.transB = transB != 0;
-    if (transA)
-      return unsupported("FP8 takes Gemm's A untransposed");
-    if (op.hasOperand(2)) {
-      g.bias = getConstantValue(op.operand(2));
-      int64_t n = op.result()->type().dim(1).value;
-      if (!g.bias || beta != 1.0f || g.bias->numElements() != n || op.operand(2)->type().dim(op.operand(2)->type().rank() - 1) != n)
-        return unsupported("FP8 takes Gemm's C as a constant bias of N values (beta 1)");
-    }
-    if (!(g.alpha > 0.0f))
-      return unsupported("FP8 takes Gemm's alpha positive");
-    return g;
-  }
-
   /// Why `op` stays in 16-bit, or "" when it can be an FP8 matmul.
   std::string ineligible(const Operation &op) const {
-    Expected<MatmulAttrs> a = op.is(OpKind::OnnxGemm) ? Expected<MatmulAttrs>(MatmulAttrs{}) : MatmulAttrs::read(op);
-    if (!a.isOk())
-      return a.status().message();
-    if (a->quantized())
-      return a->fp8() ? "already FP8" : "already INT8";
-    const Value *x = op.operand(0), *w = op.operand(1), *y = op.result();
-    DType t = y->type().elem();
-    if (t != DType::F16 && t != DType::BF16)
-      return "FP8 matmuls write f16 or bf16, and this one computes in " + std::string(dtypeName(t));
-    if (x->type().elem() != t)
-      return "FP8 needs a 16-bit float input";
-    if (!getConstantValue(w) || w->type().rank() != 2)
-      return "FP8 needs constant 2-D weights";
-    if (!x->type().isStatic() || x->type().rank() < 2 || !y->type().isStatic())
-      return "FP8 needs static shapes";
-    bool transposed = false;
-    if (op.is(OpKind::OnnxGemm)) {
-      Expected<GemmForm> g = gemmForm(op);
-      if (!g.isOk())
-        return g.status().message();
-      transposed = g->transB;
-    }
-    int64_t k = w->type().dim(transposed ? 1 : 0).value, n = w->type().dim(transposed ? 0 : 1).value;
-    if (k % 16 != 0 || n % 16 != 0)
-      return "FP8 matmuls need K and N divisible by 16 (" + std::to_string(k) + " and " + std::to_string(n) + ")";
-    if (!calibratedRange(*ranges_, x))
-      return "no calibrated range for its input %" + x->name();
+    if (std::string why = quantMatmulIneligible(op, "FP8"); !why.empty())
+      return why;
+    if (!calibratedRange(*ranges_, op.operand(0)))
+      return "no calibrated range for its input %" + op.operand(0)->name();
     return "";
   }
 
@@ -224,7 +138,7 @@ private:
   }
 
   Status rewrite(Block &body, Operation *op) {
-    MatmulAttrs a; // onnx.Gemm's attributes are read by gemmForm
+    MatmulAttrs a; // onnx.Gemm's attributes are read by quantGemmForm
     if (!op->is(OpKind::OnnxGemm)) {
       INFC_ASSIGN_OR_RETURN(a, MatmulAttrs::read(*op));
     }
@@ -232,10 +146,7 @@ private:
     float xs = fp8Scale(*calibratedRange(*ranges_, x));
     Value *xq = quantize(body, x, xs, op);
     xs = scaleOf_.at(xq);
-    GemmForm g;
-    if (op->is(OpKind::OnnxGemm)) {
-      INFC_ASSIGN_OR_RETURN(g, gemmForm(*op));
-    }
+    INFC_ASSIGN_OR_RETURN(QuantGemmForm g, quantGemmForm(*op, "FP8"));
     auto &[wq, ws] = weights_[op->operand(1)];
     if (!wq) {
       // Weights [K, N] (or Gemm's [N, K] with transB) -> e4m3 [N, K] with one per-tensor scale.

@@ -91,46 +91,12 @@ public:
     ranges_ = &ctx.int8Ranges;
     ctx_ = &ctx;
     Block &body = graph.body();
-    std::vector<Operation *> quant;
-    std::vector<std::string> strictFailures;
-    for (Operation *op : body.opPointers()) {
-      std::string node;
-      std::string asked = askedPrecision(*op, ctx.layerPrecision, node);
-      if (!quantMatmulCandidate(*op)) {
-        // Convolutions are quantize-int8's (and the QuantizeLinear ops it made carry their node).
-        if (asked == "int8" && nodeType(*op, node) != "Conv")
-          return invalidArgument("--layer-precision " + node + ":int8: " + op->describe() +
-                                 " cannot run in INT8: INT8 applies to convolutions and to matmuls with constant weights");
-        continue;
-      }
-      std::string why = asked.empty() || asked == "int8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
-      // --layer-precision NAME:int8 overrides the accuracy rule, as it does the timing.
-      if (why.empty() && asked != "int8")
-        why = heavyTails(*op);
-      if (why.empty() && ctx.matmulTiming && !ctx.strictPrecision && asked != "int8") {
-        Expected<std::pair<double, double>> ms = ctx.matmulTiming(*op, DType::I8, extraBytes(*op));
-        if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
-          return ms.status();
-        if (ms.isOk() && ms->second >= ms->first) {
-          char buf[160];
-          std::snprintf(buf, sizeof buf, "faster than INT8 here (%.4f ms against %.4f ms, timed)", ms->first, ms->second);
-          why = buf;
-          ++ctx.stat(name(), "matmuls-f16-faster");
-        }
-      }
-      if (why.empty()) {
-        quant.push_back(op);
-        continue;
-      }
-      if (asked == "int8")
-        return invalidArgument("--layer-precision " + node + ":int8: " + op->describe() + " cannot run in INT8: " + why);
-      if (!op->attrs().has("precision") && isFloat(op->result()->type().elem()))
-        op->attrs().set("precision", std::string(dtypeName(op->result()->type().elem())) + ": " + why);
-      if (ctx.strictPrecision && asked.empty())
-        strictFailures.push_back(op->describe() + ": " + why);
-    }
-    if (!strictFailures.empty())
-      return strictPrecisionError(strictFailures, "matmul", "16-bit", "INT8");
+    QuantMatmulPolicy policy{std::string(name()), "int8", "INT8", DType::I8,
+                             "INT8 applies to convolutions and to matmuls with constant weights",
+                             "Conv", // quantize-int8's (the QuantizeLinear ops it made carry their node too)
+                             [&](const Operation &op) { return ineligible(op); }, [&](const Operation &op) { return heavyTails(op); },
+                             [&](const Operation &op) { return extraBytes(op); }};
+    INFC_ASSIGN_OR_RETURN(std::vector<Operation *> quant, chooseQuantMatmuls(body, ctx, policy));
     for (Operation *op : quant) {
       INFC_RETURN_IF_ERROR(rewrite(body, op));
       ++ctx.stat(name(), "matmuls-int8");
@@ -144,42 +110,6 @@ private:
   std::unordered_map<const Value *, Value *> quantized_; ///< float value -> its int8 QuantizeLinear
   /// Weights -> their int8 [N, K] constant and scale (matmuls sharing weights share these).
   std::unordered_map<const Value *, std::pair<Value *, float>> weights_;
-
-  /// The ONNX op type of node `name` among `op`'s nodes.
-  static std::string nodeType(const Operation &op, const std::string &name) {
-    for (const NodeRef &n : op.loc().nodes())
-      if (n.name == name)
-        return n.opType;
-    return "";
-  }
-
-  /// onnx.Gemm as an INT8 matmul takes: A untransposed, C (if any) a constant bias of N values.
-  struct GemmForm {
-    bool transB = false;
-    float alpha = 1.0f;
-    const Tensor *bias = nullptr;
-  };
-  static Expected<GemmForm> gemmForm(const Operation &op) {
-    GemmForm g;
-    if (!op.is(OpKind::OnnxGemm))
-      return g;
-    INFC_ASSIGN_OR_RETURN(int64_t transA, op.attrs().getInt("transA", 0));
-    INFC_ASSIGN_OR_RETURN(int64_t transB, op.attrs().getInt("transB", 0));
-    INFC_ASSIGN_OR_RETURN(g.alpha, op.attrs().getFloat("alpha", 1.0f));
-    INFC_ASSIGN_OR_RETURN(float beta, op.attrs().getFloat("beta", 1.0f));
-    g.transB = transB != 0;
-    if (transA)
-      return unsupported("INT8 takes Gemm's A untransposed");
-    if (op.hasOperand(2)) {
-      g.bias = getConstantValue(op.operand(2));
-      int64_t n = op.result()->type().dim(1).value;
-      if (!g.bias || beta != 1.0f || g.bias->numElements() != n || op.operand(2)->type().dim(op.operand(2)->type().rank() - 1) != n)
-        return unsupported("INT8 takes Gemm's C as a constant bias of N values (beta 1)");
-    }
-    if (!(g.alpha > 0.0f))
-      return unsupported("INT8 takes Gemm's alpha positive");
-    return g;
-  }
 
   /// The activation of `op` (none for onnx.MatMul and onnx.Gemm).
   static Activation activationOf(const Operation &op) {
@@ -196,29 +126,12 @@ private:
 
   /// Why `op` stays in 16-bit, or "" when it can be an INT8 matmul.
   std::string ineligible(const Operation &op) const {
-    Expected<MatmulAttrs> a = op.is(OpKind::InfcMatmul) ? MatmulAttrs::read(op) : Expected<MatmulAttrs>(MatmulAttrs{});
-    if (!a.isOk())
-      return a.status().message();
-    if (a->quantized())
-      return a->fp8() ? "already FP8" : "already INT8";
-    const Value *x = op.operand(0), *w = op.operand(1), *y = op.result();
-    DType t = y->type().elem();
-    if (t != DType::F16 && t != DType::BF16)
-      return "INT8 matmuls dequantize to f16 or bf16, and this one computes in " + std::string(dtypeName(t));
-    if (x->type().elem() != t)
-      return "INT8 needs a 16-bit float input";
-    if (!getConstantValue(w) || w->type().rank() != 2)
-      return "INT8 needs constant 2-D weights";
-    if (!x->type().isStatic() || x->type().rank() < 2 || !y->type().isStatic())
-      return "INT8 needs static shapes";
-    Expected<GemmForm> g = gemmForm(op);
-    if (!g.isOk())
-      return g.status().message();
-    int64_t k = w->type().dim(g->transB ? 1 : 0).value, n = w->type().dim(g->transB ? 0 : 1).value;
-    if (k % 16 != 0 || n % 16 != 0)
-      return "INT8 matmuls need K and N divisible by 16 (" + std::to_string(k) + " and " + std::to_string(n) + ")";
-    if (!a->act.none() && !reluInEpilogue(op) && !onnxActivation(a->act))
-      return "activation " + std::string(a->act.name()) + " after an INT8 matmul has no kernel yet";
+    if (std::string why = quantMatmulIneligible(op, "INT8"); !why.empty())
+      return why;
+    const Value *x = op.operand(0);
+    Activation act = activationOf(op);
+    if (!act.none() && !reluInEpilogue(op) && !onnxActivation(act))
+      return "activation " + std::string(act.name()) + " after an INT8 matmul has no kernel yet";
     if (!calibratedRange(*ranges_, x))
       return "no calibrated range for its input %" + x->name();
     if (!accCalibration(*ctx_, op))
@@ -285,7 +198,7 @@ private:
   Status rewrite(Block &body, Operation *op) {
     Value *x = op->operand(0), *y = op->result();
     DType ft = y->type().elem();
-    INFC_ASSIGN_OR_RETURN(GemmForm g, gemmForm(*op));
+    INFC_ASSIGN_OR_RETURN(QuantGemmForm g, quantGemmForm(*op, "INT8"));
     Activation act = activationOf(*op);
     bool relu = reluInEpilogue(*op);
     Value *z = op->is(OpKind::InfcMatmul) && op->hasOperand(3) ? op->operand(3) : nullptr;
