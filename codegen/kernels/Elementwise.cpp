@@ -245,32 +245,50 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
   const Value *over = inPlaceOperand(op, ctx, ins);
   beginKernel(src, k, ins, {outV}, !over);
   src << "  typedef " << T << " T;\n";
+  // One element: the inputs' storage expressions in, the chain's members in registers, the result
+  // stored to `output`.
+  Status status = Status::ok();
+  auto element = [&](const std::vector<std::string> &inputs, const std::string &output, const std::string &indent) {
+    for (size_t i = 0; i < ins.size(); ++i)
+      src << indent << "const T e" << i << " = (T)" << loadAs(ins[i]->type().elem(), inputs[i]) << ";\n";
+    std::unordered_map<const Value *, std::string> reg;
+    for (size_t i = 0; i < body.numArguments(); ++i)
+      reg[body.argument(i)] = "e" + std::to_string(i);
+    size_t c = 0;
+    for (const auto &member : body.ops()) {
+      const Operation &o = *member;
+      ExprContext ec{o, T, false, true};
+      Expected<std::string> expr = scalarExpr(ec, o.numOperands());
+      if (!expr.isOk()) {
+        status = expr.status();
+        return;
+      }
+      std::string e = *expr;
+      if (o.is(OpKind::OnnxCast)) // round to the cast's type as the unfused Cast would store it
+        e = loadAs(o.result()->type().elem(), storeAs(o.result()->type().elem(), "v0"));
+      src << indent << "T r" << c << ";\n" << indent << "{\n";
+      for (size_t j = 0; j < o.numOperands(); ++j)
+        src << indent << "  const T v" << j << " = " << reg.at(o.operand(j)) << ";\n";
+      src << indent << "  r" << c << " = " << e << ";\n" << indent << "}\n";
+      reg[o.result()] = "r" + std::to_string(c++);
+    }
+    std::string result = reg.at(body.yields().at(0));
+    if (toInt8)
+      result = "fminf(fmaxf(rintf(" + result + "), -128.0f), 127.0f)";
+    src << indent << output << " = " << storeAs(t, result) << ";\n";
+  };
+  bool vec = emitVector8(src, ins, outV, n, [&](const std::vector<std::string> &inputs, const std::string &output) {
+    element(inputs, output, "        ");
+  });
   src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
   std::vector<std::string> index = emitOffsets(src, ins, out);
+  std::vector<std::string> inputs;
   for (size_t i = 0; i < ins.size(); ++i)
-    src << "    const T e" << i << " = (T)" << loadAs(ins[i]->type().elem(), "in" + std::to_string(i) + "[" + index[i] + "]")
-        << ";\n";
-  std::unordered_map<const Value *, std::string> reg;
-  for (size_t i = 0; i < body.numArguments(); ++i)
-    reg[body.argument(i)] = "e" + std::to_string(i);
-  size_t c = 0;
-  for (const auto &member : body.ops()) {
-    const Operation &o = *member;
-    ExprContext ec{o, T, false, true};
-    INFC_ASSIGN_OR_RETURN(std::string expr, scalarExpr(ec, o.numOperands()));
-    if (o.is(OpKind::OnnxCast)) // round to the cast's type as the unfused Cast would store it
-      expr = loadAs(o.result()->type().elem(), storeAs(o.result()->type().elem(), "v0"));
-    src << "    T r" << c << ";\n    {\n";
-    for (size_t j = 0; j < o.numOperands(); ++j)
-      src << "      const T v" << j << " = " << reg.at(o.operand(j)) << ";\n";
-    src << "      r" << c << " = " << expr << ";\n    }\n";
-    reg[o.result()] = "r" + std::to_string(c++);
-  }
-  std::string result = reg.at(body.yields().at(0));
-  if (toInt8)
-    result = "fminf(fmaxf(rintf(" + result + "), -128.0f), 127.0f)";
-  src << "    out0[i] = " << storeAs(t, result) << ";\n  }\n}\n";
-  finish(op, ctx, std::move(k), src, n, ins, {outV});
+    inputs.push_back("in" + std::to_string(i) + "[" + index[i] + "]");
+  element(inputs, "out0[i]", "    ");
+  INFC_RETURN_IF_ERROR(status);
+  src << "  }\n}\n";
+  finish(op, ctx, std::move(k), src, vec ? n / 8 : n, ins, {outV});
   if (over)
     ctx.addAlias(outV, over);
   // The members' precisions for inspect: their dtypes in order ("f32 f16") and the first reason

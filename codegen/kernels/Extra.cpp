@@ -50,33 +50,42 @@ Status lowerQuantize(const Operation &op, LoweringContext &ctx) {
   std::ostringstream src;
   beginKernel(src, k, ins, {y});
   int64_t n = *x->type().numElements();
-  src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n    const long long q = " << qi << ";\n";
-  src << "    const double zp = " << (zp ? "(double)" + loadAs(zp->type().elem(), "in2[q]") : std::string("0.0")) << ";\n";
-  if (quant && yt == DType::F8E4M3) {
-    // Divide in float like the reference, round to nearest even, saturate to +-448.
-    src << "    const float v = (float)" << loadAs(x->type().elem(), "in0[i]") << " / (float)" << loadAs(scale->type().elem(), "in1[q]")
-        << ";\n    out0[i] = " << storeAs(yt, "v + (float)zp") << ";\n";
-  } else if (quant) {
-    double lo = 0, hi = 255;
-    switch (yt) {
-    case DType::I8: lo = -128; hi = 127; break;
-    case DType::I16: lo = -32768; hi = 32767; break;
-    case DType::U16: hi = 65535; break;
-    case DType::I32: lo = -2147483648.0; hi = 2147483647.0; break;
-    default: break;
+  // One element from the storage expressions of x, the scale and the zero point.
+  auto element = [&](const std::vector<std::string> &in, const std::string &out, const std::string &indent) {
+    src << indent << "const double zp = " << (zp ? "(double)" + loadAs(zp->type().elem(), in[2]) : std::string("0.0")) << ";\n";
+    std::string v = "(float)" + loadAs(x->type().elem(), in[0]) + " / (float)" + loadAs(scale->type().elem(), in[1]);
+    if (quant && yt == DType::F8E4M3) {
+      // Divide in float like the reference, round to nearest even, saturate to +-448.
+      src << indent << "const float v = " << v << ";\n" << indent << out << " = " << storeAs(yt, "v + (float)zp") << ";\n";
+    } else if (quant) {
+      double lo = 0, hi = 255;
+      switch (yt) {
+      case DType::I8: lo = -128; hi = 127; break;
+      case DType::I16: lo = -32768; hi = 32767; break;
+      case DType::U16: hi = 65535; break;
+      case DType::I32: lo = -2147483648.0; hi = 2147483647.0; break;
+      default: break;
+      }
+      // Divide in float like the reference, round half to even, saturate.
+      src << indent << "const float v = " << v << ";\n" << indent << "double r = rint((double)v) + zp;\n" << indent
+          << "r = r < " << floatLiteral(lo, true) << " ? " << floatLiteral(lo, true) << " : (r > " << floatLiteral(hi, true)
+          << " ? " << floatLiteral(hi, true) << " : r);\n";
+      src << indent << out << " = " << storeAs(yt, "(long long)r") << ";\n";
+    } else {
+      src << indent << out << " = "
+          << storeAs(yt, "((double)" + loadAs(x->type().elem(), in[0]) + " - zp) * (double)" + loadAs(scale->type().elem(), in[1]))
+          << ";\n";
     }
-    // Divide in float like the reference, round half to even, saturate.
-    src << "    const float v = (float)" << loadAs(x->type().elem(), "in0[i]") << " / (float)" << loadAs(scale->type().elem(), "in1[q]")
-        << ";\n    double r = rint((double)v) + zp;\n    r = r < " << floatLiteral(lo, true) << " ? " << floatLiteral(lo, true)
-        << " : (r > " << floatLiteral(hi, true) << " ? " << floatLiteral(hi, true) << " : r);\n";
-    src << "    out0[i] = " << storeAs(yt, "(long long)r") << ";\n";
-  } else {
-    src << "    out0[i] = " << storeAs(yt, "((double)" + loadAs(x->type().elem(), "in0[i]") + " - zp) * (double)" +
-                                           loadAs(scale->type().elem(), "in1[q]"))
-        << ";\n";
-  }
+  };
+  // One scale (and zero point) for the tensor: 8 elements per thread.
+  bool perTensor = *scale->type().numElements() == 1 && (!zp || *zp->type().numElements() == 1);
+  bool vec = perTensor && emitVector8(src, ins, y, n, [&](const std::vector<std::string> &in, const std::string &out) {
+    element(in, out, "        ");
+  });
+  src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n    const long long q = " << qi << ";\n";
+  element({"in0[i]", "in1[q]", "in2[q]"}, "out0[i]", "    ");
   src << "  }\n}\n";
-  finish(op, ctx, std::move(k), src, n, ins, {y});
+  finish(op, ctx, std::move(k), src, vec ? n / 8 : n, ins, {y});
   return Status::ok();
 }
 

@@ -37,6 +37,56 @@ const Value *inPlaceOperand(const Operation &op, const LoweringContext &ctx, con
   return nullptr;
 }
 
+bool emitVector8(std::ostringstream &src, const std::vector<const Value *> &ins, const Value *out, int64_t n,
+                 const std::function<void(const std::vector<std::string> &inputs, const std::string &output)> &element) {
+  auto sizeOk = [](DType t) {
+    size_t s = dtypeSize(t);
+    return (s == 1 || s == 2 || s == 4) && t != DType::Bool;
+  };
+  if (n % 8 != 0 || n == 0 || !sizeOk(out->type().elem()))
+    return false;
+  std::vector<int64_t> shape = out->type().staticShape();
+  std::vector<bool> whole;
+  for (const Value *v : ins) {
+    bool same = v->type().staticShape() == shape;
+    if (!sizeOk(v->type().elem()) || (!same && *v->type().numElements() != 1))
+      return false;
+    whole.push_back(same);
+  }
+  // 8 elements are 8, 16 or 32 bytes: one uint2, one uint4 or two uint4.
+  auto move = [](size_t esize, const std::string &to, const std::string &from) {
+    switch (esize) {
+    case 1: return "*(uint2 *)(" + to + ") = *(const uint2 *)(" + from + ");";
+    case 2: return "*(uint4 *)(" + to + ") = *(const uint4 *)(" + from + ");";
+    default:
+      return "((uint4 *)(" + to + "))[0] = ((const uint4 *)(" + from + "))[0]; ((uint4 *)(" + to + "))[1] = ((const uint4 *)(" +
+             from + "))[1];";
+    }
+  };
+  src << "  if (((unsigned long long)out0";
+  for (size_t i = 0; i < ins.size(); ++i)
+    if (whole[i])
+      src << " | (unsigned long long)in" << i;
+  src << ") % 16 == 0) {\n    INFC_GRID_STRIDE(c, " << n / 8 << "LL) {\n";
+  std::vector<std::string> inputs;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    std::string name = "in" + std::to_string(i);
+    if (!whole[i]) {
+      inputs.push_back(name + "[0]");
+      continue;
+    }
+    std::string buf = "b" + std::to_string(i);
+    src << "      __align__(16) " << cudaStorageType(ins[i]->type().elem()) << " " << buf << "[8];\n      "
+        << move(dtypeSize(ins[i]->type().elem()), buf, name + " + c * 8") << "\n";
+    inputs.push_back(buf + "[e]");
+  }
+  src << "      __align__(16) " << cudaStorageType(out->type().elem()) << " o[8];\n      #pragma unroll\n"
+      << "      for (int e = 0; e < 8; ++e) {\n";
+  element(inputs, "o[e]");
+  src << "      }\n      " << move(dtypeSize(out->type().elem()), "out0 + c * 8", "o") << "\n    }\n    return;\n  }\n";
+  return true;
+}
+
 void emitUnravel(std::ostringstream &src, const std::string &flat, const std::vector<int64_t> &shape,
                  const std::string &prefix, const std::string &indent) {
   src << indent << "long long r_" << prefix << " = " << flat << ";\n";
