@@ -79,3 +79,51 @@ TEST_CASE("INT8 matmuls (bias, gelu and the next quantization fused after them, 
   // And the INT8 result is a fair approximation of the FP32 graph (a control against a degenerate test).
   CHECK(gputest::toleranceRatio((*got)[0], (*f32)[0], 0.0, 0.15 * ymax) <= 1.0);
 }
+
+TEST_CASE("Vectorized quantize, dequantize and fused int8 chains match the reference bit for bit", "[gpu][int8]") {
+  // 8 elements per thread (emitVector8): QuantizeLinear to int8 and to e4m3 by a scalar scale,
+  // DequantizeLinear of int8, and a fused chain int8 -> dequantize, add, GELU, quantize -> int8.
+  // Values cover rounding ties (x.5 steps), saturation and both signs; 4096 elements (a multiple of 8).
+  const int64_t n = 4096;
+  Tensor x(DType::F32, {n});
+  for (int64_t i = 0; i < n; ++i)
+    x.mutableData<float>()[i] = static_cast<float>((i % 601) - 300) * 0.25f + (i % 3 == 0 ? 0.125f : 0.0f);
+  auto m = std::make_unique<Module>();
+  Graph &g = m->addGraph("main");
+  Value *in = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {n}));
+  auto scalar = [&](float v, DType t, const std::string &name) {
+    AttrMap a;
+    Tensor s(t, {});
+    s.setDouble(0, v);
+    a.set("value", s);
+    return g.body().create(OpKind::OnnxConstant, {}, {TensorType::fromStatic(t, {})}, a, {}, nullptr, {name})->result();
+  };
+  Value *half = requireOp(g, OpKind::OnnxCast, {in}, [] { AttrMap a; a.set("to", int64_t(10)); return a; }(), "h");
+  AttrMap toI8, toF8;
+  toI8.set("output_dtype", static_cast<int64_t>(DType::I8));
+  toF8.set("output_dtype", static_cast<int64_t>(DType::F8E4M3));
+  Value *q = requireOp(g, OpKind::OnnxQuantizeLinear, {half, scalar(0.5f, DType::F32, "s")}, toI8, "q");
+  Value *q8 = requireOp(g, OpKind::OnnxQuantizeLinear, {half, scalar(0.25f, DType::F32, "s8")}, toF8, "q8");
+  Value *d = requireOp(g, OpKind::OnnxDequantizeLinear, {q, scalar(0.5f, DType::F16, "sh")}, {}, "d");
+  Value *r = requireOp(g, OpKind::OnnxAdd, {d, half}, {}, "r");
+  Value *ge = requireOp(g, OpKind::OnnxGelu, {r}, {}, "ge");
+  Value *q2 = requireOp(g, OpKind::OnnxQuantizeLinear, {ge, scalar(1.0f, DType::F32, "s2")}, toI8, "q2");
+  g.addOutput("q", q);
+  g.addOutput("q8", q8);
+  g.addOutput("q2", q2);
+  REQUIRE(runPassPipeline(*m, "shape-infer,fuse-elementwise,dce").isOk());
+  size_t fused = 0;
+  for (const auto &op : m->mainGraph()->body().ops())
+    fused += op->is(OpKind::InfcFused) && op->operand(0)->type().elem() == DType::I8;
+  CHECK(fused == 1);
+  REQUIRE_GPU();
+  Expected<std::vector<Tensor>> want = interpret(*m->mainGraph(), {x});
+  REQUIRE(want.isOk());
+  Expected<std::vector<Tensor>> got = gputest::buildAndRun(*m, {x});
+  REQUIRE(got.isOk());
+  CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 0.0, 1e-30) == 0.0);
+  CHECK(gputest::toleranceRatio((*got)[1], (*want)[1], 0.0, 1e-30) == 0.0);
+  // The fused chain computes in float registers where the reference rounds each member to f16:
+  // one int8 step apart at most, where a value sits near a rounding boundary.
+  CHECK(gputest::toleranceRatio((*got)[2], (*want)[2], 0.0, 1.0) <= 1.0);
+}
