@@ -13,6 +13,10 @@
 
 namespace infc {
 
+/// The symmetric int8 scale of a tensor of range `amax`, as float32 (what every kernel multiplies
+/// by): amax / 127, 1/127 for an all-zero tensor so that quantizing never divides by 0.
+inline float int8ScaleOf(double amax) { return amax > 0 ? static_cast<float>(amax / 127.0) : 1.0f / 127.0f; }
+
 /// The calibrated range (amax) of `v`: its own ONNX name (less the suffixes passes add when they
 /// re-create a value in another layout or precision: "x.nhwc", "x.f16"), else that of the value
 /// it is a relayout, precision cast or reshape of; nullptr when none is known.

@@ -23,8 +23,8 @@
 // Accuracy rule: a matmul stays 16-bit where its input or its int8 result is heavy-tailed, its
 // largest |x| more than kMaxSpread times its root mean square over the calibration data (one
 // scale per tensor then leaves a typical value fewer than 127 / 32, about 4, levels: BERT's FFN
-// output projections, whose inputs and results carry a few huge channels; all-MiniLM-L6-v2
-// drops from 0.99 to 0.87 mean cosine with them in INT8, docs/int8.md).
+// output projections, whose inputs and results carry a few huge channels; a numpy simulation of
+// all-MiniLM-L6-v2 drops from 0.99 to 0.87 mean cosine with them in INT8, docs/int8.md).
 // What stays in f16 says why in `precision`; `--layer-precision NAME:fp16|fp32` keeps a matmul
 // out of INT8, NAME:int8 keeps it in INT8 whatever the accuracy rule and the timing say (on an op
 // that cannot be an INT8 matmul or convolution it is an error naming why), and
@@ -44,8 +44,6 @@
 
 namespace infc {
 namespace {
-
-float int8Scale(double amax) { return amax > 0 ? static_cast<float>(amax / 127.0) : 1.0f / 127.0f; }
 
 /// The accuracy rule's bound on max |x| / rms (see the file comment).
 constexpr double kMaxSpread = 32.0;
@@ -205,7 +203,7 @@ private:
 
     TensorSpread xSpread = calibratedSpread(*ranges_, ctx_->int8Spread, x);
     bool atMax = ctx_->int8MatmulInputsAtMax && xSpread.known();
-    float xs = int8Scale(atMax ? xSpread.max : *calibratedRange(*ranges_, x));
+    float xs = int8ScaleOf(atMax ? xSpread.max : *calibratedRange(*ranges_, x));
     Value *xq = quantize(body, x, xs, op);
     auto &[wq, ws] = weights_[op->operand(1)];
     if (!wq) {
@@ -215,7 +213,7 @@ private:
       double m = 0;
       for (int64_t i = 0; i < w.numElements(); ++i)
         m = std::max(m, std::fabs(w.getDouble(i)));
-      ws = int8Scale(m);
+      ws = int8ScaleOf(m);
       Tensor t(DType::I8, {n, k});
       for (int64_t r = 0; r < k; ++r)
         for (int64_t c = 0; c < n; ++c)

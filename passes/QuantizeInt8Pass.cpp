@@ -30,8 +30,6 @@
 namespace infc {
 namespace {
 
-/// The scale of a tensor of range `amax`, as float32 (what every kernel multiplies by).
-float activationScale(double amax) { return amax > 0 ? static_cast<float>(amax / 127.0) : 1.0f / 127.0f; }
 
 /// Activations that commute with multiplication by a positive scale: act(v) / s = act'(v / s).
 bool positivelyHomogeneous(const Activation &a) {
@@ -208,11 +206,11 @@ private:
     INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(*op));
     Value *x = op->operand(0), *y = op->result();
     DType floatType = y->type().elem();
-    float xs = activationScale(*rangeOf(x));
+    float xs = int8ScaleOf(*rangeOf(x));
     Value *xq = x->type().elem() == DType::I8 ? x : quantize(body, x, xs, op);
     if (x->type().elem() == DType::I8)
       xs = int8Scale_.at(x);
-    float ys = writesInt8 ? activationScale(*rangeOf(y)) : 1.0f;
+    float ys = writesInt8 ? int8ScaleOf(*rangeOf(y)) : 1.0f;
     // The units the epilogue runs in: the residual's (added as it is), else the result's.
     Value *z = op->hasOperand(3) ? op->operand(3) : nullptr;
     double unit = z ? (z->type().elem() == DType::I8 ? static_cast<double>(int8Scale_.at(z)) : 1.0) : ys;
