@@ -4,6 +4,8 @@
 
 #include "passes/Rewrite.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace infc {
@@ -234,6 +236,21 @@ Expected<std::vector<Operation *>> chooseQuantMatmuls(Block &body, PassContext &
   if (!strictFailures.empty())
     return strictPrecisionError(strictFailures, "matmul", "16-bit", p.name);
   return quant;
+}
+
+std::pair<Tensor, float> quantizedWeightsNK(const Operation &op, bool transB, DType to, double levels,
+                                            const std::function<double(double)> &encode) {
+  Tensor w = getConstantValue(op.operand(1))->castTo(DType::F64);
+  int64_t k = w.shape()[transB ? 1 : 0], n = w.shape()[transB ? 0 : 1];
+  double m = 0;
+  for (int64_t i = 0; i < w.numElements(); ++i)
+    m = std::max(m, std::fabs(w.getDouble(i)));
+  float scale = static_cast<float>(m > 0 ? m / levels : 1.0 / levels);
+  Tensor t(to, {n, k});
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      t.setDouble(c * k + r, encode(w.getDouble(transB ? c * k + r : r * n + c) / static_cast<double>(scale)));
+  return {std::move(t), scale};
 }
 
 std::string formatScale(double v) {

@@ -76,6 +76,14 @@ Expected<QuantGemmForm> quantGemmForm(const Operation &op, const std::string &wh
 /// shapes, Gemm's form, K or N not divisible by 16: 16-element leading dimensions), or "".
 std::string quantMatmulIneligible(const Operation &op, const std::string &what);
 
+/// The constant weights of candidate `op` ([K, N], or Gemm's [N, K] with transB) as a tensor of
+/// `to` laid out [N, K] (one row per output column, what cuBLASLt's FP8 and IMMA GEMMs take) with
+/// one symmetric scale, max |w| / `levels` (1 / levels for all-zero weights), returned with it.
+/// `encode` maps w / scale to the stored value (rounding and clamping for int8; e4m3's own
+/// conversion rounds).
+std::pair<Tensor, float> quantizedWeightsNK(const Operation &op, bool transB, DType to, double levels,
+                                            const std::function<double(double)> &encode);
+
 /// How quantize-fp8 and quantize-int8-matmul choose their matmuls: one loop over the candidates,
 /// with `--layer-precision`, the pass's own reasons, its accuracy rule, the timing and
 /// `--strict-precision` in that order.

@@ -149,17 +149,8 @@ private:
     INFC_ASSIGN_OR_RETURN(QuantGemmForm g, quantGemmForm(*op, "FP8"));
     auto &[wq, ws] = weights_[op->operand(1)];
     if (!wq) {
-      // Weights [K, N] (or Gemm's [N, K] with transB) -> e4m3 [N, K] with one per-tensor scale.
-      Tensor w = getConstantValue(op->operand(1))->castTo(DType::F64);
-      int64_t k = w.shape()[g.transB ? 1 : 0], n = w.shape()[g.transB ? 0 : 1];
-      double m = 0;
-      for (int64_t i = 0; i < w.numElements(); ++i)
-        m = std::max(m, std::fabs(w.getDouble(i)));
-      ws = fp8Scale(m);
-      Tensor t(DType::F8E4M3, {n, k});
-      for (int64_t r = 0; r < k; ++r)
-        for (int64_t c = 0; c < n; ++c)
-          t.setDouble(c * k + r, w.getDouble(g.transB ? c * k + r : r * n + c) / static_cast<double>(ws));
+      auto [t, scale] = quantizedWeightsNK(*op, g.transB, DType::F8E4M3, kE4m3Max, [](double v) { return v; });
+      ws = scale;
       wq = createConstant(body, t, op->operand(1)->name() + ".f8", op);
     }
     bool fused = op->is(OpKind::InfcMatmul);

@@ -207,18 +207,9 @@ private:
     Value *xq = quantize(body, x, xs, op);
     auto &[wq, ws] = weights_[op->operand(1)];
     if (!wq) {
-      // Weights [K, N] (or Gemm's [N, K] with transB) -> int8 [N, K] with one per-tensor scale.
-      Tensor w = getConstantValue(op->operand(1))->castTo(DType::F64);
-      int64_t k = w.shape()[g.transB ? 1 : 0], n = w.shape()[g.transB ? 0 : 1];
-      double m = 0;
-      for (int64_t i = 0; i < w.numElements(); ++i)
-        m = std::max(m, std::fabs(w.getDouble(i)));
-      ws = int8ScaleOf(m);
-      Tensor t(DType::I8, {n, k});
-      for (int64_t r = 0; r < k; ++r)
-        for (int64_t c = 0; c < n; ++c)
-          t.setDouble(c * k + r,
-                      std::clamp(std::nearbyint(w.getDouble(g.transB ? c * k + r : r * n + c) / static_cast<double>(ws)), -127.0, 127.0));
+      auto [t, scale] = quantizedWeightsNK(*op, g.transB, DType::I8, 127.0,
+                                           [](double v) { return std::clamp(std::nearbyint(v), -127.0, 127.0); });
+      ws = scale;
       wq = createConstant(body, t, op->operand(1)->name() + ".i8", op);
     }
     double ys = representable(accCalibration(*ctx_, *op)->amax / 127.0, ft);
