@@ -1,5 +1,6 @@
 #include "gpu_test_util.h"
 
+#include "compiler/Pipeline.h"
 #include "compiler/Run.h"
 #include "ir/Interpreter.h"
 #include "ir/OpHooks.h"
@@ -36,6 +37,24 @@ bool haveGpu() {
     state = rt::cudaDriver().loaded && rt::cudaDriver().cuInit(0) == CUDA_SUCCESS && rt::cudaDriver().cuDeviceGetCount(&count) == CUDA_SUCCESS && count > 0;
   }
   return state == 1;
+}
+
+std::unique_ptr<Module> quantMatmulNet() {
+  auto m = std::make_unique<Module>();
+  Graph &g = m->addGraph("main");
+  Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 37, 64}));
+  Value *h = requireOp(g, OpKind::OnnxMatMul, {x, randomWeight(g, {64, 128}, 1, "w1")}, {}, "mm1");
+  h = requireOp(g, OpKind::OnnxAdd, {h, randomWeight(g, {128}, 2, "b1")}, {}, "add1");
+  h = requireOp(g, OpKind::OnnxGelu, {h}, {}, "gelu1");
+  Value *r = requireOp(g, OpKind::OnnxMatMul, {h, randomWeight(g, {128, 64}, 3, "w2")}, {}, "mm2");
+  r = requireOp(g, OpKind::OnnxAdd, {r, randomWeight(g, {64}, 4, "b2")}, {}, "add2");
+  r = requireOp(g, OpKind::OnnxAdd, {r, x}, {}, "res");
+  Value *y = requireOp(g, OpKind::OnnxMatMul, {r, randomWeight(g, {64, 64}, 5, "w3")}, {}, "mm3");
+  y = requireOp(g, OpKind::OnnxAdd, {y, randomWeight(g, {64}, 6, "b3")}, {}, "add3");
+  y = requireOp(g, OpKind::OnnxRelu, {y}, {}, "relu3");
+  g.addOutput("y", y);
+  REQUIRE(runPassPipeline(*m, "shape-infer").isOk());
+  return m;
 }
 
 Expected<std::vector<Tensor>> buildAndRun(const Module &module, const std::vector<Tensor> &inputs, bool fp16) {

@@ -69,20 +69,7 @@ TEST_CASE("FP8 matmuls (bias, gelu fused with the next quantization, residual, r
   // mm1's GELU and the quantization of its result are one kernel (quantize-fp8 splits the GELU
   // off the matmul, fuse-elementwise joins them; the input's f16 cast is also the residual, so
   // its quantization is a kernel of its own), mm3's ReLU runs in cuBLASLt's epilogue.
-  auto m = std::make_unique<Module>();
-  Graph &g = m->addGraph("main");
-  Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 37, 64}));
-  Value *h = requireOp(g, OpKind::OnnxMatMul, {x, gputest::randomWeight(g, {64, 128}, 1, "w1")}, {}, "mm1");
-  h = requireOp(g, OpKind::OnnxAdd, {h, gputest::randomWeight(g, {128}, 2, "b1")}, {}, "add1");
-  h = requireOp(g, OpKind::OnnxGelu, {h}, {}, "gelu1");
-  Value *r = requireOp(g, OpKind::OnnxMatMul, {h, gputest::randomWeight(g, {128, 64}, 3, "w2")}, {}, "mm2");
-  r = requireOp(g, OpKind::OnnxAdd, {r, gputest::randomWeight(g, {64}, 4, "b2")}, {}, "add2");
-  r = requireOp(g, OpKind::OnnxAdd, {r, x}, {}, "res");
-  Value *y = requireOp(g, OpKind::OnnxMatMul, {r, gputest::randomWeight(g, {64, 64}, 5, "w3")}, {}, "mm3");
-  y = requireOp(g, OpKind::OnnxAdd, {y, gputest::randomWeight(g, {64}, 6, "b3")}, {}, "add3");
-  y = requireOp(g, OpKind::OnnxRelu, {y}, {}, "relu3");
-  g.addOutput("y", y);
-  REQUIRE(runPassPipeline(*m, "shape-infer").isOk());
+  std::unique_ptr<Module> m = gputest::quantMatmulNet();
   Tensor in = gputest::randomF32({2, 37, 64}, 7);
   // Ranges as a minmax calibration on this input gives them.
   OptimizeOptions oo;

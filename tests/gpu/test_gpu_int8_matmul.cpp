@@ -17,20 +17,7 @@ using gputest::requireOp;
 TEST_CASE("INT8 matmuls (bias, gelu and the next quantization fused after them, residual, relu) match the reference",
           "[gpu][int8]") {
   // x [2, 37, 64] -> gelu(x w1 + b1) [.., 128] -> (.. w2 + b2) + x [.., 64] -> relu(.. w3 + b3) [.., 64].
-  auto m = std::make_unique<Module>();
-  Graph &g = m->addGraph("main");
-  Value *x = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {2, 37, 64}));
-  Value *h = requireOp(g, OpKind::OnnxMatMul, {x, gputest::randomWeight(g, {64, 128}, 1, "w1")}, {}, "mm1");
-  h = requireOp(g, OpKind::OnnxAdd, {h, gputest::randomWeight(g, {128}, 2, "b1")}, {}, "add1");
-  h = requireOp(g, OpKind::OnnxGelu, {h}, {}, "gelu1");
-  Value *r = requireOp(g, OpKind::OnnxMatMul, {h, gputest::randomWeight(g, {128, 64}, 3, "w2")}, {}, "mm2");
-  r = requireOp(g, OpKind::OnnxAdd, {r, gputest::randomWeight(g, {64}, 4, "b2")}, {}, "add2");
-  r = requireOp(g, OpKind::OnnxAdd, {r, x}, {}, "res");
-  Value *y = requireOp(g, OpKind::OnnxMatMul, {r, gputest::randomWeight(g, {64, 64}, 5, "w3")}, {}, "mm3");
-  y = requireOp(g, OpKind::OnnxAdd, {y, gputest::randomWeight(g, {64}, 6, "b3")}, {}, "add3");
-  y = requireOp(g, OpKind::OnnxRelu, {y}, {}, "relu3");
-  g.addOutput("y", y);
-  REQUIRE(runPassPipeline(*m, "shape-infer").isOk());
+  std::unique_ptr<Module> m = gputest::quantMatmulNet();
   Tensor in = gputest::randomF32({2, 37, 64}, 7);
   Expected<std::vector<Tensor>> f32 = interpret(*m->mainGraph(), {in});
   REQUIRE(f32.isOk());
