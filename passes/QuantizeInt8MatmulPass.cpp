@@ -168,19 +168,17 @@ private:
     Value *&q = quantized_[x];
     if (q)
       return q;
+    auto comesFirst = [&](const Operation *a) { // a before `before` in program order
+      for (const auto &o : body.ops())
+        if (o.get() == a || o.get() == before)
+          return o.get() == a;
+      return false;
+    };
     for (Operation *u : x->users())
       if (u->is(OpKind::OnnxQuantizeLinear) && u->result()->type().elem() == DType::I8 && !u->hasOperand(2) &&
-          u->operand(0) == x && scalarValue(u->operand(1)) == std::optional<double>(static_cast<double>(scale))) {
-        bool before_ = false;
-        for (const auto &o : body.ops()) {
-          if (o.get() == u)
-            before_ = true;
-          if (o.get() == before)
-            break;
-        }
-        if (before_)
-          return q = u->result();
-      }
+          u->operand(0) == x && scalarValue(u->operand(1)) == std::optional<double>(static_cast<double>(scale)) &&
+          comesFirst(u))
+        return q = u->result();
     return q = createQuantize(body, x, scale, DType::I8, "scale", "i8", before);
   }
 
