@@ -34,8 +34,6 @@ struct Int8ConvForm {
 /// Milliseconds of the conv as it is (f16) and in that INT8 form, the input's quantize kernel
 /// included.
 using Int8TimingFn = std::function<Expected<std::pair<double, double>>(const Operation &op, const Int8ConvForm &form)>;
-/// Milliseconds of f16 matmul `op` as it is and in its FP8 form, plus `quantizeBytes` of memory
-/// traffic for quantizing its input (0 when that is free: fused, or already paid).
 /// The timed milliseconds of f16 matmul `op` and of its quantized form with A and B in `abType`
 /// (F8E4M3 or I8), `extraBytes` of memory traffic that form adds (quantize and dequantize kernels)
 /// included.

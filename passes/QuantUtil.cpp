@@ -113,9 +113,9 @@ std::optional<AccCalibration> accCalibration(const PassContext &ctx, const Opera
       c.spread = TensorSpread{*mx, *rms};
     return c;
   }
-  const Attribute *act = mm.attrs().find("act");
-  bool epilogue = mm.hasOperand(3) || (act && std::holds_alternative<std::string>(*act) && !std::get<std::string>(*act).empty());
-  if (epilogue)
+  // A residual or an activation after the bias: the result is no longer the accumulator.
+  Expected<Activation> act = Activation::read(mm.attrs());
+  if (mm.hasOperand(3) || !act.isOk() || !act->none())
     return std::nullopt;
   if (const double *r = calibratedRange(ctx.int8Ranges, mm.result()))
     return AccCalibration{*r, calibratedSpread(ctx.int8Ranges, ctx.int8Spread, mm.result())};
@@ -251,6 +251,24 @@ std::pair<Tensor, float> quantizedWeightsNK(const Operation &op, bool transB, DT
     for (int64_t c = 0; c < n; ++c)
       t.setDouble(c * k + r, encode(w.getDouble(transB ? c * k + r : r * n + c) / static_cast<double>(scale)));
   return {std::move(t), scale};
+}
+
+std::optional<std::pair<OpKind, AttrMap>> onnxActivation(const Activation &a) {
+  AttrMap attrs;
+  switch (a.kind) {
+  case Act::Relu: return std::make_pair(OpKind::OnnxRelu, attrs);
+  case Act::Sigmoid: return std::make_pair(OpKind::OnnxSigmoid, attrs);
+  case Act::Tanh: return std::make_pair(OpKind::OnnxTanh, attrs);
+  case Act::Gelu: return std::make_pair(OpKind::OnnxGelu, attrs);
+  case Act::GeluTanh: attrs.set("approximate", std::string("tanh")); return std::make_pair(OpKind::OnnxGelu, attrs);
+  case Act::HardSwish: return std::make_pair(OpKind::OnnxHardSwish, attrs);
+  case Act::LeakyRelu: attrs.set("alpha", a.params.at(0)); return std::make_pair(OpKind::OnnxLeakyRelu, attrs);
+  case Act::HardSigmoid:
+    attrs.set("alpha", a.params.at(0));
+    attrs.set("beta", a.params.at(1));
+    return std::make_pair(OpKind::OnnxHardSigmoid, attrs);
+  default: return std::nullopt;
+  }
 }
 
 std::string formatScale(double v) {

@@ -4,10 +4,11 @@
 #pragma once
 
 #include "ir/IR.h"
+#include "ir/InfcAttrs.h"
 #include "passes/Pass.h"
 
-#include <map>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -102,6 +103,11 @@ struct QuantMatmulPolicy {
 /// reason in `precision`; errors for --layer-precision NAME:<asked> on what cannot be, and for
 /// --strict-precision.
 Expected<std::vector<Operation *>> chooseQuantMatmuls(Block &body, PassContext &ctx, const QuantMatmulPolicy &p);
+
+/// The onnx op (and its attributes) computing activation `a` on its own, when a quantized matmul
+/// leaves it to a kernel after the GEMM; nullopt for none, Clip (its bounds are operands) and
+/// SiLU (two ops), which have no such op yet.
+std::optional<std::pair<OpKind, AttrMap>> onnxActivation(const Activation &a);
 
 /// A scale as `infc inspect` and the precision notes print it ("%.6g").
 std::string formatScale(double v);

@@ -96,14 +96,11 @@ private:
     Expected<MatmulAttrs> a = MatmulAttrs::read(*mm);
     if (!a.isOk())
       return std::nullopt;
-    AttrMap attrs;
-    switch (a->act.kind) {
-    case Act::Gelu: return std::make_pair(OpKind::OnnxGelu, attrs);
-    case Act::GeluTanh: attrs.set("approximate", std::string("tanh")); return std::make_pair(OpKind::OnnxGelu, attrs);
-    case Act::Sigmoid: return std::make_pair(OpKind::OnnxSigmoid, attrs);
-    case Act::Tanh: return std::make_pair(OpKind::OnnxTanh, attrs);
-    default: return std::nullopt;
-    }
+    // Only those cuBLASLt's epilogue does not run (a ReLU stays in it).
+    Act k = a->act.kind;
+    if (k != Act::Gelu && k != Act::GeluTanh && k != Act::Sigmoid && k != Act::Tanh)
+      return std::nullopt;
+    return onnxActivation(a->act);
   }
 
   /// When `x` (quantized for an FP8 matmul) has a splittableActivation, the activation becomes an

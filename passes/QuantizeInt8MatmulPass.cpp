@@ -58,26 +58,6 @@ std::string heavyTailed(const TensorSpread &s, const std::string &what) {
   return buf;
 }
 
-/// The onnx op computing activation `a` after the dequantization, or nullopt when there is none
-/// (Clip takes its bounds as operands, SiLU is two ops: neither is done yet).
-std::optional<std::pair<OpKind, AttrMap>> onnxActivation(const Activation &a) {
-  AttrMap attrs;
-  switch (a.kind) {
-  case Act::Relu: return std::make_pair(OpKind::OnnxRelu, attrs);
-  case Act::Sigmoid: return std::make_pair(OpKind::OnnxSigmoid, attrs);
-  case Act::Tanh: return std::make_pair(OpKind::OnnxTanh, attrs);
-  case Act::Gelu: return std::make_pair(OpKind::OnnxGelu, attrs);
-  case Act::GeluTanh: attrs.set("approximate", std::string("tanh")); return std::make_pair(OpKind::OnnxGelu, attrs);
-  case Act::HardSwish: return std::make_pair(OpKind::OnnxHardSwish, attrs);
-  case Act::LeakyRelu: attrs.set("alpha", a.params.at(0)); return std::make_pair(OpKind::OnnxLeakyRelu, attrs);
-  case Act::HardSigmoid:
-    attrs.set("alpha", a.params.at(0));
-    attrs.set("beta", a.params.at(1));
-    return std::make_pair(OpKind::OnnxHardSigmoid, attrs);
-  default: return std::nullopt;
-  }
-}
-
 class QuantizeInt8MatmulPass final : public Pass {
 public:
   std::string_view name() const override { return "quantize-int8-matmul"; }
@@ -86,7 +66,6 @@ public:
     if (ctx.int8Ranges.empty())
       return invalidArgument("quantize-int8-matmul needs calibrated ranges (infc build --int8 --calib DIR, or infc-opt "
                              "--int8-ranges NAME=AMAX,...)");
-    ranges_ = &ctx.int8Ranges;
     ctx_ = &ctx;
     Block &body = graph.body();
     QuantMatmulPolicy policy{std::string(name()), "int8", "INT8", DType::I8,
@@ -103,7 +82,6 @@ public:
   }
 
 private:
-  const std::map<std::string, double> *ranges_ = nullptr;
   const PassContext *ctx_ = nullptr;
   std::unordered_map<const Value *, Value *> quantized_; ///< float value -> its int8 QuantizeLinear
   /// Weights -> their int8 [N, K] constant and scale (matmuls sharing weights share these).
@@ -130,7 +108,7 @@ private:
     Activation act = activationOf(op);
     if (!act.none() && !reluInEpilogue(op) && !onnxActivation(act))
       return "activation " + std::string(act.name()) + " after an INT8 matmul has no kernel yet";
-    if (!calibratedRange(*ranges_, x))
+    if (!calibratedRange(ctx_->int8Ranges, x))
       return "no calibrated range for its input %" + x->name();
     if (!accCalibration(*ctx_, op))
       return "no calibrated range for its result before the residual and activation";
@@ -140,7 +118,7 @@ private:
   /// The accuracy rule's objection to `op` in INT8 (see the file comment), or "".
   std::string heavyTails(const Operation &op) const {
     const Value *x = op.operand(0);
-    if (std::string why = heavyTailed(calibratedSpread(*ranges_, ctx_->int8Spread, x), "its input %" + x->name()); !why.empty())
+    if (std::string why = heavyTailed(calibratedSpread(ctx_->int8Ranges, ctx_->int8Spread, x), "its input %" + x->name()); !why.empty())
       return why;
     return heavyTailed(accCalibration(*ctx_, op)->spread, "its result");
   }
@@ -199,9 +177,9 @@ private:
     bool relu = reluInEpilogue(*op);
     Value *z = op->is(OpKind::InfcMatmul) && op->hasOperand(3) ? op->operand(3) : nullptr;
 
-    TensorSpread xSpread = calibratedSpread(*ranges_, ctx_->int8Spread, x);
+    TensorSpread xSpread = calibratedSpread(ctx_->int8Ranges, ctx_->int8Spread, x);
     bool atMax = ctx_->int8MatmulInputsAtMax && xSpread.known();
-    float xs = int8ScaleOf(atMax ? xSpread.max : *calibratedRange(*ranges_, x));
+    float xs = int8ScaleOf(atMax ? xSpread.max : *calibratedRange(ctx_->int8Ranges, x));
     Value *xq = quantize(body, x, xs, op);
     auto &[wq, ws] = weights_[op->operand(1)];
     if (!wq) {
