@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -37,6 +38,13 @@ bool haveGpu() {
     state = rt::cudaDriver().loaded && rt::cudaDriver().cuInit(0) == CUDA_SUCCESS && rt::cudaDriver().cuDeviceGetCount(&count) == CUDA_SUCCESS && count > 0;
   }
   return state == 1;
+}
+
+double maxAbs(const Tensor &t) {
+  double a = 0;
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    a = std::max(a, std::fabs(t.getDouble(i)));
+  return a;
 }
 
 std::unique_ptr<Module> quantMatmulNet() {

@@ -35,6 +35,9 @@ Value *randomWeight(Graph &g, std::vector<int64_t> shape, uint32_t seed, const s
 /// Uniform [-1, 1) float32 tensor from `seed`.
 Tensor randomF32(std::vector<int64_t> shape, uint32_t seed);
 
+/// The largest |x| of `t` (0 when empty).
+double maxAbs(const Tensor &t);
+
 /// The quantized-matmul tests' network (FP8, INT8): input "x" [2, 37, 64] -> gelu(x w1 + b1) (the
 /// "gelu1" result, [.., 128]) -> (.. w2 + b2) + x ("add2", then "res", [.., 64]) -> relu(.. w3 +
 /// b3) ("add3", then output "y", [.., 64]), shapes inferred.

@@ -160,6 +160,15 @@ template <typename F> std::string editConvLayers(const std::string &bytes, F edi
   });
 }
 
+/// `bytes` with `edit(engine, matmul)` applied to every cuBLASLt matmul layer.
+template <typename F> std::string editMatmulLayers(const std::string &bytes, F edit) {
+  return editEngine(bytes, [&](fb::Engine &e) {
+    for (uint32_t i = 0; i < e.layers()->size(); ++i)
+      if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CublasLtMatmul)
+        edit(e, *const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul()));
+  });
+}
+
 bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
 
 } // namespace
@@ -333,31 +342,17 @@ TEST_CASE("a damaged engine description fails FlatBuffers verification or the se
     CHECK(contains(loadError(bad), "is more than any GPU holds"));
   }
   SECTION("a matmul whose sizes exceed its tensors (m = n = k = 2^62)") {
-    std::string bad = editEngine(bytes, [&](fb::Engine &e) {
-      for (uint32_t i = 0; i < e.layers()->size(); ++i)
-        if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CublasLtMatmul) {
-          auto *m = const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul());
-          REQUIRE((m->mutate_m(int64_t(1) << 62) && m->mutate_n(int64_t(1) << 62) && m->mutate_k(int64_t(1) << 62)));
-        }
+    std::string bad = editMatmulLayers(bytes, [&](fb::Engine &, fb::CublasLtMatmul &m) {
+      REQUIRE((m.mutate_m(int64_t(1) << 62) && m.mutate_n(int64_t(1) << 62) && m.mutate_k(int64_t(1) << 62)));
     });
     CHECK(contains(loadError(bad), "computes more elements than its output tensor holds"));
-    bad = editEngine(bytes, [&](fb::Engine &e) {
-      for (uint32_t i = 0; i < e.layers()->size(); ++i)
-        if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CublasLtMatmul)
-          REQUIRE(const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul())->mutate_k(int64_t(1) << 40));
-    });
+    bad = editMatmulLayers(bytes, [&](fb::Engine &, fb::CublasLtMatmul &m) { REQUIRE(m.mutate_k(int64_t(1) << 40)); });
     CHECK(contains(loadError(bad), "reads more elements than its operands hold"));
   }
   SECTION("an FP8 matmul whose types do not match") {
     std::string fp8 = fp8MatmulEngine();
     CHECK(loadError(fp8).empty());
-    auto editMatmul = [&](auto edit) {
-      return editEngine(fp8, [&](fb::Engine &e) {
-        for (uint32_t i = 0; i < e.layers()->size(); ++i)
-          if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CublasLtMatmul)
-            edit(e, *const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul()));
-      });
-    };
+    auto editMatmul = [&](auto edit) { return editMatmulLayers(fp8, edit); };
     const char *why = "is an FP8 matmul whose operand or result types do not match";
     // A/B dtype other than e4m3 (19: e5m2), a weight that is not e4m3, D in float32.
     CHECK(contains(loadError(editMatmul([](fb::Engine &, fb::CublasLtMatmul &m) { REQUIRE(m.mutate_ab_dtype(19)); })), why));
@@ -370,13 +365,7 @@ TEST_CASE("a damaged engine description fails FlatBuffers verification or the se
   SECTION("an INT8 matmul whose types do not match") {
     std::string i8 = int8MatmulEngine();
     CHECK(loadError(i8).empty());
-    auto editMatmul = [&](auto edit) {
-      return editEngine(i8, [&](fb::Engine &e) {
-        for (uint32_t i = 0; i < e.layers()->size(); ++i)
-          if (auto *l = e.mutable_layers()->GetMutableObject(i); l->impl_type() == fb::LayerImpl::CublasLtMatmul)
-            edit(e, *const_cast<fb::CublasLtMatmul *>(l->impl_as_CublasLtMatmul()));
-      });
-    };
+    auto editMatmul = [&](auto edit) { return editMatmulLayers(i8, edit); };
     const char *why = "is an INT8 matmul whose operand or result types do not match";
     // D in f16, an int32 bias, int8 D with e4m3 operands.
     CHECK(contains(loadError(editMatmul([](fb::Engine &, fb::CublasLtMatmul &m) { REQUIRE(m.mutate_io_dtype(10)); })), why));

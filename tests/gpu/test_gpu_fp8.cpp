@@ -76,13 +76,7 @@ TEST_CASE("FP8 matmuls (bias, gelu fused with the next quantization, residual, r
   oo.fp8 = true;
   Expected<std::vector<Tensor>> f32 = interpret(*m->mainGraph(), {in});
   REQUIRE(f32.isOk());
-  auto amax = [](const Tensor &t) {
-    double a = 0;
-    for (int64_t i = 0; i < t.numElements(); ++i)
-      a = std::max(a, std::fabs(t.getDouble(i)));
-    return a;
-  };
-  oo.int8Ranges["x"] = amax(in);
+  oo.int8Ranges["x"] = gputest::maxAbs(in);
   oo.int8Ranges["gelu1"] = 20.0; // wide enough for |x w1 + b1| of 64 terms in (-1, 1)
   oo.int8Ranges["res"] = 30.0;
   REQUIRE(optimizeModule(*m, oo).isOk());
@@ -107,8 +101,8 @@ TEST_CASE("FP8 matmuls (bias, gelu fused with the next quantization, residual, r
   // Same e4m3 operands both ways: the difference is accumulation order and precision (fast
   // accumulation on the GPU), then f16 roundings of intermediate results that feed later layers'
   // quantization (an input one e4m3 step away moves an output by about |w| * step).
-  double ymax = amax((*want)[0]);
-  INFO("largest |y| " << ymax << ", largest |y| of the FP32 graph " << amax((*f32)[0]));
+  double ymax = gputest::maxAbs((*want)[0]);
+  INFO("largest |y| " << ymax << ", largest |y| of the FP32 graph " << gputest::maxAbs((*f32)[0]));
   CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 0.0, 0.03 * ymax) <= 1.0);
   // And the FP8 result is a fair approximation of the FP32 graph (a control against a degenerate test).
   CHECK(gputest::toleranceRatio((*got)[0], (*f32)[0], 0.0, 0.15 * ymax) <= 1.0);

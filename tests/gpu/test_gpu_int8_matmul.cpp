@@ -21,12 +21,6 @@ TEST_CASE("INT8 matmuls (bias, gelu and the next quantization fused after them, 
   Tensor in = gputest::randomF32({2, 37, 64}, 7);
   Expected<std::vector<Tensor>> f32 = interpret(*m->mainGraph(), {in});
   REQUIRE(f32.isOk());
-  auto amax = [](const Tensor &t) {
-    double a = 0;
-    for (int64_t i = 0; i < t.numElements(); ++i)
-      a = std::max(a, std::fabs(t.getDouble(i)));
-    return a;
-  };
   // Ranges as a minmax calibration on this input gives them: each input and each matmul plus bias.
   OptimizeOptions oo;
   oo.int8 = true;
@@ -35,11 +29,11 @@ TEST_CASE("INT8 matmuls (bias, gelu and the next quantization fused after them, 
     io.observer = [&](const Operation &op, const std::vector<Tensor> &results) {
       for (const char *name : {"gelu1", "res", "add1", "add2", "add3"})
         if (op.result()->name() == name)
-          oo.int8Ranges[name] = amax(results[0]);
+          oo.int8Ranges[name] = gputest::maxAbs(results[0]);
     };
     REQUIRE(interpret(*m->mainGraph(), {in}, io).isOk());
   }
-  oo.int8Ranges["x"] = amax(in);
+  oo.int8Ranges["x"] = gputest::maxAbs(in);
   REQUIRE(oo.int8Ranges.size() == 6);
   REQUIRE(optimizeModule(*m, oo).isOk());
   size_t int8 = 0, int8Chain = 0;
@@ -59,9 +53,9 @@ TEST_CASE("INT8 matmuls (bias, gelu and the next quantization fused after them, 
   REQUIRE(got.isOk());
   // Same int8 operands both ways and exact int32 sums; alpha * acc + bias in float32 on the GPU
   // against double in the reference can round an int8 result one step apart, which later layers
-  // carry on (a step of y is amax(add3) / 127).
-  double ymax = amax((*want)[0]);
-  INFO("largest |y| " << ymax << ", largest |y| of the FP32 graph " << amax((*f32)[0]));
+  // carry on (a step of y is max |add3| / 127).
+  double ymax = gputest::maxAbs((*want)[0]);
+  INFO("largest |y| " << ymax << ", largest |y| of the FP32 graph " << gputest::maxAbs((*f32)[0]));
   CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 0.0, 0.03 * ymax) <= 1.0);
   // And the INT8 result is a fair approximation of the FP32 graph (a control against a degenerate test).
   CHECK(gputest::toleranceRatio((*got)[0], (*f32)[0], 0.0, 0.15 * ymax) <= 1.0);
