@@ -2,6 +2,7 @@
 
 #include "codegen/Autotuner.h"
 #include "codegen/BatchLoop.h"
+#include "codegen/EngineEmit.h"
 #include "codegen/Nvrtc.h"
 #include "passes/MemoryPlanner.h"
 #include "runtime/EngineReader.h"
@@ -79,9 +80,8 @@ Status requireStatic(const Value &v, const std::string &modelPath) {
                          ": engines need static shapes for now; fix the inputs' dims with --shapes");
 }
 
+} // namespace
 
-/// Lowers every op to layers; constants become weights, not layers. Every op without a GPU
-/// kernel is reported, not only the first: one line each, then the count.
 Status lowerGraph(const Graph &graph, LoweringContext &ctx, const std::string &modelPath) {
   size_t index = 0, lowered = 0;
   std::vector<std::string> unsupportedOps;
@@ -122,6 +122,8 @@ Status lowerGraph(const Graph &graph, LoweringContext &ctx, const std::string &m
   }
   return Status::ok();
 }
+
+namespace {
 
 Status collectTensors(const Graph &graph, LoweringContext &ctx, const EngineBuildOptions &options,
                       const std::string &modelPath, EngineTensors &t) {
@@ -414,14 +416,15 @@ Expected<std::pair<double, double>> timeQuantMatmul(TacticSource &tactics, const
   return std::make_pair(a.ms, b.ms + (extraBytes > 0 ? separateKernelMs(extraBytes) : 0.0));
 }
 
-/// What a batch-loop engine adds to its layers (codegen/BatchLoop.h), by layer index.
-struct BatchLoopLayers {
-  const std::vector<Layer> *tuneAt = nullptr; ///< the same layers at the batch tactics are timed at
-  /// The same at the opt batch of profiles 1, 2, ... (tactics recorded per profile).
-  std::vector<const std::vector<Layer> *> tuneAtProfiles;
-  std::vector<bool> gridZ;                    ///< launched with grid.z = the batch
-  std::vector<std::pair<bool, bool>> matmulScale; ///< (m, batch) are one item's
-};
+/// A dim expression's table.
+flatbuffers::Offset<fb::DimExpr> dimExprTable(flatbuffers::FlatBufferBuilder &fbb, const DimExpr &e) {
+  std::vector<flatbuffers::Offset<fb::DimTerm>> terms;
+  for (const DimTerm &t : e.terms) {
+    std::vector<uint8_t> atoms(t.atoms.begin(), t.atoms.end());
+    terms.push_back(fb::CreateDimTermDirect(fbb, t.coef, &atoms));
+  }
+  return fb::CreateDimExprDirect(fbb, &terms);
+}
 
 /// The engine's layers; tactics are timed here when the autotuner is set. `matmulWorkspace` is
 /// the most workspace a timed cuBLASLt algorithm needs.
@@ -429,7 +432,7 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
                                                                      EngineTensors &t, const EngineBuildOptions &options,
                                                                      const std::string &modelPath, bool &usesLibraries,
                                                                      uint64_t &matmulWorkspace, std::vector<std::string> &untuned,
-                                                                     const BatchLoopLayers *batchLoop = nullptr) {
+                                                                     const DynamicLayers *batchLoop, const DimFitSpec *dimFit) {
   auto &slotOf = t.slotOf;
   auto slotFor = [&t](const Value *v) { return t.slotFor(v); };
   std::vector<flatbuffers::Offset<fb::Layer>> fbLayers;
@@ -464,18 +467,28 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
     flatbuffers::Offset<void> impl;
     std::string tacticText = l.tactic;
     if (const auto *k = std::get_if<KernelLayer>(&l.impl)) {
+      const DimFitSpec::Kernel *fit = dimFit && dimFit->kernels[li] ? &*dimFit->kernels[li] : nullptr;
       std::vector<flatbuffers::Offset<fb::KernelArg>> args;
-      for (const KernelArg &a : k->args) {
+      for (size_t ai = 0; ai < k->args.size(); ++ai) {
+        const KernelArg &a = k->args[ai];
+        flatbuffers::Offset<fb::DimExpr> expr;
+        if (fit && fit->args[ai])
+          expr = dimExprTable(fbb, *fit->args[ai]);
         switch (a.kind) {
         case KernelArg::Kind::Tensor: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::TensorPtr, slotFor(a.value))); break;
-        case KernelArg::Kind::I32: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::I32, -1, a.i)); break;
-        case KernelArg::Kind::I64: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::I64, -1, a.i)); break;
+        case KernelArg::Kind::I32: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::I32, -1, a.i, 0, expr)); break;
+        case KernelArg::Kind::I64: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::I64, -1, a.i, 0, expr)); break;
         case KernelArg::Kind::F32: args.push_back(fb::CreateKernelArg(fbb, fb::ArgKind::F32, -1, 0, a.f)); break;
         }
       }
+      std::vector<flatbuffers::Offset<fb::GridExpr>> gridExprs;
+      if (fit)
+        for (const GridFit &g : fit->grid)
+          gridExprs.push_back(fb::CreateGridExpr(fbb, dimExprTable(fbb, g.work), g.per, g.cap));
       std::vector<uint32_t> grid(k->grid.begin(), k->grid.end()), block(k->block.begin(), k->block.end());
       impl = fb::CreateKernelLaunchDirect(fbb, 0, k->function.c_str(), &grid, &block, k->sharedBytes, &args,
-                                          batchLoop && batchLoop->gridZ[li])
+                                          batchLoop && !batchLoop->gridZ.empty() && batchLoop->gridZ[li],
+                                          fit ? &gridExprs : nullptr, fit && fit->dimsParam)
                  .Union();
       implType = fb::LayerImpl::KernelLaunch;
     } else if (const auto *c = std::get_if<ConvLayer>(&l.impl)) {
@@ -553,15 +566,20 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
           }
           profileTactics.push_back(fb::CreateProfileTacticDirect(fbb, -1, nullptr, &palgo, pworkspace));
         }
+      std::vector<flatbuffers::Offset<fb::DimExpr>> mmDims;
+      if (dimFit)
+        for (const DimExpr &e : dimFit->matmuls[li])
+          mmDims.push_back(dimExprTable(fbb, e));
       impl = fb::CreateCublasLtMatmulDirect(fbb, slotOf[m->a], slotOf[m->b], m->c ? slotOf[m->c] : -1, slotOf[m->d],
                                             m->bias ? slotOf[m->bias] : -1, m->m, m->n, m->k, m->batch, m->lda, m->ldb,
                                             m->ldc, m->strideA, m->strideB, m->strideC, m->transA, m->transB, m->alpha,
                                             m->beta, m->epilogue.c_str(), static_cast<int32_t>(m->d->type().elem()),
                                             static_cast<int32_t>(DType::F32), &algo, workspace,
-                                            batchLoop && batchLoop->matmulScale[li].first,
-                                            batchLoop && batchLoop->matmulScale[li].second,
+                                            batchLoop && !batchLoop->matmulScale.empty() && batchLoop->matmulScale[li].first,
+                                            batchLoop && !batchLoop->matmulScale.empty() && batchLoop->matmulScale[li].second,
                                             batchLoop && !profileTactics.empty() ? &profileTactics : nullptr,
-                                            m->abType == DType::Undefined ? 0 : static_cast<int32_t>(m->abType), m->fastAccum)
+                                            m->abType == DType::Undefined ? 0 : static_cast<int32_t>(m->abType), m->fastAccum,
+                                            dimFit ? &mmDims : nullptr)
                  .Union();
       implType = fb::LayerImpl::CublasLtMatmul;
     }
@@ -608,19 +626,10 @@ Status addReferenceWeights(const Block &block, const EngineBuildOptions &options
   return Status::ok();
 }
 
-/// What makes an engine a batch-loop one (buildBatchLoopEngine).
-struct BatchLoopSpec {
-  const BatchClasses *classes = nullptr;
-  BatchLoopLayers layers;
-  int64_t maxBatch = 0;
-  const std::vector<ProfileRanges> *profiles = nullptr;
-  const Graph *reference = nullptr; ///< the model with dynamic dims, whose IR the reference executor runs
-};
+} // namespace
 
-/// Emission in stages after lowering: collect the engine's tensors, plan the arena, pack the
-/// weights, compile the generated kernels, serialize (timing tactics on the way).
 Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx, const EngineBuildOptions &options,
-                                       const std::string &modelPath, const BatchLoopSpec *batchLoop) {
+                                       const std::string &modelPath, const DynamicSpec *batchLoop) {
   auto stage = [&](const char *name) {
     if (options.progress)
       options.progress(name, 0, 0);
@@ -628,7 +637,8 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
   EngineTensors t;
   INFC_RETURN_IF_ERROR(collectTensors(graph, ctx, options, modelPath, t));
   ArenaPlan arena;
-  if (batchLoop) {
+  const DimFitSpec *dimFit = batchLoop ? batchLoop->dimFit : nullptr;
+  if (batchLoop && batchLoop->classes) {
     // Every tensor that grows with the batch is planned at the largest batch of any profile.
     std::vector<uint64_t> itemBytes;
     for (TensorSlot &s : t.slots) {
@@ -648,7 +658,13 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
   rt::EngineWriter writer;
   packWeights(t, writer);
   stage("compile kernels");
-  INFC_ASSIGN_OR_RETURN(CubinResult compiled, compileKernels(ctx, options, modelPath));
+  Expected<CubinResult> compiledOr = compileKernels(ctx, options, modelPath);
+  // A dim-fit engine's kernels with a constant turned into an expression where C++ wants a
+  // constant (an array size) do not compile: the model then gets no GPU layers, not an error.
+  if (dimFit && !compiledOr.isOk() && compiledOr.status().code() == StatusCode::Internal)
+    return unsupported(modelPath + ": generated kernels do not compile with their dims as arguments (" +
+                       compiledOr.status().message().substr(0, 400) + ")");
+  INFC_ASSIGN_OR_RETURN(CubinResult compiled, std::move(compiledOr));
   const std::string &cubin = compiled.cubin;
 
   flatbuffers::FlatBufferBuilder &fbb = writer.builder();
@@ -657,8 +673,16 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
     std::vector<int64_t> shape = s.value->type().staticShape();
     if (s.itemDim0)
       shape[0] = -1;
+    std::vector<flatbuffers::Offset<fb::DimExpr>> dims;
+    if (dimFit)
+      if (auto it = dimFit->shapes.find(s.value); it != dimFit->shapes.end())
+        for (size_t d = 0; d < it->second.size(); ++d) {
+          dims.push_back(dimExprTable(fbb, it->second[d]));
+          if (!it->second[d].isConstant())
+            shape[d] = -1;
+        }
     fbTensors.push_back(fb::CreateTensorDirect(fbb, s.name.c_str(), static_cast<int32_t>(s.value->type().elem()), &shape,
-                                               s.kind, s.offset, s.bytes, s.itemDim0));
+                                               s.kind, s.offset, s.bytes, s.itemDim0, dims.empty() ? nullptr : &dims));
   }
   if (batchLoop) {
     // A reference constant named as a GPU weight is that weight (the caller names it so only
@@ -685,7 +709,7 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
   std::vector<std::string> untuned;
   INFC_ASSIGN_OR_RETURN(std::vector<flatbuffers::Offset<fb::Layer>> fbLayers,
                         serializeLayers(fbb, ctx, t, options, modelPath, usesLibraries, matmulWorkspace, untuned,
-                                        batchLoop ? &batchLoop->layers : nullptr));
+                                        batchLoop ? &batchLoop->layers : nullptr, dimFit));
   std::vector<flatbuffers::Offset<fb::Module>> modules;
   if (!cubin.empty()) {
     auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(cubin.data()), cubin.size());
@@ -694,11 +718,16 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
   std::vector<flatbuffers::Offset<fb::Profile>> fbProfiles;
   if (batchLoop)
     fbProfiles = profileTable(fbb, *batchLoop->profiles);
+  std::vector<flatbuffers::Offset<fb::DimAtom>> atoms;
+  if (dimFit)
+    for (const DimAtom &a : dimFit->atoms)
+      atoms.push_back(fb::CreateDimAtomDirect(fbb, a.input, a.axis, a.offset, a.divisor, a.name.c_str()));
   auto info = buildInfo(fbb, options);
   auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &t.inputs, &t.outputs, &fbLayers, &modules, arena.plan.totalBytes,
                                      usesLibraries ? std::max(options.workspaceBytes, matmulWorkspace) : 0,
                                      writer.weightBytes(), options.referenceIr.c_str(), arena.lowerBound,
-                                     batchLoop ? &fbProfiles : nullptr, batchLoop ? batchLoop->maxBatch : 0);
+                                     batchLoop ? &fbProfiles : nullptr, batchLoop ? batchLoop->maxBatch : 0,
+                                     dimFit ? &atoms : nullptr);
   EngineBuildResult result;
   result.numLayers = ctx.layers().size();
   result.arenaBytes = arena.plan.totalBytes;
@@ -712,8 +741,6 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
     return internalError(modelPath + ": the engine built fails the engine verifier (" + e + "); nothing was written");
   return result;
 }
-
-} // namespace
 
 Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath) {
   const Graph *graph = module.mainGraph();
@@ -828,7 +855,7 @@ Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &m, cons
     INFC_RETURN_IF_ERROR(sameLayers(ctx1, *lk, "batch " + std::to_string(m.profileOptBatches[k]), modelPath));
     atProfiles.push_back(lk);
   }
-  BatchLoopSpec spec;
+  DynamicSpec spec;
   spec.classes = &classes;
   spec.maxBatch = m.maxBatch;
   spec.profiles = &profiles;

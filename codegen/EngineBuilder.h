@@ -2,6 +2,7 @@
 // plans activation memory, compiles generated kernels with NVRTC, serializes the engine.
 #pragma once
 
+#include "codegen/DimFit.h"
 #include "codegen/Lowering.h"
 #include "passes/Pass.h"
 #include "runtime/CudnnConv.h"
@@ -98,6 +99,24 @@ struct BatchLoopModules {
 /// layer, when an op mixes batch items or the model lowers differently at other batches.
 Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &modules, const std::vector<ProfileRanges> &profiles,
                                                  const EngineBuildOptions &options, const std::string &modelPath);
+
+/// A model optimized as a static model at the probe shapes of a dim-fit engine (codegen/DimFit.h).
+struct DimFitModules {
+  std::vector<const Module *> probes;
+  std::vector<std::vector<int64_t>> probeDims; ///< per probe: the value of each dynamic input dim
+  std::vector<DimAtom> dims;                   ///< the dynamic input dims
+  size_t maxProbe = 0;                         ///< the largest shape: its layers and arena are the engine's
+  size_t optProbe = 0;                         ///< profile 0's opt shape (tactics are timed there)
+  std::vector<size_t> profileOptProbes;        ///< profiles 1, 2, ...: their opt shapes
+  const Module *reference = nullptr;           ///< the model with its dynamic dims (reference executor)
+};
+
+/// The engine of a model whose profiles vary other dims than the batch alone: one set of layers
+/// whose shape-dependent integers are expressions over the dims, found from the probes.
+/// Unsupported, saying what, when the layers differ between probes in anything else or an
+/// integer is no such expression.
+Expected<EngineBuildResult> buildDimFitEngine(const DimFitModules &modules, const std::vector<ProfileRanges> &profiles,
+                                              const EngineBuildOptions &options, const std::string &modelPath);
 
 /// `modelPath` prefixes error messages.
 Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildOptions &options, const std::string &modelPath);

@@ -173,6 +173,7 @@ void launch1D(KernelLayer &k, int64_t n, uint32_t threadsPerBlock) {
   blocks = std::min<int64_t>(blocks, 65535LL * 8);
   k.grid = {static_cast<uint32_t>(blocks), 1, 1};
   k.block = {threadsPerBlock, 1, 1};
+  k.gridFrom(0, std::max<int64_t>(n, 1), threadsPerBlock, 65535LL * 8);
 }
 
 } // namespace infc::codegen

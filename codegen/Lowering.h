@@ -38,6 +38,15 @@ struct KernelLayer {
   std::array<uint32_t, 3> block{1, 1, 1};
   uint32_t sharedBytes = 0;
   std::vector<KernelArg> args;
+  /// How grid[i] follows from a size, for dim-fit engines (codegen/DimFit.h), which find the size
+  /// at every shape: grid[i] = min(ceil(gridWork[i] / gridPer[i]), gridCap[i]) (cap 0: none).
+  /// gridWork[i] 0: grid[i] is itself that size.
+  std::array<int64_t, 3> gridWork{0, 0, 0}, gridPer{1, 1, 1}, gridCap{0, 0, 0};
+  void gridFrom(size_t axis, int64_t work, int64_t per, int64_t cap = 0) {
+    gridWork[axis] = work;
+    gridPer[axis] = per;
+    gridCap[axis] = cap;
+  }
 };
 
 struct ConvLayer {
@@ -96,6 +105,11 @@ struct LoweringOptions {
   /// the fused graph on the target GPU, and faster than base plus the separate kernels. Set when
   /// the GPU is present (timed); without it, convolutions fuse their bias only.
   std::function<bool(const ConvLayer &fused, const ConvLayer &base, size_t absorbedOps)> acceptConvFusion;
+  /// Dim-fit engines (codegen/DimFit.h): a generator's speed heuristics (a kernel variant chosen
+  /// by size, correct at any size) are recorded where set when lowering at the opt shape, and
+  /// replayed in order at the other shapes, so that one variant serves every shape.
+  std::vector<int64_t> *recordHeuristics = nullptr;
+  const std::vector<int64_t> *replayHeuristics = nullptr;
 };
 
 /// Collects layers while lowering one graph.
@@ -111,6 +125,17 @@ public:
   void addLayer(Layer layer) { layers_.push_back(std::move(layer)); }
   std::vector<Layer> &layers() { return layers_; }
   const std::vector<Layer> &layers() const { return layers_; }
+  /// `choice` of a speed heuristic (a variant correct at any size), or the choice recorded at the
+  /// opt shape (LoweringOptions::replayHeuristics).
+  bool heuristic(bool choice) { return heuristicValue(choice) != 0; }
+  /// The same for a size (a tile edge) that is correct at any shape.
+  int64_t heuristicValue(int64_t choice) {
+    if (options_.replayHeuristics)
+      return heuristicNext_ < options_.replayHeuristics->size() ? (*options_.replayHeuristics)[heuristicNext_++] : choice;
+    if (options_.recordHeuristics)
+      options_.recordHeuristics->push_back(choice);
+    return choice;
+  }
   /// The op currently being lowered (set by the driver), for names and locations.
   void setCurrent(const Operation *op, size_t index) {
     current_ = op;
@@ -143,6 +168,7 @@ private:
   const Operation *current_ = nullptr;
   size_t index_ = 0;
   size_t counter_ = 0;
+  size_t heuristicNext_ = 0;
 };
 
 using LowerFn = Status (*)(const Operation &, LoweringContext &);

@@ -328,8 +328,7 @@ BatchPlan batchPlan(const std::vector<std::unique_ptr<Value>> &args, const std::
       const codegen::ProfileRange &r = ranges[k][i];
       for (size_t d = 1; d < r.min.size(); ++d)
         if (r.min[d] != r.max[d] || r.opt[d] != ranges[0][i].opt[d]) {
-          why = "input '" + r.name + "' varies in dim " + std::to_string(d) + " (kernels that take such dims as arguments "
-                "are not implemented yet)";
+          why = "input '" + r.name + "' varies in dim " + std::to_string(d) + ", not only in the batch";
           return plan;
         }
       if (!plan.batched[i])
@@ -378,6 +377,47 @@ private:
   std::unordered_multimap<std::string, std::pair<const Tensor *, std::string>> byKey_;
 };
 
+/// The reference IR of an engine with profiles and the builder's options: the reference IR's
+/// constants that `gpu` (the model the GPU layers come from) holds too, byte for byte, share its
+/// weights (they take its names), the others are weights of their own ("ref." names); tactics
+/// timed by an autotuner when `timed`.
+Expected<std::unique_ptr<codegen::Autotuner>> prepareDynamicBuild(const CompileOptions &o, Module &symbolic, const Module &gpu,
+                                                                 bool timed, codegen::EngineBuildOptions &eb,
+                                                                 StageClock &stages) {
+  SameWeights gpuWeights;
+  for (const auto &op : gpu.mainGraph()->body().ops())
+    if (const Tensor *c = getConstantValue(op->result(0)); op->numResults() == 1 && c && c->numElements() > eb.inlineConstantElements)
+      gpuWeights.add(*c, op->result(0)->name());
+  Graph &g = *symbolic.mainGraph();
+  for (const auto &op : g.body().ops())
+    for (Value *v : op->results())
+      if (const Tensor *c = getConstantValue(v); c && c->numElements() > eb.inlineConstantElements) {
+        const std::string *same = gpuWeights.find(*c);
+        if (same && (*same == v->name() || !g.nameInUse(*same))) {
+          std::string name = *same;
+          gpuWeights.erase(name); // one reference constant per weight (names are unique)
+          if (name != v->name())
+            g.renameValue(v, name);
+          continue;
+        }
+        std::string name = "ref." + v->name();
+        for (int n = 2; g.nameInUse(name); ++n)
+          name = "ref" + std::to_string(n) + "." + v->name();
+        g.renameValue(v, name);
+      }
+  eb.referenceIr = referenceIrText(symbolic);
+  eb.lowering.fp16 = o.fp16;
+  eb.workspaceBytes = o.workspaceBytes;
+  eb.progress = buildProgress(o, stages);
+  std::unique_ptr<codegen::Autotuner> tuner;
+  if (timed) {
+    INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
+    tuner->setLog(o.observer.verbose);
+    codegen::useAutotuner(eb, tuner.get(), o.observer.verbose);
+  }
+  return tuner;
+}
+
 /// A batch-loop engine: the model optimized at batches 1, 2 and each profile's opt (inputs that
 /// carry the batch take it; every other dim is its one value in the profiles), each batch once,
 /// tactics timed at each profile's opt on the GPU present, and `symbolic` (already optimized) as
@@ -418,39 +458,8 @@ Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Mod
     modules.profileOpts.push_back(mk);
     modules.profileOptBatches.push_back(plan.range[k][1]);
   }
-  // The reference IR's constants: one the batch-1 model holds too, byte for byte, shares its
-  // weight (it takes its name); the others are weights of their own ("ref." names).
-  SameWeights batchOne;
-  for (const auto &op : modules.one->mainGraph()->body().ops())
-    if (const Tensor *c = getConstantValue(op->result(0)); op->numResults() == 1 && c && c->numElements() > eb.inlineConstantElements)
-      batchOne.add(*c, op->result(0)->name());
-  Graph &g = *symbolic.mainGraph();
-  for (const auto &op : g.body().ops())
-    for (Value *v : op->results())
-      if (const Tensor *c = getConstantValue(v); c && c->numElements() > eb.inlineConstantElements) {
-        const std::string *same = batchOne.find(*c);
-        if (same && (*same == v->name() || !g.nameInUse(*same))) {
-          std::string name = *same;
-          batchOne.erase(name); // one reference constant per weight (names are unique)
-          if (name != v->name())
-            g.renameValue(v, name);
-          continue;
-        }
-        std::string name = "ref." + v->name();
-        for (int n = 2; g.nameInUse(name); ++n)
-          name = "ref" + std::to_string(n) + "." + v->name();
-        g.renameValue(v, name);
-      }
-  eb.referenceIr = referenceIrText(symbolic);
-  eb.lowering.fp16 = o.fp16;
-  eb.workspaceBytes = o.workspaceBytes;
-  eb.progress = buildProgress(o, stages);
-  std::unique_ptr<codegen::Autotuner> tuner;
-  if (timed) {
-    INFC_ASSIGN_OR_RETURN(tuner, codegen::Autotuner::create(o.workspaceBytes));
-    tuner->setLog(o.observer.verbose);
-    codegen::useAutotuner(eb, tuner.get(), o.observer.verbose);
-  }
+  INFC_ASSIGN_OR_RETURN(std::unique_ptr<codegen::Autotuner> tuner,
+                        prepareDynamicBuild(o, symbolic, *modules.one, timed, eb, stages));
   Expected<codegen::EngineBuildResult> built = codegen::buildBatchLoopEngine(modules, ranges, eb, o.modelPath);
   eb.progress = nullptr;
   eb.lowering.acceptConvFusion = nullptr;
@@ -462,6 +471,139 @@ Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Mod
                                  std::to_string(tuner->matmulCandidatesTried()) + " cuBLASLt candidates for " +
                                  std::to_string(tuner->matmulsTimed()) + " matmuls"
                            : "cuDNN/cuBLASLt heuristics at load time, per batch";
+  return built;
+}
+
+/// The dims a dim-fit engine follows: every input dim that varies between or within profiles,
+/// one per symbol of the model (inputs that share a symbol share the dim, and must have the same
+/// range for it in every profile). Errors (Unsupported) say why the profiles cannot have one.
+Expected<std::vector<codegen::DimAtom>> dynamicDims(const Graph &g, const std::vector<codegen::ProfileRanges> &ranges) {
+  std::vector<codegen::DimAtom> atoms;
+  std::vector<std::string> symbols;
+  for (size_t i = 0; i < ranges[0].size(); ++i)
+    for (size_t d = 0; d < ranges[0][i].min.size(); ++d) {
+      bool varies = false;
+      for (const codegen::ProfileRanges &r : ranges)
+        varies = varies || r[i].min[d] != r[i].max[d] || r[i].min[d] != ranges[0][i].min[d];
+      if (!varies)
+        continue;
+      const Dim &dim = g.body().argument(i)->type().dim(d);
+      std::string symbol = dim.symbol.empty() ? ranges[0][i].name + ":" + std::to_string(d) : dim.symbol;
+      auto same = std::find(symbols.begin(), symbols.end(), symbol);
+      if (same != symbols.end()) {
+        const codegen::DimAtom &a = atoms[static_cast<size_t>(same - symbols.begin())];
+        for (const codegen::ProfileRanges &r : ranges)
+          if (r[i].min[d] != r[static_cast<size_t>(a.input)].min[static_cast<size_t>(a.axis)] ||
+              r[i].max[d] != r[static_cast<size_t>(a.input)].max[static_cast<size_t>(a.axis)] ||
+              r[i].opt[d] != r[static_cast<size_t>(a.input)].opt[static_cast<size_t>(a.axis)])
+            return unsupported("inputs '" + ranges[0][static_cast<size_t>(a.input)].name + "' and '" + ranges[0][i].name +
+                               "' share the dim '" + symbol + "' and have different ranges for it");
+        continue;
+      }
+      symbols.push_back(symbol);
+      atoms.push_back({static_cast<int>(i), static_cast<int>(d), 0, 1, symbol});
+    }
+  if (atoms.empty() || atoms.size() > 8)
+    return unsupported(std::to_string(atoms.size()) + " dynamic dims (GPU layers follow 1 to 8)");
+  return atoms;
+}
+
+/// A dim-fit engine (codegen/DimFit.h): the model optimized as a static model at probe shapes
+/// (the largest shape of every profile, each profile's opt and min, and shapes drawn inside the
+/// profiles by a fixed generator), one set of layers fitted to them, tactics timed at each
+/// profile's opt on the GPU present, `symbolic` as the reference IR.
+Expected<codegen::EngineBuildResult> buildDimFit(const CompileOptions &o, Module &symbolic,
+                                                 const std::vector<codegen::ProfileRanges> &ranges, bool timed,
+                                                 codegen::EngineBuildOptions &eb, StageClock &stages, CompileReport &report,
+                                                 std::string &dimsText) {
+  INFC_ASSIGN_OR_RETURN(std::vector<codegen::DimAtom> dims, dynamicDims(*symbolic.mainGraph(), ranges));
+  const size_t A = dims.size();
+  // Probes take no dim at 1 where the range allows 2: generators specialize size-1 dims (a
+  // broadcast becomes a plain index), and the general kernels they write at 2 and more are also
+  // right at 1 (the GPU sweeps check it).
+  auto valueIn = [&](const codegen::ProfileRanges &r, size_t a, int which) {
+    const codegen::ProfileRange &x = r[static_cast<size_t>(dims[a].input)];
+    size_t d = static_cast<size_t>(dims[a].axis);
+    int64_t v = which == 0 ? x.min[d] : which == 1 ? x.opt[d] : x.max[d];
+    return v == 1 && x.max[d] >= 2 ? int64_t(2) : v;
+  };
+  std::vector<std::vector<int64_t>> probes;
+  auto add = [&](const std::vector<int64_t> &p) {
+    if (std::find(probes.begin(), probes.end(), p) == probes.end())
+      probes.push_back(p);
+    return std::find(probes.begin(), probes.end(), p) - probes.begin();
+  };
+  std::vector<int64_t> largest(A, 0);
+  for (size_t a = 0; a < A; ++a)
+    for (const codegen::ProfileRanges &r : ranges)
+      largest[a] = std::max(largest[a], valueIn(r, a, 2));
+  codegen::DimFitModules modules;
+  modules.maxProbe = static_cast<size_t>(add(largest));
+  for (size_t k = 0; k < ranges.size(); ++k) {
+    std::vector<int64_t> opt(A), lo(A);
+    for (size_t a = 0; a < A; ++a) {
+      opt[a] = valueIn(ranges[k], a, 1);
+      lo[a] = valueIn(ranges[k], a, 0);
+    }
+    size_t at = static_cast<size_t>(add(opt));
+    if (k == 0)
+      modules.optProbe = at;
+    else if (timed)
+      modules.profileOptProbes.push_back(at);
+    add(lo);
+  }
+  // Shapes drawn inside the profiles (a fixed generator: the same engine every build), until
+  // there are enough to tell expressions apart.
+  uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  for (size_t tries = 0; probes.size() < 7 + 2 * A && tries < 64; ++tries) {
+    const codegen::ProfileRanges &r = ranges[tries % ranges.size()];
+    std::vector<int64_t> p(A);
+    for (size_t a = 0; a < A; ++a) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      int64_t lo = valueIn(r, a, 0), hi = valueIn(r, a, 2);
+      p[a] = lo + static_cast<int64_t>((seed >> 33) % static_cast<uint64_t>(hi - lo + 1));
+    }
+    add(p);
+  }
+  std::vector<std::unique_ptr<Module>> optimized;
+  for (const std::vector<int64_t> &p : probes) {
+    INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m, loadModel(o.modelPath));
+    std::vector<InputShape> shapes;
+    for (size_t i = 0; i < ranges[0].size(); ++i)
+      shapes.push_back({ranges[0][i].name, ranges[0][i].opt});
+    for (size_t a = 0; a < A; ++a)
+      for (size_t i = 0; i < ranges[0].size(); ++i)
+        for (size_t d = 0; d < shapes[i].dims.size(); ++d) {
+          const Dim &dim = symbolic.mainGraph()->body().argument(i)->type().dim(d);
+          std::string symbol = dim.symbol.empty() ? ranges[0][i].name + ":" + std::to_string(d) : dim.symbol;
+          if (symbol == dims[a].name)
+            shapes[i].dims[d] = p[a];
+        }
+    INFC_RETURN_IF_ERROR(applyInputShapes(*m, shapes, o.modelPath));
+    INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
+                          precisionFlags(o.layerPrecision, o.strictPrecision, *m, o.fp16 || o.bf16, false, o.modelPath));
+    INFC_RETURN_IF_ERROR(optimize(o, *m, precision, OptimizeOptions{}, stages));
+    optimized.push_back(std::move(m));
+    modules.probes.push_back(optimized.back().get());
+  }
+  modules.probeDims = probes;
+  modules.dims = dims;
+  modules.reference = &symbolic;
+  INFC_ASSIGN_OR_RETURN(std::unique_ptr<codegen::Autotuner> tuner,
+                        prepareDynamicBuild(o, symbolic, *modules.probes[modules.maxProbe], timed, eb, stages));
+  Expected<codegen::EngineBuildResult> built = codegen::buildDimFitEngine(modules, ranges, eb, o.modelPath);
+  eb.progress = nullptr;
+  eb.lowering.acceptConvFusion = nullptr;
+  eb.autotuner = nullptr;
+  for (const codegen::DimAtom &a : dims)
+    dimsText += (dimsText.empty() ? "" : ", ") + a.name;
+  dimsText += " (fitted at " + std::to_string(probes.size()) + " probe shapes)";
+  if (built.isOk())
+    report.tactics = tuner ? "timed at each profile's opt shape: " + std::to_string(tuner->candidatesTried()) +
+                                 " cuDNN candidates for " + std::to_string(tuner->convsTimed()) + " convolutions, " +
+                                 std::to_string(tuner->matmulCandidatesTried()) + " cuBLASLt candidates for " +
+                                 std::to_string(tuner->matmulsTimed()) + " matmuls"
+                           : "cuDNN/cuBLASLt heuristics at load time, per shape";
   return built;
 }
 
@@ -526,6 +668,23 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
     else if (!built.isOk())
       return built.status();
   }
+  // Other dims than the batch (or a batch that ops mix): layers whose sizes follow the dims.
+  std::string dimFitWhy, dimsText;
+  if (!why.empty()) {
+    built = buildDimFit(o, *module, ranges, timed, eb, stages, report, dimsText);
+    if (built.isOk()) {
+      if (o.observer.verbose)
+        o.observer.verbose("no batch-loop engine (" + why + "): a dim-fit engine instead");
+      why.clear();
+      report.warnings.push_back(profilesText + ": GPU layers for every shape of the profiles, their sizes following " +
+                                "the dims " + dimsText + "; tactics timed at each profile's opt; set the shapes with " +
+                                "infc run --shapes (or infc_context_set_input_shape)");
+    } else if (built.status().code() == StatusCode::Unsupported) {
+      dimFitWhy = built.status().message();
+    } else {
+      return built.status();
+    }
+  }
   if (!why.empty()) {
     eb.referenceIr = referenceIrText(*module);
     stages.begin("serialize");
@@ -533,9 +692,9 @@ Expected<CompileReport> compileWithProfiles(const CompileOptions &o, std::unique
     INFC_RETURN_IF_ERROR(built.status());
     report.tactics = "none: the engine has no GPU layers";
     report.warnings.push_back(profilesText + ": the engine runs on the reference executor only (infc run --reference --shapes "
-                              "...), and the runtime refuses it: GPU layers exist for profiles whose one dynamic dim is the "
-                              "batch (dim 0 of every input), and here " + why);
-  } else {
+                              "...), and the runtime refuses it: no GPU layers serve every batch (" + why +
+                              "), nor every shape (" + dimFitWhy + ")");
+  } else if (dimsText.empty()) {
     report.warnings.push_back(profilesText + ": GPU layers for batch 1 to " + std::to_string(plan.maxBatch()) +
                               ", tactics for each profile at its opt batch (" + plan.optText() +
                               "); set the shapes with infc run --shapes (or infc_context_set_input_shape)");

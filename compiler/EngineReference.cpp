@@ -59,8 +59,8 @@ Expected<ReferenceModel> loadReferenceModel(const std::string &enginePath) {
         ios.push_back(t);
     return ios;
   };
-  // In a batch-loop engine a dim the IR keeps symbolic may be one the GPU layers fixed.
-  bool batchLoop = e.batch_max() != 0;
+  // In a batch-loop or dim-fit engine a dim the IR keeps symbolic may be one the GPU layers fix.
+  bool batchLoop = e.batch_max() != 0 || (e.dim_atoms() && e.dim_atoms()->size() > 0);
   auto same = [batchLoop](const fb::Tensor *t, const std::string &name, const TensorType &type) {
     if (!t->name() || t->name()->str() != name || t->dtype() != static_cast<int32_t>(type.elem()) || !type.isRanked())
       return false;

@@ -106,6 +106,12 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
   j["profiles"] = profilesJson(profiles);
   // Batch-loop engines: GPU layers for every batch up to this (0: none, or an engine of one shape).
   j["batch_max"] = e.batch_max();
+  // Dim-fit engines: the dims their layers follow (empty: none).
+  j["dims"] = nlohmann::json::array();
+  if (e.dim_atoms())
+    for (const fb::DimAtom *a : *e.dim_atoms())
+      j["dims"].push_back({{"name", a->name() ? a->name()->str() : ""}, {"input", a->input()}, {"axis", a->axis()},
+                           {"offset", a->offset()}, {"divisor", a->divisor()}});
   j["layers"] = nlohmann::json::array();
   for (const fb::Layer *l : *e.layers()) {
     nlohmann::json lj;
@@ -152,9 +158,15 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
       os << " " << r.name << " min " << dimsStr(r.min) << " opt " << dimsStr(r.opt) << " max " << dimsStr(r.max) << ";";
     os << "\n";
   }
-  if (!profiles.empty() && e.batch_max() == 0)
-    os << "  runs on the reference executor only (infc run --reference --shapes ...): its profiles vary dims other than "
-          "the batch, and GPU layers for those are not implemented yet\n";
+  if (!profiles.empty() && e.dim_atoms() && e.dim_atoms()->size() > 0) {
+    os << "  GPU layers for every shape of the profiles (dim-fit engine: kernels take the dims as an argument, cuDNN and "
+          "cuBLASLt plans are made per shape); dims:";
+    for (const fb::DimAtom *a : *e.dim_atoms())
+      os << " " << (a->name() ? a->name()->str() : std::string("?")) << ";";
+    os << "\n";
+  } else if (!profiles.empty() && e.batch_max() == 0)
+    os << "  runs on the reference executor only (infc run --reference --shapes ...): no GPU layers serve every shape of "
+          "its profiles (infc build said why)\n";
   else if (!profiles.empty())
     os << "  GPU layers for batch 1 to " << e.batch_max() << " (batch-loop engine: kernels take one batch item per "
           "grid.z index, cuDNN and cuBLASLt plans are made per batch)\n";

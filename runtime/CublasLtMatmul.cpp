@@ -222,6 +222,8 @@ public:
     base_ = problemOf(p);
     scaleM_ = p.scale_m();
     scaleBatch_ = p.scale_batch();
+    if (p.dims() && p.dims()->size() == 10)
+      dims_ = p.dims();
     limit_ = workspaceLimit;
     recorded_.push_back({p.algo() ? std::vector<uint8_t>(p.algo()->begin(), p.algo()->end()) : std::vector<uint8_t>{},
                          p.workspace_bytes()});
@@ -229,22 +231,28 @@ public:
       for (const fb::ProfileTactic *t : *p.profile_tactics())
         recorded_.push_back({t->algo() ? std::vector<uint8_t>(t->algo()->begin(), t->algo()->end()) : std::vector<uint8_t>{},
                              t->workspace_bytes()});
-    return scaleM_ || scaleBatch_ ? "" : select(base_, 0, current_);
+    return follows() ? "" : select(base_, 0, current_);
   }
 
   std::string setSmCount(int32_t sms) override {
     base_.smCountTarget = sms;
     byShape_.clear();
     current_ = Entry{};
-    return scaleM_ || scaleBatch_ ? "" : select(base_, 0, current_);
+    return follows() ? "" : select(base_, 0, current_);
   }
 
-  std::string setBatch(int64_t batch, int profile) override {
-    if (!scaleM_ && !scaleBatch_)
+  std::string setShape(const ShapeKey &shape, int profile) override {
+    if (!follows())
       return "";
-    return byShape_.get(profile, batch, current_, [&](Entry &e) {
+    return byShape_.get(profile, shape, dims_ != nullptr, current_, [&](Entry &e) {
       CublasLtProblem q = base_;
-      (scaleM_ ? q.m : q.batch) *= batch;
+      if (dims_) {
+        int64_t *fields[] = {&q.m, &q.n, &q.k, &q.batch, &q.lda, &q.ldb, &q.ldc, &q.strideA, &q.strideB, &q.strideC};
+        for (uint32_t i = 0; i < 10; ++i)
+          *fields[i] = evalDim(dims_->Get(i), shape);
+      } else {
+        (scaleM_ ? q.m : q.batch) *= shape[0];
+      }
       return select(q, profile, e);
     });
   }
@@ -299,6 +307,10 @@ private:
   cublasLtHandle_t handle_ = nullptr; ///< the context's (ContextHandles)
   CublasLtProblem base_;
   bool scaleM_ = false, scaleBatch_ = false;
+  /// Dim-fit engines: m, n, k, batch, lda, ldb, ldc and the strides from the dims.
+  const flatbuffers::Vector<flatbuffers::Offset<fb::DimExpr>> *dims_ = nullptr;
+  /// Whether the problem follows the context's shape (a plan per shape).
+  bool follows() const { return scaleM_ || scaleBatch_ || dims_; }
   uint64_t limit_ = 0;
   /// The recorded algorithm and its workspace per profile (one entry unless the engine records several).
   std::vector<std::pair<std::vector<uint8_t>, uint64_t>> recorded_;

@@ -3,6 +3,7 @@
 #include "runtime/RuntimeImpl.h"
 
 #include <algorithm>
+#include <functional>
 #include <cstdlib>
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -523,7 +524,9 @@ class ConvExec final : public LayerExec {
 public:
   cudnnHandle_t handle = nullptr; ///< the context's (ContextHandles)
   ConvSpec spec;                  ///< N is one batch item's when `batched`
-  bool batched = false;
+  bool batched = false;           ///< a plan per shape (batch-loop and dim-fit engines)
+  /// Dim-fit engines: sets the dims of x, w and y at the dims' values.
+  std::function<std::string(ConvSpec &, const ShapeKey &)> dimsAt;
   /// The recorded tactic per profile (one entry unless the engine records several).
   std::vector<std::pair<int64_t, std::vector<int64_t>>> tactics;
   uint64_t maxWorkspace = 0;
@@ -559,13 +562,18 @@ public:
     return batched ? "" : build(spec, 0, plan);
   }
 
-  std::string setBatch(int64_t batch, int profile) override {
+  std::string setShape(const ShapeKey &shape, int profile) override {
     if (!batched)
       return "";
-    return byShape.get(profile, batch, plan, [&](std::shared_ptr<ConvPlan> &p) {
+    return byShape.get(profile, shape, dimsAt != nullptr, plan, [&](std::shared_ptr<ConvPlan> &p) {
       ConvSpec at = spec;
-      at.xDims[0] *= batch;
-      at.yDims[0] *= batch;
+      if (dimsAt) {
+        if (std::string err = dimsAt(at, shape); !err.empty())
+          return err;
+      } else {
+        at.xDims[0] *= shape[0];
+        at.yDims[0] *= shape[0];
+      }
       return build(at, profile, p);
     });
   }
@@ -591,7 +599,8 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
                              std::unique_ptr<LayerExec> &out) {
   const fb::CudnnConv *c = layer.impl_as_CudnnConv();
   const fb::Engine &e = engine.engine();
-  // Dims of one batch item where the tensor grows with the batch.
+  // Dims of one batch item where the tensor grows with the batch (a dim-fit engine's are set per
+  // shape).
   auto dims = [&](int idx) {
     const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(idx));
     std::vector<int64_t> d = toVec(t->shape());
@@ -599,6 +608,7 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
       d[0] = t->batch_dim0();
     return d;
   };
+  bool dimFit = isDimFit(e);
   ConvSpec spec;
   spec.xDims = dims(c->x());
   spec.wDims = dims(c->w());
@@ -616,18 +626,35 @@ std::string prepareCudnnConv(const DeviceEngine &engine, const fb::Layer &layer,
   spec.int8 = c->s() >= 0;
   spec.zDtype = c->z_dtype();
   spec.postMult = c->post_mult();
-  if (spec.nhwc) // the tensors hold physical (N, spatial..., C) shapes; cuDNN takes (N, C, spatial...)
-    for (std::vector<int64_t> *d : {&spec.xDims, &spec.wDims, &spec.yDims})
-      if (d->size() >= 3)
-        std::rotate(d->begin() + 1, d->end() - 1, d->end());
-  if (std::string err = normalizeConvSpec(spec); !err.empty())
-    return err;
+  auto toLogical = [](ConvSpec &s) {
+    if (s.nhwc) // the tensors hold physical (N, spatial..., C) shapes; cuDNN takes (N, C, spatial...)
+      for (std::vector<int64_t> *d : {&s.xDims, &s.wDims, &s.yDims})
+        if (d->size() >= 3)
+          std::rotate(d->begin() + 1, d->end() - 1, d->end());
+  };
+  // A dim-fit engine's spec is completed (its dims, then normalized) per shape.
+  if (!dimFit) {
+    toLogical(spec);
+    if (std::string err = normalizeConvSpec(spec); !err.empty())
+      return err;
+  }
   auto exec = std::make_unique<ConvExec>();
   exec->x = c->x(); exec->w = c->w(); exec->y = c->y(); exec->b = c->b(); exec->z = c->z(); exec->s = c->s();
   if (std::string err = handles.cudnn(exec->handle); !err.empty())
     return err;
   exec->spec = spec;
-  exec->batched = e.tensors()->Get(static_cast<uint32_t>(c->x()))->batch_dim0() > 0;
+  exec->batched = e.tensors()->Get(static_cast<uint32_t>(c->x()))->batch_dim0() > 0 || dimFit;
+  if (dimFit) {
+    const fb::Tensor *tx = e.tensors()->Get(static_cast<uint32_t>(c->x())), *tw = e.tensors()->Get(static_cast<uint32_t>(c->w())),
+                     *ty = e.tensors()->Get(static_cast<uint32_t>(c->y()));
+    exec->dimsAt = [tx, tw, ty, toLogical](ConvSpec &at, const ShapeKey &atoms) {
+      at.xDims = shapeAt(*tx, atoms);
+      at.wDims = shapeAt(*tw, atoms);
+      at.yDims = shapeAt(*ty, atoms);
+      toLogical(at);
+      return normalizeConvSpec(at);
+    };
+  }
   exec->tactics.push_back({c->engine_id(), toVec(c->knobs())});
   if (c->profile_tactics())
     for (const fb::ProfileTactic *t : *c->profile_tactics())

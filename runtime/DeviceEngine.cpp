@@ -9,6 +9,34 @@ namespace infc::rt {
 
 static const CudaDriver &drv() { return cudaDriver(); }
 
+std::string shapeKeyText(const ShapeKey &key, bool dimFit) {
+  std::string t = dimFit ? "dims " : "batch ";
+  for (size_t i = 0; i < key.size(); ++i)
+    t += (i ? ", " : "") + std::to_string(key[i]);
+  return t;
+}
+
+int64_t evalDim(const fb::DimExpr *e, const ShapeKey &atoms) {
+  int64_t sum = 0;
+  if (e && e->terms())
+    for (const fb::DimTerm *t : *e->terms()) {
+      int64_t v = t->coef();
+      if (t->atoms())
+        for (uint8_t a : *t->atoms())
+          v *= atoms[a];
+      sum += v;
+    }
+  return sum;
+}
+
+std::vector<int64_t> shapeAt(const fb::Tensor &t, const ShapeKey &atoms) {
+  std::vector<int64_t> d = t.shape() ? std::vector<int64_t>(t.shape()->begin(), t.shape()->end()) : std::vector<int64_t>{};
+  if (t.dims() && t.dims()->size() == d.size())
+    for (uint32_t i = 0; i < t.dims()->size(); ++i)
+      d[i] = evalDim(t.dims()->Get(i), atoms);
+  return d;
+}
+
 std::string queryDevice(DeviceInfo &info) {
   if (!drv().loaded)
     return "no usable GPU: " + drv().error;
@@ -81,11 +109,12 @@ std::string DeviceEngine::load(std::unique_ptr<EngineView> view, std::unique_ptr
                                infc_status &code) {
   auto e = std::unique_ptr<DeviceEngine>(new DeviceEngine());
   e->view_ = std::move(view);
-  if (e->view_->engine().profiles() && e->view_->engine().profiles()->size() > 0 && e->view_->engine().batch_max() == 0) {
+  if (e->view_->engine().profiles() && e->view_->engine().profiles()->size() > 0 && e->view_->engine().batch_max() == 0 &&
+      !isDimFit(e->view_->engine())) {
     code = INFC_ERROR_UNSUPPORTED;
-    return "the engine has optimization profiles with dynamic dims other than the batch, and it has no GPU layers: "
-           "kernels that take such dims as arguments are not implemented yet. Run it on the reference executor (infc "
-           "run --reference --shapes ...), or build an engine per shape with --shapes";
+    return "the engine has optimization profiles and no GPU layers (infc build said why in a warning; infc inspect shows "
+           "it): run it on the reference executor (infc run --reference --shapes ...), or build an engine per shape "
+           "with --shapes";
   }
   code = INFC_ERROR_NO_DEVICE;
   if (std::string err = queryDevice(e->device_); !err.empty())
@@ -173,7 +202,7 @@ std::string ExecutionContext::create(const DeviceEngine &engine, std::unique_ptr
     c->layers_.push_back(std::move(exec));
   }
   c->inputShapes_.resize(e.inputs()->size());
-  if (e.batch_max() != 0) // the layers get ready for a batch when the input shapes are set
+  if (e.batch_max() != 0 || isDimFit(e)) // the layers get ready for a shape when the input shapes are set
     return out = std::move(c), "";
   // Engine.workspace_bytes caps what a tactic may use; allocate what the chosen ones need.
   uint64_t workspace = 0;
@@ -250,6 +279,8 @@ std::string ExecutionContext::setInputShape(const std::string &name, const std::
 std::string ExecutionContext::tensorShape(const std::string &name, std::vector<int64_t> &dims) const {
   const fb::Engine &e = engine_->engine();
   int64_t batch = -1;
+  ShapeKey atoms;
+  bool dimsKnown = isDimFit(e) && dimValues(atoms).empty();
   for (uint32_t i = 0; i < e.inputs()->size(); ++i) {
     const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(i)));
     if (t->batch_dim0() > 0 && !inputShapes_[i].empty())
@@ -268,6 +299,8 @@ std::string ExecutionContext::tensorShape(const std::string &name, std::vector<i
   dims = t->shape() ? std::vector<int64_t>(t->shape()->begin(), t->shape()->end()) : std::vector<int64_t>{};
   if (t->batch_dim0() > 0)
     dims[0] = batch < 0 ? -1 : t->batch_dim0() * batch;
+  if (dimsKnown)
+    dims = shapeAt(*t, atoms);
   return "";
 }
 
@@ -280,7 +313,7 @@ std::string ExecutionContext::setSmCount(int sms) {
   for (size_t i = 0; i < layers_.size(); ++i)
     if (std::string err = layerError(i, layers_[i]->setSmCount(sms)); !err.empty())
       return err;
-  batch_ = 0; // batch-loop engines: every layer makes its plan again at the next enqueue
+  shape_.clear(); // engines with profiles: every layer makes its plan again at the next enqueue
   return growWorkspace(); // plans under an SM count target may need more
 }
 
@@ -303,6 +336,12 @@ std::string ExecutionContext::growWorkspace() {
 
 std::string ExecutionContext::applyShapes() {
   const fb::Engine &e = engine_->engine();
+  if (isDimFit(e)) {
+    ShapeKey dims;
+    if (std::string err = dimValues(dims); !err.empty())
+      return err;
+    return readyFor(dims);
+  }
   if (e.batch_max() == 0)
     return "";
   int64_t batch = 0;
@@ -321,15 +360,55 @@ std::string ExecutionContext::applyShapes() {
     batch = b;
     from = t->name()->str();
   }
-  if (batch == batch_ && profile_ == readyProfile_)
+  return readyFor({batch});
+}
+
+std::string ExecutionContext::readyFor(const ShapeKey &shape) {
+  if (shape == shape_ && profile_ == readyProfile_)
     return "";
   for (size_t i = 0; i < layers_.size(); ++i)
-    if (std::string err = layerError(i, layers_[i]->setBatch(batch, profile_)); !err.empty())
+    if (std::string err = layerError(i, layers_[i]->setShape(shape, profile_)); !err.empty())
       return err;
   if (std::string err = growWorkspace(); !err.empty())
     return err;
-  batch_ = batch;
+  shape_ = shape;
   readyProfile_ = profile_;
+  return "";
+}
+
+std::string ExecutionContext::dimValues(ShapeKey &out) const {
+  const fb::Engine &e = engine_->engine();
+  out.assign(e.dim_atoms()->size(), 0);
+  for (uint32_t a = 0; a < e.dim_atoms()->size(); ++a) {
+    const fb::DimAtom *atom = e.dim_atoms()->Get(a);
+    const std::vector<int64_t> &shape = inputShapes_[static_cast<size_t>(atom->input())];
+    if (shape.empty()) {
+      const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(static_cast<uint32_t>(atom->input()))));
+      return "input '" + t->name()->str() + "' has dynamic dims: set its shape first (infc_context_set_input_shape; " +
+             "infc run --shapes)";
+    }
+    int64_t x = shape[static_cast<size_t>(atom->axis())] + atom->offset(), s = atom->divisor();
+    out[a] = x / s - ((x % s != 0 && x < 0) ? 1 : 0);
+  }
+  // Every input's dims must be what the dims give them (inputs that share a dim agree).
+  for (uint32_t i = 0; i < e.inputs()->size(); ++i) {
+    const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(i)));
+    if (!t->dims() || inputShapes_[i].empty())
+      continue;
+    std::vector<int64_t> want = shapeAt(*t, out);
+    for (size_t d = 0; d < want.size(); ++d)
+      if (want[d] != inputShapes_[i][d]) {
+        std::string from;
+        for (uint32_t a = 0; a < e.dim_atoms()->size(); ++a)
+          if (const fb::DimAtom *atom = e.dim_atoms()->Get(a); atom->divisor() == 1 && atom->offset() == 0) {
+            const fb::Tensor *src = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(static_cast<uint32_t>(atom->input()))));
+            from += (from.empty() ? "" : ", ") + std::string("'") + (atom->name() ? atom->name()->str() : "?") + "' = " +
+                    std::to_string(out[a]) + " from input '" + src->name()->str() + "' dim " + std::to_string(atom->axis());
+          }
+        return "input '" + t->name()->str() + "' dim " + std::to_string(d) + " is " + std::to_string(inputShapes_[i][d]) +
+               ", and the engine needs it to be " + std::to_string(want[d]) + " (" + from + ")";
+      }
+  }
   return "";
 }
 
@@ -339,7 +418,7 @@ std::string ExecutionContext::enqueue(CUstream stream) {
   if (std::string err = applyShapes(); !err.empty())
     return err;
   if (useGraph_ && stream) {
-    std::pair<int, int64_t> key{readyProfile_, batch_};
+    std::pair<int, ShapeKey> key{readyProfile_, shape_};
     auto it = std::find_if(graphs_.begin(), graphs_.end(), [&](const auto &g) { return g.first == key; });
     if (it == graphs_.end()) {
       CUgraphExec exec = nullptr;
@@ -424,10 +503,32 @@ public:
   CUfunction fn = nullptr;
   unsigned grid[3], block[3], shared = 0;
   bool batchGridZ = false; ///< one batch item per grid.z index
+  const fb::KernelLaunch *fit = nullptr; ///< dim-fit engines: sizes and arguments from the dims
+  struct Dims {
+    long long d[16];
+  } dims{};
 
-  std::string setBatch(int64_t batch, int) override {
+  std::string setShape(const ShapeKey &shape, int) override {
     if (batchGridZ)
-      grid[2] = static_cast<unsigned>(batch);
+      grid[2] = static_cast<unsigned>(shape[0]);
+    if (!fit)
+      return "";
+    for (uint32_t i = 0; i < 3; ++i) {
+      const fb::GridExpr *g = fit->grid_exprs()->Get(i);
+      int64_t work = evalDim(g->work(), shape), n = work <= 0 ? 1 : (work + g->per() - 1) / g->per();
+      if (g->cap() > 0)
+        n = std::min(n, g->cap());
+      if (n > (i == 0 ? int64_t(0x7fffffff) : int64_t(65535)))
+        return "a launch of " + std::to_string(n) + " blocks in dim " + std::to_string(i) + ", more than CUDA allows";
+      grid[i] = static_cast<unsigned>(n);
+    }
+    for (size_t i = 0; i < args.size(); ++i)
+      if (const fb::DimExpr *e = fit->args()->Get(static_cast<uint32_t>(i))->expr()) {
+        args[i].i64 = evalDim(e, shape);
+        args[i].i32 = static_cast<int32_t>(args[i].i64);
+      }
+    for (size_t i = 0; i < shape.size() && i < 16; ++i)
+      dims.d[i] = shape[i];
     return "";
   }
   struct Arg {
@@ -442,6 +543,8 @@ public:
 
   std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr) override {
     std::vector<void *> params(args.size());
+    if (fit && fit->dims_param())
+      params.push_back(&dims);
     for (size_t i = 0; i < args.size(); ++i) {
       Arg &a = args[i];
       switch (a.kind) {
@@ -471,6 +574,8 @@ std::string prepareKernelLaunch(const DeviceEngine &engine, const fb::Layer &lay
   }
   exec->shared = k->shared_bytes();
   exec->batchGridZ = k->batch_grid_z();
+  if (k->grid_exprs() && k->grid_exprs()->size() == 3)
+    exec->fit = k;
   if (exec->shared > 48 * 1024)
     if (std::string e = cuCheck(drv().cuFuncSetAttribute(exec->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                                                    static_cast<int>(exec->shared)), "cuFuncSetAttribute");

@@ -2,11 +2,13 @@
 
 #include "support/FileRead.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 namespace infc::rt {
 
@@ -77,6 +79,61 @@ std::string checkProfiles(const fb::Engine &e) {
   return "";
 }
 
+/// A dim-fit engine's expression: atoms in range, at most three per term, no negative multiple
+/// of a dim (sizes never shrink as a dim grows: the arena planned at the largest shape holds
+/// every smaller one).
+std::string checkDimExpr(const fb::DimExpr *x, uint32_t numAtoms) {
+  if (!x)
+    return "a missing dim expression";
+  if (x->terms())
+    for (const fb::DimTerm *t : *x->terms()) {
+      size_t n = t->atoms() ? t->atoms()->size() : 0;
+      if (n > 3 || (n > 0 && t->coef() < 0) || t->coef() > (int64_t(1) << 40) || t->coef() < -(int64_t(1) << 40))
+        return "a dim expression with a term beyond what infc writes";
+      if (t->atoms())
+        for (uint8_t a : *t->atoms())
+          if (a >= numAtoms)
+            return "a dim expression refers to dim " + std::to_string(a) + " of " + std::to_string(numAtoms);
+    }
+  return "";
+}
+
+/// Its value at `atoms` (false when it overflows).
+bool evalDimChecked(const fb::DimExpr *x, const std::vector<int64_t> &atoms, int64_t &out) {
+  out = 0;
+  if (x->terms())
+    for (const fb::DimTerm *t : *x->terms()) {
+      int64_t v = t->coef();
+      if (t->atoms())
+        for (uint8_t a : *t->atoms())
+          if (__builtin_mul_overflow(v, atoms[a], &v))
+            return false;
+      if (__builtin_add_overflow(out, v, &out))
+        return false;
+    }
+  return true;
+}
+
+/// The dims' values at the largest shape of every profile (atoms are floor((x + offset) /
+/// divisor) of an input dim, which never shrinks as x grows), or an error.
+std::string largestAtoms(const fb::Engine &e, std::vector<int64_t> &out) {
+  for (const fb::DimAtom *a : *e.dim_atoms()) {
+    if (a->input() < 0 || static_cast<uint32_t>(a->input()) >= e.inputs()->size() || a->divisor() < 1 ||
+        a->divisor() > 1024 || a->offset() < -(int64_t(1) << 20) || a->offset() > (int64_t(1) << 20))
+      return "a dim of the engine refers to no input, or divides by " + std::to_string(a->divisor());
+    const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(static_cast<uint32_t>(a->input()))));
+    if (!t->shape() || a->axis() < 0 || static_cast<uint32_t>(a->axis()) >= t->shape()->size() ||
+        t->shape()->Get(static_cast<uint32_t>(a->axis())) != -1)
+      return "a dim of the engine refers to no dynamic dim of input '" + (t->name() ? t->name()->str() : "?") + "'";
+    int64_t hi = 0;
+    for (const fb::Profile *p : *e.profiles())
+      hi = std::max(hi, p->inputs()->Get(static_cast<uint32_t>(a->input()))->max()->Get(static_cast<uint32_t>(a->axis())));
+    int64_t x = hi + a->offset();
+    out.push_back(x / a->divisor() - ((x % a->divisor() != 0 && x < 0) ? 1 : 0));
+  }
+  return "";
+}
+
 } // namespace
 
 std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
@@ -98,13 +155,27 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
   bool batchLoop = e.batch_max() != 0;
   if (batchLoop && (!profiles || e.batch_max() < 1 || e.batch_max() > 65535))
     return "a batch-loop engine without profiles or with a largest batch of " + std::to_string(e.batch_max());
-  if (profiles && !batchLoop && e.layers()->size() != 0)
-    return "an engine with optimization profiles and GPU layers that is no batch-loop engine (corrupted or newer file)";
+  // Dim-fit engines (profiles that vary other dims): layers whose sizes follow Engine.dim_atoms.
+  bool dimFit = e.dim_atoms() && e.dim_atoms()->size() > 0;
+  if (dimFit && (!profiles || batchLoop || e.dim_atoms()->size() > 16))
+    return "a dim-fit engine without profiles, with a batch loop or with more than 16 dims";
+  if (profiles && !batchLoop && !dimFit && e.layers()->size() != 0)
+    return "an engine with optimization profiles and GPU layers that is neither a batch-loop nor a dim-fit engine "
+           "(corrupted or newer file)";
   if ((!profiles && e.layers()->size() == 0) || e.inputs()->size() == 0 || e.outputs()->size() == 0)
     return "an engine needs at least one layer, one input and one output";
   if (profiles)
     if (std::string err = checkProfiles(e); !err.empty())
       return err;
+  std::vector<int64_t> atomsAtMax;
+  if (dimFit)
+    if (std::string err = largestAtoms(e, atomsAtMax); !err.empty())
+      return err;
+  uint32_t numAtoms = dimFit ? e.dim_atoms()->size() : 0;
+  // A dim-fit expression's value at the largest shape (false: bad or overflowing).
+  auto atMax = [&](const fb::DimExpr *x, int64_t &v) {
+    return dimFit && checkDimExpr(x, numAtoms).empty() && evalDimChecked(x, atomsAtMax, v);
+  };
   if (batchLoop)
     for (const fb::Profile *p : *e.profiles())
       for (uint32_t i = 0; i < p->inputs()->size(); ++i) {
@@ -132,7 +203,12 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
     uint64_t n = 1;
     // The inputs and outputs of an engine with profiles may have dynamic dims (-1); their sizes
     // are known when the shapes are set (bytes and offset 0 here).
-    bool sizedAtRun = profiles && !batchLoop && (t->kind() == fb::TensorKind::Input || t->kind() == fb::TensorKind::Output);
+    bool sizedAtRun = profiles && !batchLoop && !dimFit &&
+                      (t->kind() == fb::TensorKind::Input || t->kind() == fb::TensorKind::Output);
+    // A dim-fit tensor whose dims follow the engine's: sized at the largest shape.
+    // (A weight may have them: one cut short at smaller shapes, the engine holding the largest.)
+    if (t->dims() && (!t->shape() || t->dims()->size() != t->shape()->size()))
+      return what + " has dim expressions that do not match its shape";
     // A tensor of a batch-loop engine that grows with the batch: sizes are one item's.
     int64_t itemDim0 = t->batch_dim0();
     if (itemDim0 != 0 && (!batchLoop || itemDim0 < 0 || t->kind() == fb::TensorKind::Weight || !t->shape() ||
@@ -145,12 +221,26 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
           continue;
         if (di == 0 && itemDim0 > 0)
           d = itemDim0;
+        if (t->dims()) {
+          int64_t v = 0;
+          if (!atMax(t->dims()->Get(di), v) || (d != -1 && v != d))
+            return what + " has a bad dim expression for dim " + std::to_string(di);
+          d = v;
+        }
         if (d < 0)
           return what + " has a negative dimension";
         if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
           return what + " has an element count that overflows";
       }
     uint64_t bytes;
+    if (t->dims()) { // planned at the largest shape; bytes may be more (an alias's root)
+      if (__builtin_mul_overflow(n, static_cast<uint64_t>(esize), &bytes) || bytes > t->bytes())
+        return what + " needs " + std::to_string(n * esize) + " bytes at the largest shape and has " +
+               std::to_string(t->bytes());
+      if (!inRange(t->offset(), t->bytes(), t->kind() == fb::TensorKind::Weight ? weightsSize : e.arena_bytes()))
+        return what + " lies outside the arena";
+      continue;
+    }
     if (sizedAtRun) {
       if (t->bytes() != 0 || t->offset() != 0)
         return what + " is an input or output of an engine with profiles and yet has a size or an offset";
@@ -196,6 +286,20 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
         return what + " has an invalid block size";
       if (k->batch_grid_z() && (!batchLoop || k->grid()->Get(2) != 1))
         return what + " loops over the batch outside a batch-loop engine or with a grid.z of its own";
+      if ((k->grid_exprs() || k->dims_param()) && (!dimFit || !k->grid_exprs() || k->grid_exprs()->size() != 3))
+        return what + " sizes its launch from dims outside a dim-fit engine, or not in three dims";
+      if (k->grid_exprs())
+        for (const fb::GridExpr *g : *k->grid_exprs()) {
+          int64_t v = 0;
+          if (g->per() < 1 || g->cap() < 0 || !atMax(g->work(), v))
+            return what + " has a bad launch size expression";
+        }
+      if (k->args())
+        for (const fb::KernelArg *a : *k->args()) {
+          int64_t v = 0;
+          if (a->expr() && (a->kind() == fb::ArgKind::TensorPtr || a->kind() == fb::ArgKind::F32 || !atMax(a->expr(), v)))
+            return what + " has a bad argument expression";
+        }
       if (k->args())
         for (const fb::KernelArg *a : *k->args())
           if (a->kind() == fb::ArgKind::TensorPtr)
@@ -244,6 +348,18 @@ std::string checkEngineSemantics(const fb::Engine &e, uint64_t weightsSize) {
             return err;
       if (m->m() <= 0 || m->n() <= 0 || m->k() <= 0 || m->batch() <= 0)
         return what + " has non-positive matrix sizes";
+      if (m->dims()) {
+        // Dim-fit: the recorded sizes are those at the largest shape, where the expressions must
+        // give them (the checks below then bound every smaller shape).
+        if (!dimFit || m->dims()->size() != 10)
+          return what + " has matrix size expressions outside a dim-fit engine, or not ten";
+        int64_t rec[] = {m->m(), m->n(), m->k(), m->batch(), m->lda(), m->ldb(), m->ldc(), m->stride_a(), m->stride_b(), m->stride_c()};
+        for (uint32_t i = 0; i < 10; ++i) {
+          int64_t v = 0;
+          if (!atMax(m->dims()->Get(i), v) || v != rec[i])
+            return what + " has a matrix size expression that does not give its size at the largest shape";
+        }
+      }
       // The output holds batch x m x n elements: sizes beyond it are forged (m = n = k = 2^62).
       const fb::Tensor *d = e.tensors()->Get(static_cast<uint32_t>(m->d()));
       size_t esize = dtypeBytes(d->dtype());

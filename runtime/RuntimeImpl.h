@@ -32,12 +32,18 @@ using TensorAddresses = std::vector<CUdeviceptr>;
 /// CUDA graphs a context keeps, per batch; past this the oldest is dropped.
 constexpr size_t kMaxShapePlans = 8;
 
-/// What a layer keeps per (profile, batch) it ran at: `get` returns the entry, made by
+/// The shape a context runs an engine with profiles at: {batch} for a batch-loop engine, the
+/// values of Engine.dim_atoms for a dim-fit one.
+using ShapeKey = std::vector<int64_t>;
+/// "batch 3" or "dims 3, 17" (a dim-fit engine's dims).
+std::string shapeKeyText(const ShapeKey &key, bool dimFit);
+
+/// What a layer keeps per (profile, shape) it ran at: `get` returns the entry, made by
 /// `make(entry)` ("" or an error) on first use; past kMaxShapePlans the oldest is dropped.
 template <class T> class ShapeCache {
 public:
-  template <class Make> std::string get(int profile, int64_t batch, T &out, Make make) {
-    std::pair<int, int64_t> key{profile, batch};
+  template <class Make> std::string get(int profile, const ShapeKey &shape, bool dimFit, T &out, Make make) {
+    std::pair<int, ShapeKey> key{profile, shape};
     for (auto &[k, v] : entries_)
       if (k == key) {
         out = v;
@@ -45,7 +51,7 @@ public:
       }
     T made{};
     if (std::string err = make(made); !err.empty())
-      return "at batch " + std::to_string(batch) + ": " + err;
+      return "at " + shapeKeyText(shape, dimFit) + ": " + err;
     if (entries_.size() >= kMaxShapePlans)
       entries_.erase(entries_.begin());
     entries_.emplace_back(key, made);
@@ -55,17 +61,25 @@ public:
   void clear() { entries_.clear(); }
 
 private:
-  std::vector<std::pair<std::pair<int, int64_t>, T>> entries_;
+  std::vector<std::pair<std::pair<int, ShapeKey>, T>> entries_;
 };
+
+/// Whether `e` is a dim-fit engine (Engine.dim_atoms: layers whose sizes follow dims other than
+/// the batch alone, docs/dynamic-shapes.md).
+inline bool isDimFit(const fb::Engine &e) { return e.dim_atoms() && e.dim_atoms()->size() > 0; }
+/// A dim-fit engine's expression at the dims' values `atoms`.
+int64_t evalDim(const fb::DimExpr *e, const ShapeKey &atoms);
+/// Tensor `t`'s shape at the dims' values `atoms` (its recorded shape where it has no expressions).
+std::vector<int64_t> shapeAt(const fb::Tensor &t, const ShapeKey &atoms);
 
 /// One prepared layer of one execution context.
 class LayerExec {
 public:
   virtual ~LayerExec() = default;
-  /// Batch-loop engines: makes the layer run at `batch` items with the tactics of `profile` (a
-  /// launch's grid, a library plan for that shape). Called before enqueue whenever the context's
-  /// batch or profile changes.
-  virtual std::string setBatch(int64_t /*batch*/, int /*profile*/) { return ""; }
+  /// Engines with profiles: makes the layer run at `shape` (batch-loop engines: {batch}; dim-fit
+  /// engines: the dims' values) with the tactics of `profile` (a launch's grid, a library plan
+  /// for that shape). Called before enqueue whenever the context's shape or profile changes.
+  virtual std::string setShape(const ShapeKey & /*shape*/, int /*profile*/) { return ""; }
   /// Library layers (cuDNN, cuBLASLt): plans again with their kernels on `sms` SMs (0: all).
   virtual std::string setSmCount(int32_t /*sms*/) { return ""; }
   virtual std::string enqueue(const TensorAddresses &addr, CUstream stream, CUdeviceptr workspace) = 0;
@@ -165,9 +179,14 @@ public:
 private:
   void dropGraph();
   std::string captureGraph(CUstream stream, CUgraphExec &out);
-  /// Batch-loop engines: the batch the set input shapes give, and the layers, workspace and graph
-  /// made ready for it.
+  /// Engines with profiles: the shape the set input shapes give (the batch, or the dims), and
+  /// the layers, workspace and graph made ready for it.
   std::string applyShapes();
+  /// Dim-fit engines: the dims' values at the input shapes set, checked against every input's
+  /// dims (inputs that share a dim must agree). Errors name the inputs.
+  std::string dimValues(ShapeKey &out) const;
+  /// Makes the layers, workspace and graph ready for `shape` at the active profile.
+  std::string readyFor(const ShapeKey &shape);
   /// Reallocates the workspace when the layers' plans now need more than it has.
   std::string growWorkspace();
   /// Enqueues layer i; errors name the layer.
@@ -183,11 +202,11 @@ private:
   TensorAddresses addr_;
   std::vector<std::unique_ptr<LayerExec>> layers_;
   bool useGraph_ = false;
-  /// Per (profile, batch): one entry, (0, 0), for static engines.
-  std::vector<std::pair<std::pair<int, int64_t>, CUgraphExec>> graphs_;
+  /// Per (profile, shape): one entry, (0, {}), for static engines.
+  std::vector<std::pair<std::pair<int, ShapeKey>, CUgraphExec>> graphs_;
   int profile_ = 0;
   std::vector<std::vector<int64_t>> inputShapes_; ///< per engine input; empty: not set (dynamic) or static
-  int64_t batch_ = 0;                             ///< what the layers are ready for (0: static engine)
+  ShapeKey shape_;                                ///< what the layers are ready for (empty: none yet, or a static engine)
   int readyProfile_ = 0;                          ///< the profile whose tactics they run
 };
 

@@ -348,11 +348,13 @@ Status lowerAttention(const Operation &op, LoweringContext &ctx) {
     k.args.push_back(KernelArg::f32(static_cast<float>(a.scale * 1.4426950408889634)));
     k.source = mmaKernel(k.function, dt, p.D, p.mask != nullptr, a.causal, a.nanToZero);
     k.grid = {static_cast<uint32_t>((p.Sq + 63) / 64), static_cast<uint32_t>(p.B * p.H), 1};
+    k.gridFrom(0, p.Sq, 64);
     k.block = {128, 1, 1};
   } else {
     k.args.push_back(KernelArg::f32(a.scale));
     k.source = warpKernel(k.function, dt, p.D, p.Dv, p.mask != nullptr, a.causal, a.nanToZero);
     k.grid = {static_cast<uint32_t>((p.Sq * p.H * 32 + 127) / 128), static_cast<uint32_t>(p.B), 1};
+    k.gridFrom(0, p.Sq * p.H * 32, 128);
     k.block = {128, 1, 1};
   }
   std::vector<const Value *> ins = {op.operand(0)};

@@ -104,8 +104,12 @@ bool lowerBatchedTranspose(const Operation &op, LoweringContext &ctx, int64_t N,
   };
   if (N <= 0 || A <= 0 || B <= 0)
     return false;
-  int64_t TA = side(A, B), TB = side(B, A);
+  // Tile edges are a speed choice (the kernel checks its bounds), except a padded A's, which
+  // must span A.
+  int64_t TA = padA ? side(A, B) : ctx.heuristicValue(side(A, B)), TB = ctx.heuristicValue(side(B, A));
   if (padA && TA != A)
+    return false;
+  if (TA < 1 || TB < 1)
     return false;
   int64_t gx = (B + TB - 1) / TB, gy = (A + TA - 1) / TA;
   if (N > 65535 || gy > 65535 || gx > (int64_t(1) << 31) - 1)
@@ -131,6 +135,8 @@ bool lowerBatchedTranspose(const Operation &op, LoweringContext &ctx, int64_t N,
   k.source = src.str();
   k.args = {KernelArg::tensor(x), KernelArg::tensor(y)};
   k.grid = {static_cast<uint32_t>(gx), static_cast<uint32_t>(gy), static_cast<uint32_t>(N)};
+  k.gridFrom(0, B, TB);
+  k.gridFrom(1, A, TA);
   k.block = {256, 1, 1};
   ctx.addKernel(op, std::move(k), {x}, {y});
   return true;

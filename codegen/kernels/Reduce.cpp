@@ -15,6 +15,7 @@ std::vector<int64_t> shapeOf(const Value *v) { return v->type().staticShape(); }
 void launchWarps(KernelLayer &k, int64_t warps) {
   int64_t blocks = (std::max<int64_t>(warps, 1) + kWarpsPerBlock - 1) / kWarpsPerBlock;
   k.grid = {static_cast<uint32_t>(std::min<int64_t>(blocks, 1 << 30)), 1, 1};
+  k.gridFrom(0, std::max<int64_t>(warps, 1), kWarpsPerBlock, 1 << 30);
   k.block = {32 * kWarpsPerBlock, 1, 1};
 }
 
@@ -128,7 +129,7 @@ Status lowerReduce(const Operation &op, LoweringContext &ctx) {
   for (int64_t d = axes.empty() ? rank : axes.back() + 1; d < rank; ++d)
     inner *= shape[static_cast<size_t>(d)];
   bool contiguousBlock = !axes.empty() && axes.back() - axes.front() + 1 == static_cast<int64_t>(axes.size());
-  if (contiguousBlock && inner >= 32 && outputs >= 4096 && count <= 16384) {
+  if (contiguousBlock && ctx.heuristic(inner >= 32 && outputs >= 4096 && count <= 16384)) {
     KernelLayer k;
     k.function = ctx.kernelName(op, "columns");
     std::ostringstream src;

@@ -8,7 +8,12 @@ fixed seed, nothing downloaded):
                  exporters write it) -> softmax: logits [batch, width/4, 12].
 
   batch_mix.onnx x [batch, 4] -> x - mean over the batch (ReduceMean over axis 0): an op that mixes
-                 batch items, which a batch-loop engine refuses (it stays on the reference executor).
+                 batch items, which a batch-loop engine refuses (a dim-fit engine takes it).
+
+  dyn_tri.onnx   x [batch, seq] -> x @ tril(ones(seq, seq)) (running sums), the triangle built from
+                 the shape (ConstantOfShape, Trilu): at a fixed shape it folds into a constant that
+                 is not the cut-short constant of a longer sequence, so no dim-fit engine takes it
+                 (it stays on the reference executor).
 
     python3 tests/scripts/make_dynamic_models.py OUT_DIR
 """
@@ -69,8 +74,25 @@ def batch_mix(path):
     onnx.save(m, path)
 
 
+def tri(path):
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Gather", ["shape", "one"], ["seq"], axis=0),
+             helper.make_node("Concat", ["seq", "seq"], ["square"], axis=0),
+             helper.make_node("ConstantOfShape", ["square"], ["ones"],
+                              value=numpy_helper.from_array(np.array([1.0], np.float32))),
+             helper.make_node("Trilu", ["ones"], ["lower"], upper=0, name="triangle"),
+             helper.make_node("MatMul", ["x", "lower"], ["y"], name="running_sum")]
+    g = helper.make_graph(nodes, "dyn_tri", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq"])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "seq"])],
+                          [numpy_helper.from_array(np.array([1], np.int64), "one")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], producer_name="infc-tests", ir_version=8)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     ocr(os.path.join(out, "dyn_ocr.onnx"))
     batch_mix(os.path.join(out, "batch_mix.onnx"))
+    tri(os.path.join(out, "dyn_tri.onnx"))

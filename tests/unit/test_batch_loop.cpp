@@ -242,7 +242,7 @@ TEST_CASE("a batch-loop engine is built and verified without a GPU", "[batchloop
     INFO(e2);
     CHECK(e2.find(why) != std::string::npos);
   };
-  refusedEdit([](fb::Engine &m) { m.mutate_batch_max(0); }, "is no batch-loop engine");
+  refusedEdit([](fb::Engine &m) { m.mutate_batch_max(0); }, "neither a batch-loop nor a dim-fit engine");
   refusedEdit([](fb::Engine &m) { m.mutate_batch_max(70000); }, "largest batch of 70000");
   refusedEdit([](fb::Engine &m) { m.mutate_batch_max(8); }, "passes the engine's largest batch");
   refusedEdit([](fb::Engine &m) { m.mutable_tensors()->GetMutableObject(0)->mutate_batch_dim0(-1); }, "grows with the batch, and cannot");
