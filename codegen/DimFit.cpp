@@ -230,7 +230,7 @@ bool intLiteral(const std::string &t, int64_t &value, std::string &suffix) {
   size_t i = 0;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])))
     ++i;
-  if (i == 0 || (i > 1 && t[0] == '0'))
+  if (i == 0 || i > 18 || (i > 1 && t[0] == '0')) // 18 digits always fit in int64_t
     return false;
   for (size_t k = i; k < t.size(); ++k)
     if (!std::strchr("uUlL", t[k]))
@@ -302,12 +302,16 @@ Expected<FittedSource> fitKernelSource(const std::vector<const std::string *> &s
       continue;
     std::vector<int64_t> values;
     std::string suffix;
+    const std::string *other = &b[i].text;
+    for (const auto &t : toks)
+      if (t[i].text != b[i].text)
+        other = &t[i].text;
     for (const auto &t : toks) {
       int64_t v = 0;
       std::string sfx;
       if (!intLiteral(t[i].text, v, sfx) || (!values.empty() && sfx != suffix))
-        return differ("differs at another shape in '" + b[i].text + "' against '" + t[i].text +
-                      "' (not an integer literal: another kernel variant or a constant computed from a dim)");
+        return differ("differs at another shape in '" + b[i].text + "' against '" + *other +
+                      "' (not a decimal integer literal: another kernel variant, or a constant computed from a dim)");
       suffix = sfx;
       values.push_back(v);
     }

@@ -9,9 +9,12 @@ writes dynamic.json to --out.
       --profiles 1:8:32 --sweep 1,5,8,32 [--fp16]
 
 --profiles gives each profile's batch range MIN:OPT:MAX, comma-separated (profile k = the k-th).
+--dim-range MIN:OPT:MAX makes a second dim dynamic too (BERT's sequence length, a CNN's height and
+width, which stay equal) with that range in every profile (a dim-fit engine then); the sweep's
+entries are BATCHxDIM (8x128).
 
 The models come from scripts/check_models.py (torchvision / transformers, exported with a dynamic
-batch); BERT's sequence length is 128."""
+batch, and the second dim with --dim-range); BERT's sequence length is 128 otherwise."""
 import argparse
 import json
 import os
@@ -37,6 +40,7 @@ def main():
     ap.add_argument("--sweep", default="1,5,8,32")
     ap.add_argument("--fp16", action="store_true")
     ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--dim-range", default="")
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from check_models import build_model, export_onnx
@@ -49,15 +53,22 @@ def main():
     for name in a.models.split(","):
         model, args, names, _ = build_model(name, 1, calibrate=False)
         onnx = f"{work}/{name}.onnx"
-        export_onnx(model, args, names, onnx, dynamic_batch=True)
+        axes = None
+        if a.dim_range:
+            axes = {names[0]: {0: "batch", 1: "seq"} if name == "bert" else {0: "batch", 2: "size", 3: "size"}}
+        export_onnx(model, args, names, onnx, dynamic_batch=True, axes=axes)
         inp = names[0]
-        item = "3x224x224" if name != "bert" else "128"
+        def item(d=None):
+            if name == "bert":
+                return str(d or 128)
+            return f"3x{d or 224}x{d or 224}"
+        dlo, dmid, dhi = a.dim_range.split(":") if a.dim_range else (None, None, None)
         dyn = f"{work}/{name}.dyn.plan"
         ranges = []
         for p in a.profiles.split(","):
             lo, mid, hi = p.split(":")
-            ranges += ["--min-shapes", f"{inp}:{lo}x{item}", "--opt-shapes", f"{inp}:{mid}x{item}",
-                       "--max-shapes", f"{inp}:{hi}x{item}"]
+            ranges += ["--min-shapes", f"{inp}:{lo}x{item(dlo)}", "--opt-shapes", f"{inp}:{mid}x{item(dmid)}",
+                       "--max-shapes", f"{inp}:{hi}x{item(dhi)}"]
         b = run([infc, "build", onnx, "-o", dyn] + ranges + prec)
         for line in b.stderr.strip().splitlines():
             if line.startswith(("warning:", "built")):
@@ -67,18 +78,19 @@ def main():
             continue
         rows = []
         rng = np.random.default_rng(0)
-        for batch in [int(s) for s in a.sweep.split(",")]:
-            x = f"{work}/{name}.x{batch}.npy"
+        for entry in a.sweep.split(","):
+            batch, dim = (int(v) for v in entry.split("x")) if "x" in entry else (int(entry), None)
+            x = f"{work}/{name}.x{entry}.npy"
             if name == "bert":
-                np.save(x, rng.integers(0, 30522, size=(batch, 128), dtype=np.int64))
+                np.save(x, rng.integers(0, 30522, size=(batch, dim or 128), dtype=np.int64))
             else:
-                np.save(x, rng.standard_normal((batch, 3, 224, 224), dtype=np.float32))
-            static = f"{work}/{name}.b{batch}.plan"
-            run([infc, "build", onnx, "-o", static, "--shapes", f"{inp}:{batch}x{item}", "--quiet"] + prec)
-            row = {"batch": batch}
+                np.save(x, rng.standard_normal((batch, 3, dim or 224, dim or 224), dtype=np.float32))
+            static = f"{work}/{name}.b{entry}.plan"
+            run([infc, "build", onnx, "-o", static, "--shapes", f"{inp}:{batch}x{item(dim)}", "--quiet"] + prec)
+            row = {"batch": batch, "shape": f"{batch}x{item(dim)}"}
             outs = {}
             for kind, plan in (("dynamic", dyn), ("static", static)):
-                od, js = f"{work}/{name}.{kind}.b{batch}", f"{work}/{name}.{kind}.b{batch}.json"
+                od, js = f"{work}/{name}.{kind}.b{entry}", f"{work}/{name}.{kind}.b{entry}.json"
                 run([infc, "run", plan, "--input", f"{inp}={x}", "--output-dir", od, "--iterations", str(a.iterations),
                      "--warmup", "20", "--json", js])
                 rep = json.load(open(js))
@@ -90,10 +102,10 @@ def main():
             row["cosine"] = float((d * s).sum() / (np.linalg.norm(d) * np.linalg.norm(s) + 1e-300))
             row["ratio"] = row["dynamic_ms"] / row["static_ms"]
             rows.append(row)
-            print(f"{name} batch {batch}: dynamic {row['dynamic_ms']:.3f} ms, static {row['static_ms']:.3f} ms "
+            print(f"{name} {row['shape']}: dynamic {row['dynamic_ms']:.3f} ms, static {row['static_ms']:.3f} ms "
                   f"(x{row['ratio']:.3f}); outputs: max |diff| {row['max_abs_diff']:.3g} (max |static| "
                   f"{row['max_abs_static']:.3g}), cosine {row['cosine']:.6f}", flush=True)
-        results[name] = {"profiles": a.profiles, "fp16": a.fp16, "rows": rows}
+        results[name] = {"profiles": a.profiles, "dim_range": a.dim_range, "fp16": a.fp16, "rows": rows}
     json.dump(results, open(os.path.join(a.out, "dynamic.json"), "w"), indent=2)
 
 

@@ -94,8 +94,10 @@ def build_model(name, batch=1, calibrate=True):
     raise SystemExit(f"unknown model {name}")
 
 
-def export_onnx(model, args, names, path, dynamic_batch=False):
-    axes = {n: {0: "batch"} for n in names} if dynamic_batch else None
+def export_onnx(model, args, names, path, dynamic_batch=False, axes=None):
+    """axes: ONNX dynamic axes per input ({name: {dim: symbol}}); dynamic_batch: dim 0 of each."""
+    if axes is None:
+        axes = {n: {0: "batch"} for n in names} if dynamic_batch else None
     # nn.MultiheadAttention's inference fast path (aten::_native_multi_head_attention, ViT) has no
     # ONNX export: export the plain ops instead.
     torch.backends.mha.set_fastpath_enabled(False)
