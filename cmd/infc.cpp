@@ -272,7 +272,7 @@ int main(int argc, char **argv) {
   b->add_flag("--elide-constants", build.elide, "With --emit: print large constants as 'elided' (for reading; not parseable)");
   b->add_option("--min-shapes", build.minShapes,
                 "Optimization profile: smallest shapes NAME:1x3x224x224[,NAME:...]; repeat the three flags for more profiles. "
-                "When only the batch (dim 0) varies, the engine has GPU layers for every batch of its profiles; profiles that vary other dims give an engine for the reference executor only (infc run --reference --shapes; docs/dynamic-shapes.md)")
+                "The engine has GPU layers for every shape of its profiles: batch-loop layers when only the batch (dim 0) varies, else dim-fit layers whose kernels take the dims as arguments; a model whose layers are no expression over its dims gets an engine for the reference executor only (infc run --reference --shapes), with a warning saying why (docs/dynamic-shapes.md)")
       ->take_all()
       ->allow_extra_args(false);
   b->add_option("--opt-shapes", build.optShapes, "Optimization profile: the shapes to tune for")->take_all()->allow_extra_args(false);
