@@ -256,6 +256,7 @@ Expected<EngineBuildResult> buildDimFitEngine(const DimFitModules &m, const std:
   std::vector<int64_t> heuristics;
   LoweringOptions atOpt = options.lowering, replay = options.lowering;
   atOpt.recordHeuristics = &heuristics;
+  atOpt.shapeGeneric = replay.shapeGeneric = true;
   replay.replayHeuristics = &heuristics;
   if (options.lowering.acceptConvFusion)
     atOpt.acceptConvFusion = [&](const ConvLayer &f, const ConvLayer &b, size_t n) {

@@ -108,6 +108,10 @@ struct LoweringOptions {
   /// Dim-fit engines (codegen/DimFit.h): a generator's speed heuristics (a kernel variant chosen
   /// by size, correct at any size) are recorded where set when lowering at the opt shape, and
   /// replayed in order at the other shapes, so that one variant serves every shape.
+  /// Dim-fit engines: generators write kernels that are one at every shape where they can at
+  /// little cost (emitVector8's 8-wide path checked as the kernel runs instead of when it is
+  /// written).
+  bool shapeGeneric = false;
   std::vector<int64_t> *recordHeuristics = nullptr;
   const std::vector<int64_t> *replayHeuristics = nullptr;
 };

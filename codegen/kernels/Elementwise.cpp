@@ -277,9 +277,10 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
       result = "fminf(fmaxf(rintf(" + result + "), -128.0f), 127.0f)";
     src << indent << output << " = " << storeAs(t, result) << ";\n";
   };
-  bool vec = emitVector8(src, ins, outV, n, [&](const std::vector<std::string> &inputs, const std::string &output) {
-    element(inputs, output, "        ");
-  });
+  bool vec = emitVector8(
+      src, ins, outV, n,
+      [&](const std::vector<std::string> &inputs, const std::string &output) { element(inputs, output, "        "); },
+      ctx.options().shapeGeneric);
   src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
   std::vector<std::string> index = emitOffsets(src, ins, out);
   std::vector<std::string> inputs;
@@ -288,7 +289,7 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
   element(inputs, "out0[i]", "    ");
   INFC_RETURN_IF_ERROR(status);
   src << "  }\n}\n";
-  finish(op, ctx, std::move(k), src, vec ? n / 8 : n, ins, {outV});
+  finish(op, ctx, std::move(k), src, n, ins, {outV}, vec);
   if (over)
     ctx.addAlias(outV, over);
   // The members' precisions for inspect: their dtypes in order ("f32 f16") and the first reason

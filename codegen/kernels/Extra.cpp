@@ -79,13 +79,14 @@ Status lowerQuantize(const Operation &op, LoweringContext &ctx) {
   };
   // One scale (and zero point) for the tensor: 8 elements per thread.
   bool perTensor = *scale->type().numElements() == 1 && (!zp || *zp->type().numElements() == 1);
-  bool vec = perTensor && emitVector8(src, ins, y, n, [&](const std::vector<std::string> &in, const std::string &out) {
-    element(in, out, "        ");
-  });
+  bool vec = perTensor && emitVector8(
+                              src, ins, y, n,
+                              [&](const std::vector<std::string> &in, const std::string &out) { element(in, out, "        "); },
+                              ctx.options().shapeGeneric);
   src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n    const long long q = " << qi << ";\n";
   element({"in0[i]", "in1[q]", "in2[q]"}, "out0[i]", "    ");
   src << "  }\n}\n";
-  finish(op, ctx, std::move(k), src, vec ? n / 8 : n, ins, {y});
+  finish(op, ctx, std::move(k), src, n, ins, {y}, vec);
   return Status::ok();
 }
 

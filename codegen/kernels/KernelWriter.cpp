@@ -38,12 +38,13 @@ const Value *inPlaceOperand(const Operation &op, const LoweringContext &ctx, con
 }
 
 bool emitVector8(std::ostringstream &src, const std::vector<const Value *> &ins, const Value *out, int64_t n,
-                 const std::function<void(const std::vector<std::string> &inputs, const std::string &output)> &element) {
+                 const std::function<void(const std::vector<std::string> &inputs, const std::string &output)> &element,
+                 bool anyCount) {
   auto sizeOk = [](DType t) {
     size_t s = dtypeSize(t);
     return (s == 1 || s == 2 || s == 4) && t != DType::Bool;
   };
-  if (n % 8 != 0 || n == 0 || !sizeOk(out->type().elem()))
+  if ((n % 8 != 0 && !anyCount) || n == 0 || !sizeOk(out->type().elem()))
     return false;
   std::vector<int64_t> shape = out->type().staticShape();
   std::vector<bool> whole;
@@ -63,11 +64,14 @@ bool emitVector8(std::ostringstream &src, const std::vector<const Value *> &ins,
              from + "))[1];";
     }
   };
-  src << "  if (((unsigned long long)out0";
+  src << (anyCount ? "  if (" + std::to_string(n) + "LL % 8 == 0 && ((unsigned long long)out0" : "  if (((unsigned long long)out0");
   for (size_t i = 0; i < ins.size(); ++i)
     if (whole[i])
       src << " | (unsigned long long)in" << i;
-  src << ") % 16 == 0) {\n    INFC_GRID_STRIDE(c, " << n / 8 << "LL) {\n";
+  if (anyCount)
+    src << ") % 16 == 0) {\n    INFC_GRID_STRIDE(c, " << n << "LL / 8) {\n";
+  else
+    src << ") % 16 == 0) {\n    INFC_GRID_STRIDE(c, " << n / 8 << "LL) {\n";
   std::vector<std::string> inputs;
   for (size_t i = 0; i < ins.size(); ++i) {
     std::string name = "in" + std::to_string(i);
@@ -111,9 +115,14 @@ std::string floatLiteral(double v, bool isDouble) {
 }
 
 void finish(const Operation &op, LoweringContext &ctx, KernelLayer k, std::ostringstream &src, int64_t n,
-            std::vector<const Value *> ins, std::vector<const Value *> outs) {
+            std::vector<const Value *> ins, std::vector<const Value *> outs, bool vector8) {
   k.source = src.str();
-  launch1D(k, n);
+  if (vector8) { // n / 8 threads (rounded up: the scalar loop strides over the grid when n % 8 != 0)
+    launch1D(k, (n + 7) / 8);
+    k.gridFrom(0, std::max<int64_t>(n, 1), int64_t(k.block[0]) * 8, 65535LL * 8);
+  } else {
+    launch1D(k, n);
+  }
   ctx.addKernel(op, std::move(k), std::move(ins), std::move(outs));
 }
 

@@ -28,10 +28,11 @@ const Value *inPlaceOperand(const Operation &op, const LoweringContext &ctx, con
 void emitUnravel(std::ostringstream &src, const std::string &flat, const std::vector<int64_t> &shape,
                  const std::string &prefix, const std::string &indent = "    ");
 
-/// Ends a generated kernel: takes its source from `src`, launches it 1-D over `n` elements and
-/// adds it as the layer of `op` reading `ins` and writing `outs`.
+/// Ends a generated kernel: takes its source from `src`, launches it 1-D over `n` elements (n / 8
+/// threads with `vector8`, emitVector8's path) and adds it as the layer of `op` reading `ins` and
+/// writing `outs`.
 void finish(const Operation &op, LoweringContext &ctx, KernelLayer k, std::ostringstream &src, int64_t n,
-            std::vector<const Value *> ins, std::vector<const Value *> outs);
+            std::vector<const Value *> ins, std::vector<const Value *> outs, bool vector8 = false);
 
 /// The 8-elements-per-thread path of an elementwise kernel whose inputs `ins` (in0, in1, ...) each
 /// have the output's shape or one element, and whose output `out` (out0) has `n` elements: when
@@ -42,9 +43,12 @@ void finish(const Operation &op, LoweringContext &ctx, KernelLayer k, std::ostri
 /// results at once, then returns; otherwise the scalar loop that follows runs. Returns whether it
 /// emitted the path: launch n / 8 threads then (the scalar loop strides over the grid).
 /// Memory-bound kernels (dequantize, activation, quantize) on large matmul results run at 2-3x the
-/// throughput of one element per thread (the H200, BERT-base's FFN).
+/// throughput of one element per thread (the H200, BERT-base's FFN). `anyCount`
+/// (LoweringOptions::shapeGeneric, dim-fit engines): the path is emitted whatever n is, taken when
+/// n % 8 == 0 as the kernel runs, so that the kernel is one at every shape.
 bool emitVector8(std::ostringstream &src, const std::vector<const Value *> &ins, const Value *out, int64_t n,
-                 const std::function<void(const std::vector<std::string> &inputs, const std::string &output)> &element);
+                 const std::function<void(const std::vector<std::string> &inputs, const std::string &output)> &element,
+                 bool anyCount = false);
 
 /// C++ literal for a double in the compute type (keeps NaN/inf representable).
 std::string floatLiteral(double v, bool isDouble);

@@ -111,6 +111,8 @@ class WordPiece:
 
 
 def encoder_onnx(w, path, batch, seq):
+    """batch and seq: ints, or None for dims named "batch" and "seq" (the position embeddings are
+    then sliced to the input's sequence length in the graph, and reshapes keep dims 0 and 1)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     inits, nodes = [], []
@@ -131,15 +133,21 @@ def encoder_onnx(w, path, batch, seq):
         return node("LayerNormalization", [x, const(prefix + ".g", w[prefix + ".weight"]), const(prefix + ".beta", w[prefix + ".bias"])],
                     name, axis=-1, epsilon=1e-12)
 
+    dynamic = seq is None
     pos = w["embeddings.position_embeddings.weight"][:seq] + w["embeddings.token_type_embeddings.weight"][0]
-    x = node("Add", ["word_embeddings", const("pos_type", pos[None].astype(np.float32))], "emb/Add")
+    pos = const("pos_type", pos[None].astype(np.float32))
+    if dynamic:  # pos_type[:, :S] with S from the input's shape
+        one = const("one_idx", np.array([1], np.int64))
+        s_len = node("Gather", [node("Shape", ["word_embeddings"], "emb/Shape"), one], "emb/seq")
+        pos = node("Slice", [pos, const("zero_idx", np.array([0], np.int64)), s_len, one], "emb/pos_slice")
+    x = node("Add", ["word_embeddings", pos], "emb/Add")
     x = layer_norm(x, "embeddings.LayerNorm", "emb/LayerNorm")
     # (1 - mask) * -10000, [B, 1, 1, S]
     inv = node("Sub", [const("one", np.array(1.0, np.float32)), "attention_mask"], "mask/Sub")
     add_mask = node("Mul", [inv, const("neg", np.array(-10000.0, np.float32))], "mask/Mul")
     add_mask = node("Unsqueeze", [add_mask, const("axes12", np.array([1, 2], np.int64))], "mask/Unsqueeze")
-    heads = const("heads_shape", np.array([batch, seq, HEADS, HIDDEN // HEADS], np.int64))
-    merged = const("merged_shape", np.array([batch, seq, HIDDEN], np.int64))
+    heads = const("heads_shape", np.array([batch or 0, seq or 0, HEADS, HIDDEN // HEADS], np.int64))
+    merged = const("merged_shape", np.array([batch or 0, seq or 0, HIDDEN], np.int64))
     scale = const("scale", np.array(1.0 / np.sqrt(HIDDEN // HEADS), np.float32))
     for i in range(LAYERS):
         p, n = f"encoder.layer.{i}", f"l{i}"
@@ -164,6 +172,7 @@ def encoder_onnx(w, path, batch, seq):
         o = linear(h, f"{p}.output.dense", f"{n}/ffn2")
         x = layer_norm(node("Add", [o, x], f"{n}/ffn_res"), f"{p}.output.LayerNorm", f"{n}/ffn_ln")
     nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="output"))
+    batch, seq = batch or "batch", seq or "seq"
     g = helper.make_graph(nodes, "minilm", [
         helper.make_tensor_value_info("word_embeddings", TensorProto.FLOAT, [batch, seq, HIDDEN]),
         helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, [batch, seq])],
