@@ -280,7 +280,19 @@ std::string ExecutionContext::tensorShape(const std::string &name, std::vector<i
   const fb::Engine &e = engine_->engine();
   int64_t batch = -1;
   ShapeKey atoms;
-  bool dimsKnown = isDimFit(e) && dimValues(atoms).empty();
+  bool dimsKnown = false;
+  if (isDimFit(e)) {
+    // Once every input's shape is set, inputs that disagree on a dim they share are an error
+    // here (an output's size would be no size at all), not only at enqueue.
+    std::string err = dimValues(atoms);
+    dimsKnown = err.empty();
+    bool allSet = true;
+    for (uint32_t i = 0; i < e.inputs()->size(); ++i)
+      if (e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(i)))->dims() && inputShapes_[i].empty())
+        allSet = false;
+    if (!dimsKnown && allSet)
+      return err;
+  }
   for (uint32_t i = 0; i < e.inputs()->size(); ++i) {
     const fb::Tensor *t = e.tensors()->Get(static_cast<uint32_t>(e.inputs()->Get(i)));
     if (t->batch_dim0() > 0 && !inputShapes_[i].empty())
