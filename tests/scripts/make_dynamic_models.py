@@ -10,6 +10,11 @@ fixed seed, nothing downloaded):
   batch_mix.onnx x [batch, 4] -> x - mean over the batch (ReduceMean over axis 0): an op that mixes
                  batch items, which a batch-loop engine refuses (a dim-fit engine takes it).
 
+  dyn_cnn.onnx   image [batch, 3, height, width] -> a stride-2 convolution (pads 1), ReLU, a 3x3
+                 convolution, a residual add, ReLU, global average pool, a linear classifier:
+                 logits [batch, 10]; every spatial size follows height and width (a CNN with a
+                 dynamic batch and image size).
+
   dyn_tri.onnx   x [batch, seq] -> x @ tril(ones(seq, seq)) (running sums), the triangle built from
                  the shape (ConstantOfShape, Trilu): at a fixed shape it folds into a constant that
                  is not the cut-short constant of a longer sequence, so no dim-fit engine takes it
@@ -74,6 +79,30 @@ def batch_mix(path):
     onnx.save(m, path)
 
 
+def cnn(path):
+    r = np.random.default_rng(11)
+    w = lambda *s: (r.standard_normal(s) * (2.0 / np.prod(s[1:])) ** 0.5).astype(np.float32)
+    inits = [numpy_helper.from_array(w(16, 3, 3, 3), "c1_w"), numpy_helper.from_array(w(16) * 0.1, "c1_b"),
+             numpy_helper.from_array(w(16, 16, 3, 3), "c2_w"), numpy_helper.from_array(w(16) * 0.1, "c2_b"),
+             numpy_helper.from_array(w(16, 10), "fc_w"), numpy_helper.from_array(w(10) * 0.1, "fc_b"),
+             numpy_helper.from_array(np.array([0, -1], np.int64), "flat_shape")]
+    nodes = [
+        helper.make_node("Conv", ["image", "c1_w", "c1_b"], ["c1"], pads=[1, 1, 1, 1], strides=[2, 2], name="conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "c2_w", "c2_b"], ["c2"], pads=[1, 1, 1, 1], name="conv2"),
+        helper.make_node("Add", ["c2", "r1"], ["res"], name="residual"),
+        helper.make_node("Relu", ["res"], ["r2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["gap"], name="gap"),
+        helper.make_node("Reshape", ["gap", "flat_shape"], ["flat"], name="flatten"),
+        helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], name="classifier")]
+    g = helper.make_graph(nodes, "dyn_cnn",
+                          [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, "height", "width"])],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="infc-tests", ir_version=8)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
 def tri(path):
     nodes = [helper.make_node("Shape", ["x"], ["shape"]),
              helper.make_node("Gather", ["shape", "one"], ["seq"], axis=0),
@@ -96,3 +125,4 @@ if __name__ == "__main__":
     ocr(os.path.join(out, "dyn_ocr.onnx"))
     batch_mix(os.path.join(out, "batch_mix.onnx"))
     tri(os.path.join(out, "dyn_tri.onnx"))
+    cnn(os.path.join(out, "dyn_cnn.onnx"))
