@@ -22,7 +22,7 @@ class Fit {
 public:
   Fit(const DimFitModules &m, const std::string &modelPath) : m_(m), path_(modelPath), fitter_(m.dims, m.probeDims) {}
 
-  Status run(const EngineBuildOptions &options, DimFitSpec &spec, std::vector<Probe> &probes);
+  Status run(DimFitSpec &spec, std::vector<Probe> &probes);
 
 private:
   Status differ(const std::string &what) const {
@@ -209,7 +209,7 @@ Status Fit::fitLayers(std::vector<Probe> &probes, DimFitSpec &spec) {
       k->source = src->source;
       kf.dimsParam = src->usesDims;
       spec.kernels[li] = std::move(kf);
-    } else if (const auto *mm = std::get_if<MatmulLayer>(&l.impl)) {
+    } else if (std::holds_alternative<MatmulLayer>(l.impl)) {
       using F = int64_t MatmulLayer::*;
       static const std::pair<F, const char *> fields[] = {
           {&MatmulLayer::m, "m"},           {&MatmulLayer::n, "n"},           {&MatmulLayer::k, "k"},
@@ -223,14 +223,12 @@ Status Fit::fitLayers(std::vector<Probe> &probes, DimFitSpec &spec) {
         INFC_ASSIGN_OR_RETURN(DimExpr e, fit(values, where + ": its cuBLASLt " + name));
         spec.matmuls[li].push_back(std::move(e));
       }
-      (void)mm;
     }
   }
   return Status::ok();
 }
 
-Status Fit::run(const EngineBuildOptions &options, DimFitSpec &spec, std::vector<Probe> &probes) {
-  (void)options;
+Status Fit::run(DimFitSpec &spec, std::vector<Probe> &probes) {
   INFC_RETURN_IF_ERROR(pairLayers(probes));
   INFC_RETURN_IF_ERROR(fitShapes(probes, spec));
   INFC_RETURN_IF_ERROR(fitLayers(probes, spec));
@@ -284,7 +282,7 @@ Expected<EngineBuildResult> buildDimFitEngine(const DimFitModules &m, const std:
   }
   DimFitSpec fitted;
   Fit fit(m, modelPath);
-  INFC_RETURN_IF_ERROR(fit.run(options, fitted, probes));
+  INFC_RETURN_IF_ERROR(fit.run(fitted, probes));
   DynamicSpec spec;
   spec.dimFit = &fitted;
   spec.profiles = &profiles;

@@ -417,7 +417,7 @@ Expected<std::pair<double, double>> timeQuantMatmul(TacticSource &tactics, const
 }
 
 /// A dim expression's table.
-flatbuffers::Offset<fb::DimExpr> dimExprTable(flatbuffers::FlatBufferBuilder &fbb, const DimExpr &e) {
+static flatbuffers::Offset<fb::DimExpr> dimExprTable(flatbuffers::FlatBufferBuilder &fbb, const DimExpr &e) {
   std::vector<flatbuffers::Offset<fb::DimTerm>> terms;
   for (const DimTerm &t : e.terms) {
     std::vector<uint8_t> atoms(t.atoms.begin(), t.atoms.end());
