@@ -432,7 +432,7 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
                                                                      EngineTensors &t, const EngineBuildOptions &options,
                                                                      const std::string &modelPath, bool &usesLibraries,
                                                                      uint64_t &matmulWorkspace, std::vector<std::string> &untuned,
-                                                                     const DynamicLayers *batchLoop, const DimFitSpec *dimFit) {
+                                                                     const DynamicLayers *dynamic, const DimFitSpec *dimFit) {
   auto &slotOf = t.slotOf;
   auto slotFor = [&t](const Value *v) { return t.slotFor(v); };
   std::vector<flatbuffers::Offset<fb::Layer>> fbLayers;
@@ -446,7 +446,7 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
     options.progress(stage, 0, libraryLayers);
   for (size_t li = 0; li < ctx.layers().size(); ++li) {
     const Layer &l = ctx.layers()[li];
-    const Layer &timedAs = batchLoop ? (*batchLoop->tuneAt)[li] : l;
+    const Layer &timedAs = dynamic ? (*dynamic->tuneAt)[li] : l;
     if (options.progress && !std::holds_alternative<KernelLayer>(l.impl))
       options.progress(stage, ++libraryDone, libraryLayers);
     std::vector<int32_t> in, out;
@@ -487,7 +487,7 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
           gridExprs.push_back(fb::CreateGridExpr(fbb, dimExprTable(fbb, g.work), g.per, g.cap));
       std::vector<uint32_t> grid(k->grid.begin(), k->grid.end()), block(k->block.begin(), k->block.end());
       impl = fb::CreateKernelLaunchDirect(fbb, 0, k->function.c_str(), &grid, &block, k->sharedBytes, &args,
-                                          batchLoop && !batchLoop->gridZ.empty() && batchLoop->gridZ[li],
+                                          dynamic && !dynamic->gridZ.empty() && dynamic->gridZ[li],
                                           fit ? &gridExprs : nullptr, fit && fit->dimsParam)
                  .Union();
       implType = fb::LayerImpl::KernelLaunch;
@@ -508,8 +508,8 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
         }
       }
       std::vector<flatbuffers::Offset<fb::ProfileTactic>> profileTactics;
-      if (batchLoop)
-        for (const std::vector<Layer> *at : batchLoop->tuneAtProfiles) {
+      if (dynamic)
+        for (const std::vector<Layer> *at : dynamic->tuneAtProfiles) {
           ConvTactic pt;
           if (options.autotuner) {
             INFC_ASSIGN_OR_RETURN(rt::ConvSpec spec, convSpecOf(std::get<ConvLayer>((*at)[li].impl)));
@@ -528,7 +528,7 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
                                        static_cast<int32_t>(c->s ? DType::I32 : DType::F32),
                                        tactic.engineId, &tactic.knobs, tactic.workspaceBytes, c->nhwc,
                                        c->s ? slotOf[c->s] : -1, residualDtype(*c), c->postMult,
-                                       batchLoop && !profileTactics.empty() ? &profileTactics : nullptr)
+                                       dynamic && !profileTactics.empty() ? &profileTactics : nullptr)
                  .Union();
       implType = fb::LayerImpl::CudnnConv;
     } else if (const auto *m = std::get_if<MatmulLayer>(&l.impl)) {
@@ -550,8 +550,8 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
         tacticText = tuned->description;
       }
       std::vector<flatbuffers::Offset<fb::ProfileTactic>> profileTactics;
-      if (batchLoop)
-        for (const std::vector<Layer> *at : batchLoop->tuneAtProfiles) {
+      if (dynamic)
+        for (const std::vector<Layer> *at : dynamic->tuneAtProfiles) {
           std::vector<uint8_t> palgo;
           uint64_t pworkspace = options.workspaceBytes;
           if (options.autotuner) {
@@ -575,9 +575,9 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
                                             m->ldc, m->strideA, m->strideB, m->strideC, m->transA, m->transB, m->alpha,
                                             m->beta, m->epilogue.c_str(), static_cast<int32_t>(m->d->type().elem()),
                                             static_cast<int32_t>(DType::F32), &algo, workspace,
-                                            batchLoop && !batchLoop->matmulScale.empty() && batchLoop->matmulScale[li].first,
-                                            batchLoop && !batchLoop->matmulScale.empty() && batchLoop->matmulScale[li].second,
-                                            batchLoop && !profileTactics.empty() ? &profileTactics : nullptr,
+                                            dynamic && !dynamic->matmulScale.empty() && dynamic->matmulScale[li].first,
+                                            dynamic && !dynamic->matmulScale.empty() && dynamic->matmulScale[li].second,
+                                            dynamic && !profileTactics.empty() ? &profileTactics : nullptr,
                                             m->abType == DType::Undefined ? 0 : static_cast<int32_t>(m->abType), m->fastAccum,
                                             dimFit ? &mmDims : nullptr)
                  .Union();
@@ -629,7 +629,7 @@ Status addReferenceWeights(const Block &block, const EngineBuildOptions &options
 } // namespace
 
 Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx, const EngineBuildOptions &options,
-                                       const std::string &modelPath, const DynamicSpec *batchLoop) {
+                                       const std::string &modelPath, const DynamicSpec *dynamic) {
   auto stage = [&](const char *name) {
     if (options.progress)
       options.progress(name, 0, 0);
@@ -637,16 +637,16 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
   EngineTensors t;
   INFC_RETURN_IF_ERROR(collectTensors(graph, ctx, options, modelPath, t));
   ArenaPlan arena;
-  const DimFitSpec *dimFit = batchLoop ? batchLoop->dimFit : nullptr;
-  if (batchLoop && batchLoop->classes) {
+  const DimFitSpec *dimFit = dynamic ? dynamic->dimFit : nullptr;
+  if (dynamic && dynamic->classes) {
     // Every tensor that grows with the batch is planned at the largest batch of any profile.
     std::vector<uint64_t> itemBytes;
     for (TensorSlot &s : t.slots) {
       itemBytes.push_back(s.bytes);
-      if (auto it = batchLoop->classes->itemDim0.find(s.value); it != batchLoop->classes->itemDim0.end()) {
+      if (auto it = dynamic->classes->itemDim0.find(s.value); it != dynamic->classes->itemDim0.end()) {
         s.itemDim0 = it->second;
-        s.bytes = batchLoop->classes->itemBytes(s.value) * static_cast<uint64_t>(batchLoop->maxBatch);
-        itemBytes.back() = s.bytes / static_cast<uint64_t>(batchLoop->maxBatch);
+        s.bytes = dynamic->classes->itemBytes(s.value) * static_cast<uint64_t>(dynamic->maxBatch);
+        itemBytes.back() = s.bytes / static_cast<uint64_t>(dynamic->maxBatch);
       }
     }
     arena = planArena(ctx, t);
@@ -684,7 +684,7 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
     fbTensors.push_back(fb::CreateTensorDirect(fbb, s.name.c_str(), static_cast<int32_t>(s.value->type().elem()), &shape,
                                                s.kind, s.offset, s.bytes, s.itemDim0, dims.empty() ? nullptr : &dims));
   }
-  if (batchLoop) {
+  if (dynamic) {
     // A reference constant named as a GPU weight is that weight (the caller names it so only
     // when the bytes are the same): stored once. Any other name clash is an infc bug.
     std::unordered_map<std::string, const TensorSlot *> byName;
@@ -701,7 +701,7 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
         clash = internalError(modelPath + ": the reference IR's constant '" + v->name() + "' has a GPU tensor's name");
       return true;
     };
-    INFC_RETURN_IF_ERROR(addReferenceWeights(batchLoop->reference->body(), options, writer, fbTensors, present));
+    INFC_RETURN_IF_ERROR(addReferenceWeights(dynamic->reference->body(), options, writer, fbTensors, present));
     INFC_RETURN_IF_ERROR(clash);
   }
   bool usesLibraries = false;
@@ -709,15 +709,15 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
   std::vector<std::string> untuned;
   INFC_ASSIGN_OR_RETURN(std::vector<flatbuffers::Offset<fb::Layer>> fbLayers,
                         serializeLayers(fbb, ctx, t, options, modelPath, usesLibraries, matmulWorkspace, untuned,
-                                        batchLoop ? &batchLoop->layers : nullptr, dimFit));
+                                        dynamic ? &dynamic->layers : nullptr, dimFit));
   std::vector<flatbuffers::Offset<fb::Module>> modules;
   if (!cubin.empty()) {
     auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(cubin.data()), cubin.size());
     modules.push_back(fb::CreateModule(fbb, fbb.CreateString("infc_kernels"), bytes));
   }
   std::vector<flatbuffers::Offset<fb::Profile>> fbProfiles;
-  if (batchLoop)
-    fbProfiles = profileTable(fbb, *batchLoop->profiles);
+  if (dynamic)
+    fbProfiles = profileTable(fbb, *dynamic->profiles);
   std::vector<flatbuffers::Offset<fb::DimAtom>> atoms;
   if (dimFit)
     for (const DimAtom &a : dimFit->atoms)
@@ -726,7 +726,7 @@ Expected<EngineBuildResult> emitEngine(const Graph &graph, LoweringContext &ctx,
   auto root = fb::CreateEngineDirect(fbb, info, &fbTensors, &t.inputs, &t.outputs, &fbLayers, &modules, arena.plan.totalBytes,
                                      usesLibraries ? std::max(options.workspaceBytes, matmulWorkspace) : 0,
                                      writer.weightBytes(), options.referenceIr.c_str(), arena.lowerBound,
-                                     batchLoop ? &fbProfiles : nullptr, batchLoop ? batchLoop->maxBatch : 0,
+                                     dynamic ? &fbProfiles : nullptr, dynamic ? dynamic->maxBatch : 0,
                                      dimFit ? &atoms : nullptr);
   EngineBuildResult result;
   result.numLayers = ctx.layers().size();
