@@ -249,18 +249,14 @@ Expected<EngineBuildResult> buildDimFitEngine(const DimFitModules &m, const std:
     return internalError(modelPath + ": buildDimFitEngine without its probes");
   if (options.progress)
     options.progress("lower", 0, 0);
-  // Convolution fusions are decided (timed) once, at profile 0's opt shape, and replayed at the others.
-  std::vector<bool> fusions;
+  // Convolution fusions and generators' speed heuristics are decided once, at profile 0's opt
+  // shape, and replayed at the others.
+  ConvFusionReplay fusions;
   std::vector<int64_t> heuristics;
-  LoweringOptions atOpt = options.lowering, replay = options.lowering;
+  LoweringOptions generic = options.lowering;
+  generic.shapeGeneric = true;
+  LoweringOptions atOpt = fusions.recording(generic);
   atOpt.recordHeuristics = &heuristics;
-  atOpt.shapeGeneric = replay.shapeGeneric = true;
-  replay.replayHeuristics = &heuristics;
-  if (options.lowering.acceptConvFusion)
-    atOpt.acceptConvFusion = [&](const ConvLayer &f, const ConvLayer &b, size_t n) {
-      fusions.push_back(options.lowering.acceptConvFusion(f, b, n));
-      return bool(fusions.back());
-    };
   std::vector<Probe> probes(m.probes.size());
   auto lower = [&](size_t p, const LoweringOptions &lo) -> Status {
     probes[p].graph = m.probes[p]->mainGraph();
@@ -273,11 +269,8 @@ Expected<EngineBuildResult> buildDimFitEngine(const DimFitModules &m, const std:
   for (size_t p = 0; p < probes.size(); ++p) {
     if (p == m.optProbe)
       continue;
-    size_t next = 0;
-    if (options.lowering.acceptConvFusion)
-      replay.acceptConvFusion = [&fusions, next](const ConvLayer &, const ConvLayer &, size_t) mutable {
-        return next < fusions.size() && fusions[next++];
-      };
+    LoweringOptions replay = fusions.replaying(generic);
+    replay.replayHeuristics = &heuristics;
     INFC_RETURN_IF_ERROR(lower(p, replay));
   }
   DimFitSpec fitted;

@@ -755,6 +755,25 @@ Expected<EngineBuildResult> buildEngine(const Module &module, const EngineBuildO
   return emitEngine(*graph, ctx, options, modelPath, nullptr);
 }
 
+LoweringOptions ConvFusionReplay::recording(const LoweringOptions &base) {
+  LoweringOptions o = base;
+  if (base.acceptConvFusion)
+    o.acceptConvFusion = [this, decide = base.acceptConvFusion](const ConvLayer &f, const ConvLayer &b, size_t n) {
+      decisions_.push_back(decide(f, b, n));
+      return bool(decisions_.back());
+    };
+  return o;
+}
+
+LoweringOptions ConvFusionReplay::replaying(const LoweringOptions &base) const {
+  LoweringOptions o = base;
+  if (base.acceptConvFusion)
+    o.acceptConvFusion = [this, next = size_t(0)](const ConvLayer &, const ConvLayer &, size_t) mutable {
+      return next < decisions_.size() && decisions_[next++];
+    };
+  return o;
+}
+
 namespace {
 
 /// Layers of `a` and `b` (the same model lowered at two batches) are the same kernels and calls.
@@ -814,27 +833,15 @@ Expected<EngineBuildResult> buildBatchLoopEngine(const BatchLoopModules &m, cons
     options.progress("lower", 0, 0);
   // Convolution fusions are decided (timed) once, at the batch tactics are timed at, and the same
   // decisions are replayed at batches 1 and 2.
-  std::vector<bool> fusions;
-  LoweringOptions atOpt = options.lowering, replay = options.lowering;
-  if (options.lowering.acceptConvFusion) {
-    atOpt.acceptConvFusion = [&](const ConvLayer &f, const ConvLayer &b, size_t n) {
-      fusions.push_back(options.lowering.acceptConvFusion(f, b, n));
-      return bool(fusions.back());
-    };
-  }
-  LoweringContext ctxOpt(atOpt);
+  ConvFusionReplay fusions;
+  LoweringContext ctxOpt(fusions.recording(options.lowering));
   INFC_RETURN_IF_ERROR(lowerGraph(*gOpt, ctxOpt, modelPath));
   // Batch 1 and 2 always get contexts of their own (batch 1's kernels are rewritten); a profile's
   // opt batch reuses the lowering of a graph already lowered (the caller optimizes each batch once).
   std::vector<std::unique_ptr<LoweringContext>> at;
   std::unordered_map<const Graph *, const LoweringContext *> loweredAt{{gOpt, &ctxOpt}};
   auto lower = [&](const Graph *g) -> Expected<LoweringContext *> {
-    size_t next = 0;
-    if (options.lowering.acceptConvFusion)
-      replay.acceptConvFusion = [&fusions, next](const ConvLayer &, const ConvLayer &, size_t) mutable {
-        return next < fusions.size() && fusions[next++];
-      };
-    at.push_back(std::make_unique<LoweringContext>(replay));
+    at.push_back(std::make_unique<LoweringContext>(fusions.replaying(options.lowering)));
     INFC_RETURN_IF_ERROR(lowerGraph(*g, *at.back(), modelPath));
     loweredAt.emplace(g, at.back().get());
     return at.back().get();

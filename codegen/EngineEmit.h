@@ -17,6 +17,19 @@ struct BatchClasses;
 /// kernel is reported, not only the first: one line each, then the count.
 Status lowerGraph(const Graph &graph, LoweringContext &ctx, const std::string &modelPath);
 
+/// Convolution fusions of an engine lowered at several shapes: decided (timed) once, at the shape
+/// tactics are timed at, and the same decisions replayed, in order, at the others.
+class ConvFusionReplay {
+public:
+  /// `base` deciding each fusion as it does, recording the decisions.
+  LoweringOptions recording(const LoweringOptions &base);
+  /// `base` replaying the recorded decisions from the first (each call starts over).
+  LoweringOptions replaying(const LoweringOptions &base) const;
+
+private:
+  std::vector<bool> decisions_;
+};
+
 /// What an engine with profiles adds to its layers, by layer index.
 struct DynamicLayers {
   const std::vector<Layer> *tuneAt = nullptr; ///< the same layers at the shape tactics are timed at

@@ -474,6 +474,13 @@ Expected<codegen::EngineBuildResult> buildBatchLoop(const CompileOptions &o, Mod
   return built;
 }
 
+/// The name of dim d of graph input i for a dim-fit engine: the model's symbol, or "NAME:d" when
+/// the dim has none.
+std::string dimSymbol(const Graph &g, const codegen::ProfileRanges &r, size_t i, size_t d) {
+  const Dim &dim = g.body().argument(i)->type().dim(static_cast<int64_t>(d));
+  return dim.symbol.empty() ? r[i].name + ":" + std::to_string(d) : dim.symbol;
+}
+
 /// The dims a dim-fit engine follows: every input dim that varies between or within profiles,
 /// one per symbol of the model (inputs that share a symbol share the dim, and must have the same
 /// range for it in every profile). Errors (Unsupported) say why the profiles cannot have one.
@@ -487,8 +494,7 @@ Expected<std::vector<codegen::DimAtom>> dynamicDims(const Graph &g, const std::v
         varies = varies || r[i].min[d] != r[i].max[d] || r[i].min[d] != ranges[0][i].min[d];
       if (!varies)
         continue;
-      const Dim &dim = g.body().argument(i)->type().dim(d);
-      std::string symbol = dim.symbol.empty() ? ranges[0][i].name + ":" + std::to_string(d) : dim.symbol;
+      std::string symbol = dimSymbol(g, ranges[0], i, d);
       auto same = std::find(symbols.begin(), symbols.end(), symbol);
       if (same != symbols.end()) {
         const codegen::DimAtom &a = atoms[static_cast<size_t>(same - symbols.begin())];
@@ -571,14 +577,13 @@ Expected<codegen::EngineBuildResult> buildDimFit(const CompileOptions &o, Module
     std::vector<InputShape> shapes;
     for (size_t i = 0; i < ranges[0].size(); ++i)
       shapes.push_back({ranges[0][i].name, ranges[0][i].opt});
-    for (size_t a = 0; a < A; ++a)
-      for (size_t i = 0; i < ranges[0].size(); ++i)
-        for (size_t d = 0; d < shapes[i].dims.size(); ++d) {
-          const Dim &dim = symbolic.mainGraph()->body().argument(i)->type().dim(d);
-          std::string symbol = dim.symbol.empty() ? ranges[0][i].name + ":" + std::to_string(d) : dim.symbol;
+    for (size_t i = 0; i < ranges[0].size(); ++i)
+      for (size_t d = 0; d < shapes[i].dims.size(); ++d) {
+        std::string symbol = dimSymbol(*symbolic.mainGraph(), ranges[0], i, d);
+        for (size_t a = 0; a < A; ++a)
           if (symbol == dims[a].name)
             shapes[i].dims[d] = p[a];
-        }
+      }
     INFC_RETURN_IF_ERROR(applyInputShapes(*m, shapes, o.modelPath));
     INFC_ASSIGN_OR_RETURN(PrecisionFlags precision,
                           precisionFlags(o.layerPrecision, o.strictPrecision, *m, o.fp16 || o.bf16, false, o.modelPath));

@@ -399,8 +399,7 @@ std::string ExecutionContext::dimValues(ShapeKey &out) const {
       return "input '" + t->name()->str() + "' has dynamic dims: set its shape first (infc_context_set_input_shape; " +
              "infc run --shapes)";
     }
-    int64_t x = shape[static_cast<size_t>(atom->axis())] + atom->offset(), s = atom->divisor();
-    out[a] = x / s - ((x % s != 0 && x < 0) ? 1 : 0);
+    out[a] = dimAtomValue(*atom, shape[static_cast<size_t>(atom->axis())]);
   }
   // Every input's dims must be what the dims give them (inputs that share a dim agree).
   for (uint32_t i = 0; i < e.inputs()->size(); ++i) {

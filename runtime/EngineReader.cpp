@@ -128,8 +128,7 @@ std::string largestAtoms(const fb::Engine &e, std::vector<int64_t> &out) {
     int64_t hi = 0;
     for (const fb::Profile *p : *e.profiles())
       hi = std::max(hi, p->inputs()->Get(static_cast<uint32_t>(a->input()))->max()->Get(static_cast<uint32_t>(a->axis())));
-    int64_t x = hi + a->offset();
-    out.push_back(x / a->divisor() - ((x % a->divisor() != 0 && x < 0) ? 1 : 0));
+    out.push_back(dimAtomValue(*a, hi));
   }
   return "";
 }

@@ -42,6 +42,12 @@ private:
 /// Semantic checks of a FlatBuffers-verified engine. Returns "" or the first problem.
 std::string checkEngineSemantics(const fb::Engine &engine, uint64_t weightsSize);
 
+/// A dim-fit engine's dim at input dim value x: floor((x + offset) / divisor).
+inline int64_t dimAtomValue(const fb::DimAtom &a, int64_t x) {
+  int64_t v = x + a.offset(), s = a.divisor();
+  return v / s - ((v % s != 0 && v < 0) ? 1 : 0);
+}
+
 /// "" when an engine built with `info` can run on a GPU of compute capability major.minor named
 /// `gpuName`; otherwise the user-facing error ("engine built for sm_90 (...), this GPU is sm_89
 /// (...): rebuild it"). Cubins and tactics are per compute capability, so only an exact match runs.

@@ -7,6 +7,7 @@
 #include "ir/Parser.h"
 #include "runtime/EngineFormat.h"
 #include "runtime/EngineReader.h"
+#include "tests/engine_edit.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -15,19 +16,7 @@
 
 namespace {
 
-void reseal(std::string &b) {
-  infc::rt::EngineHeader h;
-  if (b.size() < sizeof h)
-    return;
-  std::memcpy(&h, b.data(), sizeof h);
-  if (h.fbOffset <= b.size() && h.fbSize <= b.size() - h.fbOffset)
-    h.fbCrc = infc::rt::crc32c(b.data() + h.fbOffset, h.fbSize);
-  if (h.weightsOffset <= b.size() && h.weightsSize <= b.size() - h.weightsOffset)
-    h.weightsCrc = infc::rt::crc32c(b.data() + h.weightsOffset, h.weightsSize);
-  h.headerCrc = 0;
-  h.headerCrc = infc::rt::crc32c(&h, sizeof h);
-  std::memcpy(b.data(), &h, sizeof h);
-}
+using infc::testing::reseal;
 
 } // namespace
 

@@ -6,6 +6,7 @@
 #include "gpu_test_util.h"
 #include "ir/Parser.h"
 #include "runtime/EngineReader.h"
+#include "tests/engine_edit.h"
 
 #include <catch2/catch.hpp>
 
@@ -122,25 +123,8 @@ std::string loadError(const std::string &bytes) {
   return error;
 }
 
-rt::EngineHeader header(const std::string &bytes) {
-  rt::EngineHeader h;
-  std::memcpy(&h, bytes.data(), sizeof h);
-  return h;
-}
-
-/// Recomputes all checksums, as a forger (or a buggy writer) would: the structural checks behind
-/// the checksums must still catch the damage.
-void reseal(std::string &bytes) {
-  rt::EngineHeader h = header(bytes);
-  // Sections that no longer fit in the file (a forged size) keep their old checksums.
-  if (h.fbOffset <= bytes.size() && h.fbSize <= bytes.size() - h.fbOffset)
-    h.fbCrc = rt::crc32c(bytes.data() + h.fbOffset, h.fbSize);
-  if (h.weightsOffset <= bytes.size() && h.weightsSize <= bytes.size() - h.weightsOffset)
-    h.weightsCrc = rt::crc32c(bytes.data() + h.weightsOffset, h.weightsSize);
-  h.headerCrc = 0;
-  h.headerCrc = rt::crc32c(&h, sizeof h);
-  std::memcpy(bytes.data(), &h, sizeof h);
-}
+rt::EngineHeader header(const std::string &bytes) { return testing::engineHeader(bytes); }
+using testing::reseal;
 
 /// Applies `edit` to the (mutable) FlatBuffer of a copy of `bytes`, reseals, returns the copy.
 template <typename F> std::string editEngine(const std::string &bytes, F edit) {

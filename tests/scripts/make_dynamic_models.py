@@ -30,16 +30,22 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def ocr(path):
-    r = np.random.default_rng(7)
+def convs_and_classifier(seed, c_in, c1, c2, classes):
+    """He-initialized weights (fixed seed) of two 3x3 convolutions c_in -> c1 -> c2 and a linear
+    classifier c2 -> classes: c1_w, c1_b, c2_w, c2_b, fc_w, fc_b."""
+    r = np.random.default_rng(seed)
     w = lambda *s: (r.standard_normal(s) * (2.0 / np.prod(s[1:])) ** 0.5).astype(np.float32)
-    inits = [numpy_helper.from_array(w(8, 1, 3, 3), "c1_w"), numpy_helper.from_array(w(8) * 0.1, "c1_b"),
-             numpy_helper.from_array(w(16, 8, 3, 3), "c2_w"), numpy_helper.from_array(w(16) * 0.1, "c2_b"),
-             numpy_helper.from_array(w(16, 12), "fc_w"), numpy_helper.from_array(w(12) * 0.1, "fc_b"),
-             numpy_helper.from_array(np.array([-1, 16], np.int64), "flat_shape"),
-             numpy_helper.from_array(np.array([0], np.int64), "i0"),
-             numpy_helper.from_array(np.array([1], np.int64), "i1"),
-             numpy_helper.from_array(np.array([12], np.int64), "classes")]
+    return [numpy_helper.from_array(w(c1, c_in, 3, 3), "c1_w"), numpy_helper.from_array(w(c1) * 0.1, "c1_b"),
+            numpy_helper.from_array(w(c2, c1, 3, 3), "c2_w"), numpy_helper.from_array(w(c2) * 0.1, "c2_b"),
+            numpy_helper.from_array(w(c2, classes), "fc_w"), numpy_helper.from_array(w(classes) * 0.1, "fc_b")]
+
+
+def ocr(path):
+    inits = convs_and_classifier(7, 1, 8, 16, 12) + [
+        numpy_helper.from_array(np.array([-1, 16], np.int64), "flat_shape"),
+        numpy_helper.from_array(np.array([0], np.int64), "i0"),
+        numpy_helper.from_array(np.array([1], np.int64), "i1"),
+        numpy_helper.from_array(np.array([12], np.int64), "classes")]
     nodes = [
         helper.make_node("Conv", ["image", "c1_w", "c1_b"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
@@ -80,12 +86,7 @@ def batch_mix(path):
 
 
 def cnn(path):
-    r = np.random.default_rng(11)
-    w = lambda *s: (r.standard_normal(s) * (2.0 / np.prod(s[1:])) ** 0.5).astype(np.float32)
-    inits = [numpy_helper.from_array(w(16, 3, 3, 3), "c1_w"), numpy_helper.from_array(w(16) * 0.1, "c1_b"),
-             numpy_helper.from_array(w(16, 16, 3, 3), "c2_w"), numpy_helper.from_array(w(16) * 0.1, "c2_b"),
-             numpy_helper.from_array(w(16, 10), "fc_w"), numpy_helper.from_array(w(10) * 0.1, "fc_b"),
-             numpy_helper.from_array(np.array([0, -1], np.int64), "flat_shape")]
+    inits = convs_and_classifier(11, 3, 16, 16, 10) + [numpy_helper.from_array(np.array([0, -1], np.int64), "flat_shape")]
     nodes = [
         helper.make_node("Conv", ["image", "c1_w", "c1_b"], ["c1"], pads=[1, 1, 1, 1], strides=[2, 2], name="conv1"),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),

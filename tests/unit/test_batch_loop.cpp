@@ -7,6 +7,7 @@
 #include "runtime/EngineFormat.h"
 #include "runtime/EngineReader.h"
 #include "runtime/engine_generated.h"
+#include "tests/engine_edit.h"
 
 #include <catch2/catch.hpp>
 
@@ -182,21 +183,8 @@ TEST_CASE("a kernel written for one item takes one item per grid.z index", "[bat
 
 namespace {
 
-/// Recomputes an engine file's checksums after its FlatBuffer was edited in place.
-void reseal(std::string &bytes) {
-  rt::EngineHeader h;
-  std::memcpy(&h, bytes.data(), sizeof h);
-  h.fbCrc = rt::crc32c(bytes.data() + h.fbOffset, h.fbSize);
-  h.headerCrc = 0;
-  h.headerCrc = rt::crc32c(&h, sizeof h);
-  std::memcpy(bytes.data(), &h, sizeof h);
-}
-
-fb::Engine *mutableEngine(std::string &bytes) {
-  rt::EngineHeader h;
-  std::memcpy(&h, bytes.data(), sizeof h);
-  return fb::GetMutableEngine(bytes.data() + h.fbOffset);
-}
+using testing::mutableEngine;
+using testing::reseal;
 
 } // namespace
 

@@ -7,6 +7,7 @@
 #include "runtime/EngineFormat.h"
 #include "runtime/EngineReader.h"
 #include "runtime/engine_generated.h"
+#include "tests/engine_edit.h"
 
 #include <catch2/catch.hpp>
 
@@ -66,6 +67,22 @@ Expected<EngineBuildResult> build(const Probes &p) {
   return buildDimFitEngine(p.mods, profiles, o, "dimfit.ir");
 }
 
+/// An engine built from `p` and read back (the build and the reader's checks must pass).
+struct Built {
+  std::string bytes;
+  std::unique_ptr<rt::EngineView> view;
+};
+Built buildAndRead(const Probes &p) {
+  Expected<EngineBuildResult> built = build(p);
+  INFO((built.isOk() ? "" : built.status().message()));
+  REQUIRE(built.isOk());
+  std::string err;
+  Built b{built->bytes, rt::EngineView::fromBytes(built->bytes, err)};
+  INFO(err);
+  REQUIRE(b.view);
+  return b;
+}
+
 const char *kGraph = R"(graph @g(%x: tensor<@Bx@Sx8xf32>) -> ("y": tensor<@Bx@Sx8xf32>) {
   %r = onnx.Relu(%x) : (tensor<@Bx@Sx8xf32>) -> tensor<@Bx@Sx8xf32>
   %s = onnx.Sigmoid(%r) : (tensor<@Bx@Sx8xf32>) -> tensor<@Bx@Sx8xf32>
@@ -79,21 +96,8 @@ std::string atProbe(const std::string &text, size_t p, const std::string &c = ""
 
 std::string symbolic(const std::string &text) { return subst(text, "\"batch\"", "\"seq\""); }
 
-/// Recomputes an engine file's checksums after its FlatBuffer was edited in place.
-void reseal(std::string &bytes) {
-  rt::EngineHeader h;
-  std::memcpy(&h, bytes.data(), sizeof h);
-  h.fbCrc = rt::crc32c(bytes.data() + h.fbOffset, h.fbSize);
-  h.headerCrc = 0;
-  h.headerCrc = rt::crc32c(&h, sizeof h);
-  std::memcpy(bytes.data(), &h, sizeof h);
-}
-
-fb::Engine *mutableEngine(std::string &bytes) {
-  rt::EngineHeader h;
-  std::memcpy(&h, bytes.data(), sizeof h);
-  return fb::GetMutableEngine(bytes.data() + h.fbOffset);
-}
+using testing::mutableEngine;
+using testing::reseal;
 
 /// The first kernel launch that sizes its grid from the dims.
 fb::KernelLaunch *dimKernel(fb::Engine &e) {
@@ -123,14 +127,8 @@ std::string withConstant(size_t p, const std::function<int64_t(size_t, int64_t)>
 
 TEST_CASE("a dim-fit engine is built at seven probe shapes and verified without a GPU", "[dimfit-engine]") {
   Probes p = probes([](size_t i) { return atProbe(kGraph, i); }, symbolic(kGraph));
-  Expected<EngineBuildResult> built = build(p);
-  INFO((built.isOk() ? "" : built.status().message()));
-  REQUIRE(built.isOk());
-  std::string err;
-  auto view = rt::EngineView::fromBytes(built->bytes, err);
-  INFO(err);
-  REQUIRE(view);
-  const fb::Engine &e = view->engine();
+  Built built = buildAndRead(p);
+  const fb::Engine &e = built.view->engine();
   CHECK(e.batch_max() == 0);
   REQUIRE(e.dim_atoms());
   REQUIRE(e.dim_atoms()->size() == 2);
@@ -164,7 +162,7 @@ TEST_CASE("a dim-fit engine is built at seven probe shapes and verified without 
 
   // Each edit on a fresh copy; `edit` says whether the field was in the buffer to be edited.
   auto refusedEdit = [&](const std::function<bool(fb::Engine &)> &edit, const std::string &why) {
-    std::string bytes = built->bytes;
+    std::string bytes = built.bytes;
     REQUIRE(edit(*mutableEngine(bytes)));
     reseal(bytes);
     std::string e2 = rt::EngineView::verify(bytes);
@@ -175,7 +173,7 @@ TEST_CASE("a dim-fit engine is built at seven probe shapes and verified without 
   // Atom 1 (input 0, axis 1) stores its axis; its input 0, offset 0 and divisor 1 are defaults,
   // which FlatBuffers leaves out of the buffer, so an edit of those cannot be made in place.
   refusedEdit([&](fb::Engine &m) { return seq(m)->mutate_axis(2); }, "refers to no dynamic dim of input 'x'");
-  std::string copy = built->bytes;
+  std::string copy = built.bytes;
   CHECK_FALSE(seq(*mutableEngine(copy))->mutate_divisor(0)); // not in the buffer
   refusedEdit(
       [](fb::Engine &m) {
@@ -238,14 +236,8 @@ TEST_CASE("a weight that follows seq must be cut short from the largest one", "[
 
   // Element i: i, so every probe's constant is the first seq x 8 elements of the largest.
   Probes cut = probes([](size_t i) { return withConstant(i, [](size_t, int64_t k) { return k; }); }, reference);
-  Expected<EngineBuildResult> built = build(cut);
-  INFO((built.isOk() ? "" : built.status().message()));
-  REQUIRE(built.isOk());
-  std::string err;
-  auto view = rt::EngineView::fromBytes(built->bytes, err);
-  INFO(err);
-  REQUIRE(view);
-  const fb::Engine &e = view->engine();
+  Built built = buildAndRead(cut);
+  const fb::Engine &e = built.view->engine();
   size_t weights = 0;
   for (const fb::Tensor *t : *e.tensors())
     if (t->kind() == fb::TensorKind::Weight && t->dims()) {
