@@ -68,8 +68,54 @@ bool DimExpr::monotone() const {
   return std::all_of(terms.begin(), terms.end(), [](const DimTerm &t) { return t.coef >= 0 || t.atoms.empty(); });
 }
 
-DimFitter::DimFitter(std::vector<DimAtom> base, std::vector<std::vector<int64_t>> probeValues)
-    : numBase_(base.size()), atoms_(std::move(base)), values_(std::move(probeValues)) {}
+DimFitter::DimFitter(std::vector<DimAtom> base, std::vector<std::vector<int64_t>> probeValues,
+                     std::vector<std::pair<int64_t, int64_t>> ranges)
+    : numBase_(base.size()), ranges_(std::move(ranges)), atoms_(std::move(base)), values_(std::move(probeValues)) {
+  if (ranges_.size() != numBase_) {
+    ranges_.assign(numBase_, {INT64_MAX, INT64_MIN});
+    for (const std::vector<int64_t> &p : values_)
+      for (size_t i = 0; i < numBase_ && i < p.size(); ++i)
+        ranges_[i] = {std::min(ranges_[i].first, p[i]), std::max(ranges_[i].second, p[i])};
+  }
+}
+
+void DimFitter::askIfAmbiguous(size_t i, int64_t b, int64_t s, const std::vector<int64_t> &q) {
+  auto [lo, hi] = ranges_[i];
+  if (lo > hi)
+    return;
+  // Every other (divisor, offset) that gives q at every probe: offsets of one divisor form an
+  // interval, one per probe intersected.
+  struct Candidate {
+    int64_t b, s;
+  };
+  std::vector<Candidate> others;
+  for (int64_t s2 = 2; s2 <= 64; ++s2) {
+    int64_t from = INT64_MIN, to = INT64_MAX;
+    for (size_t p = 0; p < values_.size(); ++p) {
+      int64_t x = values_[p][i];
+      from = std::max(from, q[p] * s2 - x);
+      to = std::min(to, q[p] * s2 - x + s2 - 1);
+    }
+    for (int64_t b2 = from; b2 <= to; ++b2)
+      if (!(b2 == b && s2 == s))
+        others.push_back({b2, s2});
+  }
+  // The value of the range where most candidates disagree with the one fit() chose.
+  int64_t best = 0, bestValue = 0;
+  constexpr int64_t kSpan = int64_t(1) << 15; // a huge range: its two ends
+  for (int64_t x = lo; x <= hi; x = (hi - lo > 2 * kSpan && x == lo + kSpan) ? hi - kSpan : x + 1) {
+    int64_t mine = floorDiv(x + b, s), n = 0;
+    for (const Candidate &c : others)
+      n += floorDiv(x + c.b, c.s) != mine;
+    if (n > best) {
+      best = n;
+      bestValue = x;
+    }
+  }
+  Question question{i, bestValue};
+  if (best && std::find(questions_.begin(), questions_.end(), question) == questions_.end())
+    questions_.push_back(question);
+}
 
 std::optional<DimExpr> DimFitter::fitProducts(const std::vector<int64_t> &v) const {
   const size_t P = values_.size(), A = atoms_.size();
@@ -162,6 +208,10 @@ std::optional<DimExpr> DimFitter::fit(const std::vector<int64_t> &v) {
                       std::to_string(s);
           if (b == 0)
             atom.name = atoms_[i].name + " / " + std::to_string(s);
+          std::vector<int64_t> q(P);
+          for (size_t p = 0; p < P; ++p)
+            q[p] = v[p] / scale;
+          askIfAmbiguous(i, b, s, q);
           auto it = std::find(atoms_.begin(), atoms_.end(), atom);
           if (it == atoms_.end()) {
             if (atoms_.size() >= kMaxDimAtoms)

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace infc::codegen {
@@ -58,8 +59,10 @@ struct DimExpr {
 /// dim (a base atom) a value; derived atoms are added as values need them.
 class DimFitter {
 public:
-  /// `base`: the dynamic input dims (offset 0, divisor 1); `probeValues[p][i]`: base atom i at probe p.
-  DimFitter(std::vector<DimAtom> base, std::vector<std::vector<int64_t>> probeValues);
+  /// `base`: the dynamic input dims (offset 0, divisor 1); `probeValues[p][i]`: base atom i at probe p;
+  /// `ranges[i]`: the values base atom i takes in the profiles, inclusive (empty: the probes' span).
+  DimFitter(std::vector<DimAtom> base, std::vector<std::vector<int64_t>> probeValues,
+            std::vector<std::pair<int64_t, int64_t>> ranges = {});
   size_t numProbes() const { return values_.size(); }
   const std::vector<DimAtom> &atoms() const { return atoms_; }
   /// Atom values at probe p.
@@ -68,9 +71,26 @@ public:
   /// up to three atoms, or a new quasi-affine atom of one dynamic input dim. nullopt: none.
   std::optional<DimExpr> fit(const std::vector<int64_t> &values);
 
+  /// A shape the probes do not decide: two quasi-affine atoms floor((x + b) / s) both give every
+  /// probe's value and differ at base atom `base` = `value` inside its range (ResNet's fifth
+  /// stride-2 stage, floor((x + 31) / 32), agrees with floor((x + 26) / 32) unless x % 32 is 1
+  /// to 5). fit() returns the first candidate; a fit with open questions must not be used: probe
+  /// there and fit again.
+  struct Question {
+    size_t base = 0;
+    int64_t value = 0;
+    bool operator==(const Question &o) const { return base == o.base && value == o.value; }
+  };
+  const std::vector<Question> &questions() const { return questions_; }
+
 private:
   std::optional<DimExpr> fitProducts(const std::vector<int64_t> &values) const;
+  /// Records a question when another atom of base `i` with divisor 2..64 fits `q` (the values
+  /// over `scale`) at every probe and differs from floor((x + b) / s) somewhere in the range.
+  void askIfAmbiguous(size_t i, int64_t b, int64_t s, const std::vector<int64_t> &q);
   size_t numBase_ = 0;
+  std::vector<std::pair<int64_t, int64_t>> ranges_;
+  std::vector<Question> questions_;
   std::vector<DimAtom> atoms_;
   std::vector<std::vector<int64_t>> values_; ///< [probe][atom]
 };

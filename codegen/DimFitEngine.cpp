@@ -20,9 +20,10 @@ struct Probe {
 
 class Fit {
 public:
-  Fit(const DimFitModules &m, const std::string &modelPath) : m_(m), path_(modelPath), fitter_(m.dims, m.probeDims) {}
+  Fit(const DimFitModules &m, const std::string &modelPath) : m_(m), path_(modelPath), fitter_(m.dims, m.probeDims, m.dimRanges) {}
 
   Status run(DimFitSpec &spec, std::vector<Probe> &probes);
+  const DimFitter &fitter() const { return fitter_; }
 
 private:
   Status differ(const std::string &what) const {
@@ -276,6 +277,17 @@ Expected<EngineBuildResult> buildDimFitEngine(const DimFitModules &m, const std:
   DimFitSpec fitted;
   Fit fit(m, modelPath);
   INFC_RETURN_IF_ERROR(fit.run(fitted, probes));
+  if (const std::vector<DimFitter::Question> &open = fit.fitter().questions(); !open.empty()) {
+    std::string where;
+    for (const DimFitter::Question &q : open) {
+      std::vector<int64_t> probe = m.probeDims[m.maxProbe];
+      probe[q.base] = q.value;
+      if (m.moreProbes)
+        m.moreProbes->push_back(probe);
+      where += (where.empty() ? "" : ", ") + m.dims[q.base].name + " = " + std::to_string(q.value);
+    }
+    return unsupported(modelPath + ": the probe shapes leave a size open (a strided layer's rounding); probe at " + where);
+  }
   DynamicSpec spec;
   spec.dimFit = &fitted;
   spec.profiles = &profiles;

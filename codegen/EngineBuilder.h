@@ -109,6 +109,10 @@ struct DimFitModules {
   size_t optProbe = 0;                         ///< profile 0's opt shape (tactics are timed there)
   std::vector<size_t> profileOptProbes;        ///< profiles 1, 2, ...: their opt shapes
   const Module *reference = nullptr;           ///< the model with its dynamic dims (reference executor)
+  std::vector<std::pair<int64_t, int64_t>> dimRanges; ///< per dynamic input dim: its values in the profiles
+  /// Where the probes leave an expression open (DimFitter::questions), buildDimFitEngine fails
+  /// and, when this is set, adds the shapes to probe (per probe, each dim's value) here.
+  std::vector<std::vector<int64_t>> *moreProbes = nullptr;
 };
 
 /// The engine of a model whose profiles vary other dims than the batch alone: one set of layers

@@ -572,7 +572,7 @@ Expected<codegen::EngineBuildResult> buildDimFit(const CompileOptions &o, Module
     add(p);
   }
   std::vector<std::unique_ptr<Module>> optimized;
-  for (const std::vector<int64_t> &p : probes) {
+  auto optimizeProbe = [&](const std::vector<int64_t> &p) -> Status {
     INFC_ASSIGN_OR_RETURN(std::unique_ptr<Module> m, loadModel(o.modelPath));
     std::vector<InputShape> shapes;
     for (size_t i = 0; i < ranges[0].size(); ++i)
@@ -590,13 +590,36 @@ Expected<codegen::EngineBuildResult> buildDimFit(const CompileOptions &o, Module
     INFC_RETURN_IF_ERROR(optimize(o, *m, precision, OptimizeOptions{}, stages));
     optimized.push_back(std::move(m));
     modules.probes.push_back(optimized.back().get());
-  }
+    return Status::ok();
+  };
+  for (const std::vector<int64_t> &p : probes)
+    INFC_RETURN_IF_ERROR(optimizeProbe(p));
   modules.probeDims = probes;
   modules.dims = dims;
   modules.reference = &symbolic;
+  for (size_t a = 0; a < A; ++a) {
+    modules.dimRanges.push_back({INT64_MAX, INT64_MIN});
+    for (const codegen::ProfileRanges &r : ranges)
+      modules.dimRanges[a] = {std::min(modules.dimRanges[a].first, valueIn(r, a, 0)),
+                              std::max(modules.dimRanges[a].second, valueIn(r, a, 2))};
+  }
   INFC_ASSIGN_OR_RETURN(std::unique_ptr<codegen::Autotuner> tuner,
                         prepareDynamicBuild(o, symbolic, *modules.probes[modules.maxProbe], timed, eb, stages));
+  // Where the probes leave a size open (a strided layer's rounding: DimFitter::questions), probe
+  // there and fit again; each answer rules out at least one candidate expression.
+  std::vector<std::vector<int64_t>> more;
+  modules.moreProbes = &more;
   Expected<codegen::EngineBuildResult> built = codegen::buildDimFitEngine(modules, ranges, eb, o.modelPath);
+  for (int round = 0; !built.isOk() && !more.empty() && round < 16; ++round) {
+    for (const std::vector<int64_t> &p : more)
+      if (std::find(probes.begin(), probes.end(), p) == probes.end()) {
+        probes.push_back(p);
+        INFC_RETURN_IF_ERROR(optimizeProbe(p));
+      }
+    modules.probeDims = probes;
+    more.clear();
+    built = codegen::buildDimFitEngine(modules, ranges, eb, o.modelPath);
+  }
   eb.progress = nullptr;
   eb.lowering.acceptConvFusion = nullptr;
   eb.autotuner = nullptr;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU check of dim-fit engines (docs/dynamic-shapes.md): builds engines with profiles that vary the
-# width (text-recognition-style model), the image size (a small CNN) and the sequence length (tiny BERT, GPT-2, DistilBERT), FP32
+# width (text-recognition-style model), the image size (a small CNN; ResNet-style stride-2 stages) and the sequence length (tiny BERT, GPT-2, DistilBERT), FP32
 # and FP16, and at shapes across each range (ends, opt, odd sizes, batch 1) compares their GPU
 # outputs with the reference executor's and with static engines built at each shape
 # (tests/scripts/gpu_profile_sweep.py). Prints "no GPU: skipped" and exits 0 without a GPU.
@@ -37,6 +37,11 @@ for prec in fp32 fp16; do
   echo "== dyn_cnn $prec"
   SWEEP_BUILD_FLAGS=$flag python3 "$HERE/gpu_profile_sweep.py" "$INFC" "$W/dyn_cnn.onnx" "$W/cnn.$prec.plan" "$W/cnn.$prec" \
     --static --tol $tol image:1x3x16x16 image:4x3x64x64 image:8x3x96x128 image:3x3x17x33 image:5x3x95x31 image:1x3x96x17
+  "$INFC" build "$W/dyn_strided.onnx" $flag -o "$W/strided.$prec.plan" --quiet \
+    --min-shapes image:1x3x160x160 --opt-shapes image:8x3x224x224 --max-shapes image:16x3x288x288
+  echo "== dyn_strided $prec"
+  SWEEP_BUILD_FLAGS=$flag python3 "$HERE/gpu_profile_sweep.py" "$INFC" "$W/dyn_strided.onnx" "$W/strided.$prec.plan" "$W/strided.$prec" \
+    --static --tol $tol image:1x3x160x160 image:8x3x224x224 image:16x3x288x288 image:3x3x197x197 image:5x3x161x161 image:2x3x225x225
   for m in tiny_bert tiny_gpt2 tiny_distilbert; do
     "$INFC" build "$HERE/../models/$m.onnx" $flag -o "$W/$m.$prec.plan" --quiet \
       --min-shapes input_ids:1x8 --opt-shapes input_ids:4x32 --max-shapes input_ids:8x64

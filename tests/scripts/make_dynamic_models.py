@@ -15,6 +15,12 @@ fixed seed, nothing downloaded):
                  logits [batch, 10]; every spatial size follows height and width (a CNN with a
                  dynamic batch and image size).
 
+  dyn_strided.onnx image [batch, 3, size, size] -> ResNet-50's five stride-2 stages in miniature
+                 (7x7 convolution pads 3, 3x3 max pool pads 1, three 3x3 convolutions pads 1, each
+                 stride 2, ReLUs), global average pool, a linear classifier: logits [batch, 10].
+                 The last stage's size is floor((size + 31) / 32), which probes whose size % 32
+                 is not 1..5 cannot tell from floor((size + 26) / 32).
+
   dyn_tri.onnx   x [batch, seq] -> x @ tril(ones(seq, seq)) (running sums), the triangle built from
                  the shape (ConstantOfShape, Trilu): at a fixed shape it folds into a constant that
                  is not the cut-short constant of a longer sequence, so no dim-fit engine takes it
@@ -104,6 +110,32 @@ def cnn(path):
     onnx.save(m, path)
 
 
+def strided(path):
+    r = np.random.default_rng(13)
+    w = lambda *s: (r.standard_normal(s) * (2.0 / np.prod(s[1:])) ** 0.5).astype(np.float32)
+    inits = [numpy_helper.from_array(w(8, 3, 7, 7), "stem_w"), numpy_helper.from_array(w(8) * 0.1, "stem_b"),
+             numpy_helper.from_array(np.array([0, -1], np.int64), "flat_shape"),
+             numpy_helper.from_array(w(8, 10), "fc_w"), numpy_helper.from_array(w(10) * 0.1, "fc_b")]
+    nodes = [helper.make_node("Conv", ["image", "stem_w", "stem_b"], ["s"], pads=[3, 3, 3, 3], strides=[2, 2], name="stem"),
+             helper.make_node("Relu", ["s"], ["s_r"], name="stem_relu"),
+             helper.make_node("MaxPool", ["s_r"], ["p"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2], name="pool")]
+    x = "p"
+    for i in range(3):
+        inits += [numpy_helper.from_array(w(8, 8, 3, 3), f"c{i}_w"), numpy_helper.from_array(w(8) * 0.1, f"c{i}_b")]
+        nodes += [helper.make_node("Conv", [x, f"c{i}_w", f"c{i}_b"], [f"c{i}"], pads=[1, 1, 1, 1], strides=[2, 2], name=f"stage{i}"),
+                  helper.make_node("Relu", [f"c{i}"], [f"r{i}"], name=f"relu{i}")]
+        x = f"r{i}"
+    nodes += [helper.make_node("GlobalAveragePool", [x], ["gap"], name="gap"),
+              helper.make_node("Reshape", ["gap", "flat_shape"], ["flat"], name="flatten"),
+              helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], name="classifier")]
+    g = helper.make_graph(nodes, "dyn_strided",
+                          [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, "size", "size"])],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="infc-tests", ir_version=8)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
 def tri(path):
     nodes = [helper.make_node("Shape", ["x"], ["shape"]),
              helper.make_node("Gather", ["shape", "one"], ["seq"], axis=0),
@@ -127,3 +159,4 @@ if __name__ == "__main__":
     batch_mix(os.path.join(out, "batch_mix.onnx"))
     tri(os.path.join(out, "dyn_tri.onnx"))
     cnn(os.path.join(out, "dyn_cnn.onnx"))
+    strided(os.path.join(out, "dyn_strided.onnx"))

@@ -219,6 +219,45 @@ TEST_CASE("fit: quasi-affine functions of a dim become new atoms", "[dimfit]") {
   CHECK(f.atoms().size() == 5);
 }
 
+TEST_CASE("fit: probes that leave a quasi-affine atom open ask for another probe", "[dimfit]") {
+  // ResNet-50's fifth stride-2 stage over sizes 160..288: floor((size + 31) / 32). Probes whose
+  // size % 32 is not 1..5 cannot tell it from floor((size + 26) / 32) (the first candidate).
+  const std::vector<int64_t> sizes = {288, 224, 160, 200, 250, 176, 192};
+  auto stage5 = [](int64_t x) { return floorDiv(x + 31, 32); };
+  std::vector<std::vector<int64_t>> probes;
+  for (int64_t x : sizes)
+    probes.push_back({x});
+  DimFitter f({DimAtom{0, 2, 0, 1, "size"}}, probes, {{160, 288}});
+  std::vector<int64_t> v;
+  for (int64_t x : sizes)
+    v.push_back(stage5(x));
+  std::optional<DimExpr> e = f.fit(v);
+  REQUIRE(e);
+  REQUIRE(f.questions().size() == 1);
+  CHECK(f.questions()[0].base == 0);
+  int64_t asked = f.questions()[0].value;
+  CHECK(asked >= 160);
+  CHECK(asked <= 288);
+  CHECK(f.atoms()[1].offset != 31); // the first candidate, wrong at `asked`
+  CHECK(floorDiv(asked + f.atoms()[1].offset, 32) != stage5(asked));
+
+  // Probing where it asked, and again until nothing is open, pins the offset down.
+  for (int round = 0; round < 8 && !f.questions().empty(); ++round) {
+    probes.push_back({f.questions()[0].value});
+    v.push_back(stage5(probes.back()[0]));
+    f = DimFitter({DimAtom{0, 2, 0, 1, "size"}}, probes, {{160, 288}});
+    e = f.fit(v);
+    REQUIRE(e);
+  }
+  CHECK(f.questions().empty());
+  REQUIRE(f.atoms().size() == 2);
+  CHECK(f.atoms()[1].divisor == 32);
+  CHECK(f.atoms()[1].offset == 31);
+  for (int64_t x = 160; x <= 288; ++x)
+    CHECK(floorDiv(x + f.atoms()[1].offset, 32) == stage5(x));
+
+}
+
 TEST_CASE("fitKernelSource: shape-dependent literals become dims expressions", "[dimfit]") {
   DimFitter f({}, {});
   Expected<FittedSource> r = fitSources(atProbes(kKernel), "k0", &f);
