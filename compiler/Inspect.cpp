@@ -174,8 +174,9 @@ Expected<std::string> inspectEngine(const std::string &path, bool json) {
   size_t idx = 0;
   for (const fb::Layer *l : *e.layers()) {
     os << "    #" << idx++ << " " << layerKernel(*l) << " [" << (l->precision() ? l->precision()->str() : "") << "]";
-    if (l->outputs() && l->outputs()->size())
-      os << " -> " << shapeStr(*e.tensors()->Get(static_cast<uint32_t>(l->outputs()->Get(0))));
+    if (l->outputs())
+      for (uint32_t o = 0; o < l->outputs()->size(); ++o)
+        os << (o ? ", " : " -> ") << shapeStr(*e.tensors()->Get(static_cast<uint32_t>(l->outputs()->Get(o))));
     if (std::string over = inPlaceOver(e, *l); !over.empty())
       os << " (in place over " << over << ")";
     if (l->onnx_nodes() && l->onnx_nodes()->size()) {

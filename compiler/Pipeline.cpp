@@ -80,9 +80,11 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   precision.matmulTiming = o.matmulTiming;
   // Matmuls are FP8 when both are asked for (--best on sm_89+), else INT8. After quantize-fp8,
   // an activation it split off its matmul fuses with the quantization; after
-  // quantize-int8-matmul, the dequantization of its result with the residual and activation.
+  // quantize-int8-matmul, the dequantization of its result with the residual and activation;
+  // before that, a LayerNorm takes an int8 result and the residual it reads, and the quantization
+  // of its output for the next matmul (fuse-norm-quant).
   std::string passes = std::string(int8 ? "quantize-int8," : "") + (int8 && !fp8 ? "quantize-int8-matmul," : "") +
-                       (fp8 ? "quantize-fp8," : "") + (o.optLevel >= 3 ? "fuse-elementwise," : "") + "dce";
+                       (fp8 ? "quantize-fp8," : "") + (o.optLevel >= 3 ? "fuse-norm-quant,fuse-elementwise," : "") + "dce";
   return runPassPipeline(module, passes, precision);
 }
 

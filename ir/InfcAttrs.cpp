@@ -394,6 +394,16 @@ Expected<NormAttrs> NormAttrs::read(const Operation &op) {
     if (a.numGroups <= 0)
       return op.error("norm num_groups must be positive");
   }
+  for (auto [name, field] : {std::pair<const char *, std::optional<float> *>{"x_scale", &a.xScale}, {"q_scale", &a.qScale}}) {
+    if (!m.has(name))
+      continue;
+    INFC_ASSIGN_OR_RETURN(float s, m.getFloat(name));
+    if (!std::isfinite(s) || s <= 0)
+      return op.error(std::string("norm ") + name + " must be a positive finite number");
+    if (a.kind != Kind::Layer && a.kind != Kind::Rms)
+      return op.error(std::string("norm ") + name + " applies to the layer and rms kinds");
+    *field = s;
+  }
   return a;
 }
 
@@ -421,6 +431,10 @@ void NormAttrs::write(AttrMap &m) const {
     m.set("axis", axis);
   if (kind == Kind::Group)
     m.set("num_groups", numGroups);
+  if (xScale)
+    m.set("x_scale", *xScale);
+  if (qScale)
+    m.set("q_scale", *qScale);
 }
 
 Expected<NormGeometry> normGeometry(const NormAttrs &a, const std::vector<int64_t> &shape) {

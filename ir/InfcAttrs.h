@@ -4,6 +4,7 @@
 
 #include "ir/IR.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,14 @@ struct AttentionAttrs {
 
 /// infc.norm: y = (x - mean) * rsqrt(var + epsilon) * scale + bias over groups of elements
 /// (RMS: y = x * rsqrt(mean(x^2) + epsilon) * scale + bias, no mean removed).
+/// Quantized neighbours folded in (fuse-norm-quant), layer and RMS kinds:
+///   x_scale: operand x is int8 and each element reads as x * x_scale; a residual operand z
+///     (operand 3, after the bias) is added to it: the normalized value is x * x_scale + z, each
+///     of the two rounded to y's float type (as the DequantizeLinear and Add it replaces store
+///     them, so that the fusion changes no bit);
+///   q_scale: a second result, y as stored (rounded to its float type) divided by q_scale in
+///     float32, rounded half to even and saturated to int8 [-128, 127] or e4m3 (+-448), as
+///     onnx.QuantizeLinear by a scalar scale computes it.
 ///   layer, rms: each row of dims [axis, rank) is a group; scale/bias have one value per element
 ///     of a row (their shape broadcasts to those dims and has as many elements);
 ///   instance:   each (n, c) plane is a group; scale/bias [C];
@@ -132,6 +141,8 @@ struct NormAttrs {
   int64_t axis = -1;      ///< layer, rms (may be negative)
   float epsilon = 1e-5f;
   int64_t numGroups = 0;  ///< group
+  std::optional<float> xScale; ///< x is int8, read as x * xScale
+  std::optional<float> qScale; ///< second result: y quantized by qScale
   static Expected<NormAttrs> read(const Operation &op);
   /// The attributes of onnx.LayerNormalization, InstanceNormalization or GroupNormalization.
   static Expected<NormAttrs> fromOnnx(const Operation &op);

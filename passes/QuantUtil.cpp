@@ -95,6 +95,23 @@ Value *createQuantize(Block &body, Value *x, float scale, DType to, const std::s
       ->result();
 }
 
+namespace {
+bool fusableNorm(const Operation *op) {
+  if (!op || !op->is(OpKind::InfcNorm) || op->numResults() != 1 || !op->result()->type().isStatic())
+    return false;
+  Expected<NormAttrs> a = NormAttrs::read(*op);
+  return a.isOk() && (a->kind == NormAttrs::Kind::Layer || a->kind == NormAttrs::Kind::Rms) && !a->xScale;
+}
+} // namespace
+
+bool normWritesQuantized(const Value *x) { return fusableNorm(x->definingOp()); }
+
+bool normReadsDequantized(const Value *v) {
+  const std::vector<Operation *> &users = v->users();
+  return users.size() == 1 && !v->isGraphOutput() && fusableNorm(users[0]) && users[0]->operand(0) == v &&
+         !users[0]->hasOperand(3);
+}
+
 bool quantMatmulCandidate(const Operation &op) {
   return op.is(OpKind::InfcMatmul) ||
          ((op.is(OpKind::OnnxMatMul) || op.is(OpKind::OnnxGemm)) && getConstantValue(op.operand(1)));

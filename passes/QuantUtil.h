@@ -40,6 +40,13 @@ Status strictPrecisionError(const std::vector<std::string> &failures, const std:
 Value *createQuantize(Block &body, Value *x, float scale, DType to, const std::string &scaleSuffix,
                       const std::string &resultSuffix, Operation *before);
 
+/// Whether fuse-norm-quant will make the quantization of `x` a second result of the layer or RMS
+/// norm that writes `x` (1 byte more per element written there, no kernel of its own).
+bool normWritesQuantized(const Value *x);
+/// Whether fuse-norm-quant will make the layer or RMS norm that is the only reader of `v` read
+/// `v`'s int8 form (the dequantization, and the residual add after it, inside the norm).
+bool normReadsDequantized(const Value *v);
+
 /// Whether quantize-fp8 and quantize-int8-matmul consider `op`: an infc.matmul, or an onnx.MatMul
 /// or onnx.Gemm with constant weights (a matmul of two activations, attention's, is none). What
 /// the build's `fp8:` and `int8:` lines count as a matmul.

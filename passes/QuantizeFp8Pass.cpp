@@ -65,7 +65,8 @@ private:
 
   /// The memory traffic of quantizing `op`'s input, its share of it: f16 read and e4m3 written,
   /// split between the matmuls that would read the e4m3 copy; nothing when the quantization
-  /// fuses with the activation kernel that writes the input anyway (splitActivation).
+  /// fuses with the activation kernel that writes the input anyway (splitActivation); e4m3
+  /// written only when a LayerNorm writes the input (fuse-norm-quant).
   double quantizeBytes(const Operation &op) const {
     const Value *x = op.operand(0);
     if (splittableActivation(x))
@@ -73,7 +74,8 @@ private:
     size_t readers = 0;
     for (const Operation *u : x->users())
       readers += (u->is(OpKind::InfcMatmul) || u->is(OpKind::OnnxMatMul) || u->is(OpKind::OnnxGemm)) && u->operand(0) == x;
-    return 3.0 * static_cast<double>(*x->type().numElements()) / static_cast<double>(std::max<size_t>(readers, 1));
+    return (normWritesQuantized(x) ? 1.0 : 3.0) * static_cast<double>(*x->type().numElements()) /
+           static_cast<double>(std::max<size_t>(readers, 1));
   }
 
   /// Why `op` stays in 16-bit, or "" when it can be an FP8 matmul.

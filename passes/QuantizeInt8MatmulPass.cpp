@@ -123,21 +123,28 @@ private:
     return heavyTailed(accCalibration(*ctx_, op)->spread, "its result");
   }
 
-  /// The memory traffic the INT8 form adds: its input's quantization (f16 read, int8 written),
-  /// shared by the matmuls reading that copy, and the dequantization of its result (int8 read,
-  /// f16 written, plus the residual read when one is added there), unless an activation kernel
-  /// reads the result anyway (it then reads int8 instead of f16).
+  /// The memory traffic the INT8 form adds: its input's quantization (f16 read, int8 written;
+  /// int8 written only when a LayerNorm writes the input, fuse-norm-quant), shared by the
+  /// matmuls reading that copy, and the dequantization of its result (int8 read, f16 written,
+  /// plus the residual read when one is added there), unless an activation kernel reads the
+  /// result anyway (it then reads int8 instead of f16) or a LayerNorm is its only reader (which
+  /// then reads the int8 result, and the residual the FP16 GEMM read as its C: 1 byte more).
   double extraBytes(const Operation &op) const {
     const Value *x = op.operand(0), *y = op.result();
     size_t readers = 0;
     for (const Operation *u : x->users())
       readers += quantMatmulCandidate(*u) && u->operand(0) == x;
-    double in = 3.0 * static_cast<double>(*x->type().numElements()) / static_cast<double>(std::max<size_t>(readers, 1));
+    double in = (normWritesQuantized(x) ? 1.0 : 3.0) * static_cast<double>(*x->type().numElements()) /
+                static_cast<double>(std::max<size_t>(readers, 1));
     Activation act = activationOf(op);
     bool kernelAnyway = !act.none() && !reluInEpilogue(op);
     bool residual = op.is(OpKind::InfcMatmul) && op.hasOperand(3);
-    double out = kernelAnyway ? 0.0 : (residual ? 5.0 : 3.0) * static_cast<double>(*y->type().numElements());
-    return in + out;
+    double n = static_cast<double>(*y->type().numElements());
+    if (kernelAnyway)
+      return in;
+    if (act.none() && normReadsDequantized(y))
+      return in + (residual ? 1.0 : 0.0) * n;
+    return in + (residual ? 5.0 : 3.0) * n;
   }
 
   /// `x` in int8 with `scale`: one QuantizeLinear per value (quantize-int8's where it made one

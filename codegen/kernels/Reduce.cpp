@@ -4,6 +4,8 @@
 #include "codegen/kernels/Families.h"
 #include "codegen/kernels/KernelWriter.h"
 
+#include <functional>
+
 namespace infc::codegen {
 
 namespace {
@@ -34,15 +36,18 @@ std::string shuffleReduce(const std::string &var, const std::string &combine) {
 /// In a warp loop over rows of L elements at in0[base..]: the row's `mean` and `inv` =
 /// 1/sqrt(variance + eps), two-pass (mean first, then squared deviations), in the compute type T.
 /// With `rms`, mean = 0 and inv = 1/sqrt(mean(x^2) + eps) in one pass.
-void emitMeanInvStd(std::ostringstream &src, DType dt, int64_t L, float eps, bool rms) {
+/// The mean and 1 / std of the row at `base` (length L) into `mean` and `inv`, one warp per row;
+/// `load(j)` is element j of the row as a T expression.
+void emitMeanInvStd(std::ostringstream &src, const std::function<std::string(const std::string &)> &load, int64_t L, float eps,
+                    bool rms) {
   if (rms) {
     src << "    const T mean = 0;\n";
   } else {
-    src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += (T)" << loadAs(dt, "in0[base + j]") << ";\n";
+    src << "    T s = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) s += " << load("j") << ";\n";
     src << shuffleReduce("s", "a + b");
     src << "    const T mean = s / (T)" << L << ";\n";
   }
-  src << "    T q = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) { T d = (T)" << loadAs(dt, "in0[base + j]")
+  src << "    T q = 0;\n    for (long long j = lane; j < " << L << "LL; j += 32) { T d = " << load("j")
       << (rms ? "" : " - mean") << "; q += d * d; }\n";
   src << shuffleReduce("q", "a + b");
   src << "    const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(eps, false) << ");\n";
@@ -218,11 +223,14 @@ Status lowerSoftmax(const Operation &op, LoweringContext &ctx) {
 /// two passes for the mean and the variance (one for RMS), statistics in f32 (f64 for f64 x).
 Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAttrs &a) {
   const Value *x = op.operand(0), *scale = op.operand(1), *bias = op.hasOperand(2) ? op.operand(2) : nullptr;
+  const Value *z = op.is(OpKind::InfcNorm) && op.hasOperand(3) ? op.operand(3) : nullptr;
   const Value *y = op.result(0);
-  for (size_t r = 1; r < op.numResults(); ++r)
-    if (op.result(r)->hasUses())
-      return unsupported(op.describe() + ": LayerNormalization's Mean/InvStdDev outputs have no GPU kernel yet");
-  DType dt = x->type().elem();
+  const Value *q = a.qScale ? op.result(1) : nullptr;
+  if (!op.is(OpKind::InfcNorm))
+    for (size_t r = 1; r < op.numResults(); ++r)
+      if (op.result(r)->hasUses())
+        return unsupported(op.describe() + ": LayerNormalization's Mean/InvStdDev outputs have no GPU kernel yet");
+  DType dt = y->type().elem();
   if (!isFloat(dt))
     return unsupported(op.describe() + ": normalization of " + std::string(dtypeName(dt)) + " has no GPU kernel");
   Expected<NormGeometry> g = normGeometry(a, shapeOf(x));
@@ -235,26 +243,51 @@ Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAt
   std::vector<const Value *> ins = {x, scale};
   if (bias)
     ins.push_back(bias);
+  if (z)
+    ins.push_back(z);
+  std::vector<const Value *> outs = {y};
+  if (q)
+    outs.push_back(q);
+  // Element j of the row: x, or int8 x times x_scale plus the residual, each rounded to y's
+  // type (as the DequantizeLinear and Add the op replaces store them).
+  auto load = [&](const std::string &j) {
+    std::string e = "(T)" + loadAs(x->type().elem(), "in0[base + " + j + "]");
+    if (a.xScale) {
+      e = "(T)" + loadAs(dt, storeAs(dt, e + " * " + floatLiteral(*a.xScale, false)));
+      if (z)
+        e = "(T)" + loadAs(dt, storeAs(dt, e + " + (T)" + loadAs(z->type().elem(), "in" + std::to_string(bias ? 3 : 2) + "[base + " + j + "]")));
+    }
+    return e;
+  };
   KernelLayer k;
   k.function = ctx.kernelName(op);
   std::ostringstream src;
   src << kWarpHelpers;
-  beginKernel(src, k, ins, {y});
+  beginKernel(src, k, ins, outs);
   src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
   src << "  INFC_WARP_LOOP(w, " << g->rows << "LL) {\n    const long long base = w * " << L << "LL;\n";
-  emitMeanInvStd(src, dt, L, a.epsilon, a.kind == NormAttrs::Kind::Rms);
+  emitMeanInvStd(src, load, L, a.epsilon, a.kind == NormAttrs::Kind::Rms);
   // The parameter index of element j: j, or its channel.
   std::string p = g->perChannel ? "((w % " + std::to_string(g->groups) + "LL) * " + std::to_string(L / g->inner) +
                                       "LL + j / " + std::to_string(g->inner) + "LL)"
                                 : std::string("j");
-  src << "    for (long long j = lane; j < " << L << "LL; j += 32) {\n      T v = ((T)" << loadAs(dt, "in0[base + j]")
+  src << "    for (long long j = lane; j < " << L << "LL; j += 32) {\n      T v = (" << load("j")
       << " - mean) * inv * (T)" << loadAs(scale->type().elem(), "in1[" + p + "]");
   if (bias)
     src << " + (T)" << loadAs(bias->type().elem(), "in2[" + p + "]");
-  src << ";\n      out0[base + j] = " << storeAs(y->type().elem(), "v") << ";\n    }\n  }\n}\n";
+  src << ";\n      out0[base + j] = " << storeAs(dt, "v") << ";\n";
+  if (q) {
+    // y as stored, divided in float, rounded half to even and saturated (QuantizeLinear's kernel).
+    src << "      const float qv = (float)" << loadAs(dt, storeAs(dt, "v")) << " / " << floatLiteral(*a.qScale, false) << ";\n";
+    if (q->type().elem() == DType::I8)
+      src << "      out1[base + j] = " << storeAs(DType::I8, "(long long)fminf(fmaxf(rintf(qv), -128.0f), 127.0f)") << ";\n";
+    else
+      src << "      out1[base + j] = " << storeAs(q->type().elem(), "qv") << ";\n";
+  }
+  src << "    }\n  }\n}\n";
   k.source = src.str();
   launchWarps(k, g->rows);
-  ctx.addKernel(op, std::move(k), ins, {y});
+  ctx.addKernel(op, std::move(k), ins, outs);
   return Status::ok();
 }
 

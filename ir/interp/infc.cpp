@@ -263,27 +263,58 @@ Status evalInfcNorm(EvalContext &c) {
   bool hasBias = c.hasInput(2);
   if (scale.numElements() != g->params || (hasBias && c.input(2).numElements() != g->params))
     return c.error("scale or bias does not have " + std::to_string(g->params) + " values");
+  const Tensor *z = c.hasInput(3) ? &c.input(3) : nullptr;
+  if (z && z->shape() != x.shape())
+    return c.error("the residual's shape differs from x's");
+  // Element i as normalized: x, or int8 x times x_scale plus the residual, each rounded to y's
+  // type as the DequantizeLinear and Add it replaces store them.
+  DType ft = c.op().result(0)->type().elem();
+  Tensor cell(ft, {});
+  auto rounded = [&](double v) {
+    cell.setDouble(0, v);
+    return cell.getDouble(0);
+  };
+  auto in = [&](int64_t i) {
+    if (!a.xScale)
+      return x.getDouble(i);
+    double v = rounded(x.getDouble(i) * static_cast<double>(*a.xScale));
+    return z ? rounded(v + z->getDouble(i)) : v;
+  };
   bool rms = a.kind == NormAttrs::Kind::Rms;
-  Tensor y(x.dtype(), x.shape());
+  Tensor y(ft, x.shape());
   for (int64_t r = 0; r < g->rows; ++r) {
     int64_t base = r * g->length;
     double mean = 0, var = 0;
     if (!rms) {
       for (int64_t j = 0; j < g->length; ++j)
-        mean += x.getDouble(base + j);
+        mean += in(base + j);
       mean /= static_cast<double>(g->length);
     }
     for (int64_t j = 0; j < g->length; ++j) {
-      double d = x.getDouble(base + j) - mean;
+      double d = in(base + j) - mean;
       var += d * d;
     }
     var /= static_cast<double>(g->length);
     double inv = 1.0 / std::sqrt(var + static_cast<double>(a.epsilon));
     for (int64_t j = 0; j < g->length; ++j) {
       int64_t p = g->param(r, j);
-      double v = (x.getDouble(base + j) - mean) * inv * scale.getDouble(p) + (hasBias ? c.input(2).getDouble(p) : 0.0);
+      double v = (in(base + j) - mean) * inv * scale.getDouble(p) + (hasBias ? c.input(2).getDouble(p) : 0.0);
       y.setDouble(base + j, v);
     }
+  }
+  if (a.qScale) {
+    // y as stored, quantized as onnx.QuantizeLinear by a scalar scale (evalQuantizeLinear).
+    DType qt = c.op().result(1)->type().elem();
+    Tensor q(qt, x.shape());
+    for (int64_t i = 0; i < y.numElements(); ++i) {
+      double v = y.dtype() == DType::F32 ? static_cast<double>(static_cast<float>(y.getDouble(i)) / *a.qScale)
+                                         : y.getDouble(i) / static_cast<double>(*a.qScale);
+      if (qt == DType::I8)
+        q.setInt(i, static_cast<int64_t>(std::clamp(std::nearbyint(v), -128.0, 127.0)));
+      else
+        q.setDouble(i, v);
+    }
+    c.setOutput(1, std::move(q));
   }
   c.setOutput(0, std::move(y));
   return Status::ok();

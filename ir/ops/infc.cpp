@@ -241,15 +241,27 @@ Status inferShapesInfcFused(InferContext &ctx) {
 Status inferShapesInfcNorm(InferContext &ctx) {
   INFC_ASSIGN_OR_RETURN(NormAttrs a, NormAttrs::read(ctx.op()));
   const TensorType &x = ctx.operandType(0);
-  if (!x.isRanked() || !isFloat(x.elem()))
-    return ctx.error("norm of " + x.str() + ": needs a ranked float tensor");
+  // The float type of y: x's, or for an int8 x (x_scale) the scale's.
+  DType ft = a.xScale ? ctx.operandType(1).elem() : x.elem();
+  if (!x.isRanked() || (a.xScale ? x.elem() != DType::I8 : !isFloat(x.elem())))
+    return ctx.error("norm of " + x.str() + ": needs a ranked " + (a.xScale ? "int8 tensor (it has x_scale)" : "float tensor"));
+  if (!isFloat(ft))
+    return ctx.error("norm scale has type " + ctx.operandType(1).str() + ", expected float elements");
+  if (ctx.hasOperand(3)) {
+    if (!ctx.hasOperand(2))
+      return ctx.error("norm with a residual needs its bias operand");
+    const TensorType &z = ctx.operandType(3);
+    if (z.elem() != ft || !z.isRanked() || z.rank() != x.rank() || (x.isStatic() && z.isStatic() && z.staticShape() != x.staticShape()))
+      return ctx.error("norm residual has type " + z.str() + ", expected the shape of x with " + std::string(dtypeName(ft)) +
+                       " elements");
+  }
   for (size_t i = 1; i < 3; ++i) {
     if (!ctx.hasOperand(i))
       continue;
     const TensorType &p = ctx.operandType(i);
-    if (p.elem() != x.elem())
+    if (p.elem() != ft)
       return ctx.error(std::string(i == 1 ? "scale" : "bias") + " has type " + p.str() + ", expected " +
-                       std::string(dtypeName(x.elem())) + " elements");
+                       std::string(dtypeName(ft)) + " elements");
   }
   if (x.isStatic()) {
     Expected<NormGeometry> g = normGeometry(a, x.staticShape());
@@ -264,7 +276,17 @@ Status inferShapesInfcNorm(InferContext &ctx) {
                          std::to_string(g->params) + (g->perChannel ? " values, one per channel" : " values, one per element of a row"));
     }
   }
-  ctx.setResultType(0, x);
+  if (ctx.numResults() != (a.qScale ? 2u : 1u))
+    return ctx.error(std::string("norm ") + (a.qScale ? "with q_scale has two results" : "without q_scale has one result"));
+  TensorType y = x;
+  y.setElem(ft);
+  ctx.setResultType(0, y);
+  if (a.qScale) {
+    TensorType q = x;
+    DType qt = ctx.op().result(1)->type().elem();
+    q.setElem(qt == DType::F8E4M3 ? DType::F8E4M3 : DType::I8);
+    ctx.setResultType(1, q);
+  }
   return Status::ok();
 }
 

@@ -108,3 +108,66 @@ TEST_CASE("Vectorized quantize, dequantize and fused int8 chains match the refer
   // one int8 step apart at most, where a value sits near a rounding boundary.
   CHECK(gputest::toleranceRatio((*got)[2], (*want)[2], 0.0, 1.0) <= 1.0);
 }
+
+TEST_CASE("A LayerNorm reading an int8 result and the residual, writing int8 and e4m3, matches the reference",
+          "[gpu][int8]") {
+  // fuse-norm-quant's infc.norm: x = dq(q) + r rounded as the unfused ops store them, statistics
+  // over rows of 768, y in f16 and y quantized to int8 (one norm) or e4m3 (the other).
+  const int64_t rows = 96, len = 768;
+  Tensor x = gputest::randomF32({rows, len}, 11), res = gputest::randomF32({rows, len}, 12);
+  auto m = std::make_unique<Module>();
+  Graph &g = m->addGraph("main");
+  Value *in = g.body().addArgument("x", TensorType::fromStatic(DType::F32, {rows, len}));
+  Value *rin = g.body().addArgument("r", TensorType::fromStatic(DType::F32, {rows, len}));
+  auto constant = [&](Tensor t, const std::string &name) {
+    AttrMap a;
+    TensorType type = TensorType::fromStatic(t.dtype(), t.shape());
+    a.set("value", std::move(t));
+    return g.body().create(OpKind::OnnxConstant, {}, {type}, a, {}, nullptr, {name})->result();
+  };
+  auto scalar = [&](float v, DType t, const std::string &name) {
+    Tensor s(t, {});
+    s.setDouble(0, v);
+    return constant(std::move(s), name);
+  };
+  Tensor gamma(DType::F16, {len}), beta(DType::F16, {len});
+  for (int64_t j = 0; j < len; ++j) {
+    gamma.setDouble(j, 0.5 + static_cast<double>(j % 7) * 0.2);
+    beta.setDouble(j, static_cast<double>(j % 5) * 0.1 - 0.2);
+  }
+  Value *gv = constant(gamma, "gamma"), *bv = constant(beta, "beta");
+  AttrMap toF16, toI8, toF8, layer;
+  toF16.set("to", int64_t(10));
+  toI8.set("output_dtype", static_cast<int64_t>(DType::I8));
+  toF8.set("output_dtype", static_cast<int64_t>(DType::F8E4M3));
+  layer.set("kind", std::string("layer"));
+  layer.set("axis", int64_t(-1));
+  layer.set("epsilon", 1e-5f);
+  Value *h = requireOp(g, OpKind::OnnxCast, {in}, toF16, "h"), *rh = requireOp(g, OpKind::OnnxCast, {rin}, toF16, "rh");
+  Value *q = requireOp(g, OpKind::OnnxQuantizeLinear, {h, scalar(0.03f, DType::F32, "s")}, toI8, "q");
+  Value *d = requireOp(g, OpKind::OnnxDequantizeLinear, {q, scalar(0.03f, DType::F16, "sh")}, {}, "d");
+  Value *sum = requireOp(g, OpKind::OnnxAdd, {d, rh}, {}, "sum");
+  Value *y = requireOp(g, OpKind::InfcNorm, {sum, gv, bv}, layer, "y");
+  Value *yq = requireOp(g, OpKind::OnnxQuantizeLinear, {y, scalar(0.04f, DType::F32, "ys")}, toI8, "yq");
+  Value *d2 = requireOp(g, OpKind::OnnxDequantizeLinear, {q, scalar(0.03f, DType::F16, "sh2")}, {}, "d2");
+  Value *y2 = requireOp(g, OpKind::InfcNorm, {d2, gv, bv}, layer, "y2");
+  Value *y2q = requireOp(g, OpKind::OnnxQuantizeLinear, {y2, scalar(0.01f, DType::F32, "ys2")}, toF8, "y2q");
+  g.addOutput("y", y);
+  g.addOutput("yq", yq);
+  g.addOutput("y2q", y2q);
+  REQUIRE(runPassPipeline(*m, "shape-infer,fuse-norm-quant,dce").isOk());
+  size_t fusedNorms = 0;
+  for (const auto &op : m->mainGraph()->body().ops())
+    fusedNorms += op->is(OpKind::InfcNorm) && op->operand(0)->type().elem() == DType::I8 && op->numResults() == 2;
+  CHECK(fusedNorms == 2);
+  REQUIRE_GPU();
+  Expected<std::vector<Tensor>> want = interpret(*m->mainGraph(), {x, res});
+  REQUIRE(want.isOk());
+  Expected<std::vector<Tensor>> got = gputest::buildAndRun(*m, {x, res});
+  REQUIRE(got.isOk());
+  // Float statistics against double: y within a few f16 steps of its size; the quantized outputs
+  // one step apart at most where y sits near a rounding boundary (e4m3: one step of its 3-bit mantissa).
+  CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 2e-3, 2e-3) <= 1.0);
+  CHECK(gputest::toleranceRatio((*got)[1], (*want)[1], 0.0, 1.0) <= 1.0);
+  CHECK(gputest::toleranceRatio((*got)[2], (*want)[2], 0.125, 1e-3) <= 1.0);
+}
