@@ -227,7 +227,7 @@ Expected<std::vector<Operation *>> chooseQuantMatmuls(Block &body, PassContext &
     // quantize and dequantize traffic included, as TensorRT's builder keeps the faster of the
     // precisions it allows. --strict-precision keeps the quantized form whatever the timing.
     if (why.empty() && ctx.matmulTiming && !ctx.strictPrecision && asked != p.asked) {
-      Expected<std::pair<double, double>> ms = ctx.matmulTiming(*op, p.abType, p.extraBytes(*op));
+      Expected<std::pair<double, double>> ms = ctx.matmulTiming(*op, p.abType, p.extraBytes(*op, quant));
       if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
         return ms.status();
       if (ms.isOk() && ms->second >= ms->first) {

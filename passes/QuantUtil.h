@@ -104,7 +104,8 @@ struct QuantMatmulPolicy {
   std::string leaveTo;  ///< an ONNX op type another pass quantizes (asking for it here is no error): "Conv", or ""
   std::function<std::string(const Operation &)> ineligible; ///< why an op cannot be quantized ("" if it can)
   std::function<std::string(const Operation &)> accuracy;   ///< the accuracy rule's objection, or ""; null: none
-  std::function<double(const Operation &)> extraBytes;      ///< the quantized form's extra memory traffic
+  /// The quantized form's extra memory traffic, given the matmuls before it already chosen.
+  std::function<double(const Operation &, const std::vector<Operation *> &chosen)> extraBytes;
 };
 /// The candidates (quantMatmulCandidate) to quantize, in program order. The others get their
 /// reason in `precision`; errors for --layer-precision NAME:<asked> on what cannot be, and for

@@ -43,7 +43,7 @@ public:
     Block &body = graph.body();
     QuantMatmulPolicy policy{std::string(name()), "fp8", "FP8", DType::F8E4M3, "FP8 applies to matmuls with constant weights",
                              "", [&](const Operation &op) { return ineligible(op); }, nullptr,
-                             [&](const Operation &op) { return quantizeBytes(op); }};
+                             [&](const Operation &op, const std::vector<Operation *> &) { return quantizeBytes(op); }};
     INFC_ASSIGN_OR_RETURN(std::vector<Operation *> quant, chooseQuantMatmuls(body, ctx, policy));
     for (Operation *op : quant) {
       INFC_RETURN_IF_ERROR(rewrite(body, op));

@@ -72,7 +72,7 @@ public:
                              "INT8 applies to convolutions and to matmuls with constant weights",
                              "Conv", // quantize-int8's (the QuantizeLinear ops it made carry their node too)
                              [&](const Operation &op) { return ineligible(op); }, [&](const Operation &op) { return heavyTails(op); },
-                             [&](const Operation &op) { return extraBytes(op); }};
+                             [&](const Operation &op, const std::vector<Operation *> &chosen) { return extraBytes(op, chosen); }};
     INFC_ASSIGN_OR_RETURN(std::vector<Operation *> quant, chooseQuantMatmuls(body, ctx, policy));
     for (Operation *op : quant) {
       INFC_RETURN_IF_ERROR(rewrite(body, op));
@@ -124,13 +124,20 @@ private:
   }
 
   /// The memory traffic the INT8 form adds: its input's quantization (f16 read, int8 written;
-  /// int8 written only when a LayerNorm writes the input, fuse-norm-quant), shared by the
-  /// matmuls reading that copy, and the dequantization of its result (int8 read, f16 written,
+  /// int8 written only when a LayerNorm writes the input, fuse-norm-quant; nothing when the input
+  /// is the activation of an INT8 matmul chosen before, whose activation kernel then writes int8
+  /// instead of f16: BERT's FFN output projection after the GELU), shared by the matmuls reading that copy, and the dequantization of its result (int8 read, f16 written,
   /// plus the residual read when one is added there), unless an activation kernel reads the
   /// result anyway (it then reads int8 instead of f16) or a LayerNorm is its only reader (which
   /// then reads the int8 result, and the residual the FP16 GEMM read as its C: 1 byte more).
-  double extraBytes(const Operation &op) const {
+  double extraBytes(const Operation &op, const std::vector<Operation *> &chosen) const {
     const Value *x = op.operand(0), *y = op.result();
+    if (const Operation *p = x->definingOp(); p && x->users().size() == 1 && !x->isGraphOutput() &&
+                                              std::find(chosen.begin(), chosen.end(), p) != chosen.end()) {
+      Activation pa = activationOf(*p);
+      if (!pa.none() && !reluInEpilogue(*p))
+        return extraBytes(op, {}) - 3.0 * static_cast<double>(*x->type().numElements());
+    }
     size_t readers = 0;
     for (const Operation *u : x->users())
       readers += quantMatmulCandidate(*u) && u->operand(0) == x;

@@ -70,10 +70,11 @@ TEST_CASE("quantize-int8-matmul keeps f16 where INT8 is not faster, counting its
   REQUIRE(pm->run(*m, ctx).isOk());
   // x (128 elements: 2 bytes read, 1 written each) is quantized for two readers. h's GELU is a
   // kernel anyway (it reads int8 instead of f16); b's result is dequantized and added to r (1 + 2
-  // bytes read, 2 written); c's result is dequantized (1 read, 2 written), its input quantized alone.
+  // bytes read, 2 written); c's result is dequantized (1 read, 2 written); c's input is h's GELU,
+  // whose kernel (h being INT8) writes int8 for c instead of f16: no quantization of its own.
   CHECK(bytes.at("h") == 3.0 * 128 / 2);
   CHECK(bytes.at("b") == 3.0 * 128 / 2 + 5.0 * 128);
-  CHECK(bytes.at("c") == 3.0 * 128 + 3.0 * 128);
+  CHECK(bytes.at("c") == 3.0 * 128);
   CHECK(isInt8(definer(*m, "h.i8")));
   CHECK(isInt8(definer(*m, "c.i8")));
   CHECK_FALSE(isInt8(definer(*m, "b")));
@@ -125,4 +126,45 @@ TEST_CASE("quantize-int8-matmul's accuracy rule: heavy-tailed inputs and results
   CHECK(precisionOf(definer(*m, "c")) ==
         "f16: its result is heavy-tailed for INT8 (largest |x| 4 is 40 times its rms 0.1; the bound is 32)");
   CHECK(isInt8(definer(*m, "b.i8")));
+}
+
+TEST_CASE("quantize-int8-matmul counts what fuse-norm-quant saves: a LayerNorm writes the int8 input and reads the int8 result",
+          "[passes][int8]") {
+  std::string w, g;
+  for (int i = 0; i < 256; ++i)
+    w += (i ? ", " : "") + std::string(i % 3 == 0 ? "0.5" : i % 3 == 1 ? "-0.25" : "1.0");
+  for (int i = 0; i < 16; ++i)
+    g += (i ? ", " : "") + std::string("1.0");
+  std::string text = R"(graph @net(%x: tensor<2x4x16xf16>) -> ("y": tensor<2x4x16xf16>) {
+  %w = onnx.Constant() {value = dense<[)" + w + R"(]> : tensor<16x16xf16>} : () -> tensor<16x16xf16>
+  %g = onnx.Constant() {value = dense<[)" + g + R"(]> : tensor<16xf16>} : () -> tensor<16xf16>
+  %n = infc.norm(%x, %g) {axis = -1, kind = "layer"} : (tensor<2x4x16xf16>, tensor<16xf16>) -> tensor<2x4x16xf16>
+  %b = infc.matmul(%n, %w, none, %x) {acc_amax = 3.0} : (tensor<2x4x16xf16>, tensor<16x16xf16>, none, tensor<2x4x16xf16>) -> tensor<2x4x16xf16>
+  %y = infc.norm(%b, %g) {axis = -1, kind = "layer"} : (tensor<2x4x16xf16>, tensor<16xf16>) -> tensor<2x4x16xf16>
+  return %y
+})";
+  Expected<std::unique_ptr<Module>> m = parseModule(text, "norm.ir");
+  REQUIRE(m.isOk());
+  PassContext ctx;
+  ctx.int8Ranges = {{"n", 1.0}};
+  double extra = -1;
+  ctx.matmulTiming = [&](const Operation &, DType, double e) -> Expected<std::pair<double, double>> {
+    extra = e;
+    return std::make_pair(1.0, 0.5);
+  };
+  Expected<PassManager> pm = PassManager::parse("quantize-int8-matmul,fuse-norm-quant,dce");
+  REQUIRE(pm.isOk());
+  REQUIRE(pm->run(**m, ctx).isOk());
+  // The input: 1 byte written per element by the first norm; the result: the second norm reads
+  // int8 (1 byte) and the residual (2) where the FP16 GEMM read its C (2): 1 byte more.
+  CHECK(extra == 1.0 * 128 + 1.0 * 128);
+  size_t fusedIn = 0, fusedOut = 0;
+  for (const auto &op : (*m)->mainGraph()->body().ops()) {
+    fusedIn += op->is(OpKind::InfcNorm) && op->operand(0)->type().elem() == DType::I8 && op->hasOperand(3);
+    fusedOut += op->is(OpKind::InfcNorm) && op->numResults() == 2;
+    CHECK_FALSE(op->is(OpKind::OnnxQuantizeLinear));
+    CHECK_FALSE(op->is(OpKind::OnnxDequantizeLinear));
+  }
+  CHECK(fusedIn == 1);
+  CHECK(fusedOut == 1);
 }
