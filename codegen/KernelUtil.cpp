@@ -106,6 +106,14 @@ std::string loadAs(DType t, const std::string &expr) {
   }
 }
 
+std::string loadAsFloat(DType t, const std::string &expr, const std::string &T) {
+  switch (t) {
+  case DType::I8: case DType::U8: case DType::I16: case DType::U16: case DType::I32:
+    return "((" + T + ")(int)(" + expr + "))";
+  default: return "((" + T + ")" + loadAs(t, expr) + ")";
+  }
+}
+
 std::string storeAs(DType t, const std::string &expr) {
   switch (t) {
   case DType::F16: return "infc_f2h((float)(" + expr + "))";

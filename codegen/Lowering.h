@@ -198,6 +198,11 @@ LowerFn findLowering(OpKind kind);
 std::string cudaStorageType(DType t);
 /// Expression converting storage `expr` of dtype t to the compute type (float/double/int64).
 std::string loadAs(DType t, const std::string &expr);
+/// Element `expr` of storage type `t` as a float compute value of type `T` ("float", "double"):
+/// loadAs, but 8- to 32-bit integers go through int (loadAs widens them to long long, and a
+/// 64-bit integer to float conversion costs several instructions: the int8 inputs of quantized
+/// chains and norms).
+std::string loadAsFloat(DType t, const std::string &expr, const std::string &T);
 /// Expression converting compute value `expr` to storage of dtype t.
 std::string storeAs(DType t, const std::string &expr);
 /// Compute type used for dtype t in kernels: "double" for f64, "float" for other floats,

@@ -37,6 +37,17 @@ const Value *inPlaceOperand(const Operation &op, const LoweringContext &ctx, con
   return nullptr;
 }
 
+std::string vectorMove8(size_t esize, const std::string &to, const std::string &from) {
+  // 8 elements are 8, 16 or 32 bytes: one uint2, one uint4 or two uint4.
+  switch (esize) {
+  case 1: return "*(uint2 *)(" + to + ") = *(const uint2 *)(" + from + ");";
+  case 2: return "*(uint4 *)(" + to + ") = *(const uint4 *)(" + from + ");";
+  default:
+    return "((uint4 *)(" + to + "))[0] = ((const uint4 *)(" + from + "))[0]; ((uint4 *)(" + to + "))[1] = ((const uint4 *)(" +
+           from + "))[1];";
+  }
+}
+
 bool emitVector8(std::ostringstream &src, const std::vector<const Value *> &ins, const Value *out, int64_t n,
                  const std::function<void(const std::vector<std::string> &inputs, const std::string &output)> &element,
                  bool anyCount) {
@@ -54,16 +65,7 @@ bool emitVector8(std::ostringstream &src, const std::vector<const Value *> &ins,
       return false;
     whole.push_back(same);
   }
-  // 8 elements are 8, 16 or 32 bytes: one uint2, one uint4 or two uint4.
-  auto move = [](size_t esize, const std::string &to, const std::string &from) {
-    switch (esize) {
-    case 1: return "*(uint2 *)(" + to + ") = *(const uint2 *)(" + from + ");";
-    case 2: return "*(uint4 *)(" + to + ") = *(const uint4 *)(" + from + ");";
-    default:
-      return "((uint4 *)(" + to + "))[0] = ((const uint4 *)(" + from + "))[0]; ((uint4 *)(" + to + "))[1] = ((const uint4 *)(" +
-             from + "))[1];";
-    }
-  };
+  auto move = vectorMove8;
   src << (anyCount ? "  if (" + std::to_string(n) + "LL % 8 == 0 && ((unsigned long long)out0" : "  if (((unsigned long long)out0");
   for (size_t i = 0; i < ins.size(); ++i)
     if (whole[i])

@@ -46,6 +46,10 @@ void finish(const Operation &op, LoweringContext &ctx, KernelLayer k, std::ostri
 /// throughput of one element per thread (the H200, BERT-base's FFN). `anyCount`
 /// (LoweringOptions::shapeGeneric, dim-fit engines): the path is emitted whatever n is, taken when
 /// n % 8 == 0 as the kernel runs, so that the kernel is one at every shape.
+/// A statement copying 8 elements of `esize` bytes from `from` to `to` (16-byte aligned pointers):
+/// one uint2, one uint4 or two uint4 moves.
+std::string vectorMove8(size_t esize, const std::string &to, const std::string &from);
+
 bool emitVector8(std::ostringstream &src, const std::vector<const Value *> &ins, const Value *out, int64_t n,
                  const std::function<void(const std::vector<std::string> &inputs, const std::string &output)> &element,
                  bool anyCount = false);

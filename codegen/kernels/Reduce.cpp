@@ -4,6 +4,7 @@
 #include "codegen/kernels/Families.h"
 #include "codegen/kernels/KernelWriter.h"
 
+#include <algorithm>
 #include <functional>
 
 namespace infc::codegen {
@@ -218,6 +219,90 @@ Status lowerSoftmax(const Operation &op, LoweringContext &ctx) {
   return Status::ok();
 }
 
+/// The fast path of a layer or RMS norm (emitted before the general loop, which it returns ahead
+/// of): a warp per row, the row in registers as chunks of 8 elements (lane + 32 i), loaded and
+/// stored with 8- to 32-byte vector moves, one read of x (and the residual) instead of three,
+/// two-pass statistics over the registers. Taken when the row length is a multiple of 8 and at
+/// most 256 chunks' worth (`chunks` per lane, a speed heuristic replayed in dim-fit engines) and
+/// every pointer is 16-byte aligned, all checked when the kernel runs; the same values as the
+/// general loop (summation order aside).
+void emitNormRows(std::ostringstream &src, const Operation &op, const NormAttrs &a, const NormGeometry &g, LoweringContext &ctx,
+                  const std::vector<const Value *> &ins, const std::vector<const Value *> &outs) {
+  // Dim-fit engines record the chunks at opt and replay them (the fast path checks the length it
+  // runs with), so the kernel is one at every shape; static ones leave the path out where it
+  // cannot run.
+  int64_t chunks = ctx.heuristicValue(std::clamp<int64_t>((g.length + 255) / 256, 1, 8));
+  if (g.perChannel || (!ctx.options().shapeGeneric && (g.length % 8 != 0 || g.length > 256 * chunks)))
+    return;
+  const Value *x = ins[0], *y = outs[0];
+  DType dt = y->type().elem(), xt = x->type().elem(), pt = ins[1]->type().elem();
+  for (const Value *v : ins)
+    if (dtypeSize(v->type().elem()) > 4 || v->type().elem() == DType::Bool)
+      return;
+  bool hasBias = op.hasOperand(2);
+  const Value *z = op.is(OpKind::InfcNorm) && op.hasOperand(3) ? op.operand(3) : nullptr;
+  int64_t L = g.length;
+  src << "  if (" << L << "LL % 8 == 0 && " << L << "LL <= " << 256 * chunks << "LL && ((0ULL";
+  for (size_t i = 0; i < ins.size(); ++i)
+    src << " | (unsigned long long)in" << i;
+  for (size_t i = 0; i < outs.size(); ++i)
+    src << " | (unsigned long long)out" << i;
+  src << ") % 16) == 0) {\n";
+  src << "    INFC_WARP_LOOP(w, " << g.rows << "LL) {\n      const long long base = w * " << L << "LL;\n";
+  src << "      T v[" << chunks << "][8];\n      T s = 0;\n";
+  src << "      #pragma unroll\n      for (int i = 0; i < " << chunks << "; ++i) {\n";
+  src << "        const long long c = (lane + 32 * i) * 8LL;\n        if (c < " << L << "LL) {\n";
+  src << "          __align__(16) " << cudaStorageType(xt) << " xb[8];\n          " << vectorMove8(dtypeSize(xt), "xb", "in0 + base + c") << "\n";
+  if (z)
+    src << "          __align__(16) " << cudaStorageType(z->type().elem()) << " zb[8];\n          "
+        << vectorMove8(dtypeSize(z->type().elem()), "zb", "in" + std::to_string(hasBias ? 3 : 2) + " + base + c") << "\n";
+  src << "          #pragma unroll\n          for (int e = 0; e < 8; ++e) {\n";
+  std::string e = loadAsFloat(xt, "xb[e]", "T");
+  if (a.xScale) {
+    e = "(T)" + loadAs(dt, storeAs(dt, e + " * " + floatLiteral(*a.xScale, false)));
+    if (z)
+      e = "(T)" + loadAs(dt, storeAs(dt, e + " + (T)" + loadAs(z->type().elem(), "zb[e]")));
+  }
+  src << "            v[i][e] = " << e << ";\n            s += v[i][e];\n          }\n";
+  src << "        } else {\n          #pragma unroll\n          for (int e = 0; e < 8; ++e) v[i][e] = 0;\n        }\n      }\n";
+  if (a.kind == NormAttrs::Kind::Rms) {
+    src << "      const T mean = 0;\n";
+  } else {
+    src << shuffleReduce("s", "a + b");
+    src << "      const T mean = s / (T)" << L << ";\n";
+  }
+  src << "      T q = 0;\n      #pragma unroll\n      for (int i = 0; i < " << chunks << "; ++i)\n";
+  src << "        if ((lane + 32 * i) * 8LL < " << L << "LL) {\n          #pragma unroll\n"
+      << "          for (int e = 0; e < 8; ++e) { const T d = v[i][e] - mean; q += d * d; }\n        }\n";
+  src << shuffleReduce("q", "a + b");
+  src << "      const T inv = (T)1 / infc_sqrt(q / (T)" << L << " + (T)" << floatLiteral(a.epsilon, false) << ");\n";
+  src << "      #pragma unroll\n      for (int i = 0; i < " << chunks << "; ++i) {\n";
+  src << "        const long long c = (lane + 32 * i) * 8LL;\n        if (c >= " << L << "LL) continue;\n";
+  src << "        __align__(16) " << cudaStorageType(pt) << " gb[8];\n        " << vectorMove8(dtypeSize(pt), "gb", "in1 + c") << "\n";
+  if (hasBias)
+    src << "        __align__(16) " << cudaStorageType(ins[2]->type().elem()) << " bb[8];\n        "
+        << vectorMove8(dtypeSize(ins[2]->type().elem()), "bb", "in2 + c") << "\n";
+  src << "        __align__(16) " << cudaStorageType(dt) << " yb[8];\n";
+  if (a.qScale)
+    src << "        __align__(16) " << cudaStorageType(outs[1]->type().elem()) << " qb[8];\n";
+  src << "        #pragma unroll\n        for (int e = 0; e < 8; ++e) {\n";
+  src << "          const T r = (v[i][e] - mean) * inv * (T)" << loadAs(pt, "gb[e]");
+  if (hasBias)
+    src << " + (T)" << loadAs(ins[2]->type().elem(), "bb[e]");
+  src << ";\n          yb[e] = " << storeAs(dt, "r") << ";\n";
+  if (a.qScale) {
+    src << "          const float qv = (float)" << loadAs(dt, "yb[e]") << " / " << floatLiteral(*a.qScale, false) << ";\n";
+    if (outs[1]->type().elem() == DType::I8)
+      src << "          qb[e] = " << storeAs(DType::I8, "(int)fminf(fmaxf(rintf(qv), -128.0f), 127.0f)") << ";\n";
+    else
+      src << "          qb[e] = " << storeAs(outs[1]->type().elem(), "qv") << ";\n";
+  }
+  src << "        }\n        " << vectorMove8(dtypeSize(dt), "out0 + base + c", "yb") << "\n";
+  if (a.qScale)
+    src << "        " << vectorMove8(dtypeSize(outs[1]->type().elem()), "out1 + base + c", "qb") << "\n";
+  src << "      }\n    }\n    return;\n  }\n";
+}
+
 /// Normalization (infc.norm, and onnx.LayerNormalization / InstanceNormalization /
 /// GroupNormalization at --opt-level 0): one warp per group of `length` contiguous elements,
 /// two passes for the mean and the variance (one for RMS), statistics in f32 (f64 for f64 x).
@@ -251,7 +336,7 @@ Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAt
   // Element j of the row: x, or int8 x times x_scale plus the residual, each rounded to y's
   // type (as the DequantizeLinear and Add the op replaces store them).
   auto load = [&](const std::string &j) {
-    std::string e = "(T)" + loadAs(x->type().elem(), "in0[base + " + j + "]");
+    std::string e = loadAsFloat(x->type().elem(), "in0[base + " + j + "]", "T");
     if (a.xScale) {
       e = "(T)" + loadAs(dt, storeAs(dt, e + " * " + floatLiteral(*a.xScale, false)));
       if (z)
@@ -265,6 +350,7 @@ Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAt
   src << kWarpHelpers;
   beginKernel(src, k, ins, outs);
   src << "  typedef " << T << " T;\n  const int lane = threadIdx.x & 31;\n";
+  emitNormRows(src, op, a, *g, ctx, ins, outs);
   src << "  INFC_WARP_LOOP(w, " << g->rows << "LL) {\n    const long long base = w * " << L << "LL;\n";
   emitMeanInvStd(src, load, L, a.epsilon, a.kind == NormAttrs::Kind::Rms);
   // The parameter index of element j: j, or its channel.
@@ -280,7 +366,7 @@ Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAt
     // y as stored, divided in float, rounded half to even and saturated (QuantizeLinear's kernel).
     src << "      const float qv = (float)" << loadAs(dt, storeAs(dt, "v")) << " / " << floatLiteral(*a.qScale, false) << ";\n";
     if (q->type().elem() == DType::I8)
-      src << "      out1[base + j] = " << storeAs(DType::I8, "(long long)fminf(fmaxf(rintf(qv), -128.0f), 127.0f)") << ";\n";
+      src << "      out1[base + j] = " << storeAs(DType::I8, "(int)fminf(fmaxf(rintf(qv), -128.0f), 127.0f)") << ";\n";
     else
       src << "      out1[base + j] = " << storeAs(q->type().elem(), "qv") << ";\n";
   }

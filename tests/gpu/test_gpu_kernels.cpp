@@ -112,6 +112,16 @@ TEST_CASE("GPU kernels match the reference interpreter", "[gpu]") {
       {"infc.norm layer f16 axis 1", OpKind::InfcNorm,
        {in16({3, 4, 40}), Operand{{4, 40}, DType::F16, true}, Operand{{4, 40}, DType::F16, true}},
        attrs({{"kind", std::string("layer")}, {"axis", int64_t(1)}, {"epsilon", 1e-3f}}), 1e-2, 1e-2},
+      // Rows of 768 (the register path: 3 chunks of 8 per lane), of 2056 (past its 2048 limit: the
+      // general loop) and of 136 (fewer chunks than lanes).
+      {"infc.norm layer f16 rows of 768", OpKind::InfcNorm,
+       {in16({9, 768}), Operand{{768}, DType::F16, true}, Operand{{768}, DType::F16, true}},
+       attrs({{"kind", std::string("layer")}, {"axis", int64_t(-1)}, {"epsilon", 1e-5f}}), 1e-2, 1e-2},
+      {"infc.norm layer f16 rows of 2056", OpKind::InfcNorm,
+       {in16({3, 2056}), Operand{{2056}, DType::F16, true}, Operand{{2056}, DType::F16, true}},
+       attrs({{"kind", std::string("layer")}, {"axis", int64_t(-1)}, {"epsilon", 1e-5f}}), 1e-2, 1e-2},
+      {"infc.norm rms f32 rows of 136", OpKind::InfcNorm, {in({5, 136}), cst({136})},
+       attrs({{"kind", std::string("rms")}, {"axis", int64_t(-1)}, {"epsilon", 1e-6f}})},
       {"infc.norm rms bf16, no bias", OpKind::InfcNorm, {in16({5, 130}, DType::BF16), Operand{{130}, DType::BF16, true}},
        attrs({{"kind", std::string("rms")}, {"axis", int64_t(-1)}, {"epsilon", 1e-6f}}), 3e-2, 3e-2},
       {"infc.norm instance f32", OpKind::InfcNorm, {in({2, 3, 7, 5}), cst({3}), cst({3})},
