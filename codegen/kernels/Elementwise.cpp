@@ -148,11 +148,8 @@ Expected<std::string> scalarExpr(const ExprContext &c, size_t numOperands) {
       e = "(" + e + " / (T)" + std::to_string(numOperands) + ")";
     return e;
   }
-  case OpKind::OnnxQuantizeLinear: // in a fused chain (fuse-elementwise): to e4m3 or int8 by a scalar scale,
-    // times its reciprocal (computed once per thread, not a division per element: the GELU chains
-    // of INT8 and FP8 BERT are compute-bound); one int8 or e4m3 step from the division's result
-    // at most, where a value sits at a rounding boundary (the chains' contract with the reference).
-    return std::string("(v0 * ((T)1 / v1))");
+  case OpKind::OnnxQuantizeLinear: // in a fused chain (fuse-elementwise): to e4m3 or int8 by a scalar scale
+    return std::string("(v0 / v1)");
   case OpKind::OnnxDequantizeLinear: // in a fused chain: int8 times a scalar scale
     return std::string("(v0 * v1)");
   case OpKind::OnnxClip: {
@@ -237,7 +234,7 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
   int64_t n = *outV->type().numElements();
   DType t = outV->type().elem();
   // A chain ending in a quantization to int8 computes in float and rounds once, half to even,
-  // saturating (as QuantizeLinear's own kernel does), multiplying by the scale's reciprocal.
+  // saturating (as QuantizeLinear's own kernel does).
   bool toInt8 = t == DType::I8;
   std::string T = computeType(toInt8 ? DType::F32 : t);
   std::vector<const Value *> ins(op.operands().begin(), op.operands().end());
