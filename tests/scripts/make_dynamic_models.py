@@ -36,6 +36,13 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
+def save(graph, path, opset):
+    """The model of `graph` at `opset`, checked, written to `path`."""
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="infc-tests", ir_version=8)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
 def convs_and_classifier(seed, c_in, c1, c2, classes):
     """He-initialized weights (fixed seed) of two 3x3 convolutions c_in -> c1 -> c2 and a linear
     classifier c2 -> classes: c1_w, c1_b, c2_w, c2_b, fc_w, fc_b."""
@@ -75,9 +82,7 @@ def ocr(path):
     g = helper.make_graph(nodes, "dyn_ocr",
                           [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 1, 32, "width"])],
                           [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "columns", 12])], inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="infc-tests", ir_version=8)
-    onnx.checker.check_model(m)
-    onnx.save(m, path)
+    save(g, path, 13)
 
 
 def batch_mix(path):
@@ -86,9 +91,7 @@ def batch_mix(path):
     g = helper.make_graph(nodes, "batch_mix", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
                           [numpy_helper.from_array(np.array([0], np.int64), "axes")])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], producer_name="infc-tests", ir_version=8)
-    onnx.checker.check_model(m)
-    onnx.save(m, path)
+    save(g, path, 18)
 
 
 def cnn(path):
@@ -105,9 +108,7 @@ def cnn(path):
     g = helper.make_graph(nodes, "dyn_cnn",
                           [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, "height", "width"])],
                           [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="infc-tests", ir_version=8)
-    onnx.checker.check_model(m)
-    onnx.save(m, path)
+    save(g, path, 13)
 
 
 def strided(path):
@@ -131,9 +132,7 @@ def strided(path):
     g = helper.make_graph(nodes, "dyn_strided",
                           [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, "size", "size"])],
                           [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="infc-tests", ir_version=8)
-    onnx.checker.check_model(m)
-    onnx.save(m, path)
+    save(g, path, 13)
 
 
 def tri(path):
@@ -147,9 +146,7 @@ def tri(path):
     g = helper.make_graph(nodes, "dyn_tri", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq"])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "seq"])],
                           [numpy_helper.from_array(np.array([1], np.int64), "one")])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], producer_name="infc-tests", ir_version=8)
-    onnx.checker.check_model(m)
-    onnx.save(m, path)
+    save(g, path, 18)
 
 
 if __name__ == "__main__":
