@@ -17,8 +17,11 @@ std::string calibrationCacheJson(const CalibrationTable &table, const std::strin
   j["model_sha256"] = modelSha256;
   j["batches"] = table.batches;
   nlohmann::ordered_json tensors = nlohmann::ordered_json::object();
-  for (const auto &[name, r] : table.tensors)
+  for (const auto &[name, r] : table.tensors) {
     tensors[name] = {{"amax", r.amax}, {"scale", r.scale}, {"max", r.max}, {"rms", r.rms}};
+    if (r.clipRms >= 0)
+      tensors[name]["clip_rms"] = r.clipRms;
+  }
   j["tensors"] = std::move(tensors);
   return j.dump(1) + "\n";
 }
@@ -62,8 +65,8 @@ Expected<CalibrationTable> readCalibrationCache(const std::string &path, const s
     TensorRange r{e["amax"].get<double>(), e["scale"].get<double>()};
     if (!std::isfinite(r.amax) || r.amax < 0 || !std::isfinite(r.scale) || r.scale <= 0)
       return bad("tensor '" + name + "': amax must be finite and >= 0, scale finite and > 0");
-    // "max" and "rms" (what the INT8 matmul accuracy rule reads) came later: optional.
-    for (auto [key, field] : {std::pair{"max", &r.max}, std::pair{"rms", &r.rms}}) {
+    // "max", "rms" and "clip_rms" (what the INT8 matmul accuracy rule reads) came later: optional.
+    for (auto [key, field] : {std::pair{"max", &r.max}, std::pair{"rms", &r.rms}, std::pair{"clip_rms", &r.clipRms}}) {
       if (!e.contains(key))
         continue;
       if (!e[key].is_number() || !std::isfinite(e[key].get<double>()) || e[key].get<double>() < 0)

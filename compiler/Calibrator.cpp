@@ -207,6 +207,15 @@ Expected<CalibrationTable> calibrate(const Graph &graph, const CalibrationOption
     r.scale = r.amax > 0 ? r.amax / 127.0 : 1.0 / 127.0;
     r.max = s.amax;
     r.rms = s.count ? std::sqrt(s.sumSquares / static_cast<double>(s.count)) : 0.0;
+    if (!s.hist.empty()) {
+      double sse = 0, n = 0;
+      for (size_t b = 0; b < s.hist.size(); ++b) {
+        double cut = std::max(0.0, (static_cast<double>(b) + 0.5) * width - r.amax);
+        sse += static_cast<double>(s.hist[b]) * cut * cut;
+        n += static_cast<double>(s.hist[b]);
+      }
+      r.clipRms = n > 0 ? std::sqrt(sse / n) : 0.0;
+    }
     table.tensors[s.name] = r;
   }
   return table;

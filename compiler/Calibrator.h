@@ -48,6 +48,9 @@ struct TensorRange {
   /// unknown, a cache written before infc recorded them): how heavy the tensor's tails are,
   /// which quantize-int8-matmul's accuracy rule reads (passes/Pass.h, TensorSpread).
   double max = -1, rms = -1;
+  /// The root mean square of what amax cuts off (|x| - amax beyond it, 0 elsewhere), from the
+  /// histogram of pass 2 (bin centres); -1 without histograms (minmax) or from an older cache.
+  double clipRms = -1;
 };
 
 struct CalibrationTable {

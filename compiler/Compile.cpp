@@ -213,7 +213,7 @@ Expected<std::map<std::string, double>> calibrationRanges(const CompileOptions &
   std::map<std::string, double> ranges;
   for (const auto &[name, r] : table.tensors) {
     ranges[name] = r.amax;
-    spread[name] = TensorSpread{r.max, r.rms};
+    spread[name] = TensorSpread{r.max, r.rms, r.clipRms};
   }
   if (ranges.empty())
     return invalidArgument(o.modelPath + ": calibration found no float activations to quantize");

@@ -46,6 +46,9 @@ using MatmulTimingFn =
 /// leaves a typical value 127 rms / max levels.
 struct TensorSpread {
   double max = -1, rms = -1;
+  /// The root mean square of what the calibration method's threshold cuts off (|x| - amax where
+  /// |x| > amax, 0 elsewhere) over every element; -1: unknown (minmax, or an older cache).
+  double clipRms = -1;
   bool known() const { return max >= 0 && rms >= 0; }
 };
 

@@ -24,7 +24,9 @@
 // largest |x| more than kMaxSpread times its root mean square over the calibration data (one
 // scale per tensor then leaves a typical value fewer than 127 / 32, about 4, levels: BERT's FFN
 // output projections, whose inputs and results carry a few huge channels; a numpy simulation of
-// all-MiniLM-L6-v2 drops from 0.99 to 0.87 mean cosine with them in INT8, docs/int8.md).
+// all-MiniLM-L6-v2 drops from 0.99 to 0.87 mean cosine with them in INT8, docs/int8.md), and,
+// with `--calib-method`, where the method's threshold cuts off more of its input than rounding
+// at that threshold loses (the cache's clip_rms against step / sqrt(12)).
 // What stays in f16 says why in `precision`; `--layer-precision NAME:fp16|fp32` keeps a matmul
 // out of INT8, NAME:int8 keeps it in INT8 whatever the accuracy rule and the timing say (on an op
 // that cannot be an INT8 matmul or convolution it is an error naming why), and
@@ -118,8 +120,26 @@ private:
   /// The accuracy rule's objection to `op` in INT8 (see the file comment), or "".
   std::string heavyTails(const Operation &op) const {
     const Value *x = op.operand(0);
-    if (std::string why = heavyTailed(calibratedSpread(ctx_->int8Ranges, ctx_->int8Spread, x), "its input %" + x->name()); !why.empty())
+    TensorSpread xs = calibratedSpread(ctx_->int8Ranges, ctx_->int8Spread, x);
+    if (std::string why = heavyTailed(xs, "its input %" + x->name()); !why.empty())
       return why;
+    // With --calib-method the input is quantized over the method's threshold: not where what it
+    // cuts off outweighs the rounding it saves (clipped rms above the rounding error's rms,
+    // step / sqrt(12)). The entropy method's KL divergence counts clipped values by how often
+    // they occur, not by how far they are cut: all-MiniLM-L6-v2's QKV inputs lose their outlier
+    // channels (0.954 mean cosine, 0.998 with those six matmuls in FP16; docs/accuracy.md).
+    const double *amax = calibratedRange(ctx_->int8Ranges, x);
+    if (!(ctx_->int8MatmulInputsAtMax && xs.known()) && amax && *amax > 0 && xs.clipRms >= 0) {
+      double roundRms = *amax / 127.0 / std::sqrt(12.0);
+      if (xs.clipRms > roundRms) {
+        char buf[240];
+        std::snprintf(buf, sizeof buf,
+                      "its calibrated range cuts off more of its input %%%s than rounding loses (clipped rms %.3g against "
+                      "rounding rms %.3g at amax %.4g of its largest |x| %.4g)",
+                      x->name().c_str(), xs.clipRms, roundRms, *amax, xs.max);
+        return buf;
+      }
+    }
     return heavyTailed(accCalibration(*ctx_, op)->spread, "its result");
   }
 

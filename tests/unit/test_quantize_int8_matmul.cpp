@@ -128,6 +128,29 @@ TEST_CASE("quantize-int8-matmul's accuracy rule: heavy-tailed inputs and results
   CHECK(isInt8(definer(*m, "b.i8")));
 }
 
+TEST_CASE("quantize-int8-matmul's clipping rule: with --calib-method, an input the threshold cuts off more than rounding loses stays 16-bit",
+          "[passes][int8]") {
+  // x's threshold is 1 (context()); rounding at that threshold has rms 1 / 127 / sqrt(12) = 0.00227.
+  for (bool atMax : {false, true}) {
+    std::unique_ptr<Module> m = net();
+    PassContext ctx = context();
+    ctx.int8MatmulInputsAtMax = atMax;
+    ctx.int8Spread["x"] = TensorSpread{2.0, 0.5, 0.01}; // clipped rms 0.01: h and b stay f16
+    ctx.int8Spread["h"] = TensorSpread{2.0, 0.5, 0.001}; // 0.001: below rounding, c stays INT8
+    Expected<PassManager> pm = PassManager::parse("quantize-int8-matmul,dce");
+    REQUIRE(pm.isOk());
+    REQUIRE(pm->run(*m, ctx).isOk());
+    INFO("inputs at max |x|: " << atMax);
+    CHECK(isInt8(definer(*m, "c.i8")));
+    // Without --calib-method the inputs are quantized over their largest |x|: nothing is cut off.
+    CHECK(isInt8(definer(*m, "b.i8")) == atMax);
+    if (!atMax)
+      CHECK(precisionOf(definer(*m, "b")) ==
+            "f16: its calibrated range cuts off more of its input %x than rounding loses (clipped rms 0.01 against rounding "
+            "rms 0.00227 at amax 1 of its largest |x| 2)");
+  }
+}
+
 TEST_CASE("quantize-int8-matmul counts what fuse-norm-quant saves: a LayerNorm writes the int8 input and reads the int8 result",
           "[passes][int8]") {
   std::string w, g;
