@@ -43,6 +43,19 @@ def save(graph, path, opset):
     onnx.save(m, path)
 
 
+def pooled_classifier(x):
+    """Global average pool of `x`, flattened, then the linear classifier fc_w, fc_b -> logits."""
+    return [helper.make_node("GlobalAveragePool", [x], ["gap"], name="gap"),
+            helper.make_node("Reshape", ["gap", "flat_shape"], ["flat"], name="flatten"),
+            helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], name="classifier")]
+
+
+def image_graph(nodes, name, image_dims, inits):
+    """A graph from float `image` (dims `image_dims`) to logits [batch, 10]."""
+    return helper.make_graph(nodes, name, [helper.make_tensor_value_info("image", TensorProto.FLOAT, image_dims)],
+                             [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
+
+
 def convs_and_classifier(seed, c_in, c1, c2, classes):
     """He-initialized weights (fixed seed) of two 3x3 convolutions c_in -> c1 -> c2 and a linear
     classifier c2 -> classes: c1_w, c1_b, c2_w, c2_b, fc_w, fc_b."""
@@ -101,14 +114,8 @@ def cnn(path):
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
         helper.make_node("Conv", ["r1", "c2_w", "c2_b"], ["c2"], pads=[1, 1, 1, 1], name="conv2"),
         helper.make_node("Add", ["c2", "r1"], ["res"], name="residual"),
-        helper.make_node("Relu", ["res"], ["r2"], name="relu2"),
-        helper.make_node("GlobalAveragePool", ["r2"], ["gap"], name="gap"),
-        helper.make_node("Reshape", ["gap", "flat_shape"], ["flat"], name="flatten"),
-        helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], name="classifier")]
-    g = helper.make_graph(nodes, "dyn_cnn",
-                          [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, "height", "width"])],
-                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
-    save(g, path, 13)
+        helper.make_node("Relu", ["res"], ["r2"], name="relu2")] + pooled_classifier("r2")
+    save(image_graph(nodes, "dyn_cnn", ["batch", 3, "height", "width"], inits), path, 13)
 
 
 def strided(path):
@@ -126,13 +133,8 @@ def strided(path):
         nodes += [helper.make_node("Conv", [x, f"c{i}_w", f"c{i}_b"], [f"c{i}"], pads=[1, 1, 1, 1], strides=[2, 2], name=f"stage{i}"),
                   helper.make_node("Relu", [f"c{i}"], [f"r{i}"], name=f"relu{i}")]
         x = f"r{i}"
-    nodes += [helper.make_node("GlobalAveragePool", [x], ["gap"], name="gap"),
-              helper.make_node("Reshape", ["gap", "flat_shape"], ["flat"], name="flatten"),
-              helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], name="classifier")]
-    g = helper.make_graph(nodes, "dyn_strided",
-                          [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, "size", "size"])],
-                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
-    save(g, path, 13)
+    nodes += pooled_classifier(x)
+    save(image_graph(nodes, "dyn_strided", ["batch", 3, "size", "size"], inits), path, 13)
 
 
 def tri(path):
