@@ -114,6 +114,10 @@ std::string loadAsFloat(DType t, const std::string &expr, const std::string &T) 
   }
 }
 
+std::string storeQuantized(DType t, const std::string &expr) {
+  return t == DType::I8 ? storeAs(t, "(int)fminf(fmaxf(rintf(" + expr + "), -128.0f), 127.0f)") : storeAs(t, expr);
+}
+
 std::string storeAs(DType t, const std::string &expr) {
   switch (t) {
   case DType::F16: return "infc_f2h((float)(" + expr + "))";

@@ -205,6 +205,10 @@ std::string loadAs(DType t, const std::string &expr);
 std::string loadAsFloat(DType t, const std::string &expr, const std::string &T);
 /// Expression converting compute value `expr` to storage of dtype t.
 std::string storeAs(DType t, const std::string &expr);
+/// Expression storing float `expr` (already divided by its scale) quantized to `t`: int8 rounded
+/// half to even and saturated to [-128, 127], e4m3 by its saturating conversion (QuantizeLinear
+/// by a scalar scale, as fused chains and norms write it).
+std::string storeQuantized(DType t, const std::string &expr);
 /// Compute type used for dtype t in kernels: "double" for f64, "float" for other floats,
 /// "long long" for signed ints, "unsigned long long" for unsigned ints, "bool" for bool.
 std::string computeType(DType t);

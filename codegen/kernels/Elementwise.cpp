@@ -273,9 +273,7 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
       reg[o.result()] = "r" + std::to_string(c++);
     }
     std::string result = reg.at(body.yields().at(0));
-    if (toInt8)
-      result = "fminf(fmaxf(rintf(" + result + "), -128.0f), 127.0f)";
-    src << indent << output << " = " << storeAs(t, result) << ";\n";
+    src << indent << output << " = " << (toInt8 ? storeQuantized(t, result) : storeAs(t, result)) << ";\n";
   };
   bool vec = emitVector8(
       src, ins, outV, n,

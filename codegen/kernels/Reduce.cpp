@@ -219,6 +219,26 @@ Status lowerSoftmax(const Operation &op, LoweringContext &ctx) {
   return Status::ok();
 }
 
+/// Element `xElem` of a norm's row as the T it normalizes: x, or int8 x times x_scale plus the
+/// residual element `zElem` (when the op has one), each rounded to y's type `dt` as the
+/// DequantizeLinear and Add the op replaces store them.
+std::string normInput(const NormAttrs &a, DType dt, const Value *x, const std::string &xElem, const Value *z,
+                      const std::string &zElem) {
+  std::string e = loadAsFloat(x->type().elem(), xElem, "T");
+  if (!a.xScale)
+    return e;
+  e = "(T)" + loadAs(dt, storeAs(dt, e + " * " + floatLiteral(*a.xScale, false)));
+  return z ? "(T)" + loadAs(dt, storeAs(dt, e + " + (T)" + loadAs(z->type().elem(), zElem))) : e;
+}
+
+/// `out = ` y's stored value `yStored` (of type `dt`) quantized by q_scale: divided in float,
+/// then storeQuantized (QuantizeLinear's kernel).
+std::string normQuantized(const NormAttrs &a, DType dt, DType qt, const std::string &out, const std::string &yStored,
+                          const std::string &indent) {
+  return indent + "const float qv = (float)" + loadAs(dt, yStored) + " / " + floatLiteral(*a.qScale, false) + ";\n" + indent +
+         out + " = " + storeQuantized(qt, "qv") + ";\n";
+}
+
 /// The fast path of a layer or RMS norm (emitted before the general loop, which it returns ahead
 /// of): a warp per row, the row in registers as chunks of 8 elements (lane + 32 i), loaded and
 /// stored with 8- to 32-byte vector moves, one read of x (and the residual) instead of three,
@@ -257,13 +277,7 @@ void emitNormRows(std::ostringstream &src, const Operation &op, const NormAttrs 
     src << "          __align__(16) " << cudaStorageType(z->type().elem()) << " zb[8];\n          "
         << vectorMove8(dtypeSize(z->type().elem()), "zb", "in" + std::to_string(hasBias ? 3 : 2) + " + base + c") << "\n";
   src << "          #pragma unroll\n          for (int e = 0; e < 8; ++e) {\n";
-  std::string e = loadAsFloat(xt, "xb[e]", "T");
-  if (a.xScale) {
-    e = "(T)" + loadAs(dt, storeAs(dt, e + " * " + floatLiteral(*a.xScale, false)));
-    if (z)
-      e = "(T)" + loadAs(dt, storeAs(dt, e + " + (T)" + loadAs(z->type().elem(), "zb[e]")));
-  }
-  src << "            v[i][e] = " << e << ";\n            s += v[i][e];\n          }\n";
+  src << "            v[i][e] = " << normInput(a, dt, x, "xb[e]", z, "zb[e]") << ";\n            s += v[i][e];\n          }\n";
   src << "        } else {\n          #pragma unroll\n          for (int e = 0; e < 8; ++e) v[i][e] = 0;\n        }\n      }\n";
   if (a.kind == NormAttrs::Kind::Rms) {
     src << "      const T mean = 0;\n";
@@ -290,13 +304,8 @@ void emitNormRows(std::ostringstream &src, const Operation &op, const NormAttrs 
   if (hasBias)
     src << " + (T)" << loadAs(ins[2]->type().elem(), "bb[e]");
   src << ";\n          yb[e] = " << storeAs(dt, "r") << ";\n";
-  if (a.qScale) {
-    src << "          const float qv = (float)" << loadAs(dt, "yb[e]") << " / " << floatLiteral(*a.qScale, false) << ";\n";
-    if (outs[1]->type().elem() == DType::I8)
-      src << "          qb[e] = " << storeAs(DType::I8, "(int)fminf(fmaxf(rintf(qv), -128.0f), 127.0f)") << ";\n";
-    else
-      src << "          qb[e] = " << storeAs(outs[1]->type().elem(), "qv") << ";\n";
-  }
+  if (a.qScale)
+    src << normQuantized(a, dt, outs[1]->type().elem(), "qb[e]", "yb[e]", "          ");
   src << "        }\n        " << vectorMove8(dtypeSize(dt), "out0 + base + c", "yb") << "\n";
   if (a.qScale)
     src << "        " << vectorMove8(dtypeSize(outs[1]->type().elem()), "out1 + base + c", "qb") << "\n";
@@ -333,16 +342,9 @@ Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAt
   std::vector<const Value *> outs = {y};
   if (q)
     outs.push_back(q);
-  // Element j of the row: x, or int8 x times x_scale plus the residual, each rounded to y's
-  // type (as the DequantizeLinear and Add the op replaces store them).
+  // Element j of the row (normInput).
   auto load = [&](const std::string &j) {
-    std::string e = loadAsFloat(x->type().elem(), "in0[base + " + j + "]", "T");
-    if (a.xScale) {
-      e = "(T)" + loadAs(dt, storeAs(dt, e + " * " + floatLiteral(*a.xScale, false)));
-      if (z)
-        e = "(T)" + loadAs(dt, storeAs(dt, e + " + (T)" + loadAs(z->type().elem(), "in" + std::to_string(bias ? 3 : 2) + "[base + " + j + "]")));
-    }
-    return e;
+    return normInput(a, dt, x, "in0[base + " + j + "]", z, "in" + std::to_string(bias ? 3 : 2) + "[base + " + j + "]");
   };
   KernelLayer k;
   k.function = ctx.kernelName(op);
@@ -362,14 +364,8 @@ Status lowerNormGeometry(const Operation &op, LoweringContext &ctx, const NormAt
   if (bias)
     src << " + (T)" << loadAs(bias->type().elem(), "in2[" + p + "]");
   src << ";\n      out0[base + j] = " << storeAs(dt, "v") << ";\n";
-  if (q) {
-    // y as stored, divided in float, rounded half to even and saturated (QuantizeLinear's kernel).
-    src << "      const float qv = (float)" << loadAs(dt, storeAs(dt, "v")) << " / " << floatLiteral(*a.qScale, false) << ";\n";
-    if (q->type().elem() == DType::I8)
-      src << "      out1[base + j] = " << storeAs(DType::I8, "(int)fminf(fmaxf(rintf(qv), -128.0f), 127.0f)") << ";\n";
-    else
-      src << "      out1[base + j] = " << storeAs(q->type().elem(), "qv") << ";\n";
-  }
+  if (q)
+    src << normQuantized(a, dt, q->type().elem(), "out1[base + j]", storeAs(dt, "v"), "      ");
   src << "    }\n  }\n}\n";
   k.source = src.str();
   launchWarps(k, g->rows);
