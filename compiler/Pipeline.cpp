@@ -82,9 +82,10 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   // an activation it split off its matmul fuses with the quantization; after
   // quantize-int8-matmul, the dequantization of its result with the residual and activation;
   // before that, a LayerNorm takes an int8 result and the residual it reads, and the quantization
-  // of its output for the next matmul (fuse-norm-quant).
+  // of its output for the next matmul (fuse-norm-quant); an attention reads the QKV projection's
+  // int8 or e4m3 result and writes the output projection's (fuse-attention-quant).
   std::string passes = std::string(int8 ? "quantize-int8," : "") + (int8 && !fp8 ? "quantize-int8-matmul," : "") +
-                       (fp8 ? "quantize-fp8," : "") + (o.optLevel >= 3 ? "fuse-norm-quant,fuse-elementwise," : "") + "dce";
+                       (fp8 ? "quantize-fp8," : "") + (o.optLevel >= 3 ? "fuse-norm-quant,fuse-attention-quant,fuse-elementwise," : "") + "dce";
   return runPassPipeline(module, passes, precision);
 }
 

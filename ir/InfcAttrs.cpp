@@ -347,6 +347,24 @@ Expected<AttentionAttrs> AttentionAttrs::read(const Operation &op) {
   INFC_ASSIGN_OR_RETURN(int64_t nanToZero, m.getInt("nan_to_zero", 0));
   a.causal = causal != 0;
   a.nanToZero = nanToZero != 0;
+  for (auto [name, field] : {std::pair<const char *, std::optional<float> *>{"x_scale", &a.xScale}, {"q_scale", &a.qScale}}) {
+    if (!m.has(name))
+      continue;
+    INFC_ASSIGN_OR_RETURN(float s, m.getFloat(name));
+    if (!std::isfinite(s) || s <= 0)
+      return op.error(std::string("attention ") + name + " must be a positive finite number");
+    *field = s;
+  }
+  if (m.has("dtype") != (a.xScale || a.qScale))
+    return op.error(m.has("dtype") ? "attention dtype belongs to a quantized attention (x_scale or q_scale)"
+                                   : "a quantized attention (x_scale or q_scale) needs dtype, the float type it computes in");
+  if (m.has("dtype")) {
+    INFC_ASSIGN_OR_RETURN(std::string name, m.getString("dtype"));
+    std::optional<DType> t = parseDType(name);
+    if (!t || !(*t == DType::F32 || *t == DType::F16 || *t == DType::BF16))
+      return op.error("attention dtype '" + name + "': expected f32, f16 or bf16");
+    a.floatType = *t;
+  }
   return a;
 }
 
@@ -357,6 +375,16 @@ void AttentionAttrs::write(AttrMap &m) const {
     m.set("causal", int64_t(1));
   if (nanToZero)
     m.set("nan_to_zero", int64_t(1));
+  for (auto [name, field] : {std::pair<const char *, const std::optional<float> *>{"x_scale", &xScale}, {"q_scale", &qScale}}) {
+    if (*field)
+      m.set(name, **field);
+    else
+      m.erase(name);
+  }
+  if (xScale || qScale)
+    m.set("dtype", std::string(dtypeName(floatType)));
+  else
+    m.erase("dtype");
 }
 
 std::string_view NormAttrs::kindName() const {

@@ -116,6 +116,14 @@ struct AttentionAttrs {
   float scale = 1.0f;
   bool causal = false;    ///< key j > query i is masked out (top-left aligned)
   bool nanToZero = false; ///< probabilities that are NaN (a fully masked row) become 0
+  /// Quantized neighbours folded in (fuse-attention-quant), with `floatType` the type it computes
+  /// in (the mask's type; required with either):
+  ///   x_scale: q, k and v are int8 or e4m3, each element read as x * x_scale rounded to
+  ///     floatType (as the DequantizeLinear it replaces stores it);
+  ///   q_scale: y is int8 or e4m3: the result rounded to floatType, divided by q_scale in float32,
+  ///     rounded half to even and saturated (as onnx.QuantizeLinear by a scalar scale).
+  std::optional<float> xScale, qScale;
+  DType floatType = DType::Undefined;
   static Expected<AttentionAttrs> read(const Operation &op);
   void write(AttrMap &attrs) const;
   static std::string_view layoutName(QkvLayout l);

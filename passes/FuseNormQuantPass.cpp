@@ -12,21 +12,13 @@
 // Where a norm has no bias and takes a residual, a zero bias is added (the residual is operand 3).
 #include "ir/InfcAttrs.h"
 #include "passes/Pass.h"
+#include "passes/QuantUtil.h"
 #include "passes/Rewrite.h"
 
 namespace infc {
 namespace {
 
 bool floatType(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
-
-/// `v` = DequantizeLinear(int8, scalar constant of `ft`) read by nothing else: its op, or nullptr.
-Operation *soleDequantize(Value *v, DType ft) {
-  Operation *d = v->definingOp();
-  if (!d || !d->is(OpKind::OnnxDequantizeLinear) || d->hasOperand(2) || d->operand(0)->type().elem() != DType::I8 ||
-      d->operand(1)->type().elem() != ft || !scalarValue(d->operand(1)) || !soleUser(v))
-    return nullptr;
-  return d;
-}
 
 class FuseNormQuantPass final : public Pass {
 public:
@@ -52,7 +44,7 @@ private:
     DType ft = x->type().elem();
     if (!floatType(ft) || !soleUser(x))
       return false;
-    Operation *dq = soleDequantize(x, ft), *add = nullptr;
+    Operation *dq = soleDequantize(x, ft, false), *add = nullptr;
     Value *z = nullptr;
     if (!dq) {
       add = x->definingOp();
@@ -60,7 +52,7 @@ private:
         return false;
       for (int side : {0, 1}) {
         Value *other = add->operand(1 - side);
-        if ((dq = soleDequantize(add->operand(side), ft)) && other->type() == x->type() && other != add->operand(side)) {
+        if ((dq = soleDequantize(add->operand(side), ft, false)) && other->type() == x->type() && other != add->operand(side)) {
           z = other;
           break;
         }

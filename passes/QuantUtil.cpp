@@ -112,6 +112,50 @@ bool normReadsDequantized(const Value *v) {
          !users[0]->hasOperand(3);
 }
 
+namespace {
+bool fusableAttention(const Operation *op) {
+  if (!op || !op->is(OpKind::InfcAttention) || !op->result()->type().isStatic())
+    return false;
+  Expected<AttentionAttrs> a = AttentionAttrs::read(*op);
+  DType t = op->result()->type().elem();
+  return a.isOk() && !a->xScale && !a->qScale && (t == DType::F16 || t == DType::BF16 || t == DType::F32);
+}
+
+/// `v`'s only reader (not a graph output), or nullptr.
+const Operation *onlyReader(const Value *v) {
+  return v->users().size() == 1 && !v->isGraphOutput() ? v->users()[0] : nullptr;
+}
+} // namespace
+
+Operation *soleDequantize(Value *v, DType ft, bool e4m3) {
+  Operation *d = v->definingOp();
+  if (!d || !d->is(OpKind::OnnxDequantizeLinear) || d->hasOperand(2) || d->operand(1)->type().elem() != ft ||
+      !scalarValue(d->operand(1)) || !soleUser(v))
+    return nullptr;
+  DType t = d->operand(0)->type().elem();
+  return t == DType::I8 || (e4m3 && t == DType::F8E4M3) ? d : nullptr;
+}
+
+Operation *attentionWriting(const Value *x) {
+  Operation *d = x->definingOp();
+  if (d && d->is(OpKind::OnnxReshape) && onlyReader(d->operand(0)) == d)
+    d = d->operand(0)->definingOp();
+  return fusableAttention(d) ? d : nullptr;
+}
+
+Operation *attentionReading(const Value *v) {
+  const Operation *u = onlyReader(v);
+  if (u && u->is(OpKind::OnnxReshape) && u->operand(0) == v)
+    u = onlyReader(u->result());
+  if (!fusableAttention(u))
+    return nullptr;
+  // Packed q, k, v only: unpacked ones fuse when all three are dequantized by one scale, which
+  // one matmul's choice cannot know.
+  Operation *att = const_cast<Operation *>(u);
+  bool packed = !att->hasOperand(1) && !att->hasOperand(2);
+  return packed && (att->operand(0) == v || att->operand(0)->definingOp() == v->users()[0]) ? att : nullptr;
+}
+
 bool quantMatmulCandidate(const Operation &op) {
   return op.is(OpKind::InfcMatmul) ||
          ((op.is(OpKind::OnnxMatMul) || op.is(OpKind::OnnxGemm)) && getConstantValue(op.operand(1)));

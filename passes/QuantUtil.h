@@ -47,6 +47,19 @@ bool normWritesQuantized(const Value *x);
 /// `v`'s int8 form (the dequantization, and the residual add after it, inside the norm).
 bool normReadsDequantized(const Value *v);
 
+/// `v` = onnx.DequantizeLinear of int8 (or, with `e4m3`, of e4m3) by a scalar constant of the
+/// float type `ft`, no zero point, read by nothing else: its op, or nullptr.
+Operation *soleDequantize(Value *v, DType ft, bool e4m3);
+
+/// The infc.attention (not yet quantized, f16, bf16 or f32, static shapes) whose result is `x`,
+/// directly or through one onnx.Reshape that is that result's only reader, or nullptr:
+/// fuse-attention-quant makes such an attention write the quantization of `x` instead of `x`.
+Operation *attentionWriting(const Value *x);
+/// The infc.attention (as attentionWriting) that reads `v` as its packed q, k, v operand, directly
+/// or through one onnx.Reshape, each the only reader of what it reads, or nullptr:
+/// fuse-attention-quant makes it read the quantized form of `v`.
+Operation *attentionReading(const Value *v);
+
 /// Whether quantize-fp8 and quantize-int8-matmul consider `op`: an infc.matmul, or an onnx.MatMul
 /// or onnx.Gemm with constant weights (a matmul of two activations, attention's, is none). What
 /// the build's `fp8:` and `int8:` lines count as a matmul.

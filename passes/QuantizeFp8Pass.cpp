@@ -65,11 +65,12 @@ private:
 
   /// The memory traffic of quantizing `op`'s input, its share of it: f16 read and e4m3 written,
   /// split between the matmuls that would read the e4m3 copy; nothing when the quantization
-  /// fuses with the activation kernel that writes the input anyway (splitActivation); e4m3
+  /// fuses with the activation kernel that writes the input anyway (splitActivation) or with the
+  /// attention that writes it (which then writes e4m3 instead of f16, fuse-attention-quant); e4m3
   /// written only when a LayerNorm writes the input (fuse-norm-quant).
   double quantizeBytes(const Operation &op) const {
     const Value *x = op.operand(0);
-    if (splittableActivation(x))
+    if (splittableActivation(x) || (attentionWriting(x) && x->users().size() == 1))
       return 0.0;
     size_t readers = 0;
     for (const Operation *u : x->users())

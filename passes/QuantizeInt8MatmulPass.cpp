@@ -146,21 +146,24 @@ private:
   /// The memory traffic the INT8 form adds: its input's quantization (f16 read, int8 written;
   /// int8 written only when a LayerNorm writes the input, fuse-norm-quant; nothing when the input
   /// is the activation of an INT8 matmul chosen before, whose activation kernel then writes int8
-  /// instead of f16: BERT's FFN output projection after the GELU), shared by the matmuls reading
-  /// that copy, and the dequantization of its result (int8 read, f16 written, plus the residual
-  /// read when one is added there), unless an activation kernel reads the
-  /// result anyway (it then reads int8 instead of f16) or a LayerNorm is its only reader (which
-  /// then reads the int8 result, and the residual the FP16 GEMM read as its C: 1 byte more).
+  /// instead of f16: BERT's FFN output projection after the GELU; nothing when an attention
+  /// writes the input, fuse-attention-quant: it then writes int8 instead of f16), shared by the
+  /// matmuls reading that copy, and the dequantization of its result (int8 read, f16 written,
+  /// plus the residual read when one is added there), unless an activation kernel reads the
+  /// result anyway (it then reads int8 instead of f16), a LayerNorm is its only reader (which
+  /// then reads the int8 result, and the residual the FP16 GEMM read as its C: 1 byte more) or
+  /// an attention reads it as its packed q, k, v (which then reads int8 instead of f16).
   double extraBytes(const Operation &op, const std::vector<Operation *> &chosen) const {
     const Value *x = op.operand(0), *y = op.result();
     const Operation *p = x->definingOp();
     bool activationWritesInt8 = p && x->users().size() == 1 && !x->isGraphOutput() &&
                                 std::find(chosen.begin(), chosen.end(), p) != chosen.end() && !activationOf(*p).none() &&
                                 !reluInEpilogue(*p);
+    bool attentionWritesInt8 = attentionWriting(x) && x->users().size() == 1;
     size_t readers = 0;
     for (const Operation *u : x->users())
       readers += quantMatmulCandidate(*u) && u->operand(0) == x;
-    double in = activationWritesInt8 ? 0.0
+    double in = activationWritesInt8 || attentionWritesInt8 ? 0.0
                                      : (normWritesQuantized(x) ? 1.0 : 3.0) * static_cast<double>(*x->type().numElements()) /
                                            static_cast<double>(std::max<size_t>(readers, 1));
     Activation act = activationOf(op);
@@ -171,6 +174,8 @@ private:
       return in;
     if (act.none() && normReadsDequantized(y))
       return in + (residual ? 1.0 : 0.0) * n;
+    if (act.none() && !residual && attentionReading(y))
+      return in;
     return in + (residual ? 5.0 : 3.0) * n;
   }
 

@@ -6,6 +6,7 @@
 #include "codegen/kernels/Families.h"
 #include "codegen/kernels/KernelWriter.h"
 
+#include <cstdio>
 #include <sstream>
 
 namespace infc::codegen {
@@ -83,17 +84,35 @@ Expected<Problem> problemOf(const Operation &op, const AttentionAttrs &a) {
   return p;
 }
 
+/// What a quantized attention reads and writes (fuse-attention-quant): q, k, v of `in` (int8 or
+/// e4m3 with x_scale, else the float type `ft`), y of `out` (int8 or e4m3 with q_scale).
+struct Types {
+  DType ft = DType::F16, in = DType::F16, out = DType::F16;
+  bool quantized() const { return in != ft || out != ft; }
+  /// `v` (float) rounded to ft as a value of that type would hold it.
+  std::string roundedFt(const std::string &v) const { return ft == DType::F32 ? v : loadAs(ft, storeAs(ft, v)); }
+  /// Storage expression `e` of q, k or v as the float the attention computes with.
+  std::string load(const std::string &e) const {
+    return in == ft ? "(float)" + loadAs(ft, e) : roundedFt("(" + loadAsFloat(in, e, "float") + " * x_scale)");
+  }
+  /// Float `v` as y stores it.
+  std::string store(const std::string &v) const {
+    return out == ft ? storeAs(ft, v) : storeQuantized(out, "(" + roundedFt(v) + " / q_scale)");
+  }
+};
+
 /// The parameter list both kernels take, in the order lowerAttention passes the arguments:
-/// q, k, v, mask, y of storage type `S`, the sizes, the views' offsets and strides, the mask's
-/// strides, and the scale (`scaleName`).
-std::string attentionParams(const std::string &S, const std::string &scaleName) {
-  return "(const " + S + "* __restrict__ qp, const " + S + "* __restrict__ kp, const " + S + "* __restrict__ vp, const " +
-         S + "* __restrict__ mp, " + S +
+/// q, k, v, mask, y, the sizes, the views' offsets and strides, the mask's strides, the scale
+/// (`scaleName`), then x_scale and q_scale when quantized.
+std::string attentionParams(const Types &t, const std::string &scaleName) {
+  std::string in = cudaStorageType(t.in), ms = cudaStorageType(t.ft);
+  return "(const " + in + "* __restrict__ qp, const " + in + "* __restrict__ kp, const " + in + "* __restrict__ vp, const " +
+         ms + "* __restrict__ mp, " + cudaStorageType(t.out) +
          "* __restrict__ yp, int H, int Sq, int Sk, "
          "long long qo, long long qsb, long long qsh, long long qss, long long ko, long long ksb, long long ksh, long long kss, "
          "long long vo, long long vsb, long long vsh, long long vss, long long ysb, long long ysh, long long yss, "
          "long long mb, long long mh, long long mi, long long mj, float " +
-         scaleName + ")";
+         scaleName + (t.quantized() ? ", float x_scale, float q_scale)" : ")");
 }
 
 /// Device helpers of the tensor-core kernel (defined once per module).
@@ -123,22 +142,31 @@ __device__ __forceinline__ unsigned infc_pack_bf16(float lo, float hi) {
 /// The tensor-core kernel. One CTA of 4 warps takes 64 queries of one (batch, head); each warp 16
 /// rows. Key/value tiles of 64 rows go through shared memory; scores and probabilities stay in
 /// registers (the m16n8 accumulator layout of S is the A-operand layout of P for P*V).
-std::string mmaKernel(const std::string &fn, DType dt, int64_t D, bool hasMask, bool causal, bool nanToZero) {
+/// Quantized q, k, v (x_scale): loaded as bytes, each pair of elements dequantized into one
+/// register of two halves as the tiles are read (infc_deq2); a quantized y is written 2 bytes at
+/// a time.
+std::string mmaKernel(const std::string &fn, const Types &ty, int64_t D, bool hasMask, bool causal, bool nanToZero) {
+  DType dt = ty.ft;
+  bool qin = ty.in != dt, qout = ty.out != dt;
   std::string T = dt == DType::F16 ? "f16" : "bf16";
   std::string toF = dt == DType::F16 ? "infc_h2f" : "infc_bf2f";
   std::ostringstream s;
   s << kMmaHelpers;
-  s << "extern \"C\" __global__ void __launch_bounds__(128) " << fn << attentionParams("unsigned short", "scale_log2")
-    << " {\n";
+  if (qin) // two quantized elements (lo byte first) as one register of two dequantized halves
+    s << "__device__ __forceinline__ unsigned " << fn << "_deq2(unsigned v, float x_scale) {\n  return infc_pack_" << T
+      << "(" << loadAsFloat(ty.in, "(" + cudaStorageType(ty.in) + ")(v & 0xffu)", "float") << " * x_scale, "
+      << loadAsFloat(ty.in, "(" + cudaStorageType(ty.in) + ")((v >> 8) & 0xffu)", "float") << " * x_scale);\n}\n";
+  s << "extern \"C\" __global__ void __launch_bounds__(128) " << fn
+    << attentionParams(ty, "scale_log2") << " {\n";
   s << "  constexpr int HD = " << D << ", BM = 64, BN = 64, LD = HD + 8;\n";
   s << R"(  __shared__ __align__(16) unsigned short Ks[BN * LD];
   __shared__ __align__(16) unsigned short Vs[BN * LD];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
   const int bh = blockIdx.y, b = bh / H, h = bh % H;
   const int m0 = blockIdx.x * BM + warp * 16;
-  const unsigned short *q = qp + qo + b * qsb + h * qsh;
-  const unsigned short *k = kp + ko + b * ksb + h * ksh;
-  const unsigned short *v = vp + vo + b * vsb + h * vsh;
+  const auto *q = qp + qo + b * qsb + h * qsh;
+  const auto *k = kp + ko + b * ksb + h * ksh;
+  const auto *v = vp + vo + b * vsb + h * vsh;
   // Q fragments (A operand, row-major 16 x HD), zero beyond Sq.
   unsigned qa[HD / 16][4];
   #pragma unroll
@@ -146,8 +174,12 @@ std::string mmaKernel(const std::string &fn, DType dt, int64_t D, bool hasMask, 
     #pragma unroll
     for (int r = 0; r < 4; ++r) {
       const int row = m0 + g + (r & 1) * 8, col = kk * 16 + (r >> 1) * 8 + t * 2;
-      qa[kk][r] = row < Sq ? *(const unsigned *)(q + (long long)row * qss + col) : 0u;
-    }
+)";
+  if (qin)
+    s << "      qa[kk][r] = row < Sq ? " << fn << "_deq2(*(const unsigned short *)(q + (long long)row * qss + col), x_scale) : 0u;\n";
+  else
+    s << "      qa[kk][r] = row < Sq ? *(const unsigned *)(q + (long long)row * qss + col) : 0u;\n";
+  s << R"(    }
   }
   float o[HD / 8][4];
   #pragma unroll
@@ -164,9 +196,18 @@ std::string mmaKernel(const std::string &fn, DType dt, int64_t D, bool hasMask, 
       const int row = c / (HD / 8), col = (c % (HD / 8)) * 8;
       uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
       if (j0 + row < Sk) {
-        kv = *(const uint4 *)(k + (long long)(j0 + row) * kss + col);
-        vv = *(const uint4 *)(v + (long long)(j0 + row) * vss + col);
-      }
+)";
+  if (qin)
+    s << "        const uint2 k8 = *(const uint2 *)(k + (long long)(j0 + row) * kss + col);\n"
+      << "        const uint2 v8 = *(const uint2 *)(v + (long long)(j0 + row) * vss + col);\n"
+      << "        kv = make_uint4(" << fn << "_deq2(k8.x, x_scale), " << fn << "_deq2(k8.x >> 16, x_scale), " << fn
+      << "_deq2(k8.y, x_scale), " << fn << "_deq2(k8.y >> 16, x_scale));\n"
+      << "        vv = make_uint4(" << fn << "_deq2(v8.x, x_scale), " << fn << "_deq2(v8.x >> 16, x_scale), " << fn
+      << "_deq2(v8.y, x_scale), " << fn << "_deq2(v8.y >> 16, x_scale));\n";
+  else
+    s << "        kv = *(const uint4 *)(k + (long long)(j0 + row) * kss + col);\n"
+      << "        vv = *(const uint4 *)(v + (long long)(j0 + row) * vss + col);\n";
+  s << R"(      }
       *(uint4 *)(Ks + row * LD + col) = kv;
       *(uint4 *)(Vs + row * LD + col) = vv;
     }
@@ -240,7 +281,7 @@ std::string mmaKernel(const std::string &fn, DType dt, int64_t D, bool hasMask, 
     lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
     lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
   }
-  unsigned short *y = yp + b * ysb + h * ysh;
+  auto *y = yp + b * ysb + h * ysh;
   #pragma unroll
   for (int r = 0; r < 2; ++r) {
     const int i = m0 + g + r * 8;
@@ -252,7 +293,11 @@ std::string mmaKernel(const std::string &fn, DType dt, int64_t D, bool hasMask, 
 )";
   if (nanToZero)
     s << "      if (y0 != y0) y0 = 0.f;\n      if (y1 != y1) y1 = 0.f;\n";
-  s << "      *(unsigned *)(y + (long long)i * yss + n * 8 + t * 2) = infc_pack_" << T << "(y0, y1);\n";
+  if (qout)
+    s << "      *(unsigned short *)(y + (long long)i * yss + n * 8 + t * 2) = (unsigned short)((unsigned char)"
+      << ty.store("y0") << " | ((unsigned)(unsigned char)" << ty.store("y1") << " << 8));\n";
+  else
+    s << "      *(unsigned *)(y + (long long)i * yss + n * 8 + t * 2) = infc_pack_" << T << "(y0, y1);\n";
   s << "    }\n  }\n}\n";
   return s.str();
 }
@@ -260,12 +305,11 @@ std::string mmaKernel(const std::string &fn, DType dt, int64_t D, bool hasMask, 
 /// The general kernel: one warp per (batch, head, query); any float dtype, any head sizes.
 /// Pass 1: each lane's running max and sum over its keys, combined across the warp. Pass 2: 32
 /// keys at a time, lanes own output columns and read each key's probability by shuffle.
-std::string warpKernel(const std::string &fn, DType dt, int64_t D, int64_t Dv, bool hasMask, bool causal, bool nanToZero) {
-  std::string S = cudaStorageType(dt);
-  auto ld = [&](const std::string &e) { return loadAs(dt, e); };
+std::string warpKernel(const std::string &fn, const Types &ty, int64_t D, int64_t Dv, bool hasMask, bool causal, bool nanToZero) {
+  auto ld = [&](const std::string &e) { return ty.load(e); };
   int64_t perLane = (Dv + 31) / 32;
   std::ostringstream s;
-  s << "extern \"C\" __global__ void " << fn << attentionParams(S, "scale") << " {\n";
+  s << "extern \"C\" __global__ void " << fn << attentionParams(ty, "scale") << " {\n";
   s << "  constexpr int D = " << D << ", DV = " << Dv << ", PL = " << perLane << ";\n";
   s << R"(  const int lane = threadIdx.x & 31;
   const long long row = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
@@ -282,7 +326,7 @@ std::string warpKernel(const std::string &fn, DType dt, int64_t D, int64_t Dv, b
     x *= scale;
 )";
   if (hasMask)
-    s << "    x += (float)" << ld("mp[b * mb + h * mh + (long long)i * mi + (long long)j * mj]") << ";\n";
+    s << "    x += (float)" << loadAs(ty.ft, "mp[b * mb + h * mh + (long long)i * mi + (long long)j * mj]") << ";\n";
   if (causal)
     s << "    if (j > i) x = -INFINITY;\n";
   s << R"(    return x;
@@ -321,15 +365,17 @@ std::string warpKernel(const std::string &fn, DType dt, int64_t D, int64_t Dv, b
 )";
   if (nanToZero)
     s << "    if (r != r) r = 0.f;\n";
-  s << "    if (d < DV) y[d] = " << storeAs(dt, "r") << ";\n  }\n}\n";
+  s << "    if (d < DV) y[d] = " << ty.store("r") << ";\n  }\n}\n";
   return s.str();
 }
 
 Status lowerAttention(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(AttentionAttrs a, AttentionAttrs::read(op));
-  DType dt = op.result()->type().elem();
+  bool quantized = a.xScale || a.qScale;
+  DType dt = quantized ? a.floatType : op.result()->type().elem();
   if (dt != DType::F32 && dt != DType::F16 && dt != DType::BF16)
     return unsupported(op.describe() + ": attention on " + std::string(dtypeName(dt)) + " has no GPU kernel yet");
+  Types ty{dt, op.operand(0)->type().elem(), op.result()->type().elem()};
   INFC_ASSIGN_OR_RETURN(Problem p, problemOf(op, a));
   bool tensorCores = dt != DType::F32 && p.D == p.Dv && p.D % 16 == 0 && p.D <= 128 && ctx.options().smMajor >= 8;
   KernelLayer k;
@@ -346,22 +392,38 @@ Status lowerAttention(const Operation &op, LoweringContext &ctx) {
     k.args.push_back(KernelArg::i64(i));
   if (tensorCores) {
     k.args.push_back(KernelArg::f32(static_cast<float>(a.scale * 1.4426950408889634)));
-    k.source = mmaKernel(k.function, dt, p.D, p.mask != nullptr, a.causal, a.nanToZero);
+    k.source = mmaKernel(k.function, ty, p.D, p.mask != nullptr, a.causal, a.nanToZero);
     k.grid = {static_cast<uint32_t>((p.Sq + 63) / 64), static_cast<uint32_t>(p.B * p.H), 1};
     k.gridFrom(0, p.Sq, 64);
     k.block = {128, 1, 1};
   } else {
     k.args.push_back(KernelArg::f32(a.scale));
-    k.source = warpKernel(k.function, dt, p.D, p.Dv, p.mask != nullptr, a.causal, a.nanToZero);
+    k.source = warpKernel(k.function, ty, p.D, p.Dv, p.mask != nullptr, a.causal, a.nanToZero);
     k.grid = {static_cast<uint32_t>((p.Sq * p.H * 32 + 127) / 128), static_cast<uint32_t>(p.B), 1};
     k.gridFrom(0, p.Sq * p.H * 32, 128);
     k.block = {128, 1, 1};
   }
+  if (quantized)
+    for (std::optional<float> f : {a.xScale, a.qScale})
+      k.args.push_back(KernelArg::f32(f.value_or(1.0f)));
   std::vector<const Value *> ins = {op.operand(0)};
   for (size_t i = 1; i < 4; ++i)
     if (op.hasOperand(i))
       ins.push_back(op.operand(i));
   ctx.addKernel(op, std::move(k), ins, {op.result()});
+  if (quantized) { // inspect: "f16; q, k, v int8 by 0.00363; y int8 by 0.00133"
+    std::string p(dtypeName(dt));
+    char buf[96];
+    if (a.xScale) {
+      std::snprintf(buf, sizeof buf, "; q, k, v %s by %g", std::string(dtypeName(ty.in)).c_str(), static_cast<double>(*a.xScale));
+      p += buf;
+    }
+    if (a.qScale) {
+      std::snprintf(buf, sizeof buf, "; y %s by %g", std::string(dtypeName(ty.out)).c_str(), static_cast<double>(*a.qScale));
+      p += buf;
+    }
+    ctx.layers().back().precision = p;
+  }
   return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 #include "codegen/kernels/KernelWriter.h"
 
 #include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 namespace infc::codegen {
@@ -223,6 +224,59 @@ std::vector<std::string> emitOffsets(std::ostringstream &src, const std::vector<
   return index;
 }
 
+/// The input of a fused chain that makes the chain a function of one byte: the only input with
+/// more than one element, 1 byte wide (int8, uint8, e4m3: a quantized tensor), the others scalars,
+/// and a result of 1 or 2 bytes. -1 when there is none.
+int byteTableInput(const std::vector<const Value *> &ins, const Value *out) {
+  DType t = out->type().elem();
+  if (t == DType::Bool || dtypeSize(t) > 2)
+    return -1;
+  int found = -1;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    const TensorType &ty = ins[i]->type();
+    if (*ty.numElements() == 1)
+      continue;
+    if (found >= 0 || *ty.numElements() != *out->type().numElements() || dtypeSize(ty.elem()) != 1 ||
+        ty.elem() == DType::Bool)
+      return -1;
+    found = int(i);
+  }
+  return found;
+}
+
+/// The chain over `in<ti>` as a 256-entry table: each block evaluates `element` once per byte value
+/// (the same code, so the same bits, as per element), then the kernel is a memory-bound lookup, 16
+/// bytes of the input per thread and step. A quantized GELU (dequantize, erf, quantize: about 80
+/// instructions per element) becomes a byte copy. 256 threads per block, at most 2048 blocks.
+void emitByteTable(std::ostringstream &src, KernelLayer &k, const std::vector<const Value *> &ins, size_t ti,
+                   const Value *out, int64_t n,
+                   const std::function<void(const std::vector<std::string> &, const std::string &, const std::string &)> &element) {
+  std::string O = cudaStorageType(out->type().elem()), I = cudaStorageType(ins[ti]->type().elem());
+  size_t esize = dtypeSize(out->type().elem());
+  src << "  __shared__ " << O << " tab[256];\n  for (int b = threadIdx.x; b < 256; b += blockDim.x) {\n"
+      << "    const " << I << " x = (" << I << ")b;\n";
+  std::vector<std::string> inputs;
+  for (size_t i = 0; i < ins.size(); ++i)
+    inputs.push_back(i == ti ? "x" : "in" + std::to_string(i) + "[0]");
+  element(inputs, "tab[b]", "    ");
+  src << "  }\n  __syncthreads();\n  const long long n = " << n << "LL;\n"
+      << "  const unsigned char *xb = (const unsigned char *)in" << ti << ";\n"
+      << "  if ((((unsigned long long)xb | (unsigned long long)out0) % 16) == 0) {\n"
+      << "    INFC_GRID_STRIDE(c, n / 16) {\n      const uint4 v = ((const uint4 *)xb)[c];\n"
+      << "      const unsigned char *xv = (const unsigned char *)&v;\n      __align__(16) " << O << " o[16];\n"
+      << "      #pragma unroll\n      for (int e = 0; e < 16; ++e) o[e] = tab[xv[e]];\n      "
+      << vectorMove8(esize, "out0 + c * 16", "o") << "\n      " << vectorMove8(esize, "out0 + c * 16 + 8", "o + 8")
+      << "\n    }\n    for (long long i = n / 16 * 16 + (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;"
+      << " i += (long long)blockDim.x * gridDim.x)\n      out0[i] = tab[xb[i]];\n    return;\n  }\n"
+      << "  INFC_GRID_STRIDE(i, n) out0[i] = tab[xb[i]];\n}\n";
+  k.source = src.str();
+  constexpr int64_t kThreads = 256, kMaxBlocks = 2048;
+  int64_t blocks = std::min<int64_t>((std::max<int64_t>(n, 1) + kThreads * 16 - 1) / (kThreads * 16), kMaxBlocks);
+  k.grid = {static_cast<uint32_t>(blocks), 1, 1};
+  k.block = {uint32_t(kThreads), 1, 1};
+  k.gridFrom(0, std::max<int64_t>(n, 1), kThreads * 16, kMaxBlocks);
+}
+
 /// infc.fused: the region's chain of elementwise ops as one kernel; its operands (the chain's
 /// external inputs, bound to the region's arguments) are read once per element, the intermediate
 /// values stay in registers. Every member computes in the result's compute type; a float Cast
@@ -275,19 +329,25 @@ Status lowerInfcFused(const Operation &op, LoweringContext &ctx) {
     std::string result = reg.at(body.yields().at(0));
     src << indent << output << " = " << (toInt8 ? storeQuantized(t, result) : storeAs(t, result)) << ";\n";
   };
-  bool vec = emitVector8(
-      src, ins, outV, n,
-      [&](const std::vector<std::string> &inputs, const std::string &output) { element(inputs, output, "        "); },
-      ctx.options().shapeGeneric);
-  src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
-  std::vector<std::string> index = emitOffsets(src, ins, out);
-  std::vector<std::string> inputs;
-  for (size_t i = 0; i < ins.size(); ++i)
-    inputs.push_back("in" + std::to_string(i) + "[" + index[i] + "]");
-  element(inputs, "out0[i]", "    ");
-  INFC_RETURN_IF_ERROR(status);
-  src << "  }\n}\n";
-  finish(op, ctx, std::move(k), src, n, ins, {outV}, vec);
+  if (int ti = byteTableInput(ins, outV); ti >= 0) {
+    emitByteTable(src, k, ins, size_t(ti), outV, n, element);
+    INFC_RETURN_IF_ERROR(status);
+    ctx.addKernel(op, std::move(k), ins, {outV});
+  } else {
+    bool vec = emitVector8(
+        src, ins, outV, n,
+        [&](const std::vector<std::string> &inputs, const std::string &output) { element(inputs, output, "        "); },
+        ctx.options().shapeGeneric);
+    src << "  INFC_GRID_STRIDE(i, " << n << "LL) {\n";
+    std::vector<std::string> index = emitOffsets(src, ins, out);
+    std::vector<std::string> inputs;
+    for (size_t i = 0; i < ins.size(); ++i)
+      inputs.push_back("in" + std::to_string(i) + "[" + index[i] + "]");
+    element(inputs, "out0[i]", "    ");
+    INFC_RETURN_IF_ERROR(status);
+    src << "  }\n}\n";
+    finish(op, ctx, std::move(k), src, n, ins, {outV}, vec);
+  }
   if (over)
     ctx.addAlias(outV, over);
   // The members' precisions for inspect: their dtypes in order ("f32 f16") and the first reason

@@ -177,6 +177,23 @@ Status evalInfcLayoutCast(EvalContext &c) {
   return Status::ok();
 }
 
+namespace {
+/// `y` as stored, quantized to `qt` (int8 or e4m3) as onnx.QuantizeLinear by a scalar scale
+/// (evalQuantizeLinear): the fused norm's and attention's q_scale.
+Tensor quantizedBy(const Tensor &y, float scale, DType qt) {
+  Tensor q(qt, y.shape());
+  for (int64_t i = 0; i < y.numElements(); ++i) {
+    double v = y.dtype() == DType::F32 ? static_cast<double>(static_cast<float>(y.getDouble(i)) / scale)
+                                       : y.getDouble(i) / static_cast<double>(scale);
+    if (qt == DType::I8)
+      q.setInt(i, static_cast<int64_t>(std::clamp(std::nearbyint(v), -128.0, 127.0)));
+    else
+      q.setDouble(i, v);
+  }
+  return q;
+}
+} // namespace
+
 Status evalInfcAttention(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(AttentionAttrs a, AttentionAttrs::read(c.op()));
   using L = AttentionAttrs::QkvLayout;
@@ -199,6 +216,15 @@ Status evalInfcAttention(EvalContext &c) {
   const std::vector<int64_t> &qs = q.shape(), &ks = k.shape(), &vs = v.shape();
   int64_t B = qs[0], H = qs[1], Sq = qs[2], D = qs[3], Sk = ks[2], Dv = vs[3];
   std::vector<double> Q = toDoubles(q), K = toDoubles(k), V = toDoubles(v), M;
+  DType ft = a.xScale || a.qScale ? a.floatType : x0.dtype();
+  if (a.xScale) { // int8 or e4m3 x read as x * x_scale rounded to the float type (DequantizeLinear)
+    Tensor cell(ft, {});
+    for (std::vector<double> *t : {&Q, &K, &V})
+      for (double &e : *t) {
+        cell.setDouble(0, e * static_cast<double>(*a.xScale));
+        e = cell.getDouble(0);
+      }
+  }
   std::vector<int64_t> mstr;
   if (c.hasInput(3)) {
     M = toDoubles(c.input(3));
@@ -238,9 +264,11 @@ Status evalInfcAttention(EvalContext &c) {
             yi[d] += pj * vj[d];
         }
       }
-  Tensor y(x0.dtype(), {B, H, Sq, Dv});
+  Tensor y(ft, {B, H, Sq, Dv});
   storeDoubles(y, Y);
-  c.setOutput(0, a.layout == L::BHSD ? std::move(y) : y.transposed({0, 2, 1, 3}));
+  if (a.layout != L::BHSD)
+    y = y.transposed({0, 2, 1, 3});
+  c.setOutput(0, a.qScale ? quantizedBy(y, *a.qScale, c.op().result()->type().elem()) : std::move(y));
   return Status::ok();
 }
 
@@ -303,18 +331,7 @@ Status evalInfcNorm(EvalContext &c) {
     }
   }
   if (a.qScale) {
-    // y as stored, quantized as onnx.QuantizeLinear by a scalar scale (evalQuantizeLinear).
-    DType qt = c.op().result(1)->type().elem();
-    Tensor q(qt, x.shape());
-    for (int64_t i = 0; i < y.numElements(); ++i) {
-      double v = y.dtype() == DType::F32 ? static_cast<double>(static_cast<float>(y.getDouble(i)) / *a.qScale)
-                                         : y.getDouble(i) / static_cast<double>(*a.qScale);
-      if (qt == DType::I8)
-        q.setInt(i, static_cast<int64_t>(std::clamp(std::nearbyint(v), -128.0, 127.0)));
-      else
-        q.setDouble(i, v);
-    }
-    c.setOutput(1, std::move(q));
+    c.setOutput(1, quantizedBy(y, *a.qScale, c.op().result(1)->type().elem()));
   }
   c.setOutput(0, std::move(y));
   return Status::ok();

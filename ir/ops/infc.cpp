@@ -174,9 +174,14 @@ Status inferShapesInfcAttention(InferContext &ctx) {
     return ctx.error(packed ? "a bs3hd attention takes one packed qkv operand (k and v absent)"
                             : "attention needs q, k and v");
   const TensorType &q = ctx.operandType(0);
-  DType dt = q.elem();
-  if (!isFloat(dt))
-    return ctx.error("attention on " + q.str() + ": needs a float type");
+  // Quantized (fuse-attention-quant): q, k, v int8 or e4m3 with x_scale, the float type named.
+  bool quantized = a.xScale || a.qScale;
+  DType dt = quantized ? a.floatType : q.elem();
+  auto byteType = [](DType t) { return t == DType::I8 || t == DType::F8E4M3; };
+  if (a.xScale ? !byteType(q.elem()) : (!isFloat(q.elem()) || q.elem() != dt))
+    return ctx.error("attention on " + q.str() + ": needs " +
+                     (a.xScale ? std::string("int8 or e4m3 (it has x_scale)")
+                               : quantized ? "its dtype " + std::string(dtypeName(dt)) : std::string("a float type")));
   INFC_RETURN_IF_ERROR(requireRank(ctx, 0, packed ? 5 : 4, packed ? "qkv" : "q"));
   if (packed && q.dim(2).isStatic() && q.dim(2).value != 3)
     return ctx.error("packed qkv has type " + q.str() + ", expected [B, S, 3, H, D]");
@@ -187,9 +192,9 @@ Status inferShapesInfcAttention(InferContext &ctx) {
     kd = bhsdDims(ctx.operandType(1), a.layout);
     vd = bhsdDims(ctx.operandType(2), a.layout);
     for (size_t i : {1, 2})
-      if (ctx.operandType(i).elem() != dt)
+      if (ctx.operandType(i).elem() != q.elem())
         return ctx.error("attention operand " + ctx.operandType(i).str() + " does not have q's type " +
-                         std::string(dtypeName(dt)));
+                         std::string(dtypeName(q.elem())));
     if (dimsConflict(qd[0], kd[0]) || dimsConflict(qd[1], kd[1]) || dimsConflict(qd[3], kd[3]) ||
         dimsConflict(kd[0], vd[0]) || dimsConflict(kd[1], vd[1]) || dimsConflict(kd[2], vd[2]))
       return ctx.error("attention q " + q.str() + ", k " + ctx.operandType(1).str() + " and v " +
@@ -210,7 +215,10 @@ Status inferShapesInfcAttention(InferContext &ctx) {
   // y: [B, H, Sq, Dv] in bhsd, else [B, Sq, H, Dv].
   std::vector<Dim> y = a.layout == L::BHSD ? std::vector<Dim>{qd[0], qd[1], qd[2], vd[3]}
                                            : std::vector<Dim>{qd[0], qd[2], qd[1], vd[3]};
-  ctx.setResultType(0, TensorType(dt, y));
+  DType yt = dt;
+  if (a.qScale)
+    yt = ctx.op().result()->type().elem() == DType::F8E4M3 ? DType::F8E4M3 : DType::I8;
+  ctx.setResultType(0, TensorType(yt, y));
   return Status::ok();
 }
 
