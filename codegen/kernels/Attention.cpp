@@ -136,6 +136,14 @@ __device__ __forceinline__ unsigned infc_pack_f16(float lo, float hi) {
 __device__ __forceinline__ unsigned infc_pack_bf16(float lo, float hi) {
   unsigned r; asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo)); return r;
 }
+// Four 8x8 matrices of 16-bit elements from shared memory, transposed: lane i gives the address
+// of row i % 8 of matrix i / 8 (16-byte aligned); r[m] holds, for lane l, elements (2 (l % 4),
+// l / 4) and (2 (l % 4) + 1, l / 4) of matrix m: an mma B fragment from a row-major [k][n] tile.
+__device__ __forceinline__ void infc_ldmatrix_x4_trans(unsigned *r, const unsigned short *p) {
+  const unsigned a = (unsigned)__cvta_generic_to_shared(p);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+}
 #endif
 )";
 
@@ -264,15 +272,17 @@ std::string mmaKernel(const std::string &fn, const Types &ty, int64_t D, bool ha
       pa[n >> 1][(n & 1) * 2 + 0] = infc_pack_)" << T << R"((p0, p1);
       pa[n >> 1][(n & 1) * 2 + 1] = infc_pack_)" << T << R"((p2, p3);
     }
-    // O += P V: B operand (16 keys x 8 columns of V), two keys per register.
+    // O += P V: B operands (16 keys x 8 columns of V, two keys per register) for two column
+    // blocks at once, by one transposing ldmatrix: matrices 0 and 1 are keys 0-7 and 8-15 of
+    // columns n, 2 and 3 of columns n + 1.
     #pragma unroll
     for (int kk = 0; kk < BN / 16; ++kk) {
       #pragma unroll
-      for (int n = 0; n < HD / 8; ++n) {
-        const unsigned short *vr = Vs + (kk * 16 + t * 2) * LD + n * 8 + g;
-        const unsigned b0 = (unsigned)vr[0] | ((unsigned)vr[LD] << 16);
-        const unsigned b1 = (unsigned)vr[8 * LD] | ((unsigned)vr[9 * LD] << 16);
-        infc_mma_)" << T << R"((o[n], pa[kk], b0, b1);
+      for (int n = 0; n < HD / 8; n += 2) {
+        unsigned vb[4];
+        infc_ldmatrix_x4_trans(vb, Vs + (kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7)) * LD + (n + (lane >> 4)) * 8);
+        infc_mma_)" << T << R"((o[n], pa[kk], vb[0], vb[1]);
+        infc_mma_)" << T << R"((o[n + 1], pa[kk], vb[2], vb[3]);
       }
     }
   }
