@@ -328,6 +328,23 @@ std::string_view AttentionAttrs::layoutName(QkvLayout l) {
   return "";
 }
 
+namespace {
+/// The optional `x_scale` and `q_scale` of a fused norm or attention (fuse-norm-quant,
+/// fuse-attention-quant): positive finite floats when present.
+Status readQuantScales(const Operation &op, const char *what, std::optional<float> &xScale, std::optional<float> &qScale) {
+  const AttrMap &m = op.attrs();
+  for (auto [name, field] : {std::pair<const char *, std::optional<float> *>{"x_scale", &xScale}, {"q_scale", &qScale}}) {
+    if (!m.has(name))
+      continue;
+    INFC_ASSIGN_OR_RETURN(float s, m.getFloat(name));
+    if (!std::isfinite(s) || s <= 0)
+      return op.error(std::string(what) + " " + name + " must be a positive finite number");
+    *field = s;
+  }
+  return Status::ok();
+}
+} // namespace
+
 Expected<AttentionAttrs> AttentionAttrs::read(const Operation &op) {
   AttentionAttrs a;
   const AttrMap &m = op.attrs();
@@ -347,14 +364,7 @@ Expected<AttentionAttrs> AttentionAttrs::read(const Operation &op) {
   INFC_ASSIGN_OR_RETURN(int64_t nanToZero, m.getInt("nan_to_zero", 0));
   a.causal = causal != 0;
   a.nanToZero = nanToZero != 0;
-  for (auto [name, field] : {std::pair<const char *, std::optional<float> *>{"x_scale", &a.xScale}, {"q_scale", &a.qScale}}) {
-    if (!m.has(name))
-      continue;
-    INFC_ASSIGN_OR_RETURN(float s, m.getFloat(name));
-    if (!std::isfinite(s) || s <= 0)
-      return op.error(std::string("attention ") + name + " must be a positive finite number");
-    *field = s;
-  }
+  INFC_RETURN_IF_ERROR(readQuantScales(op, "attention", a.xScale, a.qScale));
   if (m.has("dtype") != (a.xScale || a.qScale))
     return op.error(m.has("dtype") ? "attention dtype belongs to a quantized attention (x_scale or q_scale)"
                                    : "a quantized attention (x_scale or q_scale) needs dtype, the float type it computes in");
@@ -422,16 +432,11 @@ Expected<NormAttrs> NormAttrs::read(const Operation &op) {
     if (a.numGroups <= 0)
       return op.error("norm num_groups must be positive");
   }
-  for (auto [name, field] : {std::pair<const char *, std::optional<float> *>{"x_scale", &a.xScale}, {"q_scale", &a.qScale}}) {
-    if (!m.has(name))
-      continue;
-    INFC_ASSIGN_OR_RETURN(float s, m.getFloat(name));
-    if (!std::isfinite(s) || s <= 0)
-      return op.error(std::string("norm ") + name + " must be a positive finite number");
-    if (a.kind != Kind::Layer && a.kind != Kind::Rms)
-      return op.error(std::string("norm ") + name + " applies to the layer and rms kinds");
-    *field = s;
-  }
+  INFC_RETURN_IF_ERROR(readQuantScales(op, "norm", a.xScale, a.qScale));
+  if (a.kind != Kind::Layer && a.kind != Kind::Rms)
+    for (const char *name : {"x_scale", "q_scale"})
+      if (m.has(name))
+        return op.error(std::string("norm ") + name + " applies to the layer and rms kinds");
   return a;
 }
 

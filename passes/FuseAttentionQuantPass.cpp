@@ -117,12 +117,9 @@ private:
       quant = soleUser(reshape->result());
     else
       reshape = nullptr;
-    if (!quant || !quant->is(OpKind::OnnxQuantizeLinear) || quant->hasOperand(2) ||
-        quant->operand(1)->type().elem() != DType::F32 || !scalarValue(quant->operand(1)))
+    if (!quant || !scalarQuantization(*quant))
       return false;
     DType qt = quant->result()->type().elem();
-    if (qt != DType::I8 && qt != DType::F8E4M3)
-      return false;
     a.qScale = static_cast<float>(*scalarValue(quant->operand(1)));
     a.floatType = ft;
     AttrMap m = op->attrs();

@@ -9,6 +9,7 @@
 // passes'). Runs last in the infc.* pipeline (--opt-level 3), after the epilogue, attention and
 // layout passes have taken their ops, and again after the quantization passes.
 #include "passes/Pass.h"
+#include "passes/QuantUtil.h"
 #include "passes/Rewrite.h"
 
 #include <algorithm>
@@ -26,9 +27,7 @@ bool chainable(const Operation &op) {
   // Quantization to e4m3 or int8 by a scalar scale (quantize-fp8's, quantize-int8's), the last
   // member of a chain: its operand is of the chain's type, its result is stored in e4m3 or int8.
   if (op.is(OpKind::OnnxQuantizeLinear))
-    return (op.result()->type().elem() == DType::F8E4M3 || op.result()->type().elem() == DType::I8) &&
-           gpuFloat(op.operand(0)->type().elem()) && !op.hasOperand(2) && op.operand(1)->type().elem() == DType::F32 &&
-           scalarValue(op.operand(1)).has_value();
+    return scalarQuantization(op) && gpuFloat(op.operand(0)->type().elem());
   // Dequantization of int8 (quantize-int8-matmul's) or e4m3 (explicit Q/DQ models) by a scalar
   // scale of the chain's type, the first member (its operand is read from memory as it is).
   if (op.is(OpKind::OnnxDequantizeLinear))

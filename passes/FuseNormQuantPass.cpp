@@ -92,9 +92,7 @@ private:
       return false;
     Operation *quant = nullptr;
     for (Operation *u : y->users())
-      if (u->is(OpKind::OnnxQuantizeLinear) && u->operand(0) == y && !u->hasOperand(2) &&
-          u->operand(1)->type().elem() == DType::F32 && scalarValue(u->operand(1)) &&
-          (u->result()->type().elem() == DType::I8 || u->result()->type().elem() == DType::F8E4M3)) {
+      if (scalarQuantization(*u) && u->operand(0) == y) {
         quant = u;
         break;
       }

@@ -127,6 +127,14 @@ const Operation *onlyReader(const Value *v) {
 }
 } // namespace
 
+bool scalarQuantization(const Operation &q) {
+  if (!q.is(OpKind::OnnxQuantizeLinear) || q.hasOperand(2) || q.operand(1)->type().elem() != DType::F32 ||
+      !scalarValue(q.operand(1)))
+    return false;
+  DType t = q.result()->type().elem();
+  return t == DType::I8 || t == DType::F8E4M3;
+}
+
 Operation *soleDequantize(Value *v, DType ft, bool e4m3) {
   Operation *d = v->definingOp();
   if (!d || !d->is(OpKind::OnnxDequantizeLinear) || d->hasOperand(2) || d->operand(1)->type().elem() != ft ||

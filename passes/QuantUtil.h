@@ -47,6 +47,10 @@ bool normWritesQuantized(const Value *x);
 /// `v`'s int8 form (the dequantization, and the residual add after it, inside the norm).
 bool normReadsDequantized(const Value *v);
 
+/// Whether `q` is onnx.QuantizeLinear to int8 or e4m3 by a scalar float32 constant with no zero
+/// point (the quantization passes' own form), which fused kernels compute as they store.
+bool scalarQuantization(const Operation &q);
+
 /// `v` = onnx.DequantizeLinear of int8 (or, with `e4m3`, of e4m3) by a scalar constant of the
 /// float type `ft`, no zero point, read by nothing else: its op, or nullptr.
 Operation *soleDequantize(Value *v, DType ft, bool e4m3);

@@ -13,49 +13,45 @@
 constexpr int kChains = 8; ///< independent accumulators per warp (instruction-level parallelism)
 constexpr int kIters = 4096;
 
-__global__ void mmaF16(float *out, unsigned seed) {
-  unsigned a[4] = {seed, seed ^ 1u, seed ^ 2u, seed ^ 3u}, b0 = seed * 3u, b1 = seed * 5u;
-  float c[kChains][4] = {};
+/// One mma.sync of each kind on accumulator c (4 registers) with fixed A and B fragments.
+struct F16 {
+  using Acc = float;
+  static __device__ void mma(float *c, const unsigned *a, unsigned b0, unsigned b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+};
+struct S8 {
+  using Acc = int;
+  static __device__ void mma(int *c, const unsigned *a, unsigned b0, unsigned b1) {
+    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+};
+struct E4m3 {
+  using Acc = float;
+  static __device__ void mma(float *c, const unsigned *a, unsigned b0, unsigned b1) {
+    asm volatile("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  }
+};
+
+/// kChains independent accumulators per warp, kIters rounds; the sums are written so that nothing
+/// is dead code. The operand bits are finite small values in every format (0x30-0x3c bytes).
+template <typename M> __global__ void mmaLoop(float *out, unsigned seed) {
+  const unsigned a[4] = {seed & 0x3c3c3c3cu, seed & 0x38383838u, seed & 0x34343434u, seed & 0x30303030u};
+  const unsigned b0 = seed & 0x2c2c2c2cu, b1 = seed & 0x28282828u;
+  typename M::Acc c[kChains][4] = {};
   for (int it = 0; it < kIters; ++it)
 #pragma unroll
     for (int j = 0; j < kChains; ++j)
-      asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                   : "+f"(c[j][0]), "+f"(c[j][1]), "+f"(c[j][2]), "+f"(c[j][3])
-                   : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+      M::mma(c[j], a, b0, b1);
   float s = 0;
   for (int j = 0; j < kChains; ++j)
-    s += c[j][0] + c[j][1] + c[j][2] + c[j][3];
-  out[blockIdx.x * blockDim.x + threadIdx.x] = s;
-}
-
-__global__ void mmaS8(float *out, unsigned seed) {
-  unsigned a[4] = {seed, seed ^ 1u, seed ^ 2u, seed ^ 3u}, b0 = seed * 3u, b1 = seed * 5u;
-  int c[kChains][4] = {};
-  for (int it = 0; it < kIters; ++it)
-#pragma unroll
-    for (int j = 0; j < kChains; ++j)
-      asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                   : "+r"(c[j][0]), "+r"(c[j][1]), "+r"(c[j][2]), "+r"(c[j][3])
-                   : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  int s = 0;
-  for (int j = 0; j < kChains; ++j)
-    s += c[j][0] + c[j][1] + c[j][2] + c[j][3];
-  out[blockIdx.x * blockDim.x + threadIdx.x] = static_cast<float>(s);
-}
-
-__global__ void mmaE4m3(float *out, unsigned seed) {
-  unsigned a[4] = {seed & 0x3c3c3c3cu, seed & 0x38383838u, seed & 0x34343434u, seed & 0x30303030u};
-  unsigned b0 = seed & 0x2c2c2c2cu, b1 = seed & 0x28282828u;
-  float c[kChains][4] = {};
-  for (int it = 0; it < kIters; ++it)
-#pragma unroll
-    for (int j = 0; j < kChains; ++j)
-      asm volatile("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                   : "+f"(c[j][0]), "+f"(c[j][1]), "+f"(c[j][2]), "+f"(c[j][3])
-                   : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  float s = 0;
-  for (int j = 0; j < kChains; ++j)
-    s += c[j][0] + c[j][1] + c[j][2] + c[j][3];
+    s += static_cast<float>(c[j][0] + c[j][1] + c[j][2] + c[j][3]);
   out[blockIdx.x * blockDim.x + threadIdx.x] = s;
 }
 
@@ -92,9 +88,9 @@ int main() {
       const char *name;
       double opsPerMma;
       double ms;
-    } rows[] = {{"f16  m16n8k16 (f32 acc)", 2.0 * 16 * 8 * 16, timeKernel(mmaF16, blocks, threads, out)},
-                {"int8 m16n8k32 (s32 acc)", 2.0 * 16 * 8 * 32, timeKernel(mmaS8, blocks, threads, out)},
-                {"e4m3 m16n8k32 (f32 acc)", 2.0 * 16 * 8 * 32, timeKernel(mmaE4m3, blocks, threads, out)}};
+    } rows[] = {{"f16  m16n8k16 (f32 acc)", 2.0 * 16 * 8 * 16, timeKernel(mmaLoop<F16>, blocks, threads, out)},
+                {"int8 m16n8k32 (s32 acc)", 2.0 * 16 * 8 * 32, timeKernel(mmaLoop<S8>, blocks, threads, out)},
+                {"e4m3 m16n8k32 (f32 acc)", 2.0 * 16 * 8 * 32, timeKernel(mmaLoop<E4m3>, blocks, threads, out)}};
     for (const auto &r : rows)
       std::printf("mma.sync %s, %d blocks of %d: %.3f ms, %.0f T/s\n", r.name, blocks, threads, r.ms,
                   mmas * r.opsPerMma / (r.ms * 1e-3) / 1e12);
