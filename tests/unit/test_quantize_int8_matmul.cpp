@@ -191,3 +191,55 @@ TEST_CASE("quantize-int8-matmul counts what fuse-norm-quant saves: a LayerNorm w
   CHECK(fusedIn == 1);
   CHECK(fusedOut == 1);
 }
+
+TEST_CASE("quantize-int8-matmul counts what fuse-attention-quant saves: the attention reads the QKV result and writes the "
+          "output projection's input in int8",
+          "[passes][int8]") {
+  // x [2, 4, 32] -> QKV projection [.., 96] -> packed [2, 4, 3, 2, 16] -> attention -> [2, 4, 32]
+  // -> output projection. Both matmuls INT8, the attention quantized on both sides.
+  auto dense = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i)
+      s += (i ? ", " : "") + std::string(i % 3 == 0 ? "0.5" : i % 3 == 1 ? "-0.25" : "0.125");
+    return s;
+  };
+  std::string text = R"(graph @net(%x: tensor<2x4x32xf16>) -> ("y": tensor<2x4x32xf16>) {
+  %wqkv = onnx.Constant() {value = dense<[)" + dense(32 * 96) + R"(]> : tensor<32x96xf16>} : () -> tensor<32x96xf16>
+  %wo = onnx.Constant() {value = dense<[)" + dense(32 * 32) + R"(]> : tensor<32x32xf16>} : () -> tensor<32x32xf16>
+  %s5 = onnx.Constant() {value = dense<[2, 4, 3, 2, 16]> : tensor<5xi64>} : () -> tensor<5xi64>
+  %s3 = onnx.Constant() {value = dense<[2, 4, 32]> : tensor<3xi64>} : () -> tensor<3xi64>
+  %qkv = infc.matmul(%x, %wqkv) {acc_amax = 4.0} : (tensor<2x4x32xf16>, tensor<32x96xf16>) -> tensor<2x4x96xf16>
+  %p = onnx.Reshape(%qkv, %s5) : (tensor<2x4x96xf16>, tensor<5xi64>) -> tensor<2x4x3x2x16xf16>
+  %a = infc.attention(%p, none, none, none) {layout = "bs3hd", scale = 0.25} : (tensor<2x4x3x2x16xf16>, none, none, none) -> tensor<2x4x2x16xf16>
+  %af = onnx.Reshape(%a, %s3) : (tensor<2x4x2x16xf16>, tensor<3xi64>) -> tensor<2x4x32xf16>
+  %y = infc.matmul(%af, %wo) {acc_amax = 2.0} : (tensor<2x4x32xf16>, tensor<32x32xf16>) -> tensor<2x4x32xf16>
+  return %y
+})";
+  Expected<std::unique_ptr<Module>> m = parseModule(text, "attention.ir");
+  REQUIRE(m.isOk());
+  PassContext ctx;
+  ctx.int8Ranges = {{"x", 1.0}, {"af", 1.0}};
+  std::map<std::string, double> extra;
+  ctx.matmulTiming = [&](const Operation &op, DType, double e) -> Expected<std::pair<double, double>> {
+    extra[op.result()->name()] = e;
+    return std::make_pair(1.0, 0.5);
+  };
+  Expected<PassManager> pm = PassManager::parse("quantize-int8-matmul,fuse-attention-quant,dce");
+  REQUIRE(pm.isOk());
+  REQUIRE(pm->run(**m, ctx).isOk());
+  // QKV: its graph-input input quantized (f16 read, int8 written: 3 bytes per element), its result
+  // read by the attention as it is (nothing); the output projection: its input written by the
+  // attention (nothing), its result dequantized (int8 read, f16 written: 3 bytes).
+  CHECK(extra.at("qkv") == 3.0 * 256);
+  CHECK(extra.at("y") == 3.0 * 256);
+  size_t quantizedAttention = 0, quantizeOps = 0, dequantizeOps = 0;
+  for (const auto &op : (*m)->mainGraph()->body().ops()) {
+    quantizedAttention += op->is(OpKind::InfcAttention) && op->operand(0)->type().elem() == DType::I8 &&
+                          op->result()->type().elem() == DType::I8;
+    quantizeOps += op->is(OpKind::OnnxQuantizeLinear);
+    dequantizeOps += op->is(OpKind::OnnxDequantizeLinear);
+  }
+  CHECK(quantizedAttention == 1);
+  CHECK(quantizeOps == 1);   // x's, for the QKV projection
+  CHECK(dequantizeOps == 1); // the output projection's result
+}
