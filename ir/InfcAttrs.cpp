@@ -374,6 +374,8 @@ Expected<AttentionAttrs> AttentionAttrs::read(const Operation &op) {
     if (!t || !(*t == DType::F32 || *t == DType::F16 || *t == DType::BF16))
       return op.error("attention dtype '" + name + "': expected f32, f16 or bf16");
     a.floatType = *t;
+  } else if (op.hasOperand(0)) {
+    a.floatType = op.operand(0)->type().elem();
   }
   return a;
 }

@@ -117,7 +117,7 @@ struct AttentionAttrs {
   bool causal = false;    ///< key j > query i is masked out (top-left aligned)
   bool nanToZero = false; ///< probabilities that are NaN (a fully masked row) become 0
   /// Quantized neighbours folded in (fuse-attention-quant), with `floatType` the type it computes
-  /// in (the mask's type; required with either):
+  /// in (the mask's type; `dtype`, required with either; without them, read() sets it to q's type):
   ///   x_scale: q, k and v are int8 or e4m3, each element read as x * x_scale rounded to
   ///     floatType (as the DequantizeLinear it replaces stores it);
   ///   q_scale: y is int8 or e4m3: the result rounded to floatType, divided by q_scale in float32,

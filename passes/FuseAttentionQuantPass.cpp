@@ -36,7 +36,7 @@ public:
       if (!op->is(OpKind::InfcAttention) || !op->result()->type().isStatic())
         return false;
       INFC_ASSIGN_OR_RETURN(AttentionAttrs a, AttentionAttrs::read(*op));
-      DType ft = a.xScale || a.qScale ? a.floatType : op->result()->type().elem();
+      DType ft = a.floatType;
       if (ft != DType::F16 && ft != DType::BF16 && ft != DType::F32)
         return false;
       if (!a.xScale && fuseInputs(op, a, ft, ctx))
@@ -91,7 +91,6 @@ private:
       operands[i] = x;
     }
     a.xScale = static_cast<float>(qs[0].scale);
-    a.floatType = ft;
     AttrMap m = op->attrs();
     a.write(m);
     std::string what = op->describe();
@@ -121,7 +120,6 @@ private:
       return false;
     DType qt = quant->result()->type().elem();
     a.qScale = static_cast<float>(*scalarValue(quant->operand(1)));
-    a.floatType = ft;
     AttrMap m = op->attrs();
     a.write(m);
     Block &block = *op->parentBlock();

@@ -31,8 +31,7 @@ bool chainable(const Operation &op) {
   // Dequantization of int8 (quantize-int8-matmul's) or e4m3 (explicit Q/DQ models) by a scalar
   // scale of the chain's type, the first member (its operand is read from memory as it is).
   if (op.is(OpKind::OnnxDequantizeLinear))
-    return (op.operand(0)->type().elem() == DType::I8 || op.operand(0)->type().elem() == DType::F8E4M3) && gpuFloat(op.result()->type().elem()) && !op.hasOperand(2) &&
-           op.operand(1)->type().elem() == op.result()->type().elem() && scalarValue(op.operand(1)).has_value();
+    return scalarDequantization(op, true) && gpuFloat(op.result()->type().elem());
   if (op.is(OpKind::OnnxCast))
     return gpuFloat(op.operand(0)->type().elem()) && gpuFloat(op.result()->type().elem());
   switch (op.kind()) {

@@ -107,9 +107,8 @@ bool fusableNorm(const Operation *op) {
 bool normWritesQuantized(const Value *x) { return fusableNorm(x->definingOp()); }
 
 bool normReadsDequantized(const Value *v) {
-  const std::vector<Operation *> &users = v->users();
-  return users.size() == 1 && !v->isGraphOutput() && fusableNorm(users[0]) && users[0]->operand(0) == v &&
-         !users[0]->hasOperand(3);
+  const Operation *u = soleUser(v);
+  return fusableNorm(u) && u->operand(0) == v && !u->hasOperand(3);
 }
 
 namespace {
@@ -119,11 +118,6 @@ bool fusableAttention(const Operation *op) {
   Expected<AttentionAttrs> a = AttentionAttrs::read(*op);
   DType t = op->result()->type().elem();
   return a.isOk() && !a->xScale && !a->qScale && (t == DType::F16 || t == DType::BF16 || t == DType::F32);
-}
-
-/// `v`'s only reader (not a graph output), or nullptr.
-const Operation *onlyReader(const Value *v) {
-  return v->users().size() == 1 && !v->isGraphOutput() ? v->users()[0] : nullptr;
 }
 } // namespace
 
@@ -135,33 +129,36 @@ bool scalarQuantization(const Operation &q) {
   return t == DType::I8 || t == DType::F8E4M3;
 }
 
+bool scalarDequantization(const Operation &d, bool e4m3) {
+  if (!d.is(OpKind::OnnxDequantizeLinear) || d.hasOperand(2) || d.operand(1)->type().elem() != d.result()->type().elem() ||
+      !scalarValue(d.operand(1)))
+    return false;
+  DType t = d.operand(0)->type().elem();
+  return t == DType::I8 || (e4m3 && t == DType::F8E4M3);
+}
+
 Operation *soleDequantize(Value *v, DType ft, bool e4m3) {
   Operation *d = v->definingOp();
-  if (!d || !d->is(OpKind::OnnxDequantizeLinear) || d->hasOperand(2) || d->operand(1)->type().elem() != ft ||
-      !scalarValue(d->operand(1)) || !soleUser(v))
-    return nullptr;
-  DType t = d->operand(0)->type().elem();
-  return t == DType::I8 || (e4m3 && t == DType::F8E4M3) ? d : nullptr;
+  return d && scalarDequantization(*d, e4m3) && d->operand(1)->type().elem() == ft && soleUser(v) ? d : nullptr;
 }
 
 Operation *attentionWriting(const Value *x) {
   Operation *d = x->definingOp();
-  if (d && d->is(OpKind::OnnxReshape) && onlyReader(d->operand(0)) == d)
+  if (d && d->is(OpKind::OnnxReshape) && soleUser(d->operand(0)) == d)
     d = d->operand(0)->definingOp();
   return fusableAttention(d) ? d : nullptr;
 }
 
 Operation *attentionReading(const Value *v) {
-  const Operation *u = onlyReader(v);
+  Operation *u = soleUser(v);
   if (u && u->is(OpKind::OnnxReshape) && u->operand(0) == v)
-    u = onlyReader(u->result());
+    u = soleUser(u->result());
   if (!fusableAttention(u))
     return nullptr;
   // Packed q, k, v only: unpacked ones fuse when all three are dequantized by one scale, which
   // one matmul's choice cannot know.
-  Operation *att = const_cast<Operation *>(u);
-  bool packed = !att->hasOperand(1) && !att->hasOperand(2);
-  return packed && (att->operand(0) == v || att->operand(0)->definingOp() == v->users()[0]) ? att : nullptr;
+  bool packed = !u->hasOperand(1) && !u->hasOperand(2);
+  return packed && (u->operand(0) == v || u->operand(0)->definingOp() == v->users()[0]) ? u : nullptr;
 }
 
 bool quantMatmulCandidate(const Operation &op) {

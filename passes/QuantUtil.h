@@ -51,8 +51,12 @@ bool normReadsDequantized(const Value *v);
 /// point (the quantization passes' own form), which fused kernels compute as they store.
 bool scalarQuantization(const Operation &q);
 
-/// `v` = onnx.DequantizeLinear of int8 (or, with `e4m3`, of e4m3) by a scalar constant of the
-/// float type `ft`, no zero point, read by nothing else: its op, or nullptr.
+/// Whether `d` is onnx.DequantizeLinear of int8 (or, with `e4m3`, of e4m3) by a scalar constant
+/// of its result's type, no zero point (the quantization passes' own form, which fused kernels
+/// compute as they load).
+bool scalarDequantization(const Operation &d, bool e4m3);
+
+/// `v` = a scalarDequantization to the float type `ft`, read by nothing else: its op, or nullptr.
 Operation *soleDequantize(Value *v, DType ft, bool e4m3);
 
 /// The infc.attention (not yet quantized, f16, bf16 or f32, static shapes) whose result is `x`,

@@ -70,7 +70,7 @@ Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Opera
   return block.create(OpKind::OnnxConstant, {}, {type}, std::move(a), {}, before, {nameHint})->result();
 }
 
-Operation *soleUser(Value *v) {
+Operation *soleUser(const Value *v) {
   if (v->users().size() != 1 || v->isGraphOutput())
     return nullptr;
   return v->users()[0];

@@ -32,7 +32,7 @@ std::optional<double> scalarValue(const Value *v);
 Value *createConstant(Block &block, Tensor t, const std::string &nameHint, Operation *before);
 
 /// The op reading `v` when it is the only reader and `v` is not a graph output.
-Operation *soleUser(Value *v);
+Operation *soleUser(const Value *v);
 
 /// Offers every op of the graph's body to `rewrite` (which returns whether it changed the IR, and
 /// may erase ops); after each change starts over on a fresh op list, until nothing changes.

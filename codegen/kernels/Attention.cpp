@@ -382,7 +382,7 @@ std::string warpKernel(const std::string &fn, const Types &ty, int64_t D, int64_
 Status lowerAttention(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(AttentionAttrs a, AttentionAttrs::read(op));
   bool quantized = a.xScale || a.qScale;
-  DType dt = quantized ? a.floatType : op.result()->type().elem();
+  DType dt = a.floatType;
   if (dt != DType::F32 && dt != DType::F16 && dt != DType::BF16)
     return unsupported(op.describe() + ": attention on " + std::string(dtypeName(dt)) + " has no GPU kernel yet");
   Types ty{dt, op.operand(0)->type().elem(), op.result()->type().elem()};

@@ -216,7 +216,7 @@ Status evalInfcAttention(EvalContext &c) {
   const std::vector<int64_t> &qs = q.shape(), &ks = k.shape(), &vs = v.shape();
   int64_t B = qs[0], H = qs[1], Sq = qs[2], D = qs[3], Sk = ks[2], Dv = vs[3];
   std::vector<double> Q = toDoubles(q), K = toDoubles(k), V = toDoubles(v), M;
-  DType ft = a.xScale || a.qScale ? a.floatType : x0.dtype();
+  DType ft = a.floatType;
   if (a.xScale) { // int8 or e4m3 x read as x * x_scale rounded to the float type (DequantizeLinear)
     Tensor cell(ft, {});
     for (std::vector<double> *t : {&Q, &K, &V})

@@ -176,7 +176,7 @@ Status inferShapesInfcAttention(InferContext &ctx) {
   const TensorType &q = ctx.operandType(0);
   // Quantized (fuse-attention-quant): q, k, v int8 or e4m3 with x_scale, the float type named.
   bool quantized = a.xScale || a.qScale;
-  DType dt = quantized ? a.floatType : q.elem();
+  DType dt = a.floatType;
   auto byteType = [](DType t) { return t == DType::I8 || t == DType::F8E4M3; };
   if (a.xScale ? !byteType(q.elem()) : (!isFloat(q.elem()) || q.elem() != dt))
     return ctx.error("attention on " + q.str() + ": needs " +
