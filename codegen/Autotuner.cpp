@@ -1,6 +1,9 @@
 #include "codegen/Autotuner.h"
 
+#include "codegen/Lowering.h"
+#include "codegen/Nvrtc.h"
 #include "codegen/TacticCheck.h"
+#include "codegen/kernels/ConvInt8.h"
 #include "codegen/TimingCache.h"
 
 #include "ir/DType.h"
@@ -142,7 +145,7 @@ constexpr double kMatmulTie = 0.02; ///< within 2% of the fastest: tied, heurist
 
 } // namespace
 
-Expected<bool> Autotuner::sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf) {
+Expected<bool> Autotuner::sameInPlace(const ConvRun &run, const rt::ConvSpec &spec, const ConvBuffers &buf) {
   DType t = static_cast<DType>(spec.dtype), in = spec.int8 ? DType::I8 : t, param = spec.int8 ? DType::F32 : t;
   uint64_t n = elementCount(spec.yDims), bytes = n * dtypeSize(t);
   INFC_RETURN_IF_ERROR(fillRandom(buf.x, elementCount(spec.xDims), in, 11));
@@ -152,19 +155,17 @@ Expected<bool> Autotuner::sameInPlace(const rt::ConvPlan &plan, const rt::ConvSp
     double fanIn = static_cast<double>(elementCount(spec.wDims) / static_cast<uint64_t>(spec.yDims[1]));
     INFC_RETURN_IF_ERROR(fillConstant(buf.s, static_cast<uint64_t>(spec.yDims[1]), static_cast<float>(0.01 / std::sqrt(fanIn))));
   }
-  auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
   std::vector<uint8_t> separate(bytes), inPlace(bytes);
   for (CUdeviceptr out : {buf.y, buf.z}) {
     INFC_RETURN_IF_ERROR(fillRandom(buf.z, n, t, 14));
-    if (!plan.execute(handle_, ptr(buf.x), ptr(buf.w), ptr(out), ptr(buf.b), ptr(buf.z), ptr(buf.ws), ptr(buf.s)).empty() ||
-        drv().cuCtxSynchronize() != CUDA_SUCCESS)
+    if (!run(out).empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
       return false;
     INFC_RETURN_IF_ERROR(cuStatus(drv().cuMemcpyDtoH(out == buf.y ? separate.data() : inPlace.data(), out, bytes), "cuMemcpyDtoH"));
   }
   return sameWithin(separate.data(), inPlace.data(), n, t, 1e-2);
 }
 
-Expected<std::string> Autotuner::checkConv(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf) {
+Expected<std::string> Autotuner::checkConv(const ConvRun &run, const rt::ConvSpec &spec, const ConvBuffers &buf) {
   DType t = static_cast<DType>(spec.dtype), in = spec.int8 ? DType::I8 : t, param = spec.int8 ? DType::F32 : t;
   DType zType = spec.zDtype ? static_cast<DType>(spec.zDtype) : t;
   ConvCheckData data;
@@ -177,9 +178,7 @@ Expected<std::string> Autotuner::checkConv(const rt::ConvPlan &plan, const rt::C
     data.scale = static_cast<float>(0.01 / std::sqrt(fanIn));
     INFC_RETURN_IF_ERROR(fillConstant(buf.s, static_cast<uint64_t>(spec.yDims[1]), data.scale));
   }
-  auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
-  if (std::string e = plan.execute(handle_, ptr(buf.x), ptr(buf.w), ptr(buf.y), ptr(buf.b), ptr(buf.z), ptr(buf.ws), ptr(buf.s));
-      !e.empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
+  if (std::string e = run(buf.y); !e.empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
     return std::string("it failed to run: ") + e;
   ConvReference reference(spec, data);
   if (!reference.unsupported().empty())
@@ -221,6 +220,107 @@ void Autotuner::useTimingCache(TimingCache *cache, const GpuSku &gpu) {
   gpu_ = gpu;
   sku_ = skuKey(gpu);
   cached_ = std::make_unique<CachedTactics>(*cache, sku_);
+}
+
+Expected<std::string> Autotuner::acceptable(const ConvRun &run, const rt::ConvSpec &spec, const ConvBuffers &bufs) {
+  if (spec.inPlace) {
+    INFC_ASSIGN_OR_RETURN(bool same, sameInPlace(run, spec, bufs));
+    if (!same)
+      return std::string(kNotInPlace);
+  }
+  // Before it may win: its result against the host reference (TacticCheck.h).
+  INFC_ASSIGN_OR_RETURN(std::string mismatch, checkConv(run, spec, bufs));
+  if (mismatch.empty() || mismatch.rfind("unchecked: ", 0) == 0)
+    return std::string();
+  ++rejected_;
+  return mismatch;
+}
+
+float Autotuner::timeRounds(const std::function<bool()> &run, CUevent start, CUevent stop) {
+  float roundMs = 1e30f;
+  constexpr int reps = 3;
+  for (int round = 0; round < 3; ++round) {
+    drv().cuEventRecord(start, nullptr);
+    bool ok = true;
+    for (int r = 0; r < reps; ++r)
+      ok = run() && ok;
+    drv().cuEventRecord(stop, nullptr);
+    if (!ok || drv().cuEventSynchronize(stop) != CUDA_SUCCESS)
+      return -1.0f;
+    float ms = 0;
+    drv().cuEventElapsedTime(&ms, start, stop);
+    roundMs = std::min(roundMs, ms / static_cast<float>(reps));
+  }
+  return roundMs;
+}
+
+Expected<Autotuner::GeneratedTiming> Autotuner::tuneGeneratedInt8(const rt::ConvSpec &spec, const ConvBuffers &bufs,
+                                                                  CUdeviceptr out, CUevent start, CUevent stop,
+                                                                  const std::string &key) {
+  GeneratedTiming result;
+  int major = 0, minor = 0;
+  drv().cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device_);
+  drv().cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device_);
+  if (major < 8 || !int8ConvRefusal(spec).empty()) // cp.async and the int8 mma.sync need sm_80
+    return result;
+  // Every tile that fits, in one NVRTC module.
+  std::string source = kernelPrelude();
+  std::vector<std::pair<size_t, Int8ConvKernel>> kernels;
+  for (size_t i = 0; i < int8ConvTiles().size(); ++i) {
+    if (!int8ConvTileFits(spec, i))
+      continue;
+    INFC_ASSIGN_OR_RETURN(Int8ConvKernel k, int8ConvKernel(spec, i, "infc_igemm_tile" + std::to_string(i)));
+    source += "\n" + k.source;
+    kernels.emplace_back(i, std::move(k));
+  }
+  if (kernels.empty())
+    return result;
+  INFC_ASSIGN_OR_RETURN(CubinResult cubin, compileToCubin(source, "infc_igemm.cu", major, minor));
+  CUmodule module = nullptr;
+  INFC_RETURN_IF_ERROR(cuStatus(drv().cuModuleLoadData(&module, cubin.cubin.data()), "loading the generated INT8 convolutions"));
+  struct Unload {
+    CUmodule m;
+    ~Unload() { drv().cuModuleUnload(m); }
+  } unload{module};
+  std::vector<std::pair<float, size_t>> timed; // (ms, index in kernels)
+  std::vector<ConvRun> runs(kernels.size());
+  for (size_t ki = 0; ki < kernels.size(); ++ki) {
+    const auto &[tile, k] = kernels[ki];
+    CUfunction fn = nullptr;
+    std::string name = "infc_igemm_tile" + std::to_string(tile);
+    INFC_RETURN_IF_ERROR(cuStatus(drv().cuModuleGetFunction(&fn, module, name.c_str()), "cuModuleGetFunction"));
+    if (drv().cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, static_cast<int>(k.sharedBytes)) !=
+        CUDA_SUCCESS)
+      continue; // more shared memory than this GPU has
+    runs[ki] = [fn, &k = k, &bufs, &spec](CUdeviceptr y) {
+      CUdeviceptr b = spec.hasBias ? bufs.b : y, z = spec.hasResidual ? bufs.z : y;
+      float postMult = spec.postMult;
+      void *params[] = {const_cast<CUdeviceptr *>(&bufs.x), const_cast<CUdeviceptr *>(&bufs.w), &b, &z,
+                        const_cast<CUdeviceptr *>(&bufs.s), &y, &postMult};
+      return rt::cuCheck(drv().cuLaunchKernel(fn, k.blocks, 1, 1, k.threads, 1, 1, k.sharedBytes, nullptr, params, nullptr),
+                         "cuLaunchKernel");
+    };
+    const ConvRun &run = runs[ki];
+    if (!run(out).empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
+      return internalError("autotuning: the generated INT8 convolution (tile " + int8ConvTileName(tile) + ") failed to run");
+    float ms = timeRounds([&] { return run(out).empty(); }, start, stop);
+    if (log_)
+      log_("tune conv " + key + ": infc INT8 implicit GEMM " + int8ConvTileName(tile) + ": " + std::to_string(ms) + " ms");
+    if (ms >= 0)
+      timed.emplace_back(ms, ki);
+  }
+  std::stable_sort(timed.begin(), timed.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+  result.timed = static_cast<int>(timed.size());
+  for (const auto &[ms, ki] : timed) {
+    INFC_ASSIGN_OR_RETURN(std::string why, acceptable(runs[ki], spec, bufs));
+    if (!why.empty()) // our kernel must match: a mismatch is an infc bug
+      return internalError("autotuning: the generated INT8 convolution (tile " + int8ConvTileName(kernels[ki].first) +
+                           ") does not match the host reference: " + why);
+    result.tile = static_cast<int64_t>(kernels[ki].first);
+    result.ms = ms;
+    break;
+  }
+  return result;
 }
 
 Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
@@ -303,20 +403,8 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
         continue;
       }
     }
-    float roundMs = 1e30f;
-    int reps = 3;
-    bool failed = false;
-    for (int round = 0; round < 3 && !failed; ++round) {
-      drv().cuEventRecord(start, nullptr);
-      for (int r = 0; r < reps; ++r)
-        failed = failed || !run().empty();
-      drv().cuEventRecord(stop, nullptr);
-      if (drv().cuEventSynchronize(stop) != CUDA_SUCCESS)
-        failed = true;
-      float ms = 0;
-      drv().cuEventElapsedTime(&ms, start, stop);
-      roundMs = std::min(roundMs, ms / static_cast<float>(reps));
-    }
+    float roundMs = timeRounds([&] { return run().empty(); }, start, stop);
+    bool failed = roundMs < 0;
     if (!failed)
       timedMs.emplace_back(roundMs, i);
     if (log_) {
@@ -326,63 +414,83 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
            (failed ? std::string("failed at execution") : std::to_string(roundMs) + " ms"));
     }
   }
-  drv().cuEventDestroy(start);
-  drv().cuEventDestroy(stop);
   candidates_ += candidates.size();
   size_t timed = timedMs.size();
-  if (timedMs.empty())
-    return unsupported("autotuning: none of the " + std::to_string(candidates.size()) +
-                       " cuDNN engine configs for this convolution ran");
   // Fastest first; equal times keep cuDNN's order.
   std::stable_sort(timedMs.begin(), timedMs.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+  auto cudnnRun = [&](size_t i) {
+    return ConvRun([this, &bufs, &p = *candidates[i], ptr](CUdeviceptr y) {
+      return p.execute(handle_, ptr(bufs.x), ptr(bufs.w), ptr(y), ptr(bufs.b), ptr(bufs.z), ptr(bufs.ws), ptr(bufs.s));
+    });
+  };
   int best = -1;
   float bestMs = 0;
   std::string firstMismatch;
   for (const auto &[ms, i] : timedMs) {
-    if (spec.inPlace) {
-      Expected<bool> same = sameInPlace(*candidates[i], spec, bufs);
-      if (!same.isOk())
-        return same.status();
-      if (!*same)
-        continue; // this config does not tolerate y == z: the next fastest
-    }
-    // Before it may win: its result against the host reference (TacticCheck.h).
-    INFC_ASSIGN_OR_RETURN(std::string mismatch, checkConv(*candidates[i], spec, bufs));
-    if (!mismatch.empty() && mismatch.rfind("unchecked: ", 0) != 0) {
-      ++rejected_;
+    INFC_ASSIGN_OR_RETURN(std::string why, acceptable(cudnnRun(i), spec, bufs));
+    if (why == kNotInPlace)
+      continue; // this config does not tolerate y == z: the next fastest
+    if (!why.empty()) {
       if (log_)
-        log_("tune conv " + key + ": cuDNN engine " + std::to_string(candidates[i]->engineId()) +
-             " rejected: " + mismatch);
+        log_("tune conv " + key + ": cuDNN engine " + std::to_string(candidates[i]->engineId()) + " rejected: " + why);
       if (firstMismatch.empty())
-        firstMismatch = "engine " + std::to_string(candidates[i]->engineId()) + ": " + mismatch;
+        firstMismatch = "engine " + std::to_string(candidates[i]->engineId()) + ": " + why;
       continue;
     }
     best = static_cast<int>(i);
     bestMs = ms;
     break;
   }
-  if (best < 0)
-    return internalError("autotuning: none of the " + std::to_string(timed) + " cuDNN engine configs for this convolution " +
-                         (firstMismatch.empty() ? "gives the same result with its output over its residual"
-                                                : "matches the host reference (" + firstMismatch + ")"));
-  const rt::ConvPlan &p = *candidates[static_cast<size_t>(best)];
+  // infc's own INT8 kernel, each tile that fits, timed the same way; it wins only when faster.
+  GeneratedTiming gen;
+  if (spec.int8 && !cut && level_ >= 2) {
+    INFC_ASSIGN_OR_RETURN(gen, tuneGeneratedInt8(spec, bufs, out, start, stop, key));
+  }
+  drv().cuEventDestroy(start);
+  drv().cuEventDestroy(stop);
   ConvTactic t;
-  t.engineId = p.engineId();
-  t.knobs = p.knobs();
-  t.workspaceBytes = p.workspaceBytes();
-  t.ms = static_cast<double>(bestMs);
   char buf[224];
-  std::snprintf(buf, sizeof buf, "cuDNN engine %lld: %.4f ms, fastest of %zu timed", static_cast<long long>(t.engineId),
-                static_cast<double>(bestMs), timed);
-  t.description = buf;
-  // The runner-up: the next fastest config (what a worse choice would have cost).
-  for (const auto &[ms, i] : timedMs)
-    if (static_cast<int>(i) != best && ms >= bestMs) {
-      std::snprintf(buf, sizeof buf, "; runner-up engine %lld: %.4f ms", static_cast<long long>(candidates[i]->engineId()),
-                    static_cast<double>(ms));
+  if (gen.tile >= 0 && (best < 0 || gen.ms < bestMs)) {
+    t.engineId = kGeneratedConvEngine;
+    t.knobs = {gen.tile};
+    t.ms = static_cast<double>(gen.ms);
+    std::snprintf(buf, sizeof buf, "infc INT8 implicit GEMM %s: %.4f ms, fastest of %d tiles", int8ConvTileName(static_cast<size_t>(gen.tile)).c_str(),
+                  static_cast<double>(gen.ms), gen.timed);
+    t.description = buf;
+    if (best >= 0) {
+      std::snprintf(buf, sizeof buf, "; cuDNN engine %lld: %.4f ms", static_cast<long long>(candidates[static_cast<size_t>(best)]->engineId()),
+                    static_cast<double>(bestMs));
       t.description += buf;
-      break;
     }
+  } else {
+    if (best < 0 && timed == 0)
+      return unsupported("autotuning: none of the " + std::to_string(candidates.size()) +
+                         " cuDNN engine configs for this convolution ran");
+    if (best < 0)
+      return internalError("autotuning: none of the " + std::to_string(timed) + " cuDNN engine configs for this convolution " +
+                           (firstMismatch.empty() ? "gives the same result with its output over its residual"
+                                                  : "matches the host reference (" + firstMismatch + ")"));
+    const rt::ConvPlan &p = *candidates[static_cast<size_t>(best)];
+    t.engineId = p.engineId();
+    t.knobs = p.knobs();
+    t.workspaceBytes = p.workspaceBytes();
+    t.ms = static_cast<double>(bestMs);
+    std::snprintf(buf, sizeof buf, "cuDNN engine %lld: %.4f ms, fastest of %zu timed", static_cast<long long>(t.engineId),
+                  static_cast<double>(bestMs), timed);
+    t.description = buf;
+    // The runner-up: the next fastest config (what a worse choice would have cost).
+    for (const auto &[ms, i] : timedMs)
+      if (static_cast<int>(i) != best && ms >= bestMs) {
+        std::snprintf(buf, sizeof buf, "; runner-up engine %lld: %.4f ms", static_cast<long long>(candidates[i]->engineId()),
+                      static_cast<double>(ms));
+        t.description += buf;
+        break;
+      }
+    if (gen.tile >= 0) {
+      std::snprintf(buf, sizeof buf, "; infc INT8 implicit GEMM: %.4f ms", static_cast<double>(gen.ms));
+      t.description += buf;
+    }
+  }
   if (log_)
     log_("tune conv " + key + ": chose " + t.description);
   cache_[key] = t;

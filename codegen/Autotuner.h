@@ -70,11 +70,30 @@ private:
   struct ConvBuffers {
     CUdeviceptr x = 0, w = 0, y = 0, b = 0, z = 0, s = 0, ws = 0;
   };
-  Expected<bool> sameInPlace(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf);
+  /// Runs one candidate with its result at `y` (buf.y, or buf.z in place): "" or why it failed.
+  using ConvRun = std::function<std::string(CUdeviceptr y)>;
+  Expected<bool> sameInPlace(const ConvRun &run, const rt::ConvSpec &spec, const ConvBuffers &buf);
   /// "" when `plan`'s result matches the host reference (codegen/TacticCheck.h) at sampled
   /// outputs; else why not ("unchecked: ..." when the reference cannot compute this spec).
   /// Overwrites the scratch buffers.
-  Expected<std::string> checkConv(const rt::ConvPlan &plan, const rt::ConvSpec &spec, const ConvBuffers &buf);
+  Expected<std::string> checkConv(const ConvRun &run, const rt::ConvSpec &spec, const ConvBuffers &buf);
+  /// "" when a candidate may win: with spec.inPlace its result over z equals the one into separate
+  /// buffers (else kNotInPlace), and it matches the host reference (else the mismatch, counted
+  /// in rejected()).
+  static constexpr const char *kNotInPlace = "its result differs with y over z";
+  Expected<std::string> acceptable(const ConvRun &run, const rt::ConvSpec &spec, const ConvBuffers &buf);
+  /// The best of three rounds of three runs, in ms per run; negative when a run failed.
+  static float timeRounds(const std::function<bool()> &run, CUevent start, CUevent stop);
+  /// infc's own INT8 convolution (codegen/kernels/ConvInt8.h) for `spec`: every tile that fits,
+  /// compiled in one NVRTC module and timed as the cuDNN configs are; the fastest, which must match
+  /// the host reference (a mismatch is an infc bug, an error). tile -1: none applies here.
+  struct GeneratedTiming {
+    int64_t tile = -1;
+    float ms = 0;
+    int timed = 0;
+  };
+  Expected<GeneratedTiming> tuneGeneratedInt8(const rt::ConvSpec &spec, const ConvBuffers &bufs, CUdeviceptr out,
+                                              CUevent start, CUevent stop, const std::string &key);
   uint64_t maxWorkspace_ = 0;
   cudnnHandle_t handle_ = nullptr;
   CUcontext context_ = nullptr; ///< the primary context, retained (cuDNN and the runtime share it)

@@ -1,4 +1,5 @@
 #include "codegen/EngineBuilder.h"
+#include "codegen/kernels/ConvInt8.h"
 
 #include "codegen/Autotuner.h"
 #include "codegen/BatchLoop.h"
@@ -336,6 +337,18 @@ Expected<std::pair<double, double>> timeInt8Conv(TacticSource &tactics, const Op
 
 void useAutotuner(EngineBuildOptions &options, TacticSource *tuner, std::function<void(const std::string &)> log) {
   options.autotuner = tuner;
+  options.lowering.int8ConvChoice = [tuner](const ConvLayer &c) {
+    LoweringOptions::Int8ConvChoice choice;
+    Expected<rt::ConvSpec> spec = convSpecOf(c);
+    if (!spec.isOk())
+      return choice;
+    Expected<ConvTactic> t = tuner->tuneConv(*spec);
+    if (t.isOk() && t->engineId == kGeneratedConvEngine && t->knobs.size() == 1 && int8ConvTileFits(*spec, static_cast<size_t>(t->knobs[0]))) {
+      choice.tile = t->knobs[0];
+      choice.tactic = t->description;
+    }
+    return choice;
+  };
   options.lowering.acceptConvFusion = [tuner, log](const ConvLayer &fused, const ConvLayer &base, size_t absorbedOps) {
     Expected<rt::ConvSpec> fs = convSpecOf(fused), bs = convSpecOf(base);
     if (!fs.isOk() || !bs.isOk())
@@ -502,6 +515,10 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
           untuned.push_back("layer " + l.name + " (" + l.loc.describe() + ")");
         } else if (!tuned.isOk()) {
           return tuned.status().withPrefix(modelPath + ": layer '" + l.name + "'");
+        } else if (tuned->engineId == kGeneratedConvEngine) {
+          // Timed fastest, but this layer was lowered for cuDNN (an engine form that cannot run
+          // infc's own INT8 kernel): cuDNN's heuristic at load time.
+          tacticText = "cuDNN heuristic at load time (fastest timed: " + tuned->description + ")";
         } else {
           tactic = *tuned;
           tacticText = tactic.description;
@@ -516,7 +533,7 @@ Expected<std::vector<flatbuffers::Offset<fb::Layer>>> serializeLayers(flatbuffer
             Expected<ConvTactic> tuned = options.autotuner->tuneConv(spec);
             if (!tuned.isOk() && tuned.status().code() != StatusCode::NotFound)
               return tuned.status().withPrefix(modelPath + ": layer '" + l.name + "'");
-            if (tuned.isOk())
+            if (tuned.isOk() && tuned->engineId != kGeneratedConvEngine)
               pt = *tuned;
           }
           profileTactics.push_back(fb::CreateProfileTacticDirect(fbb, pt.engineId, &pt.knobs, nullptr, pt.workspaceBytes));

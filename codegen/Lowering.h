@@ -105,6 +105,15 @@ struct LoweringOptions {
   /// the fused graph on the target GPU, and faster than base plus the separate kernels. Set when
   /// the GPU is present (timed); without it, convolutions fuse their bias only.
   std::function<bool(const ConvLayer &fused, const ConvLayer &base, size_t absorbedOps)> acceptConvFusion;
+  /// Which kernel runs an INT8 convolution (the layer as lowered, in place or not), from the
+  /// autotuner or a timing cache when either is here: `tile` >= 0 is infc's own kernel with that
+  /// tile (codegen/kernels/ConvInt8.h), -1 cuDNN; `tactic` the timed choice's text. Without it,
+  /// cuDNN (chosen at load time or by the engine builder's tuning).
+  struct Int8ConvChoice {
+    int64_t tile = -1;
+    std::string tactic;
+  };
+  std::function<Int8ConvChoice(const ConvLayer &)> int8ConvChoice;
   /// Dim-fit engines (codegen/DimFit.h): a generator's speed heuristics (a kernel variant chosen
   /// by size, correct at any size) are recorded where set when lowering at the opt shape, and
   /// replayed in order at the other shapes, so that one variant serves every shape.

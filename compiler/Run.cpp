@@ -548,7 +548,8 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
 
 namespace infc {
 
-Expected<std::string> buildModuleForGpu(const Module &module, bool fp16, bool generatedDepthwise) {
+Expected<std::string> buildModuleForGpu(const Module &module, bool fp16, bool generatedDepthwise,
+                                        codegen::TacticSource *tactics) {
   rt::DeviceInfo dev;
   if (std::string e = rt::queryDevice(dev); !e.empty())
     return Status(StatusCode::DeviceError, e);
@@ -567,14 +568,14 @@ Expected<std::string> buildModuleForGpu(const Module &module, bool fp16, bool ge
     INFC_ASSIGN_OR_RETURN(std::unique_ptr<codegen::Autotuner> t, codegen::Autotuner::create(opts.workspaceBytes));
     tuner = t.release();
   }
-  codegen::useAutotuner(opts, tuner);
+  codegen::useAutotuner(opts, tactics ? tactics : tuner);
   INFC_ASSIGN_OR_RETURN(codegen::EngineBuildResult built, codegen::buildEngine(module, opts, "engine"));
   return std::move(built.bytes);
 }
 
 Expected<std::vector<Tensor>> runModuleOnGpu(const Module &module, const std::vector<Tensor> &inputs, bool fp16,
-                                             bool generatedDepthwise) {
-  INFC_ASSIGN_OR_RETURN(std::string bytes, buildModuleForGpu(module, fp16, generatedDepthwise));
+                                             bool generatedDepthwise, codegen::TacticSource *tactics) {
+  INFC_ASSIGN_OR_RETURN(std::string bytes, buildModuleForGpu(module, fp16, generatedDepthwise, tactics));
   EngineHandles h;
   INFC_RETURN_IF_ERROR(apiStatus(infc_engine_load_bytes(bytes.data(), bytes.size(), &h.engine)));
   infc_context *c = nullptr;

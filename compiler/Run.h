@@ -56,14 +56,19 @@ Expected<std::map<std::string, Tensor>> runEngineOnce(const std::string &engineP
 
 } // namespace infc
 
+namespace infc::codegen {
+class TacticSource;
+}
+
 namespace infc {
 /// Builds an engine for the GPU present from `module` (static shapes) and runs it once on
 /// `inputs` (graph-argument order); outputs in graph-output order. Used by GPU tests and
 /// `infc-conformance --backend gpu`.
-/// `generatedDepthwise` selects the generated depthwise kernel (LoweringOptions), for its tests.
+/// `generatedDepthwise` selects the generated depthwise kernel (LoweringOptions), for its tests;
+/// `tactics` replaces the timed tactics (one autotuner per process) with a test's own choices.
 Expected<std::vector<Tensor>> runModuleOnGpu(const class Module &module, const std::vector<Tensor> &inputs, bool fp16 = false,
-                                             bool generatedDepthwise = false);
+                                             bool generatedDepthwise = false, codegen::TacticSource *tactics = nullptr);
 /// The engine runModuleOnGpu builds (timed tactics, for the GPU present), as file bytes.
-Expected<std::string> buildModuleForGpu(const class Module &module, bool fp16 = false,
-                                                 bool generatedDepthwise = false);
+Expected<std::string> buildModuleForGpu(const class Module &module, bool fp16 = false, bool generatedDepthwise = false,
+                                        codegen::TacticSource *tactics = nullptr);
 } // namespace infc

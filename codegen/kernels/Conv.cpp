@@ -1,6 +1,8 @@
 // Convolutions through cuDNN's graph API (bias, residual Add and activation fused into the cuDNN graph).
+#include "codegen/kernels/ConvInt8.h"
 #include "codegen/kernels/Families.h"
 #include "codegen/kernels/KernelWriter.h"
+#include "codegen/EngineBuilder.h"
 
 #include "ir/InfcAttrs.h"
 #include "ir/ops/ConvGeometry.h"
@@ -207,11 +209,37 @@ Status lowerDepthwise(const Operation &op, LoweringContext &ctx, const ConvAttrs
   return Status::ok();
 }
 
-/// infc.conv: one cuDNN graph with the whole epilogue when the target GPU is here to show that
-/// it runs and pays (LoweringOptions::acceptConvFusion); otherwise conv + bias in cuDNN and the
-/// rest of the epilogue as a generated kernel. The IR's fusion decision stands either way: this
-/// only picks how to run it.
-/// The INT8 form of infc.conv: always one cuDNN graph (the per-channel scale is part of it).
+/// The INT8 convolution as infc's own kernel (codegen/kernels/ConvInt8.h), where the autotuner
+/// (or a timing cache) found it faster than cuDNN's configs.
+Status lowerGeneratedInt8Conv(const Operation &op, LoweringContext &ctx, const ConvLayer &c,
+                              const LoweringOptions::Int8ConvChoice &choice) {
+  INFC_ASSIGN_OR_RETURN(rt::ConvSpec spec, convSpecOf(c));
+  KernelLayer k;
+  k.function = ctx.kernelName(op, "igemm");
+  INFC_ASSIGN_OR_RETURN(Int8ConvKernel g, int8ConvKernel(spec, static_cast<size_t>(choice.tile), k.function));
+  k.source = std::move(g.source);
+  k.grid = {g.blocks, 1, 1};
+  k.block = {g.threads, 1, 1};
+  k.sharedBytes = g.sharedBytes;
+  // Absent bias / residual: y's pointer (never read).
+  for (const Value *v : {c.x, c.w, c.b ? c.b : c.y, c.z ? c.z : c.y, c.s, c.y})
+    k.args.push_back(KernelArg::tensor(v));
+  k.args.push_back(KernelArg::f32(c.postMult));
+  std::vector<const Value *> ins = {c.x, c.w};
+  for (const Value *v : {c.b, c.z, c.s})
+    if (v)
+      ins.push_back(v);
+  ctx.addKernel(op, std::move(k), ins, {c.y});
+  Layer &l = ctx.layers().back();
+  l.tactic = choice.tactic;
+  l.precision = "int8 nhwc -> " + std::string(dtypeName(c.y->type().elem()));
+  if (c.inPlace)
+    ctx.addAlias(c.y, c.z);
+  return Status::ok();
+}
+
+/// The INT8 form of infc.conv: one cuDNN graph (the per-channel scale is part of it), or infc's
+/// own kernel where the autotuner timed it faster (LoweringOptions::int8ConvChoice).
 Status lowerInt8Conv(const Operation &op, LoweringContext &ctx, const ConvAttrs &a) {
   if (a.strides.size() != 2 || a.group != 1 || a.layout != Layout::NHWC)
     return unsupported(op.describe() + ": INT8 convolutions run 2-D, ungrouped and channels-last");
@@ -219,12 +247,21 @@ Status lowerInt8Conv(const Operation &op, LoweringContext &ctx, const ConvAttrs 
   // In place over an int8 residual read only here (ResNet's identity), as in FP16; the autotuner
   // checks each tactic that way.
   c.inPlace = c.z && c.z->type() == c.y->type() && ctx.canOverwrite(c.z, op);
+  if (ctx.options().int8ConvChoice && !ctx.options().shapeGeneric) {
+    LoweringOptions::Int8ConvChoice choice = ctx.options().int8ConvChoice(c);
+    if (choice.tile >= 0)
+      return lowerGeneratedInt8Conv(op, ctx, c, choice);
+  }
   addConvLayer(op, ctx, c, op.loc());
   if (c.inPlace)
     ctx.addAlias(c.y, c.z);
   return Status::ok();
 }
 
+/// infc.conv: one cuDNN graph with the whole epilogue when the target GPU is here to show that
+/// it runs and pays (LoweringOptions::acceptConvFusion); otherwise conv + bias in cuDNN and the
+/// rest of the epilogue as a generated kernel. The IR's fusion decision stands either way: this
+/// only picks how to run it.
 Status lowerInfcConv(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
   if (op.operand(0)->type().elem() == DType::I8)

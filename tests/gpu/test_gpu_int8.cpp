@@ -1,8 +1,14 @@
-// INT8 convolutions on the GPU (cuDNN, channels-last) against the reference interpreter's integer
-// semantics: the FP32 graph is calibrated on its own input (minmax), quantized by the INT8
-// pipeline, then run both ways. int8 results may differ by one step (the GPU's epilogue is
-// float32, the reference's double), so outputs are compared to within two steps of the scale.
+// INT8 convolutions on the GPU (cuDNN, channels-last, and infc's own implicit-GEMM kernel)
+// against the reference interpreter's integer semantics: the FP32 graph is calibrated on its own
+// input (minmax), quantized by the INT8 pipeline, then run both ways. int8 results may differ by
+// one step (the GPU's epilogue is float32, the reference's double), so outputs are compared to
+// within two steps of the scale. The generated kernel's sources also compile without a GPU
+// ([gpu-free]: NVRTC for sm_90).
 #include "codegen/Autotuner.h"
+#include "codegen/Lowering.h"
+#include "codegen/Nvrtc.h"
+#include "codegen/kernels/ConvInt8.h"
+#include "compiler/Run.h"
 #include "compiler/Calibrator.h"
 #include "compiler/Npy.h"
 #include "compiler/Pipeline.h"
@@ -48,45 +54,162 @@ std::unique_ptr<Module> residualNet(int64_t n, int64_t c, int64_t hw) {
   return m;
 }
 
+/// residualNet calibrated on `x` (minmax) and quantized: three INT8 convolutions, two of them
+/// writing int8. Returns conv_c's calibrated range through `amaxC`.
+std::unique_ptr<Module> quantizedResidualNet(int64_t n, int64_t c, int64_t hw, const Tensor &x, double &amaxC) {
+  std::unique_ptr<Module> m = residualNet(n, c, hw);
+  REQUIRE(runPassPipeline(*m, "shape-infer").isOk());
+  // Calibrate on the input itself (one .npy batch), the way `infc build --int8 --calib` does.
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("infc-int8-test-" + std::to_string(c));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "b0.npy", std::ios::binary) << npyBytes(x);
+  CalibrationOptions co;
+  co.dir = dir.string();
+  co.method = CalibMethod::MinMax;
+  Expected<CalibrationTable> table = calibrate(*m->mainGraph(), co);
+  std::filesystem::remove_all(dir);
+  REQUIRE(table.isOk());
+  OptimizeOptions oo;
+  for (const auto &[name, r] : table->tensors)
+    oo.int8Ranges[name] = r.amax;
+  REQUIRE(optimizeModule(*m, oo).isOk());
+  size_t int8Convs = 0, int8Results = 0;
+  for (const auto &op : m->mainGraph()->body().ops())
+    if (op->is(OpKind::InfcConv) && op->operand(0)->type().elem() == DType::I8) {
+      ++int8Convs;
+      int8Results += op->result()->type().elem() == DType::I8;
+    }
+  CHECK(int8Convs == 3);
+  CHECK(int8Results == 2);
+  amaxC = table->tensors.at("conv_c").amax;
+  return m;
+}
+
+/// Tactics that run every INT8 convolution the generated kernel takes with tile `tile`, and leave
+/// the rest to cuDNN's heuristic (NotFound: untimed).
+class ForcedTile final : public codegen::TacticSource {
+public:
+  explicit ForcedTile(size_t tile) : tile_(tile) {}
+  Expected<codegen::ConvTactic> tuneConv(const rt::ConvSpec &spec) override {
+    if (!spec.int8 || !codegen::int8ConvRefusal(spec).empty() || !codegen::int8ConvTileFits(spec, tile_))
+      return notFound("not forced");
+    ++forced;
+    codegen::ConvTactic t;
+    t.engineId = codegen::kGeneratedConvEngine;
+    t.knobs = {static_cast<int64_t>(tile_)};
+    t.description = "tile " + codegen::int8ConvTileName(tile_) + " (forced by the test)";
+    return t;
+  }
+  Expected<codegen::MatmulTactic> tuneMatmul(const rt::CublasLtProblem &) override { return notFound("not forced"); }
+  size_t forced = 0;
+
+private:
+  size_t tile_;
+};
+
+rt::ConvSpec int8Spec(int64_t n, int64_t c, int64_t k, int64_t hw, int64_t r, int64_t stride, DType y, DType z,
+                      const std::string &act) {
+  rt::ConvSpec s;
+  int64_t pad = r / 2, out = (hw + 2 * pad - r) / stride + 1;
+  s.xDims = {n, c, hw, hw};
+  s.wDims = {k, c, r, r};
+  s.yDims = {n, k, out, out};
+  s.padsBegin = s.padsEnd = {pad, pad};
+  s.strides = {stride, stride};
+  s.dilations = {1, 1};
+  s.int8 = true;
+  s.nhwc = true;
+  s.hasBias = true;
+  s.dtype = static_cast<int32_t>(y);
+  s.hasResidual = z != DType::Undefined;
+  s.zDtype = s.hasResidual && z != y ? static_cast<int32_t>(z) : 0;
+  s.activation = act;
+  return s;
+}
+
 } // namespace
+
+TEST_CASE("the generated INT8 convolution compiles for every tile and epilogue, and refuses what it does not take",
+          "[gpu-free]") {
+  struct Case {
+    rt::ConvSpec spec;
+    const char *what;
+  } cases[] = {
+      {int8Spec(2, 64, 64, 9, 3, 1, DType::I8, DType::Undefined, "relu"), "3x3, int8 out, relu"},
+      {int8Spec(2, 128, 256, 9, 1, 2, DType::F16, DType::I8, ""), "1x1 stride 2, f16 out, int8 residual"},
+      {int8Spec(2, 128, 128, 7, 3, 1, DType::I8, DType::F16, "clip:0:6"), "3x3, int8 out, f16 residual, clip"},
+      {int8Spec(2, 64, 128, 7, 1, 1, DType::F16, DType::F16, "leaky:0.1"), "1x1, f16 out and residual, leaky relu"},
+  };
+  for (const Case &c : cases) {
+    INFO(c.what);
+    REQUIRE(codegen::int8ConvRefusal(c.spec).empty());
+    std::string source = codegen::kernelPrelude();
+    size_t tiles = 0;
+    for (size_t t = 0; t < codegen::int8ConvTiles().size(); ++t) {
+      if (!codegen::int8ConvTileFits(c.spec, t))
+        continue;
+      Expected<codegen::Int8ConvKernel> k = codegen::int8ConvKernel(c.spec, t, "igemm_" + std::to_string(t));
+      REQUIRE(k.isOk());
+      CHECK(k->sharedBytes <= 227u * 1024u);
+      source += "\n" + k->source;
+      ++tiles;
+    }
+    CHECK(tiles >= 2);
+    Expected<codegen::CubinResult> cubin = codegen::compileToCubin(source, "igemm.cu", 9, 0);
+    INFO((cubin.isOk() ? std::string() : cubin.status().message()));
+    CHECK(cubin.isOk());
+  }
+  // Refused, each with its reason.
+  rt::ConvSpec narrow = int8Spec(2, 32, 64, 9, 3, 1, DType::I8, DType::Undefined, "relu");
+  CHECK(codegen::int8ConvRefusal(narrow) == "channels not in multiples of 64");
+  rt::ConvSpec sigmoid = int8Spec(2, 64, 64, 9, 3, 1, DType::I8, DType::Undefined, "sigmoid");
+  CHECK(codegen::int8ConvRefusal(sigmoid) == "activation sigmoid not in the generated epilogue");
+  rt::ConvSpec f32 = int8Spec(2, 64, 64, 9, 3, 1, DType::F32, DType::Undefined, "");
+  CHECK(codegen::int8ConvRefusal(f32) == "result neither int8 nor f16");
+  rt::ConvSpec nchw = int8Spec(2, 64, 64, 9, 3, 1, DType::I8, DType::Undefined, "");
+  nchw.nhwc = false;
+  CHECK(codegen::int8ConvRefusal(nchw) == "not an INT8 channels-last convolution");
+  rt::ConvSpec grouped = int8Spec(2, 128, 128, 9, 3, 1, DType::I8, DType::Undefined, "");
+  grouped.wDims[1] = 64;
+  CHECK(codegen::int8ConvRefusal(grouped) == "grouped");
+  CHECK_FALSE(codegen::int8ConvTileFits(int8Spec(2, 64, 64, 9, 3, 1, DType::I8, DType::Undefined, ""), 0)); // bn 128 > 64
+  CHECK_FALSE(codegen::int8ConvKernel(narrow, 0, "k").isOk());
+}
+
+TEST_CASE("the generated INT8 convolution matches the reference's integer semantics with every tile", "[gpu]") {
+  REQUIRE_GPU();
+  // 3x3 int8 out; 3x3 with an int8 residual in place, int8 out; 1x1 stride 2, f16 out. 3 x 13 x 13
+  // and 3 x 7 x 7 pixels: partial pixel tiles everywhere.
+  const int64_t n = 3, c = 128, hw = 13;
+  Tensor x = gputest::randomF32({n, c, hw, hw}, 7);
+  double amaxC = 0;
+  std::unique_ptr<Module> m = quantizedResidualNet(n, c, hw, x, amaxC);
+  Expected<std::vector<Tensor>> want = interpret(*m->mainGraph(), {x});
+  REQUIRE(want.isOk());
+  for (size_t tile = 0; tile < codegen::int8ConvTiles().size(); ++tile) {
+    INFO("tile " << codegen::int8ConvTileName(tile));
+    ForcedTile tactics(tile);
+    Expected<std::vector<Tensor>> got = runModuleOnGpu(*m, {x}, true, false, &tactics);
+    REQUIRE(got.isOk());
+    CHECK(tactics.forced >= 3);
+    CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 0.0, 0.02 * amaxC) <= 1.0);
+  }
+}
 
 TEST_CASE("INT8 convolutions (int8 and f16 results, int8 residual) match the reference's integer semantics", "[gpu]") {
   REQUIRE_GPU();
   for (auto [n, c, hw] : {std::tuple<int64_t, int64_t, int64_t>{2, 16, 12}, {4, 64, 28}}) {
     INFO("n " << n << " c " << c << " hw " << hw);
-    std::unique_ptr<Module> m = residualNet(n, c, hw);
-    REQUIRE(runPassPipeline(*m, "shape-infer").isOk());
     Tensor x = gputest::randomF32({n, c, hw, hw}, 7);
-    // Calibrate on the input itself (one .npy batch), the way `infc build --int8 --calib` does.
-    std::filesystem::path dir = std::filesystem::temp_directory_path() / ("infc-int8-test-" + std::to_string(c));
-    std::filesystem::create_directories(dir);
-    std::ofstream(dir / "b0.npy", std::ios::binary) << npyBytes(x);
-    CalibrationOptions co;
-    co.dir = dir.string();
-    co.method = CalibMethod::MinMax;
-    Expected<CalibrationTable> table = calibrate(*m->mainGraph(), co);
-    std::filesystem::remove_all(dir);
-    REQUIRE(table.isOk());
-    OptimizeOptions oo;
-    for (const auto &[name, r] : table->tensors)
-      oo.int8Ranges[name] = r.amax;
-    REQUIRE(optimizeModule(*m, oo).isOk());
-    size_t int8Convs = 0, int8Results = 0;
-    for (const auto &op : m->mainGraph()->body().ops())
-      if (op->is(OpKind::InfcConv) && op->operand(0)->type().elem() == DType::I8) {
-        ++int8Convs;
-        int8Results += op->result()->type().elem() == DType::I8;
-      }
-    CHECK(int8Convs == 3);
-    CHECK(int8Results == 2);
+    double amaxC = 0;
+    std::unique_ptr<Module> m = quantizedResidualNet(n, c, hw, x, amaxC);
     Expected<std::vector<Tensor>> want = interpret(*m->mainGraph(), {x});
     REQUIRE(want.isOk());
     Expected<std::vector<Tensor>> got = gputest::buildAndRun(*m, {x}, true);
     REQUIRE(got.isOk());
     // conv_c's result is f16 from int8 inputs: an int8 step of conv_b's result moves it by about
     // |w| * scale; allow that much over the largest value.
-    double amax = table->tensors.at("conv_c").amax;
-    CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 0.0, 0.02 * amax) <= 1.0);
+    CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 0.0, 0.02 * amaxC) <= 1.0);
   }
 }
 

@@ -1,0 +1,306 @@
+// infc's own INT8 implicit-GEMM convolution (codegen/kernels/ConvInt8.h). The GEMM: rows are the
+// output pixels (n, p, q), columns the output channels, the reduction runs over (r, s, c) of the
+// NHWC input, 16-byte chunks of which one tap's channels are contiguous. Per block: a bm x bn
+// output tile; per stage, bm rows of the input and bn rows of the weights (bk bytes each) arrive
+// by cp.async into XOR-swizzled shared tiles (zero-filled outside the image); warps read mma
+// fragments with ldmatrix. The epilogue goes through shared memory: the residual tile arrives
+// with the first stage, each thread finishes its accumulators there
+// (y = postMult * act(acc * s + z + b), int8 rounded half to even and saturated, or f16) and the
+// tile leaves in coalesced 16-byte stores. Each block reads the residual tile it later
+// overwrites, all of it before writing, so y may be z's bytes (ResNet's identity in place).
+// Blocks walk the output-channel tiles of one pixel tile first, so its input rows are read from
+// DRAM once. Measured against cuDNN on ResNet-50's layers: docs/int8.md.
+#include "codegen/kernels/ConvInt8.h"
+#include "codegen/kernels/KernelWriter.h"
+
+#include "ir/DType.h"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace infc::codegen {
+
+const std::vector<Int8ConvTile> &int8ConvTiles() {
+  // Measured on the H200 (scripts/probes/int8_igemm_probe.cu): 128x128 fits most layers, 64x128
+  // the memory-bound ones with residuals, the bn 64 tiles 64-channel outputs, bk 128 the 3x3
+  // layers with 512 channels. Wider tiles (256x128, 128x256) were never the fastest there.
+  static const std::vector<Int8ConvTile> tiles = {
+      {128, 128, 64, 3, 64, 32}, {64, 128, 64, 4, 32, 32}, {128, 64, 64, 4, 32, 32},
+      {256, 64, 64, 3, 64, 32},  {128, 128, 128, 3, 64, 32},
+  };
+  return tiles;
+}
+
+namespace {
+
+DType yType(const rt::ConvSpec &spec) { return static_cast<DType>(spec.dtype); }
+DType zType(const rt::ConvSpec &spec) { return spec.zDtype ? static_cast<DType>(spec.zDtype) : yType(spec); }
+
+/// The epilogue activation as a float expression of v ("" when it has none here): cuDNN's spelling
+/// in the spec ("relu", "clip:lo:hi", "leaky:alpha"), parsed back.
+bool activationOf(const std::string &act, std::string &expr) {
+  if (act.empty()) {
+    expr = "v";
+    return true;
+  }
+  if (act == "relu") {
+    expr = "fmaxf(v, 0.0f)";
+    return true;
+  }
+  if (act.rfind("clip:", 0) == 0) {
+    const char *p = act.c_str() + 5;
+    char *end = nullptr;
+    float lo = std::strtof(p, &end);
+    if (!end || *end != ':')
+      return false;
+    float hi = std::strtof(end + 1, &end);
+    if (!end || *end)
+      return false;
+    expr = "fminf(fmaxf(v, " + floatLiteral(lo, false) + "), " + floatLiteral(hi, false) + ")";
+    return true;
+  }
+  if (act.rfind("leaky:", 0) == 0) {
+    char *end = nullptr;
+    float a = std::strtof(act.c_str() + 6, &end);
+    if (!end || *end)
+      return false;
+    expr = "(v >= 0.0f ? v : v * " + floatLiteral(a, false) + ")";
+    return true;
+  }
+  return false;
+}
+
+} // namespace
+
+std::string int8ConvRefusal(const rt::ConvSpec &spec) {
+  if (!spec.int8 || !spec.nhwc || spec.transpose)
+    return "not an INT8 channels-last convolution";
+  if (spec.xDims.size() != 4 || spec.wDims.size() != 4 || spec.yDims.size() != 4)
+    return "not 2-D";
+  if (spec.wDims[1] != spec.xDims[1])
+    return "grouped";
+  if (spec.xDims[1] % 64 || spec.yDims[1] % 64)
+    return "channels not in multiples of 64";
+  if (yType(spec) != DType::I8 && yType(spec) != DType::F16)
+    return "result neither int8 nor f16";
+  if (spec.hasResidual && zType(spec) != DType::I8 && zType(spec) != DType::F16)
+    return "residual neither int8 nor f16";
+  std::string expr;
+  if (!activationOf(spec.activation, expr))
+    return "activation " + spec.activation + " not in the generated epilogue";
+  if (spec.yDims[0] * spec.yDims[2] * spec.yDims[3] >= (int64_t{1} << 31))
+    return "over 2^31 output pixels";
+  return "";
+}
+
+bool int8ConvTileFits(const rt::ConvSpec &spec, size_t tile) {
+  const std::vector<Int8ConvTile> &tiles = int8ConvTiles();
+  return tile < tiles.size() && spec.yDims.size() == 4 && spec.yDims[1] % tiles[tile].bn == 0 &&
+         spec.xDims[1] % tiles[tile].bk == 0;
+}
+
+std::string int8ConvTileName(size_t tile) {
+  const Int8ConvTile &t = int8ConvTiles().at(tile);
+  return std::to_string(t.bm) + "x" + std::to_string(t.bn) + "x" + std::to_string(t.bk) + ", " + std::to_string(t.stages) +
+         " stages";
+}
+
+Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, const std::string &function) {
+  if (std::string why = int8ConvRefusal(spec); !why.empty())
+    return unsupported("the generated INT8 convolution does not take this one: " + why);
+  if (!int8ConvTileFits(spec, tile))
+    return unsupported("the generated INT8 convolution's tile " + std::to_string(tile) + " does not fit this one");
+  const Int8ConvTile &t = int8ConvTiles()[tile];
+  const int64_t N = spec.xDims[0], C = spec.xDims[1], H = spec.xDims[2], W = spec.xDims[3];
+  const int64_t K = spec.yDims[1], P = spec.yDims[2], Q = spec.yDims[3], R = spec.wDims[2], S = spec.wDims[3];
+  const int64_t M = N * P * Q;
+  const int warps = (t.bm / t.wtm) * (t.bn / t.wtn), threads = warps * 32, cpr = t.bk / 16;
+  const bool yInt8 = yType(spec) == DType::I8, zInt8 = spec.hasResidual && zType(spec) == DType::I8;
+  const int ySize = yInt8 ? 1 : 2, zSize = spec.hasResidual ? (zInt8 ? 1 : 2) : 0;
+  const int yRow = t.bn * ySize + 16, zRow = t.bn * zSize + 16;
+  const int stage = (t.bm + t.bn) * t.bk;
+  const int zBytes = spec.hasResidual ? t.bm * zRow : 0;
+  Int8ConvKernel k;
+  k.threads = static_cast<uint32_t>(threads);
+  k.sharedBytes = static_cast<uint32_t>(t.stages * stage + zBytes + t.bm * yRow);
+  k.blocks = static_cast<uint32_t>((M + t.bm - 1) / t.bm * (K / t.bn));
+  std::string act;
+  activationOf(spec.activation, act);
+  const bool plain1x1 = R == 1 && S == 1 && spec.padsBegin[0] == 0 && spec.padsBegin[1] == 0;
+
+  std::ostringstream src;
+  src << R"(#ifndef INFC_IGEMM_HELPERS
+#define INFC_IGEMM_HELPERS
+// Byte offset of 16-byte chunk col of row in a shared tile of 64- or 128-byte rows, XOR-swizzled
+// so that ldmatrix's 8 rows at one chunk hit 8 different bank groups.
+__device__ __forceinline__ int infc_swz4(int row, int col) { return row * 64 + ((col ^ ((row >> 1) & 3)) << 4); }
+__device__ __forceinline__ int infc_swz8(int row, int col) { return row * 128 + ((col ^ (row & 7)) << 4); }
+__device__ __forceinline__ void infc_cp16(void *smem, const void *gmem, bool valid) {
+  const unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void infc_ldsm_x4(unsigned *r, const void *smem) {
+  const unsigned a = (unsigned)__cvta_generic_to_shared(smem);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+}
+__device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned b0, unsigned b1) {
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+#endif
+)";
+  const char *zT = !spec.hasResidual ? "unsigned char" : zInt8 ? "signed char" : "unsigned short";
+  const char *yT = yInt8 ? "signed char" : "unsigned short";
+  src << "extern \"C\" __global__ void __launch_bounds__(" << threads << ") " << function
+      << "(const signed char *__restrict__ x, const signed char *__restrict__ wt, const float *__restrict__ bias, const "
+      << zT << " *z, const float *__restrict__ scale, " << yT << " *y, float postMult) {\n";
+  src << "  constexpr int C = " << C << ", H = " << H << ", W = " << W << ", K = " << K << ", P = " << P << ", Q = " << Q
+      << ", S = " << S << ", KD = " << R * S * C << ";\n";
+  src << "  constexpr int SH = " << spec.strides[0] << ", SW = " << spec.strides[1] << ", PH = " << spec.padsBegin[0]
+      << ", PW = " << spec.padsBegin[1] << ", DH = " << spec.dilations[0] << ", DW = " << spec.dilations[1] << ";\n";
+  src << "  constexpr int M = " << M << ", BM = " << t.bm << ", BN = " << t.bn << ", BK = " << t.bk << ", ST = " << t.stages
+      << ", WTM = " << t.wtm << ", WTN = " << t.wtn << ", THREADS = " << threads << ", CPR = " << cpr << ";\n";
+  src << "  constexpr int KT = KD / BK, STAGE = (BM + BN) * BK, A_ITERS = BM * CPR / THREADS, B_ITERS = BN * CPR / THREADS;\n";
+  src << "  constexpr int YROW = " << yRow << ", ZROW = " << zRow << ", NT = K / BN;\n";
+  const char *swz = cpr == 8 ? "infc_swz8" : "infc_swz4";
+  src << R"(  extern __shared__ __align__(128) unsigned char smem[];
+  unsigned char *ztile = smem + ST * STAGE, *ytile = ztile + )"
+      << zBytes << R"(;
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int n0 = (int)(blockIdx.x % NT) * BN, m0 = (int)(blockIdx.x / NT) * BM;
+  const int col = tid % CPR;
+  long long aBase[A_ITERS];
+  int aH[A_ITERS], aW[A_ITERS];
+  #pragma unroll
+  for (int i = 0; i < A_ITERS; ++i) {
+    const int m = m0 + tid / CPR + i * (THREADS / CPR);
+    const bool ok = m < M;
+    const int mm = ok ? m : 0, n = mm / (P * Q), pq = mm % (P * Q);
+    aH[i] = ok ? (pq / Q) * SH - PH : -(1 << 30);
+    aW[i] = (pq % Q) * SW - PW;
+    aBase[i] = (((long long)n * H + aH[i]) * W + aW[i]) * C;
+  }
+  auto load = [&](int kt, int stage) {
+    const int k0 = kt * BK, rs = k0 / C, c0 = k0 % C, r = rs / S, s = rs % S;
+    unsigned char *As = smem + stage * STAGE, *Bs = As + BM * BK;
+    #pragma unroll
+    for (int i = 0; i < A_ITERS; ++i) {
+      const int row = tid / CPR + i * (THREADS / CPR);
+)";
+  if (plain1x1)
+    src << "      const bool ok = aH[i] >= 0;\n";
+  else
+    src << "      const bool ok = (unsigned)(aH[i] + r * DH) < (unsigned)H && (unsigned)(aW[i] + s * DW) < (unsigned)W;\n";
+  src << "      const signed char *g = x + aBase[i] + ((long long)r * DH * W + s * DW) * C + c0 + col * 16;\n";
+  src << "      infc_cp16(As + " << swz << "(row, col), ok ? g : x, ok);\n    }\n";
+  src << R"(    #pragma unroll
+    for (int i = 0; i < B_ITERS; ++i) {
+      const int row = tid / CPR + i * (THREADS / CPR);
+      infc_cp16(Bs + )"
+      << swz << R"((row, col), wt + (long long)(n0 + row) * KD + k0 + col * 16, true);
+    }
+  };
+)";
+  if (spec.hasResidual)
+    src << R"(  // The residual tile rides with the first stage.
+  constexpr int ZCH = BN * )"
+        << zSize << R"( / 16;
+  for (int i = tid; i < BM * ZCH; i += THREADS) {
+    const int row = i / ZCH, c = i % ZCH, m = m0 + row;
+    infc_cp16(ztile + row * ZROW + c * 16, (const unsigned char *)z + ((long long)(m < M ? m : 0) * K + n0) * )"
+        << zSize << R"( + c * 16, m < M);
+  }
+)";
+  src << R"(  #pragma unroll
+  for (int st = 0; st < ST - 1; ++st) {
+    if (st < KT) load(st, st);
+    asm volatile("cp.async.commit_group;\n" ::);
+  }
+  constexpr int WM = BM / WTM, MI = WTM / 16, NJ = WTN / 16;
+  const int wm = (warp % WM) * WTM, wn = (warp / WM) * WTN;
+  int acc[MI][2 * NJ][4];
+  #pragma unroll
+  for (int a = 0; a < MI; ++a)
+    #pragma unroll
+    for (int b = 0; b < 2 * NJ; ++b)
+      #pragma unroll
+      for (int c = 0; c < 4; ++c) acc[a][b][c] = 0;
+  #pragma unroll 1
+  for (int kt = 0; kt < KT; ++kt) {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(ST - 2));
+    __syncthreads();
+    if (kt + ST - 1 < KT) load(kt + ST - 1, (kt + ST - 1) % ST);
+    asm volatile("cp.async.commit_group;\n" ::);
+    const unsigned char *A = smem + (kt % ST) * STAGE, *B = A + BM * BK;
+    #pragma unroll
+    for (int ks = 0; ks < BK / 32; ++ks) {
+      unsigned af[MI][4], bf[NJ][4];
+      #pragma unroll
+      for (int mi = 0; mi < MI; ++mi)
+        infc_ldsm_x4(af[mi], A + )"
+      << swz << R"((wm + mi * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, ks * 2 + (lane >> 4)));
+      #pragma unroll
+      for (int nj = 0; nj < NJ; ++nj)
+        infc_ldsm_x4(bf[nj], B + )"
+      << swz << R"((wn + nj * 16 + (lane & 7) + (lane >> 4) * 8, ks * 2 + ((lane >> 3) & 1)));
+      #pragma unroll
+      for (int mi = 0; mi < MI; ++mi)
+        #pragma unroll
+        for (int ni = 0; ni < 2 * NJ; ++ni)
+          infc_mma_s8(acc[mi][ni], af[mi], bf[ni >> 1][(ni & 1) * 2], bf[ni >> 1][(ni & 1) * 2 + 1]);
+    }
+  }
+  asm volatile("cp.async.wait_group 0;\n" ::);
+  __syncthreads();
+  // Epilogue: lane holds rows g, g + 8 and columns 2t, 2t + 1 of each m16 x n8 tile.
+  const int g = lane >> 2, t4 = lane & 3;
+  #pragma unroll
+  for (int ni = 0; ni < 2 * NJ; ++ni) {
+    const int c = wn + ni * 8 + t4 * 2;
+    const float2 sv = *(const float2 *)(scale + n0 + c);
+)";
+  src << (spec.hasBias ? "    const float2 bv = *(const float2 *)(bias + n0 + c);\n"
+                       : "    const float2 bv = make_float2(0.0f, 0.0f);\n");
+  src << R"(    #pragma unroll
+    for (int mi = 0; mi < MI; ++mi)
+      #pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int row = wm + mi * 16 + g + half * 8;
+        float z0 = 0.0f, z1 = 0.0f;
+)";
+  if (spec.hasResidual && zInt8)
+    src << "        const unsigned short zz = *(const unsigned short *)(ztile + row * ZROW + c);\n"
+           "        z0 = (float)(signed char)(zz & 0xff);\n        z1 = (float)(signed char)(zz >> 8);\n";
+  else if (spec.hasResidual)
+    src << "        const unsigned zz = *(const unsigned *)(ztile + row * ZROW + c * 2);\n"
+           "        z0 = infc_h2f((unsigned short)(zz & 0xffff));\n        z1 = infc_h2f((unsigned short)(zz >> 16));\n";
+  src << "        float o[2];\n        const float zv[2] = {z0, z1}, sc[2] = {sv.x, sv.y}, bi[2] = {bv.x, bv.y};\n";
+  src << "        #pragma unroll\n        for (int e = 0; e < 2; ++e) {\n";
+  src << "          float v = __fadd_rn(__fadd_rn(__fmul_rn((float)acc[mi][ni][half * 2 + e], sc[e]), zv[e]), bi[e]);\n";
+  src << "          v = " << act << ";\n          o[e] = v * postMult;\n        }\n";
+  if (yInt8)
+    src << "        const int q0 = (int)fminf(fmaxf(rintf(o[0]), -128.0f), 127.0f), q1 = (int)fminf(fmaxf(rintf(o[1]), -128.0f), "
+           "127.0f);\n"
+           "        *(unsigned short *)(ytile + row * YROW + c) = (unsigned short)((q0 & 0xff) | ((q1 & 0xff) << 8));\n";
+  else
+    src << "        *(unsigned *)(ytile + row * YROW + c * 2) = (unsigned)infc_f2h(o[0]) | ((unsigned)infc_f2h(o[1]) << 16);\n";
+  src << R"(      }
+  }
+  __syncthreads();
+  constexpr int YCH = BN * )"
+      << ySize << R"( / 16;
+  for (int i = tid; i < BM * YCH; i += THREADS) {
+    const int row = i / YCH, c = i % YCH, m = m0 + row;
+    if (m < M)
+      *(uint4 *)((unsigned char *)y + ((long long)m * K + n0) * )"
+      << ySize << R"( + c * 16) = *(const uint4 *)(ytile + row * YROW + c * 16);
+  }
+}
+)";
+  k.source = src.str();
+  return k;
+}
+
+} // namespace infc::codegen

@@ -1,0 +1,52 @@
+// infc's own INT8 convolution: an implicit-GEMM kernel on the warp-level tensor-core instruction
+// (mma.sync m16n8k32, int32 accumulation), generated per convolution with every shape a constant,
+// one tactic per tile shape. The autotuner times its tiles next to cuDNN's engine configs for
+// each INT8 convolution (codegen/Autotuner.cpp) and the faster wins; a win is recorded as a
+// ConvTactic with engineId kGeneratedConvEngine and the tile's index as its one knob, in the
+// engine's tactic text and in timing caches, and lowering then emits this kernel instead of a
+// cuDNN layer (codegen/kernels/Conv.cpp). docs/int8.md says where it wins and by how much.
+#pragma once
+
+#include "ir/Status.h"
+#include "runtime/CudnnConv.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace infc::codegen {
+
+/// ConvTactic::engineId of the generated INT8 convolution (cuDNN's engine ids are >= 0).
+constexpr int64_t kGeneratedConvEngine = -2;
+
+/// One tile shape: bm output pixels x bn output channels per block, bk reduction bytes per
+/// pipeline stage, `stages` stages of cp.async, warps computing wtm x wtn each.
+struct Int8ConvTile {
+  int bm, bn, bk, stages, wtm, wtn;
+};
+
+/// The candidate tiles, in a fixed order (a tactic's knob indexes this list).
+const std::vector<Int8ConvTile> &int8ConvTiles();
+
+/// "" when the generated kernel computes `spec` (normalized, rt::normalizeConvSpec), else why not:
+/// it takes 2-D, ungrouped, channels-last INT8 convolutions with input and output channels in
+/// multiples of 64, an int8 or f16 result, an int8 or f16 residual, and no activation or relu,
+/// clip or leaky relu.
+std::string int8ConvRefusal(const rt::ConvSpec &spec);
+
+/// Whether tile `tile` divides `spec`'s channels (its bn the output channels, its bk the input ones).
+bool int8ConvTileFits(const rt::ConvSpec &spec, size_t tile);
+
+/// "128x128x64, 3 stages".
+std::string int8ConvTileName(size_t tile);
+
+/// The kernel `function` for `spec` with tile `tile`: CUDA source (after kernelPrelude()), a 1-D
+/// grid, its block size and dynamic shared memory. Parameters, in order: x, w, bias, z, s, y
+/// (device pointers; an absent bias or z takes y's, unread) and postMult (float).
+struct Int8ConvKernel {
+  std::string source;
+  uint32_t blocks = 0, threads = 0, sharedBytes = 0;
+};
+Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, const std::string &function);
+
+} // namespace infc::codegen
