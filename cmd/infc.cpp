@@ -252,7 +252,8 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(uint64_t(1), uint64_t(1) << 20));
   b->add_option("--builder-opt-level", build.builderOptLevel,
                 "Tactic search breadth on the target GPU: candidates timed per layer, 0 (the heuristic's first) to 5 "
-                "(cuDNN: 1, 4, 12, all, all, all configs; cuBLASLt: 1, 2, 4, 8, 16, 32 algorithms)")
+                "(cuDNN: 1, 4, 12, all, all, all configs; cuBLASLt: 1, 2, 4, 8, 16, 32 algorithms; from 2 up, also every tile of "
+                "infc's own INT8 convolution)")
       ->check(CLI::Range(0, 5))
       ->capture_default_str();
   b->add_option("--tuning-budget", build.tuningBudget,
