@@ -454,12 +454,12 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
     t.engineId = kGeneratedConvEngine;
     t.knobs = {gen.tile};
     t.ms = static_cast<double>(gen.ms);
-    std::snprintf(buf, sizeof buf, "infc INT8 implicit GEMM %s: %.4f ms, fastest of %d tiles", int8ConvTileName(static_cast<size_t>(gen.tile)).c_str(),
-                  static_cast<double>(gen.ms), gen.timed);
+    std::snprintf(buf, sizeof buf, "infc INT8 implicit GEMM %s: %.4f ms, fastest of %d tiles",
+                  int8ConvTileName(static_cast<size_t>(gen.tile)).c_str(), static_cast<double>(gen.ms), gen.timed);
     t.description = buf;
     if (best >= 0) {
-      std::snprintf(buf, sizeof buf, "; cuDNN engine %lld: %.4f ms", static_cast<long long>(candidates[static_cast<size_t>(best)]->engineId()),
-                    static_cast<double>(bestMs));
+      std::snprintf(buf, sizeof buf, "; cuDNN engine %lld: %.4f ms",
+                    static_cast<long long>(candidates[static_cast<size_t>(best)]->engineId()), static_cast<double>(bestMs));
       t.description += buf;
     }
   } else {

@@ -1,10 +1,10 @@
 #include "codegen/EngineBuilder.h"
-#include "codegen/kernels/ConvInt8.h"
 
 #include "codegen/Autotuner.h"
 #include "codegen/BatchLoop.h"
 #include "codegen/EngineEmit.h"
 #include "codegen/Nvrtc.h"
+#include "codegen/kernels/ConvInt8.h"
 #include "passes/MemoryPlanner.h"
 #include "runtime/EngineReader.h"
 #include "runtime/EngineWriter.h"
@@ -343,7 +343,8 @@ void useAutotuner(EngineBuildOptions &options, TacticSource *tuner, std::functio
     if (!spec.isOk())
       return choice;
     Expected<ConvTactic> t = tuner->tuneConv(*spec);
-    if (t.isOk() && t->engineId == kGeneratedConvEngine && t->knobs.size() == 1 && int8ConvTileFits(*spec, static_cast<size_t>(t->knobs[0]))) {
+    if (t.isOk() && t->engineId == kGeneratedConvEngine && t->knobs.size() == 1 &&
+        int8ConvTileFits(*spec, static_cast<size_t>(t->knobs[0]))) {
       choice.tile = t->knobs[0];
       choice.tactic = t->description;
     }
