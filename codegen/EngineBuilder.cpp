@@ -315,7 +315,7 @@ double separateKernelMs(double bytes) { return bytes / 2.0e12 * 1e3 + 0.003; }
 
 } // namespace
 
-Expected<std::pair<double, double>> timeInt8Conv(TacticSource &tactics, const Operation &op, const Int8ConvForm &form) {
+Expected<Int8ConvTiming> timeInt8Conv(TacticSource &tactics, const Operation &op, const Int8ConvForm &form) {
   bool int8Out = form.int8Out, int8Residual = form.int8Residual;
   INFC_ASSIGN_OR_RETURN(ConvLayer layer, fusedConvLayer(op));
   INFC_ASSIGN_OR_RETURN(rt::ConvSpec f16, convSpecOf(layer));
@@ -329,10 +329,11 @@ Expected<std::pair<double, double>> timeInt8Conv(TacticSource &tactics, const Op
   INFC_ASSIGN_OR_RETURN(ConvTactic a, tactics.tuneConv(f16));
   INFC_ASSIGN_OR_RETURN(ConvTactic b, tactics.tuneConv(q));
   // A float input is quantized by a QuantizeLinear kernel of its own: f16 read, int8 written.
-  double quantize = 0;
-  if (form.quantizesInput)
-    quantize = separateKernelMs(3.0 * static_cast<double>(*op.operand(0)->type().numElements()));
-  return std::make_pair(a.ms, b.ms + quantize);
+  Int8ConvTiming t;
+  t.f16Ms = a.ms;
+  t.int8Ms = b.ms;
+  t.quantizeMs = separateKernelMs(3.0 * static_cast<double>(*op.operand(0)->type().numElements()));
+  return t;
 }
 
 void useAutotuner(EngineBuildOptions &options, TacticSource *tuner, std::function<void(const std::string &)> log) {

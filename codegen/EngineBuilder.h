@@ -48,8 +48,7 @@ Expected<rt::ConvSpec> convSpecOf(const ConvLayer &layer);
 /// (writing int8 or f16, reading its residual in int8 or not), from `tactics` (the autotuner, or
 /// a timing cache, so that a build from the cache decides as the timed build did). NotFound or
 /// Unsupported when either has no answer.
-Expected<std::pair<double, double>> timeInt8Conv(class TacticSource &tactics, const Operation &op,
-                                                 const Int8ConvForm &form);
+Expected<Int8ConvTiming> timeInt8Conv(class TacticSource &tactics, const Operation &op, const Int8ConvForm &form);
 
 /// The timed milliseconds of f16 matmul `op` (infc.matmul or onnx.MatMul with constant 2-D
 /// weights) as code generation runs it, and of its quantized form with A and B in `abType`

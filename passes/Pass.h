@@ -26,14 +26,16 @@ private:
 };
 
 /// The form an f16 infc.conv would take in INT8 (quantize-int8's timing question): whether it
-/// writes int8, reads its residual in int8, and needs its input quantized by a kernel of its own
-/// (its producer does not write int8).
+/// writes int8 and whether it reads its residual in int8.
 struct Int8ConvForm {
-  bool int8Out = false, int8Residual = false, quantizesInput = false;
+  bool int8Out = false, int8Residual = false;
 };
-/// Milliseconds of the conv as it is (f16) and in that INT8 form, the input's quantize kernel
-/// included.
-using Int8TimingFn = std::function<Expected<std::pair<double, double>>(const Operation &op, const Int8ConvForm &form)>;
+/// Milliseconds of the conv as it is (f16), in that INT8 form, and of the QuantizeLinear kernel
+/// its input needs when its producer does not write int8 (one per tensor, shared by its readers).
+struct Int8ConvTiming {
+  double f16Ms = 0, int8Ms = 0, quantizeMs = 0;
+};
+using Int8TimingFn = std::function<Expected<Int8ConvTiming>(const Operation &op, const Int8ConvForm &form)>;
 /// The timed milliseconds of f16 matmul `op` and of its quantized form with A and B in `abType`
 /// (F8E4M3 or I8), `extraBytes` of memory traffic that form adds (quantize and dequantize kernels)
 /// included.
@@ -73,9 +75,9 @@ struct PassContext {
   /// clipping costs transformers their outlier channels (docs/int8.md).
   bool int8MatmulInputsAtMax = false;
   /// quantize-int8, when the target GPU is here: the timed milliseconds of f16 infc.conv `op` as
-  /// it is and of its INT8 form (Int8ConvForm; a quantize kernel of its input included). A
-  /// convolution stays f16 where INT8 is not faster, as TensorRT's builder keeps the faster of
-  /// the precisions it allows. NotFound/Unsupported: no answer (INT8 stays).
+  /// it is and of its INT8 form (Int8ConvTiming). Which convolutions run INT8 is chosen for the
+  /// whole network, the quantize kernels between the two precisions counted, as TensorRT's builder
+  /// weighs reformatting; NotFound/Unsupported: no answer (INT8 stays).
   Int8TimingFn int8Timing;
   /// quantize-fp8 and quantize-int8-matmul, when the target GPU is here (or its timing cache): as
   /// int8Timing, for matmuls.

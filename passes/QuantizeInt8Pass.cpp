@@ -24,6 +24,8 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -56,6 +58,7 @@ public:
       return invalidArgument("quantize-int8 needs calibrated ranges (infc build --int8 --calib DIR, or infc-opt "
                              "--int8-ranges NAME=AMAX,...)");
     ranges_ = &ctx.int8Ranges;
+    homogeneous_.clear();
     Block &body = graph.body();
 
     // 1. Which convolutions become INT8, and why the others do not.
@@ -83,65 +86,22 @@ public:
     if (!strictFailures.empty())
       return strictPrecisionError(strictFailures, "convolution", "f16", "INT8");
 
-    // 2. Which of them write int8 (requantize in their epilogue). A reader that takes the result
-    // as its residual needs an activation that commutes with positive factors too (its epilogue
-    // then runs in the residual's units and rescales after the activation).
+    // 2. Which of them write int8 (requantize in their epilogue).
     std::unordered_set<const Operation *> int8Out;
-    auto decideOutputs = [&]() -> Status {
-      int8Out.clear();
-      for (const Operation *op : quant) {
-        const Value *y = op->result();
-        INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(*op));
-        bool ok = !y->isGraphOutput() && !y->users().empty() && positivelyHomogeneous(a.act) && rangeOf(y);
-        for (const Operation *u : y->users()) {
-          ok = ok && quant.count(u) && u->operand(1) != y && (!u->hasOperand(2) || u->operand(2) != y);
-          if (ok && u->hasOperand(3) && u->operand(3) == y) {
-            INFC_ASSIGN_OR_RETURN(ConvAttrs ua, ConvAttrs::read(*u));
-            ok = positivelyHomogeneous(ua.act);
-          }
-        }
-        if (ok)
-          int8Out.insert(op);
-      }
-      return Status::ok();
-    };
-    INFC_RETURN_IF_ERROR(decideOutputs());
+    INFC_ASSIGN_OR_RETURN(int8Out, int8Outputs(quant));
 
-    // 2b. With the target GPU here: INT8 only where it is faster than f16, timed in the form it
-    // would take; a conv that leaves INT8 changes its neighbours' forms, so until nothing changes.
-    // --strict-precision and NAME:int8 keep INT8 whatever the timing.
+    // 2b. With the target GPU here: which convolutions run INT8 is chosen for the whole network
+    // (chooseByTiming). --strict-precision and NAME:int8 keep INT8 whatever the timing.
     if (ctx.int8Timing && !ctx.strictPrecision) {
-      std::unordered_set<const Operation *> timedKeep;
-      for (bool again = true; again;) {
-        again = false;
-        for (Operation *op : body.opPointers()) {
-          if (!quant.count(op) || forced.count(op) || timedKeep.count(op))
-            continue;
-          const Value *z = op->hasOperand(3) ? op->operand(3) : nullptr;
-          bool zInt8 = z && z->definingOp() && int8Out.count(z->definingOp());
-          const Value *x = op->operand(0);
-          Int8ConvForm form;
-          form.int8Out = int8Out.count(op) != 0;
-          form.int8Residual = zInt8;
-          form.quantizesInput = !(x->definingOp() && int8Out.count(x->definingOp()));
-          Expected<std::pair<double, double>> ms = ctx.int8Timing(*op, form);
-          if (!ms.isOk() && ms.status().code() != StatusCode::NotFound && ms.status().code() != StatusCode::Unsupported)
-            return ms.status();
-          if (!ms.isOk() || ms->second < ms->first) {
-            timedKeep.insert(op); // not reconsidered: its neighbours only ever leave INT8
-            continue;
-          }
-          char buf[160];
-          std::snprintf(buf, sizeof buf, "f16: faster than INT8 here (%.4f ms against %.4f ms, timed)", ms->first, ms->second);
-          op->attrs().set("precision", std::string(buf));
+      std::vector<const Operation *> order;
+      for (const Operation *op : body.opPointers())
+        if (quant.count(op))
+          order.push_back(op);
+      INFC_ASSIGN_OR_RETURN(std::unordered_set<const Operation *> chosen, chooseByTiming(order, forced, ctx));
+      for (const Operation *op : order)
+        if (!chosen.count(op))
           quant.erase(op);
-          ++ctx.stat(name(), "convs-f16-faster");
-          INFC_RETURN_IF_ERROR(decideOutputs());
-          timedKeep.clear(); // the forms around it changed: time again
-          again = true;
-          break;
-        }
-      }
+      INFC_ASSIGN_OR_RETURN(int8Out, int8Outputs(quant));
     }
 
     // 3. Rewrite in program order: a producer is rewritten before its readers, which then see int8.
@@ -156,7 +116,156 @@ public:
   }
 
 private:
+  /// The convolutions of `quant` that write int8 (requantize in their epilogue): every reader is
+  /// an INT8 convolution of `quant` reading it as input or residual, not as weights or bias, the
+  /// result has a range and is no graph output. A reader that takes it as its residual needs an
+  /// activation that commutes with positive factors too (its epilogue then runs in the residual's
+  /// units and rescales after the activation).
+  Expected<std::unordered_set<const Operation *>> int8Outputs(const std::unordered_set<const Operation *> &quant) {
+    std::unordered_set<const Operation *> out;
+    for (const Operation *op : quant) {
+      const Value *y = op->result();
+      INFC_ASSIGN_OR_RETURN(bool homogeneous, positivelyHomogeneousAct(op));
+      bool ok = !y->isGraphOutput() && !y->users().empty() && homogeneous && rangeOf(y);
+      for (const Operation *u : y->users()) {
+        ok = ok && quant.count(u) && u->operand(1) != y && (!u->hasOperand(2) || u->operand(2) != y);
+        if (ok && u->hasOperand(3) && u->operand(3) == y) {
+          INFC_ASSIGN_OR_RETURN(ok, positivelyHomogeneousAct(u));
+        }
+      }
+      if (ok)
+        out.insert(op);
+    }
+    return out;
+  }
+
+  /// Whether conv `op`'s activation commutes with positive factors (read once per op: the
+  /// network-wide choice asks many times).
+  Expected<bool> positivelyHomogeneousAct(const Operation *op) {
+    if (auto it = homogeneous_.find(op); it != homogeneous_.end())
+      return it->second;
+    INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(*op));
+    return homogeneous_[op] = positivelyHomogeneous(a.act);
+  }
+
+  /// The set of `order`'s convolutions (program order) that run INT8, chosen for the whole
+  /// network by timing: the modeled time of an assignment is the sum over the convolutions of
+  /// their f16 time or their timed INT8 time in the form the assignment gives them (int8 or f16
+  /// result, int8 or f16 residual), plus one QuantizeLinear kernel per tensor that an INT8
+  /// convolution reads from a producer that does not write int8. A local search from all-INT8
+  /// and from all-f16 moves one convolution or a run of up to 12 consecutive ones to either
+  /// precision while that lowers the total; the lower of the two ends wins. Deciding one
+  /// convolution at a time instead lets one slow INT8 layer (ResNet-50's 3-channel stem) push
+  /// every following layer out of INT8 in turn, each meeting an f16 input. `forced` and
+  /// convolutions the timing has no answer for (NotFound, Unsupported) stay INT8.
+  Expected<std::unordered_set<const Operation *>> chooseByTiming(const std::vector<const Operation *> &order,
+                                                                  const std::unordered_set<const Operation *> &forced,
+                                                                  PassContext &ctx) {
+    std::map<std::tuple<const Operation *, bool, bool>, Int8ConvTiming> timed;
+    std::unordered_set<const Operation *> pinned(forced.begin(), forced.end());
+    // The timing of `op` in `form`; nullopt: no answer (op pinned to INT8).
+    auto timing = [&](const Operation *op, bool out, bool residual) -> Expected<std::optional<Int8ConvTiming>> {
+      auto key = std::make_tuple(op, out, residual);
+      if (auto it = timed.find(key); it != timed.end())
+        return std::optional<Int8ConvTiming>(it->second);
+      Expected<Int8ConvTiming> t = ctx.int8Timing(*op, Int8ConvForm{out, residual});
+      if (!t.isOk()) {
+        if (t.status().code() != StatusCode::NotFound && t.status().code() != StatusCode::Unsupported)
+          return t.status();
+        pinned.insert(op);
+        return std::optional<Int8ConvTiming>();
+      }
+      return std::optional<Int8ConvTiming>(timed[key] = *t);
+    };
+    using Set = std::unordered_set<const Operation *>;
+    auto cost = [&](const Set &s) -> Expected<double> {
+      INFC_ASSIGN_OR_RETURN(Set out, int8Outputs(s));
+      std::unordered_set<const Value *> quantized;
+      double total = 0;
+      for (const Operation *op : order) {
+        const Value *z = op->hasOperand(3) ? op->operand(3) : nullptr;
+        bool zInt8 = z && z->definingOp() && out.count(z->definingOp());
+        bool in = s.count(op) != 0;
+        INFC_ASSIGN_OR_RETURN(std::optional<Int8ConvTiming> t, timing(op, in && out.count(op), in && zInt8));
+        if (!t)
+          continue; // no answer: INT8, uncounted
+        if (!in) {
+          total += t->f16Ms;
+          continue;
+        }
+        total += t->int8Ms;
+        const Value *x = op->operand(0);
+        if (!(x->definingOp() && out.count(x->definingOp())) && quantized.insert(x).second)
+          total += t->quantizeMs;
+      }
+      return total;
+    };
+    constexpr size_t kMaxRun = 12;
+    constexpr double kGain = 1e-4; // ms: below it, no move
+    auto search = [&](Set s) -> Expected<std::pair<Set, double>> {
+      INFC_ASSIGN_OR_RETURN(double best, cost(s));
+      for (;;) {
+        Set bestSet;
+        double bestCost = best;
+        bool moved = false;
+        for (size_t i = 0; i < order.size(); ++i)
+          for (size_t len = 1; len <= kMaxRun && i + len <= order.size(); ++len)
+            for (bool toInt8 : {false, true}) {
+              Set t = s;
+              for (size_t j = i; j < i + len; ++j)
+                if (toInt8 || pinned.count(order[j]))
+                  t.insert(order[j]);
+                else
+                  t.erase(order[j]);
+              if (t == s)
+                continue;
+              INFC_ASSIGN_OR_RETURN(double c, cost(t));
+              if (c < bestCost - kGain) {
+                bestCost = c;
+                bestSet = std::move(t);
+                moved = true;
+              }
+            }
+        if (!moved)
+          return std::make_pair(std::move(s), best);
+        s = std::move(bestSet);
+        best = bestCost;
+      }
+    };
+    Set all(order.begin(), order.end());
+    INFC_ASSIGN_OR_RETURN(double allInt8, cost(all));
+    INFC_ASSIGN_OR_RETURN(auto fromInt8, search(all));
+    INFC_ASSIGN_OR_RETURN(auto fromF16, search(pinned));
+    INFC_ASSIGN_OR_RETURN(double allF16, cost(pinned));
+    auto &[chosen, ms] = fromF16.second < fromInt8.second - kGain ? fromF16 : fromInt8;
+    for (const Operation *op : pinned)
+      chosen.insert(op); // pinned after the search started (no answer)
+    INFC_ASSIGN_OR_RETURN(ms, cost(chosen));
+    // Each convolution left in f16 says what INT8 would have cost the network.
+    for (const Operation *op : order) {
+      if (chosen.count(op))
+        continue;
+      Set with = chosen;
+      with.insert(op);
+      INFC_ASSIGN_OR_RETURN(double c, cost(with));
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "f16: the network is faster with it in FP16 (%.4f ms against %.4f ms with it in INT8, timed)",
+                    ms, c);
+      const_cast<Operation *>(op)->attrs().set("precision", std::string(buf));
+      ++ctx.stat(name(), "convs-f16-faster");
+    }
+    ctx.remark(name(), [&] {
+      char buf[240];
+      std::snprintf(buf, sizeof buf,
+                    "%zu of %zu convolutions in INT8, modeled %.4f ms (all INT8 %.4f ms, all FP16 %.4f ms, %zu forms timed)",
+                    chosen.size(), order.size(), ms, allInt8, allF16, timed.size());
+      return std::string(buf);
+    });
+    return chosen;
+  }
+
   const std::map<std::string, double> *ranges_ = nullptr;
+  std::unordered_map<const Operation *, bool> homogeneous_;
   std::unordered_map<const Value *, Value *> quantized_; ///< float value -> its int8 QuantizeLinear
   std::unordered_map<const Value *, float> int8Scale_;   ///< int8 value -> its scale
 
