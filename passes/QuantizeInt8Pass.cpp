@@ -237,7 +237,9 @@ private:
     INFC_ASSIGN_OR_RETURN(auto fromInt8, search(all));
     INFC_ASSIGN_OR_RETURN(auto fromF16, search(pinned));
     INFC_ASSIGN_OR_RETURN(double allF16, cost(pinned));
-    auto &[chosen, ms] = fromF16.second < fromInt8.second - kGain ? fromF16 : fromInt8;
+    auto &winner = fromF16.second < fromInt8.second - kGain ? fromF16 : fromInt8;
+    Set &chosen = winner.first; // not a structured binding: lambdas below capture it
+    double &ms = winner.second;
     for (const Operation *op : pinned)
       chosen.insert(op); // pinned after the search started (no answer)
     INFC_ASSIGN_OR_RETURN(ms, cost(chosen));
