@@ -3,8 +3,8 @@
 #include "codegen/Lowering.h"
 #include "codegen/Nvrtc.h"
 #include "codegen/TacticCheck.h"
-#include "codegen/kernels/ConvInt8.h"
 #include "codegen/TimingCache.h"
+#include "codegen/kernels/ConvInt8.h"
 
 #include "ir/DType.h"
 #include "runtime/CudaDriver.h"
@@ -265,11 +265,12 @@ Expected<Autotuner::GeneratedTiming> Autotuner::tuneGeneratedInt8(const rt::Conv
     return result;
   // Every tile that fits, in one NVRTC module.
   std::string source = kernelPrelude();
+  auto functionName = [](size_t tile) { return "infc_igemm_tile" + std::to_string(tile); };
   std::vector<std::pair<size_t, Int8ConvKernel>> kernels;
   for (size_t i = 0; i < int8ConvTiles().size(); ++i) {
     if (!int8ConvTileFits(spec, i))
       continue;
-    INFC_ASSIGN_OR_RETURN(Int8ConvKernel k, int8ConvKernel(spec, i, "infc_igemm_tile" + std::to_string(i)));
+    INFC_ASSIGN_OR_RETURN(Int8ConvKernel k, int8ConvKernel(spec, i, functionName(i)));
     source += "\n" + k.source;
     kernels.emplace_back(i, std::move(k));
   }
@@ -287,8 +288,7 @@ Expected<Autotuner::GeneratedTiming> Autotuner::tuneGeneratedInt8(const rt::Conv
   for (size_t ki = 0; ki < kernels.size(); ++ki) {
     const auto &[tile, k] = kernels[ki];
     CUfunction fn = nullptr;
-    std::string name = "infc_igemm_tile" + std::to_string(tile);
-    INFC_RETURN_IF_ERROR(cuStatus(drv().cuModuleGetFunction(&fn, module, name.c_str()), "cuModuleGetFunction"));
+    INFC_RETURN_IF_ERROR(cuStatus(drv().cuModuleGetFunction(&fn, module, functionName(tile).c_str()), "cuModuleGetFunction"));
     if (drv().cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, static_cast<int>(k.sharedBytes)) !=
         CUDA_SUCCESS)
       continue; // more shared memory than this GPU has
@@ -373,14 +373,19 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   cudnnSetStream(handle_, nullptr);
   // In place, y is z's bytes: timed as it will run.
   CUdeviceptr out = spec.inPlace ? bufs.z : bufs.y;
+  // Candidate i with its result at y.
+  auto cudnnRun = [&](size_t i) {
+    return ConvRun([this, &bufs, &p = *candidates[i], ptr](CUdeviceptr y) {
+      return p.execute(handle_, ptr(bufs.x), ptr(bufs.w), ptr(y), ptr(bufs.b), ptr(bufs.z), ptr(bufs.ws), ptr(bufs.s));
+    });
+  };
   std::vector<std::pair<float, size_t>> timedMs; // (ms, candidate), in candidate order
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (!timedMs.empty() && pastBudget())
       break; // the budget ran out: the best found so far
     const rt::ConvPlan &p = *candidates[i];
-    auto run = [&] {
-      return p.execute(handle_, ptr(bufs.x), ptr(bufs.w), ptr(out), ptr(bufs.b), ptr(bufs.z), ptr(bufs.ws), ptr(bufs.s));
-    };
+    ConvRun toOut = cudnnRun(i);
+    auto run = [&] { return toOut(out); };
     // One warm-up run (also weeds out configs that fail at execution), then the best of three
     // timed rounds of `reps` runs: robust against clock ramp-up and one-off stalls.
     if (!run().empty() || drv().cuCtxSynchronize() != CUDA_SUCCESS)
@@ -418,11 +423,6 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   size_t timed = timedMs.size();
   // Fastest first; equal times keep cuDNN's order.
   std::stable_sort(timedMs.begin(), timedMs.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
-  auto cudnnRun = [&](size_t i) {
-    return ConvRun([this, &bufs, &p = *candidates[i], ptr](CUdeviceptr y) {
-      return p.execute(handle_, ptr(bufs.x), ptr(bufs.w), ptr(y), ptr(bufs.b), ptr(bufs.z), ptr(bufs.ws), ptr(bufs.s));
-    });
-  };
   int best = -1;
   float bestMs = 0;
   std::string firstMismatch;
