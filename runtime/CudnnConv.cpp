@@ -3,8 +3,10 @@
 #include "runtime/RuntimeImpl.h"
 
 #include <algorithm>
-#include <functional>
+#include <atomic>
 #include <cstdlib>
+#include <functional>
+#include <thread>
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -363,31 +365,56 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
     }
   }
 
-  std::vector<std::pair<int64_t, std::vector<int64_t>>> seen;
+  // Each distinct config becomes a plan; the fallback list repeats mode A's engines, and FP32
+  // convolutions must stay FP32 unless a recorded tactic says otherwise (engines that run on
+  // tensor cores (TF32) or down-convert inputs miss the reference by ~1e-3).
+  std::vector<std::unique_ptr<ConvPlan>> plans;
   for (cudnnBackendDescriptor_t cfg : configs) {
-    ConvPlan *target = this;
-    std::unique_ptr<ConvPlan> alt;
-    if (plan_) { // this plan is taken: further candidates become alternatives
-      if (!alternatives)
-        break;
-      alt = std::make_unique<ConvPlan>();
-      alt->graphOwned_ = graphOwned_;
-      alt->hasBias_ = hasBias_;
-      alt->hasResidual_ = hasResidual_;
-      alt->hasScale_ = hasScale_;
-      alt->postMult_ = postMult_;
-      target = alt.get();
-    }
-    // FP32 convolutions must stay FP32 unless a recorded tactic says otherwise: skip engines that
-    // run on tensor cores (TF32) or down-convert inputs; they miss the reference by ~1e-3.
-    if (!target->adopt(cfg, io == CUDNN_DATA_FLOAT && engineId < 0, maxWorkspace))
+    auto p = std::make_unique<ConvPlan>();
+    p->graphOwned_ = graphOwned_;
+    p->handle_ = handle_;
+    p->hasBias_ = hasBias_;
+    p->hasResidual_ = hasResidual_;
+    p->hasScale_ = hasScale_;
+    p->postMult_ = postMult_;
+    if (!p->describe(cfg, io == CUDNN_DATA_FLOAT && engineId < 0))
       continue;
-    std::pair<int64_t, std::vector<int64_t>> key{target->engineId_, target->knobs_};
-    if (std::find(seen.begin(), seen.end(), key) != seen.end())
-      continue; // the fallback list repeats mode A's engines
-    seen.push_back(key);
-    if (alt)
-      alternatives->push_back(std::move(alt));
+    bool repeated = std::any_of(plans.begin(), plans.end(), [&](const std::unique_ptr<ConvPlan> &q) {
+      return q->engineId_ == p->engineId_ && q->knobs_ == p->knobs_;
+    });
+    if (!repeated)
+      plans.push_back(std::move(p));
+  }
+  // Finalizing a plan is the slow part (cuDNN compiles runtime-fused kernels then, a tenth of a
+  // second or more each): the autotuner's candidates finalize on several threads at once, the
+  // way cuDNN's frontend builds plans by index in parallel. One plan: the first that finalizes.
+  std::vector<char> ok(plans.size(), 0);
+  if (alternatives && plans.size() > 1) {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < plans.size();)
+        ok[i] = plans[i]->finalizePlan(maxWorkspace);
+    };
+    size_t n = std::min<size_t>(plans.size(), std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8));
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < n; ++t)
+      pool.emplace_back(work);
+    work();
+    for (std::thread &t : pool)
+      t.join();
+  } else {
+    for (size_t i = 0; i < plans.size() && !std::count(ok.begin(), ok.end(), 1); ++i)
+      ok[i] = plans[i]->finalizePlan(maxWorkspace);
+  }
+  for (size_t i = 0; i < plans.size(); ++i) {
+    if (!ok[i])
+      continue;
+    if (!plan_)
+      takeFrom(*plans[i]);
+    else if (alternatives)
+      alternatives->push_back(std::move(plans[i]));
+    else
+      break;
   }
   if (plan_)
     return "";
@@ -397,7 +424,8 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
                              " MiB workspace";
 }
 
-bool ConvPlan::adopt(cudnnBackendDescriptor_t cfg, bool fp32Only, uint64_t maxWorkspace) {
+bool ConvPlan::describe(cudnnBackendDescriptor_t cfg, bool fp32Only) {
+  cfg_ = cfg;
   cudnnBackendDescriptor_t eng = nullptr;
   if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINE_DESCRIPTOR, &eng) != CUDNN_STATUS_SUCCESS)
     return false;
@@ -415,24 +443,10 @@ bool ConvPlan::adopt(cudnnBackendDescriptor_t cfg, bool fp32Only, uint64_t maxWo
         if (notes[i] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || notes[i] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS)
           return false;
   }
-  cudnnBackendDescriptor_t plan = nullptr;
-  if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan) != CUDNN_STATUS_SUCCESS)
+  // The tactic: engine global index and knob choices.
+  if (cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &got, &engineId_) !=
+      CUDNN_STATUS_SUCCESS)
     return false;
-  owned_.push_back(plan);
-  int64_t ws = 0, n = 0;
-  if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle_) !=
-          CUDNN_STATUS_SUCCESS ||
-      cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg) !=
-          CUDNN_STATUS_SUCCESS ||
-      cudnnBackendFinalize(plan) != CUDNN_STATUS_SUCCESS ||
-      cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &ws) !=
-          CUDNN_STATUS_SUCCESS ||
-      static_cast<uint64_t>(ws) > maxWorkspace)
-    return false;
-  plan_ = plan;
-  workspace_ = static_cast<uint64_t>(ws);
-  // Record the tactic: engine global index and knob choices.
-  cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &got, &engineId_);
   std::vector<cudnnBackendDescriptor_t> kcs;
   for (int i = 0; i < CUDNN_KNOB_TYPE_COUNTS; ++i) {
     cudnnBackendDescriptor_t kc = nullptr;
@@ -456,6 +470,35 @@ bool ConvPlan::adopt(cudnnBackendDescriptor_t cfg, bool fp32Only, uint64_t maxWo
       knobs_.push_back(value);
     }
   return true;
+}
+
+bool ConvPlan::finalizePlan(uint64_t maxWorkspace) {
+  cudnnBackendDescriptor_t plan = nullptr;
+  if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan) != CUDNN_STATUS_SUCCESS)
+    return false;
+  owned_.push_back(plan);
+  int64_t ws = 0, n = 0;
+  if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle_) !=
+          CUDNN_STATUS_SUCCESS ||
+      cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg_) !=
+          CUDNN_STATUS_SUCCESS ||
+      cudnnBackendFinalize(plan) != CUDNN_STATUS_SUCCESS ||
+      cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &ws) !=
+          CUDNN_STATUS_SUCCESS ||
+      static_cast<uint64_t>(ws) > maxWorkspace)
+    return false;
+  plan_ = plan;
+  workspace_ = static_cast<uint64_t>(ws);
+  return true;
+}
+
+void ConvPlan::takeFrom(ConvPlan &o) {
+  std::swap(owned_, o.owned_);
+  std::swap(plan_, o.plan_);
+  std::swap(cfg_, o.cfg_);
+  engineId_ = o.engineId_;
+  knobs_ = o.knobs_;
+  workspace_ = o.workspace_;
 }
 
 std::string ConvPlan::execute(cudnnHandle_t handle, void *x, void *w, void *y, void *b, void *z, void *workspace,

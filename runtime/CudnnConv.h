@@ -67,12 +67,19 @@ private:
     std::vector<cudnnBackendDescriptor_t> d;
     ~Owned();
   };
-  bool adopt(cudnnBackendDescriptor_t cfg, bool fp32Only, uint64_t maxWorkspace);
+  /// Takes engine config `cfg` and reads its tactic (false: unreadable, or not FP32 under `fp32Only`).
+  bool describe(cudnnBackendDescriptor_t cfg, bool fp32Only);
+  /// Finalizes the execution plan of the described config (false: it does not finalize, or
+  /// needs more than `maxWorkspace`). Touches only this plan's own descriptors (thread-safe
+  /// across plans).
+  bool finalizePlan(uint64_t maxWorkspace);
+  /// Becomes `o`'s finalized plan (the graph-level state is already shared).
+  void takeFrom(ConvPlan &o);
 
   std::shared_ptr<Owned> graphOwned_;
   cudnnHandle_t handle_ = nullptr;
   std::vector<cudnnBackendDescriptor_t> owned_; // plan-level descriptors
-  cudnnBackendDescriptor_t plan_ = nullptr;
+  cudnnBackendDescriptor_t plan_ = nullptr, cfg_ = nullptr;
   int64_t engineId_ = -1;
   std::vector<int64_t> knobs_;
   uint64_t workspace_ = 0;

@@ -147,8 +147,13 @@ def infc_engine(infc, onnx_path, names, name, batch, prec, work, iters, opt_leve
     flags = {"fp16": ["--fp16"], "fp32": []}.get(prec)
     if prec in ("int8", "fp8"):
         flags = [f"--{prec}", "--calib-cache", calibration_cache(infc, onnx_path, names, name, work)]
-    b = subprocess.run([infc, "build", onnx_path, "-o", plan, "--shapes", shape, "--opt-level", str(opt_level)] + flags,
-                       capture_output=True, text=True)
+    # The build report (stages and their seconds, every layer's tactic) and its log land next to
+    # the plan; INFC_BENCH_VERBOSE=1 logs every tactic timed.
+    verbose = ["--verbose"] if os.environ.get("INFC_BENCH_VERBOSE") == "1" else []
+    b = subprocess.run([infc, "build", onnx_path, "-o", plan, "--shapes", shape, "--opt-level", str(opt_level),
+                        "--json", f"{plan}.build.json"] + verbose + flags, capture_output=True, text=True)
+    with open(f"{plan}.build.log", "w") as f:
+        f.write(b.stderr)
     r = {"build_s": round(time.time() - t0, 2)}
     if b.returncode != 0:
         return {"error": b.stderr.strip()[-300:]}

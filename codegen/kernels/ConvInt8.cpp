@@ -24,9 +24,16 @@ const std::vector<Int8ConvTile> &int8ConvTiles() {
   // Measured on the H200 (scripts/probes/int8_igemm_probe.cu): 128x128 fits most layers, 64x128
   // the memory-bound ones with residuals, the bn 64 tiles 64-channel outputs, bk 128 the 3x3
   // layers with 512 channels. Wider tiles (256x128, 128x256) were never the fastest there.
+  // The last three walk several output tiles per block (tilesPerBlock), their loads running on
+  // into the next tile while one finishes: the 1x1 layers with few reduction steps, which a
+  // block per tile leaves waiting on memory between its one load and its epilogue (layer1's
+  // 64->256 with its residual: 0.236 ms with the first tile, 0.215 with the sixth;
+  // scripts/probes/int8_tiles, docs/int8.md). Ten more shapes and register caps
+  // (__launch_bounds__ minimum blocks) measured there were never more than 1.4% faster than these.
   static const std::vector<Int8ConvTile> tiles = {
-      {128, 128, 64, 3, 64, 32}, {64, 128, 64, 4, 32, 32}, {128, 64, 64, 4, 32, 32},
-      {256, 64, 64, 3, 64, 32},  {128, 128, 128, 3, 64, 32},
+      {128, 128, 64, 3, 64, 32, 1}, {64, 128, 64, 4, 32, 32, 1},  {128, 64, 64, 4, 32, 32, 1},
+      {256, 64, 64, 3, 64, 32, 1},  {128, 128, 128, 3, 64, 32, 1}, {64, 128, 64, 2, 32, 32, 8},
+      {128, 128, 64, 3, 64, 32, 4}, {128, 64, 64, 3, 32, 32, 8},
   };
   return tiles;
 }
@@ -102,7 +109,7 @@ bool int8ConvTileFits(const rt::ConvSpec &spec, size_t tile) {
 std::string int8ConvTileName(size_t tile) {
   const Int8ConvTile &t = int8ConvTiles().at(tile);
   return std::to_string(t.bm) + "x" + std::to_string(t.bn) + "x" + std::to_string(t.bk) + ", " + std::to_string(t.stages) +
-         " stages";
+         " stages" + (t.tilesPerBlock > 1 ? ", " + std::to_string(t.tilesPerBlock) + " tiles per block" : "");
 }
 
 Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, const std::string &function) {
@@ -119,11 +126,23 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
   const int ySize = yInt8 ? 1 : 2, zSize = spec.hasResidual ? (zInt8 ? 1 : 2) : 0;
   const int yRow = t.bn * ySize + 16, zRow = t.bn * zSize + 16;
   const int stage = (t.bm + t.bn) * t.bk;
-  const int zBytes = spec.hasResidual ? t.bm * zRow : 0;
+  const int64_t kt = R * S * C / t.bk, numTiles = (M + t.bm - 1) / t.bm * (K / t.bn);
+  const int64_t blocks = (numTiles + t.tilesPerBlock - 1) / t.tilesPerBlock;
+  const int64_t tilesPerBlock = (numTiles + blocks - 1) / blocks;
+  // Residual tiles in flight at once: a block's loads run up to stages - 1 reduction steps
+  // ahead, into later tiles when kt is small; each such tile's residual needs its own slot until
+  // that tile's epilogue is done with it.
+  const int zSlots = spec.hasResidual
+                         ? static_cast<int>(std::min<int64_t>(tilesPerBlock, 1 + (t.stages - 1 + kt - 1) / kt))
+                         : 0;
+  // The result tile takes the residual's slot when both have one type (each thread reads its
+  // residual values and writes its results at the same bytes).
+  const bool yOverZ = spec.hasResidual && ySize == zSize;
+  const int zBytes = t.bm * zRow;
   Int8ConvKernel k;
   k.threads = static_cast<uint32_t>(threads);
-  k.sharedBytes = static_cast<uint32_t>(t.stages * stage + zBytes + t.bm * yRow);
-  k.blocks = static_cast<uint32_t>((M + t.bm - 1) / t.bm * (K / t.bn));
+  k.sharedBytes = static_cast<uint32_t>(t.stages * stage + zSlots * zBytes + (yOverZ ? 0 : t.bm * yRow));
+  k.blocks = static_cast<uint32_t>(blocks);
   std::string act;
   activationOf(spec.activation, act);
   const bool plain1x1 = R == 1 && S == 1 && spec.padsBegin[0] == 0 && spec.padsBegin[1] == 0;
@@ -144,6 +163,18 @@ __device__ __forceinline__ void infc_ldsm_x4(unsigned *r, const void *smem) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
 }
+// Conversions without the conversion unit (a quarter of the FP32 rate, and the epilogue's limit
+// on the memory-bound layers), each exact: a signed byte (bits 0..7 of b) to float; an int32
+// under 2^22 in magnitude to float; a float to a signed byte, rounded half to even and saturated
+// (bits 0..7 of the result; the magic add rounds as rintf does); two floats to two f16 at once.
+__device__ __forceinline__ float infc_s8f(unsigned b) { return __int_as_float(0x4B000000 | ((b & 0xffu) ^ 0x80u)) - 8388736.0f; }
+__device__ __forceinline__ float infc_acc2f(int a) { return __int_as_float(a + 0x4B400000) - 12582912.0f; }
+__device__ __forceinline__ unsigned infc_f2s8(float v) {
+  return (unsigned)__float_as_int(__fadd_rn(fminf(fmaxf(v, -128.0f), 127.0f), 12582912.0f)) & 0xffu;
+}
+__device__ __forceinline__ unsigned infc_f2h2(float lo, float hi) {
+  unsigned r; asm("{cvt.rn.f16x2.f32 %0, %1, %2;}" : "=r"(r) : "f"(hi), "f"(lo)); return r;
+}
 __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned b0, unsigned b1) {
   asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
@@ -163,26 +194,49 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
   src << "  constexpr int M = " << M << ", BM = " << t.bm << ", BN = " << t.bn << ", BK = " << t.bk << ", ST = " << t.stages
       << ", WTM = " << t.wtm << ", WTN = " << t.wtn << ", THREADS = " << threads << ", CPR = " << cpr << ";\n";
   src << "  constexpr int KT = KD / BK, STAGE = (BM + BN) * BK, A_ITERS = BM * CPR / THREADS, B_ITERS = BN * CPR / THREADS;\n";
-  src << "  constexpr int YROW = " << yRow << ", ZROW = " << zRow << ", NT = K / BN;\n";
+  src << "  constexpr int YROW = " << yRow << ", ZROW = " << zRow << ", NT = K / BN, TILES = " << numTiles
+      << ", ZSLOTS = " << std::max(zSlots, 1) << ", ZTILE = BM * ZROW;\n";
   const char *swz = cpr == 8 ? "infc_swz8" : "infc_swz4";
-  src << R"(  extern __shared__ __align__(128) unsigned char smem[];
-  unsigned char *ztile = smem + ST * STAGE, *ytile = ztile + )"
-      << zBytes << R"(;
+  src << "  extern __shared__ __align__(128) unsigned char smem[];\n  unsigned char *zring = smem + ST * STAGE;\n";
+  if (!yOverZ)
+    src << "  unsigned char *ybuf = zring + " << zSlots * zBytes << ";\n";
+  src << R"(
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-  const int n0 = (int)(blockIdx.x % NT) * BN, m0 = (int)(blockIdx.x / NT) * BM;
   const int col = tid % CPR;
+  // This block's output tiles: blockIdx.x, + gridDim.x, ...; each is KT reduction steps, and
+  // the cp.async pipeline runs over all the steps of all of them.
+  const int steps = ((TILES - 1 - (int)blockIdx.x) / (int)gridDim.x + 1) * KT;
   long long aBase[A_ITERS];
-  int aH[A_ITERS], aW[A_ITERS];
-  #pragma unroll
-  for (int i = 0; i < A_ITERS; ++i) {
-    const int m = m0 + tid / CPR + i * (THREADS / CPR);
-    const bool ok = m < M;
-    const int mm = ok ? m : 0, n = mm / (P * Q), pq = mm % (P * Q);
-    aH[i] = ok ? (pq / Q) * SH - PH : -(1 << 30);
-    aW[i] = (pq % Q) * SW - PW;
-    aBase[i] = (((long long)n * H + aH[i]) * W + aW[i]) * C;
-  }
-  auto load = [&](int kt, int stage) {
+  int aH[A_ITERS], aW[A_ITERS], ln0 = 0;
+  // Loads step `step` into stage buffer `stage`; steps come in order, so a tile's input rows
+  // (and its residual) are set up at its first step.
+  auto load = [&](int step, int stage) {
+    const int j = step / KT, kt = step % KT;
+    if (kt == 0) {
+      const int tile = (int)blockIdx.x + j * (int)gridDim.x, lm0 = (tile / NT) * BM;
+      ln0 = (tile % NT) * BN;
+      #pragma unroll
+      for (int i = 0; i < A_ITERS; ++i) {
+        const int m = lm0 + tid / CPR + i * (THREADS / CPR);
+        const bool ok = m < M;
+        const int mm = ok ? m : 0, n = mm / (P * Q), pq = mm % (P * Q);
+        aH[i] = ok ? (pq / Q) * SH - PH : -(1 << 30);
+        aW[i] = (pq % Q) * SW - PW;
+        aBase[i] = (((long long)n * H + aH[i]) * W + aW[i]) * C;
+      }
+)";
+  if (spec.hasResidual)
+    src << R"(      // The residual tile rides with the tile's first step, into its ring slot.
+      constexpr int ZCH = BN * )"
+        << zSize << R"( / 16;
+      unsigned char *zt = zring + (j % ZSLOTS) * ZTILE;
+      for (int i = tid; i < BM * ZCH; i += THREADS) {
+        const int row = i / ZCH, c = i % ZCH, m = lm0 + row;
+        infc_cp16(zt + row * ZROW + c * 16, (const unsigned char *)z + ((long long)(m < M ? m : 0) * K + ln0) * )"
+        << zSize << R"( + c * 16, m < M);
+      }
+)";
+  src << R"(    }
     const int k0 = kt * BK, rs = k0 / C, c0 = k0 % C, r = rs / S, s = rs % S;
     unsigned char *As = smem + stage * STAGE, *Bs = As + BM * BK;
     #pragma unroll
@@ -199,23 +253,12 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
     for (int i = 0; i < B_ITERS; ++i) {
       const int row = tid / CPR + i * (THREADS / CPR);
       infc_cp16(Bs + )"
-      << swz << R"((row, col), wt + (long long)(n0 + row) * KD + k0 + col * 16, true);
+      << swz << R"((row, col), wt + (long long)(ln0 + row) * KD + k0 + col * 16, true);
     }
   };
-)";
-  if (spec.hasResidual)
-    src << R"(  // The residual tile rides with the first stage.
-  constexpr int ZCH = BN * )"
-        << zSize << R"( / 16;
-  for (int i = tid; i < BM * ZCH; i += THREADS) {
-    const int row = i / ZCH, c = i % ZCH, m = m0 + row;
-    infc_cp16(ztile + row * ZROW + c * 16, (const unsigned char *)z + ((long long)(m < M ? m : 0) * K + n0) * )"
-        << zSize << R"( + c * 16, m < M);
-  }
-)";
-  src << R"(  #pragma unroll
+  #pragma unroll
   for (int st = 0; st < ST - 1; ++st) {
-    if (st < KT) load(st, st);
+    if (st < steps) load(st, st);
     asm volatile("cp.async.commit_group;\n" ::);
   }
   constexpr int WM = BM / WTM, MI = WTM / 16, NJ = WTN / 16;
@@ -228,12 +271,14 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
       #pragma unroll
       for (int c = 0; c < 4; ++c) acc[a][b][c] = 0;
   #pragma unroll 1
-  for (int kt = 0; kt < KT; ++kt) {
+  for (int step = 0; step < steps; ++step) {
+    // Steps up to this one have landed (each step is one commit group, its tile's residual in
+    // the group of the tile's first step).
     asm volatile("cp.async.wait_group %0;\n" ::"n"(ST - 2));
     __syncthreads();
-    if (kt + ST - 1 < KT) load(kt + ST - 1, (kt + ST - 1) % ST);
+    if (step + ST - 1 < steps) load(step + ST - 1, (step + ST - 1) % ST);
     asm volatile("cp.async.commit_group;\n" ::);
-    const unsigned char *A = smem + (kt % ST) * STAGE, *B = A + BM * BK;
+    const unsigned char *A = smem + (step % ST) * STAGE, *B = A + BM * BK;
     #pragma unroll
     for (int ks = 0; ks < BK / 32; ++ks) {
       unsigned af[MI][4], bf[NJ][4];
@@ -251,52 +296,65 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
         for (int ni = 0; ni < 2 * NJ; ++ni)
           infc_mma_s8(acc[mi][ni], af[mi], bf[ni >> 1][(ni & 1) * 2], bf[ni >> 1][(ni & 1) * 2 + 1]);
     }
-  }
-  asm volatile("cp.async.wait_group 0;\n" ::);
-  __syncthreads();
-  // Epilogue: lane holds rows g, g + 8 and columns 2t, 2t + 1 of each m16 x n8 tile.
-  const int g = lane >> 2, t4 = lane & 3;
-  #pragma unroll
-  for (int ni = 0; ni < 2 * NJ; ++ni) {
-    const int c = wn + ni * 8 + t4 * 2;
-    const float2 sv = *(const float2 *)(scale + n0 + c);
+    if (step % KT != KT - 1)
+      continue;
+    // The tile is done: its epilogue. Lane holds rows g, g + 8 and columns 2t, 2t + 1 of each
+    // m16 x n8 tile.
+    const int j = step / KT, tile = (int)blockIdx.x + j * (int)gridDim.x;
+    const int n0 = (tile % NT) * BN, m0 = (tile / NT) * BM;
 )";
-  src << (spec.hasBias ? "    const float2 bv = *(const float2 *)(bias + n0 + c);\n"
-                       : "    const float2 bv = make_float2(0.0f, 0.0f);\n");
-  src << R"(    #pragma unroll
-    for (int mi = 0; mi < MI; ++mi)
-      #pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int row = wm + mi * 16 + g + half * 8;
-        float z0 = 0.0f, z1 = 0.0f;
+  if (spec.hasResidual)
+    src << "    unsigned char *ztile = zring + (j % ZSLOTS) * ZTILE;\n";
+  src << "    unsigned char *ytile = " << (yOverZ ? "ztile" : "ybuf") << ";\n";
+  src << R"(
+    const int g = lane >> 2, t4 = lane & 3;
+    #pragma unroll
+    for (int ni = 0; ni < 2 * NJ; ++ni) {
+      const int c = wn + ni * 8 + t4 * 2;
+      const float2 sv = *(const float2 *)(scale + n0 + c);
+)";
+  src << (spec.hasBias ? "      const float2 bv = *(const float2 *)(bias + n0 + c);\n"
+                       : "      const float2 bv = make_float2(0.0f, 0.0f);\n");
+  src << R"(      #pragma unroll
+      for (int mi = 0; mi < MI; ++mi)
+        #pragma unroll
+        for (int half = 0; half < 2; ++half) {
+          const int row = wm + mi * 16 + g + half * 8;
+          float z0 = 0.0f, z1 = 0.0f;
 )";
   if (spec.hasResidual && zInt8)
-    src << "        const unsigned short zz = *(const unsigned short *)(ztile + row * ZROW + c);\n"
-           "        z0 = (float)(signed char)(zz & 0xff);\n        z1 = (float)(signed char)(zz >> 8);\n";
+    src << "          const unsigned zz = *(const unsigned short *)(ztile + row * ZROW + c);\n"
+           "          z0 = infc_s8f(zz);\n          z1 = infc_s8f(zz >> 8);\n";
   else if (spec.hasResidual)
-    src << "        const unsigned zz = *(const unsigned *)(ztile + row * ZROW + c * 2);\n"
-           "        z0 = infc_h2f((unsigned short)(zz & 0xffff));\n        z1 = infc_h2f((unsigned short)(zz >> 16));\n";
-  src << "        float o[2];\n        const float zv[2] = {z0, z1}, sc[2] = {sv.x, sv.y}, bi[2] = {bv.x, bv.y};\n";
-  src << "        #pragma unroll\n        for (int e = 0; e < 2; ++e) {\n";
-  src << "          float v = __fadd_rn(__fadd_rn(__fmul_rn((float)acc[mi][ni][half * 2 + e], sc[e]), zv[e]), bi[e]);\n";
-  src << "          v = " << act << ";\n          o[e] = v * postMult;\n        }\n";
+    src << "          const unsigned zz = *(const unsigned *)(ztile + row * ZROW + c * 2);\n"
+           "          z0 = infc_h2f((unsigned short)(zz & 0xffff));\n          z1 = infc_h2f((unsigned short)(zz >> 16));\n";
+  src << "          float o[2];\n          const float zv[2] = {z0, z1}, sc[2] = {sv.x, sv.y}, bi[2] = {bv.x, bv.y};\n";
+  src << "          #pragma unroll\n          for (int e = 0; e < 2; ++e) {\n";
+  // |acc| <= KD * 128 * 127 (int8 activations, weights in [-127, 127]): under 2^22, the exact
+  // float without the conversion unit.
+  const bool smallAcc = R * S * C * 128 * 127 < (int64_t{1} << 22);
+  src << "            float v = __fadd_rn(__fadd_rn(__fmul_rn("
+      << (smallAcc ? "infc_acc2f(acc[mi][ni][half * 2 + e])" : "(float)acc[mi][ni][half * 2 + e]")
+      << ", sc[e]), zv[e]), bi[e]);\n";
+  src << "            v = " << act << ";\n            o[e] = v * postMult;\n          }\n";
   if (yInt8)
-    src << "        const int q0 = (int)fminf(fmaxf(rintf(o[0]), -128.0f), 127.0f), q1 = (int)fminf(fmaxf(rintf(o[1]), -128.0f), "
-           "127.0f);\n"
-           "        *(unsigned short *)(ytile + row * YROW + c) = (unsigned short)((q0 & 0xff) | ((q1 & 0xff) << 8));\n";
+    src << "          *(unsigned short *)(ytile + row * YROW + c) = (unsigned short)(infc_f2s8(o[0]) | (infc_f2s8(o[1]) << 8));\n";
   else
-    src << "        *(unsigned *)(ytile + row * YROW + c * 2) = (unsigned)infc_f2h(o[0]) | ((unsigned)infc_f2h(o[1]) << 16);\n";
-  src << R"(      }
-  }
-  __syncthreads();
-  constexpr int YCH = BN * )"
+    src << "          *(unsigned *)(ytile + row * YROW + c * 2) = infc_f2h2(o[0], o[1]);\n";
+  src << R"(          acc[mi][ni][half * 2] = acc[mi][ni][half * 2 + 1] = 0;
+        }
+    }
+    __syncthreads();
+    constexpr int YCH = BN * )"
       << ySize << R"( / 16;
-  for (int i = tid; i < BM * YCH; i += THREADS) {
-    const int row = i / YCH, c = i % YCH, m = m0 + row;
-    if (m < M)
-      *(uint4 *)((unsigned char *)y + ((long long)m * K + n0) * )"
+    for (int i = tid; i < BM * YCH; i += THREADS) {
+      const int row = i / YCH, c = i % YCH, m = m0 + row;
+      if (m < M)
+        *(uint4 *)((unsigned char *)y + ((long long)m * K + n0) * )"
       << ySize << R"( + c * 16) = *(const uint4 *)(ytile + row * YROW + c * 16);
+    }
   }
+  asm volatile("cp.async.wait_group 0;\n" ::);
 }
 )";
   k.source = src.str();

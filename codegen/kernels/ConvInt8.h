@@ -19,10 +19,11 @@ namespace infc::codegen {
 /// ConvTactic::engineId of the generated INT8 convolution (cuDNN's engine ids are >= 0).
 constexpr int64_t kGeneratedConvEngine = -2;
 
-/// One tile shape: bm output pixels x bn output channels per block, bk reduction bytes per
-/// pipeline stage, `stages` stages of cp.async, warps computing wtm x wtn each.
+/// One tile shape: bm output pixels x bn output channels per output tile, bk reduction bytes per
+/// pipeline stage, `stages` stages of cp.async, warps computing wtm x wtn each, and up to
+/// tilesPerBlock output tiles per block, its cp.async pipeline running across them.
 struct Int8ConvTile {
-  int bm, bn, bk, stages, wtm, wtn;
+  int bm, bn, bk, stages, wtm, wtn, tilesPerBlock;
 };
 
 /// The candidate tiles, in a fixed order (a tactic's knob indexes this list).

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Times every tile of infc's generated INT8 convolution on ResNet-50's memory-bound layers.
+
+Built here (no GPU needed), run on the GPU machine:
+  INC=$(grep -o '\\-I[^ ]*' build/compile_commands.json | sort -u | tr '\\n' ' ')
+  g++ -std=c++20 -O1 -I. -Ibuild -Ibuild/generated $INC scripts/probes/int8_tiles/dump_kernel.cpp -o scratch/dump_kernel \\
+      -Lbuild/lib -linfc_codegen -linfc_compiler -linfc_passes -linfc_ir -linfc_support -linfc_runtime -Wl,-rpath,$PWD/build/lib
+  python3 scripts/probes/int8_tiles/gen.py scratch/dump_kernel scratch/int8_tiles.cu
+  nvcc -O3 -std=c++17 -arch=sm_90 -o scratch/int8_tiles scratch/int8_tiles.cu
+  ./scratch/int8_tiles        # there: best of 3 rounds of 20 launches per layer and tile
+The kernels are the ones infc generates (one source of truth); inputs are constant bytes (timing
+only: infc-gpu-tests checks the same kernels against the reference). The FP16 column is infc's
+FP16 engine's time for the same layer (docs/bench-results/2026-12-03o-h200-resnet50-b256-layers.txt).
+"""
+import re
+import subprocess
+import sys
+
+LAYERS = [  # name, C, K, HW, R, residual, FP16 engine ms
+    ("l1 1x1 64->256 +z", 64, 256, 56, 1, 1, 0.2715),
+    ("l1 1x1 256->64", 256, 64, 56, 1, 0, 0.1300),
+    ("l1 3x3 64->64", 64, 64, 56, 3, 0, 0.1272),
+    ("l2 1x1 128->512 +z", 128, 512, 28, 1, 1, 0.1308),
+    ("l2 1x1 256->128 @56", 256, 128, 56, 1, 0, 0.1540),
+    ("l2 1x1 512->128", 512, 128, 28, 1, 0, 0.0723),
+    ("l3 1x1 256->1024 +z", 256, 1024, 14, 1, 1, 0.0862),
+    ("l3 1x1 1024->256", 1024, 256, 14, 1, 0, 0.0474),
+]
+
+MAIN = r'''
+#include <cstdio>
+#include <cuda_runtime.h>
+typedef void (*KF)(const signed char *, const signed char *, const float *, const void *, const float *, void *, float);
+struct Entry { int layer, tile; KF fn; unsigned blocks, threads, smem; };
+static const char *names[] = {NAMES};
+static const double f16ms[] = {F16};
+static Entry entries[] = {ENTRIES};
+int main() {
+  size_t big = 256ull * 56 * 56 * 256;
+  signed char *x, *w, *z, *y; float *b, *s;
+  cudaMalloc(&x, big); cudaMalloc(&w, 4 << 20); cudaMalloc(&z, big); cudaMalloc(&y, big);
+  cudaMalloc(&b, 8192); cudaMalloc(&s, 8192);
+  cudaMemset(x, 1, big); cudaMemset(w, 1, 4 << 20); cudaMemset(z, 1, big); cudaMemset(b, 0, 8192); cudaMemset(s, 0, 8192);
+  cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
+  for (auto &e : entries) {
+    if (cudaFuncSetAttribute((const void *)e.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, e.smem) != cudaSuccess) continue;
+    int occ = 0; cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, (const void *)e.fn, e.threads, e.smem);
+    cudaFuncAttributes fa; cudaFuncGetAttributes(&fa, (const void *)e.fn);
+    for (int i = 0; i < 3; ++i) e.fn<<<e.blocks, e.threads, e.smem>>>(x, w, b, z, s, y, 1.0f);
+    float best = 1e9;
+    for (int round = 0; round < 3; ++round) {
+      cudaEventRecord(e0);
+      for (int i = 0; i < 20; ++i) e.fn<<<e.blocks, e.threads, e.smem>>>(x, w, b, z, s, y, 1.0f);
+      cudaEventRecord(e1); cudaEventSynchronize(e1);
+      float ms; cudaEventElapsedTime(&ms, e0, e1); ms /= 20; if (ms < best) best = ms;
+    }
+    cudaError_t err = cudaGetLastError();
+    printf("%-22s tile %2d  %8.4f ms  x%.2f vs FP16  regs %3d  blocks/SM %d  %s\n", names[e.layer], e.tile, best,
+           f16ms[e.layer] / best, fa.numRegs, occ, err == cudaSuccess ? "" : cudaGetErrorString(err));
+  }
+}
+'''
+
+
+def main():
+    dump, out = sys.argv[1], sys.argv[2]
+    src, table = "", []
+    for li, (name, c, k, hw, r, res, _) in enumerate(LAYERS):
+        for t in range(64):
+            p = subprocess.run([dump, str(c), str(k), str(hw), str(r), str(t), str(res)], capture_output=True, text=True)
+            if p.returncode:
+                continue  # the tile does not fit the layer (or there is no such tile)
+            blocks, threads, smem = re.search(r"blocks (\d+) threads (\d+) smem (\d+)", p.stderr).groups()
+            fn = f"k_{li}_{t}"
+            body = p.stdout.replace(" kern(", f" {fn}(")
+            if src:  # the prelude once
+                body = body[body.index("#ifndef INFC_IGEMM_HELPERS"):]
+            src += body + "\n"
+            table.append(f"{{{li}, {t}, (KF){fn}, {blocks}u, {threads}u, {smem}u}}")
+    main_src = (MAIN.replace("NAMES", ", ".join(f'"{l[0]}"' for l in LAYERS))
+                .replace("F16", ", ".join(str(l[6]) for l in LAYERS)).replace("ENTRIES", ", ".join(table)))
+    with open(out, "w") as f:
+        f.write(src + main_src)
+    print(len(table), "kernels in", out)
+
+
+if __name__ == "__main__":
+    main()
