@@ -307,7 +307,7 @@ int main(int argc, char **argv) {
                 "layer's kernel, tactic and precision; for a failed build, the error)");
   b->add_flag("--quiet", build.quiet, "Print only warnings and errors (no progress, no summary)");
   b->add_flag("--verbose", build.verbose,
-              "Also print each fusion taken or refused and why, and each tactic timed (one line each)");
+              "Also print each fusion taken or refused and why, and each tactic timed (one line each, ending with the seconds since the build began)");
 
   CLI::App *cache = app.add_subcommand("cache", "Show, merge or prune timing caches (infc build --timing-cache)");
   cache->require_subcommand(1);

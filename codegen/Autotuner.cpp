@@ -254,41 +254,58 @@ float Autotuner::timeRounds(const std::function<bool()> &run, CUevent start, CUe
   return roundMs;
 }
 
-Expected<Autotuner::GeneratedTiming> Autotuner::tuneGeneratedInt8(const rt::ConvSpec &spec, const ConvBuffers &bufs,
-                                                                  CUdeviceptr out, CUevent start, CUevent stop,
-                                                                  const std::string &key) {
-  GeneratedTiming result;
+namespace {
+std::string int8TileFunction(size_t tile) { return "infc_igemm_tile" + std::to_string(tile); }
+} // namespace
+
+Expected<Autotuner::Int8Tiles> Autotuner::startInt8Tiles(const rt::ConvSpec &spec) {
+  Int8Tiles tiles;
   int major = 0, minor = 0;
   drv().cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device_);
   drv().cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device_);
   if (major < 8 || !int8ConvRefusal(spec).empty()) // cp.async and the int8 mma.sync need sm_80
-    return result;
-  // Every tile that fits, in one NVRTC module.
-  std::string source = kernelPrelude();
-  auto functionName = [](size_t tile) { return "infc_igemm_tile" + std::to_string(tile); };
-  std::vector<std::pair<size_t, Int8ConvKernel>> kernels;
+    return tiles;
   for (size_t i = 0; i < int8ConvTiles().size(); ++i) {
     if (!int8ConvTileFits(spec, i))
       continue;
-    INFC_ASSIGN_OR_RETURN(Int8ConvKernel k, int8ConvKernel(spec, i, functionName(i)));
-    source += "\n" + k.source;
-    kernels.emplace_back(i, std::move(k));
+    INFC_ASSIGN_OR_RETURN(Int8ConvKernel k, int8ConvKernel(spec, i, int8TileFunction(i)));
+    // One module per tile: the compiles run side by side (each in its own helper process).
+    tiles.cubins.push_back(std::async(std::launch::async, [source = kernelPrelude() + "\n" + k.source, major, minor] {
+      return compileToCubin(source, "infc_igemm.cu", major, minor);
+    }));
+    tiles.kernels.emplace_back(i, std::move(k));
   }
-  if (kernels.empty())
-    return result;
-  INFC_ASSIGN_OR_RETURN(CubinResult cubin, compileToCubin(source, "infc_igemm.cu", major, minor));
-  CUmodule module = nullptr;
-  INFC_RETURN_IF_ERROR(cuStatus(drv().cuModuleLoadData(&module, cubin.cubin.data()), "loading the generated INT8 convolutions"));
+  return tiles;
+}
+
+Expected<Autotuner::GeneratedTiming> Autotuner::tuneGeneratedInt8(const rt::ConvSpec &spec, Int8Tiles &tiles,
+                                                                  const ConvBuffers &bufs, CUdeviceptr out, CUevent start,
+                                                                  CUevent stop, const std::string &key) {
+  GeneratedTiming result;
+  const std::vector<std::pair<size_t, Int8ConvKernel>> &kernels = tiles.kernels;
+  std::vector<CUmodule> modules;
   struct Unload {
-    CUmodule m;
-    ~Unload() { drv().cuModuleUnload(m); }
-  } unload{module};
+    std::vector<CUmodule> &m;
+    ~Unload() {
+      for (CUmodule x : m)
+        drv().cuModuleUnload(x);
+    }
+  } unload{modules};
+  std::vector<CUfunction> functions(kernels.size(), nullptr);
+  for (size_t ki = 0; ki < kernels.size(); ++ki) {
+    INFC_ASSIGN_OR_RETURN(CubinResult cubin, tiles.cubins[ki].get());
+    CUmodule module = nullptr;
+    INFC_RETURN_IF_ERROR(
+        cuStatus(drv().cuModuleLoadData(&module, cubin.cubin.data()), "loading the generated INT8 convolutions"));
+    modules.push_back(module);
+    INFC_RETURN_IF_ERROR(cuStatus(drv().cuModuleGetFunction(&functions[ki], module, int8TileFunction(kernels[ki].first).c_str()),
+                                  "cuModuleGetFunction"));
+  }
   std::vector<std::pair<float, size_t>> timed; // (ms, index in kernels)
   std::vector<ConvRun> runs(kernels.size());
   for (size_t ki = 0; ki < kernels.size(); ++ki) {
     const auto &[tile, k] = kernels[ki];
-    CUfunction fn = nullptr;
-    INFC_RETURN_IF_ERROR(cuStatus(drv().cuModuleGetFunction(&fn, module, functionName(tile).c_str()), "cuModuleGetFunction"));
+    CUfunction fn = functions[ki];
     if (drv().cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, static_cast<int>(k.sharedBytes)) !=
         CUDA_SUCCESS)
       continue; // more shared memory than this GPU has
@@ -335,6 +352,11 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
       return cache_[key] = *hit;
     }
   INFC_RETURN_IF_ERROR(cuStatus(drv().cuCtxSetCurrent(context_), "cuCtxSetCurrent"));
+  // infc's own INT8 tiles compile in the background while cuDNN's candidates finalize and run.
+  Int8Tiles int8Tiles;
+  if (spec.int8 && level_ >= 2 && !pastBudget()) {
+    INFC_ASSIGN_OR_RETURN(int8Tiles, startInt8Tiles(spec));
+  }
   auto first = std::make_unique<rt::ConvPlan>();
   std::vector<std::unique_ptr<rt::ConvPlan>> candidates;
   if (std::string e = first->build(handle_, spec, -1, {}, maxWorkspace_, &candidates); !e.empty())
@@ -443,8 +465,8 @@ Expected<ConvTactic> Autotuner::tuneConv(const rt::ConvSpec &spec) {
   }
   // infc's own INT8 kernel, each tile that fits, timed the same way; it wins only when faster.
   GeneratedTiming gen;
-  if (spec.int8 && !cut && level_ >= 2) {
-    INFC_ASSIGN_OR_RETURN(gen, tuneGeneratedInt8(spec, bufs, out, start, stop, key));
+  if (!int8Tiles.kernels.empty() && !cut) {
+    INFC_ASSIGN_OR_RETURN(gen, tuneGeneratedInt8(spec, int8Tiles, bufs, out, start, stop, key));
   }
   drv().cuEventDestroy(start);
   drv().cuEventDestroy(stop);

@@ -8,11 +8,14 @@
 #include "ir/Status.h"
 #include "codegen/TacticSource.h"
 #include "codegen/TimingCache.h"
+#include "codegen/Nvrtc.h"
+#include "codegen/kernels/ConvInt8.h"
 
 #include <cuda.h>
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -85,15 +88,22 @@ private:
   /// The best of three rounds of three runs, in ms per run; negative when a run failed.
   static float timeRounds(const std::function<bool()> &run, CUevent start, CUevent stop);
   /// infc's own INT8 convolution (codegen/kernels/ConvInt8.h) for `spec`: every tile that fits,
-  /// compiled in one NVRTC module and timed as the cuDNN configs are; the fastest, which must match
-  /// the host reference (a mismatch is an infc bug, an error). tile -1: none applies here.
+  /// each compiling in its own NVRTC helper process in the background from startInt8Tiles on
+  /// (tuneConv starts them before cuDNN's candidates finalize, so the two overlap), then timed by
+  /// tuneGeneratedInt8 as the cuDNN configs are; the fastest, which must match the host reference
+  /// (a mismatch is an infc bug, an error). tile -1: none applies here.
+  struct Int8Tiles {
+    std::vector<std::pair<size_t, Int8ConvKernel>> kernels;
+    std::vector<std::future<Expected<CubinResult>>> cubins; ///< one per kernel
+  };
+  Expected<Int8Tiles> startInt8Tiles(const rt::ConvSpec &spec);
   struct GeneratedTiming {
     int64_t tile = -1;
     float ms = 0;
     int timed = 0;
   };
-  Expected<GeneratedTiming> tuneGeneratedInt8(const rt::ConvSpec &spec, const ConvBuffers &bufs, CUdeviceptr out,
-                                              CUevent start, CUevent stop, const std::string &key);
+  Expected<GeneratedTiming> tuneGeneratedInt8(const rt::ConvSpec &spec, Int8Tiles &tiles, const ConvBuffers &bufs,
+                                              CUdeviceptr out, CUevent start, CUevent stop, const std::string &key);
   uint64_t maxWorkspace_ = 0;
   cudnnHandle_t handle_ = nullptr;
   CUcontext context_ = nullptr; ///< the primary context, retained (cuDNN and the runtime share it)

@@ -51,8 +51,13 @@ BuildObserver BuildDisplay::observer() {
   };
   if (verbose_)
     o.verbose = [this](const std::string &line) {
-      if (said_.insert(line).second)
-        printLine("verbose: " + line);
+      if (!said_.insert(line).second)
+        return;
+      // The build's clock at the end of each line: where a long build spends its time.
+      char at[32];
+      std::snprintf(at, sizeof at, " [%.3f s]",
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+      printLine("verbose: " + line + at);
     };
   return o;
 }

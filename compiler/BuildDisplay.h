@@ -2,7 +2,8 @@
 // place ("infc build: tune 12/53 layers, 8.1 s"), cleared when the build ends, so that the
 // summary and any error stand alone. Elsewhere (CI logs, pipes): no status line, only the
 // calibration's progress lines. --quiet: neither (warnings and errors still print). --verbose:
-// each fusion taken or refused and each tactic timed, one line each, printed once.
+// each fusion taken or refused and each tactic timed, one line each, printed once, ending with
+// the seconds since the build began ("[12.345 s]").
 #pragma once
 
 #include "compiler/Compile.h"
