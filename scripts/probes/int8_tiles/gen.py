@@ -11,6 +11,9 @@ Built here (no GPU needed), run on the GPU machine:
 The kernels are the ones infc generates (one source of truth); inputs are constant bytes (timing
 only: infc-gpu-tests checks the same kernels against the reference). The FP16 column is infc's
 FP16 engine's time for the same layer (docs/bench-results/2026-12-03o-h200-resnet50-b256-layers.txt).
+Each layer also gets a "copy" line: a plain kernel that reads the layer's int8 input and residual
+and writes its int8 result (16-byte accesses, every byte once), the floor a convolution with the
+same traffic could reach, printed with its TB/s.
 """
 import re
 import subprocess
@@ -35,6 +38,23 @@ struct Entry { int layer, tile; KF fn; unsigned blocks, threads, smem; };
 static const char *names[] = {NAMES};
 static const double f16ms[] = {F16};
 static Entry entries[] = {ENTRIES};
+static const long long rowsIn[] = {ROWS}, chanIn[] = {CIN}, chanOut[] = {COUT};
+static const int hasRes[] = {RES};
+// The layer's traffic without its arithmetic: x (rows x cin bytes) and, with a residual, z (rows
+// x cout) read, y written, 16 bytes per access, every byte once: y's chunk c of a row takes the
+// xor of x's chunks c, c + cout/16, ... of the row.
+__global__ void copyFloor(const uint4 *x, const uint4 *z, uint4 *y, long long rows, int cin16, int cout16, int res) {
+  const long long total = rows * cout16, stride = (long long)gridDim.x * blockDim.x;
+  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += stride) {
+    uint4 v = res ? z[i] : make_uint4(0, 0, 0, 0);
+    const long long r = i / cout16;
+    for (int c = (int)(i % cout16); c < cin16; c += cout16) {
+      const uint4 a = x[r * cin16 + c];
+      v.x ^= a.x; v.y ^= a.y; v.z ^= a.z; v.w ^= a.w;
+    }
+    y[i] = v;
+  }
+}
 int main() {
   size_t big = 256ull * 56 * 56 * 256;
   signed char *x, *w, *z, *y; float *b, *s;
@@ -58,6 +78,22 @@ int main() {
     printf("%-22s tile %2d  %8.4f ms  x%.2f vs FP16  regs %3d  blocks/SM %d  %s\n", names[e.layer], e.tile, best,
            f16ms[e.layer] / best, fa.numRegs, occ, err == cudaSuccess ? "" : cudaGetErrorString(err));
   }
+  for (int l = 0; l < (int)(sizeof rowsIn / sizeof rowsIn[0]); ++l) {
+    const int cin16 = (int)(chanIn[l] / 16), cout16 = (int)(chanOut[l] / 16);
+    auto run = [&] {
+      copyFloor<<<132 * 8, 256>>>((const uint4 *)x, (const uint4 *)z, (uint4 *)y, rowsIn[l], cin16, cout16, hasRes[l]);
+    };
+    for (int i = 0; i < 3; ++i) run();
+    float best = 1e9;
+    for (int round = 0; round < 3; ++round) {
+      cudaEventRecord(e0);
+      for (int i = 0; i < 20; ++i) run();
+      cudaEventRecord(e1); cudaEventSynchronize(e1);
+      float ms; cudaEventElapsedTime(&ms, e0, e1); ms /= 20; if (ms < best) best = ms;
+    }
+    const double bytes = (double)rowsIn[l] * (chanIn[l] + (1 + hasRes[l]) * chanOut[l]);
+    printf("%-22s copy     %8.4f ms  %.2f TB/s for %.0f MB\n", names[l], best, bytes / best / 1e9, bytes / 1e6);
+  }
 }
 '''
 
@@ -78,7 +114,11 @@ def main():
             src += body + "\n"
             table.append(f"{{{li}, {t}, (KF){fn}, {blocks}u, {threads}u, {smem}u}}")
     main_src = (MAIN.replace("NAMES", ", ".join(f'"{l[0]}"' for l in LAYERS))
-                .replace("F16", ", ".join(str(l[6]) for l in LAYERS)).replace("ENTRIES", ", ".join(table)))
+                .replace("F16", ", ".join(str(l[6]) for l in LAYERS)).replace("ENTRIES", ", ".join(table))
+                .replace("ROWS", ", ".join(str(256 * l[3] * l[3]) for l in LAYERS))
+                .replace("CIN", ", ".join(str(l[1]) for l in LAYERS))
+                .replace("COUT", ", ".join(str(l[2]) for l in LAYERS))
+                .replace("RES", ", ".join(str(l[5]) for l in LAYERS)))
     with open(out, "w") as f:
         f.write(src + main_src)
     print(len(table), "kernels in", out)
