@@ -5,7 +5,7 @@ Built here (no GPU needed), run on the GPU machine:
   INC=$(grep -o '\\-I[^ ]*' build/compile_commands.json | sort -u | tr '\\n' ' ')
   g++ -std=c++20 -O1 -I. -Ibuild -Ibuild/generated $INC scripts/probes/int8_tiles/dump_kernel.cpp -o scratch/dump_kernel \\
       -Lbuild/lib -linfc_codegen -linfc_compiler -linfc_passes -linfc_ir -linfc_support -linfc_runtime -Wl,-rpath,$PWD/build/lib
-  python3 scripts/probes/int8_tiles/gen.py scratch/dump_kernel scratch/int8_tiles.cu
+  python3 scripts/probes/int8_tiles/gen.py scratch/dump_kernel scratch/int8_tiles.cu [--ablate]
   nvcc -O3 -std=c++17 -arch=sm_90 -o scratch/int8_tiles scratch/int8_tiles.cu
   ./scratch/int8_tiles        # there: best of 3 rounds of 20 launches per layer and tile
 The kernels are the ones infc generates (one source of truth); inputs are constant bytes (timing
@@ -13,7 +13,11 @@ only: infc-gpu-tests checks the same kernels against the reference). The FP16 co
 FP16 engine's time for the same layer (docs/bench-results/2026-12-03o-h200-resnet50-b256-layers.txt).
 Each layer also gets a "copy" line: a plain kernel that reads the layer's int8 input and residual
 and writes its int8 result (16-byte accesses, every byte once), the floor a convolution with the
-same traffic could reach, printed with its TB/s.
+same traffic could reach, printed with its TB/s. With --ablate, every tile is also timed in two
+cut-down forms (text edits of the generated source, for diagnosis only, their results wrong):
+"no-math", whose epilogue stores the accumulator's low byte (no scale, residual, bias or
+activation arithmetic; the same loads and stores), and "no-mma", whose main loop loads the tiles
+but skips ldmatrix and mma; they print as tile 100 + t and 200 + t.
 """
 import re
 import subprocess
@@ -75,7 +79,7 @@ int main() {
       float ms; cudaEventElapsedTime(&ms, e0, e1); ms /= 20; if (ms < best) best = ms;
     }
     cudaError_t err = cudaGetLastError();
-    printf("%-22s tile %2d  %8.4f ms  x%.2f vs FP16  regs %3d  blocks/SM %d  %s\n", names[e.layer], e.tile, best,
+    printf("%-22s tile %3d  %8.4f ms  x%.2f vs FP16  regs %3d  blocks/SM %d  %s\n", names[e.layer], e.tile, best,
            f16ms[e.layer] / best, fa.numRegs, occ, err == cudaSuccess ? "" : cudaGetErrorString(err));
   }
   for (int l = 0; l < (int)(sizeof rowsIn / sizeof rowsIn[0]); ++l) {
@@ -98,8 +102,25 @@ int main() {
 '''
 
 
+# Cut-down forms for --ablate: (label, tile number printed, [(pattern, replacement)]).
+ABLATIONS = [
+    ("no-math", 100, [(r"float v = __fadd_rn\(.*\);", "float v = (float)(acc[mi][ni][half * 2 + e] & 0x3f);"),
+                      (r"v = fmaxf\(v, 0\.0f\);", ""), (r"o\[e\] = v \* postMult;", "o[e] = v;")]),
+    ("no-mma", 200, [(r"infc_ldsm_x4\(af\[mi\], [^;]*;", ""), (r"infc_ldsm_x4\(bf\[nj\], [^;]*;", ""),
+                     (r"infc_mma_s8\(acc\[mi\]\[ni\], [^;]*;", "acc[mi][ni][0] += ks;")]),
+]
+
+
+def ablate(body, edits):
+    for pattern, repl in edits:
+        body, n = re.subn(pattern, repl, body)
+        assert n > 0, pattern  # the generated source changed: update the pattern
+    return body
+
+
 def main():
     dump, out = sys.argv[1], sys.argv[2]
+    ablations = ABLATIONS if "--ablate" in sys.argv[3:] else []
     src, table = "", []
     for li, (name, c, k, hw, r, res, _) in enumerate(LAYERS):
         for t in range(64):
@@ -107,12 +128,14 @@ def main():
             if p.returncode:
                 continue  # the tile does not fit the layer (or there is no such tile)
             blocks, threads, smem = re.search(r"blocks (\d+) threads (\d+) smem (\d+)", p.stderr).groups()
-            fn = f"k_{li}_{t}"
-            body = p.stdout.replace(" kern(", f" {fn}(")
-            if src:  # the prelude once
-                body = body[body.index("#ifndef INFC_IGEMM_HELPERS"):]
-            src += body + "\n"
-            table.append(f"{{{li}, {t}, (KF){fn}, {blocks}u, {threads}u, {smem}u}}")
+            forms = [(t, [])] + [(t + number, edits) for _, number, edits in ablations]
+            for number, edits in forms:
+                fn = f"k_{li}_{number}"
+                body = ablate(p.stdout.replace(" kern(", f" {fn}("), edits)
+                if src:  # the prelude once
+                    body = body[body.index("#ifndef INFC_IGEMM_HELPERS"):]
+                src += body + "\n"
+                table.append(f"{{{li}, {number}, (KF){fn}, {blocks}u, {threads}u, {smem}u}}")
     main_src = (MAIN.replace("NAMES", ", ".join(f'"{l[0]}"' for l in LAYERS))
                 .replace("F16", ", ".join(str(l[6]) for l in LAYERS)).replace("ENTRIES", ", ".join(table))
                 .replace("ROWS", ", ".join(str(256 * l[3] * l[3]) for l in LAYERS))
