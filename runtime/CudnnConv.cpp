@@ -1,5 +1,6 @@
 #include "runtime/CudnnConv.h"
 
+#include "runtime/CudaDriver.h"
 #include "runtime/RuntimeImpl.h"
 
 #include <algorithm>
@@ -391,7 +392,15 @@ std::string ConvPlan::build(cudnnHandle_t handle, const ConvSpec &spec, int64_t 
   std::vector<char> ok(plans.size(), 0);
   if (alternatives && plans.size() > 1) {
     std::atomic<size_t> next{0};
+    // The workers run in the caller's CUDA context (current per thread; cuDNN may load the
+    // modules it compiles while finalizing).
+    CUcontext ctx = nullptr;
+    const CudaDriver &driver = cudaDriver();
+    if (driver.loaded)
+      driver.cuCtxGetCurrent(&ctx);
     auto work = [&] {
+      if (ctx)
+        driver.cuCtxSetCurrent(ctx);
       for (size_t i; (i = next.fetch_add(1)) < plans.size();)
         ok[i] = plans[i]->finalizePlan(maxWorkspace);
     };
