@@ -177,6 +177,37 @@ TEST_CASE("the generated INT8 convolution compiles for every tile and epilogue, 
   CHECK_FALSE(codegen::int8ConvKernel(narrow, 0, "k").isOk());
 }
 
+TEST_CASE("the generated INT8 convolution's grid and shared memory follow its tiles per block", "[gpu-free]") {
+  // ResNet-50's layer1 1x1 64->256 with an int8 residual at batch 256: 802,816 pixels.
+  rt::ConvSpec s = int8Spec(256, 64, 256, 56, 1, 1, DType::I8, DType::I8, "relu");
+  const size_t oneTile = 1, walking = 5; // 64x128x64: 4 stages one tile per block; 2 stages, 8 per block
+  REQUIRE(codegen::int8ConvTiles()[oneTile].tilesPerBlock == 1);
+  REQUIRE(codegen::int8ConvTiles()[walking].tilesPerBlock == 8);
+  Expected<codegen::Int8ConvKernel> a = codegen::int8ConvKernel(s, oneTile, "a");
+  Expected<codegen::Int8ConvKernel> b = codegen::int8ConvKernel(s, walking, "b");
+  REQUIRE(a.isOk());
+  REQUIRE(b.isOk());
+  // 12,544 pixel tiles x 2 channel tiles; 8 per block: 3,136 blocks.
+  CHECK(a->blocks == 25088u);
+  CHECK(b->blocks == 3136u);
+  // Stages of (64 + 128) x 64 bytes, residual slots of 64 rows x (128 + 16) bytes, the result
+  // over its residual (both int8): one slot with one tile per block; with one reduction step per
+  // tile and 2 stages, the next tile's residual arrives during this one's epilogue: 2 slots.
+  CHECK(a->sharedBytes == 4u * 12288u + 1u * 9216u);
+  CHECK(b->sharedBytes == 2u * 12288u + 2u * 9216u);
+  // An f16 result over an int8 residual gets its own tile (64 rows x (256 + 16) bytes).
+  rt::ConvSpec f16Out = int8Spec(256, 64, 256, 56, 1, 1, DType::F16, DType::I8, "relu");
+  Expected<codegen::Int8ConvKernel> c = codegen::int8ConvKernel(f16Out, walking, "c");
+  REQUIRE(c.isOk());
+  CHECK(c->sharedBytes == 2u * 12288u + 2u * 9216u + 64u * 272u);
+  // 3x3 with 64 channels: 9 reduction steps per tile, so the loads never reach past the next
+  // tile: 2 slots at most even with more stages.
+  rt::ConvSpec k3 = int8Spec(256, 64, 128, 28, 3, 1, DType::I8, DType::I8, "relu");
+  Expected<codegen::Int8ConvKernel> d = codegen::int8ConvKernel(k3, 6, "d"); // 128x128x64, 3 stages, 4 per block
+  REQUIRE(d.isOk());
+  CHECK(d->sharedBytes == 3u * 16384u + 2u * 128u * 144u);
+}
+
 TEST_CASE("the generated INT8 convolution matches the reference's integer semantics with every tile", "[gpu]") {
   REQUIRE_GPU();
   // 3x3 int8 out; 3x3 (or 1x1) with an int8 residual in place, int8 out; 1x1 stride 2, f16 out.
