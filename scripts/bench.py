@@ -206,6 +206,9 @@ def bench(a):
                     continue  # FP8 applies to matmuls: BERT's
                 elif wanted(f"infc-{prec}"):
                     res[f"infc-{prec}"] = infc_engine(a.infc, onnx_path, names, name, batch, prec, work, iters)
+                    # Each variant as soon as it is measured: a later one that runs past a
+                    # timeout leaves the earlier figures printed.
+                    print(name, batch, f"infc-{prec}", json.dumps(res[f"infc-{prec}"]), flush=True)
             if wanted("infc-fp16-O0"):
                 res["infc-fp16-O0"] = infc_engine(a.infc, onnx_path, names, name, batch, "fp16", work, iters, opt_level=0)
             compile_here = a.compile and (a.compile_batches == "all" or (a.compile_batches == "large") == (batch > 1))
