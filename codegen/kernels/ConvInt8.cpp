@@ -163,8 +163,8 @@ __device__ __forceinline__ void infc_ldsm_x4(unsigned *r, const void *smem) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
 }
-// Conversions without the conversion unit (a quarter of the FP32 rate, and the epilogue's limit
-// on the memory-bound layers), each exact: a signed byte (bits 0..7 of b) to float; an int32
+// Conversions without the conversion unit (a quarter of the FP32 rate; 3-10% of the memory-bound
+// 1x1 layers' time went there), each exact: a signed byte (bits 0..7 of b) to float; an int32
 // under 2^22 in magnitude to float; a float to a signed byte, rounded half to even and saturated
 // (bits 0..7 of the result; the magic add rounds as rintf does); two floats to two f16 at once.
 __device__ __forceinline__ float infc_s8f(unsigned b) { return __int_as_float(0x4B000000 | ((b & 0xffu) ^ 0x80u)) - 8388736.0f; }
