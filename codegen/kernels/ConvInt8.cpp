@@ -15,6 +15,7 @@
 
 #include "ir/DType.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -146,6 +147,13 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
   std::string act;
   activationOf(spec.activation, act);
   const bool plain1x1 = R == 1 && S == 1 && spec.padsBegin[0] == 0 && spec.padsBegin[1] == 0;
+  // |acc| <= KD * 128 * 127 (int8 activations, weights in [-127, 127]): under 2^22, the
+  // accumulators start at 0x4B400000 (the float 1.5 * 2^23) and the sums' float is then exact in
+  // one subtraction, without the conversion unit.
+  const bool smallAcc = R * S * C * 128 * 127 < (int64_t{1} << 22);
+  const char *acc0 = smallAcc ? "0x4B400000" : "0";
+  // relu with a positive factor after it: the result is 0 or more, so only the upper saturation.
+  const bool nonNegative = spec.activation == "relu" && spec.postMult > 0 && std::isfinite(spec.postMult);
 
   std::ostringstream src;
   src << R"(#ifndef INFC_IGEMM_HELPERS
@@ -164,13 +172,24 @@ __device__ __forceinline__ void infc_ldsm_x4(unsigned *r, const void *smem) {
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
 }
 // Conversions without the conversion unit (a quarter of the FP32 rate; 3-10% of the memory-bound
-// 1x1 layers' time went there), each exact: a signed byte (bits 0..7 of b) to float; an int32
-// under 2^22 in magnitude to float; a float to a signed byte, rounded half to even and saturated
-// (bits 0..7 of the result; the magic add rounds as rintf does); two floats to two f16 at once.
-__device__ __forceinline__ float infc_s8f(unsigned b) { return __int_as_float(0x4B000000 | ((b & 0xffu) ^ 0x80u)) - 8388736.0f; }
-__device__ __forceinline__ float infc_acc2f(int a) { return __int_as_float(a + 0x4B400000) - 12582912.0f; }
-__device__ __forceinline__ unsigned infc_f2s8(float v) {
-  return (unsigned)__float_as_int(__fadd_rn(fminf(fmaxf(v, -128.0f), 127.0f), 12582912.0f)) & 0xffu;
+// 1x1 layers' time went there), each exact and in few instructions (the epilogue of those layers
+// is bound by instruction issue): signed byte 0 or 1 of a word whose bytes have their top bits
+// flipped (x ^ 0x80) to float, the byte put under the exponent of 2^23 by one byte_perm; an
+// accumulator that started at 0x4B400000 and moved by less than 2^22 to float; two floats to two signed bytes (bits 0..15), each
+// rounded half to even (the magic add rounds as rintf does) and saturated, packed by one
+// byte_perm; two floats to two f16 at once.
+__device__ __forceinline__ float infc_s8f2(unsigned flipped, int byte) {
+  return __uint_as_float(__byte_perm(flipped, 0x4B000000u, byte ? 0x7441 : 0x7440)) - 8388736.0f;
+}
+__device__ __forceinline__ float infc_biased2f(int a) { return __int_as_float(a) - 12582912.0f; }
+__device__ __forceinline__ unsigned infc_f2s8m(float v) {
+  return __float_as_uint(__fadd_rn(fminf(fmaxf(v, -128.0f), 127.0f), 12582912.0f));
+}
+__device__ __forceinline__ unsigned infc_f2s8x2(float a, float b) { return __byte_perm(infc_f2s8m(a), infc_f2s8m(b), 0x0040); }
+// a, b >= 0 (or +inf): the upper saturation only.
+__device__ __forceinline__ unsigned infc_f2u7x2(float a, float b) {
+  return __byte_perm(__float_as_uint(__fadd_rn(fminf(a, 127.0f), 12582912.0f)),
+                     __float_as_uint(__fadd_rn(fminf(b, 127.0f), 12582912.0f)), 0x0040);
 }
 __device__ __forceinline__ unsigned infc_f2h2(float lo, float hi) {
   unsigned r; asm("{cvt.rn.f16x2.f32 %0, %1, %2;}" : "=r"(r) : "f"(hi), "f"(lo)); return r;
@@ -219,21 +238,33 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
       for (int i = 0; i < A_ITERS; ++i) {
         const int m = lm0 + tid / CPR + i * (THREADS / CPR);
         const bool ok = m < M;
-        const int mm = ok ? m : 0, n = mm / (P * Q), pq = mm % (P * Q);
+)";
+  if (plain1x1 && spec.strides[0] == 1 && spec.strides[1] == 1)
+    src << R"(        // 1x1, stride 1, no padding: output pixel m reads input row m.
+        aH[i] = ok ? 0 : -(1 << 30);
+        aW[i] = 0;
+        aBase[i] = (long long)(ok ? m : 0) * C;
+      }
+)";
+  else
+    src << R"(        const int mm = ok ? m : 0, n = mm / (P * Q), pq = mm % (P * Q);
         aH[i] = ok ? (pq / Q) * SH - PH : -(1 << 30);
         aW[i] = (pq % Q) * SW - PW;
         aBase[i] = (((long long)n * H + aH[i]) * W + aW[i]) * C;
       }
 )";
   if (spec.hasResidual)
-    src << R"(      // The residual tile rides with the tile's first step, into its ring slot.
-      constexpr int ZCH = BN * )"
-        << zSize << R"( / 16;
-      unsigned char *zt = zring + (j % ZSLOTS) * ZTILE;
-      for (int i = tid; i < BM * ZCH; i += THREADS) {
-        const int row = i / ZCH, c = i % ZCH, m = lm0 + row;
-        infc_cp16(zt + row * ZROW + c * 16, (const unsigned char *)z + ((long long)(m < M ? m : 0) * K + ln0) * )"
-        << zSize << R"( + c * 16, m < M);
+    src << R"(      // The residual tile rides with the tile's first step, into its ring slot: each thread
+      // the same 16-byte column of every ZROWS-th row.
+      constexpr int ZSIZE = )"
+        << zSize << R"(, ZCH = BN * ZSIZE / 16, ZROWS = THREADS / ZCH, Z_ITERS = (BM + ZROWS - 1) / ZROWS;
+      unsigned char *zt = zring + (j % ZSLOTS) * ZTILE + (tid / ZCH) * ZROW + (tid % ZCH) * 16;
+      const unsigned char *zg = (const unsigned char *)z + (long long)ln0 * ZSIZE + (tid % ZCH) * 16;
+      #pragma unroll
+      for (int it = 0; it < Z_ITERS; ++it) {
+        const int row = tid / ZCH + it * ZROWS, m = lm0 + row;
+        if (Z_ITERS * ZROWS == BM || row < BM)
+          infc_cp16(zt + it * ZROWS * ZROW, zg + (long long)(m < M ? m : 0) * (K * ZSIZE), m < M);
       }
 )";
   src << R"(    }
@@ -269,7 +300,7 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
     #pragma unroll
     for (int b = 0; b < 2 * NJ; ++b)
       #pragma unroll
-      for (int c = 0; c < 4; ++c) acc[a][b][c] = 0;
+      for (int c = 0; c < 4; ++c) acc[a][b][c] = )" << acc0 << R"(;
   #pragma unroll 1
   for (int step = 0; step < steps; ++step) {
     // Steps up to this one have landed (each step is one commit group, its tile's residual in
@@ -323,25 +354,24 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
           float z0 = 0.0f, z1 = 0.0f;
 )";
   if (spec.hasResidual && zInt8)
-    src << "          const unsigned zz = *(const unsigned short *)(ztile + row * ZROW + c);\n"
-           "          z0 = infc_s8f(zz);\n          z1 = infc_s8f(zz >> 8);\n";
+    src << "          const unsigned zz = *(const unsigned short *)(ztile + row * ZROW + c) ^ 0x8080u;\n"
+           "          z0 = infc_s8f2(zz, 0);\n          z1 = infc_s8f2(zz, 1);\n";
   else if (spec.hasResidual)
     src << "          const unsigned zz = *(const unsigned *)(ztile + row * ZROW + c * 2);\n"
            "          z0 = infc_h2f((unsigned short)(zz & 0xffff));\n          z1 = infc_h2f((unsigned short)(zz >> 16));\n";
   src << "          float o[2];\n          const float zv[2] = {z0, z1}, sc[2] = {sv.x, sv.y}, bi[2] = {bv.x, bv.y};\n";
   src << "          #pragma unroll\n          for (int e = 0; e < 2; ++e) {\n";
-  // |acc| <= KD * 128 * 127 (int8 activations, weights in [-127, 127]): under 2^22, the exact
-  // float without the conversion unit.
-  const bool smallAcc = R * S * C * 128 * 127 < (int64_t{1} << 22);
   src << "            float v = __fadd_rn(__fadd_rn(__fmul_rn("
-      << (smallAcc ? "infc_acc2f(acc[mi][ni][half * 2 + e])" : "(float)acc[mi][ni][half * 2 + e]")
+      << (smallAcc ? "infc_biased2f(acc[mi][ni][half * 2 + e])" : "(float)acc[mi][ni][half * 2 + e]")
       << ", sc[e]), zv[e]), bi[e]);\n";
   src << "            v = " << act << ";\n            o[e] = v * postMult;\n          }\n";
   if (yInt8)
-    src << "          *(unsigned short *)(ytile + row * YROW + c) = (unsigned short)(infc_f2s8(o[0]) | (infc_f2s8(o[1]) << 8));\n";
+    src << "          *(unsigned short *)(ytile + row * YROW + c) = (unsigned short)"
+        << (nonNegative ? "infc_f2u7x2" : "infc_f2s8x2") << "(o[0], o[1]);\n";
   else
     src << "          *(unsigned *)(ytile + row * YROW + c * 2) = infc_f2h2(o[0], o[1]);\n";
-  src << R"(          acc[mi][ni][half * 2] = acc[mi][ni][half * 2 + 1] = 0;
+  src << "          acc[mi][ni][half * 2] = acc[mi][ni][half * 2 + 1] = " << acc0 << ";\n";
+  src << R"(
         }
     }
     __syncthreads();
