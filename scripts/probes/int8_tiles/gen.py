@@ -18,10 +18,6 @@ cut-down forms (text edits of the generated source, for diagnosis only, their re
 "no-math", whose epilogue stores the accumulator's low byte (no scale, residual, bias or
 activation arithmetic; the same loads and stores), and "no-mma", whose main loop loads the tiles
 but skips ldmatrix and mma; they print as tile 100 + t and 200 + t.
-epilogue-issue.patch (next to this file; `git apply` it, rebuild, regenerate) is the change of
-branch session26-int8-issue-bound: the same kernel in fewer instructions per output, 972 -> 706
-SASS instructions per warp and output tile on layer1's 1x1 64->256, not yet run on a GPU (so not
-in codegen/ yet); time both forms with this probe.
 """
 import re
 import subprocess
