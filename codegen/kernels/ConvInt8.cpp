@@ -5,7 +5,8 @@
 // by cp.async into XOR-swizzled shared tiles (zero-filled outside the image); warps read mma
 // fragments with ldmatrix. The epilogue goes through shared memory: the residual tile arrives
 // with the first stage, each thread finishes its accumulators there
-// (y = postMult * act(acc * s + z + b), int8 rounded half to even and saturated, or f16) and the
+// (y = act'(acc * s * postMult + z * postMult + b * postMult), which is postMult * act(acc * s +
+// z + b) within float rounding, int8 rounded half to even and saturated, or f16) and the
 // tile leaves in coalesced 16-byte stores. Each block reads the residual tile it later
 // overwrites, all of it before writing, so y may be z's bytes (ResNet's identity in place).
 // Blocks walk the output-channel tiles of one pixel tile first, so its input rows are read from
@@ -31,10 +32,14 @@ const std::vector<Int8ConvTile> &int8ConvTiles() {
   // 64->256 with its residual: 0.236 ms with the first tile, 0.215 with the sixth;
   // scripts/probes/int8_tiles, docs/int8.md). Ten more shapes and register caps
   // (__launch_bounds__ minimum blocks) measured there were never more than 1.4% faster than these.
+  // The resident-weight tiles (8-11) load a block's weights once and walk pixel tiles only:
+  // on the 1x1 layers with few reduction steps, a tile's weights are as many bytes as its input
+  // rows or more, and reloading them per tile doubles the traffic from L2 into shared memory.
   static const std::vector<Int8ConvTile> tiles = {
-      {128, 128, 64, 3, 64, 32, 1}, {64, 128, 64, 4, 32, 32, 1},  {128, 64, 64, 4, 32, 32, 1},
-      {256, 64, 64, 3, 64, 32, 1},  {128, 128, 128, 3, 64, 32, 1}, {64, 128, 64, 2, 32, 32, 8},
-      {128, 128, 64, 3, 64, 32, 4}, {128, 64, 64, 3, 32, 32, 8},
+      {128, 128, 64, 3, 64, 32, 1},       {64, 128, 64, 4, 32, 32, 1},       {128, 64, 64, 4, 32, 32, 1},
+      {256, 64, 64, 3, 64, 32, 1},        {128, 128, 128, 3, 64, 32, 1},     {64, 128, 64, 2, 32, 32, 8},
+      {128, 128, 64, 3, 64, 32, 4},       {128, 64, 64, 3, 32, 32, 8},       {64, 128, 64, 3, 32, 32, 8, true},
+      {64, 256, 64, 3, 32, 64, 8, true}, {128, 128, 64, 3, 64, 32, 8, true}, {128, 64, 64, 3, 32, 32, 8, true},
   };
   return tiles;
 }
@@ -48,7 +53,7 @@ DType zType(const rt::ConvSpec &spec) { return spec.zDtype ? static_cast<DType>(
 /// in the spec ("relu", "clip:lo:hi", "leaky:alpha"), parsed back.
 bool activationOf(const std::string &act, std::string &expr) {
   if (act.empty()) {
-    expr = "v";
+    expr.assign(1, 'v'); // (not `= "v"`: GCC 12 warns falsely about an overlapping copy there)
     return true;
   }
   if (act == "relu") {
@@ -64,7 +69,8 @@ bool activationOf(const std::string &act, std::string &expr) {
     float hi = std::strtof(end + 1, &end);
     if (!end || *end)
       return false;
-    expr = "fminf(fmaxf(v, " + floatLiteral(lo, false) + "), " + floatLiteral(hi, false) + ")";
+    // The bounds times postMult: the epilogue applies the factor before the activation.
+    expr = "fminf(fmaxf(v, " + floatLiteral(lo, false) + " * postMult), " + floatLiteral(hi, false) + " * postMult)";
     return true;
   }
   if (act.rfind("leaky:", 0) == 0) {
@@ -103,14 +109,19 @@ std::string int8ConvRefusal(const rt::ConvSpec &spec) {
 
 bool int8ConvTileFits(const rt::ConvSpec &spec, size_t tile) {
   const std::vector<Int8ConvTile> &tiles = int8ConvTiles();
-  return tile < tiles.size() && spec.yDims.size() == 4 && spec.yDims[1] % tiles[tile].bn == 0 &&
-         spec.xDims[1] % tiles[tile].bk == 0;
+  if (tile >= tiles.size() || spec.yDims.size() != 4 || spec.wDims.size() != 4)
+    return false;
+  const Int8ConvTile &t = tiles[tile];
+  const int64_t reduction = spec.wDims[1] * spec.wDims[2] * spec.wDims[3];
+  return spec.yDims[1] % t.bn == 0 && spec.xDims[1] % t.bk == 0 &&
+         (!t.residentWeights || reduction * t.bn <= kInt8ResidentWeightBytes);
 }
 
 std::string int8ConvTileName(size_t tile) {
   const Int8ConvTile &t = int8ConvTiles().at(tile);
   return std::to_string(t.bm) + "x" + std::to_string(t.bn) + "x" + std::to_string(t.bk) + ", " + std::to_string(t.stages) +
-         " stages" + (t.tilesPerBlock > 1 ? ", " + std::to_string(t.tilesPerBlock) + " tiles per block" : "");
+         " stages" + (t.tilesPerBlock > 1 ? ", " + std::to_string(t.tilesPerBlock) + " tiles per block" : "") +
+         (t.residentWeights ? ", weights resident" : "");
 }
 
 Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, const std::string &function) {
@@ -126,10 +137,15 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
   const bool yInt8 = yType(spec) == DType::I8, zInt8 = spec.hasResidual && zType(spec) == DType::I8;
   const int ySize = yInt8 ? 1 : 2, zSize = spec.hasResidual ? (zInt8 ? 1 : 2) : 0;
   const int yRow = t.bn * ySize + 16, zRow = t.bn * zSize + 16;
-  const int stage = (t.bm + t.bn) * t.bk;
-  const int64_t kt = R * S * C / t.bk, numTiles = (M + t.bm - 1) / t.bm * (K / t.bn);
-  const int64_t blocks = (numTiles + t.tilesPerBlock - 1) / t.tilesPerBlock;
+  const bool resident = t.residentWeights;
+  const int stage = (t.bm + (resident ? 0 : t.bn)) * t.bk;
+  const int64_t kt = R * S * C / t.bk, pixelTiles = (M + t.bm - 1) / t.bm, numTiles = pixelTiles * (K / t.bn);
+  // Resident weights: a whole number of blocks per channel tile, so that a block's tiles
+  // (blockIdx.x, + gridDim.x, ...) all have its channels.
+  const int64_t blocks = resident ? (pixelTiles + t.tilesPerBlock - 1) / t.tilesPerBlock * (K / t.bn)
+                                  : (numTiles + t.tilesPerBlock - 1) / t.tilesPerBlock;
   const int64_t tilesPerBlock = (numTiles + blocks - 1) / blocks;
+  const int64_t weightBytes = resident ? R * S * C * t.bn : 0;
   // Residual tiles in flight at once: a block's loads run up to stages - 1 reduction steps
   // ahead, into later tiles when kt is small; each such tile's residual needs its own slot until
   // that tile's epilogue is done with it.
@@ -142,7 +158,7 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
   const int zBytes = t.bm * zRow;
   Int8ConvKernel k;
   k.threads = static_cast<uint32_t>(threads);
-  k.sharedBytes = static_cast<uint32_t>(t.stages * stage + zSlots * zBytes + (yOverZ ? 0 : t.bm * yRow));
+  k.sharedBytes = static_cast<uint32_t>(t.stages * stage + weightBytes + zSlots * zBytes + (yOverZ ? 0 : t.bm * yRow));
   k.blocks = static_cast<uint32_t>(blocks);
   std::string act;
   activationOf(spec.activation, act);
@@ -199,6 +215,13 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
                : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
+// The same, the sums starting from c0 (a tile's first reduction step: no per-tile reset of the
+// accumulators).
+__device__ __forceinline__ void infc_mma_s8_from(int *d, const unsigned *a, unsigned b0, unsigned b1, int c0) {
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%10,%10,%10,%10};\n"
+               : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "r"(c0));
+}
 #endif
 )";
   const char *zT = !spec.hasResidual ? "unsigned char" : zInt8 ? "signed char" : "unsigned short";
@@ -212,11 +235,17 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
       << ", PW = " << spec.padsBegin[1] << ", DH = " << spec.dilations[0] << ", DW = " << spec.dilations[1] << ";\n";
   src << "  constexpr int M = " << M << ", BM = " << t.bm << ", BN = " << t.bn << ", BK = " << t.bk << ", ST = " << t.stages
       << ", WTM = " << t.wtm << ", WTN = " << t.wtn << ", THREADS = " << threads << ", CPR = " << cpr << ";\n";
-  src << "  constexpr int KT = KD / BK, STAGE = (BM + BN) * BK, A_ITERS = BM * CPR / THREADS, B_ITERS = BN * CPR / THREADS;\n";
+  src << "  constexpr int KT = KD / BK, STAGE = " << stage
+      << ", A_ITERS = BM * CPR / THREADS, B_ITERS = BN * CPR / THREADS;\n";
   src << "  constexpr int YROW = " << yRow << ", ZROW = " << zRow << ", NT = K / BN, TILES = " << numTiles
       << ", ZSLOTS = " << std::max(zSlots, 1) << ", ZTILE = BM * ZROW;\n";
   const char *swz = cpr == 8 ? "infc_swz8" : "infc_swz4";
-  src << "  extern __shared__ __align__(128) unsigned char smem[];\n  unsigned char *zring = smem + ST * STAGE;\n";
+  src << "  extern __shared__ __align__(128) unsigned char smem[];\n";
+  if (resident)
+    src << "  // This block's weights, KT steps of BN rows x BK bytes each, loaded with its first step.\n"
+           "  unsigned char *wres = smem + ST * STAGE;\n  unsigned char *zring = wres + KT * BN * BK;\n";
+  else
+    src << "  unsigned char *zring = smem + ST * STAGE;\n";
   if (!yOverZ)
     src << "  unsigned char *ybuf = zring + " << zSlots * zBytes << ";\n";
   src << R"(
@@ -267,9 +296,21 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
           infc_cp16(zt + it * ZROWS * ZROW, zg + (long long)(m < M ? m : 0) * (K * ZSIZE), m < M);
       }
 )";
+  if (resident)
+    src << R"(      if (j == 0) {
+        #pragma unroll 1
+        for (int wk = 0; wk < KT; ++wk)
+          #pragma unroll
+          for (int i = 0; i < B_ITERS; ++i) {
+            const int row = tid / CPR + i * (THREADS / CPR);
+            infc_cp16(wres + wk * BN * BK + )"
+        << swz << R"((row, col), wt + (long long)(ln0 + row) * KD + wk * BK + col * 16, true);
+          }
+      }
+)";
   src << R"(    }
     const int k0 = kt * BK, rs = k0 / C, c0 = k0 % C, r = rs / S, s = rs % S;
-    unsigned char *As = smem + stage * STAGE, *Bs = As + BM * BK;
+    unsigned char *As = smem + stage * STAGE;
     #pragma unroll
     for (int i = 0; i < A_ITERS; ++i) {
       const int row = tid / CPR + i * (THREADS / CPR);
@@ -280,13 +321,16 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
     src << "      const bool ok = (unsigned)(aH[i] + r * DH) < (unsigned)H && (unsigned)(aW[i] + s * DW) < (unsigned)W;\n";
   src << "      const signed char *g = x + aBase[i] + ((long long)r * DH * W + s * DW) * C + c0 + col * 16;\n";
   src << "      infc_cp16(As + " << swz << "(row, col), ok ? g : x, ok);\n    }\n";
-  src << R"(    #pragma unroll
+  if (!resident)
+    src << R"(    unsigned char *Bs = As + BM * BK;
+    #pragma unroll
     for (int i = 0; i < B_ITERS; ++i) {
       const int row = tid / CPR + i * (THREADS / CPR);
       infc_cp16(Bs + )"
-      << swz << R"((row, col), wt + (long long)(ln0 + row) * KD + k0 + col * 16, true);
+        << swz << R"((row, col), wt + (long long)(ln0 + row) * KD + k0 + col * 16, true);
     }
-  };
+)";
+  src << R"(  };
   #pragma unroll
   for (int st = 0; st < ST - 1; ++st) {
     if (st < steps) load(st, st);
@@ -309,7 +353,8 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
     __syncthreads();
     if (step + ST - 1 < steps) load(step + ST - 1, (step + ST - 1) % ST);
     asm volatile("cp.async.commit_group;\n" ::);
-    const unsigned char *A = smem + (step % ST) * STAGE, *B = A + BM * BK;
+    const unsigned char *A = smem + (step % ST) * STAGE, *B = )"
+      << (resident ? "wres + (step % KT) * (BN * BK)" : "A + BM * BK") << R"(;
     #pragma unroll
     for (int ks = 0; ks < BK / 32; ++ks) {
       unsigned af[MI][4], bf[NJ][4];
@@ -321,11 +366,20 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
       for (int nj = 0; nj < NJ; ++nj)
         infc_ldsm_x4(bf[nj], B + )"
       << swz << R"((wn + nj * 16 + (lane & 7) + (lane >> 4) * 8, ks * 2 + ((lane >> 3) & 1)));
-      #pragma unroll
-      for (int mi = 0; mi < MI; ++mi)
+      if (ks == 0 && (KT == 1 || step % KT == 0)) { // a tile's first step: the sums start over
         #pragma unroll
-        for (int ni = 0; ni < 2 * NJ; ++ni)
-          infc_mma_s8(acc[mi][ni], af[mi], bf[ni >> 1][(ni & 1) * 2], bf[ni >> 1][(ni & 1) * 2 + 1]);
+        for (int mi = 0; mi < MI; ++mi)
+          #pragma unroll
+          for (int ni = 0; ni < 2 * NJ; ++ni)
+            infc_mma_s8_from(acc[mi][ni], af[mi], bf[ni >> 1][(ni & 1) * 2], bf[ni >> 1][(ni & 1) * 2 + 1], )"
+      << acc0 << R"();
+      } else {
+        #pragma unroll
+        for (int mi = 0; mi < MI; ++mi)
+          #pragma unroll
+          for (int ni = 0; ni < 2 * NJ; ++ni)
+            infc_mma_s8(acc[mi][ni], af[mi], bf[ni >> 1][(ni & 1) * 2], bf[ni >> 1][(ni & 1) * 2 + 1]);
+      }
     }
     if (step % KT != KT - 1)
       continue;
@@ -346,6 +400,10 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
 )";
   src << (spec.hasBias ? "      const float2 bv = *(const float2 *)(bias + n0 + c);\n"
                        : "      const float2 bv = make_float2(0.0f, 0.0f);\n");
+  // postMult * act(acc * s + z + b) = act'(acc * (s * postMult) + (z * postMult + b * postMult))
+  // for postMult > 0 (act' the activation with its bounds times postMult): two fused
+  // multiply-adds an element instead of three multiplies and adds.
+  src << "      const float sc[2] = {sv.x * postMult, sv.y * postMult}, bi[2] = {bv.x * postMult, bv.y * postMult};\n";
   src << R"(      #pragma unroll
       for (int mi = 0; mi < MI; ++mi)
         #pragma unroll
@@ -359,18 +417,17 @@ __device__ __forceinline__ void infc_mma_s8(int *c, const unsigned *a, unsigned 
   else if (spec.hasResidual)
     src << "          const unsigned zz = *(const unsigned *)(ztile + row * ZROW + c * 2);\n"
            "          z0 = infc_h2f((unsigned short)(zz & 0xffff));\n          z1 = infc_h2f((unsigned short)(zz >> 16));\n";
-  src << "          float o[2];\n          const float zv[2] = {z0, z1}, sc[2] = {sv.x, sv.y}, bi[2] = {bv.x, bv.y};\n";
+  src << "          float o[2];\n          const float zv[2] = {z0, z1};\n";
   src << "          #pragma unroll\n          for (int e = 0; e < 2; ++e) {\n";
-  src << "            float v = __fadd_rn(__fadd_rn(__fmul_rn("
-      << (smallAcc ? "infc_biased2f(acc[mi][ni][half * 2 + e])" : "(float)acc[mi][ni][half * 2 + e]")
-      << ", sc[e]), zv[e]), bi[e]);\n";
-  src << "            v = " << act << ";\n            o[e] = v * postMult;\n          }\n";
+  src << "            float v = __fmaf_rn("
+      << (smallAcc ? "infc_biased2f(acc[mi][ni][half * 2 + e])" : "(float)acc[mi][ni][half * 2 + e]") << ", sc[e], "
+      << (spec.hasResidual ? "__fmaf_rn(zv[e], postMult, bi[e])" : "bi[e]") << ");\n";
+  src << "            o[e] = " << act << ";\n          }\n";
   if (yInt8)
     src << "          *(unsigned short *)(ytile + row * YROW + c) = (unsigned short)"
         << (nonNegative ? "infc_f2u7x2" : "infc_f2s8x2") << "(o[0], o[1]);\n";
   else
     src << "          *(unsigned *)(ytile + row * YROW + c * 2) = infc_f2h2(o[0], o[1]);\n";
-  src << "          acc[mi][ni][half * 2] = acc[mi][ni][half * 2 + 1] = " << acc0 << ";\n";
   src << R"(
         }
     }

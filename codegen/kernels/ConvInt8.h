@@ -21,10 +21,17 @@ constexpr int64_t kGeneratedConvEngine = -2;
 
 /// One tile shape: bm output pixels x bn output channels per output tile, bk reduction bytes per
 /// pipeline stage, `stages` stages of cp.async, warps computing wtm x wtn each, and up to
-/// tilesPerBlock output tiles per block, its cp.async pipeline running across them.
+/// tilesPerBlock output tiles per block, its cp.async pipeline running across them. With
+/// residentWeights, a block keeps all its bn channels' weights (reduction x bn bytes) in shared
+/// memory, loaded once, and walks pixel tiles of those channels only: the stages carry input rows
+/// alone.
 struct Int8ConvTile {
   int bm, bn, bk, stages, wtm, wtn, tilesPerBlock;
+  bool residentWeights = false;
 };
+/// The most weight bytes (reduction x bn) a residentWeights tile keeps in shared memory; a larger
+/// convolution does not fit it.
+constexpr int64_t kInt8ResidentWeightBytes = 96 * 1024;
 
 /// The candidate tiles, in a fixed order (a tactic's knob indexes this list).
 const std::vector<Int8ConvTile> &int8ConvTiles();
@@ -35,7 +42,8 @@ const std::vector<Int8ConvTile> &int8ConvTiles();
 /// clip or leaky relu.
 std::string int8ConvRefusal(const rt::ConvSpec &spec);
 
-/// Whether tile `tile` divides `spec`'s channels (its bn the output channels, its bk the input ones).
+/// Whether tile `tile` divides `spec`'s channels (its bn the output channels, its bk the input ones)
+/// and, for a residentWeights tile, its weights fit kInt8ResidentWeightBytes.
 bool int8ConvTileFits(const rt::ConvSpec &spec, size_t tile);
 
 /// "128x128x64, 3 stages".

@@ -206,6 +206,26 @@ TEST_CASE("the generated INT8 convolution's grid and shared memory follow its ti
   Expected<codegen::Int8ConvKernel> d = codegen::int8ConvKernel(k3, 6, "d"); // 128x128x64, 3 stages, 4 per block
   REQUIRE(d.isOk());
   CHECK(d->sharedBytes == 3u * 16384u + 2u * 128u * 144u);
+  // Resident weights (64x128x64, 3 stages, 8 per block): the stages carry input rows only, the
+  // block's 64 x 128 weight bytes sit beside them, and the grid is a whole number of blocks per
+  // channel tile (1,568 per each of the 2).
+  const size_t resident = 8;
+  REQUIRE(codegen::int8ConvTiles()[resident].residentWeights);
+  REQUIRE(codegen::int8ConvTiles()[resident].bn == 128);
+  Expected<codegen::Int8ConvKernel> e = codegen::int8ConvKernel(s, resident, "e");
+  REQUIRE(e.isOk());
+  CHECK(e->blocks == 2u * 1568u);
+  CHECK(e->sharedBytes == 3u * 4096u + 64u * 128u + 3u * 9216u);
+  // 23 pixel tiles with 8 per block: 3 blocks per channel tile, the last walking 7.
+  rt::ConvSpec small = int8Spec(1, 64, 256, 38, 1, 1, DType::I8, DType::I8, "relu"); // 1,444 pixels
+  Expected<codegen::Int8ConvKernel> f = codegen::int8ConvKernel(small, resident, "f");
+  REQUIRE(f.isOk());
+  CHECK(f->blocks == 2u * 3u);
+  // Weights over kInt8ResidentWeightBytes do not fit: a 3x3 with 128 channels is 1,152 x 128 bytes.
+  CHECK(codegen::int8ConvTileFits(k3, resident)); // 576 x 128
+  CHECK_FALSE(codegen::int8ConvTileFits(int8Spec(256, 128, 128, 28, 3, 1, DType::I8, DType::I8, "relu"), resident));
+  CHECK(codegen::int8ConvTileFits(int8Spec(256, 128, 128, 28, 3, 1, DType::I8, DType::I8, "relu"), 6));
+  CHECK_FALSE(codegen::int8ConvKernel(int8Spec(256, 128, 128, 28, 3, 1, DType::I8, DType::I8, "relu"), resident, "g").isOk());
 }
 
 TEST_CASE("the generated INT8 convolution matches the reference's integer semantics with every tile", "[gpu]") {
@@ -214,9 +234,9 @@ TEST_CASE("the generated INT8 convolution matches the reference's integer semant
   // 3 x 13 x 13 and 3 x 7 x 7 pixels: partial pixel tiles everywhere, and the tiles that walk
   // several output tiles per block get several (up to 8 in one block). With 64 channels and
   // conv_b 1x1, every reduction is one step of 64 bytes but conv_a's: the residual ring at its
-  // deepest.
+  // deepest. 128 channels with conv_b 1x1: the resident-weight tiles take the residual conv.
   const int64_t n = 3, hw = 13;
-  for (auto [c, rb] : {std::pair<int64_t, int64_t>{128, 3}, {64, 1}}) {
+  for (auto [c, rb] : {std::pair<int64_t, int64_t>{128, 3}, {64, 1}, {128, 1}}) {
     Tensor x = gputest::randomF32({n, c, hw, hw}, 7);
     double amaxC = 0;
     std::unique_ptr<Module> m = quantizedResidualNet(n, c, hw, x, amaxC, rb);
@@ -226,12 +246,20 @@ TEST_CASE("the generated INT8 convolution matches the reference's integer semant
       const codegen::Int8ConvTile &t = codegen::int8ConvTiles()[tile];
       if (t.bk > c)
         continue; // a reduction step wider than every convolution's channels: takes none here
+      // The convolutions the tile takes: conv_a (c -> c, 3x3), conv_b (c -> c, rb x rb, with the
+      // residual), conv_c (c -> 2c, 1x1): those whose outputs its bn divides and, with resident
+      // weights, whose c x r x s x bn weight bytes fit.
+      auto takes = [&t, ch = c](int64_t out, int64_t r) {
+        return out % t.bn == 0 && (!t.residentWeights || ch * r * r * t.bn <= codegen::kInt8ResidentWeightBytes);
+      };
+      const size_t expected = size_t{takes(c, 3)} + size_t{takes(c, rb)} + size_t{takes(2 * c, 1)};
+      if (expected == 0)
+        continue; // (bn 256 with 64 channels)
       INFO("channels " << c << ", conv_b " << rb << "x" << rb << ", tile " << codegen::int8ConvTileName(tile));
       ForcedTile tactics(tile);
       Expected<std::vector<Tensor>> got = runModuleOnGpu(*m, {x}, true, false, &tactics);
       REQUIRE(got.isOk());
-      // 64 channels: tiles 128 channels wide take conv_c (128 out) alone.
-      CHECK(tactics.forced >= (t.bn > c ? 1u : 3u));
+      CHECK(tactics.forced >= expected);
       CHECK(gputest::toleranceRatio((*got)[0], (*want)[0], 0.0, 0.02 * amaxC) <= 1.0);
     }
   }

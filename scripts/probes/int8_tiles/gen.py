@@ -32,6 +32,8 @@ LAYERS = [  # name, C, K, HW, R, residual, FP16 engine ms
     ("l2 1x1 512->128", 512, 128, 28, 1, 0, 0.0723),
     ("l3 1x1 256->1024 +z", 256, 1024, 14, 1, 1, 0.0862),
     ("l3 1x1 1024->256", 1024, 256, 14, 1, 0, 0.0474),
+    ("l4 1x1 512->2048 +z", 512, 2048, 7, 1, 1, 0.0571),
+    ("l2 3x3 128->128", 128, 128, 28, 3, 0, 0.0846),
 ]
 
 MAIN = r'''
@@ -104,10 +106,11 @@ int main() {
 
 # Cut-down forms for --ablate: (label, tile number printed, [(pattern, replacement)]).
 ABLATIONS = [
-    ("no-math", 100, [(r"float v = __fadd_rn\(.*\);", "float v = (float)(acc[mi][ni][half * 2 + e] & 0x3f);"),
-                      (r"v = fmaxf\(v, 0\.0f\);", ""), (r"o\[e\] = v \* postMult;", "o[e] = v;")]),
+    ("no-math", 100, [(r"float v = __fmaf_rn\(.*\);", "float v = (float)(acc[mi][ni][half * 2 + e] & 0x3f);"),
+                      (r"o\[e\] = fmaxf\(v, 0\.0f\);", "o[e] = v;")]),
     ("no-mma", 200, [(r"infc_ldsm_x4\(af\[mi\], [^;]*;", ""), (r"infc_ldsm_x4\(bf\[nj\], [^;]*;", ""),
-                     (r"infc_mma_s8\(acc\[mi\]\[ni\], [^;]*;", "acc[mi][ni][0] += ks;")]),
+                     (r"infc_mma_s8\(acc\[mi\]\[ni\], [^;]*;", "acc[mi][ni][0] += ks;"),
+                     (r"infc_mma_s8_from\(acc\[mi\]\[ni\], [^;]*;", "acc[mi][ni][0] = ks;")]),
 ]
 
 
