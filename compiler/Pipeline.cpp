@@ -83,9 +83,10 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   // quantize-int8-matmul, the dequantization of its result with the residual and activation;
   // before that, a LayerNorm takes an int8 result and the residual it reads, and the quantization
   // of its output for the next matmul (fuse-norm-quant); an attention reads the QKV projection's
-  // int8 or e4m3 result and writes the output projection's (fuse-attention-quant).
+  // int8 or e4m3 result and writes the output projection's (fuse-attention-quant). A max pool
+  // writes its int8 quantization itself (fuse-pool-quant).
   std::string passes = std::string(int8 ? "quantize-int8," : "") + (int8 && !fp8 ? "quantize-int8-matmul," : "") +
-                       (fp8 ? "quantize-fp8," : "") + (o.optLevel >= 3 ? "fuse-norm-quant,fuse-attention-quant,fuse-elementwise," : "") + "dce";
+                       (fp8 ? "quantize-fp8," : "") + (o.optLevel >= 3 ? std::string(int8 ? "fuse-pool-quant," : "") + "fuse-norm-quant,fuse-attention-quant,fuse-elementwise," : "") + "dce";
   return runPassPipeline(module, passes, precision);
 }
 

@@ -258,6 +258,14 @@ Expected<PoolAttrs> PoolAttrs::read(const Operation &op) {
   if (!l.isOk())
     return op.error(l.status().message());
   a.layout = *l;
+  if (m.has("q_scale")) {
+    INFC_ASSIGN_OR_RETURN(float q, m.getFloat("q_scale"));
+    if (!std::isfinite(q) || q <= 0)
+      return op.error("pool q_scale must be a positive finite number");
+    if (!a.isMax)
+      return op.error("pool q_scale belongs to a max pool (an average is quantized by its own QuantizeLinear)");
+    a.qScale = q;
+  }
   return a;
 }
 
@@ -272,6 +280,8 @@ void PoolAttrs::write(AttrMap &m) const {
   if (countIncludePad)
     m.set("count_include_pad", int64_t(1));
   writeLayout(m, layout);
+  if (qScale)
+    m.set("q_scale", *qScale);
 }
 
 AttrMap PoolAttrs::onnxAttrs() const {

@@ -84,6 +84,10 @@ struct PoolAttrs {
   std::vector<int64_t> kernel, strides, dilations, pads;
   bool ceilMode = false, countIncludePad = false;
   Layout layout = Layout::NCHW;
+  /// q_scale (max pools only; fuse-pool-quant): y is int8, the pooled value as x's float type
+  /// holds it divided by q_scale in float32, rounded half to even and saturated (as
+  /// onnx.QuantizeLinear of the pool's float result; max commutes with that rounding).
+  std::optional<float> qScale;
   static Expected<PoolAttrs> read(const Operation &op);
   void write(AttrMap &attrs) const;
   /// The attributes of the onnx.MaxPool / AveragePool that pools the same way in the logical layout.

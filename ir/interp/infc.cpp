@@ -155,28 +155,6 @@ Status evalInfcMatmul(EvalContext &c) {
   return Status::ok();
 }
 
-Status evalInfcPool(EvalContext &c) {
-  const Operation &op = c.op();
-  INFC_ASSIGN_OR_RETURN(PoolAttrs a, PoolAttrs::read(op));
-  int64_t rank = c.input(0).rank();
-  Tensor x = transposed(c.input(0), layoutInversePerm(a.layout, rank));
-  ScratchOp pool(op, a.isMax ? OpKind::OnnxMaxPool : OpKind::OnnxAveragePool,
-                 {TensorType::fromStatic(x.dtype(), x.shape())}, a.onnxAttrs());
-  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, pool.eval({&x}));
-  Tensor y = transposed(out[0], layoutPerm(a.layout, rank));
-  c.setOutput(0, std::move(y));
-  return Status::ok();
-}
-
-Status evalInfcLayoutCast(EvalContext &c) {
-  INFC_ASSIGN_OR_RETURN(LayoutCastAttrs a, LayoutCastAttrs::read(c.op()));
-  Tensor y = transposed(c.input(0), a.perm(c.input(0).rank()));
-  if (a.dtype != DType::Undefined)
-    y = y.castTo(a.dtype);
-  c.setOutput(0, a.padChannels ? y.paddedLastAxis(y.shape().back() + a.padChannels) : std::move(y));
-  return Status::ok();
-}
-
 namespace {
 /// `y` as stored, quantized to `qt` (int8 or e4m3) as onnx.QuantizeLinear by a scalar scale
 /// (evalQuantizeLinear): the fused norm's and attention's q_scale.
@@ -193,6 +171,29 @@ Tensor quantizedBy(const Tensor &y, float scale, DType qt) {
   return q;
 }
 } // namespace
+
+Status evalInfcPool(EvalContext &c) {
+  const Operation &op = c.op();
+  INFC_ASSIGN_OR_RETURN(PoolAttrs a, PoolAttrs::read(op));
+  int64_t rank = c.input(0).rank();
+  Tensor x = transposed(c.input(0), layoutInversePerm(a.layout, rank));
+  ScratchOp pool(op, a.isMax ? OpKind::OnnxMaxPool : OpKind::OnnxAveragePool,
+                 {TensorType::fromStatic(x.dtype(), x.shape())}, a.onnxAttrs());
+  INFC_ASSIGN_OR_RETURN(std::vector<Tensor> out, pool.eval({&x}));
+  Tensor y = transposed(out[0], layoutPerm(a.layout, rank));
+  c.setOutput(0, a.qScale ? quantizedBy(y, *a.qScale, DType::I8) : std::move(y));
+  return Status::ok();
+}
+
+Status evalInfcLayoutCast(EvalContext &c) {
+  INFC_ASSIGN_OR_RETURN(LayoutCastAttrs a, LayoutCastAttrs::read(c.op()));
+  Tensor y = transposed(c.input(0), a.perm(c.input(0).rank()));
+  if (a.dtype != DType::Undefined)
+    y = y.castTo(a.dtype);
+  c.setOutput(0, a.padChannels ? y.paddedLastAxis(y.shape().back() + a.padChannels) : std::move(y));
+  return Status::ok();
+}
+
 
 Status evalInfcAttention(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(AttentionAttrs a, AttentionAttrs::read(c.op()));

@@ -120,7 +120,14 @@ Status inferShapesInfcPool(InferContext &ctx) {
   m.erase("count_include_pad");
   ScratchOp pool(op, OpKind::OnnxMaxPool, {permuteType(ctx.operandType(0), layoutInversePerm(a.layout, rank))}, m);
   INFC_ASSIGN_OR_RETURN(std::vector<TensorType> out, pool.infer());
-  ctx.setResultType(0, permuteType(out[0], layoutPerm(a.layout, rank)));
+  TensorType y = permuteType(out[0], layoutPerm(a.layout, rank));
+  if (a.qScale) {
+    DType xt = ctx.operandType(0).elem();
+    if (xt != DType::F32 && xt != DType::F16 && xt != DType::BF16)
+      return ctx.error("a pool with q_scale reads a float tensor, not " + ctx.operandType(0).str());
+    y.setElem(DType::I8);
+  }
+  ctx.setResultType(0, y);
   return Status::ok();
 }
 

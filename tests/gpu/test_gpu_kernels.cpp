@@ -145,6 +145,11 @@ TEST_CASE("GPU kernels match the reference interpreter", "[gpu]") {
       {"pool nhwc f16 max 3x3 s2 p1", OpKind::InfcPool, {in16({2, 9, 11, 16})},
        attrs({{"kind", std::string("max")}, {"kernel_shape", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}},
               {"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"layout", std::string("nhwc")}}), 1e-3, 1e-3},
+      // The max pool writing its int8 quantization (fuse-pool-quant): inputs up to 1 by 1/200,
+      // so some saturate at 127 and -128; one step for the float against double division.
+      {"pool nhwc f16 max quantized (q_scale)", OpKind::InfcPool, {in16({2, 9, 11, 16})},
+       attrs({{"kind", std::string("max")}, {"kernel_shape", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}},
+              {"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"layout", std::string("nhwc")}, {"q_scale", 0.005f}}), 0.0, 1.0},
       {"pool nhwc bf16 avg count_include_pad ceil", OpKind::InfcPool, {in16({1, 7, 7, 24}, DType::BF16)},
        attrs({{"kind", std::string("avg")}, {"kernel_shape", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}},
               {"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"count_include_pad", int64_t(1)}, {"ceil_mode", int64_t(1)},
