@@ -85,8 +85,9 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   // of its output for the next matmul (fuse-norm-quant); an attention reads the QKV projection's
   // int8 or e4m3 result and writes the output projection's (fuse-attention-quant). A max pool
   // writes its int8 quantization itself (fuse-pool-quant).
+  std::string fusions = o.optLevel < 3 ? "" : std::string(int8 ? "fuse-pool-quant," : "") + "fuse-norm-quant,fuse-attention-quant,fuse-elementwise,";
   std::string passes = std::string(int8 ? "quantize-int8," : "") + (int8 && !fp8 ? "quantize-int8-matmul," : "") +
-                       (fp8 ? "quantize-fp8," : "") + (o.optLevel >= 3 ? std::string(int8 ? "fuse-pool-quant," : "") + "fuse-norm-quant,fuse-attention-quant,fuse-elementwise," : "") + "dce";
+                       (fp8 ? "quantize-fp8," : "") + fusions + "dce";
   return runPassPipeline(module, passes, precision);
 }
 

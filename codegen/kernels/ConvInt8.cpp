@@ -338,13 +338,7 @@ __device__ __forceinline__ void infc_mma_s8_from(int *d, const unsigned *a, unsi
   }
   constexpr int WM = BM / WTM, MI = WTM / 16, NJ = WTN / 16;
   const int wm = (warp % WM) * WTM, wn = (warp / WM) * WTN;
-  int acc[MI][2 * NJ][4];
-  #pragma unroll
-  for (int a = 0; a < MI; ++a)
-    #pragma unroll
-    for (int b = 0; b < 2 * NJ; ++b)
-      #pragma unroll
-      for (int c = 0; c < 4; ++c) acc[a][b][c] = )" << acc0 << R"(;
+  int acc[MI][2 * NJ][4]; // each tile's first step writes them (infc_mma_s8_from)
   #pragma unroll 1
   for (int step = 0; step < steps; ++step) {
     // Steps up to this one have landed (each step is one commit group, its tile's residual in

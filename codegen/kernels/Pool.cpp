@@ -58,12 +58,11 @@ void lowerPoolNhwc8(const Operation &op, LoweringContext &ctx, bool isMax, bool 
       << loadAs(dt, "xe[e]") << ";\n          "
       << (isMax ? "acc[e] = (v > acc[e] || v != v) ? v : acc[e];" : "acc[e] += v;") << "\n        }\n      }\n    }\n";
   if (qScale) {
-    // As onnx.QuantizeLinear's kernel: divide in float, round half to even, saturate. The maximum
-    // of 16-bit values is exact in float, so this is the quantization of the pool's result.
-    src << "    uint2 yv;\n    signed char *ye = (signed char *)&yv;\n    #pragma unroll\n    for (int e = 0; e < 8; ++e) {\n"
-        << "      const float q = rintf(acc[e] / " << floatLiteral(*qScale, false) << ");\n"
-        << "      ye[e] = (signed char)(q != q ? 0.f : fminf(fmaxf(q, -128.f), 127.f));\n    }\n"
-        << "    *(uint2 *)(y + i * 8) = yv;\n  }\n}\n";
+    // As a fused onnx.QuantizeLinear: divide in float, then storeQuantized. The maximum of
+    // 16-bit values is exact in float, so this is the quantization of the pool's result.
+    src << "    uint2 yv;\n    signed char *ye = (signed char *)&yv;\n    #pragma unroll\n    for (int e = 0; e < 8; ++e) ye[e] = "
+        << storeQuantized(DType::I8, "acc[e] / " + floatLiteral(*qScale, false)) << ";\n";
+    src << "    *(uint2 *)(y + i * 8) = yv;\n  }\n}\n";
   } else {
     src << "    uint4 yv;\n    unsigned short *ye = (unsigned short *)&yv;\n    #pragma unroll\n    for (int e = 0; e < 8; ++e) ye[e] = "
         << storeAs(dt, isMax ? "acc[e]" : "(count ? acc[e] / (float)count : 0.f)") << ";\n";

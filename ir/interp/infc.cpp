@@ -194,7 +194,6 @@ Status evalInfcLayoutCast(EvalContext &c) {
   return Status::ok();
 }
 
-
 Status evalInfcAttention(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(AttentionAttrs a, AttentionAttrs::read(c.op()));
   using L = AttentionAttrs::QkvLayout;
