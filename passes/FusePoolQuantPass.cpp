@@ -34,15 +34,8 @@ public:
       a.qScale = static_cast<float>(*scalarValue(quant->operand(1)));
       AttrMap m = op->attrs();
       a.write(m);
-      Block &block = *op->parentBlock();
-      std::string qName = quant->result()->name();
-      Operation *pool = block.create(OpKind::InfcPool, {op->operand(0)}, {quant->result()->type()}, std::move(m),
-                                     Location::fused({&op->loc(), &quant->loc()}), op, {qName + ".tmp"});
       std::string what = op->describe();
-      quant->result()->replaceAllUsesWith(pool->result());
-      quant->erase();
-      op->erase();
-      block.graph()->renameValue(pool->result(), qName);
+      replacePattern({op, quant}, OpKind::InfcPool, {op->operand(0)}, std::move(m));
       ctx.remark(name(), [&] { return "wrote the int8 quantization of " + what + "'s result in its kernel"; });
       ++ctx.stat(name(), "pools-fused");
       return true;
