@@ -150,7 +150,7 @@ std::string int8Summary(const Graph &graph, bool fp8) {
   for (const auto &op : graph.body().ops()) {
     if (op->is(OpKind::InfcConv)) {
       ++convs;
-      int8 += op->operand(0)->type().elem() == DType::I8;
+      int8 += op->operand(1)->type().elem() == DType::I8; // the stem form's input is float
     } else if (quantMatmulCandidate(*op)) {
       ++matmuls;
       int8Matmuls += op->operand(0)->type().elem() == DType::I8;

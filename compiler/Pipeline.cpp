@@ -84,9 +84,10 @@ Status optimizeModule(Module &module, const OptimizeOptions &o, const PipelineOp
   // before that, a LayerNorm takes an int8 result and the residual it reads, and the quantization
   // of its output for the next matmul (fuse-norm-quant); an attention reads the QKV projection's
   // int8 or e4m3 result and writes the output projection's (fuse-attention-quant). A max pool
-  // writes its int8 quantization itself (fuse-pool-quant).
+  // writes its int8 quantization itself (fuse-pool-quant). An image network's first convolution
+  // and its max pool are one INT8 kernel (quantize-int8-stem, which quantize-int8 leaves them to).
   std::string fusions = o.optLevel < 3 ? "" : std::string(int8 ? "fuse-pool-quant," : "") + "fuse-norm-quant,fuse-attention-quant,fuse-elementwise,";
-  std::string passes = std::string(int8 ? "quantize-int8," : "") + (int8 && !fp8 ? "quantize-int8-matmul," : "") +
+  std::string passes = std::string(int8 ? "quantize-int8,quantize-int8-stem," : "") + (int8 && !fp8 ? "quantize-int8-matmul," : "") +
                        (fp8 ? "quantize-fp8," : "") + fusions + "dce";
   return runPassPipeline(module, passes, precision);
 }

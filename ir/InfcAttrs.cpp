@@ -163,7 +163,47 @@ Expected<ConvAttrs> ConvAttrs::read(const Operation &op) {
       return op.error("conv dtype '" + name + "': expected f16, bf16 or f32 (int8 results need no dtype)");
     a.outType = *t;
   }
+  if (m.has("x_scale")) {
+    INFC_ASSIGN_OR_RETURN(float xs, m.getFloat("x_scale"));
+    if (!std::isfinite(xs) || xs <= 0)
+      return op.error("conv x_scale must be a positive finite number");
+    a.xScale = xs;
+  }
+  if (m.has("x_layout")) {
+    Expected<Layout> xl = readLayout(m, "x_layout");
+    if (!xl.isOk() || *xl != Layout::NCHW || a.layout != Layout::NHWC || !a.xScale)
+      return op.error("conv x_layout: only \"nchw\", for an nhwc convolution with x_scale (its input read as a layout_cast would)");
+    a.xNchw = true;
+  }
+  if (m.has("x_dtype")) {
+    INFC_ASSIGN_OR_RETURN(std::string name, m.getString("x_dtype"));
+    std::optional<DType> t = parseDType(name);
+    if (!t || (*t != DType::F16 && *t != DType::BF16) || !a.xScale)
+      return op.error("conv x_dtype '" + name + "': f16 or bf16, with x_scale (the input rounded to it before quantization)");
+    a.xRound = *t;
+  }
+  if (m.has("pool_kernel") || m.has("pool_strides") || m.has("pool_pads")) {
+    INFC_ASSIGN_OR_RETURN(a.poolKernel, m.getInts("pool_kernel"));
+    INFC_ASSIGN_OR_RETURN(a.poolStrides, m.getInts("pool_strides", std::vector<int64_t>(a.poolKernel.size(), 1)));
+    INFC_ASSIGN_OR_RETURN(a.poolPads, m.getInts("pool_pads", std::vector<int64_t>(2 * a.poolKernel.size(), 0)));
+    if (a.poolKernel.size() != 2 || a.poolStrides.size() != 2 || a.poolPads.size() != 4)
+      return op.error("conv pool_kernel, pool_strides and pool_pads must have 2, 2 and 4 entries (2-D max pooling)");
+    for (size_t i = 0; i < 2; ++i)
+      if (a.poolKernel[i] < 1 || a.poolStrides[i] < 1 || a.poolPads[i] < 0 || a.poolPads[i + 2] < 0 ||
+          a.poolPads[i] >= a.poolKernel[i] || a.poolPads[i + 2] >= a.poolKernel[i])
+        return op.error("conv pool: kernel and strides must be positive and pads smaller than the kernel");
+    if (a.outType != DType::I8 || a.layout != Layout::NHWC || sd != 2)
+      return op.error("conv pool_* (a fused max pool) needs an int8 result of a 2-D nhwc convolution");
+  }
   return a;
+}
+
+AttrMap ConvAttrs::poolOnnxAttrs() const {
+  AttrMap m;
+  m.set("kernel_shape", poolKernel);
+  m.set("strides", poolStrides);
+  m.set("pads", poolPads);
+  return m;
 }
 
 void ConvAttrs::write(AttrMap &m) const {
@@ -184,6 +224,25 @@ void ConvAttrs::write(AttrMap &m) const {
     m.set("dtype", std::string(dtypeName(outType)));
   else
     m.erase("dtype");
+  if (xScale)
+    m.set("x_scale", *xScale);
+  else
+    m.erase("x_scale");
+  if (xNchw)
+    m.set("x_layout", std::string("nchw"));
+  else
+    m.erase("x_layout");
+  if (xRound != DType::Undefined)
+    m.set("x_dtype", std::string(dtypeName(xRound)));
+  else
+    m.erase("x_dtype");
+  for (const char *k : {"pool_kernel", "pool_strides", "pool_pads"})
+    m.erase(k);
+  if (pooled()) {
+    m.set("pool_kernel", poolKernel);
+    m.set("pool_strides", poolStrides);
+    m.set("pool_pads", poolPads);
+  }
 }
 
 AttrMap ConvAttrs::onnxAttrs() const {

@@ -43,6 +43,19 @@ struct Activation {
 /// int8, else converts to y's float type (`dtype`). The scales of x, w, z and y fold into s, b,
 /// the activation's bounds and postMult (passes/QuantizeInt8Pass.cpp), which is positive, and
 /// not 1 only for an activation that commutes with positive factors.
+/// The stem form (quantize-int8-stem: an image network's first convolution and its max pool as
+/// one kernel) is an INT8 form with two more attributes:
+///  - `x_scale`: x is a float tensor, quantized as it is read: q = saturate(round half to even(
+///    x * r)) with r = 1 / x_scale rounded to float32 once, x and the product in float32 (a
+///    multiplication, not QuantizeLinear's division: the quantization is the INT8 pass's own
+///    choice, and the kernel then spends a fifth of its time less on it);
+///  - `x_layout = "nchw"` (with x_scale, an NHWC convolution): x is read in NCHW, as the
+///    infc.layout_cast it replaces would have read it; x may have fewer channels than w (the
+///    others are zeros: layout_cast's pad_channels); `x_dtype` (f16 or bf16): x is rounded to it
+///    first (that layout_cast's conversion);
+///  - `pool_kernel`, `pool_strides`, `pool_pads` (2-D, NHWC, int8 y): y is the max pooling of the
+///    int8 result above (pads never win, as in onnx.MaxPool). Max pooling commutes with the int8
+///    rounding, so this is the quantization of the max pool of the float result.
 struct ConvAttrs {
   std::vector<int64_t> strides, dilations;
   std::vector<int64_t> pads; ///< begin pads then end pads, explicit (auto_pad resolved at lowering)
@@ -51,10 +64,17 @@ struct ConvAttrs {
   Activation act;
   DType outType = DType::I8; ///< INT8 form: y's dtype (`dtype`: "f16", "f32"; int8 when absent)
   float postMult = 1.0f;     ///< INT8 form: factor after the activation (`post_mult`)
+  std::optional<float> xScale;                         ///< stem form: x's quantization scale (`x_scale`)
+  bool xNchw = false;                                   ///< stem form: x read in NCHW (`x_layout`)
+  DType xRound = DType::Undefined;                      ///< stem form: x rounded to f16 / bf16 first (`x_dtype`)
+  std::vector<int64_t> poolKernel, poolStrides, poolPads; ///< stem form: the max pool after it (empty: none)
+  bool pooled() const { return !poolKernel.empty(); }
   static Expected<ConvAttrs> read(const Operation &op);
   void write(AttrMap &attrs) const;
   /// The attributes of the onnx.Conv that computes the same convolution in the logical layout.
   AttrMap onnxAttrs() const;
+  /// The attributes of the onnx.MaxPool of the stem form's pool.
+  AttrMap poolOnnxAttrs() const;
 };
 
 /// infc.matmul: y = act(matmul(a, b) + bias + z).

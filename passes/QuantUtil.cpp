@@ -337,6 +337,44 @@ std::optional<std::pair<OpKind, AttrMap>> onnxActivation(const Activation &a) {
   }
 }
 
+PerChannelWeights quantizePerChannel(const Tensor &w) {
+  Tensor wd = w.castTo(DType::F64);
+  int64_t k = wd.shape()[0], per = wd.numElements() / std::max<int64_t>(k, 1);
+  PerChannelWeights r{Tensor(DType::I8, wd.shape()), std::vector<float>(static_cast<size_t>(k))};
+  for (int64_t o = 0; o < k; ++o) {
+    double m = 0;
+    for (int64_t i = 0; i < per; ++i)
+      m = std::max(m, std::fabs(wd.getDouble(o * per + i)));
+    float ws = m > 0 ? static_cast<float>(m / 127.0) : 1.0f;
+    for (int64_t i = 0; i < per; ++i)
+      r.q.setDouble(o * per + i, std::clamp(std::nearbyint(wd.getDouble(o * per + i) / ws), -127.0, 127.0));
+    r.scales[static_cast<size_t>(o)] = ws;
+  }
+  return r;
+}
+
+bool int8StemCandidate(const Operation &op) {
+  if (!op.is(OpKind::InfcConv) || op.hasOperand(3) || !isFloat(op.operand(0)->type().elem()) ||
+      !op.operand(0)->type().isStatic() || !op.result()->type().isStatic() || !getConstantValue(op.operand(1)) ||
+      (op.hasOperand(2) && !getConstantValue(op.operand(2))))
+    return false;
+  Expected<ConvAttrs> a = ConvAttrs::read(op);
+  if (!a.isOk() || a->layout != Layout::NHWC || a->strides.size() != 2 || a->group != 1 || a->dilations != std::vector<int64_t>{1, 1} ||
+      (a->act.kind != Act::None && a->act.kind != Act::Relu))
+    return false;
+  std::vector<int64_t> ws = op.operand(1)->type().staticShape(); // [K, KH, KW, C] or [K, C, KH, KW]
+  std::vector<int64_t> xs = op.operand(0)->type().staticShape(), ys = op.result()->type().staticShape();
+  int64_t c = xs[3], k = ys[3], taps = ws[0] * ws[1] * ws[2] * ws[3] / (k * c);
+  if (c > 4 || !(k == 32 || k == 64 || k == 128 || k == 256) || taps > 64)
+    return false;
+  Operation *pool = soleUser(op.result());
+  if (!pool || !pool->is(OpKind::InfcPool) || !pool->result()->type().isStatic())
+    return false;
+  Expected<PoolAttrs> p = PoolAttrs::read(*pool);
+  return p.isOk() && p->isMax && p->layout == Layout::NHWC && p->kernel.size() == 2 && !p->ceilMode &&
+         p->dilations == std::vector<int64_t>{1, 1};
+}
+
 std::string formatScale(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);

@@ -67,6 +67,8 @@ public:
     for (Operation *op : body.opPointers()) {
       if (!op->is(OpKind::InfcConv))
         continue;
+      if (int8StemCandidate(*op))
+        continue; // quantize-int8-stem's, with its max pool (after fuse-pool-quant)
       std::string node;
       std::string asked = askedPrecision(*op, ctx.layerPrecision, node); // by ONNX node
       std::string why = asked.empty() || asked == "int8" ? ineligible(*op) : "--layer-precision " + node + ":" + asked;
@@ -334,25 +336,15 @@ private:
     double unit = z ? (z->type().elem() == DType::I8 ? static_cast<double>(int8Scale_.at(z)) : 1.0) : ys;
 
     // Weights: per output channel, symmetric.
-    Tensor w = getConstantValue(op->operand(1))->castTo(DType::F64);
-    int64_t k = w.shape()[0], per = w.numElements() / std::max<int64_t>(k, 1);
-    Tensor wq(DType::I8, w.shape());
-    std::vector<float> s(static_cast<size_t>(k));
-    float wMin = 0, wMax = 0;
-    for (int64_t o = 0; o < k; ++o) {
-      double m = 0;
-      for (int64_t i = 0; i < per; ++i)
-        m = std::max(m, std::fabs(w.getDouble(o * per + i)));
-      float ws = m > 0 ? static_cast<float>(m / 127.0) : 1.0f;
-      for (int64_t i = 0; i < per; ++i)
-        wq.setDouble(o * per + i, std::clamp(std::nearbyint(w.getDouble(o * per + i) / ws), -127.0, 127.0));
-      s[static_cast<size_t>(o)] = static_cast<float>(static_cast<double>(xs) * ws / unit);
-      wMin = o == 0 ? ws : std::min(wMin, ws);
-      wMax = o == 0 ? ws : std::max(wMax, ws);
-    }
+    PerChannelWeights w = quantizePerChannel(*getConstantValue(op->operand(1)));
+    int64_t k = static_cast<int64_t>(w.scales.size());
+    std::vector<float> s(w.scales.size());
+    for (size_t o = 0; o < s.size(); ++o)
+      s[o] = static_cast<float>(static_cast<double>(xs) * w.scales[o] / unit);
+    float wMin = *std::min_element(w.scales.begin(), w.scales.end()), wMax = *std::max_element(w.scales.begin(), w.scales.end());
     std::vector<Value *> operands(5, nullptr);
     operands[0] = xq;
-    operands[1] = createConstant(body, wq, op->operand(1)->name() + ".i8", op);
+    operands[1] = createConstant(body, w.q, op->operand(1)->name() + ".i8", op);
     if (op->hasOperand(2)) {
       Tensor b = getConstantValue(op->operand(2))->castTo(DType::F64);
       std::vector<float> bf(static_cast<size_t>(b.numElements()));

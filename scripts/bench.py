@@ -15,6 +15,9 @@ same GPU in the same process tree:
 FLOPs per sample come from torch.utils.flop_counter; the fraction of peak uses the H100 SXM
 dense figures (FP16 tensor core 989 TFLOP/s, FP32 67 TFLOP/s). Results go to
 OUT/bench-<models>.json; --render turns one or more such files into docs/benchmarks.md.
+INFC_BENCH_TIMING_CACHE=DIR gives each build a timing cache there (DIR/<model>.b<batch>.<prec>.json,
+read and extended): a second run with the same kernels then times nothing again (a cache from
+before a change to a generated kernel times the old kernel: use a fresh DIR after such changes).
 """
 import argparse
 import datetime
@@ -150,6 +153,10 @@ def infc_engine(infc, onnx_path, names, name, batch, prec, work, iters, opt_leve
     # The build report (stages and their seconds, every layer's tactic) and its log land next to
     # the plan; INFC_BENCH_VERBOSE=1 logs every tactic timed.
     verbose = ["--verbose"] if os.environ.get("INFC_BENCH_VERBOSE") == "1" else []
+    if os.environ.get("INFC_BENCH_TIMING_CACHE"):
+        tdir = os.environ["INFC_BENCH_TIMING_CACHE"]
+        os.makedirs(tdir, exist_ok=True)
+        flags = flags + ["--timing-cache", f"{tdir}/{name}.b{batch}.{prec}.json"]
     b = subprocess.run([infc, "build", onnx_path, "-o", plan, "--shapes", shape, "--opt-level", str(opt_level),
                         "--json", f"{plan}.build.json"] + verbose + flags, capture_output=True, text=True)
     with open(f"{plan}.build.log", "w") as f:

@@ -1,5 +1,6 @@
 // Convolutions through cuDNN's graph API (bias, residual Add and activation fused into the cuDNN graph).
 #include "codegen/kernels/ConvInt8.h"
+#include "codegen/kernels/ConvInt8Stem.h"
 #include "codegen/kernels/Families.h"
 #include "codegen/kernels/KernelWriter.h"
 #include "codegen/EngineBuilder.h"
@@ -264,6 +265,8 @@ Status lowerInt8Conv(const Operation &op, LoweringContext &ctx, const ConvAttrs 
 /// only picks how to run it.
 Status lowerInfcConv(const Operation &op, LoweringContext &ctx) {
   INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
+  if (a.xScale || a.pooled())
+    return lowerInt8StemConv(op, ctx, a);
   if (op.operand(0)->type().elem() == DType::I8)
     return lowerInt8Conv(op, ctx, a);
   DType t = op.result()->type().elem();

@@ -421,12 +421,15 @@ Status evalQuantizeLinear(EvalContext &c) {
   default: break;
   }
   bool f8 = outT == DType::F8E4M3 || outT == DType::F8E5M2;
+  bool f32Div = x.dtype() == DType::F32 ||
+                (scale.dtype() == DType::F32 && (x.dtype() == DType::F16 || x.dtype() == DType::BF16));
   for (int64_t i = 0; i < x.numElements(); ++i) {
     int64_t k = q.index(i);
     double zp = c.hasInput(2) ? c.input(2).getDouble(k) : 0.0;
-    // Divide in the input precision, as the ONNX reference does (x / y_scale in float32).
-    double v = x.dtype() == DType::F32 ? static_cast<double>(static_cast<float>(x.getDouble(i)) / static_cast<float>(scale.getDouble(k)))
-                                       : x.getDouble(i) / scale.getDouble(k);
+    // Divide in float32 as the ONNX reference does (numpy: x / y_scale of a float32 x, or of a
+    // 16-bit x by a float32 scale, is a float32 division), as the GPU kernels do.
+    double v = f32Div ? static_cast<double>(static_cast<float>(x.getDouble(i)) / static_cast<float>(scale.getDouble(k)))
+                      : x.getDouble(i) / scale.getDouble(k);
     if (f8) {
       out.setDouble(i, v + zp);
       continue;

@@ -21,6 +21,33 @@ Tensor transposed(const Tensor &t, const std::vector<int64_t> &perm) {
   return t;
 }
 
+/// `y` as stored, quantized to `qt` (int8 or e4m3) as onnx.QuantizeLinear by a scalar float32
+/// scale (evalQuantizeLinear: a float32 division for f32, f16 and bf16): the fused norm's,
+/// attention's and pool's q_scale and the INT8 stem convolution's x_scale.
+Tensor quantizedBy(const Tensor &y, float scale, DType qt) {
+  Tensor q(qt, y.shape());
+  bool f32Div = y.dtype() == DType::F32 || y.dtype() == DType::F16 || y.dtype() == DType::BF16;
+  for (int64_t i = 0; i < y.numElements(); ++i) {
+    double v = f32Div ? static_cast<double>(static_cast<float>(y.getDouble(i)) / scale) : y.getDouble(i) / static_cast<double>(scale);
+    if (qt == DType::I8)
+      q.setInt(i, static_cast<int64_t>(std::clamp(std::nearbyint(v), -128.0, 127.0)));
+    else
+      q.setDouble(i, v);
+  }
+  return q;
+}
+
+/// `x` (f32, f16 or bf16) quantized to int8 by multiplication: saturate(round half to even(x * r))
+/// in float32 (the INT8 stem convolution's x_scale, r its reciprocal).
+Tensor quantizedTimes(const Tensor &x, float r) {
+  Tensor q(DType::I8, x.shape());
+  for (int64_t i = 0; i < x.numElements(); ++i) {
+    float v = static_cast<float>(x.getDouble(i)) * r;
+    q.setInt(i, std::isnan(v) ? -128 : static_cast<int64_t>(std::clamp(std::nearbyint(static_cast<double>(v)), -128.0, 127.0)));
+  }
+  return q;
+}
+
 /// The INT8 form of infc.conv (ConvAttrs): the exact integer accumulator (int8 products summed in
 /// double, exact below 2^53), then the float epilogue in double, then int8 rounding half to even
 /// with saturation, or the float result type.
@@ -28,7 +55,17 @@ Status evalInt8Conv(EvalContext &c, const ConvAttrs &a) {
   const Operation &op = c.op();
   int64_t rank = c.input(1).rank();
   std::vector<int64_t> toLogical = layoutInversePerm(a.layout, rank);
-  Tensor x = transposed(c.input(0), toLogical).castTo(DType::F64);
+  // The stem form quantizes its float x as it reads it: times the float32 reciprocal of x_scale.
+  // Read in NCHW, it is first what the layout_cast it replaced made of it: NHWC, rounded to
+  // x_dtype, zero channels up to the weights' count.
+  Tensor xin = c.input(0);
+  if (a.xNchw) {
+    xin = transposed(xin, layoutPerm(Layout::NHWC, rank));
+    if (a.xRound != DType::Undefined)
+      xin = xin.castTo(a.xRound);
+    xin = xin.paddedLastAxis(c.input(1).shape().back());
+  }
+  Tensor x = transposed(a.xScale ? quantizedTimes(xin, 1.0f / *a.xScale) : xin, toLogical).castTo(DType::F64);
   Tensor w = transposed(c.input(1), toLogical).castTo(DType::F64);
   ScratchOp conv(op, OpKind::OnnxConv,
                  {TensorType::fromStatic(DType::F64, x.shape()), TensorType::fromStatic(DType::F64, w.shape())}, a.onnxAttrs());
@@ -51,6 +88,13 @@ Status evalInt8Conv(EvalContext &c, const ConvAttrs &a) {
   }
   Tensor y(a.outType, ys);
   storeDoubles(y, v);
+  if (a.pooled()) {
+    // The stem form's max pool, of the int8 values (exact in double).
+    Tensor yd = y.castTo(DType::F64);
+    ScratchOp pool(op, OpKind::OnnxMaxPool, {TensorType::fromStatic(DType::F64, yd.shape())}, a.poolOnnxAttrs());
+    INFC_ASSIGN_OR_RETURN(std::vector<Tensor> pooled, pool.eval({&yd}));
+    y = pooled[0].castTo(a.outType);
+  }
   c.setOutput(0, transposed(y, layoutPerm(a.layout, rank)));
   return Status::ok();
 }
@@ -60,7 +104,7 @@ Status evalInt8Conv(EvalContext &c, const ConvAttrs &a) {
 Status evalInfcConv(EvalContext &c) {
   const Operation &op = c.op();
   INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
-  if (c.input(0).dtype() == DType::I8)
+  if (c.input(1).dtype() == DType::I8)
     return evalInt8Conv(c, a);
   int64_t rank = c.input(1).rank();
   std::vector<int64_t> toLogical = layoutInversePerm(a.layout, rank);
@@ -155,22 +199,6 @@ Status evalInfcMatmul(EvalContext &c) {
   return Status::ok();
 }
 
-namespace {
-/// `y` as stored, quantized to `qt` (int8 or e4m3) as onnx.QuantizeLinear by a scalar scale
-/// (evalQuantizeLinear): the fused norm's and attention's q_scale.
-Tensor quantizedBy(const Tensor &y, float scale, DType qt) {
-  Tensor q(qt, y.shape());
-  for (int64_t i = 0; i < y.numElements(); ++i) {
-    double v = y.dtype() == DType::F32 ? static_cast<double>(static_cast<float>(y.getDouble(i)) / scale)
-                                       : y.getDouble(i) / static_cast<double>(scale);
-    if (qt == DType::I8)
-      q.setInt(i, static_cast<int64_t>(std::clamp(std::nearbyint(v), -128.0, 127.0)));
-    else
-      q.setDouble(i, v);
-  }
-  return q;
-}
-} // namespace
 
 Status evalInfcPool(EvalContext &c) {
   const Operation &op = c.op();

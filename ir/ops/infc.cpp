@@ -26,12 +26,18 @@ Status inferShapesInfcConv(InferContext &ctx) {
   INFC_RETURN_IF_ERROR(requireRank(ctx, 0, w.rank(), "input"));
   INFC_ASSIGN_OR_RETURN(ConvAttrs a, ConvAttrs::read(op));
   int64_t rank = w.rank();
-  bool int8 = ctx.operandType(0).elem() == DType::I8;
-  if (int8 != (w.elem() == DType::I8) || int8 != ctx.hasOperand(4))
-    return ctx.error("an INT8 convolution needs an int8 input, int8 weights and a per-channel scale (operand 5); "
-                     "got " + ctx.operandType(0).str() + ", " + w.str() + (ctx.hasOperand(4) ? " and a scale" : " and no scale"));
-  if (!int8 && (op.attrs().has("dtype") || op.attrs().has("post_mult")))
-    return ctx.error("dtype and post_mult belong to INT8 convolutions");
+  bool int8 = w.elem() == DType::I8;
+  DType xt = ctx.operandType(0).elem();
+  // The stem form's x is a float tensor, quantized on read (x_scale).
+  bool xOk = a.xScale ? isFloat(xt) : xt == DType::I8;
+  if (int8 != xOk || int8 != ctx.hasOperand(4))
+    return ctx.error("an INT8 convolution needs an int8 input (or a float one with x_scale), int8 weights and a "
+                     "per-channel scale (operand 5); got " + ctx.operandType(0).str() + ", " + w.str() +
+                     (ctx.hasOperand(4) ? " and a scale" : " and no scale"));
+  if (!int8 && (op.attrs().has("dtype") || op.attrs().has("post_mult") || a.xScale || a.pooled()))
+    return ctx.error("dtype, post_mult, x_scale and pool_* belong to INT8 convolutions");
+  if (a.pooled() && ctx.hasOperand(3))
+    return ctx.error("a convolution with a fused max pool (pool_*) takes no residual");
   std::vector<int64_t> toLogical = layoutInversePerm(a.layout, rank), toPhysical = layoutPerm(a.layout, rank);
   // INT8: the shapes are those of the same convolution in f32.
   auto logical = [&](TensorType t) {
@@ -39,8 +45,25 @@ Status inferShapesInfcConv(InferContext &ctx) {
       t.setElem(DType::F32);
     return permuteType(t, toLogical);
   };
-  ScratchOp conv(op, OpKind::OnnxConv, {logical(ctx.operandType(0)), logical(w)}, a.onnxAttrs());
+  TensorType lx = logical(ctx.operandType(0));
+  if (a.xNchw) {
+    // The stem form reading NCHW: x is logical already; channels beyond its own are zeros.
+    lx = ctx.operandType(0);
+    lx.setElem(DType::F32);
+    Dim wc = w.dim(rank - 1);
+    if (!lx.isRanked() || lx.rank() != rank || !lx.dim(1).isStatic() || !wc.isStatic() || lx.dim(1).value > wc.value)
+      return ctx.error("x_layout nchw: input " + ctx.operandType(0).str() + " must be rank " + std::to_string(rank) +
+                       " with at most the weights' " + std::to_string(wc.value) + " channels");
+    std::vector<Dim> dims = lx.shape();
+    dims[1] = wc;
+    lx = TensorType(DType::F32, dims);
+  }
+  ScratchOp conv(op, OpKind::OnnxConv, {lx, logical(w)}, a.onnxAttrs());
   INFC_ASSIGN_OR_RETURN(std::vector<TensorType> out, conv.infer());
+  if (a.pooled()) {
+    ScratchOp pool(op, OpKind::OnnxMaxPool, {out[0]}, a.poolOnnxAttrs());
+    INFC_ASSIGN_OR_RETURN(out, pool.infer());
+  }
   TensorType y = permuteType(out[0], toPhysical);
   if (int8)
     y.setElem(a.outType);
