@@ -362,10 +362,10 @@ bool int8StemCandidate(const Operation &op) {
   if (!a.isOk() || a->layout != Layout::NHWC || a->strides.size() != 2 || a->group != 1 || a->dilations != std::vector<int64_t>{1, 1} ||
       (a->act.kind != Act::None && a->act.kind != Act::Relu))
     return false;
-  std::vector<int64_t> ws = op.operand(1)->type().staticShape(); // [K, KH, KW, C] or [K, C, KH, KW]
+  std::vector<int64_t> ws = op.operand(1)->type().staticShape(); // [K, KH, KW, C] (NHWC)
   std::vector<int64_t> xs = op.operand(0)->type().staticShape(), ys = op.result()->type().staticShape();
-  int64_t c = xs[3], k = ys[3], taps = ws[0] * ws[1] * ws[2] * ws[3] / (k * c);
-  if (c > 4 || !(k == 32 || k == 64 || k == 128 || k == 256) || taps > 64)
+  int64_t c = xs[3], k = ys[3];
+  if (c > 4 || !(k == 32 || k == 64 || k == 128 || k == 256) || ws[1] > 8 || ws[2] > 8)
     return false;
   Operation *pool = soleUser(op.result());
   if (!pool || !pool->is(OpKind::InfcPool) || !pool->result()->type().isStatic())

@@ -150,7 +150,7 @@ PerChannelWeights quantizePerChannel(const Tensor &w);
 /// Whether quantize-int8-stem can run infc.conv `op` and the max pool that reads it as one INT8
 /// kernel (codegen/kernels/ConvInt8Stem.cpp; these conditions repeat the kernel's, since passes
 /// cannot ask codegen): a float, not yet quantized, 2-D NHWC convolution, ungrouped and
-/// undilated, with at most 4 input channels, at most 64 taps, 32, 64, 128 or 256 output channels,
+/// undilated, with at most 4 input channels, kernels up to 8x8, 32, 64, 128 or 256 output channels,
 /// constant weights and bias, no residual, no activation or relu, static shapes, whose
 /// result is read only by an infc.pool: max, 2-D, NHWC, undilated, no ceil mode. quantize-int8
 /// leaves these to it (cuDNN's INT8 kernels run 3-channel convolutions slowly: ResNet-50's stem

@@ -7,7 +7,8 @@
 //     (its up to 4 channels as 4 bytes), into shared memory; in NHWC, or from the NCHW image
 //     itself (x_layout: the layout_cast before it folded in);
 //  2. the convolution of the pixels the pool window covers as a GEMM on mma.sync m16n8k32 (rows:
-//     those pixels; columns: output channels; the reduction: 8 taps of 4 bytes per step), the
+//     those pixels; columns: output channels; the reduction: one kernel row of up to 8 taps of 4
+//     bytes per step), the
 //     A fragments read straight from the patch (one word per pixel and tap: no im2col), the B
 //     fragments (the weights) held in registers for the block's life;
 //  3. the int32 accumulators into shared memory, pixels outside the image at INT_MIN (never a
@@ -48,7 +49,8 @@ StemTile stemTile(const ConvAttrs &a, int64_t kh, int64_t kw, int64_t k, int64_t
     t.iw = static_cast<int>((t.cw - 1) * a.strides[1] + kw);
     t.m = t.ch * t.cw;
     t.mt = (t.m + 15) / 16;
-    t.patchWords = (t.ih * t.iw + 3) / 4 * 4; // the accumulators 16-byte aligned after it
+    // 8 words more: the column slots past KW (zero weights) of the last pixel read past the patch.
+    t.patchWords = (t.ih * t.iw + 8 + 3) / 4 * 4; // the accumulators 16-byte aligned after it
     t.sharedBytes = 4 * (t.patchWords + static_cast<int64_t>(t.m) * (k + 8));
     if (t.sharedBytes <= kStemSharedBytes || side == 1)
       return t;
@@ -75,9 +77,10 @@ std::string int8StemRefusal(const Operation &op, const ConvAttrs &a) {
   int64_t c = ws[3], k = ws[0];
   if (a.xNchw && (xt.rank() != 4 || xt.staticShape()[1] > c))
     return "the INT8 stem kernel reads an NCHW input (x_layout) of at most the weights' channels";
-  if (c > 4 || ws[1] * ws[2] > 64 || !(k == 32 || k == 64 || k == 128 || k == 256))
-    return "the INT8 stem kernel takes at most 4 input channels, 64 taps and 32, 64, 128 or 256 output channels (here " +
-           std::to_string(c) + ", " + std::to_string(ws[1] * ws[2]) + " and " + std::to_string(k) + ")";
+  if (c > 4 || ws[1] > 8 || ws[2] > 8 || !(k == 32 || k == 64 || k == 128 || k == 256))
+    return "the INT8 stem kernel takes at most 4 input channels, kernels up to 8x8 and 32, 64, 128 or 256 output channels "
+           "(here " + std::to_string(c) + ", " + std::to_string(ws[1]) + "x" + std::to_string(ws[2]) + " and " +
+           std::to_string(k) + ")";
   return "";
 }
 
@@ -94,7 +97,7 @@ Status lowerInt8StemConv(const Operation &op, LoweringContext &ctx, const ConvAt
   int64_t oh = (h + a.pads[0] + a.pads[2] - kh) / a.strides[0] + 1, ow = (wd + a.pads[1] + a.pads[3] - kw) / a.strides[1] + 1;
   int64_t ph = ys[1], pw = ys[2];
   StemTile t = stemTile(a, kh, kw, k, ph, pw);
-  int64_t taps = kh * kw, ks = (taps + 7) / 8, ng = k / 32, tiles = n * ((ph + t.tph - 1) / t.tph) * ((pw + t.tpw - 1) / t.tpw);
+  int64_t taps = kh * kw, ks = kh, ng = k / 32, tiles = n * ((ph + t.tph - 1) / t.tph) * ((pw + t.tpw - 1) / t.tpw);
   DType dt = x->type().elem();
   bool vec16 = !a.xNchw && c == 4 && dt != DType::F32; // a pixel's 4 16-bit channels in one 8-byte load
   std::vector<bool> usedChannel(static_cast<size_t>(c), true);
@@ -140,7 +143,10 @@ Status lowerInt8StemConv(const Operation &op, LoweringContext &ctx, const ConvAt
   __shared__ __align__(16) float sc[K], bi[K];
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, tq = lane & 3;
   const int ng = warp % NG, mg = warp / NG;
-  // B fragments: channel ng * 32 + nt * 8 + g, taps ks * 8 + tq (+ 4), each tap's C bytes one word.
+  // The reduction: step s is kernel row s, and its 8 slots of 4 bytes are columns tq and tq + 4
+  // (columns past KW: zero weights). A lane's taps then sit at one offset from its pixel's window
+  // in every step, s * IW + 4 * hf: the A loads need no address arithmetic.
+  // B fragments: channel ng * 32 + nt * 8 + g, tap (s, tq + 4 * hf), each tap's C bytes one word.
   unsigned bf[4][KS][2];
   #pragma unroll
   for (int nt = 0; nt < 4; ++nt) {
@@ -149,11 +155,11 @@ Status lowerInt8StemConv(const Operation &op, LoweringContext &ctx, const ConvAt
     for (int s = 0; s < KS; ++s)
       #pragma unroll
       for (int hf = 0; hf < 2; ++hf) {
-        const int tap = s * 8 + tq + 4 * hf;
+        const int kx = tq + 4 * hf;
         unsigned v = 0;
-        if (tap < TAPS)
+        if (kx < KW)
           #pragma unroll
-          for (int cc = 0; cc < C; ++cc) v |= (unsigned)(unsigned char)w[(o * TAPS + tap) * C + cc] << (8 * cc);
+          for (int cc = 0; cc < C; ++cc) v |= (unsigned)(unsigned char)w[(o * TAPS + s * KW + kx) * C + cc] << (8 * cc);
         bf[nt][s][hf] = v;
       }
   }
@@ -161,14 +167,6 @@ Status lowerInt8StemConv(const Operation &op, LoweringContext &ctx, const ConvAt
   for (int o = tid; o < K; o += 256) {
     sc[o] = scale[o] * PM;
     bi[o] = )" << (b ? "bias[o] * PM" : "0.f") << R"(;
-  }
-  // Where taps ks * 8 + tq and ks * 8 + tq + 4 sit in the patch, relative to a pixel's window
-  // (padding taps: 0), two 16-bit offsets per register.
-  unsigned toff[KS];
-  #pragma unroll
-  for (int s = 0; s < KS; ++s) {
-    const int t0 = s * 8 + tq, t1 = t0 + 4;
-    toff[s] = (unsigned)(t0 < TAPS ? (t0 / KW) * IW + t0 % KW : 0) | (unsigned)(t1 < TAPS ? (t1 / KW) * IW + t1 % KW : 0) << 16;
   }
   for (long long tl = blockIdx.x; tl < TILES; tl += gridDim.x) {
     const int tx = (int)(tl % TX), ty = (int)((tl / TX) % TY);
@@ -220,15 +218,14 @@ Status lowerInt8StemConv(const Operation &op, LoweringContext &ctx, const ConvAt
     __syncthreads();
     for (int mt = mg; mt < MT; mt += MG) {
       const int r0 = mt * 16 + g, r1 = r0 + 8;
-      const int b0 = r0 < M ? (r0 / CW) * SH * IW + (r0 % CW) * SW : 0;
-      const int b1 = r1 < M ? (r1 / CW) * SH * IW + (r1 % CW) * SW : 0;
+      const unsigned *p0 = patch + (r0 < M ? (r0 / CW) * SH * IW + (r0 % CW) * SW : 0) + tq;
+      const unsigned *p1 = patch + (r1 < M ? (r1 / CW) * SH * IW + (r1 % CW) * SW : 0) + tq;
       int acc[4][4];
       #pragma unroll
       for (int nt = 0; nt < 4; ++nt) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0;
       #pragma unroll
       for (int s = 0; s < KS; ++s) {
-        const int o0 = toff[s] & 0xffff, o1 = toff[s] >> 16;
-        const unsigned a0 = patch[b0 + o0], a1 = patch[b1 + o0], a2 = patch[b0 + o1], a3 = patch[b1 + o1];
+        const unsigned a0 = p0[s * IW], a1 = p1[s * IW], a2 = p0[s * IW + 4], a3 = p1[s * IW + 4];
         #pragma unroll
         for (int nt = 0; nt < 4; ++nt) infc_stem_mma(acc[nt], a0, a1, a2, a3, bf[nt][s][0], bf[nt][s][1]);
       }

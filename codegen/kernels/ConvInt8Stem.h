@@ -11,7 +11,7 @@ namespace infc::codegen {
 
 /// "" when the stem kernel runs `op` (attributes `a`), else why not: both x_scale and pool_*, static
 /// shapes, a 2-D NHWC convolution, ungrouped and undilated, no residual, relu or no activation,
-/// f32, f16 or bf16 input of at most 4 channels, at most 64 taps, 32, 64, 128 or 256 output
+/// f32, f16 or bf16 input of at most 4 channels, kernels up to 8x8, 32, 64, 128 or 256 output
 /// channels (passes/QuantUtil.h, int8StemCandidate, repeats these).
 std::string int8StemRefusal(const Operation &op, const ConvAttrs &a);
 
