@@ -38,6 +38,17 @@ def finish(graph, doc):
     return model
 
 
+def image_classifier(nodes, name, batch, inits, doc):
+    """The model of `nodes`: input `input` f32 batch x 3 x 32 x 32, output `output` batch x 10."""
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, 32, 32])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 10])],
+        initializer=inits,
+    )
+    return finish(graph, doc)
+
+
 def he(rng, shape, fan_in):
     """He-initialized float32 weights of `shape` from `rng`."""
     return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
@@ -78,13 +89,39 @@ def tiny_cnn(batch):
                          transB=1),
         helper.make_node("Softmax", ["logits"], ["output"], name="softmax", axis=-1),
     ]
-    graph = helper.make_graph(
-        nodes, "tiny_cnn",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, 32, 32])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 10])],
-        initializer=inits,
-    )
-    return finish(graph, "Tiny CNN classifier (random weights), input NCHW 3x32x32, 10 classes.")
+    return image_classifier(nodes, "tiny_cnn", batch, inits,
+                            "Tiny CNN classifier (random weights), input NCHW 3x32x32, 10 classes.")
+
+
+def tiny_stem(batch):
+    """An image network's stem as ResNet's: Conv 7x7 stride 2 (3 -> 32) + Relu + MaxPool 3x3
+    stride 2, then Conv 3x3 (32 -> 32) + Relu, GAP, Gemm; input Nx3x32x32 -> Nx10. With --int8
+    the first three run as one INT8 kernel (quantize-int8-stem)."""
+    rng = np.random.default_rng(23)
+    f32 = np.float32
+    inits = [
+        init("stem.weight", he(rng, (32, 3, 7, 7), 3 * 49)),
+        init("stem.bias", (rng.standard_normal(32) * 0.1).astype(f32)),
+        init("conv2.weight", he(rng, (32, 32, 3, 3), 32 * 9)),
+        init("conv2.bias", (rng.standard_normal(32) * 0.1).astype(f32)),
+        init("fc.weight", he(rng, (10, 32), 32)),
+        init("fc.bias", (rng.standard_normal(10) * 0.1).astype(f32)),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["input", "stem.weight", "stem.bias"], ["stem"], name="stem",
+                         kernel_shape=[7, 7], pads=[3, 3, 3, 3], strides=[2, 2]),
+        helper.make_node("Relu", ["stem"], ["relu1"], name="relu1"),
+        helper.make_node("MaxPool", ["relu1"], ["pool1"], name="pool1",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Conv", ["pool1", "conv2.weight", "conv2.bias"], ["conv2"], name="conv2",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["conv2"], ["relu2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["relu2"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "fc.weight", "fc.bias"], ["output"], name="fc", transB=1),
+    ]
+    return image_classifier(nodes, "tiny_stem", batch, inits,
+                            "Tiny stem: 7x7/2 conv, relu, 3x3/2 max pool, conv, GAP, FC (random weights), input NCHW 3x32x32.")
 
 
 def tiny_mobile(batch):
@@ -131,13 +168,8 @@ def tiny_mobile(batch):
         helper.make_node("Flatten", ["gap"], ["flat"], name="flatten", axis=1),
         helper.make_node("Gemm", ["flat", "fc.weight", "fc.bias"], ["output"], name="fc", transB=1),
     ]
-    graph = helper.make_graph(
-        nodes, "tiny_mobile",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, 32, 32])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 10])],
-        initializer=inits,
-    )
-    return finish(graph, "Tiny MobileNetV2-style block (random weights): depthwise conv, ReLU6, residual; 3x32x32 -> 10.")
+    return image_classifier(nodes, "tiny_mobile", batch, inits,
+                            "Tiny MobileNetV2-style block (random weights): depthwise conv, ReLU6, residual; 3x32x32 -> 10.")
 
 
 def tiny_mlp():
@@ -210,6 +242,7 @@ def main():
         "tiny_cnn_static.onnx": (tiny_cnn(1), 1),
         "tiny_mlp.onnx": (tiny_mlp(), 1),
         "tiny_mobile.onnx": (tiny_mobile("batch"), 2),
+        "tiny_stem.onnx": (tiny_stem("batch"), 2),
     }
     for name, (model, batch) in models.items():
         path = args.out / name

@@ -58,6 +58,13 @@ TensorSpread calibratedSpread(const std::map<std::string, double> &ranges, const
   return s == spread.end() ? TensorSpread{} : s->second;
 }
 
+Status requireCalibratedRanges(const PassContext &ctx, const std::string &pass, const std::string &flag) {
+  if (!ctx.int8Ranges.empty())
+    return Status::ok();
+  return invalidArgument(pass + " needs calibrated ranges (infc build " + flag + " --calib DIR, or infc-opt --int8-ranges "
+                         "NAME=AMAX,...)");
+}
+
 std::string askedPrecision(const Operation &op, const std::map<std::string, DType> &layerPrecision, std::string &node) {
   for (const NodeRef &n : op.loc().nodes())
     if (auto it = layerPrecision.find(n.name); it != layerPrecision.end()) {

@@ -26,6 +26,10 @@ const double *calibratedRange(const std::map<std::string, double> &ranges, const
 TensorSpread calibratedSpread(const std::map<std::string, double> &ranges, const std::map<std::string, TensorSpread> &spread,
                               const Value *v);
 
+/// The error of quantization pass `pass` run without calibrated ranges (`flag`: "--int8" or
+/// "--fp8", how infc build gets them), or OK.
+Status requireCalibratedRanges(const PassContext &ctx, const std::string &pass, const std::string &flag = "--int8");
+
 /// The precision `--layer-precision` asked for one of `op`'s ONNX nodes ("fp32", "fp16", "int8",
 /// "fp8"; "" when none), and that node's name in `node`.
 std::string askedPrecision(const Operation &op, const std::map<std::string, DType> &layerPrecision, std::string &node);

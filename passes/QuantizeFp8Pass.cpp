@@ -36,9 +36,7 @@ public:
   std::string_view name() const override { return "quantize-fp8"; }
 
   Expected<bool> run(Graph &graph, PassContext &ctx) override {
-    if (ctx.int8Ranges.empty())
-      return invalidArgument("quantize-fp8 needs calibrated ranges (infc build --fp8 --calib DIR, or infc-opt "
-                             "--int8-ranges NAME=AMAX,...)");
+    INFC_RETURN_IF_ERROR(requireCalibratedRanges(ctx, "quantize-fp8", "--fp8"));
     ranges_ = &ctx.int8Ranges;
     Block &body = graph.body();
     QuantMatmulPolicy policy{std::string(name()), "fp8", "FP8", DType::F8E4M3, "FP8 applies to matmuls with constant weights",

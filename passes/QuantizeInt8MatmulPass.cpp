@@ -65,9 +65,7 @@ public:
   std::string_view name() const override { return "quantize-int8-matmul"; }
 
   Expected<bool> run(Graph &graph, PassContext &ctx) override {
-    if (ctx.int8Ranges.empty())
-      return invalidArgument("quantize-int8-matmul needs calibrated ranges (infc build --int8 --calib DIR, or infc-opt "
-                             "--int8-ranges NAME=AMAX,...)");
+    INFC_RETURN_IF_ERROR(requireCalibratedRanges(ctx, "quantize-int8-matmul"));
     ctx_ = &ctx;
     Block &body = graph.body();
     QuantMatmulPolicy policy{std::string(name()), "int8", "INT8", DType::I8,

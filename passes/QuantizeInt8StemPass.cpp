@@ -27,9 +27,7 @@ public:
   std::string_view name() const override { return "quantize-int8-stem"; }
 
   Expected<bool> run(Graph &graph, PassContext &ctx) override {
-    if (ctx.int8Ranges.empty())
-      return invalidArgument("quantize-int8-stem needs calibrated ranges (infc build --int8 --calib DIR, or infc-opt "
-                             "--int8-ranges NAME=AMAX,...)");
+    INFC_RETURN_IF_ERROR(requireCalibratedRanges(ctx, "quantize-int8-stem"));
     Block &body = graph.body();
     bool changed = false;
     std::vector<std::string> strictFailures;
