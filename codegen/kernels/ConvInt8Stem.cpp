@@ -245,28 +245,36 @@ Status lowerInt8StemConv(const Operation &op, LoweringContext &ctx, const ConvAt
       }
     }
     __syncthreads();
-    for (int i = tid; i < TPH * TPW * (K / 4); i += 256) {
-      const int c4 = i % (K / 4), p = i / (K / 4), px = p % TPW, py = p / TPW;
-      const int oy = ty * TPH + py, ox = tx * TPW + px;
-      if (oy >= PH || ox >= PW) continue;
+    // Each thread one group of 4 channels (K / 4 divides 256: its scale and bias loaded once) and
+    // every PP-th pooled pixel.
+    constexpr int Q = K / 4, PP = 256 / Q;
+    const int c4 = tid % Q, p0 = tid / Q;
+    const float4 s4 = *(const float4 *)(sc + c4 * 4), b4 = *(const float4 *)(bi + c4 * 4);
+    #pragma unroll
+    for (int j = 0; j < (TPH * TPW + PP - 1) / PP; ++j) {
+      const int p = p0 + j * PP, px = p % TPW, py = p / TPW, oy = ty * TPH + py, ox = tx * TPW + px;
+      if (p >= TPH * TPW || oy >= PH || ox >= PW) continue;
+      const int *a0 = accs + (py * PSH * CW + px * PSW) * RS + c4 * 4;
       int4 m = make_int4(LOW, LOW, LOW, LOW);
       #pragma unroll
       for (int dy = 0; dy < PKH; ++dy)
         #pragma unroll
         for (int dx = 0; dx < PKW; ++dx) {
-          const int4 v = *(const int4 *)(accs + ((py * PSH + dy) * CW + px * PSW + dx) * RS + c4 * 4);
+          const int4 v = *(const int4 *)(a0 + (dy * CW + dx) * RS);
           m.x = max(m.x, v.x); m.y = max(m.y, v.y); m.z = max(m.z, v.z); m.w = max(m.w, v.w);
         }
-      const float4 s4 = *(const float4 *)(sc + c4 * 4), b4 = *(const float4 *)(bi + c4 * 4);
       float f0 = fmaf((float)m.x, s4.x, b4.x), f1 = fmaf((float)m.y, s4.y, b4.y), f2 = fmaf((float)m.z, s4.z, b4.z),
             f3 = fmaf((float)m.w, s4.w, b4.w);
 )";
-  if (a.act.kind == Act::Relu)
-    src << "      f0 = fmaxf(f0, 0.f);\n      f1 = fmaxf(f1, 0.f);\n      f2 = fmaxf(f2, 0.f);\n      f3 = fmaxf(f3, 0.f);\n";
-  src << "      const unsigned q = (unsigned)(unsigned char)" << storeQuantized(DType::I8, "f0") << " | (unsigned)(unsigned char)"
-      << storeQuantized(DType::I8, "f1") << " << 8 | (unsigned)(unsigned char)" << storeQuantized(DType::I8, "f2")
-      << " << 16 | (unsigned)(unsigned char)" << storeQuantized(DType::I8, "f3") << " << 24;\n";
-  src << R"(      ((unsigned *)y)[((nb * PH + oy) * PW + ox) * (K / 4) + c4] = q;
+  // With relu the value is not negative: the rounding needs only the upper bound (the same bits
+  // as storeQuantized's, whose lower bound can then never act).
+  auto quant = [&](const std::string &f) {
+    return a.act.kind == Act::Relu ? "(unsigned)(unsigned char)(int)fminf(rintf(fmaxf(" + f + ", 0.f)), 127.0f)"
+                                   : "(unsigned)(unsigned char)" + storeQuantized(DType::I8, f);
+  };
+  src << "      const unsigned q = " << quant("f0") << " | " << quant("f1") << " << 8 | " << quant("f2") << " << 16 | "
+      << quant("f3") << " << 24;\n";
+  src << R"(      ((unsigned *)y)[((nb * PH + oy) * PW + ox) * Q + c4] = q;
     }
   }
 }
