@@ -6,11 +6,10 @@
 //  1. the input patch under it, quantized as it is read (times 1 / x_scale), one 32-bit word per pixel
 //     (its up to 4 channels as 4 bytes), into shared memory; in NHWC, or from the NCHW image
 //     itself (x_layout: the layout_cast before it folded in);
-//  2. the convolution of the pixels the pool window covers as a GEMM on mma.sync m16n8k32 (rows:
+//  2. the convolution of the pixels the pool windows cover as a GEMM on mma.sync m16n8k32 (rows:
 //     those pixels; columns: output channels; the reduction: one kernel row of up to 8 taps of 4
-//     bytes per step), the
-//     A fragments read straight from the patch (one word per pixel and tap: no im2col), the B
-//     fragments (the weights) held in registers for the block's life;
+//     bytes per step), the A fragments read straight from the patch (one word per pixel and tap:
+//     no im2col), the B fragments (the weights) held in registers for the block's life;
 //  3. the int32 accumulators into shared memory, pixels outside the image at INT_MIN (never a
 //     maximum: every window holds one inside);
 //  4. the max pool of those, 4 channels per thread, then the epilogue (scale, bias, activation,
@@ -168,6 +167,10 @@ Status lowerInt8StemConv(const Operation &op, LoweringContext &ctx, const ConvAt
     sc[o] = scale[o] * PM;
     bi[o] = )" << (b ? "bias[o] * PM" : "0.f") << R"(;
   }
+  // The words past the patch that the column slots beyond KW read (times zero weights): zeros,
+  // so that nothing reads uninitialized shared memory.
+  for (int i = IH * IW + tid; i < PATCH; i += 256)
+    patch[i] = 0u;
   for (long long tl = blockIdx.x; tl < TILES; tl += gridDim.x) {
     const int tx = (int)(tl % TX), ty = (int)((tl / TX) % TY);
     const long long nb = tl / ((long long)TX * TY);
