@@ -360,6 +360,28 @@ PerChannelWeights quantizePerChannel(const Tensor &w) {
   return r;
 }
 
+Int8ConvConstants int8ConvConstants(Block &body, Operation *op, float xScale, double unit) {
+  PerChannelWeights w = quantizePerChannel(*getConstantValue(op->operand(1)));
+  std::vector<float> s(w.scales.size());
+  for (size_t o = 0; o < s.size(); ++o)
+    s[o] = static_cast<float>(static_cast<double>(xScale) * w.scales[o] / unit);
+  Int8ConvConstants c;
+  if (!w.scales.empty()) {
+    c.wMin = *std::min_element(w.scales.begin(), w.scales.end());
+    c.wMax = *std::max_element(w.scales.begin(), w.scales.end());
+  }
+  c.w = createConstant(body, w.q, op->operand(1)->name() + ".i8", op);
+  if (op->hasOperand(2)) {
+    Tensor b = getConstantValue(op->operand(2))->castTo(DType::F64);
+    std::vector<float> bf(static_cast<size_t>(b.numElements()));
+    for (size_t i = 0; i < bf.size(); ++i)
+      bf[i] = static_cast<float>(b.getDouble(static_cast<int64_t>(i)) / unit);
+    c.bias = createConstant(body, Tensor::fromF32(bf, {b.numElements()}), op->operand(2)->name() + ".f32", op);
+  }
+  c.scale = createConstant(body, Tensor::fromF32(s, {static_cast<int64_t>(s.size())}), op->result()->name() + ".scale", op);
+  return c;
+}
+
 bool int8StemCandidate(const Operation &op) {
   if (!op.is(OpKind::InfcConv) || op.hasOperand(3) || !isFloat(op.operand(0)->type().elem()) ||
       !op.operand(0)->type().isStatic() || !op.result()->type().isStatic() || !getConstantValue(op.operand(1)) ||

@@ -151,6 +151,16 @@ struct PerChannelWeights {
 };
 PerChannelWeights quantizePerChannel(const Tensor &w);
 
+/// The constant operands of the INT8 convolution made from float infc.conv `op` (created before
+/// it): the weights quantized per output channel (operand 1), the bias divided by `unit` in
+/// float32 (operand 2; nullptr without a bias) and the per-channel scale x_scale * w_scale / unit
+/// (operand 4), `unit` being what the epilogue's units are (the residual's or the result's scale).
+struct Int8ConvConstants {
+  Value *w = nullptr, *bias = nullptr, *scale = nullptr;
+  float wMin = 0, wMax = 0; ///< the smallest and largest weight scale
+};
+Int8ConvConstants int8ConvConstants(Block &body, Operation *op, float xScale, double unit);
+
 /// Whether quantize-int8-stem can run infc.conv `op` and the max pool that reads it as one INT8
 /// kernel (codegen/kernels/ConvInt8Stem.cpp; these conditions repeat the kernel's, since passes
 /// cannot ask codegen): a float, not yet quantized, 2-D NHWC convolution, ungrouped and

@@ -334,27 +334,16 @@ private:
     double unit = z ? (z->type().elem() == DType::I8 ? static_cast<double>(int8Scale_.at(z)) : 1.0) : ys;
 
     // Weights: per output channel, symmetric.
-    PerChannelWeights w = quantizePerChannel(*getConstantValue(op->operand(1)));
-    int64_t k = static_cast<int64_t>(w.scales.size());
-    std::vector<float> s(w.scales.size());
-    for (size_t o = 0; o < s.size(); ++o)
-      s[o] = static_cast<float>(static_cast<double>(xs) * w.scales[o] / unit);
-    float wMin = *std::min_element(w.scales.begin(), w.scales.end()), wMax = *std::max_element(w.scales.begin(), w.scales.end());
+    Int8ConvConstants cst = int8ConvConstants(body, op, xs, unit);
     std::vector<Value *> operands(5, nullptr);
     operands[0] = xq;
-    operands[1] = createConstant(body, w.q, op->operand(1)->name() + ".i8", op);
-    if (op->hasOperand(2)) {
-      Tensor b = getConstantValue(op->operand(2))->castTo(DType::F64);
-      std::vector<float> bf(static_cast<size_t>(b.numElements()));
-      for (size_t i = 0; i < bf.size(); ++i)
-        bf[i] = static_cast<float>(b.getDouble(static_cast<int64_t>(i)) / unit);
-      operands[2] = createConstant(body, Tensor::fromF32(bf, {b.numElements()}), op->operand(2)->name() + ".f32", op);
-    }
+    operands[1] = cst.w;
+    operands[2] = cst.bias;
     std::string zText;
     operands[3] = z;
     if (z && z->type().elem() == DType::I8)
       zText = ", residual scale " + formatScale(unit);
-    operands[4] = createConstant(body, Tensor::fromF32(s, {k}), y->name() + ".scale", op);
+    operands[4] = cst.scale;
     a.postMult = static_cast<float>(unit / ys);
     if (a.postMult != 1.0f && !positivelyHomogeneous(a.act))
       return internalError(op->describe() + ": quantize-int8 chose an int8 residual or result for an activation that "
@@ -365,8 +354,8 @@ private:
     a.outType = writesInt8 ? DType::I8 : floatType;
     AttrMap attrs = op->attrs();
     a.write(attrs);
-    attrs.set("precision", "int8: input scale " + formatScale(xs) + ", weight scales " + formatScale(wMin) + ".." +
-                               formatScale(wMax) + " per channel" + zText + ", " +
+    attrs.set("precision", "int8: input scale " + formatScale(xs) + ", weight scales " + formatScale(cst.wMin) + ".." +
+                               formatScale(cst.wMax) + " per channel" + zText + ", " +
                                (writesInt8 ? "output int8 scale " + formatScale(ys) : "output " + std::string(dtypeName(floatType))));
     TensorType t = y->type();
     t.setElem(a.outType);

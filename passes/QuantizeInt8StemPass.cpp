@@ -75,22 +75,8 @@ private:
                       float ys) {
     Expected<ConvAttrs> read = ConvAttrs::read(*op); // int8StemCandidate read it already
     ConvAttrs a = *read;
-    PerChannelWeights w = quantizePerChannel(*getConstantValue(op->operand(1)));
-    int64_t k = static_cast<int64_t>(w.scales.size());
-    std::vector<float> s(w.scales.size());
-    for (size_t o = 0; o < s.size(); ++o)
-      s[o] = static_cast<float>(static_cast<double>(xs) * w.scales[o] / ys);
-    std::vector<Value *> operands(5, nullptr);
-    operands[0] = op->operand(0);
-    operands[1] = createConstant(body, w.q, op->operand(1)->name() + ".i8", op);
-    if (op->hasOperand(2)) {
-      Tensor b = getConstantValue(op->operand(2))->castTo(DType::F64);
-      std::vector<float> bf(static_cast<size_t>(b.numElements()));
-      for (size_t i = 0; i < bf.size(); ++i)
-        bf[i] = static_cast<float>(b.getDouble(static_cast<int64_t>(i)) / ys);
-      operands[2] = createConstant(body, Tensor::fromF32(bf, {b.numElements()}), op->operand(2)->name() + ".f32", op);
-    }
-    operands[4] = createConstant(body, Tensor::fromF32(s, {k}), op->result()->name() + ".scale", op);
+    Int8ConvConstants cst = int8ConvConstants(body, op, xs, ys);
+    std::vector<Value *> operands = {op->operand(0), cst.w, cst.bias, nullptr, cst.scale};
     a.outType = DType::I8;
     a.postMult = 1.0f;
     a.xScale = xs;
@@ -115,8 +101,7 @@ private:
     AttrMap attrs = op->attrs();
     a.write(attrs);
     attrs.set("precision", "int8: input scale " + formatScale(xs) + " (quantized as read), weight scales " +
-                               formatScale(*std::min_element(w.scales.begin(), w.scales.end())) + ".." +
-                               formatScale(*std::max_element(w.scales.begin(), w.scales.end())) +
+                               formatScale(cst.wMin) + ".." + formatScale(cst.wMax) +
                                " per channel, max pool fused, output int8 scale " + formatScale(ys));
     replacePattern(ops, OpKind::InfcConv, operands, std::move(attrs));
   }
