@@ -29,8 +29,8 @@ Tensor quantizedBy(const Tensor &y, float scale, DType qt) {
   bool f32Div = y.dtype() == DType::F32 || y.dtype() == DType::F16 || y.dtype() == DType::BF16;
   for (int64_t i = 0; i < y.numElements(); ++i) {
     double v = f32Div ? static_cast<double>(static_cast<float>(y.getDouble(i)) / scale) : y.getDouble(i) / static_cast<double>(scale);
-    if (qt == DType::I8)
-      q.setInt(i, static_cast<int64_t>(std::clamp(std::nearbyint(v), -128.0, 127.0)));
+    if (qt == DType::I8) // NaN saturates to -128, as QuantizeLinear's reference and the GPU kernels do
+      q.setInt(i, std::isnan(v) ? -128 : static_cast<int64_t>(std::clamp(std::nearbyint(v), -128.0, 127.0)));
     else
       q.setDouble(i, v);
   }
