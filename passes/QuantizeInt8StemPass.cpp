@@ -31,9 +31,13 @@ public:
     Block &body = graph.body();
     bool changed = false;
     std::vector<std::string> strictFailures;
-    for (Operation *op : body.opPointers()) {
-      if (!int8StemCandidate(*op))
-        continue;
+    // The candidates first: a rewrite erases the ops of its pattern (the pool, its quantization,
+    // the layout cast), which a walk over the op list would visit after them.
+    std::vector<Operation *> candidates;
+    for (Operation *op : body.opPointers())
+      if (int8StemCandidate(*op))
+        candidates.push_back(op);
+    for (Operation *op : candidates) {
       std::string node;
       std::string asked = askedPrecision(*op, ctx.layerPrecision, node);
       Operation *pool = soleUser(op->result());
