@@ -104,9 +104,8 @@ private:
     }
     AttrMap attrs = op->attrs();
     a.write(attrs);
-    attrs.set("precision", "int8: input scale " + formatScale(xs) + " (quantized as read), weight scales " +
-                               formatScale(cst.wMin) + ".." + formatScale(cst.wMax) +
-                               " per channel, max pool fused, output int8 scale " + formatScale(ys));
+    attrs.set("precision", "int8: input scale " + formatScale(xs) + ", weight scales " + formatScale(cst.wMin) + ".." +
+                               formatScale(cst.wMax) + " per channel, output int8 scale " + formatScale(ys));
     replacePattern(ops, OpKind::InfcConv, operands, std::move(attrs));
   }
 };
