@@ -344,6 +344,11 @@ std::optional<std::pair<OpKind, AttrMap>> onnxActivation(const Activation &a) {
   }
 }
 
+namespace {
+struct PerChannelWeights {
+  Tensor q;                  ///< int8, w's shape
+  std::vector<float> scales; ///< one per output channel
+};
 PerChannelWeights quantizePerChannel(const Tensor &w) {
   Tensor wd = w.castTo(DType::F64);
   int64_t k = wd.shape()[0], per = wd.numElements() / std::max<int64_t>(k, 1);
@@ -359,6 +364,7 @@ PerChannelWeights quantizePerChannel(const Tensor &w) {
   }
   return r;
 }
+} // namespace
 
 Int8ConvConstants int8ConvConstants(Block &body, Operation *op, float xScale, double unit) {
   PerChannelWeights w = quantizePerChannel(*getConstantValue(op->operand(1)));

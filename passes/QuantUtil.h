@@ -142,17 +142,9 @@ Expected<std::vector<Operation *>> chooseQuantMatmuls(Block &body, PassContext &
 /// SiLU (two ops), which have no such op yet.
 std::optional<std::pair<OpKind, AttrMap>> onnxActivation(const Activation &a);
 
-/// Convolution weights [K, ...] quantized per output channel, symmetric: scale max |w_k| / 127
-/// (1 for an all-zero channel), each value divided by it, rounded half to even, clamped to
-/// [-127, 127] (quantize-int8, quantize-int8-stem).
-struct PerChannelWeights {
-  Tensor q;                  ///< int8, w's shape
-  std::vector<float> scales; ///< one per output channel
-};
-PerChannelWeights quantizePerChannel(const Tensor &w);
-
 /// The constant operands of the INT8 convolution made from float infc.conv `op` (created before
-/// it): the weights quantized per output channel (operand 1), the bias divided by `unit` in
+/// it): the weights quantized per output channel, symmetric (scale max |w_k| / 127, 1 for an
+/// all-zero channel; values rounded half to even, clamped to [-127, 127]; operand 1), the bias divided by `unit` in
 /// float32 (operand 2; nullptr without a bias) and the per-channel scale x_scale * w_scale / unit
 /// (operand 4), `unit` being what the epilogue's units are (the residual's or the result's scale).
 struct Int8ConvConstants {

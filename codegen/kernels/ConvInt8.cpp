@@ -124,55 +124,8 @@ std::string int8ConvTileName(size_t tile) {
          (t.residentWeights ? ", weights resident" : "");
 }
 
-Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, const std::string &function) {
-  if (std::string why = int8ConvRefusal(spec); !why.empty())
-    return unsupported("the generated INT8 convolution does not take this one: " + why);
-  if (!int8ConvTileFits(spec, tile))
-    return unsupported("the generated INT8 convolution's tile " + std::to_string(tile) + " does not fit this one");
-  const Int8ConvTile &t = int8ConvTiles()[tile];
-  const int64_t N = spec.xDims[0], C = spec.xDims[1], H = spec.xDims[2], W = spec.xDims[3];
-  const int64_t K = spec.yDims[1], P = spec.yDims[2], Q = spec.yDims[3], R = spec.wDims[2], S = spec.wDims[3];
-  const int64_t M = N * P * Q;
-  const int warps = (t.bm / t.wtm) * (t.bn / t.wtn), threads = warps * 32, cpr = t.bk / 16;
-  const bool yInt8 = yType(spec) == DType::I8, zInt8 = spec.hasResidual && zType(spec) == DType::I8;
-  const int ySize = yInt8 ? 1 : 2, zSize = spec.hasResidual ? (zInt8 ? 1 : 2) : 0;
-  const int yRow = t.bn * ySize + 16, zRow = t.bn * zSize + 16;
-  const bool resident = t.residentWeights;
-  const int stage = (t.bm + (resident ? 0 : t.bn)) * t.bk;
-  const int64_t kt = R * S * C / t.bk, pixelTiles = (M + t.bm - 1) / t.bm, numTiles = pixelTiles * (K / t.bn);
-  // Resident weights: a whole number of blocks per channel tile, so that a block's tiles
-  // (blockIdx.x, + gridDim.x, ...) all have its channels.
-  const int64_t blocks = resident ? (pixelTiles + t.tilesPerBlock - 1) / t.tilesPerBlock * (K / t.bn)
-                                  : (numTiles + t.tilesPerBlock - 1) / t.tilesPerBlock;
-  const int64_t tilesPerBlock = (numTiles + blocks - 1) / blocks;
-  const int64_t weightBytes = resident ? R * S * C * t.bn : 0;
-  // Residual tiles in flight at once: a block's loads run up to stages - 1 reduction steps
-  // ahead, into later tiles when kt is small; each such tile's residual needs its own slot until
-  // that tile's epilogue is done with it.
-  const int zSlots = spec.hasResidual
-                         ? static_cast<int>(std::min<int64_t>(tilesPerBlock, 1 + (t.stages - 1 + kt - 1) / kt))
-                         : 0;
-  // The result tile takes the residual's slot when both have one type (each thread reads its
-  // residual values and writes its results at the same bytes).
-  const bool yOverZ = spec.hasResidual && ySize == zSize;
-  const int zBytes = t.bm * zRow;
-  Int8ConvKernel k;
-  k.threads = static_cast<uint32_t>(threads);
-  k.sharedBytes = static_cast<uint32_t>(t.stages * stage + weightBytes + zSlots * zBytes + (yOverZ ? 0 : t.bm * yRow));
-  k.blocks = static_cast<uint32_t>(blocks);
-  std::string act;
-  activationOf(spec.activation, act);
-  const bool plain1x1 = R == 1 && S == 1 && spec.padsBegin[0] == 0 && spec.padsBegin[1] == 0;
-  // |acc| <= KD * 128 * 127 (int8 activations, weights in [-127, 127]): under 2^22, the
-  // accumulators start at 0x4B400000 (the float 1.5 * 2^23) and the sums' float is then exact in
-  // one subtraction, without the conversion unit.
-  const bool smallAcc = R * S * C * 128 * 127 < (int64_t{1} << 22);
-  const char *acc0 = smallAcc ? "0x4B400000" : "0";
-  // relu with a positive factor after it: the result is 0 or more, so only the upper saturation.
-  const bool nonNegative = spec.activation == "relu" && spec.postMult > 0 && std::isfinite(spec.postMult);
-
-  std::ostringstream src;
-  src << R"(#ifndef INFC_IGEMM_HELPERS
+const std::string &int8KernelHelpers() {
+  static const std::string helpers = R"(#ifndef INFC_IGEMM_HELPERS
 #define INFC_IGEMM_HELPERS
 // Byte offset of 16-byte chunk col of row in a shared tile of 64- or 128-byte rows, XOR-swizzled
 // so that ldmatrix's 8 rows at one chunk hit 8 different bank groups.
@@ -224,6 +177,58 @@ __device__ __forceinline__ void infc_mma_s8_from(int *d, const unsigned *a, unsi
 }
 #endif
 )";
+  return helpers;
+}
+
+Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, const std::string &function) {
+  if (std::string why = int8ConvRefusal(spec); !why.empty())
+    return unsupported("the generated INT8 convolution does not take this one: " + why);
+  if (!int8ConvTileFits(spec, tile))
+    return unsupported("the generated INT8 convolution's tile " + std::to_string(tile) + " does not fit this one");
+  const Int8ConvTile &t = int8ConvTiles()[tile];
+  const int64_t N = spec.xDims[0], C = spec.xDims[1], H = spec.xDims[2], W = spec.xDims[3];
+  const int64_t K = spec.yDims[1], P = spec.yDims[2], Q = spec.yDims[3], R = spec.wDims[2], S = spec.wDims[3];
+  const int64_t M = N * P * Q;
+  const int warps = (t.bm / t.wtm) * (t.bn / t.wtn), threads = warps * 32, cpr = t.bk / 16;
+  const bool yInt8 = yType(spec) == DType::I8, zInt8 = spec.hasResidual && zType(spec) == DType::I8;
+  const int ySize = yInt8 ? 1 : 2, zSize = spec.hasResidual ? (zInt8 ? 1 : 2) : 0;
+  const int yRow = t.bn * ySize + 16, zRow = t.bn * zSize + 16;
+  const bool resident = t.residentWeights;
+  const int stage = (t.bm + (resident ? 0 : t.bn)) * t.bk;
+  const int64_t kt = R * S * C / t.bk, pixelTiles = (M + t.bm - 1) / t.bm, numTiles = pixelTiles * (K / t.bn);
+  // Resident weights: a whole number of blocks per channel tile, so that a block's tiles
+  // (blockIdx.x, + gridDim.x, ...) all have its channels.
+  const int64_t blocks = resident ? (pixelTiles + t.tilesPerBlock - 1) / t.tilesPerBlock * (K / t.bn)
+                                  : (numTiles + t.tilesPerBlock - 1) / t.tilesPerBlock;
+  const int64_t tilesPerBlock = (numTiles + blocks - 1) / blocks;
+  const int64_t weightBytes = resident ? R * S * C * t.bn : 0;
+  // Residual tiles in flight at once: a block's loads run up to stages - 1 reduction steps
+  // ahead, into later tiles when kt is small; each such tile's residual needs its own slot until
+  // that tile's epilogue is done with it.
+  const int zSlots = spec.hasResidual
+                         ? static_cast<int>(std::min<int64_t>(tilesPerBlock, 1 + (t.stages - 1 + kt - 1) / kt))
+                         : 0;
+  // The result tile takes the residual's slot when both have one type (each thread reads its
+  // residual values and writes its results at the same bytes).
+  const bool yOverZ = spec.hasResidual && ySize == zSize;
+  const int zBytes = t.bm * zRow;
+  Int8ConvKernel k;
+  k.threads = static_cast<uint32_t>(threads);
+  k.sharedBytes = static_cast<uint32_t>(t.stages * stage + weightBytes + zSlots * zBytes + (yOverZ ? 0 : t.bm * yRow));
+  k.blocks = static_cast<uint32_t>(blocks);
+  std::string act;
+  activationOf(spec.activation, act);
+  const bool plain1x1 = R == 1 && S == 1 && spec.padsBegin[0] == 0 && spec.padsBegin[1] == 0;
+  // |acc| <= KD * 128 * 127 (int8 activations, weights in [-127, 127]): under 2^22, the
+  // accumulators start at 0x4B400000 (the float 1.5 * 2^23) and the sums' float is then exact in
+  // one subtraction, without the conversion unit.
+  const bool smallAcc = R * S * C * 128 * 127 < (int64_t{1} << 22);
+  const char *acc0 = smallAcc ? "0x4B400000" : "0";
+  // relu with a positive factor after it: the result is 0 or more, so only the upper saturation.
+  const bool nonNegative = spec.activation == "relu" && spec.postMult > 0 && std::isfinite(spec.postMult);
+
+  std::ostringstream src;
+  src << int8KernelHelpers();
   const char *zT = !spec.hasResidual ? "unsigned char" : zInt8 ? "signed char" : "unsigned short";
   const char *yT = yInt8 ? "signed char" : "unsigned short";
   src << "extern \"C\" __global__ void __launch_bounds__(" << threads << ") " << function

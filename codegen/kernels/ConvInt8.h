@@ -49,6 +49,11 @@ bool int8ConvTileFits(const rt::ConvSpec &spec, size_t tile);
 /// "128x128x64, 3 stages".
 std::string int8ConvTileName(size_t tile);
 
+/// The device helpers of infc's INT8 kernels (cp.async, ldmatrix, mma.sync m16n8k32 s8
+/// `infc_mma_s8`, the exact int8 conversions), guarded so that every kernel of a module may emit
+/// them: the implicit GEMM here and the stem kernel (codegen/kernels/ConvInt8Stem.cpp).
+const std::string &int8KernelHelpers();
+
 /// The kernel `function` for `spec` with tile `tile`: CUDA source (after kernelPrelude()), a 1-D
 /// grid, its block size and dynamic shared memory. Parameters, in order: x, w, bias, z, s, y
 /// (device pointers; an absent bias or z takes y's, unread) and postMult (float).

@@ -19,6 +19,7 @@
 // The convolution's result never reaches memory and the image is read once, in its float type.
 // Measured on the H200: docs/int8.md.
 #include "codegen/kernels/ConvInt8Stem.h"
+#include "codegen/kernels/ConvInt8.h"
 #include "codegen/kernels/KernelWriter.h"
 
 #include <sstream>
@@ -113,11 +114,7 @@ Status lowerInt8StemConv(const Operation &op, LoweringContext &ctx, const ConvAt
   KernelLayer kl;
   kl.function = ctx.kernelName(op, "stem");
   std::ostringstream src;
-  src << R"(__device__ __forceinline__ void infc_stem_mma(int *c, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1) {
-  asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-)";
+  src << int8KernelHelpers(); // infc_mma_s8
   // Two blocks per SM (128 registers a thread): NVRTC alone picks 130, and one block per SM
   // then leaves the SM waiting on its barriers (0.54 ms against 0.38 on ResNet-50 b256, H200).
   src << "extern \"C\" __global__ void __launch_bounds__(256, 2) " << kl.function << "(const " << cudaStorageType(dt)
@@ -228,9 +225,9 @@ Status lowerInt8StemConv(const Operation &op, LoweringContext &ctx, const ConvAt
       for (int nt = 0; nt < 4; ++nt) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0;
       #pragma unroll
       for (int s = 0; s < KS; ++s) {
-        const unsigned a0 = p0[s * IW], a1 = p1[s * IW], a2 = p0[s * IW + 4], a3 = p1[s * IW + 4];
+        const unsigned af[4] = {p0[s * IW], p1[s * IW], p0[s * IW + 4], p1[s * IW + 4]};
         #pragma unroll
-        for (int nt = 0; nt < 4; ++nt) infc_stem_mma(acc[nt], a0, a1, a2, a3, bf[nt][s][0], bf[nt][s][1]);
+        for (int nt = 0; nt < 4; ++nt) infc_mma_s8(acc[nt], af, bf[nt][s][0], bf[nt][s][1]);
       }
       // The accumulators themselves go to shared memory (pixels outside the image: LOW,
       // never a maximum): the pool takes their maxima first, and the epilogue, monotone in the

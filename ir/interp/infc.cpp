@@ -37,6 +37,15 @@ Tensor quantizedBy(const Tensor &y, float scale, DType qt) {
   return q;
 }
 
+/// infc.layout_cast `a` of `x`: transposed, converted to a.dtype, zero channels appended (also
+/// what the INT8 stem form reading NCHW computes first).
+Tensor layoutCastOf(const Tensor &x, const LayoutCastAttrs &a) {
+  Tensor y = transposed(x, a.perm(x.rank()));
+  if (a.dtype != DType::Undefined)
+    y = y.castTo(a.dtype);
+  return a.padChannels ? y.paddedLastAxis(y.shape().back() + a.padChannels) : y;
+}
+
 /// `x` (f32, f16 or bf16) quantized to int8 by multiplication: saturate(round half to even(x * r))
 /// in float32 (the INT8 stem convolution's x_scale, r its reciprocal).
 Tensor quantizedTimes(const Tensor &x, float r) {
@@ -60,10 +69,10 @@ Status evalInt8Conv(EvalContext &c, const ConvAttrs &a) {
   // x_dtype, zero channels up to the weights' count.
   Tensor xin = c.input(0);
   if (a.xNchw) {
-    xin = transposed(xin, layoutPerm(Layout::NHWC, rank));
-    if (a.xRound != DType::Undefined)
-      xin = xin.castTo(a.xRound);
-    xin = xin.paddedLastAxis(c.input(1).shape().back());
+    LayoutCastAttrs cast; // NCHW -> NHWC
+    cast.dtype = a.xRound;
+    cast.padChannels = c.input(1).shape().back() - xin.shape()[1];
+    xin = layoutCastOf(xin, cast);
   }
   Tensor x = transposed(a.xScale ? quantizedTimes(xin, 1.0f / *a.xScale) : xin, toLogical).castTo(DType::F64);
   Tensor w = transposed(c.input(1), toLogical).castTo(DType::F64);
@@ -215,10 +224,7 @@ Status evalInfcPool(EvalContext &c) {
 
 Status evalInfcLayoutCast(EvalContext &c) {
   INFC_ASSIGN_OR_RETURN(LayoutCastAttrs a, LayoutCastAttrs::read(c.op()));
-  Tensor y = transposed(c.input(0), a.perm(c.input(0).rank()));
-  if (a.dtype != DType::Undefined)
-    y = y.castTo(a.dtype);
-  c.setOutput(0, a.padChannels ? y.paddedLastAxis(y.shape().back() + a.padChannels) : std::move(y));
+  c.setOutput(0, layoutCastOf(c.input(0), a));
   return Status::ok();
 }
 
