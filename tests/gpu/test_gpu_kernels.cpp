@@ -294,6 +294,7 @@ AttrMap stemAttrs(std::vector<int64_t> strides, std::vector<int64_t> pads, std::
 // saturating; one step for the float epilogue against the reference's double. Odd image sizes:
 // partial pooled tiles and windows over the edges.
 TEST_CASE("GPU INT8 stem kernel matches the reference interpreter", "[gpu]") {
+  REQUIRE_GPU();
   const std::vector<Case> cases = {
       {"stem 7x7 s2 p3, f16 x 4 channels, 64 out, relu, max pool 3x3 s2 p1", OpKind::InfcConv,
        {in16({2, 37, 29, 4}), cval(randomInt8({64, 7, 7, 4}, 1)), cval(randomFloats(64, -20, 20, 2)), kAbsent,
