@@ -12,6 +12,7 @@
 // Blocks walk the output-channel tiles of one pixel tile first, so its input rows are read from
 // DRAM once. Measured against cuDNN on ResNet-50's layers: docs/int8.md.
 #include "codegen/kernels/ConvInt8.h"
+#include "codegen/kernels/ConvInt8Halo.h"
 #include "codegen/kernels/KernelWriter.h"
 
 #include "ir/DType.h"
@@ -40,6 +41,12 @@ const std::vector<Int8ConvTile> &int8ConvTiles() {
       {256, 64, 64, 3, 64, 32, 1},        {128, 128, 128, 3, 64, 32, 1},     {64, 128, 64, 2, 32, 32, 8},
       {128, 128, 64, 3, 64, 32, 4},       {128, 64, 64, 3, 32, 32, 8},       {64, 128, 64, 3, 32, 32, 8, true},
       {64, 256, 64, 3, 32, 64, 8, true}, {128, 128, 64, 3, 64, 32, 8, true}, {128, 64, 64, 3, 32, 32, 8, true},
+      // The halo kernel (3x3 64 -> 64; codegen/kernels/ConvInt8Halo.h), 4, 8 or 14 output tiles per
+      // block: the grid is fixed when the kernel is generated, without the GPU's SM count, so
+      // the autotuner picks the one whose waves fit it best (ResNet-50's layer1 at batch 256 on
+      // 132 SMs: 3,584 tiles, 256 blocks of 14 in one wave of 2 per SM).
+      {224, 64, 64, 1, 32, 64, 4, true, true}, {224, 64, 64, 1, 32, 64, 8, true, true},
+      {224, 64, 64, 1, 32, 64, 14, true, true},
   };
   return tiles;
 }
@@ -49,9 +56,9 @@ namespace {
 DType yType(const rt::ConvSpec &spec) { return static_cast<DType>(spec.dtype); }
 DType zType(const rt::ConvSpec &spec) { return spec.zDtype ? static_cast<DType>(spec.zDtype) : yType(spec); }
 
-/// The epilogue activation as a float expression of v ("" when it has none here): cuDNN's spelling
-/// in the spec ("relu", "clip:lo:hi", "leaky:alpha"), parsed back.
-bool activationOf(const std::string &act, std::string &expr) {
+} // namespace
+
+bool int8EpilogueActivation(const std::string &act, std::string &expr) {
   if (act.empty()) {
     expr.assign(1, 'v'); // (not `= "v"`: GCC 12 warns falsely about an overlapping copy there)
     return true;
@@ -84,8 +91,6 @@ bool activationOf(const std::string &act, std::string &expr) {
   return false;
 }
 
-} // namespace
-
 std::string int8ConvRefusal(const rt::ConvSpec &spec) {
   if (!spec.int8 || !spec.nhwc || spec.transpose)
     return "not an INT8 channels-last convolution";
@@ -100,7 +105,7 @@ std::string int8ConvRefusal(const rt::ConvSpec &spec) {
   if (spec.hasResidual && zType(spec) != DType::I8 && zType(spec) != DType::F16)
     return "residual neither int8 nor f16";
   std::string expr;
-  if (!activationOf(spec.activation, expr))
+  if (!int8EpilogueActivation(spec.activation, expr))
     return "activation " + spec.activation + " not in the generated epilogue";
   if (spec.yDims[0] * spec.yDims[2] * spec.yDims[3] >= (int64_t{1} << 31))
     return "over 2^31 output pixels";
@@ -112,6 +117,8 @@ bool int8ConvTileFits(const rt::ConvSpec &spec, size_t tile) {
   if (tile >= tiles.size() || spec.yDims.size() != 4 || spec.wDims.size() != 4)
     return false;
   const Int8ConvTile &t = tiles[tile];
+  if (t.halo)
+    return int8HaloRefusal(spec).empty();
   const int64_t reduction = spec.wDims[1] * spec.wDims[2] * spec.wDims[3];
   return spec.yDims[1] % t.bn == 0 && spec.xDims[1] % t.bk == 0 &&
          (!t.residentWeights || reduction * t.bn <= kInt8ResidentWeightBytes);
@@ -119,6 +126,8 @@ bool int8ConvTileFits(const rt::ConvSpec &spec, size_t tile) {
 
 std::string int8ConvTileName(size_t tile) {
   const Int8ConvTile &t = int8ConvTiles().at(tile);
+  if (t.halo)
+    return "3x3 halo tiles of " + std::to_string(t.bm) + " pixels, " + std::to_string(t.tilesPerBlock) + " per block";
   return std::to_string(t.bm) + "x" + std::to_string(t.bn) + "x" + std::to_string(t.bk) + ", " + std::to_string(t.stages) +
          " stages" + (t.tilesPerBlock > 1 ? ", " + std::to_string(t.tilesPerBlock) + " tiles per block" : "") +
          (t.residentWeights ? ", weights resident" : "");
@@ -186,6 +195,8 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
   if (!int8ConvTileFits(spec, tile))
     return unsupported("the generated INT8 convolution's tile " + std::to_string(tile) + " does not fit this one");
   const Int8ConvTile &t = int8ConvTiles()[tile];
+  if (t.halo)
+    return int8HaloKernel(spec, t, function);
   const int64_t N = spec.xDims[0], C = spec.xDims[1], H = spec.xDims[2], W = spec.xDims[3];
   const int64_t K = spec.yDims[1], P = spec.yDims[2], Q = spec.yDims[3], R = spec.wDims[2], S = spec.wDims[3];
   const int64_t M = N * P * Q;
@@ -217,7 +228,7 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
   k.sharedBytes = static_cast<uint32_t>(t.stages * stage + weightBytes + zSlots * zBytes + (yOverZ ? 0 : t.bm * yRow));
   k.blocks = static_cast<uint32_t>(blocks);
   std::string act;
-  activationOf(spec.activation, act);
+  int8EpilogueActivation(spec.activation, act);
   const bool plain1x1 = R == 1 && S == 1 && spec.padsBegin[0] == 0 && spec.padsBegin[1] == 0;
   // |acc| <= KD * 128 * 127 (int8 activations, weights in [-127, 127]): under 2^22, the
   // accumulators start at 0x4B400000 (the float 1.5 * 2^23) and the sums' float is then exact in

@@ -25,9 +25,13 @@ constexpr int64_t kGeneratedConvEngine = -2;
 /// residentWeights, a block keeps all its bn channels' weights (reduction x bn bytes) in shared
 /// memory, loaded once, and walks pixel tiles of those channels only: the stages carry input rows
 /// alone.
+/// With halo, the tile is the halo kernel's (codegen/kernels/ConvInt8Halo.h: 3x3 64 -> 64 only),
+/// whose block of bm pixels by bn channels reads its input halo once; of the rest only
+/// tilesPerBlock applies.
 struct Int8ConvTile {
   int bm, bn, bk, stages, wtm, wtn, tilesPerBlock;
   bool residentWeights = false;
+  bool halo = false;
 };
 /// The most weight bytes (reduction x bn) a residentWeights tile keeps in shared memory; a larger
 /// convolution does not fit it.
@@ -43,15 +47,22 @@ const std::vector<Int8ConvTile> &int8ConvTiles();
 std::string int8ConvRefusal(const rt::ConvSpec &spec);
 
 /// Whether tile `tile` divides `spec`'s channels (its bn the output channels, its bk the input ones)
-/// and, for a residentWeights tile, its weights fit kInt8ResidentWeightBytes.
+/// and, for a residentWeights tile, its weights fit kInt8ResidentWeightBytes; a halo tile, whether
+/// the halo kernel takes `spec` (int8HaloRefusal).
 bool int8ConvTileFits(const rt::ConvSpec &spec, size_t tile);
 
 /// "128x128x64, 3 stages".
 std::string int8ConvTileName(size_t tile);
 
+/// The epilogue activation as a float expression of v (false: not one the generated INT8 kernels
+/// run): cuDNN's spelling in ConvSpec::activation ("", "relu", "clip:lo:hi", "leaky:alpha"); a
+/// clip's bounds times postMult (the epilogue applies that factor before the activation).
+bool int8EpilogueActivation(const std::string &act, std::string &expr);
+
 /// The device helpers of infc's INT8 kernels (cp.async, ldmatrix, mma.sync m16n8k32 s8
 /// `infc_mma_s8`, the exact int8 conversions), guarded so that every kernel of a module may emit
-/// them: the implicit GEMM here and the stem kernel (codegen/kernels/ConvInt8Stem.cpp).
+/// them: the implicit GEMM here, the halo kernel (codegen/kernels/ConvInt8Halo.cpp) and the stem
+/// kernel (codegen/kernels/ConvInt8Stem.cpp).
 const std::string &int8KernelHelpers();
 
 /// The kernel `function` for `spec` with tile `tile`: CUDA source (after kernelPrelude()), a 1-D

@@ -25,7 +25,7 @@ constexpr int TH = 8, TW = 28, HH = TH + 2, HW = TW + 2; // output tile, halo
 constexpr int TY = H / TH, TX = W / TW, TILES = N * TY * TX;
 constexpr int WARPS = 7, THREADS = WARPS * 32;
 constexpr int HALO_BYTES = HH * HW * 64, W_BYTES = 9 * K * 64, OUT_STRIDE = 80, OUT_BYTES = TH * TW * OUT_STRIDE;
-constexpr int SMEM = HALO_BYTES + W_BYTES + OUT_BYTES;
+constexpr int SMEM = HALO_BYTES + W_BYTES + OUT_BYTES, SMEM_PIPE = SMEM + HALO_BYTES;
 
 __device__ __forceinline__ unsigned smemAddr(const void *p) { return (unsigned)__cvta_generic_to_shared(p); }
 // Byte offset of 16-byte chunk j of row r (64-byte rows), swizzled.
@@ -48,11 +48,13 @@ __device__ __forceinline__ signed char q8(int acc, float s, float b) {
 }
 
 // x, y: NHWC int8; w: [tap][k][c] int8; s, b: per output channel.
+// PIPE: two halo buffers, the next tile's halo loading while this one computes.
+template <bool PIPE>
 __global__ void __launch_bounds__(THREADS, 2) halo3x3(const signed char *__restrict__ x, const signed char *__restrict__ w,
                                                      const float *__restrict__ s, const float *__restrict__ b,
                                                      signed char *__restrict__ y) {
   extern __shared__ __align__(128) unsigned char smem[];
-  unsigned char *halo = smem, *wsm = smem + HALO_BYTES, *out = smem + HALO_BYTES + W_BYTES;
+  unsigned char *wsm = smem, *out = smem + W_BYTES, *halos = smem + W_BYTES + OUT_BYTES;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, tq = lane & 3;
   // Weights once: row (tap * 64 + k), chunk j.
   for (int i = tid; i < 9 * K * 4; i += THREADS) {
@@ -60,18 +62,37 @@ __global__ void __launch_bounds__(THREADS, 2) halo3x3(const signed char *__restr
     cpAsync16(smemAddr(wsm + swz(row, j)), w + row * 64 + j * 16, true);
   }
   asm volatile("cp.async.commit_group;\n" ::);
-  for (int tile = blockIdx.x; tile < TILES; tile += gridDim.x) {
+  auto issueHalo = [&](int tile, unsigned char *halo) {
     const int tx = tile % TX, ty = (tile / TX) % TY, n = tile / (TX * TY);
     const int oy0 = ty * TH, ox0 = tx * TW;
-    __syncthreads(); // the previous tile's reads of `halo` and `out` are done
     for (int i = tid; i < HH * HW * 4; i += THREADS) {
       const int p = i >> 2, j = i & 3, iy = oy0 - 1 + p / HW, ix = ox0 - 1 + p % HW;
       const bool in = iy >= 0 && iy < H && ix >= 0 && ix < W;
       const signed char *src = x + (((long long)n * H + (in ? iy : 0)) * W + (in ? ix : 0)) * C + j * 16;
       cpAsync16(smemAddr(halo + swz(p, j)), src, in);
     }
+  };
+  if (PIPE) {
+    if ((int)blockIdx.x < TILES) issueHalo(blockIdx.x, halos);
     asm volatile("cp.async.commit_group;\n" ::);
-    asm volatile("cp.async.wait_group 0;\n" ::);
+  }
+  int buf = 0;
+  for (int tile = blockIdx.x; tile < TILES; tile += gridDim.x, buf ^= PIPE ? 1 : 0) {
+    const int tx = tile % TX, ty = (tile / TX) % TY, n = tile / (TX * TY);
+    const int oy0 = ty * TH, ox0 = tx * TW;
+    unsigned char *halo = halos + buf * HALO_BYTES;
+    if (PIPE) {
+      // The other buffer was last read by the previous tile, which every warp finished before
+      // the barrier ahead of that tile's stores.
+      if (tile + (int)gridDim.x < TILES) issueHalo(tile + gridDim.x, halos + (buf ^ 1) * HALO_BYTES);
+      asm volatile("cp.async.commit_group;\n" ::);
+      asm volatile("cp.async.wait_group 1;\n" ::);
+    } else {
+      __syncthreads(); // the previous tile's reads of `halo` and `out` are done
+      issueHalo(tile, halo);
+      asm volatile("cp.async.commit_group;\n" ::);
+      asm volatile("cp.async.wait_group 0;\n" ::);
+    }
     __syncthreads();
     int acc[2][8][4];
 #pragma unroll
@@ -165,13 +186,20 @@ int main() {
   cudaMemcpy(s, hs.data(), K * 4, cudaMemcpyHostToDevice);
   cudaMemcpy(b, hb.data(), K * 4, cudaMemcpyHostToDevice);
   naive<<<(unsigned)((yb + 255) / 256), 256>>>(x, w, s, b, yr);
-  cudaFuncSetAttribute(halo3x3, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM);
+  cudaFuncSetAttribute(halo3x3<false>, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM);
+  cudaFuncSetAttribute(halo3x3<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM_PIPE);
   int sms = 0;
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
-  for (int perSm : {2, 3}) {
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool pipe = variant >= 2;
+    const int perSm = 2 + (variant & 1);
     const unsigned grid = (unsigned)(sms * perSm);
+    auto launch = [&] {
+      if (pipe) halo3x3<true><<<grid, THREADS, SMEM_PIPE>>>(x, w, s, b, y);
+      else halo3x3<false><<<grid, THREADS, SMEM>>>(x, w, s, b, y);
+    };
     cudaMemset(y, 0x55, yb);
-    halo3x3<<<grid, THREADS, SMEM>>>(x, w, s, b, y);
+    launch();
     cudaError_t e = cudaDeviceSynchronize();
     std::vector<signed char> a(yb), r(yb);
     cudaMemcpy(a.data(), y, yb, cudaMemcpyDeviceToHost);
@@ -184,11 +212,11 @@ int main() {
     cudaEvent_t e0, e1;
     cudaEventCreate(&e0); cudaEventCreate(&e1);
     cudaEventRecord(e0);
-    for (int it = 0; it < 20; ++it) halo3x3<<<grid, THREADS, SMEM>>>(x, w, s, b, y);
+    for (int it = 0; it < 20; ++it) launch();
     cudaEventRecord(e1); cudaEventSynchronize(e1);
     float ms = 0;
     cudaEventElapsedTime(&ms, e0, e1);
-    printf("halo3x3 grid %u (%d per SM): %.4f ms, %zu of %zu outputs differ from the naive kernel (%zu nonzero), %s\n", grid,
+    printf("halo3x3 %s grid %u (%d per SM): %.4f ms, %zu of %zu outputs differ from the naive kernel (%zu nonzero), %s\n", pipe ? "double-buffered" : "one halo", grid,
            perSm, ms / 20, bad, yb, nonzero, cudaGetErrorString(e));
   }
   return 0;

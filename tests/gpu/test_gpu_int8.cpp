@@ -8,6 +8,7 @@
 #include "codegen/Lowering.h"
 #include "codegen/Nvrtc.h"
 #include "codegen/kernels/ConvInt8.h"
+#include "codegen/kernels/ConvInt8Halo.h"
 #include "compiler/Run.h"
 #include "compiler/Calibrator.h"
 #include "compiler/Npy.h"
@@ -228,6 +229,54 @@ TEST_CASE("the generated INT8 convolution's grid and shared memory follow its ti
   CHECK_FALSE(codegen::int8ConvKernel(int8Spec(256, 128, 128, 28, 3, 1, DType::I8, DType::I8, "relu"), resident, "g").isOk());
 }
 
+TEST_CASE("the halo kernel takes 3x3 64 -> 64 convolutions only, in tiles of 224 pixels", "[gpu-free]") {
+  const rt::ConvSpec layer1 = int8Spec(256, 64, 64, 56, 3, 1, DType::I8, DType::Undefined, "relu");
+  CHECK(codegen::int8HaloRefusal(layer1).empty());
+  std::vector<size_t> halo;
+  for (size_t t = 0; t < codegen::int8ConvTiles().size(); ++t)
+    if (codegen::int8ConvTiles()[t].halo) {
+      halo.push_back(t);
+      CHECK(codegen::int8ConvTileFits(layer1, t));
+    }
+  REQUIRE(halo.size() == 3);
+  // Each refusal with its reason, and the tiles do not fit those convolutions.
+  struct Refused {
+    rt::ConvSpec spec;
+    const char *why;
+  } refused[] = {
+      {int8Spec(2, 64, 64, 9, 1, 1, DType::I8, DType::Undefined, ""), "not 3x3"},
+      {int8Spec(2, 64, 64, 9, 3, 2, DType::I8, DType::Undefined, ""), "not stride 1 with padding 1"},
+      {int8Spec(2, 128, 128, 9, 3, 1, DType::I8, DType::Undefined, ""), "not 64 -> 64 channels"},
+      {int8Spec(2, 64, 128, 9, 3, 1, DType::I8, DType::Undefined, ""), "not 64 -> 64 channels"},
+      {int8Spec(2, 64, 64, 9, 3, 1, DType::I8, DType::I8, ""), "has a residual"},
+      {int8Spec(2, 64, 64, 9, 3, 1, DType::F16, DType::Undefined, ""), "result not int8"},
+  };
+  for (const Refused &r : refused) {
+    INFO(r.why);
+    CHECK(codegen::int8HaloRefusal(r.spec) == r.why);
+    CHECK_FALSE(codegen::int8ConvTileFits(r.spec, halo[0]));
+    CHECK_FALSE(codegen::int8ConvKernel(r.spec, halo[0], "k").isOk());
+  }
+  // The output tile pads the output least, then reads the smallest halo, then is the wider.
+  auto tile = [](int64_t h, int64_t w) {
+    codegen::HaloTile t = codegen::int8HaloTile(h, w);
+    return std::pair<int, int>{t.rows, t.cols};
+  };
+  CHECK(tile(56, 56) == std::pair<int, int>{8, 28}); // 2 x 7 tiles, none padded; 10 x 30 halo
+  CHECK(tile(28, 28) == std::pair<int, int>{14, 16}); // 4 columns padded; 16 x 18 halo, not 10 x 30
+  CHECK(tile(14, 14) == std::pair<int, int>{14, 16}); // as 16 x 14, but wider
+  CHECK(tile(13, 13) == std::pair<int, int>{14, 16});
+  CHECK(tile(1, 300) == std::pair<int, int>{1, 224});
+  // ResNet-50's layer1 at batch 256: 256 x 7 x 2 tiles, weights + output tile + halo.
+  for (auto [t, blocks] : {std::pair<size_t, uint32_t>{halo[0], 896u}, {halo[1], 448u}, {halo[2], 256u}}) {
+    Expected<codegen::Int8ConvKernel> k = codegen::int8ConvKernel(layer1, t, "k");
+    REQUIRE(k.isOk());
+    CHECK(k->blocks == blocks);
+    CHECK(k->threads == 224u);
+    CHECK(k->sharedBytes == 9u * 64u * 64u + 224u * 80u + 10u * 30u * 64u);
+  }
+}
+
 TEST_CASE("the generated INT8 convolution matches the reference's integer semantics with every tile", "[gpu]") {
   REQUIRE_GPU();
   // 3x3 int8 out; 3x3 (or 1x1) with an int8 residual in place, int8 out; 1x1 stride 2, f16 out.
@@ -252,7 +301,9 @@ TEST_CASE("the generated INT8 convolution matches the reference's integer semant
       auto takes = [&t, ch = c](int64_t out, int64_t r) {
         return out % t.bn == 0 && (!t.residentWeights || ch * r * r * t.bn <= codegen::kInt8ResidentWeightBytes);
       };
-      const size_t expected = size_t{takes(c, 3)} + size_t{takes(c, rb)} + size_t{takes(2 * c, 1)};
+      // A halo tile takes conv_a alone (3x3, 64 -> 64, no residual), in partial tiles both ways.
+      const size_t expected = t.halo ? size_t{c == 64}
+                                     : size_t{takes(c, 3)} + size_t{takes(c, rb)} + size_t{takes(2 * c, 1)};
       if (expected == 0)
         continue; // (bn 256 with 64 channels)
       INFO("channels " << c << ", conv_b " << rb << "x" << rb << ", tile " << codegen::int8ConvTileName(tile));

@@ -5,7 +5,7 @@ Built here (no GPU needed), run on the GPU machine:
   INC=$(grep -o '\\-I[^ ]*' build/compile_commands.json | sort -u | tr '\\n' ' ')
   g++ -std=c++20 -O1 -I. -Ibuild -Ibuild/generated $INC scripts/probes/int8_tiles/dump_kernel.cpp -o scratch/dump_kernel \\
       -Lbuild/lib -linfc_codegen -linfc_compiler -linfc_passes -linfc_ir -linfc_support -linfc_runtime -Wl,-rpath,$PWD/build/lib
-  python3 scripts/probes/int8_tiles/gen.py scratch/dump_kernel scratch/int8_tiles.cu [--ablate]
+  python3 scripts/probes/int8_tiles/gen.py scratch/dump_kernel scratch/int8_tiles.cu [--ablate] [--grids]
   nvcc -O3 -std=c++17 -arch=sm_90 -o scratch/int8_tiles scratch/int8_tiles.cu
   ./scratch/int8_tiles        # there: best of 3 rounds of 20 launches per layer and tile
 The kernels are the ones infc generates (one source of truth); inputs are constant bytes (timing
@@ -17,7 +17,9 @@ same traffic could reach, printed with its TB/s. With --ablate, every tile is al
 cut-down forms (text edits of the generated source, for diagnosis only, their results wrong):
 "no-math", whose epilogue stores the accumulator's low byte (no scale, residual, bias or
 activation arithmetic; the same loads and stores), and "no-mma", whose main loop loads the tiles
-but skips ldmatrix and mma; they print as tile 100 + t and 200 + t.
+but skips ldmatrix and mma; they print as tile 100 + t and 200 + t. With --grids, every tile is also timed on grids of one and
+two whole waves (SMs x blocks per SM, rounded down to a multiple of its channel tiles for the
+resident-weight tiles), the same kernel: it deals its output tiles out by gridDim.x.
 """
 import re
 import subprocess
@@ -40,7 +42,7 @@ MAIN = r'''
 #include <cstdio>
 #include <cuda_runtime.h>
 typedef void (*KF)(const signed char *, const signed char *, const float *, const void *, const float *, void *, float);
-struct Entry { int layer, tile; KF fn; unsigned blocks, threads, smem; };
+struct Entry { int layer, tile; KF fn; unsigned blocks, threads, smem, nt; };
 static const char *names[] = {NAMES};
 static const double f16ms[] = {F16};
 static Entry entries[] = {ENTRIES};
@@ -72,17 +74,32 @@ int main() {
     if (cudaFuncSetAttribute((const void *)e.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, e.smem) != cudaSuccess) continue;
     int occ = 0; cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, (const void *)e.fn, e.threads, e.smem);
     cudaFuncAttributes fa; cudaFuncGetAttributes(&fa, (const void *)e.fn);
-    for (int i = 0; i < 3; ++i) e.fn<<<e.blocks, e.threads, e.smem>>>(x, w, b, z, s, y, 1.0f);
-    float best = 1e9;
-    for (int round = 0; round < 3; ++round) {
-      cudaEventRecord(e0);
-      for (int i = 0; i < 20; ++i) e.fn<<<e.blocks, e.threads, e.smem>>>(x, w, b, z, s, y, 1.0f);
-      cudaEventRecord(e1); cudaEventSynchronize(e1);
-      float ms; cudaEventElapsedTime(&ms, e0, e1); ms /= 20; if (ms < best) best = ms;
-    }
+    auto time = [&](unsigned grid) {
+      for (int i = 0; i < 3; ++i) e.fn<<<grid, e.threads, e.smem>>>(x, w, b, z, s, y, 1.0f);
+      float best = 1e9;
+      for (int round = 0; round < 3; ++round) {
+        cudaEventRecord(e0);
+        for (int i = 0; i < 20; ++i) e.fn<<<grid, e.threads, e.smem>>>(x, w, b, z, s, y, 1.0f);
+        cudaEventRecord(e1); cudaEventSynchronize(e1);
+        float ms; cudaEventElapsedTime(&ms, e0, e1); ms /= 20; if (ms < best) best = ms;
+      }
+      return best;
+    };
+    const float best = time(e.blocks);
     cudaError_t err = cudaGetLastError();
-    printf("%-22s tile %3d  %8.4f ms  x%.2f vs FP16  regs %3d  blocks/SM %d  %s\n", names[e.layer], e.tile, best,
-           f16ms[e.layer] / best, fa.numRegs, occ, err == cudaSuccess ? "" : cudaGetErrorString(err));
+    printf("%-22s tile %3d  %8.4f ms  x%.2f vs FP16  regs %3d  blocks/SM %d  grid %u  %s\n", names[e.layer], e.tile, best,
+           f16ms[e.layer] / best, fa.numRegs, occ, e.blocks, err == cudaSuccess ? "" : cudaGetErrorString(err));
+    if (GRIDS) { // the same kernel on grids of whole waves (a multiple of its channel tiles): the
+                 // kernel deals its output tiles out by gridDim.x, so any such grid computes the layer
+      int sms = 0; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+      for (int waves = 1; waves <= 2; ++waves) {
+        const unsigned g = (unsigned)(sms * occ * waves) / e.nt * e.nt;
+        if (g == 0 || g >= e.blocks) continue;
+        const float t = time(g);
+        printf("%-22s tile %3d  %8.4f ms  x%.2f vs FP16  grid %u (%d wave%s)  %s\n", names[e.layer], e.tile, t,
+               f16ms[e.layer] / t, g, waves, waves > 1 ? "s" : "", cudaGetLastError() == cudaSuccess ? "" : "error");
+      }
+    }
   }
   for (int l = 0; l < (int)(sizeof rowsIn / sizeof rowsIn[0]); ++l) {
     const int cin16 = (int)(chanIn[l] / 16), cout16 = (int)(chanOut[l] / 16);
@@ -124,6 +141,7 @@ def ablate(body, edits):
 def main():
     dump, out = sys.argv[1], sys.argv[2]
     ablations = ABLATIONS if "--ablate" in sys.argv[3:] else []
+    grids = "--grids" in sys.argv[3:]
     src, table = "", []
     for li, (name, c, k, hw, r, res, _) in enumerate(LAYERS):
         for t in range(64):
@@ -138,13 +156,16 @@ def main():
                 if src:  # the prelude once
                     body = body[body.index("#ifndef INFC_IGEMM_HELPERS"):]
                 src += body + "\n"
-                table.append(f"{{{li}, {number}, (KF){fn}, {blocks}u, {threads}u, {smem}u}}")
+                bn = re.search(r"BN = (\d+)", body)  # (the halo kernel has all 64 channels per block)
+                nt = k // int(bn.group(1)) if bn and "wres" in body else 1  # resident weights: one channel tile
+                table.append(f"{{{li}, {number}, (KF){fn}, {blocks}u, {threads}u, {smem}u, {nt}u}}")
     main_src = (MAIN.replace("NAMES", ", ".join(f'"{l[0]}"' for l in LAYERS))
                 .replace("F16", ", ".join(str(l[6]) for l in LAYERS)).replace("ENTRIES", ", ".join(table))
                 .replace("ROWS", ", ".join(str(256 * l[3] * l[3]) for l in LAYERS))
                 .replace("CIN", ", ".join(str(l[1]) for l in LAYERS))
                 .replace("COUT", ", ".join(str(l[2]) for l in LAYERS))
-                .replace("RES", ", ".join(str(l[5]) for l in LAYERS)))
+                .replace("RES", ", ".join(str(l[5]) for l in LAYERS))
+                .replace("GRIDS", "true" if grids else "false"))
     with open(out, "w") as f:
         f.write(src + main_src)
     print(len(table), "kernels in", out)
