@@ -133,6 +133,62 @@ std::string int8ConvTileName(size_t tile) {
          (t.residentWeights ? ", weights resident" : "");
 }
 
+Int8EpilogueCode int8Epilogue(const rt::ConvSpec &spec, bool smallAcc, const std::string &acc) {
+  const bool yInt8 = yType(spec) == DType::I8, zInt8 = spec.hasResidual && zType(spec) == DType::I8;
+  std::string act;
+  int8EpilogueActivation(spec.activation, act);
+  // relu with a positive factor after it: the result is 0 or more, so only the upper saturation.
+  const bool nonNegative = spec.activation == "relu" && spec.postMult > 0 && std::isfinite(spec.postMult);
+  std::ostringstream ch, px;
+  // postMult * act(acc * s + z + b) = act'(acc * (s * postMult) + (z * postMult + b * postMult))
+  // for postMult > 0 (act' the activation with its bounds times postMult): two fused
+  // multiply-adds an element instead of three multiplies and adds.
+  ch << "      float sc[2] = {sv.x * postMult, sv.y * postMult}, bi[2] = {bv.x * postMult, bv.y * postMult};\n";
+  // An int8 result: the accumulator's offset (1.5 * 2^23, smallAcc) and the int8 residual's
+  // (32768 + 128) fold into the per-channel constant, so that neither needs its subtraction per
+  // element (2 of the epilogue's 9-10 instructions an element on the 1x1 layers, which are bound
+  // by instruction issue). The sums then round at the offsets' magnitude (1.5 * 2^23 * |s| +
+  // 2^15 * postMult: under 0.01 of an int8 step for the scales of calibrated networks, |s| below
+  // 0.01) instead of the result's; an f16 result, whose step is relative, keeps the exact forms.
+  const bool foldAcc = yInt8 && smallAcc, foldZ = yInt8 && zInt8;
+  if (foldAcc || foldZ)
+    ch << "      #pragma unroll\n      for (int e = 0; e < 2; ++e)\n        bi[e] = "
+       << (foldAcc ? "__fmaf_rn(-12582912.0f, sc[e], " : "(") << (foldZ ? "__fmaf_rn(-32896.0f, postMult, bi[e]))" : "bi[e])")
+       << ";\n";
+  // An int8 result with relu (postMult > 0) or no activation saturates to [lo, lo + range] ([0,
+  // 127] or [-128, 127]): with scale and constant divided by the range, one saturating fused
+  // multiply-add gives (v - lo) / range clamped to [0, 1], and one more rounds it back (u * range
+  // + lo under the 1.5 * 2^23 offset), where relu, both clamps and the rounding add took four.
+  // u * range is v within 2^-24 of it: the same int8 but for values that close to a tie.
+  const bool unitForm = yInt8 && (spec.activation.empty() || nonNegative);
+  const float lo = spec.activation.empty() ? -128.0f : 0.0f, range = spec.activation.empty() ? 255.0f : 127.0f;
+  const std::string inv = floatLiteral(1.0f / range, false);
+  if (unitForm)
+    ch << "      #pragma unroll\n      for (int e = 0; e < 2; ++e) {\n        bi[e] = (bi[e] - " << floatLiteral(lo, false)
+       << ") * " << inv << ";\n        sc[e] *= " << inv << ";\n      }\n";
+  ch << "      const float zMult = postMult" << (unitForm ? " * " + inv : std::string()) << ";\n";
+  // Per pixel: zz holds the residual's two values (int8: 16 bits; f16: 32).
+  px << "          float o[2], zv[2] = {0.0f, 0.0f};\n";
+  if (zInt8)
+    px << "          zv[0] = " << (foldZ ? "infc_s8f2_biased" : "infc_s8f2") << "(zz ^ 0x8080u, 0);\n          zv[1] = "
+       << (foldZ ? "infc_s8f2_biased" : "infc_s8f2") << "(zz ^ 0x8080u, 1);\n";
+  else if (spec.hasResidual)
+    px << "          zv[0] = infc_h2f((unsigned short)(zz & 0xffff));\n          zv[1] = infc_h2f((unsigned short)(zz >> 16));\n";
+  px << "          #pragma unroll\n          for (int e = 0; e < 2; ++e) {\n";
+  px << "            const float v = __fmaf_rn("
+     << (foldAcc ? "__int_as_float(" + acc + ")" : smallAcc ? "infc_biased2f(" + acc + ")" : "(float)" + acc) << ", sc[e], "
+     << (spec.hasResidual ? "__fmaf_rn(zv[e], zMult, bi[e])" : "bi[e]") << ");\n";
+  px << "            o[e] = " << (unitForm ? std::string("__saturatef(v)") : act) << ";\n          }\n";
+  px << "          const unsigned packed = ";
+  if (unitForm)
+    px << "infc_unit2s8x2(o[0], o[1], " << floatLiteral(range, false) << ", " << floatLiteral(lo + 12582912.0f, false) << ");\n";
+  else if (yInt8)
+    px << (nonNegative ? "infc_f2u7x2" : "infc_f2s8x2") << "(o[0], o[1]);\n";
+  else
+    px << "infc_f2h2(o[0], o[1]);\n";
+  return {ch.str(), px.str()};
+}
+
 const std::string &int8KernelHelpers() {
   static const std::string helpers = R"(#ifndef INFC_IGEMM_HELPERS
 #define INFC_IGEMM_HELPERS
@@ -169,6 +225,11 @@ __device__ __forceinline__ unsigned infc_f2s8m(float v) {
   return __float_as_uint(__fadd_rn(fminf(fmaxf(v, -128.0f), 127.0f), 12582912.0f));
 }
 __device__ __forceinline__ unsigned infc_f2s8x2(float a, float b) { return __byte_perm(infc_f2s8m(a), infc_f2s8m(b), 0x0040); }
+// a, b in [0, 1] (saturated): the signed bytes of round(a * range) + offset - 1.5 * 2^23, packed
+// (offset: the result's lowest value plus 1.5 * 2^23).
+__device__ __forceinline__ unsigned infc_unit2s8x2(float a, float b, float range, float offset) {
+  return __byte_perm(__float_as_uint(__fmaf_rn(a, range, offset)), __float_as_uint(__fmaf_rn(b, range, offset)), 0x0040);
+}
 // a, b >= 0 (or +inf): the upper saturation only.
 __device__ __forceinline__ unsigned infc_f2u7x2(float a, float b) {
   return __byte_perm(__float_as_uint(__fadd_rn(fminf(a, 127.0f), 12582912.0f)),
@@ -232,16 +293,12 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
   k.threads = static_cast<uint32_t>(threads);
   k.sharedBytes = static_cast<uint32_t>(t.stages * stage + weightBytes + zSlots * zBytes + (yOverZ ? 0 : t.bm * yRow));
   k.blocks = static_cast<uint32_t>(blocks);
-  std::string act;
-  int8EpilogueActivation(spec.activation, act);
   const bool plain1x1 = R == 1 && S == 1 && spec.padsBegin[0] == 0 && spec.padsBegin[1] == 0;
   // |acc| <= KD * 128 * 127 (int8 activations, weights in [-127, 127]): under 2^22, the
   // accumulators start at 0x4B400000 (the float 1.5 * 2^23) and the sums' float is then exact in
   // one subtraction, without the conversion unit.
   const bool smallAcc = R * S * C * 128 * 127 < (int64_t{1} << 22);
   const char *acc0 = smallAcc ? "0x4B400000" : "0";
-  // relu with a positive factor after it: the result is 0 or more, so only the upper saturation.
-  const bool nonNegative = spec.activation == "relu" && spec.postMult > 0 && std::isfinite(spec.postMult);
 
   std::ostringstream src;
   src << int8KernelHelpers();
@@ -415,50 +472,22 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
 )";
   src << (spec.hasBias ? "      const float2 bv = *(const float2 *)(bias + n0 + c);\n"
                        : "      const float2 bv = make_float2(0.0f, 0.0f);\n");
-  // postMult * act(acc * s + z + b) = act'(acc * (s * postMult) + (z * postMult + b * postMult))
-  // for postMult > 0 (act' the activation with its bounds times postMult): two fused
-  // multiply-adds an element instead of three multiplies and adds.
-  src << "      const float sc[2] = {sv.x * postMult, sv.y * postMult};\n";
-  src << "      float bi[2] = {bv.x * postMult, bv.y * postMult};\n";
-  // An int8 result: the accumulator's offset (1.5 * 2^23, smallAcc) and the int8 residual's
-  // (32768 + 128) fold into the per-channel constant, so that neither needs its subtraction per
-  // element (2 of the epilogue's 9-10 instructions an element on the 1x1 layers, which are bound
-  // by instruction issue). The sums then round at the offsets' magnitude (1.5 * 2^23 * |s| +
-  // 2^15 * postMult: under 0.01 of an int8 step for the scales of calibrated networks, |s| below
-  // 0.01) instead of the result's; an f16 result, whose step is relative, keeps the exact forms.
-  const bool foldAcc = yInt8 && smallAcc, foldZ = yInt8 && zInt8;
-  if (foldAcc || foldZ)
-    src << "      #pragma unroll\n      for (int e = 0; e < 2; ++e)\n        bi[e] = "
-        << (foldAcc ? "__fmaf_rn(-12582912.0f, sc[e], " : "(") << (foldZ ? "__fmaf_rn(-32896.0f, postMult, bi[e]))" : "bi[e])")
-        << ";\n";
+  const Int8EpilogueCode epi = int8Epilogue(spec, smallAcc, "acc[mi][ni][half * 2 + e]");
+  src << epi.channel;
   src << R"(      #pragma unroll
       for (int mi = 0; mi < MI; ++mi)
         #pragma unroll
         for (int half = 0; half < 2; ++half) {
           const int row = wm + mi * 16 + g + half * 8;
-          float z0 = 0.0f, z1 = 0.0f;
 )";
-  if (spec.hasResidual && zInt8)
-    src << "          const unsigned zz = *(const unsigned short *)(ztile + row * ZROW + c) ^ 0x8080u;\n"
-        << (foldZ ? "          z0 = infc_s8f2_biased(zz, 0);\n          z1 = infc_s8f2_biased(zz, 1);\n"
-                  : "          z0 = infc_s8f2(zz, 0);\n          z1 = infc_s8f2(zz, 1);\n");
-  else if (spec.hasResidual)
-    src << "          const unsigned zz = *(const unsigned *)(ztile + row * ZROW + c * 2);\n"
-           "          z0 = infc_h2f((unsigned short)(zz & 0xffff));\n          z1 = infc_h2f((unsigned short)(zz >> 16));\n";
-  src << "          float o[2];\n          const float zv[2] = {z0, z1};\n";
-  src << "          #pragma unroll\n          for (int e = 0; e < 2; ++e) {\n";
-  src << "            float v = __fmaf_rn("
-      << (foldAcc    ? "__int_as_float(acc[mi][ni][half * 2 + e])"
-          : smallAcc ? "infc_biased2f(acc[mi][ni][half * 2 + e])"
-                     : "(float)acc[mi][ni][half * 2 + e]")
-      << ", sc[e], "
-      << (spec.hasResidual ? "__fmaf_rn(zv[e], postMult, bi[e])" : "bi[e]") << ");\n";
-  src << "            o[e] = " << act << ";\n          }\n";
+  if (spec.hasResidual)
+    src << "          const unsigned zz = *(const " << (zInt8 ? "unsigned short" : "unsigned") << " *)(ztile + row * ZROW + c * "
+        << zSize << ");\n";
+  src << epi.pixel;
   if (yInt8)
-    src << "          *(unsigned short *)(ytile + row * YROW + c) = (unsigned short)"
-        << (nonNegative ? "infc_f2u7x2" : "infc_f2s8x2") << "(o[0], o[1]);\n";
+    src << "          *(unsigned short *)(ytile + row * YROW + c) = (unsigned short)packed;\n";
   else
-    src << "          *(unsigned *)(ytile + row * YROW + c * 2) = infc_f2h2(o[0], o[1]);\n";
+    src << "          *(unsigned *)(ytile + row * YROW + c * 2) = packed;\n";
   src << R"(
         }
     }

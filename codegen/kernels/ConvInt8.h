@@ -59,6 +59,17 @@ std::string int8ConvTileName(size_t tile);
 /// clip's bounds times postMult (the epilogue applies that factor before the activation).
 bool int8EpilogueActivation(const std::string &act, std::string &expr);
 
+/// The INT8 kernels' epilogue for `spec` (an int8 or f16 result from the int32 accumulator, the
+/// per-channel scale, bias, residual, activation and postMult), as CUDA statements: `channel`
+/// turns `sv` and `bv` (float2: scale and bias of channels c and c + 1) into the pair's constants;
+/// `pixel` turns the two accumulators (`acc` with `e` for the element) and `zz` (the residual's
+/// two values: int8 in 16 bits or f16 in 32) into `packed`, the two results (16 or 32 bits).
+/// smallAcc: the accumulators started at 0x4B400000 (|sum| < 2^22).
+struct Int8EpilogueCode {
+  std::string channel, pixel;
+};
+Int8EpilogueCode int8Epilogue(const rt::ConvSpec &spec, bool smallAcc, const std::string &acc);
+
 /// The device helpers of infc's INT8 kernels (cp.async, ldmatrix, mma.sync m16n8k32 s8
 /// `infc_mma_s8`, the exact int8 conversions), guarded so that every kernel of a module may emit
 /// them: the implicit GEMM here, the halo kernel (codegen/kernels/ConvInt8Halo.cpp) and the stem

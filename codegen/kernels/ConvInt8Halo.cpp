@@ -57,8 +57,7 @@ HaloTile int8HaloTile(int64_t h, int64_t w) {
 Expected<Int8ConvKernel> int8HaloKernel(const rt::ConvSpec &spec, const Int8ConvTile &tile, const std::string &function) {
   if (std::string why = int8HaloRefusal(spec); !why.empty())
     return unsupported("the generated INT8 halo convolution does not take this one: " + why);
-  std::string act;
-  if (!int8EpilogueActivation(spec.activation, act))
+  if (std::string act; !int8EpilogueActivation(spec.activation, act))
     return unsupported("the generated INT8 halo convolution does not take activation " + spec.activation);
   const int64_t N = spec.xDims[0], H = spec.xDims[2], W = spec.xDims[3];
   const HaloTile t = int8HaloTile(H, W);
@@ -71,7 +70,6 @@ Expected<Int8ConvKernel> int8HaloKernel(const rt::ConvSpec &spec, const Int8Conv
   k.threads = threads;
   k.blocks = static_cast<uint32_t>((tiles + tile.tilesPerBlock - 1) / tile.tilesPerBlock);
   k.sharedBytes = static_cast<uint32_t>(weightBytes + outBytes + haloBytes);
-  const bool nonNegative = spec.activation == "relu" && spec.postMult > 0 && std::isfinite(spec.postMult);
 
   std::ostringstream src;
   src << int8KernelHelpers();
@@ -145,23 +143,17 @@ Expected<Int8ConvKernel> int8HaloKernel(const rt::ConvSpec &spec, const Int8Conv
 )";
   src << (spec.hasBias ? "      const float2 bv = *(const float2 *)(bias + c);\n"
                        : "      const float2 bv = make_float2(0.0f, 0.0f);\n");
-  src << R"(      const float sc[2] = {sv.x * postMult, sv.y * postMult}, bi[2] = {bv.x * postMult, bv.y * postMult};
-      #pragma unroll
+  const Int8EpilogueCode epi = int8Epilogue(spec, false, "acc[m][nt][half * 2 + e]");
+  src << epi.channel << R"(      #pragma unroll
       for (int m = 0; m < 2; ++m)
         #pragma unroll
         for (int half = 0; half < 2; ++half) {
-          float o[2];
-          #pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            const float v = __fmaf_rn((float)acc[m][nt][half * 2 + e], sc[e], bi[e]);
-            o[e] = )"
-      << act << R"(;
-          }
-          *(unsigned short *)(out + ((warp * 2 + m) * 16 + g + half * 8) * OUT_STRIDE + c) = (unsigned short))"
-      << (nonNegative ? "infc_f2u7x2" : "infc_f2s8x2") << R"((o[0], o[1]);
+)" << epi.pixel
+      << R"(          *(unsigned short *)(out + ((warp * 2 + m) * 16 + g + half * 8) * OUT_STRIDE + c) = (unsigned short)packed;
         }
     }
-    __syncthreads();
+)";
+  src << R"(    __syncthreads();
     for (int i = tid; i < TH * TW * 4; i += THREADS) {
       const int p = i >> 2, j = i & 3, oy = oy0 + p / TW, ox = ox0 + p % TW;
       if (oy < H && ox < W)
