@@ -417,28 +417,42 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
   constexpr int WM = BM / WTM, MI = WTM / 16, NJ = WTN / 16;
   const int wm = (warp % WM) * WTM, wn = (warp / WM) * WTN;
   int acc[MI][2 * NJ][4]; // each tile's first step writes them (infc_mma_s8_from)
+  // This lane's ldmatrix rows in a stage, per 32-byte reduction step: a fragment 16 rows further
+  // is 16 * BK bytes further (the swizzle repeats every 8 rows). Stage, reduction step and the
+  // next step to load advance by counters, without divisions in the loop.
+  int aOff[BK / 32], bOff[BK / 32];
+  #pragma unroll
+  for (int ks = 0; ks < BK / 32; ++ks) {
+    aOff[ks] = )"
+      << swz << R"((wm + (lane & 7) + ((lane >> 3) & 1) * 8, ks * 2 + (lane >> 4));
+    bOff[ks] = )"
+      << swz << R"((wn + (lane & 7) + (lane >> 4) * 8, ks * 2 + ((lane >> 3) & 1));
+  }
+  int readStage = 0, writeStage = ST - 1, kt = 0;
   #pragma unroll 1
   for (int step = 0; step < steps; ++step) {
     // Steps up to this one have landed (each step is one commit group, its tile's residual in
     // the group of the tile's first step).
     asm volatile("cp.async.wait_group %0;\n" ::"n"(ST - 2));
     __syncthreads();
-    if (step + ST - 1 < steps) load(step + ST - 1, (step + ST - 1) % ST);
+    if (step + ST - 1 < steps) load(step + ST - 1, writeStage);
     asm volatile("cp.async.commit_group;\n" ::);
-    const unsigned char *A = smem + (step % ST) * STAGE, *B = )"
-      << (resident ? "wres + (step % KT) * (BN * BK)" : "A + BM * BK") << R"(;
+    writeStage = writeStage == ST - 1 ? 0 : writeStage + 1;
+    const unsigned char *A = smem + readStage * STAGE, *B = )"
+      << (resident ? "wres + kt * (BN * BK)" : "A + BM * BK") << R"(;
+    readStage = readStage == ST - 1 ? 0 : readStage + 1;
+    const bool firstStep = kt == 0, lastStep = kt == KT - 1;
+    kt = lastStep ? 0 : kt + 1;
     #pragma unroll
     for (int ks = 0; ks < BK / 32; ++ks) {
       unsigned af[MI][4], bf[NJ][4];
       #pragma unroll
       for (int mi = 0; mi < MI; ++mi)
-        infc_ldsm_x4(af[mi], A + )"
-      << swz << R"((wm + mi * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, ks * 2 + (lane >> 4)));
+        infc_ldsm_x4(af[mi], A + aOff[ks] + mi * 16 * BK);
       #pragma unroll
       for (int nj = 0; nj < NJ; ++nj)
-        infc_ldsm_x4(bf[nj], B + )"
-      << swz << R"((wn + nj * 16 + (lane & 7) + (lane >> 4) * 8, ks * 2 + ((lane >> 3) & 1)));
-      if (ks == 0 && (KT == 1 || step % KT == 0)) { // a tile's first step: the sums start over
+        infc_ldsm_x4(bf[nj], B + bOff[ks] + nj * 16 * BK);
+      if (ks == 0 && firstStep) { // a tile's first step: the sums start over
         #pragma unroll
         for (int mi = 0; mi < MI; ++mi)
           #pragma unroll
@@ -453,7 +467,7 @@ Expected<Int8ConvKernel> int8ConvKernel(const rt::ConvSpec &spec, size_t tile, c
             infc_mma_s8(acc[mi][ni], af[mi], bf[ni >> 1][(ni & 1) * 2], bf[ni >> 1][(ni & 1) * 2 + 1]);
       }
     }
-    if (step % KT != KT - 1)
+    if (!lastStep)
       continue;
     // The tile is done: its epilogue. Lane holds rows g, g + 8 and columns 2t, 2t + 1 of each
     // m16 x n8 tile.
