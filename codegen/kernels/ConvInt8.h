@@ -65,10 +65,16 @@ bool int8EpilogueActivation(const std::string &act, std::string &expr);
 /// `pixel` turns the two accumulators (`acc` with `e` for the element) and `zz` (the residual's
 /// two values: int8 in 16 bits or f16 in 32) into `packed`, the two results (16 or 32 bits).
 /// smallAcc: the accumulators started at 0x4B400000 (|sum| < 2^22).
+/// `zMult` declares the residual's factor (once per kernel).
 struct Int8EpilogueCode {
-  std::string channel, pixel;
+  std::string channel, pixel, zMult;
 };
 Int8EpilogueCode int8Epilogue(const rt::ConvSpec &spec, bool smallAcc, const std::string &acc);
+/// For a block whose output channels never change: statements that fill `ctab` (float4 *, in
+/// shared memory, channels / 2 entries) with `epi.channel`'s constants of channels n0 .. n0 +
+/// channels (n0 an expression), and the statements that then read channel pair c's into sc, bi.
+std::string int8EpilogueTable(const Int8EpilogueCode &epi, const rt::ConvSpec &spec, const std::string &n0, int64_t channels);
+const char *int8EpilogueTableRead();
 
 /// The device helpers of infc's INT8 kernels (cp.async, ldmatrix, mma.sync m16n8k32 s8
 /// `infc_mma_s8`, the exact int8 conversions), guarded so that every kernel of a module may emit

@@ -69,7 +69,7 @@ Expected<Int8ConvKernel> int8HaloKernel(const rt::ConvSpec &spec, const Int8Conv
   Int8ConvKernel k;
   k.threads = threads;
   k.blocks = static_cast<uint32_t>((tiles + tile.tilesPerBlock - 1) / tile.tilesPerBlock);
-  k.sharedBytes = static_cast<uint32_t>(weightBytes + outBytes + haloBytes);
+  k.sharedBytes = static_cast<uint32_t>(weightBytes + outBytes + haloBytes + 64 * 8); // + the epilogue's table
 
   std::ostringstream src;
   src << int8KernelHelpers();
@@ -82,7 +82,10 @@ Expected<Int8ConvKernel> int8HaloKernel(const rt::ConvSpec &spec, const Int8Conv
   src << "  constexpr int HALO_PIXELS = (TH + 2) * HW, OUT_STRIDE = " << kOutStride << ";\n";
   src << R"(  extern __shared__ __align__(128) unsigned char smem[];
   unsigned char *wsm = smem, *out = smem + 9 * 64 * 64, *halo = out + TH * TW * OUT_STRIDE;
-  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, tq = lane & 3;
+  float4 *ctab = (float4 *)(halo + HALO_PIXELS * 64);
+)";
+  const Int8EpilogueCode epi = int8Epilogue(spec, false, "acc[m][nt][half * 2 + e]");
+  src << int8EpilogueTable(epi, spec, "0", 64) << epi.zMult << R"(  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, tq = lane & 3;
   // The weights, once: row tap * 64 + k holds w[k][tap][0..63] (KRSC).
   for (int i = tid; i < 9 * 64 * 4; i += THREADS) {
     const int row = i >> 2, j = i & 3;
@@ -139,12 +142,8 @@ Expected<Int8ConvKernel> int8HaloKernel(const rt::ConvSpec &spec, const Int8Conv
     #pragma unroll
     for (int nt = 0; nt < 8; ++nt) {
       const int c = nt * 8 + tq * 2;
-      const float2 sv = *(const float2 *)(scale + c);
-)";
-  src << (spec.hasBias ? "      const float2 bv = *(const float2 *)(bias + c);\n"
-                       : "      const float2 bv = make_float2(0.0f, 0.0f);\n");
-  const Int8EpilogueCode epi = int8Epilogue(spec, false, "acc[m][nt][half * 2 + e]");
-  src << epi.channel << R"(      #pragma unroll
+)" << int8EpilogueTableRead()
+      << R"(      #pragma unroll
       for (int m = 0; m < 2; ++m)
         #pragma unroll
         for (int half = 0; half < 2; ++half) {

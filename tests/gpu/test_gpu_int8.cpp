@@ -216,7 +216,8 @@ TEST_CASE("the generated INT8 convolution's grid and shared memory follow its ti
   Expected<codegen::Int8ConvKernel> e = codegen::int8ConvKernel(s, resident, "e");
   REQUIRE(e.isOk());
   CHECK(e->blocks == 2u * 1568u);
-  CHECK(e->sharedBytes == 3u * 4096u + 64u * 128u + 3u * 9216u);
+  // ... and the epilogue's constants of its 128 channels (a float4 per pair).
+  CHECK(e->sharedBytes == 3u * 4096u + 64u * 128u + 3u * 9216u + 128u * 8u);
   // 23 pixel tiles with 8 per block: 3 blocks per channel tile, the last walking 7.
   rt::ConvSpec small = int8Spec(1, 64, 256, 38, 1, 1, DType::I8, DType::I8, "relu"); // 1,444 pixels
   Expected<codegen::Int8ConvKernel> f = codegen::int8ConvKernel(small, resident, "f");
@@ -267,13 +268,14 @@ TEST_CASE("the halo kernel takes 3x3 64 -> 64 convolutions only, in tiles of 224
   CHECK(tile(14, 14) == std::pair<int, int>{14, 16}); // as 16 x 14, but wider
   CHECK(tile(13, 13) == std::pair<int, int>{14, 16});
   CHECK(tile(1, 300) == std::pair<int, int>{1, 224});
-  // ResNet-50's layer1 at batch 256: 256 x 7 x 2 tiles, weights + output tile + halo.
+  // ResNet-50's layer1 at batch 256: 256 x 7 x 2 tiles; weights, output tile, halo and the
+  // epilogue's constants.
   for (auto [t, blocks] : {std::pair<size_t, uint32_t>{halo[0], 896u}, {halo[1], 448u}, {halo[2], 256u}}) {
     Expected<codegen::Int8ConvKernel> k = codegen::int8ConvKernel(layer1, t, "k");
     REQUIRE(k.isOk());
     CHECK(k->blocks == blocks);
     CHECK(k->threads == 224u);
-    CHECK(k->sharedBytes == 9u * 64u * 64u + 224u * 80u + 10u * 30u * 64u);
+    CHECK(k->sharedBytes == 9u * 64u * 64u + 224u * 80u + 10u * 30u * 64u + 64u * 8u);
   }
 }
 
