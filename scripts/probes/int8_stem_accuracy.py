@@ -1,7 +1,12 @@
 """ResNet-50 (random weights, BatchNorm statistics re-estimated as check_models.py does) INT8 with
-and without the INT8 stem against FP32, on the same 64 random images: logits cosine and top-1
+and without the INT8 stem against FP32, on the same random images (64; 256 with a timing cache): logits cosine and top-1
 agreement (the INT8 stem's accuracy cost, with FP16 as the control). Runs on the GPU machine
-(torchvision there). Usage: python3 scripts/probes/int8_stem_accuracy.py build/bin/infc OUTDIR"""
+(torchvision there). Usage: python3 scripts/probes/int8_stem_accuracy.py build/bin/infc OUTDIR [TIMING_CACHE]
+
+With TIMING_CACHE (a timing cache of ResNet-50's INT8 engine at batch 256, e.g. bench.py's with
+INFC_BENCH_TIMING_CACHE), the INT8 engines are built at batch 256 with it, so that they run the
+tactics the benchmark timed (infc's own kernels where they won) instead of the untimed defaults,
+on 256 images."""
 import os, subprocess, sys
 import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # scripts/check_models.py
@@ -19,7 +24,9 @@ cal = f"{out}/cal"
 os.makedirs(cal, exist_ok=True)
 for i in range(2):
     np.save(f"{cal}/b{i}.npy", rng.standard_normal((1, 3, 224, 224)).astype(np.float32))
-x = rng.standard_normal((64, 3, 224, 224)).astype(np.float32)
+cache = sys.argv[3] if len(sys.argv) > 3 else None
+batch = 256 if cache else 64
+x = rng.standard_normal((batch, 3, 224, 224)).astype(np.float32)
 np.save(f"{out}/x.npy", x)
 def run(cmd):
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -32,7 +39,8 @@ plans = {"fp32": [], "fp16": ["--fp16"], "int8": ["--int8", "--calib-cache", f"{
          "int8-stem-fp16": ["--int8", "--calib-cache", f"{out}/c.json", "--layer-precision", "/conv1/Conv:fp16"]}
 res = {}
 for k, flags in plans.items():
-    run([infc, "build", onnx_path, "--shapes", "input:64x3x224x224", "--no-timing", "-o", f"{out}/{k}.plan"] + flags)
+    timing = ["--timing-cache", cache] if cache and k.startswith("int8") else ["--no-timing"]
+    run([infc, "build", onnx_path, "--shapes", f"input:{batch}x3x224x224", "-o", f"{out}/{k}.plan"] + timing + flags)
     run([infc, "run", f"{out}/{k}.plan", "--input", f"input={out}/x.npy", "--output-dir", f"{out}/o-{k}", "--iterations", "1"])
     res[k] = np.load(f"{out}/o-{k}/logits.npy").astype(np.float64)
 ref = res["fp32"]
