@@ -6,8 +6,9 @@
 // fragments with ldmatrix. The epilogue goes through shared memory: the residual tile arrives
 // with the first stage, each thread finishes its accumulators there
 // (y = act'(acc * s * postMult + z * postMult + b * postMult), which is postMult * act(acc * s +
-// z + b) within float rounding, int8 rounded half to even and saturated, or f16) and the
-// tile leaves in coalesced 16-byte stores. Each block reads the residual tile it later
+// z + b) within float rounding, int8 rounded half to even and saturated, or f16; int8Epilogue
+// below, shared with the halo kernel, says which forms are exact) and the tile leaves in
+// coalesced 16-byte stores. Each block reads the residual tile it later
 // overwrites, all of it before writing, so y may be z's bytes (ResNet's identity in place).
 // Blocks walk the output-channel tiles of one pixel tile first, so its input rows are read from
 // DRAM once. Measured against cuDNN on ResNet-50's layers: docs/int8.md.
