@@ -13,7 +13,6 @@
 
 #include "ir/DType.h"
 
-#include <cmath>
 #include <cstdint>
 #include <sstream>
 #include <tuple>
@@ -55,15 +54,16 @@ HaloTile int8HaloTile(int64_t h, int64_t w) {
 }
 
 Expected<Int8ConvKernel> int8HaloKernel(const rt::ConvSpec &spec, const Int8ConvTile &tile, const std::string &function) {
-  if (std::string why = int8HaloRefusal(spec); !why.empty())
+  // int8ConvRefusal covers the activation and the pixel count (under 2^31, so the tiles too: each
+  // holds a pixel of the image).
+  std::string why = int8ConvRefusal(spec);
+  if (why.empty())
+    why = int8HaloRefusal(spec);
+  if (!why.empty())
     return unsupported("the generated INT8 halo convolution does not take this one: " + why);
-  if (std::string act; !int8EpilogueActivation(spec.activation, act))
-    return unsupported("the generated INT8 halo convolution does not take activation " + spec.activation);
   const int64_t N = spec.xDims[0], H = spec.xDims[2], W = spec.xDims[3];
   const HaloTile t = int8HaloTile(H, W);
   const int64_t tiles = N * ((H + t.rows - 1) / t.rows) * ((W + t.cols - 1) / t.cols);
-  if (tiles >= (int64_t{1} << 31))
-    return unsupported("the generated INT8 halo convolution takes under 2^31 output tiles");
   const int threads = kHaloWarps * 32;
   const int haloBytes = (t.rows + 2) * (t.cols + 2) * 64, weightBytes = 9 * 64 * 64, outBytes = kHaloPixels * kOutStride;
   Int8ConvKernel k;

@@ -21,8 +21,9 @@ struct HaloTile {
 };
 HaloTile int8HaloTile(int64_t h, int64_t w);
 
-/// The kernel `function` for `spec` (int8HaloRefusal empty), `tile.tilesPerBlock` output tiles per
-/// block: the same parameters as int8ConvKernel's.
+/// The kernel `function` for `spec` (int8ConvRefusal and int8HaloRefusal empty, else Unsupported
+/// with the reason), `tile.tilesPerBlock` output tiles per block: the same parameters as
+/// int8ConvKernel's.
 Expected<Int8ConvKernel> int8HaloKernel(const rt::ConvSpec &spec, const Int8ConvTile &tile, const std::string &function);
 
 } // namespace infc::codegen
